@@ -1,0 +1,1 @@
+"""The ``coalguard`` console command; sub-commands live one module each."""

@@ -1,0 +1,37 @@
+"""Composition of the ``coalguard`` command.
+
+Each sub-command group lives in its own module and is added here. ``run()``
+is the console entry point: an operator-facing error (CoalguardError) prints
+one clear line and exits 2; no traceback reaches the operator.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from coalguard.cli import demo, profiles, verdict
+from coalguard.errors import CoalguardError
+
+app = typer.Typer(
+    name="coalguard",
+    help="Coal-quality checkpoints and household CO alarms: edge, cloud and simulators.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("verdict")(verdict.verdict)
+app.add_typer(profiles.app, name="profiles")
+app.command("demo")(demo.demo)
+
+
+def run() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except CoalguardError as exc:
+        print(f"coalguard: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

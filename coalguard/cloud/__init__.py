@@ -1,0 +1,1 @@
+"""The cloud service: ingest, alerts, verdict registry, reports, operator API."""

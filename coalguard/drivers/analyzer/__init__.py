@@ -1,0 +1,1 @@
+"""Rapid coal analyzers: Modbus RTU, Modbus TCP and ASCII serial lines."""

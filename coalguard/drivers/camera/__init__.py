@@ -1,0 +1,1 @@
+"""Checkpoint cameras: plate-read and snapshot events."""

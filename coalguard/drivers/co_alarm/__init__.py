@@ -1,0 +1,1 @@
+"""Household CO alarms: MQTT topics and the v1 payload codec."""

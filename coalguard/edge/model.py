@@ -1,0 +1,46 @@
+"""Typed records shared by the edge and the cloud.
+
+A record is born once (id and UTC timestamp at birth) and never mutated;
+corrections are new records. Later issues add AnalyzerResult, CoEvent,
+CameraEvent and friends here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now: every stored time carries its zone."""
+    return datetime.now(UTC)
+
+
+@runtime_checkable
+class SampleLike(Protocol):
+    """Anything ``judge`` accepts: a sample id and indicator values.
+
+    ``indicators`` maps quality-engine symbols (``Mad``, ``Aad``, ``Vdaf``,
+    ``St_d``, ``Qgr_ad`` …) to values in canonical units (percent; MJ/kg).
+    ``uncertainty`` optionally maps the same symbols to the measuring
+    device's own absolute uncertainty, widening the retest band.
+    """
+
+    @property
+    def sample_id(self) -> str: ...
+
+    @property
+    def indicators(self) -> Mapping[str, float]: ...
+
+
+class Sample(BaseModel):
+    """A coal sample's measured indicators, as an analyzer or a lab reports them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sample_id: str = Field(min_length=1, max_length=64)
+    indicators: dict[str, float]
+    uncertainty: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,184 @@
+"""judge(): does a sample meet a profile's limits?
+
+Values are converted to each limit's basis, rounded to 0.01 the way GB/T 483
+reports results (round half to even), then compared. A value outside a limit
+by no more than the band is ``retest``: a rapid analyzer near the line must
+not send a truck back on noise alone. The band defaults to the method's
+repeatability r at the measured level, converted to the limit's basis, or the
+device's declared uncertainty when that is larger.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from coalguard.edge.model import SampleLike
+from coalguard.edge.quality.basis import Converter, Derived, Missing, validate_measured
+from coalguard.edge.quality.indicators import Basis, Quantity, parse, symbol_for
+from coalguard.edge.quality.profiles import Limit, Profile
+from coalguard.edge.quality.repeatability import repeatability
+from coalguard.edge.quality.verdict import IndicatorVerdict, Overall, Status, Verdict
+from coalguard.errors import InputError
+
+_CENT = Decimal("0.01")
+
+
+def round_result(value: float) -> Decimal:
+    """Round to 0.01, half to even (GB/T 483 数字修约)."""
+    return Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+
+def judge(sample: SampleLike, profile: Profile) -> Verdict:
+    """Judge ``sample`` against ``profile``. Raises InputError on impossible values."""
+    try:
+        measured = validate_measured(sample.indicators)
+    except ValueError as exc:
+        raise InputError(f"sample {sample.sample_id!r}: {exc}") from None
+    uncertainty = dict(getattr(sample, "uncertainty", {}) or {})
+    conv = Converter(measured)
+    results = [_judge_limit(lim, conv, uncertainty) for lim in profile.limits]
+    notes: list[str] = []
+    if not profile.verified:
+        notes.append("provisional profile: limits are not verified against the published standard")
+    overall = _overall(results)
+    if overall is Overall.NO_LIMITS:
+        notes.append(
+            "no verified limits: the profile's values must be installed by an administrator"
+        )
+    if any(r.estimated for r in results):
+        notes.append("some values are estimates (see 'estimated'); a lab result is authoritative")
+    return Verdict(
+        sample_id=sample.sample_id,
+        profile_id=profile.id,
+        profile_version=profile.version,
+        profile_title=profile.title,
+        profile_source=profile.source,
+        provisional=not profile.verified,
+        overall=overall,
+        indicators=results,
+        notes=notes,
+    )
+
+
+def _overall(results: list[IndicatorVerdict]) -> Overall:
+    judged = [r for r in results if r.status is not Status.UNSET]
+    if not judged:
+        return Overall.NO_LIMITS
+    statuses = {r.status for r in judged}
+    if Status.FAIL in statuses:
+        return Overall.FAIL
+    if Status.RETEST in statuses:
+        return Overall.RETEST
+    if Status.MISSING in statuses:
+        return Overall.INCOMPLETE
+    return Overall.PASS
+
+
+def _judge_limit(lim: Limit, conv: Converter, uncertainty: dict[str, float]) -> IndicatorVerdict:
+    ind = parse(lim.indicator)
+    base = {"indicator": lim.indicator, "unit": ind.unit, "min": lim.min, "max": lim.max}
+    if not lim.is_set:
+        return IndicatorVerdict(status=Status.UNSET, **base)
+    got = conv.get(lim.indicator)
+    if isinstance(got, Missing):
+        return IndicatorVerdict(status=Status.MISSING, missing=list(got.needs), **base)
+    value = round_result(got.value)
+    band, band_source = _band(lim, got, conv, uncertainty)
+    status = _compare(value, lim, band)
+    return IndicatorVerdict(
+        status=status,
+        value=float(value),
+        band=float(band),
+        band_source=band_source,
+        measured=got.sources,
+        formula=got.formula,
+        estimated=got.estimated,
+        **base,
+    )
+
+
+def _compare(value: Decimal, lim: Limit, band: Decimal) -> Status:
+    worst = Status.PASS
+    if lim.max is not None:
+        hi = Decimal(repr(lim.max))
+        if value > hi + band:
+            return Status.FAIL
+        if value > hi:
+            worst = Status.RETEST
+    if lim.min is not None:
+        lo = Decimal(repr(lim.min))
+        if value < lo - band:
+            return Status.FAIL
+        if value < lo:
+            worst = Status.RETEST
+    return worst
+
+
+def _band(
+    lim: Limit, got: Derived, conv: Converter, uncertainty: dict[str, float]
+) -> tuple[Decimal, str]:
+    if lim.band is not None:
+        return Decimal(repr(lim.band)), "profile"
+    ind = parse(lim.indicator)
+    r_band, source = _repeatability_band(ind.quantity, ind.basis, got, conv)
+    dev_band = _device_band(ind.quantity, got, uncertainty)
+    if dev_band is not None and dev_band > r_band:
+        return _q(dev_band), "device uncertainty"
+    return _q(r_band), source
+
+
+def _q(x: float) -> Decimal:
+    return Decimal(repr(x)).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+
+
+def _repeatability_band(
+    q: Quantity, basis: Basis | None, got: Derived, conv: Converter
+) -> tuple[float, str]:
+    """r at the air-dried level, scaled by the same factor as the value."""
+    if q is Quantity.QNET:
+        r = repeatability("Qnet", got.value)
+        return (r[0], f"r {r[1]}") if r else (0.0, "none")
+    if q in (Quantity.MT, Quantity.MAD):
+        r = repeatability(q.value, got.value)
+        return (r[0], f"r {r[1]}") if r else (0.0, "none")
+    assert basis is not None
+    if q is Quantity.FC:
+        # FC is 100 − M − A − V: combine the parts' r as independent errors.
+        parts = [(Quantity.MAD, "Mad"), (Quantity.A, "Aad"), (Quantity.V, "Vad")]
+        rs = []
+        for pq, sym in parts:
+            lvl = conv.get(sym)
+            key = "Mad" if pq is Quantity.MAD else pq.value
+            r = repeatability(key, lvl.value if isinstance(lvl, Derived) else 0.0)
+            rs.append(r[0] if r else 0.0)
+        r_ad = math.sqrt(sum(x * x for x in rs))
+        return r_ad * _ad_factor(q, basis, got, conv), "r combined (M, A, V)"
+    r = repeatability(q.value, _ad_level(q, got, conv))
+    if r is None:
+        return 0.0, "none"
+    return r[0] * _ad_factor(q, basis, got, conv), f"r {r[1]}"
+
+
+def _ad_level(q: Quantity, got: Derived, conv: Converter) -> float:
+    ad = conv.get(symbol_for(q, Basis.AD))
+    return ad.value if isinstance(ad, Derived) else got.value
+
+
+def _ad_factor(q: Quantity, basis: Basis, got: Derived, conv: Converter) -> float:
+    """value(basis) / value(ad): the linear factor that also scales r."""
+    if basis is Basis.AD:
+        return 1.0
+    ad = conv.get(symbol_for(q, Basis.AD))
+    if isinstance(ad, Derived) and ad.value > 0:
+        return got.value / ad.value
+    return 1.0
+
+
+def _device_band(q: Quantity, got: Derived, uncertainty: dict[str, float]) -> float | None:
+    """The device's declared uncertainty of the same quantity, scaled like the value."""
+    same = Quantity.QGR if q is Quantity.QNET else q
+    for sym, value in got.sources.items():
+        if sym in uncertainty and parse(sym).quantity is same and value > 0:
+            return uncertainty[sym] * got.value / value
+    return None

@@ -1,0 +1,1 @@
+"""The checkpoint PC service: drivers and edge wired into one process."""

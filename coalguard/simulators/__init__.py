@@ -1,0 +1,1 @@
+"""Fake hardware that speaks the real protocols, with fault injection."""
