@@ -76,9 +76,8 @@ def validate_measured(indicators: Mapping[str, float]) -> dict[str, float]:
             raise ValueError(f"{symbol}: {value:g} % is over 100 %")
         out[symbol] = value
     if "Mad" in out and "Aad" in out and out["Mad"] + out["Aad"] >= 100:
-        raise ValueError(
-            f"Mad + Aad = {out['Mad'] + out['Aad']:g} % leaves no combustible matter (must be < 100)"
-        )
+        total = out["Mad"] + out["Aad"]
+        raise ValueError(f"Mad + Aad = {total:g} % leaves no combustible matter (must be < 100)")
     if "Mt" in out and out["Mt"] >= 100:
         raise ValueError("Mt: total moisture must be below 100 %")
     if "Mad" in out and out["Mad"] >= 100:

@@ -1,0 +1,28 @@
+"""Composition root of the cloud process: ``create_app(settings) -> FastAPI``.
+
+Route modules stay thin and each exposes ``router``; storage and rules live
+apart from routes. Each capability adds its router to ``_ROUTERS``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.settings import CloudSettings
+
+
+def create_app(settings: CloudSettings | None = None) -> FastAPI:
+    settings = settings or CloudSettings()
+    engine = make_engine(settings.db_url)
+    create_schema(engine)
+    app = FastAPI(title="coalguard cloud", version="1")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,19 @@
+"""The cloud process's one configuration object (pydantic-settings).
+
+Values come from arguments, then ``COALGUARD_CLOUD_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CloudSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COALGUARD_CLOUD_", extra="forbid")
+
+    db_url: str = "sqlite:///var/cloud.sqlite"
+    # MQTT ingest of CO alarms (None: no MQTT ingest in this process).
+    mqtt_url: str | None = None
+    # Upper bound of one gateway batch, in records and bytes.
+    max_batch_records: int = 5000
+    max_batch_bytes: int = 8 * 1024 * 1024
