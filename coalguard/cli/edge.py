@@ -141,9 +141,11 @@ def pump(
                 stop.wait(0.05)
         else:
             stop.wait()
+    report: dict[str, object] = {"outbox": ob.stats().as_dict()}
     if uplink is not None:
         uplink.close()
-    typer.echo(json.dumps({"stats": ob.stats().as_dict()}), err=True)
+        report["uplink"] = uplink.state().as_dict()
+    typer.echo(json.dumps(report), err=True)
     ob.close()
     sys.stdout.write("drained\n" if drain else "stopped\n")
     sys.stdout.flush()
