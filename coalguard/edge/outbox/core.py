@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -24,6 +25,12 @@ from coalguard.edge.outbox.store import Row, Store
 log = logging.getLogger("coalguard.edge.outbox")
 
 _CHUNK = 512
+# Counters of routine events are written with the next transaction that
+# happens at least this long after the last write (or at close), so a put
+# does not dirty one more page per commit; after a crash they may lag by
+# that much. Counters of drops and refusals are written with the drop.
+_LAZY_COUNTERS = frozenset({"put", "acked"})
+_LAZY_FLUSH_S = 5.0
 _UNSTAMPED = datetime.min.replace(tzinfo=UTC)  # placeholder until the writer stamps it
 
 
@@ -66,6 +73,7 @@ class OutboxCore:
         loaded = store.load_counters()
         self._counters = {name: int(loaded.get(name, 0)) for name in COUNTERS}
         self._dirty: set[str] = set()
+        self._flushed_at = time.monotonic()
         self._leases: dict[str, int] = {}
         self._over_quota = False
         self._last_warn_us: int | None = None
@@ -285,11 +293,18 @@ class OutboxCore:
         """One store transaction; running totals roll back with it."""
         saved = (self._totals.copy(), dict(self._counters), set(self._dirty), dict(self._leases))
         try:
+            flushed = False
             with self._store.transaction():
                 yield
-                if self._dirty:
+                if self._dirty and (
+                    self._dirty - _LAZY_COUNTERS
+                    or time.monotonic() - self._flushed_at >= _LAZY_FLUSH_S
+                ):
                     self._store.save_counters({k: self._counters[k] for k in self._dirty})
-            self._dirty = set()
+                    flushed = True
+            if flushed:
+                self._dirty = set()
+                self._flushed_at = time.monotonic()
         except BaseException:
             self._totals, self._counters, self._dirty, self._leases = saved
             raise
@@ -410,9 +425,13 @@ class OutboxCore:
 
     def close(self) -> None:
         with self._wlock:
-            if not self._closed:
-                self._closed = True
-                self._store.close()
+            if self._closed:
+                return
+            if self._dirty:
+                with self._store.transaction():
+                    self._store.save_counters({k: self._counters[k] for k in self._dirty})
+            self._closed = True
+            self._store.close()
 
     def _check_open(self) -> None:
         if self._closed:
