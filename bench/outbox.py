@@ -34,8 +34,13 @@ from coalguard.edge.outbox import Outbox  # noqa: E402
 from coalguard.edge.outbox.sqlite import connect  # noqa: E402
 
 COALGUARD = str(Path(sys.executable).with_name("coalguard"))
-BODY = {"sample_id": "S-000001", "overall": "pass", "profile": "gb34169-2017/anthracite-1",
-        "values": {"Mad": 2.1, "Aad": 14.2, "Vdaf": 8.7, "St_d": 0.41}, "operator": "op-07"}  # fmt: skip
+BODY = {
+    "sample_id": "S-000001",
+    "overall": "pass",
+    "profile": "gb34169-2017/anthracite-1",
+    "values": {"Mad": 2.1, "Aad": 14.2, "Vdaf": 8.7, "St_d": 0.41},
+    "operator": "op-07",
+}
 
 
 def bare_loop(path: Path, seconds: float) -> float:
@@ -153,8 +158,8 @@ def main() -> None:
         base = bare_loop(work / "bare.sqlite", 2.0)
         print(f"bare SQLite loop, one commit per row (WAL, FULL): {base:10,.0f} rows/s")
         for producers in (1, 8):
-            rate, group = put_rate(work / f"put{producers}.sqlite", producers,
-                                   args.puts // producers if producers > 1 else args.puts // 4)  # fmt: skip
+            n = args.puts // producers if producers > 1 else args.puts // 4
+            rate, group = put_rate(work / f"put{producers}.sqlite", producers, n)
             print(
                 f"outbox put, {producers} producer(s):                  {rate:10,.0f} records/s"
                 f"  = {rate / base:4.1f}x bare  ({group:.1f} records per commit)"

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -78,8 +78,10 @@ class OutboxCore:
         self._over_quota = False
         self._last_warn_us: int | None = None
         self._last_maintain_us = to_us(self.clock.now())
-        self._committer: GroupCommitter[list[OutboxRecord], list[OutboxRecord]] = GroupCommitter(
-            self._write_groups
+        # A group item: records, and whether their ids came from the caller
+        # (only those can already be held; generated UUIDv7s cannot).
+        self._committer: GroupCommitter[tuple[list[OutboxRecord], bool], list[OutboxRecord]] = (
+            GroupCommitter(self._write_groups)
         )
         self._closed = False
 
@@ -110,11 +112,12 @@ class OutboxCore:
             now=_UNSTAMPED,
             max_record_bytes=self.policy.max_record_bytes,
         )
-        return self._committer.submit([rec])[0]
+        return self._committer.submit(([rec], record_id is not None))[0]
 
     def put_many(self, items: Iterable[dict[str, Any]]) -> list[OutboxRecord]:
         """Put several records in one transaction; each item holds ``put``'s
         arguments by name (``kind``, ``body``, optional ``priority`` …)."""
+        items_list = list(items)
         recs = [
             make_record(
                 item["kind"],
@@ -125,12 +128,13 @@ class OutboxCore:
                 now=_UNSTAMPED,
                 max_record_bytes=self.policy.max_record_bytes,
             )
-            for item in items
+            for item in items_list
         ]
-        return self._committer.submit(recs) if recs else []
+        given = any(item.get("record_id") is not None for item in items_list)
+        return self._committer.submit((recs, given)) if recs else []
 
     def _write_groups(
-        self, groups: Sequence[list[OutboxRecord]]
+        self, groups: Sequence[tuple[list[OutboxRecord], bool]]
     ) -> list[list[OutboxRecord] | BaseException]:
         self._check_open()
         with self._wlock:
@@ -138,7 +142,7 @@ class OutboxCore:
             now_us = to_us(now)
             free = self._disk_free()
             if free < self.policy.min_free_disk_bytes:
-                n = sum(len(g) for g in groups)
+                n = sum(len(g) for g, _ in groups)
                 self._bump("refused_disk_floor", n)
                 msg = (
                     f"outbox refuses {n} record(s): {free} bytes of disk free, "
@@ -148,11 +152,14 @@ class OutboxCore:
                 return [OutboxFull(msg)] * len(groups)
             # Records without a given birth time are born now, in the writer:
             # commit order and birth order then agree (lease order is commit order).
-            flat = [
-                r if r.born_at != _UNSTAMPED else replace(r, born_at=now) for g in groups for r in g
-            ]
+            flat = [r for g, _ in groups for r in g]
+            for r in flat:
+                if r.born_at == _UNSTAMPED:
+                    # Not yet returned to anyone: this is the record's birth.
+                    object.__setattr__(r, "born_at", now)
+            may_exist = [given for g, given in groups for _ in g]
             with self._tx():
-                inserted = self._store.insert(flat)
+                inserted = self._store.insert(flat, may_exist)
                 outcome: dict[int, OutboxRecord | BaseException] = {}
                 new_critical = 0
                 for i, (rec, fresh) in enumerate(zip(flat, inserted, strict=True)):
@@ -177,7 +184,7 @@ class OutboxCore:
             self._arrived.notify_all()
         results: list[list[OutboxRecord] | BaseException] = []
         i = 0
-        for g in groups:
+        for g, _ in groups:
             part = [outcome[j] for j in range(i, i + len(g))]
             i += len(g)
             err = next((o for o in part if isinstance(o, BaseException)), None)

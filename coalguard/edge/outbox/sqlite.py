@@ -136,40 +136,47 @@ class SqliteStore:
             raise
         self._conn.execute("COMMIT")
 
-    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
-        sql = (
-            "INSERT INTO records (id, kind, priority, born_us, body, size) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-        )
+    def insert(self, records: Sequence[OutboxRecord], may_exist: Sequence[bool]) -> list[bool]:
+        held = self._held([r.id for r, m in zip(records, may_exist, strict=True) if m])
         rows = [
             (r.id, r.kind, _PRIO[r.priority], to_us(r.born_at), r.body_json, r.size)
             for r in records
+            if r.id not in held
         ]
-        already_sent = self._in_sent([r.id for r in records]) if self._has_sent() else set()
-        if not already_sent:
-            self._conn.execute("SAVEPOINT insert_group")
-            before = self._conn.total_changes
-            self._conn.executemany(sql, rows)
-            if self._conn.total_changes - before == len(rows):
-                self._conn.execute("RELEASE insert_group")
-                return [True] * len(rows)
-            # Some ids were held already (a retried put): redo row by row to learn which.
-            self._conn.execute("ROLLBACK TO insert_group")
-            self._conn.execute("RELEASE insert_group")
-        return [
-            row[0] not in already_sent and self._conn.execute(sql, row).rowcount == 1
-            for row in rows
-        ]
+        fresh = [r.id not in held for r in records]
+        if len({r.id for r in records}) != len(records):  # one id twice in a group
+            seen: set[str] = set()
+            rows, fresh = [], []
+            for r in records:
+                new = r.id not in held and r.id not in seen
+                seen.add(r.id)
+                fresh.append(new)
+                if new:
+                    rows.append(
+                        (r.id, r.kind, _PRIO[r.priority], to_us(r.born_at), r.body_json, r.size)
+                    )
+        before = self._conn.total_changes
+        self._conn.executemany(
+            "INSERT INTO records (id, kind, priority, born_us, body, size) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if self._conn.total_changes - before != len(rows):
+            raise RuntimeError("outbox insert wrote fewer rows than asked")
+        return fresh
 
-    def _has_sent(self) -> bool:
-        return self._conn.execute("SELECT 1 FROM sent LIMIT 1").fetchone() is not None
-
-    def _in_sent(self, ids: Sequence[str]) -> set[str]:
+    def _held(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are held already, unsent or sent."""
         found: set[str] = set()
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
             found.update(
-                r[0] for r in self._conn.execute(f"SELECT id FROM sent WHERE id IN ({marks})", part)
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT id FROM records WHERE id IN ({marks}) "
+                    f"UNION ALL SELECT id FROM sent WHERE id IN ({marks})",
+                    (*part, *part),
+                )
             )
         return found
 
