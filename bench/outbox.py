@@ -130,12 +130,21 @@ def replay(work: Path, outbox: Path, records: int) -> tuple[float, float]:
              f"http://127.0.0.1:{port}", "--gateway-id", "gw-bench", "--token-file",
              str(token_file), "--count", "0", "--drain", "--quiet", "--batch", "2000"],
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )  # fmt: skip
         _, status, usage = os.wait4(pump.pid, 0)
         elapsed = time.perf_counter() - start
         pump.returncode = os.waitstatus_to_exitcode(status)
         if pump.returncode != 0:
             raise SystemExit(f"pump failed with exit {pump.returncode}")
+        ticks = os.sysconf("SC_CLK_TCK")
+        fields = Path(f"/proc/{cloud.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cloud_cpu = (int(fields[11]) + int(fields[12])) / ticks
+        edge_cpu = usage.ru_utime + usage.ru_stime
+        print(
+            f"  CPU seconds: edge {edge_cpu:.1f}, cloud {cloud_cpu:.1f}, wall {elapsed:.1f} "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
     finally:
         cloud.terminate()
         cloud.wait(10)

@@ -115,3 +115,13 @@ def test_records_reported_put_survive_sigkill(tmp_path: Path) -> None:
         missing = [i for i in put if ob.get(i) is None]
         assert missing == []
         assert ob.stats().pending >= len(put)
+
+
+def test_wire_json_is_the_wire_dict(tmp_path: Path) -> None:
+    import json
+
+    with Outbox(tmp_path / "o.sqlite") as ob:
+        r = ob.put("camera_event", {"plate": "冀A12345", "q": 'a"b\\c', "n": [1.5, None]})
+        (leased,) = ob.lease(1, 10**9)
+        assert json.loads(leased.to_wire_json()) == r.to_wire()
+        assert r.to_wire()["born_at"].endswith("+00:00")
