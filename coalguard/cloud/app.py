@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from coalguard.cloud import auth  # noqa: F401  (operator_token table)
+from coalguard.cloud.co import api as co_api
+from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 
@@ -20,6 +23,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+
+    app.include_router(co_api.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
