@@ -6,6 +6,7 @@ the ingest's persistent session (as a production broker is configured).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -76,6 +77,8 @@ class Mosquitto:
             "log_type warning",
             "log_type notice",
         ]
+        if os.geteuid() == 0:
+            lines.append("user root")  # else mosquitto drops to 'mosquitto' and cannot read tmp
         if device_ids is not None:
             pw = dir_ / "passwd"
             pw.write_text(

@@ -134,22 +134,26 @@ def _seq(doc: dict[str, Any]) -> int:
 
 
 def _state(device_id: str, doc: dict[str, Any]) -> CoState:
+    # Checked in the contract's field order, so the first problem is reported.
+    ts, seq = _ts(doc), _seq(doc)
+    co, battery = _num(doc, "co_ppm", 0, 100_000), _num(doc, "battery_pct", 0, 100)
     alarm = doc.get("alarm")
     if alarm not in _ALARM:
         raise _Bad("field 'alarm' must be one of none, warning, alarm")
-    fault = doc.get("fault")
+    tamper = _bool(doc, "tamper")
     if "fault" not in doc:
         raise _Bad("field 'fault' is missing")
+    fault = doc["fault"]
     if fault is not None and (not isinstance(fault, str) or len(fault) > 200):
         raise _Bad("field 'fault' must be a string (at most 200 chars) or null")
     return CoState(
         device_id=device_id,
-        ts=_ts(doc),
-        seq=_seq(doc),
-        co_ppm=_num(doc, "co_ppm", 0, 100_000),
-        battery_pct=_num(doc, "battery_pct", 0, 100),
+        ts=ts,
+        seq=seq,
+        co_ppm=co,
+        battery_pct=battery,
         alarm=_ALARM[alarm],
-        tamper=_bool(doc, "tamper"),
+        tamper=tamper,
         fault=fault,
         eol=_bool(doc, "eol"),
         extra={k: v for k, v in doc.items() if k not in _STATE_KEYS},
@@ -157,14 +161,15 @@ def _state(device_id: str, doc: dict[str, Any]) -> CoState:
 
 
 def _event(device_id: str, doc: dict[str, Any]) -> CoEvent:
+    ts, seq = _ts(doc), _seq(doc)
     kind = doc.get("type")
     if kind not in _EVENT:
         raise _Bad(f"field 'type' must be one of {', '.join(_EVENT)}")
     co = _num(doc, "co_ppm", 0, 100_000) if doc.get("co_ppm") is not None else None
     return CoEvent(
         device_id=device_id,
-        ts=_ts(doc),
-        seq=_seq(doc),
+        ts=ts,
+        seq=seq,
         type=_EVENT[kind],
         co_ppm=co,
         extra={k: v for k, v in doc.items() if k not in _EVENT_KEYS},

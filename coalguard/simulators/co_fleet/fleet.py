@@ -231,12 +231,14 @@ class Fleet:
                     self.stats.alarm_starts.append((a.device_id, msg.seq, round(self.sim_min, 2)))
 
     def _drain(self, budget_s: float) -> None:
-        """Let in-flight QoS 1 messages complete, then disconnect cleanly."""
+        """Deliver what alarms still hold (reconnecting if needed), then disconnect."""
         end = time.monotonic() + budget_s
         while time.monotonic() < end:
+            self._flush(time.monotonic())
             busy = any(
-                lk.connected and (lk.client.want_write() or len(lk.client._out_messages))
-                for lk in self.links
+                (a.powered and (a.outbox or not lk.connected))
+                or (lk.connected and (lk.client.want_write() or len(lk.client._out_messages)))
+                for a, lk in zip(self.alarms, self.links, strict=True)
             )
             if not busy:
                 break
