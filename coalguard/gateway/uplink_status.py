@@ -1,0 +1,37 @@
+"""What the gateway knows about its way to the cloud, for /metrics and the page.
+
+The record sink reports its own depth; once the edge uplink is wired in, the
+composition root passes a function that reads its state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coalguard.gateway.clock import Clock, parse_iso
+from coalguard.gateway.store import Store
+
+
+@dataclass(frozen=True)
+class UplinkStatus:
+    state: str  # up | down | backoff | not_configured
+    outbox_depth: int
+    oldest_unsent_s: float
+    drops: int = 0
+    sent: int = 0
+
+
+StatusFn = Callable[[], UplinkStatus]
+
+
+def store_sink_status(store: Store, clock: Clock) -> StatusFn:
+    """Status when records stay in the gateway database (no uplink wired)."""
+
+    def status() -> UplinkStatus:
+        row = store.row("SELECT COUNT(*), MIN(born_at) FROM records")
+        depth, oldest = (row[0], row[1]) if row else (0, None)
+        age = (clock.now() - parse_iso(oldest)).total_seconds() if oldest else 0.0
+        return UplinkStatus("not_configured", int(depth), max(age, 0.0))
+
+    return status
