@@ -152,6 +152,8 @@ class CameraDesk:
         if iid is None and self._opens_arrival(cam, ev, plate):
             assert plate is not None
             iid = self.workflow.arrive(plate, f"camera:{cam.id}", source="camera")
+            with self.store.tx() as db:
+                db.execute("UPDATE camera_events SET inspection_id = ? WHERE id = ?", (iid, rid))
         return Intake("accepted", rid, iid)
 
     def _opens_arrival(self, cam: Camera, ev: CameraEvent, plate: str | None) -> bool:

@@ -668,11 +668,14 @@ class Workflow:
         return Step(iid, seq, action, from_state, to.value, now, operator, reason)
 
     def _link_camera_events(self, db: sqlite3.Connection, iid: str, plate: str) -> None:
-        """Link recent unlinked reads of this plate, and reads one character off (misreads)."""
+        """Link recent unlinked reads of this plate, and reads one character off (misreads).
+
+        Recent by arrival at the gateway: a camera's own clock may be off.
+        """
         since = iso(self.clock.now() - ARRIVAL_LINK_WINDOW)
         rows = db.execute(
-            "SELECT id, plate FROM camera_events WHERE inspection_id IS NULL AND at >= ? "
-            "AND plate IS NOT NULL",
+            "SELECT id, plate FROM camera_events WHERE inspection_id IS NULL "
+            "AND received_at >= ? AND plate IS NOT NULL",
             (since,),
         ).fetchall()
         ids = [(iid, r[0]) for r in rows if plates_match(r[1], plate)]

@@ -104,6 +104,11 @@ class PageRenderer:
     def t(self, key: str) -> str:
         return t(key, self.lang)
 
+    def reason(self, text: str) -> str:
+        """An automatic reason in the operator's language; typed reasons as typed."""
+        got = t(f"gw_reason.{text}", self.lang)
+        return text if got == f"gw_reason.{text}" else got
+
     def render(
         self,
         selected: str | None,
@@ -147,7 +152,7 @@ class PageRenderer:
         return (
             f"<header><h1>{_e(self.t('gw.title'))} · {_e(cp.name)}</h1><span>{_e(now)}</span>"
             f'<span class="sp"></span><span id="uplink">{_e(self.t("gw.uplink"))}: '
-            f"{_e(up.state)} ({up.outbox_depth})</span>"
+            f"{_e(self.t('gw_uplink.' + up.state))} ({up.outbox_depth})</span>"
             f'<form method="post" action="/ui/operator">{_input("operator", self.lang, operator)}'
             f"<button>{_e(self.t('gw.submit'))}</button></form></header>"
         )
@@ -309,7 +314,7 @@ class PageRenderer:
                 f"<tr><td>{_e(local_text(s['at'], '%H:%M:%S'))}</td>"
                 f"<td>{_e(self.t('gw_action.' + s['action']))}</td>"
                 f"<td>{_e(self.t('gw_state.' + s['to_state']))}</td><td>{_e(s['operator'])}</td>"
-                f"<td>{_e(s['reason'])}</td></tr>"
+                f"<td>{_e(self.reason(s['reason']))}</td></tr>"
             )
         out.append("</table>")
         return "".join(out)
