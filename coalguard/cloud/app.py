@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from coalguard.cloud import batches
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
+
+_ROUTERS = (batches.router,)
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
@@ -20,6 +23,9 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+
+    for router in _ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
