@@ -73,14 +73,14 @@ def verify_ledger(config: ConfigOpt) -> None:
 
 @app.command("purge")
 def purge(config: ConfigOpt) -> None:
-    """Run one camera-metadata retention purge now and print its counts."""
-    from coalguard.gateway.run import build_gateway
+    """Run one camera-metadata retention purge now and print its counts (service stopped)."""
+    from coalguard.gateway.run import build
 
-    gw, _, _ = build_gateway(load_config(config))
+    parts = build(load_config(config))
     try:
-        r = gw.cameras.purge()
+        r = parts.gateway.cameras.purge()
     finally:
-        gw.store.close()
+        parts.close()
     typer.echo(f"cutoff {r.cutoff}: purged {r.purged}, held {r.held}, batches {r.batches}")
 
 
@@ -91,12 +91,12 @@ def load_fast_pass(
         Path | None, typer.Argument(help="List file (default: [fast_pass] file).")
     ] = None,
 ) -> None:
-    """Load the fast-pass list into the local cache (works offline afterwards)."""
-    from coalguard.gateway.run import build_gateway
+    """Load the fast-pass list into the local cache (service stopped; it reloads by itself)."""
+    from coalguard.gateway.run import build
 
-    gw, _, _ = build_gateway(load_config(config))
+    parts = build(load_config(config))
     try:
-        n = gw.load_fast_pass(file)
+        n = parts.gateway.load_fast_pass(file)
     finally:
-        gw.store.close()
+        parts.close()
     typer.echo(f"fast-pass list: {n} trucks")

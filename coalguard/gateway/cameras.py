@@ -250,7 +250,6 @@ class CameraDesk:
             self.sink.put(
                 "camera.purge",
                 {"checkpoint_id": self.checkpoint_id, **run.__dict__},
-                priority="normal",
             )
         return run
 

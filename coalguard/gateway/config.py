@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from coalguard.datafile import load_model
+from coalguard.errors import DataFileError
 
 MIN_RETENTION_DAYS = 90  # R9: at least three months, never earlier
 DEFAULT_RETENTION_DAYS = 92
@@ -26,7 +27,9 @@ class _Strict(BaseModel):
 
 
 class Checkpoint(_Strict):
-    id: str = Field(pattern=_ID)
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_\-]{3,64}$", description="also the gateway id at the cloud"
+    )
     name: str = Field(min_length=1)
     region_code: str = Field(pattern=r"^[0-9]{2,12}$")
     jurisdiction: str = Field(min_length=1, description="jurisdiction id (profiles/jurisdictions)")
@@ -38,15 +41,28 @@ class Http(_Strict):
 
 
 class Cloud(_Strict):
+    """Where records go. Without ``url`` they wait in the outbox (nothing is lost)."""
+
     url: str | None = Field(default=None, pattern=r"^https?://")
-    token: str | None = None
+    token: str | None = Field(default=None, repr=False)
     token_file: Path | None = None
+    ca_file: Path | None = None
+    allow_insecure_http: bool = False
+    batch_records: int = Field(default=500, ge=1, le=5000)
+    backoff_cap_s: float = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _one_token(self) -> Cloud:
         if self.token and self.token_file:
             raise ValueError("give token or token_file, not both")
+        if self.url and not (self.token or self.token_file):
+            raise ValueError("a cloud url needs token or token_file")
         return self
+
+
+class OutboxSettings(_Strict):
+    quota_mb: int = Field(default=2048, ge=16)
+    min_free_disk_mb: int = Field(default=256, ge=1)
 
 
 class Storage(_Strict):
@@ -117,6 +133,7 @@ class GatewayConfig(_Strict):
     http: Http = Http()
     cloud: Cloud = Cloud()
     storage: Storage = Storage()
+    outbox: OutboxSettings = OutboxSettings()
     retention: Retention = Retention()
     lab: Lab = Lab()
     fast_pass: FastPass = FastPass()
@@ -147,9 +164,18 @@ class GatewayConfig(_Strict):
     def db_path(self) -> Path:
         return self.storage.data_dir / "gateway.sqlite"
 
+    @property
+    def outbox_path(self) -> Path:
+        return self.storage.data_dir / "outbox.sqlite"
+
     def cloud_token(self) -> str | None:
         if self.cloud.token_file:
-            return self.cloud.token_file.read_text(encoding="utf-8").strip()
+            try:
+                return self.cloud.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise DataFileError(
+                    str(self.cloud.token_file), f"cannot read token: {exc.strerror or exc}"
+                ) from None
         return self.cloud.token
 
 
@@ -164,5 +190,6 @@ def load_config(path: Path) -> GatewayConfig:
     cfg.storage.data_dir = rel(cfg.storage.data_dir)  # type: ignore[assignment]
     cfg.fast_pass.file = rel(cfg.fast_pass.file)
     cfg.cloud.token_file = rel(cfg.cloud.token_file)
+    cfg.cloud.ca_file = rel(cfg.cloud.ca_file)
     cfg.profiles_dirs = [rel(p) for p in cfg.profiles_dirs]  # type: ignore[misc]
     return cfg

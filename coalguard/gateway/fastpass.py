@@ -95,7 +95,6 @@ class FastPassCache:
                     "source": source,
                     "at": now,
                 },
-                priority="normal",
             )
         return len(fl.trucks)
 

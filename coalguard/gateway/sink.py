@@ -37,7 +37,7 @@ def dumps(body: Any) -> str:
 
 
 class StoreSink:
-    """Records kept in the gateway's own database (before the outbox is wired in)."""
+    """Records kept in the gateway's own database (tools and tests without an outbox)."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store

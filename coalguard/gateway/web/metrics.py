@@ -6,7 +6,7 @@ from coalguard.gateway.clock import parse_iso
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 
-UPLINK_STATES = ("up", "down", "backoff", "not_configured")
+UPLINK_STATES = ("starting", "connected", "backing_off", "stopped", "not_configured")
 
 
 def _label(v: str) -> str:
