@@ -101,8 +101,9 @@ class OutboxCore:
 
         Putting the same ``record_id`` again with the same content (kind,
         priority, born_at, body) returns the stored record; with different
-        content it raises ``RecordInvalid``. Raises ``OutboxFull`` when free
-        disk is under the policy's floor.
+        content it raises ``RecordInvalid`` (a producer that retries by id
+        passes ``born_at`` too, else each try is born anew). Raises
+        ``OutboxFull`` when free disk is under the policy's floor.
         """
         rec = make_record(
             kind,
