@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -100,12 +101,22 @@ async def _serve(
         except ValueError as exc:
             _say(f"error: {exc}")
 
+    pending = bytearray()
+
     def on_stdin() -> None:
-        line = sys.stdin.readline()
-        if not line:
+        # raw reads: a buffered readline() would strand lines that came together
+        try:
+            data = os.read(sys.stdin.fileno(), 4096)
+        except OSError:
+            data = b""
+        if not data:
             loop.remove_reader(sys.stdin.fileno())  # EOF: keep serving
             return
-        on_command(line)
+        pending.extend(data)
+        while b"\n" in pending:
+            line, _, rest = bytes(pending).partition(b"\n")
+            pending[:] = rest
+            on_command(line.decode("utf-8", "replace"))
 
     with contextlib.suppress(OSError, ValueError, PermissionError):
         loop.add_reader(sys.stdin.fileno(), on_stdin)

@@ -230,7 +230,10 @@ class ModbusBus:
                 try:
                     rr = await call()
                 except ModbusIOException as exc:
-                    kind = self._classify(unit, fc, expected)
+                    if self.endpoint.kind == "tcp" and not self.client.connected:
+                        kind = kinds.CONNECTION  # the peer closed while we waited
+                    else:
+                        kind = self._classify(unit, fc, expected)
                     stats.error(kind, f"unit {unit}")
                     last = ReadError(kind, str(exc))
                     if self.endpoint.kind == "rtu" and kind != kinds.TIMEOUT:
