@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -41,6 +42,10 @@ def _emit(result: AnalyzerResult, profile: Profile | None) -> None:
         except CoalguardError as exc:
             doc["verdict"] = {"error": str(exc)}
     typer.echo(json.dumps(doc, ensure_ascii=False))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _say(key: str, lang: str) -> None:
@@ -169,6 +174,8 @@ def read(
 ) -> None:
     """Read sample results; one JSON line each (indicators in percent and MJ/kg)."""
     lang = lang_or_default(lang)
+    # stopping with kill/timeout ends like Ctrl-C: statistics still printed
+    signal.signal(signal.SIGTERM, _interrupt)
     profile = ProfileSet.load(split_dirs(profiles)).get(judge_profile) if judge_profile else None
     if ascii_:
         regmap = resolve_map(map_) if map_ else None

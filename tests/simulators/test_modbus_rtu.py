@@ -272,3 +272,37 @@ def test_stats_snapshot_has_latency_percentiles() -> None:
             await slave.stop()
 
     run(main)
+
+
+class FlakyBus(ModbusBus):
+    """A real bus whose value-block read fails once (a read lost mid-poll)."""
+
+    fail_address: int | None = None
+
+    async def read(self, unit, table, address, count, stats):  # type: ignore[no-untyped-def]
+        if address == self.fail_address:
+            self.fail_address = None
+            raise ReadError("timeout", "injected")
+        return await super().read(unit, table, address, count, stats)
+
+
+def test_result_not_lost_when_value_read_fails_after_sequence_moved() -> None:
+    async def main() -> None:
+        regmap = resolve_map("scantech-coalscan-9500x")  # trigger block and value block apart
+        sim = SimAnalyzer(regmap, seed=3)
+        slave = RtuSlave(sim)
+        await slave.start()
+        bus = FlakyBus(slave.path, baudrate=19200, timeout=TIMEOUT, retries=0)
+        try:
+            a = ModbusAnalyzer(bus, regmap)
+            truth = sim.new_result()
+            bus.fail_address = 0
+            with pytest.raises(ReadError):
+                await a.poll()
+            r = await a.poll()
+            assert r is not None and r.sequence == truth.sequence
+        finally:
+            bus.close()
+            await slave.stop()
+
+    run(main)

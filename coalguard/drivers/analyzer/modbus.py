@@ -117,12 +117,14 @@ class ModbusAnalyzer:
             seq = int(values[seq_f.name])
             if seq == self._last_seq:
                 return None
-            previous, self._last_seq = self._last_seq, seq
-            if seq == 0 or (first and previous is None and not self._report_existing):
+            if seq == 0 or (first and self._last_seq is None and not self._report_existing):
+                self._last_seq = seq
                 return None
         if ready_f is not None and not values[ready_f.name]:
             return None
         values.update(await self._read(self._rest))
+        # only now is the result safely in hand: a failed read above is retried next poll
+        self._last_seq = seq
         result = self._build(values, seq)
         if ready_f is not None and self.map.ready_clear:
             await self.bus.write(self.unit, ready_f.address, 0, self.stats)
