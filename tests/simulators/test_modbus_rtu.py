@@ -306,3 +306,39 @@ def test_result_not_lost_when_value_read_fails_after_sequence_moved() -> None:
             await slave.stop()
 
     run(main)
+
+
+def test_wrong_word_order_is_dead_lettered_not_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A map that says ABCD for a CDAB device decodes nonsense: refused, counted, kept."""
+    from coalguard.drivers.analyzer import load_map
+    from coalguard.drivers.analyzer.regmap import MAPS_DIR
+
+    text = (MAPS_DIR / "generic-rtu-float-cdab.toml").read_text(encoding="utf-8")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text.replace('order = "CDAB"', 'order = "ABCD"'), encoding="utf-8")
+
+    async def main() -> None:
+        _regmap, sim, slave, bus = await rig("generic-rtu-float-cdab")
+        try:
+            a = ModbusAnalyzer(bus, load_map(wrong))
+            sim.new_result()
+            assert await a.poll() is None
+            assert a.stats.errors["decode"] == 1
+            assert "wrong word order" in a.dead_letters[-1]["reason"]
+            assert a.stats.results == 0
+        finally:
+            bus.close()
+            await slave.stop()
+
+    run(main)
+
+
+def test_result_is_sample_like() -> None:
+    from coalguard.drivers.analyzer import AnalyzerResult, DeviceIdentity
+    from coalguard.edge.model import SampleLike
+
+    r = AnalyzerResult(
+        sample_id="S1", indicators={"Aad": 10.0}, device=DeviceIdentity(manufacturer="m", model="x")
+    )
+    assert isinstance(r, SampleLike)
+    assert r.received_at.utcoffset() is not None and r.id.version == 4

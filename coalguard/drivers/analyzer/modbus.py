@@ -29,6 +29,9 @@ from coalguard.drivers.analyzer.units import to_canonical
 from coalguard.edge.model import utcnow
 from coalguard.edge.quality.basis import validate_measured
 
+# No analyzer reports a value this small; a float32 read in the wrong word
+# order typically decodes to a denormal like 1.4e-45.
+TINY = 1e-6
 _TRIGGER = {Role.SEQUENCE, Role.READY, Role.STATUS}
 
 
@@ -147,6 +150,11 @@ class ModbusAnalyzer:
             v = values.get(f.name)
             if not isinstance(v, float | int) or not math.isfinite(v):
                 return self._dead(f"field {f.name}: not a finite number ({v!r})", values)
+            if f.type is DataType.FLOAT32 and 0 < abs(v) < TINY:
+                return self._dead(
+                    f"field {f.name}: {v:g} is absurdly small (wrong word order in the map?)",
+                    values,
+                )
             if f.indicator:
                 indicators[f.indicator] = round(to_canonical(float(v), f.unit), 4)
                 if f.uncertainty is not None:
