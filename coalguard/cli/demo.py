@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from coalguard.cli.options import Lang, ProfilesDir, lang_or_default, split_dirs
 from coalguard.cli.render import console, summary_table, verdict_table
@@ -18,9 +21,34 @@ from coalguard.edge.quality import ProfileSet, judge
 EXAMPLES = Path(__file__).resolve().parent.parent / "edge" / "quality" / "examples.json"
 
 
-def demo(profiles: ProfilesDir = None, lang: Lang = "") -> None:
+PARTS = ("quality",)
+
+
+def demo(
+    profiles: ProfilesDir = None,
+    lang: Lang = "",
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help=f"Run only these parts: {', '.join(PARTS)}.",
+            envvar="COALGUARD_DEMO_ONLY",
+        ),
+    ] = None,
+) -> None:
     """Run the demonstration on embedded defaults."""
     lang = lang_or_default(lang)
+    parts = set(only or PARTS)
+    if unknown := parts - set(PARTS):
+        raise typer.BadParameter(
+            f"unknown demo part(s) {sorted(unknown)}; known: {', '.join(PARTS)}"
+        )
+    if "quality" in parts:
+        quality_demo(profiles, lang)
+
+
+def quality_demo(profiles: list[Path] | None, lang: str) -> None:
+    """Judge the bundled samples against the profile their jurisdiction enforces."""
     ps = ProfileSet.load(split_dirs(profiles))
     out = console()
     verdicts = []

@@ -4,8 +4,9 @@ Values are converted to each limit's basis, rounded to 0.01 the way GB/T 483
 reports results (round half to even), then compared. A value outside a limit
 by no more than the band is ``retest``: a rapid analyzer near the line must
 not send a truck back on noise alone. The band defaults to the method's
-repeatability r at the measured level, converted to the limit's basis, or the
-device's declared uncertainty when that is larger.
+repeatability r, converted to the limit's basis, or the
+device's declared uncertainty when that is larger. r is taken at the
+limit's level, so the band never grows as a value rises past a table step.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _band(
     if lim.band is not None:
         return Decimal(repr(lim.band)), "profile"
     ind = parse(lim.indicator)
-    r_band, source = _repeatability_band(ind.quantity, ind.basis, got, conv)
+    r_band, source = _repeatability_band(lim, ind.quantity, ind.basis, got, conv)
     dev_band = _device_band(ind.quantity, got, uncertainty)
     if dev_band is not None and dev_band > r_band:
         return _q(dev_band), "device uncertainty"
@@ -133,36 +134,33 @@ def _q(x: float) -> Decimal:
 
 
 def _repeatability_band(
-    q: Quantity, basis: Basis | None, got: Derived, conv: Converter
+    lim: Limit, q: Quantity, basis: Basis | None, got: Derived, conv: Converter
 ) -> tuple[float, str]:
-    """r at the air-dried level, scaled by the same factor as the value."""
-    if q is Quantity.QNET:
-        r = repeatability("Qnet", got.value)
-        return (r[0], f"r {r[1]}") if r else (0.0, "none")
-    if q in (Quantity.MT, Quantity.MAD):
-        r = repeatability(q.value, got.value)
+    """r at the limit's level (on the air-dried basis), scaled like the value.
+
+    The level is the limit's, not the measurement's: r changes in steps, and
+    a band that grew as the value rose could turn a fail into a retest.
+    """
+    bound = lim.max if lim.max is not None else lim.min
+    assert bound is not None
+    if q in (Quantity.QNET, Quantity.MT, Quantity.MAD):
+        key = "Qnet" if q is Quantity.QNET else q.value
+        r = repeatability(key, bound)
         return (r[0], f"r {r[1]}") if r else (0.0, "none")
     assert basis is not None
+    factor = _ad_factor(q, basis, got, conv)
     if q is Quantity.FC:
         # FC is 100 − M − A − V: combine the parts' r as independent errors.
-        parts = [(Quantity.MAD, "Mad"), (Quantity.A, "Aad"), (Quantity.V, "Vad")]
         rs = []
-        for pq, sym in parts:
-            lvl = conv.get(sym)
-            key = "Mad" if pq is Quantity.MAD else pq.value
-            r = repeatability(key, lvl.value if isinstance(lvl, Derived) else 0.0)
+        for key, sym in (("Mad", "Mad"), ("A", "Aad"), ("V", "Vad")):
+            part = conv.get(sym)
+            r = repeatability(key, part.value if isinstance(part, Derived) else 0.0)
             rs.append(r[0] if r else 0.0)
-        r_ad = math.sqrt(sum(x * x for x in rs))
-        return r_ad * _ad_factor(q, basis, got, conv), "r combined (M, A, V)"
-    r = repeatability(q.value, _ad_level(q, got, conv))
+        return math.sqrt(sum(x * x for x in rs)) * factor, "r combined (M, A, V)"
+    r = repeatability(q.value, bound / factor)
     if r is None:
         return 0.0, "none"
-    return r[0] * _ad_factor(q, basis, got, conv), f"r {r[1]}"
-
-
-def _ad_level(q: Quantity, got: Derived, conv: Converter) -> float:
-    ad = conv.get(symbol_for(q, Basis.AD))
-    return ad.value if isinstance(ad, Derived) else got.value
+    return r[0] * factor, f"r {r[1]}"
 
 
 def _ad_factor(q: Quantity, basis: Basis, got: Derived, conv: Converter) -> float:
