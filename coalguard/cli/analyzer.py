@@ -44,6 +44,13 @@ def _emit(result: AnalyzerResult, profile: Profile | None) -> None:
     typer.echo(json.dumps(doc, ensure_ascii=False))
 
 
+def describe(kind: str, lang: str) -> str:
+    """An error kind in the operator's language (``exception_06`` -> '… code 06')."""
+    if kind.startswith("exception_"):
+        return f"{t('analyzer_error.exception', lang)} {kind.removeprefix('exception_')}"
+    return t(f"analyzer_error.{kind}", lang)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -84,8 +91,9 @@ async def _modbus(
                 try:
                     r = await a.read_current()
                 except ReadError as exc:
+                    why = describe(exc.kind, lang)
                     raise CoalguardError(
-                        f"{a.stats.device}: {t('analyzer.no_result', lang)} ({exc})"
+                        f"{a.stats.device}: {t('analyzer.no_result', lang)}: {why}"
                     ) from None
                 if r is not None:
                     got += 1
@@ -128,7 +136,8 @@ def _ascii(
         if not watch:
             r = drv.read_one(timeout or 3.0)
             if r is None:
-                raise CoalguardError(f"{port}: {t('analyzer.no_result', lang)}")
+                why = describe(drv.stats.last_kind or "timeout", lang)
+                raise CoalguardError(f"{port}: {t('analyzer.no_result', lang)}: {why}")
             _emit(r, profile)
             return
         _say("waiting", lang)

@@ -195,5 +195,6 @@ class AsciiAnalyzer:
             self.query()
             for r in self.results(time.monotonic() + timeout):
                 return r
-            self.stats.error(kinds.TIMEOUT, "no result after query")
+            if self._ser is not None:  # open but silent (else: counted as connection)
+                self.stats.error(kinds.TIMEOUT, "no result after query")
         return None
