@@ -7,11 +7,12 @@ again. A result is reported once per (sequence, sample id).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import serial
@@ -188,6 +189,13 @@ class AsciiAnalyzer:
             data = self._read_bytes()
             if data:
                 yield from self.feed(data)
+
+    async def aresults(self) -> AsyncIterator[AnalyzerResult]:
+        """New results for asyncio code (the gateway): blocking reads run in a thread."""
+        while True:
+            data = await asyncio.to_thread(self._read_bytes)
+            for r in self.feed(data):
+                yield r
 
     def read_one(self, timeout: float = 3.0, retries: int = 2) -> AnalyzerResult | None:
         """Query and wait for the current result; None if none came."""
