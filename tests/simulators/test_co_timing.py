@@ -79,7 +79,8 @@ def test_shipped_scenarios_load() -> None:
 def test_bad_scenario_names_file_line_and_field(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(
-        'name = "bad"\ntitle = "x"\nduration_min = 10\n\n[[incident]]\nkind = "meteor"\nat_min = 1\ndevice = 0\n'
+        'name = "bad"\ntitle = "x"\nduration_min = 10\n\n'
+        '[[incident]]\nkind = "meteor"\nat_min = 1\ndevice = 0\n'
     )
     with pytest.raises(DataFileError) as exc:
         load_scenario(str(p))
