@@ -18,6 +18,19 @@ def by_indicator(v):  # type: ignore[no-untyped-def]
     return {i.indicator: i for i in v.indicators}
 
 
+def one_limit(indicator: str, **bounds: float) -> Profile:
+    """A verified test profile with a single limit."""
+    return Profile(
+        id="t/p",
+        title="t",
+        version="1",
+        source="s",
+        verified=True,
+        coal_types=["anthracite"],
+        limit=[Limit(indicator=indicator, **bounds)],
+    )
+
+
 def test_linxia_pass(ps: ProfileSet) -> None:
     # Vdaf = 9 × 100/(100−2−20) = 11.54 ≤ 12; St,d = 0.8 × 100/98 = 0.82 ≤ 1; Ad = 20.41 ≤ 30
     v = judge(
@@ -99,44 +112,20 @@ def test_limitless_profile_says_no_verified_limits(ps: ProfileSet) -> None:
 
 def test_rounding_half_even_before_comparison() -> None:
     # 12.505 rounds to 12.50 (half to even) and passes a 12.50 limit; 12.515 → 12.52
-    prof = Profile(
-        id="t/p",
-        title="t",
-        version="1",
-        source="s",
-        verified=True,
-        coal_types=["anthracite"],
-        limit=[Limit(indicator="Ad", max=12.50, band=0.0)],
-    )
+    prof = one_limit("Ad", max=12.50, band=0.0)
     assert judge(Sample(sample_id="a", indicators={"Ad": 12.505}), prof).overall is Overall.PASS
     assert judge(Sample(sample_id="b", indicators={"Ad": 12.515}), prof).overall is Overall.FAIL
 
 
 def test_profile_band_overrides_repeatability() -> None:
-    prof = Profile(
-        id="t/p",
-        title="t",
-        version="1",
-        source="s",
-        verified=True,
-        coal_types=["anthracite"],
-        limit=[Limit(indicator="Ad", max=12.0, band=1.0)],
-    )
+    prof = one_limit("Ad", max=12.0, band=1.0)
     v = judge(Sample(sample_id="a", indicators={"Ad": 12.9}), prof)
     assert v.indicators[0].status is Status.RETEST
     assert v.indicators[0].band_source == "profile"
 
 
 def test_device_uncertainty_widens_the_band() -> None:
-    prof = Profile(
-        id="t/p",
-        title="t",
-        version="1",
-        source="s",
-        verified=True,
-        coal_types=["anthracite"],
-        limit=[Limit(indicator="St_d", max=1.0)],
-    )
+    prof = one_limit("St_d", max=1.0)
     plain = Sample(sample_id="a", indicators={"St_d": 1.10})
     rapid = Sample(sample_id="b", indicators={"St_d": 1.10}, uncertainty={"St_d": 0.15})
     assert judge(plain, prof).overall is Overall.FAIL  # 1.10 > 1.0 + r 0.05

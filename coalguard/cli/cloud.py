@@ -1,0 +1,139 @@
+"""``coalguard cloud serve|gateway …``: run the cloud, register gateways."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalguard.errors import InputError
+
+app = typer.Typer(help="The cloud service: ingest, alerts, registry.", no_args_is_help=True)
+gateway_app = typer.Typer(
+    help="Checkpoint gateways allowed to send record batches.", no_args_is_help=True
+)
+app.add_typer(gateway_app, name="gateway")
+
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLAlchemy database URL (sqlite:///path or postgresql+psycopg://…). "
+        "Default: COALGUARD_CLOUD_DB_URL, else sqlite:///var/cloud.sqlite.",
+        show_default=False,
+    ),
+]
+
+
+def _settings(db: str | None):  # type: ignore[no-untyped-def]
+    from coalguard.cloud.settings import CloudSettings
+
+    return CloudSettings(db_url=db) if db else CloudSettings()
+
+
+def _engine(db: str | None):  # type: ignore[no-untyped-def]
+    from coalguard.cloud import gateways  # noqa: F401  (registers the tables)
+    from coalguard.cloud.db import create_schema, make_engine
+
+    engine = make_engine(_settings(db).db_url)
+    create_schema(engine)
+    return engine
+
+
+@app.command("serve")
+def serve(
+    db: DbUrl = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS.")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve the cloud API (gateway batch ingest, health)."""
+    import uvicorn
+
+    from coalguard.cloud.app import create_app
+
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise InputError("--ssl-certfile and --ssl-keyfile go together")
+    application = create_app(_settings(db))
+    typer.echo(
+        f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
+        err=True,
+    )
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
+
+
+def _write_token(token: str, token_file: Path | None) -> None:
+    if token_file is None:
+        typer.echo(token)
+        return
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    typer.echo(f"token written to {token_file}", err=True)
+
+
+TokenFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file", help="Write the token to this file (mode 600) instead of printing it."
+    ),
+]
+
+
+@gateway_app.command("add")
+def gateway_add(
+    gateway_id: Annotated[str, typer.Argument(help="Gateway id, e.g. hebei-zhuozhou-01")],
+    name: Annotated[str, typer.Option(help="Human-readable name of the checkpoint.")] = "",
+    db: DbUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Register a gateway and print its new bearer token (shown once)."""
+    from coalguard.cloud.gateways import register_gateway
+
+    _write_token(register_gateway(_engine(db), gateway_id, name=name), token_file)
+
+
+@gateway_app.command("rotate-token")
+def gateway_rotate(
+    gateway_id: Annotated[str, typer.Argument(help="Gateway id.")],
+    db: DbUrl = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Give a gateway a new token; the old one stops working at once."""
+    from coalguard.cloud.gateways import register_gateway
+
+    _write_token(register_gateway(_engine(db), gateway_id, rotate=True), token_file)
+
+
+@gateway_app.command("disable")
+def gateway_disable(
+    gateway_id: Annotated[str, typer.Argument(help="Gateway id.")], db: DbUrl = None
+) -> None:
+    """Refuse a gateway's batches until its token is rotated."""
+    from coalguard.cloud.gateways import set_enabled
+
+    set_enabled(_engine(db), gateway_id, False)
+
+
+@gateway_app.command("list")
+def gateway_list(db: DbUrl = None) -> None:
+    """List registered gateways (never their tokens)."""
+    from coalguard.cloud.gateways import list_gateways
+
+    for g in list_gateways(_engine(db)):
+        state = "enabled" if g.enabled else "disabled"
+        typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\ttoken set {g.token_set_at:%Y-%m-%d}")

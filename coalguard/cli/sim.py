@@ -1,0 +1,14 @@
+"""``coalguard sim …``: simulators that stand in for hardware.
+
+A small group module: each simulator's command lives in its own module
+(``sim_analyzer.py``, …) and is registered here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from coalguard.cli import sim_analyzer
+
+app = typer.Typer(help="Simulated devices speaking the real protocols.", no_args_is_help=True)
+app.command("analyzer")(sim_analyzer.analyzer)

@@ -1,0 +1,92 @@
+"""``POST /api/v1/gateways/{gateway_id}/batches``: gateway records in.
+
+Thin: authenticate, bound the request, parse, then ``batch_store`` decides
+each record's outcome. The body is read only after the token checks out, and
+never past ``max_batch_bytes``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from coalguard.cloud.batch_store import store_batch
+from coalguard.cloud.gateways import authenticate
+from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
+from coalguard.edge.uplink.wire import OUTCOMES
+
+log = logging.getLogger("coalguard.cloud.batches")
+
+router = APIRouter(tags=["ingest"])
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is longer than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/api/v1/gateways/{gateway_id}/batches")
+async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
+    """Store a batch of edge records; answers each record's outcome by id."""
+    settings = request.app.state.settings
+    engine = request.app.state.engine
+    token = _bearer(request)
+    if not await run_in_threadpool(authenticate, engine, gateway_id, token):
+        log.warning("batch refused: gateway %r unknown or wrong token", gateway_id)
+        return _error(
+            401,
+            f"gateway {gateway_id!r} is not registered, is disabled, or the bearer token is wrong",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    limit = settings.max_batch_bytes
+    raw = await _read_limited(request, limit)
+    if raw is None:
+        return _error(413, f"batch is larger than the limit of {limit} bytes (max_batch_bytes)")
+    try:
+        doc: Any = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _error(422, f"request body is not valid JSON: {exc}")
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        return _error(422, 'request body must be a JSON object {"records": [...]}')
+    extra = set(doc) - {"records"}
+    if extra:
+        return _error(422, f"unknown field(s) in batch: {', '.join(sorted(extra))}")
+    items = doc["records"]
+    if len(items) > settings.max_batch_records:
+        return _error(
+            413,
+            f"batch has {len(items)} records; the limit is {settings.max_batch_records} "
+            "records (max_batch_records)",
+        )
+    outcomes = await run_in_threadpool(
+        store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
+    )
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for o in outcomes:
+        counts[o.outcome] += 1
+    return JSONResponse({"results": [o.as_dict() for o in outcomes], "counts": counts})

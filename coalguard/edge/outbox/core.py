@@ -1,0 +1,440 @@
+"""Outbox policy over any ``Store``: group commit, quota, expiry, leases, stats.
+
+Both implementations (``Outbox`` on SQLite, ``MemoryOutbox`` for unit tests)
+are this class over a different store, so they behave the same and one
+contract suite tests both.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from coalguard.edge.outbox.clock import Clock, SystemClock, from_us, to_us
+from coalguard.edge.outbox.group_commit import GroupCommitter
+from coalguard.edge.outbox.policy import COUNTERS, OutboxFull, OutboxPolicy, OutboxStats
+from coalguard.edge.outbox.record import OutboxRecord, RecordInvalid, make_record
+from coalguard.edge.outbox.store import Row, Store
+
+log = logging.getLogger("coalguard.edge.outbox")
+
+_CHUNK = 512
+_UNSTAMPED = datetime.min.replace(tzinfo=UTC)  # placeholder until the writer stamps it
+
+
+@dataclass
+class _Totals:
+    pending: dict[str, int]
+    pending_bytes: dict[str, int]
+    retained: int
+    retained_bytes: int
+
+    def copy(self) -> _Totals:
+        return _Totals(
+            dict(self.pending), dict(self.pending_bytes), self.retained, self.retained_bytes
+        )
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.pending_bytes.values()) + self.retained_bytes
+
+
+class OutboxCore:
+    """Durable store-and-forward queue of edge records (see ``Outbox``)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        policy: OutboxPolicy | None = None,
+        clock: Clock | None = None,
+        disk_free: Callable[[], int] | None = None,
+    ) -> None:
+        self.policy = policy or OutboxPolicy()
+        self.clock = clock or SystemClock()
+        self._store = store
+        self._disk_free = disk_free or (lambda: 1 << 62)
+        self._wlock = threading.RLock()
+        self._arrived = threading.Condition()
+        t = store.tallies()
+        self._totals = _Totals(dict(t.pending), dict(t.pending_bytes), t.retained, t.retained_bytes)
+        loaded = store.load_counters()
+        self._counters = {name: int(loaded.get(name, 0)) for name in COUNTERS}
+        self._dirty: set[str] = set()
+        self._leases: dict[str, int] = {}
+        self._over_quota = False
+        self._last_warn_us: int | None = None
+        self._last_maintain_us = to_us(self.clock.now())
+        self._committer: GroupCommitter[list[OutboxRecord], list[OutboxRecord]] = GroupCommitter(
+            self._write_groups
+        )
+        self._closed = False
+
+    # -- producers ---------------------------------------------------------
+
+    def put(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        priority: str = "critical",
+        record_id: str | None = None,
+        born_at: datetime | None = None,
+    ) -> OutboxRecord:
+        """Record ``body``; returns only once the record is durably committed.
+
+        Putting the same ``record_id`` again with the same content (kind,
+        priority, born_at, body) returns the stored record; with different
+        content it raises ``RecordInvalid``. Raises ``OutboxFull`` when free
+        disk is under the policy's floor.
+        """
+        rec = make_record(
+            kind,
+            body,
+            priority=priority,
+            record_id=record_id,
+            born_at=born_at,
+            now=_UNSTAMPED,
+            max_record_bytes=self.policy.max_record_bytes,
+        )
+        return self._committer.submit([rec])[0]
+
+    def put_many(self, items: Iterable[dict[str, Any]]) -> list[OutboxRecord]:
+        """Put several records in one transaction; each item holds ``put``'s
+        arguments by name (``kind``, ``body``, optional ``priority`` …)."""
+        recs = [
+            make_record(
+                item["kind"],
+                item["body"],
+                priority=item.get("priority", "critical"),
+                record_id=item.get("record_id"),
+                born_at=item.get("born_at"),
+                now=_UNSTAMPED,
+                max_record_bytes=self.policy.max_record_bytes,
+            )
+            for item in items
+        ]
+        return self._committer.submit(recs) if recs else []
+
+    def _write_groups(
+        self, groups: Sequence[list[OutboxRecord]]
+    ) -> list[list[OutboxRecord] | BaseException]:
+        self._check_open()
+        with self._wlock:
+            now = self.clock.now()
+            now_us = to_us(now)
+            free = self._disk_free()
+            if free < self.policy.min_free_disk_bytes:
+                n = sum(len(g) for g in groups)
+                self._bump("refused_disk_floor", n)
+                msg = (
+                    f"outbox refuses {n} record(s): {free} bytes of disk free, "
+                    f"under the floor of {self.policy.min_free_disk_bytes} bytes"
+                )
+                log.error(msg)
+                return [OutboxFull(msg)] * len(groups)
+            # Records without a given birth time are born now, in the writer:
+            # commit order and birth order then agree (lease order is commit order).
+            flat = [
+                r if r.born_at != _UNSTAMPED else replace(r, born_at=now) for g in groups for r in g
+            ]
+            with self._tx():
+                inserted = self._store.insert(flat)
+                outcome: dict[int, OutboxRecord | BaseException] = {}
+                new_critical = 0
+                for i, (rec, fresh) in enumerate(zip(flat, inserted, strict=True)):
+                    if fresh:
+                        self._totals.pending[rec.priority] += 1
+                        self._totals.pending_bytes[rec.priority] += rec.size
+                        new_critical += rec.priority == "critical"
+                        outcome[i] = rec
+                        continue
+                    held = self._store.get(rec.id)
+                    if held is not None and held.same_content(rec):
+                        outcome[i] = held
+                    else:
+                        outcome[i] = RecordInvalid(
+                            f"record id {rec.id} is already used by a different record"
+                        )
+                self._bump("put", sum(inserted))
+                if self._maintain_due(now_us):
+                    self._maintain(now_us)
+                self._enforce_quota(now_us, new_critical)
+        with self._arrived:
+            self._arrived.notify_all()
+        results: list[list[OutboxRecord] | BaseException] = []
+        i = 0
+        for g in groups:
+            part = [outcome[j] for j in range(i, i + len(g))]
+            i += len(g)
+            err = next((o for o in part if isinstance(o, BaseException)), None)
+            results.append(err if err is not None else part)  # type: ignore[arg-type]
+        return results
+
+    # -- the uplink --------------------------------------------------------
+
+    def lease(self, max_records: int, max_bytes: int) -> list[OutboxRecord]:
+        """The oldest unsent records not already leased, in commit order.
+
+        Commit order is birth order for records put without ``born_at`` (they
+        are stamped by the writer), and it survives wall-clock steps.
+
+        Stops before ``max_records`` or ``max_bytes`` would be exceeded (a
+        first record larger than ``max_bytes`` is still returned alone, so
+        nothing can wedge the queue). A lease ends on ``ack``, ``release``,
+        after ``policy.lease_timeout``, or when the process ends.
+        """
+        if max_records <= 0:
+            return []
+        self._check_open()
+        with self._wlock:
+            now_us = to_us(self.clock.now())
+            if self._maintain_due(now_us):
+                with self._tx():
+                    self._maintain(now_us)
+                    self._enforce_quota(now_us, 0)
+            for rid, until in list(self._leases.items()):
+                if until <= now_us:
+                    del self._leases[rid]
+            rows = self._store.pending_in_order(max_records + len(self._leases))
+            out: list[OutboxRecord] = []
+            size = 0
+            for rec in rows:
+                if rec.id in self._leases:
+                    continue
+                if out and size + rec.size > max_bytes:
+                    break
+                out.append(rec)
+                size += rec.size
+                if len(out) >= max_records:
+                    break
+            until = now_us + _us(self.policy.lease_timeout)
+            for rec in out:
+                self._leases[rec.id] = until
+            return out
+
+    def ack(self, ids: Iterable[str]) -> int:
+        """Mark records delivered; returns how many were unsent until now.
+
+        Delivered records are deleted, or kept for ``policy.retain_acked``
+        for local lookup. Unknown or already-acknowledged ids are ignored.
+        """
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return 0
+        self._check_open()
+        with self._wlock:
+            now_us = to_us(self.clock.now())
+            keep = self.policy.retain_acked > timedelta(0)
+            with self._tx():
+                rows = self._store.take_pending(ids, now_us if keep else None)
+                for row in rows:
+                    self._totals.pending[row.priority] -= 1
+                    self._totals.pending_bytes[row.priority] -= row.size
+                    if keep:
+                        self._totals.retained += 1
+                        self._totals.retained_bytes += row.size
+                self._bump("acked", len(rows))
+                if self._maintain_due(now_us):
+                    self._maintain(now_us)
+                self._enforce_quota(now_us, 0)
+            for rid in ids:
+                self._leases.pop(rid, None)
+            return len(rows)
+
+    def release(self, ids: Iterable[str]) -> None:
+        """End leases without delivery (a failed send): the records go out again."""
+        with self._wlock:
+            for rid in ids:
+                self._leases.pop(rid, None)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a commit; True when records are unsent."""
+        with self._arrived:
+            if self._pending_count() > len(self._leases):
+                return True
+            self._arrived.wait(timeout)
+        return self._pending_count() > 0
+
+    def wake(self) -> None:
+        """Wake every ``wait``er (an uplink being stopped)."""
+        with self._arrived:
+            self._arrived.notify_all()
+
+    # -- housekeeping ------------------------------------------------------
+
+    def maintain(self) -> None:
+        """Expire old telemetry and prune retained records now."""
+        self._check_open()
+        with self._wlock:
+            now_us = to_us(self.clock.now())
+            with self._tx():
+                self._maintain(now_us)
+                self._enforce_quota(now_us, 0)
+
+    def _maintain_due(self, now_us: int) -> bool:
+        return now_us - self._last_maintain_us >= _us(self.policy.maintain_every)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One store transaction; running totals roll back with it."""
+        saved = (self._totals.copy(), dict(self._counters), set(self._dirty), dict(self._leases))
+        try:
+            with self._store.transaction():
+                yield
+                if self._dirty:
+                    self._store.save_counters({k: self._counters[k] for k in self._dirty})
+            self._dirty = set()
+        except BaseException:
+            self._totals, self._counters, self._dirty, self._leases = saved
+            raise
+
+    def _maintain(self, now_us: int) -> None:
+        self._last_maintain_us = now_us
+        if self.policy.telemetry_max_age is not None:
+            rows = self._store.telemetry_born_before(now_us - _us(self.policy.telemetry_max_age))
+            if rows:
+                self._drop_pending(rows)
+                self._bump("dropped_telemetry_expired", len(rows))
+                log.info("outbox dropped %d telemetry record(s) past their maximum age", len(rows))
+        if self._totals.retained:
+            rows = self._store.retained_acked_before(now_us - _us(self.policy.retain_acked))
+            if rows:
+                self._store.delete(r.id for r in rows)
+                self._totals.retained -= len(rows)
+                self._totals.retained_bytes -= sum(r.size for r in rows)
+
+    def _drop_pending(self, rows: list[Row]) -> None:
+        self._store.delete(r.id for r in rows)
+        for r in rows:
+            self._totals.pending[r.priority] -= 1
+            self._totals.pending_bytes[r.priority] -= r.size
+            self._leases.pop(r.id, None)
+
+    def _enforce_quota(self, now_us: int, new_critical: int) -> None:
+        excess = self._totals.total_bytes - self.policy.quota_bytes
+        while excess > 0 and self._totals.retained:
+            rows = _take(self._store.oldest_retained(_CHUNK), excess)
+            self._store.delete(r.id for r in rows)
+            self._totals.retained -= len(rows)
+            freed = sum(r.size for r in rows)
+            self._totals.retained_bytes -= freed
+            self._bump("evicted_retained", len(rows))
+            excess -= freed
+        dropped = 0
+        while excess > 0 and self._totals.pending["telemetry"]:
+            rows = _take(self._store.oldest_telemetry(_CHUNK), excess)
+            self._drop_pending(rows)
+            dropped += len(rows)
+            excess -= sum(r.size for r in rows)
+        if dropped:
+            self._bump("dropped_telemetry_quota", dropped)
+            log.warning("outbox over its quota: dropped the %d oldest telemetry record(s)", dropped)
+        if excess > 0:
+            self._bump("critical_over_quota", new_critical)
+            repeat = self._last_warn_us is None or now_us - self._last_warn_us >= _us(
+                self.policy.warn_every
+            )
+            if not self._over_quota or repeat:
+                log.warning(
+                    "outbox OVER QUOTA: critical records alone hold %d bytes, quota %d bytes; "
+                    "critical records are never dropped, still accepting until free disk "
+                    "falls under %d bytes. Restore the uplink or raise the quota.",
+                    self._totals.total_bytes,
+                    self.policy.quota_bytes,
+                    self.policy.min_free_disk_bytes,
+                )
+                self._last_warn_us = now_us
+            self._over_quota = True
+        elif self._over_quota:
+            log.warning("outbox back under its quota")
+            self._over_quota = False
+            self._last_warn_us = None
+
+    def _bump(self, name: str, n: int) -> None:
+        if n:
+            self._counters[name] += n
+            self._dirty.add(name)
+
+    # -- looking --------------------------------------------------------
+
+    def get(self, record_id: str) -> OutboxRecord | None:
+        """A held record (unsent, or sent and retained), else None."""
+        with self._wlock:
+            return self._store.get(record_id)
+
+    def stats(self) -> OutboxStats:
+        with self._wlock:
+            now = self.clock.now()
+            oldest_us = self._store.oldest_pending_born_us()
+            oldest = from_us(oldest_us) if oldest_us is not None else None
+            free = self._disk_free()
+            if free < self.policy.min_free_disk_bytes:
+                health = "disk_floor"
+                reason = (
+                    f"{free} bytes of disk free, under the floor of "
+                    f"{self.policy.min_free_disk_bytes}: new records are refused"
+                )
+            elif self._over_quota:
+                health = "over_quota"
+                reason = (
+                    f"critical records alone hold {self._totals.total_bytes} bytes, over the "
+                    f"quota of {self.policy.quota_bytes}: still accepting, never dropped"
+                )
+            else:
+                health, reason = "ok", ""
+            return OutboxStats(
+                pending=self._pending_count(),
+                pending_critical=self._totals.pending["critical"],
+                pending_telemetry=self._totals.pending["telemetry"],
+                pending_bytes=sum(self._totals.pending_bytes.values()),
+                leased=len(self._leases),
+                retained=self._totals.retained,
+                retained_bytes=self._totals.retained_bytes,
+                quota_bytes=self.policy.quota_bytes,
+                oldest_pending_born_at=oldest,
+                oldest_pending_age_s=(now - oldest).total_seconds() if oldest else None,
+                health=health,
+                health_reason=reason,
+                commits=self._committer.groups,
+                counters=dict(self._counters),
+            )
+
+    def _pending_count(self) -> int:
+        return sum(self._totals.pending.values())
+
+    def close(self) -> None:
+        with self._wlock:
+            if not self._closed:
+                self._closed = True
+                self._store.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("outbox is closed")
+
+    def __enter__(self) -> OutboxCore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _us(d: timedelta) -> int:
+    return d // timedelta(microseconds=1)
+
+
+def _take(rows: list[Row], excess: int) -> list[Row]:
+    """The first rows whose sizes cover ``excess`` bytes."""
+    out: list[Row] = []
+    for r in rows:
+        if excess <= 0:
+            break
+        out.append(r)
+        excess -= r.size
+    return out

@@ -1,0 +1,283 @@
+"""``Outbox``: the durable outbox, one SQLite file in WAL mode.
+
+Durability: ``synchronous=FULL`` in WAL mode syncs the log at every commit,
+so a record ``put`` returned is on disk even if the PC loses power the next
+instant. ``NORMAL`` would only survive a process crash, not a power cut: a
+checkpoint PC switched off mid-shift is our normal case, so we pay the sync
+and win the rate back with group commit (one sync per group of producers).
+
+One process owns an outbox file at a time (an advisory lock), because leases
+live in that process's memory: when it dies, its leases die with it and the
+records go out again (at-least-once; the cloud drops duplicates by id).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from coalguard.edge.outbox.clock import Clock, from_us, to_us
+from coalguard.edge.outbox.core import OutboxCore
+from coalguard.edge.outbox.policy import COUNTERS, OutboxPolicy
+from coalguard.edge.outbox.record import OutboxRecord
+from coalguard.edge.outbox.store import Row, Tallies
+from coalguard.errors import CoalguardError
+
+SCHEMA_VERSION = "1"
+_PRIO = {"critical": 0, "telemetry": 1}
+_PRIO_NAME = {v: k for k, v in _PRIO.items()}
+_IN_CHUNK = 500
+_COLS = "id, kind, priority, born_us, body, size, acked_us"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq      INTEGER PRIMARY KEY,
+    id       TEXT    NOT NULL UNIQUE,
+    kind     TEXT    NOT NULL,
+    priority INTEGER NOT NULL,
+    born_us  INTEGER NOT NULL,
+    body     TEXT    NOT NULL,
+    size     INTEGER NOT NULL,
+    acked_us INTEGER
+);
+CREATE INDEX IF NOT EXISTS records_unsent ON records (seq) WHERE acked_us IS NULL;
+CREATE INDEX IF NOT EXISTS records_unsent_telemetry ON records (born_us, seq)
+    WHERE acked_us IS NULL AND priority = 1;
+CREATE INDEX IF NOT EXISTS records_retained ON records (acked_us) WHERE acked_us IS NOT NULL;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class OutboxLocked(CoalguardError):
+    """Another process already has this outbox open."""
+
+
+class OutboxCorrupt(CoalguardError):
+    """The outbox file is not an outbox this version can read."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with the outbox's durability settings (used by ``bench/`` too)."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _row_to_record(r: tuple) -> OutboxRecord:
+    rid, kind, prio, born_us, body, size, acked_us = r
+    return OutboxRecord(
+        id=rid,
+        kind=kind,
+        priority=_PRIO_NAME[prio],
+        born_at=from_us(born_us),
+        body_json=body,
+        size=size,
+        acked_at=from_us(acked_us) if acked_us is not None else None,
+    )
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(ids), _IN_CHUNK):
+        yield ids[i : i + _IN_CHUNK]
+
+
+class SqliteStore:
+    """Rows of one outbox file (see ``Store``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lockfile = open(f"{path}.lock", "a+")  # noqa: SIM115 (held for our lifetime)
+        try:
+            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lockfile.close()
+            raise OutboxLocked(f"outbox {path} is in use by another process") from None
+        try:
+            self._conn = connect(path)
+            self._conn.executescript(_SCHEMA)
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise OutboxCorrupt(
+                    f"outbox {path} has schema version {row[0]}; this coalguard reads "
+                    f"version {SCHEMA_VERSION}"
+                )
+        except sqlite3.DatabaseError as exc:
+            self._lockfile.close()
+            raise OutboxCorrupt(f"outbox {path} cannot be opened: {exc}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
+        sql = (
+            "INSERT INTO records (id, kind, priority, born_us, body, size) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+        )
+        rows = [
+            (r.id, r.kind, _PRIO[r.priority], to_us(r.born_at), r.body_json, r.size)
+            for r in records
+        ]
+        self._conn.execute("SAVEPOINT insert_group")
+        before = self._conn.total_changes
+        self._conn.executemany(sql, rows)
+        if self._conn.total_changes - before == len(rows):
+            self._conn.execute("RELEASE insert_group")
+            return [True] * len(rows)
+        # Some ids were held already (a retried put): redo row by row to learn which.
+        self._conn.execute("ROLLBACK TO insert_group")
+        fresh = [self._conn.execute(sql, row).rowcount == 1 for row in rows]
+        self._conn.execute("RELEASE insert_group")
+        return fresh
+
+    def get(self, record_id: str) -> OutboxRecord | None:
+        r = self._conn.execute(f"SELECT {_COLS} FROM records WHERE id = ?", (record_id,)).fetchone()
+        return _row_to_record(r) if r else None
+
+    def pending_in_order(self, limit: int) -> list[OutboxRecord]:
+        rows = self._conn.execute(
+            f"SELECT {_COLS} FROM records WHERE acked_us IS NULL ORDER BY born_us, seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def oldest_telemetry(self, limit: int) -> list[Row]:
+        rows = self._conn.execute(
+            "SELECT id, size FROM records WHERE acked_us IS NULL AND priority = 1 "
+            "ORDER BY born_us, seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Row(rid, "telemetry", size) for rid, size in rows]
+
+    def telemetry_born_before(self, born_us: int) -> list[Row]:
+        rows = self._conn.execute(
+            "SELECT id, size FROM records WHERE acked_us IS NULL AND priority = 1 "
+            "AND born_us < ? ORDER BY born_us, seq",
+            (born_us,),
+        ).fetchall()
+        return [Row(rid, "telemetry", size) for rid, size in rows]
+
+    def oldest_retained(self, limit: int) -> list[Row]:
+        rows = self._conn.execute(
+            "SELECT id, priority, size FROM records WHERE acked_us IS NOT NULL "
+            "ORDER BY acked_us LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows]
+
+    def retained_acked_before(self, acked_us: int) -> list[Row]:
+        rows = self._conn.execute(
+            "SELECT id, priority, size FROM records WHERE acked_us IS NOT NULL AND acked_us < ?",
+            (acked_us,),
+        ).fetchall()
+        return [Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows]
+
+    def delete(self, ids: Iterable[str]) -> None:
+        self._conn.executemany("DELETE FROM records WHERE id = ?", [(i,) for i in ids])
+
+    def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
+        out: list[Row] = []
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(
+                f"SELECT id, priority, size FROM records "
+                f"WHERE acked_us IS NULL AND id IN ({marks})",
+                tuple(part),
+            ).fetchall()
+            out.extend(Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows)
+        found = [(r.id,) for r in out]
+        if acked_us is None:
+            self._conn.executemany("DELETE FROM records WHERE id = ?", found)
+        else:
+            self._conn.executemany(
+                "UPDATE records SET acked_us = ? WHERE id = ?", [(acked_us, i) for (i,) in found]
+            )
+        return out
+
+    def oldest_pending_born_us(self) -> int | None:
+        r = self._conn.execute(
+            "SELECT born_us FROM records WHERE acked_us IS NULL ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return r[0] if r else None
+
+    def tallies(self) -> Tallies:
+        pending = {"critical": 0, "telemetry": 0}
+        pending_bytes = {"critical": 0, "telemetry": 0}
+        retained = retained_bytes = 0
+        for prio, sent, n, size in self._conn.execute(
+            "SELECT priority, acked_us IS NOT NULL, COUNT(*), COALESCE(SUM(size), 0) "
+            "FROM records GROUP BY 1, 2"
+        ):
+            if sent:
+                retained += n
+                retained_bytes += size
+            else:
+                pending[_PRIO_NAME[prio]] += n
+                pending_bytes[_PRIO_NAME[prio]] += size
+        return Tallies(pending, pending_bytes, retained, retained_bytes)
+
+    def load_counters(self) -> dict[str, int]:
+        return dict(self._conn.execute("SELECT name, value FROM counters").fetchall())
+
+    def save_counters(self, counters: dict[str, int]) -> None:
+        self._conn.executemany(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            list(counters.items()),
+        )
+
+    def close(self) -> None:
+        self._conn.close()
+        self._lockfile.close()
+
+
+def disk_free_at(path: Path) -> Callable[[], int]:
+    """Free bytes on the file system holding ``path``."""
+    directory = path.parent
+
+    def free() -> int:
+        return shutil.disk_usage(directory).free
+
+    return free
+
+
+class Outbox(OutboxCore):
+    """The durable outbox of one edge process (SQLite, WAL, ``synchronous=FULL``).
+
+    ``Outbox(path).put(kind, body, priority="critical")`` returns only after
+    the record is on disk. See ``OutboxCore`` for lease/ack and bounds.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        policy: OutboxPolicy | None = None,
+        clock: Clock | None = None,
+        disk_free: Callable[[], int] | None = None,
+    ) -> None:
+        p = Path(path)
+        super().__init__(
+            SqliteStore(p), policy=policy, clock=clock, disk_free=disk_free or disk_free_at(p)
+        )
+        self.path = p
+
+
+__all__ = ["COUNTERS", "Outbox", "OutboxCorrupt", "OutboxLocked", "SqliteStore", "connect"]

@@ -1,0 +1,74 @@
+"""The storage interface under ``OutboxCore``: rows, not policy.
+
+Every method is called with the core's write lock held; mutating calls run
+inside ``transaction()``. ``Row`` is what eviction and acknowledgement need
+to keep the running totals right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import NamedTuple, Protocol
+
+from coalguard.edge.outbox.record import OutboxRecord
+
+
+class Row(NamedTuple):
+    id: str
+    priority: str
+    size: int
+
+
+class Tallies(NamedTuple):
+    """Counts and bytes held, read once at open."""
+
+    pending: dict[str, int]
+    pending_bytes: dict[str, int]
+    retained: int
+    retained_bytes: int
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
+        """Insert new ids; ``False`` for an id already held (row left as it was)."""
+        ...
+
+    def get(self, record_id: str) -> OutboxRecord | None: ...
+
+    def pending_in_order(self, limit: int) -> list[OutboxRecord]:
+        """Unsent records in the order they were committed."""
+        ...
+
+    def oldest_telemetry(self, limit: int) -> list[Row]:
+        """Unsent telemetry, oldest birth first."""
+        ...
+
+    def telemetry_born_before(self, born_us: int) -> list[Row]: ...
+
+    def oldest_retained(self, limit: int) -> list[Row]:
+        """Sent-and-kept records, oldest acknowledgement first."""
+        ...
+
+    def retained_acked_before(self, acked_us: int) -> list[Row]: ...
+
+    def delete(self, ids: Iterable[str]) -> None: ...
+
+    def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
+        """Acknowledge unsent ``ids``: mark them sent at ``acked_us``, or delete
+        them when ``acked_us`` is None. Returns the rows that were unsent."""
+        ...
+
+    def oldest_pending_born_us(self) -> int | None:
+        """Birth time of the first unsent record in commit order."""
+        ...
+
+    def tallies(self) -> Tallies: ...
+
+    def load_counters(self) -> dict[str, int]: ...
+
+    def save_counters(self, counters: dict[str, int]) -> None: ...
+
+    def close(self) -> None: ...

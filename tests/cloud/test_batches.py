@@ -1,0 +1,271 @@
+"""The batch endpoint against a real server and a real database (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from coalguard.cloud.app import create_app
+from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
+from coalguard.cloud.gateways import register_gateway, set_enabled
+from coalguard.cloud.settings import CloudSettings
+from tests.ingest_support import ThreadServer
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class Cloud:
+    def __init__(self, app: Any, server: ThreadServer, token: str) -> None:
+        self.app = app
+        self.engine = app.state.engine
+        self.url = server.url
+        self.token = token
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+
+    def post(
+        self,
+        records: Any,
+        *,
+        gateway: str = "gw-1",
+        token: str | None = None,
+        raw: bytes | None = None,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        if raw is not None:
+            return self.http.post(
+                f"/api/v1/gateways/{gateway}/batches", content=raw, headers=headers
+            )
+        return self.http.post(
+            f"/api/v1/gateways/{gateway}/batches", json={"records": records}, headers=headers
+        )
+
+    def count(self) -> int:
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(GatewayRecordRow)).scalar_one()
+
+    def dead_letters(self) -> list[Any]:
+        with self.engine.connect() as c:
+            return list(c.execute(select(GatewayDeadLetterRow.__table__)))
+
+
+@pytest.fixture
+def cloud(db_url: str) -> Iterator[Cloud]:
+    app = create_app(CloudSettings(db_url=db_url, max_batch_records=50, max_batch_bytes=64_000))
+    token = register_gateway(app.state.engine, "gw-1")
+    with ThreadServer(app) as server:
+        c = Cloud(app, server, token)
+        yield c
+        c.http.close()
+    app.state.engine.dispose()
+
+
+def rec(**over: Any) -> dict[str, Any]:
+    base = {
+        "id": str(uuid.uuid4()),
+        "kind": "verdict",
+        "priority": "critical",
+        "born_at": "2026-01-15T08:30:00.123456+08:00",
+        "body": {"sample_id": "S1", "overall": "pass", "values": [1.5, 2]},
+    }
+    base.update(over)
+    return base
+
+
+def outcomes(resp: httpx.Response) -> list[str]:
+    assert resp.status_code == 200, resp.text
+    return [r["outcome"] for r in resp.json()["results"]]
+
+
+def test_stores_each_id_once_and_answers_duplicates(cloud: Cloud) -> None:
+    batch = [rec(), rec(kind="inspection"), rec(priority="telemetry", kind="reading")]
+    assert outcomes(cloud.post(batch)) == ["stored"] * 3
+    again = cloud.post([*batch, rec()])
+    assert outcomes(again) == ["duplicate", "duplicate", "duplicate", "stored"]
+    assert again.json()["counts"] == {"stored": 1, "duplicate": 3, "rejected": 0, "conflict": 0}
+    assert [r["id"] for r in again.json()["results"]] == [r["id"] for r in [*batch]] + [
+        again.json()["results"][3]["id"]
+    ]
+    assert cloud.count() == 4
+
+
+def test_stored_record_keeps_its_content_and_birth_time(cloud: Cloud) -> None:
+    r = rec(body={"名称": "无烟煤", "x": 1.25, "nested": {"a": [1, None, True]}})
+    assert outcomes(cloud.post([r])) == ["stored"]
+    with cloud.engine.connect() as c:
+        row = c.execute(
+            select(GatewayRecordRow.__table__).where(GatewayRecordRow.id == r["id"])
+        ).one()
+    assert row.body == r["body"]
+    assert row.gateway_id == "gw-1" and row.kind == "verdict" and row.priority == "critical"
+    born = (
+        row.born_at
+        if row.born_at.tzinfo
+        else row.born_at.replace(tzinfo=__import__("datetime").UTC)
+    )
+    assert born.isoformat() == "2026-01-15T00:30:00.123456+00:00"
+
+
+def test_bad_records_are_rejected_by_id_while_good_ones_are_stored(cloud: Cloud) -> None:
+    good = rec()
+    bad = [
+        rec(id="not-a-uuid"),
+        rec(kind=7),
+        rec(kind="Bad Kind"),
+        rec(priority="urgent"),
+        rec(born_at="2026-01-15T08:30:00"),  # no zone
+        rec(born_at="yesterday"),
+        rec(body=[1, 2]),
+        {k: v for k, v in rec().items() if k != "body"},
+        rec(extra="field"),
+        "not an object",
+    ]
+    resp = cloud.post([good, *bad])
+    res = resp.json()["results"]
+    assert [r["outcome"] for r in res] == ["stored"] + ["rejected"] * len(bad)
+    reasons = [r["reason"] for r in res[1:]]
+    for fragment, reason in zip(
+        ["id", "kind", "kind", "priority", "born_at", "born_at", "body", "body", "extra", "record"],
+        reasons,
+        strict=True,
+    ):
+        assert fragment in reason, (fragment, reason)
+    assert res[1]["id"] == "not-a-uuid"  # named by the id it was sent with
+    assert res[10]["id"] is None and res[10]["index"] == 10
+    assert cloud.count() == 1
+    dead = cloud.dead_letters()
+    assert len(dead) == len(bad) and {d.outcome for d in dead} == {"rejected"}
+
+
+def test_reused_id_with_different_body_is_a_logged_conflict(
+    cloud: Cloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = rec()
+    assert outcomes(cloud.post([first])) == ["stored"]
+    changed = {**first, "body": {**first["body"], "overall": "fail"}}
+    with caplog.at_level(logging.WARNING, logger="coalguard.cloud.batches"):
+        resp = cloud.post([changed])
+    assert outcomes(resp) == ["conflict"]
+    assert "different content" in resp.json()["results"][0]["reason"]
+    assert any(first["id"] in m and "conflict" in m for m in caplog.messages)
+    # the stored record is untouched; the conflicting one is kept as a dead letter
+    with cloud.engine.connect() as c:
+        body = c.execute(select(GatewayRecordRow.body).where(GatewayRecordRow.id == first["id"]))
+        assert body.scalar_one()["overall"] == "pass"
+    (dead,) = cloud.dead_letters()
+    assert dead.outcome == "conflict" and dead.record_id == first["id"]
+    assert json.loads(dead.raw)["body"]["overall"] == "fail"
+
+
+def test_same_id_twice_in_one_batch(cloud: Cloud) -> None:
+    r = rec()
+    resp = cloud.post([r, r, {**r, "kind": "inspection"}])
+    assert outcomes(resp) == ["stored", "duplicate", "conflict"]
+    assert cloud.count() == 1
+
+
+def test_same_id_from_another_gateway_is_a_conflict(cloud: Cloud) -> None:
+    token2 = register_gateway(cloud.engine, "gw-2")
+    r = rec()
+    assert outcomes(cloud.post([r])) == ["stored"]
+    resp = cloud.post([r], gateway="gw-2", token=token2)
+    assert outcomes(resp) == ["conflict"]
+    assert "gw-1" in resp.json()["results"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic Zm9vOmJhcg=="}],
+    ids=["missing", "wrong", "not-bearer"],
+)
+def test_wrong_or_missing_token_is_401(cloud: Cloud, headers: dict[str, str]) -> None:
+    resp = cloud.http.post(
+        "/api/v1/gateways/gw-1/batches", json={"records": [rec()]}, headers=headers
+    )
+    assert resp.status_code == 401
+    assert resp.headers["www-authenticate"] == "Bearer"
+    assert "gw-1" in resp.json()["detail"]
+    assert cloud.count() == 0
+
+
+def test_unknown_and_disabled_gateways_are_401(cloud: Cloud) -> None:
+    assert cloud.post([rec()], gateway="gw-unknown").status_code == 401
+    assert cloud.post([rec()], gateway="../../etc").status_code in (401, 404)
+    set_enabled(cloud.engine, "gw-1", False)
+    assert cloud.post([rec()]).status_code == 401
+    assert cloud.count() == 0
+
+
+def test_another_gateways_token_does_not_open_this_gateway(cloud: Cloud) -> None:
+    token2 = register_gateway(cloud.engine, "gw-2")
+    assert cloud.post([rec()], gateway="gw-1", token=token2).status_code == 401
+
+
+def test_too_many_records_is_413_naming_the_limit(cloud: Cloud) -> None:
+    resp = cloud.post([rec(body={}) for _ in range(51)])
+    assert resp.status_code == 413
+    assert "51 records" in resp.json()["detail"] and "limit is 50" in resp.json()["detail"]
+    assert cloud.count() == 0
+
+
+def test_too_many_bytes_is_413_naming_the_limit(cloud: Cloud) -> None:
+    resp = cloud.post([rec(body={"pad": "x" * 70_000})])
+    assert resp.status_code == 413
+    assert "64000 bytes" in resp.json()["detail"]
+
+    # a chunked upload without Content-Length is cut off the same way
+    def chunks() -> Iterator[bytes]:
+        yield b'{"records": ['
+        for _ in range(100):
+            yield json.dumps(rec(body={"pad": "y" * 1000})).encode() + b","
+        yield json.dumps(rec()).encode() + b"]}"
+
+    resp = cloud.http.post(
+        "/api/v1/gateways/gw-1/batches",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {cloud.token}"},
+    )
+    assert resp.status_code == 413
+    assert cloud.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b'{"records": [', "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[]", '{"records"'),
+        (b'{"records": {"a": 1}}', '{"records"'),
+        (b'{"records": [], "gateway": "x"}', "unknown field"),
+    ],
+    ids=["truncated", "not-utf8", "array", "records-not-list", "extra-field"],
+)
+def test_malformed_requests_are_422(cloud: Cloud, raw: bytes, fragment: str) -> None:
+    resp = cloud.post(None, raw=raw)
+    assert resp.status_code == 422
+    assert fragment in resp.json()["detail"]
+
+
+def test_empty_batch_is_fine(cloud: Cloud) -> None:
+    resp = cloud.post([])
+    assert resp.status_code == 200 and resp.json()["results"] == []
+
+
+def test_nan_in_body_is_rejected(cloud: Cloud) -> None:
+    raw = (
+        '{"records": [' + json.dumps(rec())[:-1].rsplit('"body"', 1)[0] + '"body": {"x": NaN}}]}'
+    ).encode()
+    resp = cloud.post(None, raw=raw)
+    assert outcomes(resp) == ["rejected"]
+    assert "body" in resp.json()["results"][0]["reason"]
+
+
+def test_schema_is_created_on_this_backend(cloud: Cloud) -> None:
+    with cloud.engine.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM gateways")).scalar_one() == 1

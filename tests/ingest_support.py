@@ -1,0 +1,195 @@
+"""Helpers for outbox/uplink/ingest tests: waiting, real servers, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from tests.conftest import COALGUARD, free_port
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str = "condition") -> object:
+    """Poll ``cond`` until it returns something truthy; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class ThreadServer:
+    """A real uvicorn server for an ASGI app, in a thread of the test process."""
+
+    def __init__(self, app, port: int | None = None, **ssl: str) -> None:  # type: ignore[no-untyped-def]
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", **ssl
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        scheme = "https" if ssl else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, 15, "uvicorn to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+class CloudProcess:
+    """``coalguard cloud serve`` as a real subprocess (stop/start keep the port)."""
+
+    def __init__(self, db_url: str, port: int | None = None) -> None:
+        self.db_url = db_url
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CloudProcess:
+        self.proc = subprocess.Popen(
+            [COALGUARD, "cloud", "serve", "--db", self.db_url, "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
+        assert self.proc.poll() is None, "cloud serve exited"
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:
+    subprocess.run(
+        [
+            COALGUARD,
+            "cloud",
+            "gateway",
+            "add",
+            gateway_id,
+            "--db",
+            db_url,
+            "--token-file",
+            str(token_file),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return token_file.read_text().strip()
+
+
+# -- PostgreSQL ---------------------------------------------------------------
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster: initdb in a temp dir, trust auth on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="coalguard-pg-"))
+        self.port = free_port()
+        self._as: list[str] = []
+        if os.geteuid() == 0:  # postgres refuses to run as root
+            pwd.getpwnam("postgres")
+            shutil.chown(self.dir, "postgres", "postgres")
+            self._as = ["runuser", "-u", "postgres", "--"]
+        self.data = self.dir / "data"
+        self._n = 0
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        opts = f"-p {self.port} -k {self.dir} -h 127.0.0.1 -F"
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+        )
+
+    def stop(self) -> None:
+        try:
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def new_database(self) -> str:
+        """A fresh, empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        self._n += 1
+        name = f"t{os.getpid()}_{self._n}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    if not (PG_BIN / "initdb").exists():
+        msg = "PostgreSQL 15 not installed (apt-get install -y postgresql)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    pg = PostgresServer()
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.stop()
