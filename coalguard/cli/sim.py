@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from coalguard.cli import sim_analyzer
+from coalguard.cli import sim_analyzer, sim_co_fleet
 
 app = typer.Typer(help="Simulated devices speaking the real protocols.", no_args_is_help=True)
 app.command("analyzer")(sim_analyzer.analyzer)
+app.command("co-fleet")(sim_co_fleet.co_fleet)
