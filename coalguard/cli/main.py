@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from coalguard.cli import cloud, demo, edge, gateway, profiles, sim, verdict
+from coalguard.cli import analyzer, cloud, demo, edge, gateway, profiles, sim, verdict
 from coalguard.errors import CoalguardError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("demo")(demo.demo)
 app.add_typer(cloud.app, name="cloud")
 app.add_typer(edge.app, name="edge")
 app.add_typer(gateway.app, name="gateway")
+app.add_typer(analyzer.app, name="analyzer")
 app.add_typer(sim.app, name="sim")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from coalguard.cli import sim_camera
+from coalguard.cli import sim_analyzer, sim_camera
 
 app = typer.Typer(help="Simulated devices speaking the real protocols.", no_args_is_help=True)
+app.command("analyzer")(sim_analyzer.analyzer)
 app.command("camera")(sim_camera.camera)

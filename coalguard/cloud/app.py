@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from coalguard.cloud import batches
+from coalguard.cloud import (
+    auth,  # noqa: F401  (operator_token table)
+    batches,
+)
+from coalguard.cloud.co import api as co_api
+from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 
-_ROUTERS = (batches.router,)
+_ROUTERS = (batches.router, co_api.router)
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:

@@ -1,0 +1,180 @@
+"""Alert lifecycle (open -> acknowledged -> resolved) and the escalation chain.
+
+Works inside the caller's session/transaction so an alert and the message that
+caused it commit together. Notifications are rows (``CoNotification``) written
+in the same transaction and sent afterwards by the notifier: nothing is lost
+between "alert opened" and "someone was told".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.co.rules import AlertRules, Rule
+from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
+from coalguard.errors import InputError
+
+OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+ACTIVE = (OPEN, ACKNOWLEDGED)
+
+
+class AlertStateError(InputError):
+    """An acknowledge/resolve that the alert's status does not allow."""
+
+
+@dataclass
+class AlertBook:
+    """Opens, updates, clears and escalates alerts according to the rules."""
+
+    rules: AlertRules
+    channels: tuple[str, ...] = ("log",)
+    created: int = 0  # notifications written since start (wakes the notifier)
+
+    def active(self, s: Session, device_id: str, kind: str) -> CoAlert | None:
+        return s.scalars(
+            select(CoAlert).where(
+                CoAlert.device_id == device_id,
+                CoAlert.kind == kind,
+                CoAlert.status.in_(ACTIVE),
+            )
+        ).first()
+
+    def raise_(
+        self, s: Session, dev: CoDevice, rule: Rule, at: datetime, detail: dict[str, Any]
+    ) -> CoAlert:
+        """Open an alert, or update the active one of the same kind at the same alarm."""
+        alert = self.active(s, dev.device_id, rule.kind)
+        if alert is not None:
+            alert.occurrences += 1
+            alert.updated_at = at
+            alert.cleared_at = None
+            alert.detail = {**alert.detail, **detail}
+            return alert
+        alert = CoAlert(
+            device_id=dev.device_id,
+            region_code=dev.region_code or "",
+            kind=rule.kind,
+            severity=rule.severity,
+            status=OPEN,
+            opened_at=at,
+            updated_at=at,
+            occurrences=1,
+            detail=detail,
+            escalation_level=0,
+        )
+        s.add(alert)
+        s.flush()
+        first = self.rules.levels_for(alert.region_code)[0].level
+        self._notify(s, alert, dev, first, "opened", at)
+        return alert
+
+    def clear(self, s: Session, dev: CoDevice, rule: Rule, at: datetime, by: str) -> None:
+        """The condition went away: resolve automatically where the rule says it is safe."""
+        alert = self.active(s, dev.device_id, rule.kind)
+        if alert is None:
+            return
+        alert.cleared_at = at
+        alert.updated_at = at
+        if rule.auto_resolve:
+            alert.status = RESOLVED
+            alert.resolved_at = at
+            alert.resolved_by = "system"
+            alert.resolution = f"condition cleared ({by})"
+
+    def acknowledge(self, s: Session, alert: CoAlert, who: str, at: datetime) -> CoAlert:
+        if alert.status != OPEN:
+            raise AlertStateError(f"alert {alert.id} is {alert.status}, not open")
+        alert.status = ACKNOWLEDGED
+        alert.acknowledged_by = who
+        alert.acknowledged_at = at
+        alert.updated_at = at
+        return alert
+
+    def resolve(
+        self, s: Session, alert: CoAlert, who: str, at: datetime, note: str | None
+    ) -> CoAlert:
+        if alert.status == RESOLVED:
+            raise AlertStateError(f"alert {alert.id} is already resolved")
+        if alert.status == OPEN and alert.acknowledged_at is None:
+            # Resolving implies acknowledging; keep both facts.
+            alert.acknowledged_by = who
+            alert.acknowledged_at = at
+        alert.status = RESOLVED
+        alert.resolved_by = who
+        alert.resolved_at = at
+        alert.resolution = note
+        alert.updated_at = at
+        return alert
+
+    def escalate_due(self, s: Session, now: datetime) -> int:
+        """Move unacknowledged escalating alerts up their region's chain; returns steps."""
+        kinds = [r.kind for r in self.rules.rule if r.escalate]
+        steps = 0
+        for alert in s.scalars(
+            select(CoAlert).where(CoAlert.status == OPEN, CoAlert.kind.in_(kinds))
+        ):
+            levels = self.rules.levels_for(alert.region_code)
+            elapsed_min = (now - alert.opened_at).total_seconds() / 60
+            due = max(i for i, lv in enumerate(levels) if lv.after_min <= elapsed_min)
+            if due <= alert.escalation_level:
+                continue
+            dev = s.get(CoDevice, alert.device_id)
+            for i in range(alert.escalation_level + 1, due + 1):
+                self._notify(s, alert, dev, levels[i].level, "escalated", now)
+                steps += 1
+            alert.escalation_level = due
+            alert.updated_at = now
+        return steps
+
+    def _notify(
+        self,
+        s: Session,
+        alert: CoAlert,
+        dev: CoDevice | None,
+        level: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        body = notification_body(alert, dev, level, reason)
+        for ch in self.channels:
+            self.created += 1
+            s.add(
+                CoNotification(
+                    alert_id=alert.id,
+                    channel=ch,
+                    level=level,
+                    reason=reason,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=at,
+                    created_at=at,
+                    body=body,
+                )
+            )
+
+
+def notification_body(alert: CoAlert, dev: CoDevice | None, level: str, reason: str) -> dict:
+    """What a channel delivers: enough for a person (or an SMS gateway) to act."""
+    return {
+        "alert_id": alert.id,
+        "reason": reason,
+        "level": level,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "device_id": alert.device_id,
+        "region_code": alert.region_code,
+        "opened_at": alert.opened_at.isoformat(),
+        "detail": alert.detail,
+        "household": None
+        if dev is None or not dev.registered
+        else {
+            "name": dev.household_name,
+            "address": dev.address,
+            "phone_masked": dev.phone_masked,
+        },
+    }

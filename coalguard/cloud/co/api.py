@@ -1,0 +1,290 @@
+"""REST routes of the CO alarm path: alerts, devices, commissioning, season check.
+
+Every route needs a bearer token; a token sees only alarms whose region code
+starts with its prefix (an alarm outside it is 404, not 403, so codes do not leak).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from coalguard.cloud.auth import Operator, current_operator
+from coalguard.cloud.co import registry
+from coalguard.cloud.co.alerts import AlertBook, AlertStateError
+from coalguard.cloud.co.notifier import channel_health
+from coalguard.cloud.co.rules import load_rules
+from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
+from coalguard.edge.model import utcnow
+from coalguard.errors import InputError
+
+router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
+Op = Annotated[Operator, Depends(current_operator)]
+
+
+def _settings(request: Request) -> CoSettings:
+    st = getattr(request.app.state, "co_settings", None)
+    if st is None:
+        st = request.app.state.co_settings = CoSettings()
+    return st
+
+
+def _book(request: Request) -> AlertBook:
+    book = getattr(request.app.state, "co_book", None)
+    if book is None:
+        book = request.app.state.co_book = AlertBook(load_rules(_settings(request).rules_file))
+    return book
+
+
+def alert_view(a: CoAlert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "device_id": a.device_id,
+        "region_code": a.region_code,
+        "kind": a.kind,
+        "severity": a.severity,
+        "status": a.status,
+        "opened_at": a.opened_at.isoformat(),
+        "updated_at": a.updated_at.isoformat(),
+        "occurrences": a.occurrences,
+        "escalation_level": a.escalation_level,
+        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
+        "acknowledged_by": a.acknowledged_by,
+        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+        "resolved_by": a.resolved_by,
+        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+        "resolution": a.resolution,
+        "detail": a.detail,
+    }
+
+
+def _scoped_region(op: Operator, region: str | None) -> str:
+    region = region or op.region_prefix
+    if not region.startswith(op.region_prefix):
+        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
+    return region
+
+
+@router.get("/alerts")
+def list_alerts(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    status: Literal["open", "acknowledged", "resolved", "active"] | None = None,
+    kind: str | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    """Alerts in a region (code prefix), newest first; ``active`` = open or acknowledged."""
+    region = _scoped_region(op, region)
+    q = select(CoAlert).where(CoAlert.region_code.startswith(region))
+    if status == "active":
+        q = q.where(CoAlert.status.in_(("open", "acknowledged")))
+    elif status:
+        q = q.where(CoAlert.status == status)
+    if kind:
+        q = q.where(CoAlert.kind == kind)
+    with request.app.state.sessions() as s:
+        return [alert_view(a) for a in s.scalars(q.order_by(CoAlert.id.desc()).limit(limit))]
+
+
+class Note(BaseModel):
+    note: str | None = Field(None, max_length=1000)
+
+
+def _alert_action(request: Request, op: Op, alert_id: int, action: str, note: str | None) -> dict:
+    book = _book(request)
+    with request.app.state.sessions.begin() as s:
+        alert = s.get(CoAlert, alert_id)
+        if alert is None or not op.covers(alert.region_code):
+            raise HTTPException(404, f"no alert {alert_id}")
+        try:
+            if action == "ack":
+                book.acknowledge(s, alert, op.name, utcnow())
+            else:
+                book.resolve(s, alert, op.name, utcnow(), note)
+        except AlertStateError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return alert_view(alert)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(request: Request, op: Op, alert_id: int) -> dict[str, Any]:
+    return _alert_action(request, op, alert_id, "ack", None)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve(request: Request, op: Op, alert_id: int, body: Note | None = None) -> dict[str, Any]:
+    return _alert_action(request, op, alert_id, "resolve", body.note if body else None)
+
+
+@router.post("/devices", status_code=201)
+def register_device(request: Request, op: Op, reg: registry.Registration) -> dict[str, Any]:
+    """Bind an alarm to a household (installer or operator of that region)."""
+    if not op.covers(reg.household.village_code):
+        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
+    with request.app.state.sessions.begin() as s:
+        dev = s.get(CoDevice, reg.device_id)
+        if dev is not None and dev.registered and not op.covers(dev.region_code):
+            raise HTTPException(409, f"device {reg.device_id} is registered in another region")
+        dev = registry.register(s, reg, _settings(request).phone_hash_key, utcnow())
+        return registry.device_view(dev)
+
+
+def _device(s, op: Operator, device_id: str) -> CoDevice:  # type: ignore[no-untyped-def]
+    dev = s.get(CoDevice, device_id)
+    if dev is None or not op.covers(dev.region_code):
+        raise HTTPException(404, f"no device {device_id}")
+    return dev
+
+
+@router.get("/devices/{device_id}")
+def get_device(request: Request, op: Op, device_id: str) -> dict[str, Any]:
+    with request.app.state.sessions() as s:
+        return registry.device_view(_device(s, op, device_id))
+
+
+@router.get("/devices")
+def list_devices(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    registered: bool | None = None,
+    limit: int = Query(500, ge=1, le=10000),
+) -> list[dict[str, Any]]:
+    region = _scoped_region(op, region)
+    q = select(CoDevice).where(CoDevice.region_code.startswith(region))
+    if registered is not None:
+        q = q.where(CoDevice.registered.is_(registered))
+    with request.app.state.sessions() as s:
+        return [
+            registry.device_view(d) for d in s.scalars(q.order_by(CoDevice.device_id).limit(limit))
+        ]
+
+
+class TestStart(BaseModel):
+    installer_id: str = Field(min_length=1, max_length=64)
+    timeout_s: float | None = Field(None, gt=0, le=3600)
+
+
+@router.post("/devices/{device_id}/commissioning", status_code=201)
+def start_commissioning(request: Request, op: Op, device_id: str, body: TestStart) -> dict:
+    """Start a test: the cloud now waits for the device's test event and a fresh state."""
+    timeout = body.timeout_s or _settings(request).commission_timeout_s
+    with request.app.state.sessions.begin() as s:
+        _device(s, op, device_id)
+        try:
+            c = registry.start_test(s, device_id, body.installer_id, utcnow(), timeout)
+        except InputError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return registry.commissioning_view(c, utcnow())
+
+
+@router.get("/devices/{device_id}/commissioning")
+def commissioning_status(request: Request, op: Op, device_id: str) -> list[dict[str, Any]]:
+    from coalguard.cloud.co.tables import CoCommissioning
+
+    with request.app.state.sessions() as s:
+        _device(s, op, device_id)
+        rows = s.scalars(
+            select(CoCommissioning)
+            .where(CoCommissioning.device_id == device_id)
+            .order_by(CoCommissioning.id.desc())
+        )
+        now = utcnow()
+        return [registry.commissioning_view(c, now) for c in rows]
+
+
+@router.get("/season-check", response_model=None)
+def season_check(
+    request: Request,
+    op: Op,
+    since: datetime,
+    season_start: datetime | None = None,
+    region: str | None = None,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | PlainTextResponse:
+    """Per village: alarms not heard from since ``since``, not tested, low battery, expired."""
+    region = _scoped_region(op, region)
+    since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    season_start = season_start or since
+    season_start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
+    with request.app.state.sessions() as s:
+        rows = registry.season_check(s, region, since, season_start)
+        if format == "csv":
+            return PlainTextResponse(
+                registry.season_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="season-check.csv"'},
+            )
+        return {
+            "region": region,
+            "since": since.isoformat(),
+            "season_start": season_start.isoformat(),
+            "villages": registry.season_summary(rows, s, region),
+            "alarms": rows,
+        }
+
+
+@router.get("/dead-letters")
+def dead_letters(
+    request: Request, op: Op, limit: int = Query(100, ge=1, le=1000)
+) -> dict[str, Any]:
+    if op.region_prefix:
+        raise HTTPException(403, "dead letters are visible to national-scope tokens only")
+    with request.app.state.sessions() as s:
+        total = s.scalar(select(func.count()).select_from(CoDeadLetter))
+        rows = s.scalars(select(CoDeadLetter).order_by(CoDeadLetter.id.desc()).limit(limit))
+        return {
+            "total": total,
+            "items": [
+                {
+                    "id": d.id,
+                    "received_at": d.received_at.isoformat(),
+                    "topic": d.topic,
+                    "device_id": d.device_id,
+                    "payload_hex": d.payload[:512].hex(),
+                    "reason": d.reason,
+                }
+                for d in rows
+            ],
+        }
+
+
+@router.get("/channels")
+def channels(request: Request, op: Op) -> list[dict[str, Any]]:
+    """Delivery health per channel: pending/sent/failed and the latest error."""
+    with request.app.state.sessions() as s:
+        return channel_health(s)
+
+
+@router.get("/alerts/{alert_id}/notifications")
+def notifications(request: Request, op: Op, alert_id: int) -> list[dict[str, Any]]:
+    with request.app.state.sessions() as s:
+        alert = s.get(CoAlert, alert_id)
+        if alert is None or not op.covers(alert.region_code):
+            raise HTTPException(404, f"no alert {alert_id}")
+        rows = s.scalars(
+            select(CoNotification)
+            .where(CoNotification.alert_id == alert_id)
+            .order_by(CoNotification.id)
+        )
+        return [
+            {
+                "id": n.id,
+                "channel": n.channel,
+                "level": n.level,
+                "reason": n.reason,
+                "status": n.status,
+                "attempts": n.attempts,
+                "created_at": n.created_at.isoformat(),
+                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "last_error": n.last_error,
+            }
+            for n in rows
+        ]

@@ -1,0 +1,89 @@
+"""Notification channels: a signed webhook and a log line.
+
+A channel's ``send`` raises ``ChannelError`` on failure; the notifier records
+the error, retries with backoff, and marks the notification failed when the
+attempts run out, so a broken channel is visible, never silent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any, Protocol
+
+import httpx
+
+log = logging.getLogger("coalguard.cloud.co.notify")
+
+SIGNATURE_HEADER = "X-Coalguard-Signature"
+TIMESTAMP_HEADER = "X-Coalguard-Timestamp"
+
+
+class ChannelError(Exception):
+    """Delivery failed; the message says why (HTTP status, connection error)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, body: dict[str, Any]) -> None: ...
+
+
+def sign(secret: bytes, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>`` HMAC over ``timestamp + "." + body`` (replay-resistant)."""
+    mac = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does to check a webhook came from us."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class WebhookChannel:
+    """HTTP POST of the JSON body, signed with a shared secret (HMAC-SHA256)."""
+
+    def __init__(self, name: str, url: str, secret: str, timeout_s: float = 5.0) -> None:
+        self.name = name
+        self.url = url
+        self.secret = secret.encode()
+        self.client = httpx.Client(timeout=timeout_s)
+
+    def send(self, body: dict[str, Any]) -> None:
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: ts,
+            SIGNATURE_HEADER: sign(self.secret, ts, raw),
+        }
+        try:
+            resp = self.client.post(self.url, content=raw, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ChannelError(f"{type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 300:
+            raise ChannelError(f"HTTP {resp.status_code} from {self.url}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class LogChannel:
+    """One structured log line per notification (and the demo's screen)."""
+
+    def __init__(self, name: str = "log") -> None:
+        self.name = name
+
+    def send(self, body: dict[str, Any]) -> None:
+        log.warning(
+            "CO alert %s %s device=%s region=%s level=%s (%s)",
+            body.get("alert_id"),
+            body.get("kind"),
+            body.get("device_id"),
+            body.get("region_code") or "-",
+            body.get("level"),
+            body.get("reason"),
+        )

@@ -1,0 +1,270 @@
+"""Binding alarms to households, commissioning tests and the season check (R14, R15, R18).
+
+Phone numbers are kept only as a keyed hash (to find a household by phone)
+and a masked form for people (``138****5678``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
+from coalguard.drivers.co_alarm import DEVICE_ID
+from coalguard.errors import InputError
+
+REGION_CODE = re.compile(r"^[0-9]{12}$")
+PHONE = re.compile(r"^\+?[0-9]{7,15}$")
+
+
+class Household(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=400)
+    village_code: str = Field(description="12-digit village region code")
+    phone: str
+
+    @field_validator("village_code")
+    @classmethod
+    def _village(cls, v: str) -> str:
+        if not REGION_CODE.match(v):
+            raise ValueError("village_code must be the 12-digit village region code")
+        return v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        v = v.replace(" ", "").replace("-", "")
+        if not PHONE.match(v):
+            raise ValueError("phone must be 7 to 15 digits")
+        return v
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str
+    household: Household
+    installer_id: str = Field(min_length=1, max_length=64)
+
+    @field_validator("device_id")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        if not DEVICE_ID.fullmatch(v):
+            raise ValueError("device_id must be 4-64 of A-Z a-z 0-9 _ -")
+        return v
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
+
+
+def hash_phone(key: str, phone: str) -> str:
+    return hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()
+
+
+def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice:
+    """Bind (or re-bind) an alarm to a household; earlier messages stay, now attributed."""
+    dev = s.get(CoDevice, reg.device_id)
+    if dev is None:
+        dev = CoDevice(
+            device_id=reg.device_id,
+            messages=0,
+            duplicates=0,
+            gaps=0,
+            eol=False,
+            silent_alerted=False,
+        )
+        s.add(dev)
+    dev.registered = True
+    dev.region_code = reg.household.village_code
+    dev.household_name = reg.household.name
+    dev.address = reg.household.address
+    dev.phone_hash = hash_phone(key, reg.household.phone)
+    dev.phone_masked = mask_phone(reg.household.phone)
+    dev.installer_id = reg.installer_id
+    dev.registered_at = now
+    return dev
+
+
+def device_view(dev: CoDevice) -> dict[str, Any]:
+    """What people see about an alarm (phone masked)."""
+    return {
+        "device_id": dev.device_id,
+        "registered": dev.registered,
+        "region_code": dev.region_code,
+        "household": {
+            "name": dev.household_name,
+            "address": dev.address,
+            "phone": dev.phone_masked,
+        }
+        if dev.registered
+        else None,
+        "installer_id": dev.installer_id,
+        "last_seen": _iso(dev.last_seen),
+        "last_state_at": _iso(dev.last_state_at),
+        "last_state": dev.last_state,
+        "battery_pct": dev.battery_pct,
+        "online": dev.online,
+        "eol": dev.eol,
+        "last_test_at": _iso(dev.last_test_at),
+        "messages": dev.messages,
+        "duplicates": dev.duplicates,
+        "gaps": dev.gaps,
+    }
+
+
+def start_test(
+    s: Session, device_id: str, installer_id: str, now: datetime, timeout_s: float
+) -> CoCommissioning:
+    dev = s.get(CoDevice, device_id)
+    if dev is None or not dev.registered:
+        raise InputError(f"device {device_id} is not registered; register it first")
+    for old in s.scalars(
+        select(CoCommissioning).where(
+            CoCommissioning.device_id == device_id, CoCommissioning.status == "waiting"
+        )
+    ):
+        old.status = "superseded"
+        old.finished_at = now
+    c = CoCommissioning(
+        device_id=device_id,
+        installer_id=installer_id,
+        started_at=now,
+        deadline=now + timedelta(seconds=timeout_s),
+        status="waiting",
+        missing=[],
+    )
+    s.add(c)
+    s.flush()
+    return c
+
+
+def commissioning_view(c: CoCommissioning, now: datetime) -> dict[str, Any]:
+    waiting_for = [
+        w for w, at in (("test_event", c.test_event_at), ("state", c.state_at)) if not at
+    ]
+    return {
+        "id": c.id,
+        "device_id": c.device_id,
+        "installer_id": c.installer_id,
+        "status": c.status,
+        "started_at": _iso(c.started_at),
+        "deadline": _iso(c.deadline),
+        "remaining_s": max(0.0, (c.deadline - now).total_seconds()) if c.status == "waiting" else 0,
+        "test_event_at": _iso(c.test_event_at),
+        "state_at": _iso(c.state_at),
+        "finished_at": _iso(c.finished_at),
+        "missing": c.missing if c.status != "waiting" else waiting_for,
+    }
+
+
+SEASON_COLUMNS = (
+    "village_code",
+    "device_id",
+    "household",
+    "phone",
+    "last_seen",
+    "last_test_at",
+    "battery_pct",
+    "eol",
+    "problems",
+)
+
+
+def season_check(
+    s: Session,
+    region_prefix: str,
+    since: datetime,
+    season_start: datetime,
+    low_battery_pct: float = 20,
+) -> list[dict[str, Any]]:
+    """全面排查: registered alarms with a problem, per village.
+
+    Problems: ``not_heard_since`` (nothing since ``since``), ``not_tested``
+    (no test event since ``season_start``), ``low_battery``, ``expired`` (eol).
+    """
+    rows = []
+    q = (
+        select(CoDevice)
+        .where(CoDevice.registered.is_(True), CoDevice.region_code.startswith(region_prefix))
+        .order_by(CoDevice.region_code, CoDevice.device_id)
+    )
+    for dev in s.scalars(q):
+        last_test = dev.last_test_at or _last_test(s, dev.device_id)
+        problems = []
+        if dev.last_seen is None or dev.last_seen < since:
+            problems.append("not_heard_since")
+        if last_test is None or last_test < season_start:
+            problems.append("not_tested")
+        if dev.battery_pct is not None and dev.battery_pct < low_battery_pct:
+            problems.append("low_battery")
+        if dev.eol:
+            problems.append("expired")
+        if problems:
+            rows.append(
+                {
+                    "village_code": dev.region_code,
+                    "device_id": dev.device_id,
+                    "household": dev.household_name,
+                    "phone": dev.phone_masked,
+                    "last_seen": _iso(dev.last_seen),
+                    "last_test_at": _iso(last_test),
+                    "battery_pct": dev.battery_pct,
+                    "eol": dev.eol,
+                    "problems": problems,
+                }
+            )
+    return rows
+
+
+def season_summary(rows: list[dict[str, Any]], s: Session, region_prefix: str) -> list[dict]:
+    """Per village: alarms registered, and how many have each problem."""
+    totals: dict[str, dict[str, Any]] = {}
+    for code in s.scalars(
+        select(CoDevice.region_code).where(
+            CoDevice.registered.is_(True), CoDevice.region_code.startswith(region_prefix)
+        )
+    ):
+        t = totals.setdefault(code, {"village_code": code, "registered": 0, "ok": 0})
+        t["registered"] += 1
+    for r in rows:
+        t = totals[r["village_code"]]
+        for p in r["problems"]:
+            t[p] = t.get(p, 0) + 1
+        t["with_problems"] = t.get("with_problems", 0) + 1
+    for t in totals.values():
+        t["ok"] = t["registered"] - t.get("with_problems", 0)
+    return sorted(totals.values(), key=lambda t: t["village_code"])
+
+
+def season_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(SEASON_COLUMNS)
+    for r in rows:
+        w.writerow([";".join(r[c]) if c == "problems" else r[c] for c in SEASON_COLUMNS])
+    return buf.getvalue()
+
+
+def _last_test(s: Session, device_id: str) -> datetime | None:
+    return s.scalars(
+        select(CoMessageRow.received_at)
+        .where(CoMessageRow.device_id == device_id, CoMessageRow.event_type == "test")
+        .order_by(CoMessageRow.received_at.desc())
+        .limit(1)
+    ).first()
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None

@@ -1,0 +1,128 @@
+"""Alert rules as data (``alert_rules.toml``): what opens, clears and escalates an alert."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coalguard.datafile import load_model
+from coalguard.drivers.co_alarm import EventType
+
+DEFAULT_RULES = Path(__file__).with_name("alert_rules.toml")
+STATE_FIELDS = ("alarm", "co_ppm", "battery_pct", "tamper", "fault", "eol")
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    field: str
+    op: Literal["==", "!=", "<", "<=", ">", ">="]
+    value: str | float | bool
+
+    @field_validator("field")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in STATE_FIELDS:
+            raise ValueError(f"unknown state field {v!r}; known: {', '.join(STATE_FIELDS)}")
+        return v
+
+    def holds(self, state: dict[str, Any]) -> bool:
+        """True when the state satisfies the condition (a null fault compares as "")."""
+        v = state.get(self.field)
+        if self.field == "fault" and v is None:
+            v = ""
+        try:
+            return bool(_OPS[self.op](v, self.value))
+        except TypeError:
+            return False
+
+
+class Rule(_Strict):
+    kind: str = Field(pattern=r"^[a-z_]{2,32}$")
+    severity: Literal["critical", "major", "minor"]
+    events: list[EventType] = []
+    state: list[Condition] = []
+    availability: Literal["offline"] | None = None
+    silent: bool = False
+    clear_events: list[EventType] = []
+    clear_state: list[Condition] = []
+    clear_availability: Literal["online"] | None = None
+    clear_on_any_state: bool = False
+    auto_resolve: bool = True
+    escalate: bool = False
+
+    def opened_by_state(self, state: dict[str, Any]) -> bool:
+        return bool(self.state) and all(c.holds(state) for c in self.state)
+
+    def cleared_by_state(self, state: dict[str, Any]) -> bool:
+        if self.clear_on_any_state:
+            return True
+        return bool(self.clear_state) and all(c.holds(state) for c in self.clear_state)
+
+
+class Level(_Strict):
+    level: str = Field(pattern=r"^[a-z_]{2,40}$")
+    after_min: float = Field(ge=0)
+
+
+class Escalation(_Strict):
+    region_prefix: str = Field(pattern=r"^[0-9]{0,12}$")
+    levels: list[Level] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Escalation:
+        times = [lv.after_min for lv in self.levels]
+        if times != sorted(times):
+            raise ValueError("levels must be ordered by after_min")
+        return self
+
+
+class AlertRules(_Strict):
+    version: int = Field(ge=1)
+    heartbeat_s: float = Field(gt=0)
+    offline_after_heartbeats: float = Field(gt=0)
+    rule: list[Rule] = Field(min_length=1)
+    escalation: list[Escalation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertRules:
+        kinds = [r.kind for r in self.rule]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("rule kinds must be unique")
+        if not any(e.region_prefix == "" for e in self.escalation):
+            raise ValueError('an escalation with region_prefix = "" (the default) is required')
+        return self
+
+    @property
+    def silence_s(self) -> float:
+        return self.heartbeat_s * self.offline_after_heartbeats
+
+    def levels_for(self, region_code: str) -> list[Level]:
+        """The escalation chain of the longest region prefix matching ``region_code``."""
+        best = max(
+            (e for e in self.escalation if region_code.startswith(e.region_prefix)),
+            key=lambda e: len(e.region_prefix),
+        )
+        return best.levels
+
+    def by_kind(self, kind: str) -> Rule:
+        return next(r for r in self.rule if r.kind == kind)
+
+
+def load_rules(path: Path | None = None) -> AlertRules:
+    """Load and validate the rules file (the shipped one when ``path`` is None)."""
+    return load_model(path or DEFAULT_RULES, AlertRules)

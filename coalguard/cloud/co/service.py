@@ -1,0 +1,75 @@
+"""Composition root of the CO alarm path in one process.
+
+``CoService`` wires MQTT ingest → store → alerts → notifier, plus the sweeper.
+The REST routes (``api.router``) only need the database, so an API process
+and several ingest workers (shared subscription) can run apart.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import sessionmaker
+
+from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
+from coalguard.cloud.co.ingest import MqttIngest
+from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.rules import AlertRules, load_rules
+from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.co.store import MessageStore
+from coalguard.cloud.co.sweeper import Sweeper
+
+log = logging.getLogger("coalguard.cloud.co")
+
+
+def make_channels(settings: CoSettings) -> dict[str, Channel]:
+    channels: dict[str, Channel] = {"log": LogChannel()}
+    if settings.webhook_url:
+        channels["webhook"] = WebhookChannel(
+            "webhook", settings.webhook_url, settings.webhook_secret
+        )
+    return channels
+
+
+class CoService:
+    """Everything the CO alarm path runs in the background."""
+
+    def __init__(
+        self,
+        settings: CoSettings,
+        sessions: sessionmaker,
+        rules: AlertRules | None = None,
+        channels: dict[str, Channel] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.rules = rules or load_rules(settings.rules_file)
+        self.channels = channels if channels is not None else make_channels(settings)
+        self.book = AlertBook(self.rules, tuple(self.channels))
+        self.store = MessageStore(sessions, self.book)
+        self.notifier = Notifier(
+            sessions,
+            self.channels,
+            RetryPolicy(settings.notify_max_attempts, settings.notify_first_backoff_s),
+        )
+        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake)
+        self.ingest = (
+            MqttIngest(settings, self.store, self.notifier.wake) if settings.broker_url else None
+        )
+
+    def start(self) -> None:
+        self.notifier.start()
+        self.sweeper.start()
+        if self.ingest:
+            self.ingest.start()
+
+    def stop(self) -> None:
+        if self.ingest:
+            self.ingest.stop()
+        self.sweeper.stop()
+        self.notifier.stop()
+        for ch in self.channels.values():
+            close = getattr(ch, "close", None)
+            if close:
+                close()

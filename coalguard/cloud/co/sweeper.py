@@ -1,0 +1,94 @@
+"""Time-driven checks: silent alarms, escalation, commissioning deadlines.
+
+Runs every ``sweep_s``; each pass is one transaction and idempotent, so
+several workers (or a restart) never double-open or double-escalate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import sessionmaker
+
+from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.tables import CoCommissioning, CoDevice
+from coalguard.edge.model import utcnow
+
+log = logging.getLogger("coalguard.cloud.co.sweeper")
+
+
+class Sweeper:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        book: AlertBook,
+        every_s: float,
+        on_notifications: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.sessions = sessions
+        self.book = book
+        self.every_s = every_s
+        self.on_notifications = on_notifications
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="co-sweeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.sweep(utcnow())
+            except Exception:
+                log.exception("sweep failed; retrying next interval")
+
+    def sweep(self, now: datetime) -> None:
+        created = self.book.created
+        with self.sessions.begin() as s:
+            self._silent(s, now)
+            self.book.escalate_due(s, now)
+            self._commissioning(s, now)
+        if self.book.created != created:
+            self.on_notifications()
+
+    def _silent(self, s, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        """No state for offline_after_heartbeats x heartbeat_s: the alarm cannot sound."""
+        rule = next((r for r in self.book.rules.rule if r.silent), None)
+        if rule is None:
+            return
+        cutoff = now - timedelta(seconds=self.book.rules.silence_s)
+        heard = func.coalesce(CoDevice.last_state_at, CoDevice.registered_at, CoDevice.first_seen)
+        q = select(CoDevice).where(
+            CoDevice.silent_alerted.is_(False),
+            heard < cutoff,
+            or_(CoDevice.registered.is_(True), CoDevice.last_state_at.is_not(None)),
+        )
+        for dev in s.scalars(q):
+            dev.silent_alerted = True
+            last = dev.last_state_at.isoformat() if dev.last_state_at else None
+            self.book.raise_(s, dev, rule, now, {"cause": "silent", "last_state_at": last})
+
+    @staticmethod
+    def _commissioning(s, now: datetime) -> None:  # type: ignore[no-untyped-def]
+        for c in s.scalars(
+            select(CoCommissioning).where(
+                CoCommissioning.status == "waiting", CoCommissioning.deadline < now
+            )
+        ):
+            c.status = "failed"
+            c.finished_at = now
+            c.missing = [
+                what
+                for what, at in (("test_event", c.test_event_at), ("state", c.state_at))
+                if at is None
+            ]

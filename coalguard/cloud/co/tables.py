@@ -1,0 +1,172 @@
+"""Tables of the CO alarm path: devices, messages, dead letters, alerts,
+notifications and commissioning records.
+
+Times are stored as timezone-aware UTC. Phone numbers are stored only as a
+keyed hash plus a masked form (``138****5678``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coalguard.cloud.db import Base
+
+
+class _UTC(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTCDateTime = _UTC
+
+
+class CoDevice(Base):
+    """One alarm: who it belongs to (once registered) and what it last said."""
+
+    __tablename__ = "co_device"
+
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registered: Mapped[bool] = mapped_column(Boolean, default=False)
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)
+    household_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(400))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    installer_id: Mapped[str | None] = mapped_column(String(64))
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    battery_pct: Mapped[float | None] = mapped_column(Float)
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    eol: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    max_seq: Mapped[int | None] = mapped_column(BigInteger)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    gaps: Mapped[int] = mapped_column(BigInteger, default=0)
+    silent_alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CoMessageRow(Base):
+    """Every state and event as received, once per (device, seq)."""
+
+    __tablename__ = "co_message"
+    __table_args__ = (UniqueConstraint("device_id", "seq", name="uq_co_message_device_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    unregistered: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CoDeadLetter(Base):
+    """A message that did not parse: topic, raw bytes and the reason."""
+
+    __tablename__ = "co_dead_letter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class CoAlert(Base):
+    """One condition at one alarm, from open to acknowledged to resolved."""
+
+    __tablename__ = "co_alert"
+    __table_args__ = (Index("ix_co_alert_region_status", "region_code", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class CoNotification(Base):
+    """One message to one channel about one alert; durable before it is sent."""
+
+    __tablename__ = "co_notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("co_alert.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CoCommissioning(Base):
+    """An installer's end-to-end test of one alarm, and its result."""
+
+    __tablename__ = "co_commissioning"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    installer_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    test_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    missing: Mapped[list[str]] = mapped_column(JSON, default=list)

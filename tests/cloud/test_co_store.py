@@ -1,0 +1,186 @@
+"""Storing CO messages: dedupe, gaps, dead letters, alerts, escalation, commissioning."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from coalguard.cloud.co.registry import start_test
+from coalguard.cloud.co.sweeper import Sweeper
+from coalguard.cloud.co.tables import (
+    CoAlert,
+    CoCommissioning,
+    CoDeadLetter,
+    CoDevice,
+    CoMessageRow,
+    CoNotification,
+)
+from tests.cloud.co_support import T0, availability, event, registered, state, store_at
+
+
+def _count(store, table) -> int:  # type: ignore[no-untyped-def]
+    with store.sessions() as s:
+        return s.scalar(select(func.count()).select_from(table))
+
+
+def _alerts(store, **where):  # type: ignore[no-untyped-def]
+    with store.sessions() as s:
+        q = select(CoAlert)
+        for k, v in where.items():
+            q = q.where(getattr(CoAlert, k) == v)
+        return list(s.scalars(q.order_by(CoAlert.id)))
+
+
+def test_duplicates_dropped_and_gaps_counted(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    store.apply([state("dev-1", 1), state("dev-1", 2), state("dev-1", 2)])  # QoS 1 redelivery
+    store.apply([state("dev-1", 2), state("dev-1", 6)])  # 3, 4, 5 missing
+    with store.sessions() as s:
+        dev = s.get(CoDevice, "dev-1")
+        assert (dev.messages, dev.duplicates, dev.gaps, dev.max_seq) == (3, 2, 3, 6)
+    store.apply([state("dev-1", 4)])  # a late one fills a hole
+    with store.sessions() as s:
+        assert s.get(CoDevice, "dev-1").gaps == 2
+    assert _count(store, CoMessageRow) == 4
+    assert store.stats.duplicates == 2
+
+
+def test_malformed_goes_to_dead_letter_with_topic_bytes_reason(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    from coalguard.cloud.co.store import Received
+
+    bad = Received("co/v1/dev-1/state", b'{"seq": "x"}', T0)
+    store.apply([bad, state("dev-1", 1)])
+    with store.sessions() as s:
+        dl = s.scalars(select(CoDeadLetter)).one()
+        assert (dl.topic, dl.payload, dl.device_id) == (bad.topic, bad.payload, "dev-1")
+        assert "ts" in dl.reason
+    assert _count(store, CoMessageRow) == 1 and store.stats.dead_letters == 1
+
+
+def test_unknown_device_kept_and_flagged(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    registered(store, "known-1")
+    store.apply([state("stranger", 1), state("known-1", 1)])
+    with store.sessions() as s:
+        rows = {r.device_id: r.unregistered for r in s.scalars(select(CoMessageRow))}
+        assert rows == {"stranger": True, "known-1": False}
+        assert s.get(CoDevice, "stranger").registered is False
+
+
+def test_device_status_tracks_last_state_battery_availability(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    store.apply([state("dev-1", 1, battery_pct=77), availability("dev-1", True)])
+    store.apply([state("dev-1", 2, at=T0 + timedelta(minutes=5), battery_pct=76)])
+    store.apply([availability("dev-1", False, at=T0 + timedelta(minutes=6))])
+    with store.sessions() as s:
+        dev = s.get(CoDevice, "dev-1")
+        assert dev.battery_pct == 76 and dev.online is False
+        assert dev.last_state["seq"] == 2
+        assert dev.last_seen == T0 + timedelta(minutes=6)
+
+
+def test_co_alarm_repeat_updates_and_never_auto_resolves(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    registered(store, "dev-1")
+    store.apply([event("dev-1", 1, "alarm_start", co_ppm=320)])
+    store.apply([state("dev-1", 2, alarm="alarm", co_ppm=350)])
+    store.apply([event("dev-1", 3, "alarm_end"), state("dev-1", 4, alarm="none")])
+    (a,) = _alerts(store, kind="co_alarm")
+    assert a.status == "open" and a.occurrences == 2 and a.cleared_at is not None
+    assert a.region_code == "130102001001"
+
+
+def test_health_alerts_auto_resolve_when_condition_clears(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    store.apply([state("dev-1", 1, battery_pct=15, tamper=True, fault="sensor")])
+    kinds = {a.kind: a.status for a in _alerts(store)}
+    assert kinds == {"low_battery": "open", "tamper": "open", "fault": "open"}
+    store.apply([state("dev-1", 2, battery_pct=25, tamper=False, fault=None)])
+    kinds = {a.kind: a.status for a in _alerts(store)}
+    # 25 % is inside the hysteresis band: still low; tamper and fault cleared.
+    assert kinds == {"low_battery": "open", "tamper": "resolved", "fault": "resolved"}
+    store.apply([state("dev-1", 3, battery_pct=95)])
+    assert {a.status for a in _alerts(store)} == {"resolved"}
+
+
+def test_offline_by_last_will_and_by_silence(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    store.apply([state("dev-1", 1), state("dev-2", 1), availability("dev-1", False)])
+    assert [a.device_id for a in _alerts(store, kind="offline")] == ["dev-1"]
+    sweeper = Sweeper(store.sessions, store.book, every_s=1)
+    silence = store.book.rules.silence_s
+    sweeper.sweep(T0 + timedelta(seconds=silence - 1))
+    assert len(_alerts(store, kind="offline")) == 1
+    sweeper.sweep(T0 + timedelta(seconds=silence + 1))
+    sweeper.sweep(T0 + timedelta(seconds=silence + 2))  # idempotent
+    offline = _alerts(store, kind="offline")
+    assert sorted(a.device_id for a in offline) == ["dev-1", "dev-2"]
+    assert offline[1].detail["cause"] == "silent"
+    store.apply([state("dev-2", 2, at=T0 + timedelta(seconds=silence + 3))])
+    assert _alerts(store, device_id="dev-2")[0].status == "resolved"
+
+
+def _notified_levels(store, alert_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    with store.sessions() as s:
+        return [
+            n.level
+            for n in s.scalars(
+                select(CoNotification)
+                .where(CoNotification.alert_id == alert_id)
+                .order_by(CoNotification.id)
+            )
+        ]
+
+
+def test_escalation_household_then_grid_worker_then_township(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    registered(store, "dev-1", village="140202001001")  # default chain: 5 / 15 min
+    registered(store, "dev-2", village="130102001001")  # stricter county: 3 / 10 min
+    store.apply([event("dev-1", 1, "alarm_start"), event("dev-2", 1, "alarm_start")])
+    a1, a2 = _alerts(store)
+    assert _notified_levels(store, a1.id) == ["household"]
+    with store.sessions.begin() as s:
+        store.book.escalate_due(s, T0 + timedelta(minutes=4))
+    assert _notified_levels(store, a1.id) == ["household"]
+    assert _notified_levels(store, a2.id) == ["household", "village_grid_worker"]
+    with store.sessions.begin() as s:
+        store.book.escalate_due(s, T0 + timedelta(minutes=6))
+        store.book.escalate_due(s, T0 + timedelta(minutes=6))  # no double notification
+    assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]
+    with store.sessions.begin() as s:
+        store.book.acknowledge(s, s.get(CoAlert, a1.id), "grid-worker-7", T0 + timedelta(minutes=7))
+        store.book.escalate_due(s, T0 + timedelta(minutes=30))
+    assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]  # acked: stops
+    assert _notified_levels(store, a2.id) == ["household", "village_grid_worker", "township"]
+    a1 = _alerts(store, id=a1.id)[0]
+    assert (a1.status, a1.acknowledged_by) == ("acknowledged", "grid-worker-7")
+
+
+def test_commissioning_passes_with_test_event_and_fresh_state(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    registered(store, "dev-1")
+    store.apply([state("dev-1", 1)])  # before the test: does not count
+    with store.sessions.begin() as s:
+        cid = start_test(s, "dev-1", "inst-1", T0 + timedelta(seconds=1), 120).id
+    store.apply([event("dev-1", 2, "test", at=T0 + timedelta(seconds=20))])
+    with store.sessions() as s:
+        assert s.get(CoCommissioning, cid).status == "waiting"
+    store.apply([state("dev-1", 3, at=T0 + timedelta(seconds=21))])
+    with store.sessions() as s:
+        c = s.get(CoCommissioning, cid)
+        assert c.status == "passed" and c.test_event_at and c.state_at
+
+
+def test_commissioning_fails_after_timeout_naming_what_is_missing(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "db.sqlite")
+    registered(store, "dev-1")
+    with store.sessions.begin() as s:
+        cid = start_test(s, "dev-1", "inst-1", T0, 120).id
+    store.apply([state("dev-1", 1, at=T0 + timedelta(seconds=5))])
+    Sweeper(store.sessions, store.book, 1).sweep(T0 + timedelta(seconds=121))
+    with store.sessions() as s:
+        c = s.get(CoCommissioning, cid)
+        assert (c.status, c.missing) == ("failed", ["test_event"])

@@ -1,0 +1,138 @@
+"""A real Mosquitto for CO alarm tests: per-device passwords, ACL, optional TLS.
+
+Started on 127.0.0.1 and a free port, with persistence so a restart keeps
+the ingest's persistent session (as a production broker is configured).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from coalguard.simulators.co_fleet import device_password
+from tests.conftest import free_port, require_binary
+
+INGEST_USER = "coalguard-ingest"
+INGEST_PASSWORD = "ingest-secret"
+FLEET_SECRET = "fleet-secret"
+
+
+def wait_for(cond: Callable[[], object], timeout: float, what: str = "condition") -> object:
+    """Poll ``cond`` until it returns a truthy value; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def make_tls(dir_: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 (openssl CLI)."""
+    openssl = require_binary("openssl")
+    ca_key, ca, key, csr, crt = (dir_ / n for n in ("ca.key", "ca.crt", "s.key", "s.csr", "s.crt"))
+    ext = dir_ / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
+        "-days", "2", "-subj", "/CN=coalguard test CA")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+        "-subj", "/CN=127.0.0.1")  # fmt: skip
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(crt), "-days", "2", "-extfile", str(ext))  # fmt: skip
+    return ca, crt, key
+
+
+class Mosquitto:
+    def __init__(
+        self,
+        dir_: Path,
+        device_ids: list[str] | None = None,
+        tls: bool = False,
+    ) -> None:
+        self.bin = require_binary("mosquitto")
+        self.dir = dir_
+        self.port = free_port()
+        self.tls = tls
+        self.ca: Path | None = None
+        self.proc: subprocess.Popen | None = None
+        self.secured = device_ids is not None
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "persistence true",
+            f"persistence_location {dir_}/",
+            "max_inflight_messages 1000",
+            "max_queued_messages 200000",
+            "autosave_interval 1",
+            f"log_dest file {dir_}/mosquitto.log",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")  # else mosquitto drops to 'mosquitto' and cannot read tmp
+        if device_ids is not None:
+            pw = dir_ / "passwd"
+            pw.write_text(
+                f"{INGEST_USER}:{INGEST_PASSWORD}\n"
+                + "".join(f"{d}:{device_password(FLEET_SECRET, d)}\n" for d in device_ids)
+            )
+            subprocess.run([require_binary("mosquitto_passwd"), "-U", str(pw)], check=True)
+            acl = dir_ / "acl"
+            acl.write_text(
+                f"user {INGEST_USER}\ntopic read co/v1/#\n\n"
+                "pattern write co/v1/%u/availability\n"
+                "pattern write co/v1/%u/state\n"
+                "pattern write co/v1/%u/event\n"
+            )
+            lines += ["allow_anonymous false", f"password_file {pw}", f"acl_file {acl}"]
+        else:
+            lines.append("allow_anonymous true")
+        if tls:
+            self.ca, crt, key = make_tls(dir_)
+            lines += [f"cafile {self.ca}", f"certfile {crt}", f"keyfile {key}"]
+        self.conf = dir_ / "mosquitto.conf"
+        self.conf.write_text("\n".join(lines) + "\n")
+
+    def url(self, user: str | None = INGEST_USER, password: str | None = INGEST_PASSWORD) -> str:
+        scheme = "mqtts" if self.tls else "mqtt"
+        cred = f"{user}:{password}@" if self.secured and user else ""
+        return f"{scheme}://{cred}127.0.0.1:{self.port}"
+
+    def start(self) -> Mosquitto:
+        import socket
+
+        self.proc = subprocess.Popen(
+            [self.bin, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+        def listening() -> bool:
+            if self.proc and self.proc.poll() is not None:
+                raise AssertionError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_for(listening, 10, "mosquitto to listen")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
