@@ -21,7 +21,7 @@ from coalguard.edge.quality import ProfileSet, judge
 EXAMPLES = Path(__file__).resolve().parent.parent / "edge" / "quality" / "examples.json"
 
 
-PARTS = ("quality",)
+PARTS = ("quality", "checkpoint")
 
 
 def demo(
@@ -45,6 +45,10 @@ def demo(
         )
     if "quality" in parts:
         quality_demo(profiles, lang)
+    if "checkpoint" in parts:
+        from coalguard.cli.demo_checkpoint import checkpoint_demo
+
+        checkpoint_demo(lang)
 
 
 def quality_demo(profiles: list[Path] | None, lang: str) -> None:

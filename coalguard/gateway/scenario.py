@@ -95,7 +95,8 @@ def fast_pass_list(valid_until: date) -> FastPassList:
     )
 
 
-Measure = Callable[[TruckPlan, str], None]
+Measure = Callable[[TruckPlan, str, str], None]
+Arrive = Callable[[TruckPlan], str | None]
 
 
 def run_morning(
@@ -103,18 +104,22 @@ def run_morning(
     plans: list[TruckPlan],
     operator: str = "值班员",
     measure: Measure | None = None,
+    arrive: Arrive | None = None,
     on_truck: Callable[[TruckPlan, str], None] | None = None,
 ) -> MorningResult:
     """Drive each truck from arrival to its outcome through the workflow.
 
-    ``measure(plan, sample_id)`` makes the analyzer produce a result for the
-    sample (a simulator); by default the planned values are recorded as the
-    result of analyzer ``sim-1``.
+    ``arrive(plan)`` announces the truck (cameras) and returns the inspection
+    it opened, if any; otherwise the operator opens one by hand.
+    ``measure(plan, sample_id, inspection_id)`` makes the analyzer produce a
+    result for the sample and see it bound (a simulator); by default the
+    planned values are recorded as the result of analyzer ``sim-1``.
     """
     wf = gw.workflow
     out = MorningResult()
     for n, plan in enumerate(plans, 1):
-        iid = wf.arrive(plan.plate, operator)
+        iid = arrive(plan) if arrive is not None else None
+        iid = iid or wf.arrive(plan.plate, operator)
         out.inspections.append(iid)
         wf.register(
             iid,
@@ -138,7 +143,7 @@ def run_morning(
                 iid, operator, {"sample_id": sample_id, "seal_no": f"F{n:04d}", "sampler": operator}
             )
             if measure is not None:
-                measure(plan, sample_id)
+                measure(plan, sample_id, iid)
             else:
                 wf.record_result("sim-1", plan.indicators, sample_id=sample_id)
             insp = wf.get(iid)
