@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -56,6 +57,17 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _gunzip(data: bytes, limit: int) -> bytes | None:
+    """Inflate a gzip body, or None past ``limit`` bytes (no zip bomb gets through)."""
+    d = zlib.decompressobj(wbits=31)
+    out = d.decompress(data, limit + 1)
+    if len(out) > limit:
+        return None
+    if not d.eof:
+        raise EOFError("truncated gzip stream")
+    return out
+
+
 @router.post("/api/v1/gateways/{gateway_id}/batches")
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
@@ -74,9 +86,20 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
             {"WWW-Authenticate": "Bearer"},
         )
     limit = settings.max_batch_bytes
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip"):
+        return _error(415, f"content encoding {encoding!r} not accepted; use gzip or none")
+    too_big = _error(413, f"batch is larger than the limit of {limit} bytes (max_batch_bytes)")
     raw = await _read_limited(request, limit)
     if raw is None:
-        return _error(413, f"batch is larger than the limit of {limit} bytes (max_batch_bytes)")
+        return too_big
+    if encoding == "gzip":
+        try:
+            raw = _gunzip(raw, limit)
+        except (zlib.error, EOFError) as exc:
+            return _error(422, f"request body is not valid gzip: {exc}")
+        if raw is None:  # the limit holds for the inflated batch too
+            return too_big
     try:
         doc: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

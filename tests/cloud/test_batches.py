@@ -252,6 +252,27 @@ def test_malformed_requests_are_422(cloud: Cloud, raw: bytes, fragment: str) -> 
     assert fragment in resp.json()["detail"]
 
 
+def test_gzip_batches_are_inflated_within_the_limit(cloud: Cloud) -> None:
+    import gzip
+
+    headers = {"Authorization": f"Bearer {cloud.token}", "Content-Encoding": "gzip"}
+    url = "/api/v1/gateways/gw-1/batches"
+    batch = [rec(body={"pad": "x" * 500}) for _ in range(40)]
+    body = gzip.compress(json.dumps({"records": batch}).encode())
+    resp = cloud.http.post(url, content=body, headers=headers)
+    assert outcomes(resp) == ["stored"] * 40
+    # a small gzip that inflates past max_batch_bytes (64,000) is refused, not inflated
+    bomb = gzip.compress(b'{"records": [' + b" " * 10_000_000 + b"]}")
+    assert len(bomb) < 64_000
+    resp = cloud.http.post(url, content=bomb, headers=headers)
+    assert resp.status_code == 413 and "64000 bytes" in resp.json()["detail"]
+    resp = cloud.http.post(url, content=body[:-20], headers=headers)
+    assert resp.status_code == 422 and "gzip" in resp.json()["detail"]
+    resp = cloud.http.post(url, content=body, headers={**headers, "Content-Encoding": "br"})
+    assert resp.status_code == 415
+    assert cloud.count() == 40
+
+
 def test_empty_batch_is_fine(cloud: Cloud) -> None:
     resp = cloud.post([])
     assert resp.status_code == 200 and resp.json()["results"] == []

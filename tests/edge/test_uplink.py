@@ -193,11 +193,17 @@ class _Busy(BaseHTTPRequestHandler):
 
     script: ClassVar[list[tuple[int, dict[str, str]]]] = []
     seen: ClassVar[list[str]] = []
+    encodings: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
+        import gzip
+
         length = int(self.headers.get("content-length", 0))
         body = self.rfile.read(length)
         self.seen.append(self.headers.get("authorization", ""))
+        self.encodings.append(self.headers.get("content-encoding", "identity"))
+        if self.encodings[-1] == "gzip":
+            body = gzip.decompress(body)
         status, headers = self.script.pop(0) if self.script else (200, {})
         if status == 200:
             import json
@@ -246,6 +252,27 @@ def test_retry_after_is_honoured_on_429_and_503() -> None:
         assert w is not None and w <= 0.5  # no header: ordinary backoff
         assert up.step() == 0.0 and ob.stats().pending == 0
         assert _Busy.seen[0] == "Bearer " + "k" * 40
+    finally:
+        httpd.shutdown()
+
+
+def test_batches_are_gzipped_unless_switched_off() -> None:
+    _Busy.script = []
+    _Busy.encodings = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        for compress in (True, False):
+            ob = MemoryOutbox()
+            for i in range(30):
+                ob.put("verdict", {"i": i, "pad": "x" * 100})
+            ob.put("verdict", {"last": True})
+            up = Uplink(ob, config(url, compress=compress, max_records=30))
+            assert up.step() == 0.0 and up.step() == 0.0  # 30 records, then one small one
+            assert ob.stats().pending == 0
+            up.close()
+        assert _Busy.encodings == ["gzip", "identity", "identity", "identity"]
     finally:
         httpd.shutdown()
 

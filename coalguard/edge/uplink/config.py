@@ -52,6 +52,8 @@ class UplinkConfig(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0)
     max_records: int = Field(default=2000, ge=1)
     max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    # gzip request bodies (JSON batches shrink several times: cheaper on 4G).
+    compress: bool = True
     backoff_base_s: float = Field(default=1.0, gt=0)
     backoff_cap_s: float = Field(default=300.0, gt=0)
     # Longest wait honoured from a Retry-After header.

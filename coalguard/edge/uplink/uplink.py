@@ -8,6 +8,7 @@ and ack resends the batch (the cloud answers ``duplicate``).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import random
@@ -28,6 +29,8 @@ from coalguard.edge.uplink.config import UplinkConfig
 from coalguard.edge.uplink.wire import OUTCOMES, batch_path
 
 log = logging.getLogger("coalguard.edge.uplink")
+
+_COMPRESS_FROM = 1024  # bytes: smaller bodies go as they are
 
 
 @dataclass(frozen=True)
@@ -228,8 +231,12 @@ class Uplink:
         return self._answer(self._post(_encode(batch)), batch)
 
     def _post(self, body: bytes) -> httpx.Response | httpx.HTTPError:
+        headers = None
+        if self.config.compress and len(body) > _COMPRESS_FROM:
+            body = gzip.compress(body, compresslevel=1, mtime=0)
+            headers = {"Content-Encoding": "gzip"}
         try:
-            return self._client.post(self._path, content=body)
+            return self._client.post(self._path, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return exc
 
