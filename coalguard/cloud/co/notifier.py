@@ -42,7 +42,9 @@ class Notifier:
         sessions: sessionmaker,
         channels: dict[str, Channel],
         retry: RetryPolicy | None = None,
+        write_lock: threading.Lock | None = None,
     ) -> None:
+        self.write_lock = write_lock or threading.Lock()
         self.sessions = sessions
         self.channels = channels
         self.retry = retry or RetryPolicy()
@@ -106,7 +108,7 @@ class Notifier:
             except Exception as exc:  # a channel bug must not stop the others
                 error = f"{type(exc).__name__}: {exc}"
         now = utcnow()
-        with self.sessions.begin() as s:
+        with self.write_lock, self.sessions.begin() as s:
             row = s.get(CoNotification, n.id)
             if row is None:
                 return

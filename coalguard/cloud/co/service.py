@@ -8,6 +8,7 @@ and several ingest workers (shared subscription) can run apart.
 from __future__ import annotations
 
 import logging
+import threading
 
 from sqlalchemy.orm import sessionmaker
 
@@ -47,13 +48,15 @@ class CoService:
         self.rules = rules or load_rules(settings.rules_file)
         self.channels = channels if channels is not None else make_channels(settings)
         self.book = AlertBook(self.rules, tuple(self.channels))
-        self.store = MessageStore(sessions, self.book)
+        lock = threading.Lock()  # one writer at a time in this process
+        self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,
             self.channels,
             RetryPolicy(settings.notify_max_attempts, settings.notify_first_backoff_s),
+            lock,
         )
-        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake)
+        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake, lock)
         self.ingest = (
             MqttIngest(settings, self.store, self.notifier.wake) if settings.broker_url else None
         )

@@ -8,6 +8,7 @@ MQTT messages only after ``apply`` committed: durable before ack.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.alerts import ActiveCache, AlertBook
 from coalguard.cloud.co.tables import (
     CoCommissioning,
     CoDeadLetter,
@@ -90,41 +91,94 @@ def event_doc(ev: CoEvent) -> dict[str, Any]:
 class MessageStore:
     """Turns received messages into rows, alerts and commissioning progress."""
 
-    def __init__(self, sessions: sessionmaker, book: AlertBook) -> None:
+    def __init__(
+        self, sessions: sessionmaker, book: AlertBook, write_lock: threading.Lock | None = None
+    ) -> None:
         self.sessions = sessions
         self.book = book
         self.stats = IngestStats()
+        # One writer at a time in this process: SQLite has one writer anyway, and
+        # waiting on a lock is cheaper than a busy retry for an alarm event.
+        self.write_lock = write_lock or threading.Lock()
 
     def apply(self, batch: Sequence[Received]) -> int:
         """Store a batch in one transaction; returns the number of new notifications."""
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
-        snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
-        try:
-            return self._apply(parsed, ids)
-        except Exception:
-            self.stats = snapshot  # nothing was stored: count nothing
-            raise
+        with self.write_lock:
+            snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
+            try:
+                return self._apply(parsed, ids)
+            except Exception:
+                self.stats = snapshot  # nothing was stored: count nothing
+                raise
 
     def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
             devices = self._devices(s, ids, parsed)
             created = self.book.created
-            for r, m in parsed:
+            new = self._insert_messages(s, devices, parsed)
+            cache = self.book.load_active(s, ids)
+            waiting: dict[str, list[CoCommissioning]] = {}
+            for c in s.scalars(
+                select(CoCommissioning).where(
+                    CoCommissioning.device_id.in_(ids), CoCommissioning.status == "waiting"
+                )
+            ):
+                waiting.setdefault(c.device_id, []).append(c)
+            for i, (r, m) in enumerate(parsed):
                 self.stats.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
                     continue
                 dev = devices[m.device_id]
                 if isinstance(m, Availability):
-                    self._availability(s, dev, m, r.received_at)
-                elif self._store_once(s, dev, m, r.received_at):
+                    self._availability(s, dev, m, r.received_at, cache)
+                elif self._count(dev, m, r.received_at, i in new):
+                    w = waiting.get(dev.device_id, ())
                     if isinstance(m, CoState):
-                        self._state(s, dev, m, r.received_at)
+                        self._state(s, dev, m, r.received_at, cache, w)
                     else:
-                        self._event(s, dev, m, r.received_at)
+                        self._event(s, dev, m, r.received_at, cache, w)
         self.stats.batches += 1
         return self.book.created - created
+
+    def _insert_messages(
+        self,
+        s: Session,
+        devices: dict[str, CoDevice],
+        parsed: list[tuple[Received, CoMessage | Rejection]],
+    ) -> set[int]:
+        """Insert every state/event once per (device_id, seq); returns the new ones' indexes."""
+        rows: list[dict[str, Any]] = []
+        index: dict[tuple[str, int], int] = {}
+        for i, (r, m) in enumerate(parsed):
+            if not isinstance(m, CoState | CoEvent) or (m.device_id, m.seq) in index:
+                continue
+            index[(m.device_id, m.seq)] = i
+            rows.append(
+                {
+                    "device_id": m.device_id,
+                    "seq": m.seq,
+                    "kind": m.kind,
+                    "event_type": m.type.value if isinstance(m, CoEvent) else None,
+                    "ts": m.ts,
+                    "received_at": r.received_at,
+                    "unregistered": not devices[m.device_id].registered,
+                    "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
+                }
+            )
+        new: set[int] = set()
+        if rows:
+            table = CoMessageRow.__table__
+            stmt = (
+                _insert(s, table)
+                .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+                .returning(table.c.device_id, table.c.seq)
+            )
+            # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
+            new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
+        return new
 
     @staticmethod
     def _devices(
@@ -179,24 +233,10 @@ class MessageStore:
         key = m.reason.split(":")[0][:60]
         self.stats.by_reason[key] = self.stats.by_reason.get(key, 0) + 1
 
-    def _store_once(self, s: Session, dev: CoDevice, m: CoState | CoEvent, at: datetime) -> bool:
-        """Insert the message unless (device_id, seq) is already stored; count gaps."""
-        values = {
-            "device_id": m.device_id,
-            "seq": m.seq,
-            "kind": m.kind,
-            "event_type": m.type.value if isinstance(m, CoEvent) else None,
-            "ts": m.ts,
-            "received_at": at,
-            "unregistered": not dev.registered,
-            "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
-        }
-        ins = _insert(s, CoMessageRow)
-        res = s.execute(
-            ins.values(**values).on_conflict_do_nothing(index_elements=["device_id", "seq"])
-        )
+    def _count(self, dev: CoDevice, m: CoState | CoEvent, at: datetime, is_new: bool) -> bool:
+        """Update the device's counters for a stored or duplicate message; count gaps."""
         dev.last_seen = at
-        if res.rowcount == 0:
+        if not is_new:
             dev.duplicates += 1
             self.stats.duplicates += 1
             return False
@@ -216,16 +256,26 @@ class MessageStore:
             self.stats.gaps -= 1
         return True
 
-    def _availability(self, s: Session, dev: CoDevice, m: Availability, at: datetime) -> None:
+    def _availability(
+        self, s: Session, dev: CoDevice, m: Availability, at: datetime, cache: ActiveCache
+    ) -> None:
         dev.online = m.online
         dev.last_seen = at
         for rule in self.book.rules.rule:
             if not m.online and rule.availability == "offline":
-                self.book.raise_(s, dev, rule, at, {"cause": "last_will"})
+                self.book.raise_(s, dev, rule, at, {"cause": "last_will"}, cache)
             elif m.online and rule.clear_availability == "online":
-                self.book.clear(s, dev, rule, at, "online")
+                self.book.clear(s, dev, rule, at, "online", cache)
 
-    def _state(self, s: Session, dev: CoDevice, st: CoState, at: datetime) -> None:
+    def _state(
+        self,
+        s: Session,
+        dev: CoDevice,
+        st: CoState,
+        at: datetime,
+        cache: ActiveCache,
+        waiting: Sequence[CoCommissioning],
+    ) -> None:
         if dev.last_state is None or st.seq >= dev.last_state.get("seq", -1):
             dev.last_state = state_doc(st)
             dev.battery_pct = st.battery_pct
@@ -243,40 +293,37 @@ class MessageStore:
         }
         for rule in self.book.rules.rule:
             if rule.opened_by_state(doc):
-                self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts))
+                self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts), cache)
             elif rule.cleared_by_state(doc):
-                self.book.clear(s, dev, rule, at, "state")
-        for c in self._waiting(s, dev.device_id):
+                self.book.clear(s, dev, rule, at, "state", cache)
+        for c in waiting:
             if at >= c.started_at and c.state_at is None:
                 c.state_at = at
                 _maybe_pass(c, at)
 
-    def _event(self, s: Session, dev: CoDevice, ev: CoEvent, at: datetime) -> None:
+    def _event(
+        self,
+        s: Session,
+        dev: CoDevice,
+        ev: CoEvent,
+        at: datetime,
+        cache: ActiveCache,
+        waiting: Sequence[CoCommissioning],
+    ) -> None:
         detail = {"event": ev.type.value, "event_ts": ev.ts.isoformat()}
         if ev.co_ppm is not None:
             detail["co_ppm"] = ev.co_ppm
         for rule in self.book.rules.rule:
             if ev.type in rule.events:
-                self.book.raise_(s, dev, rule, at, detail)
+                self.book.raise_(s, dev, rule, at, detail, cache)
             elif ev.type in rule.clear_events:
-                self.book.clear(s, dev, rule, at, ev.type.value)
+                self.book.clear(s, dev, rule, at, ev.type.value, cache)
         if ev.type is EventType.TEST:
             dev.last_test_at = at
-            for c in self._waiting(s, dev.device_id):
+            for c in waiting:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
-
-    @staticmethod
-    def _waiting(s: Session, device_id: str) -> list[CoCommissioning]:
-        return list(
-            s.scalars(
-                select(CoCommissioning).where(
-                    CoCommissioning.device_id == device_id,
-                    CoCommissioning.status == "waiting",
-                )
-            )
-        )
 
 
 def _insert(s: Session, table: type) -> Any:

@@ -28,7 +28,9 @@ class Sweeper:
         book: AlertBook,
         every_s: float,
         on_notifications: Callable[[], None] = lambda: None,
+        write_lock: threading.Lock | None = None,
     ) -> None:
+        self.write_lock = write_lock or threading.Lock()
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
@@ -54,7 +56,7 @@ class Sweeper:
 
     def sweep(self, now: datetime) -> None:
         created = self.book.created
-        with self.sessions.begin() as s:
+        with self.write_lock, self.sessions.begin() as s:
             self._silent(s, now)
             self.book.escalate_due(s, now)
             self._commissioning(s, now)
