@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,6 +88,37 @@ def event_doc(ev: CoEvent) -> dict[str, Any]:
     return d
 
 
+_READ = ("device_id", "registered", "region_code", "household_name", "address", "phone_masked")
+_MUTABLE = (
+    "last_seen",
+    "last_state_at",
+    "last_state",
+    "battery_pct",
+    "online",
+    "eol",
+    "last_test_at",
+    "max_seq",
+    "messages",
+    "duplicates",
+    "gaps",
+    "silent_alerted",
+)
+
+
+class _Dev:
+    """A device row as plain attributes for one batch, written back in one executemany.
+
+    The hot path touches a dozen fields per message; ORM instrumentation per
+    attribute would cost more than the rest of the ingest together.
+    """
+
+    __slots__ = _READ + _MUTABLE
+
+    def __init__(self, row: Any) -> None:
+        for name in _READ + _MUTABLE:
+            setattr(self, name, getattr(row, name))
+
+
 class MessageStore:
     """Turns received messages into rows, alerts and commissioning progress."""
 
@@ -140,13 +171,14 @@ class MessageStore:
                         self._state(s, dev, m, r.received_at, cache, w)
                     else:
                         self._event(s, dev, m, r.received_at, cache, w)
+            self._write_devices(s, devices)
         self.stats.batches += 1
         return self.book.created - created
 
     def _insert_messages(
         self,
         s: Session,
-        devices: dict[str, CoDevice],
+        devices: dict[str, _Dev],
         parsed: list[tuple[Received, CoMessage | Rejection]],
     ) -> set[int]:
         """Insert every state/event once per (device_id, seq); returns the new ones' indexes."""
@@ -183,10 +215,14 @@ class MessageStore:
     @staticmethod
     def _devices(
         s: Session, ids: set[str], parsed: list[tuple[Received, CoMessage | Rejection]]
-    ) -> dict[str, CoDevice]:
+    ) -> dict[str, _Dev]:
         """The batch's devices; unknown ones are created (race-free across workers)."""
+        table = CoDevice.__table__
+        cols = [table.c[n] for n in _READ + _MUTABLE]
+        conn = s.connection()
         devices = {
-            d.device_id: d for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(ids)))
+            r.device_id: _Dev(r)
+            for r in conn.execute(select(*cols).where(table.c.device_id.in_(ids)))
         }
         missing = ids - devices.keys()
         if missing:
@@ -194,7 +230,7 @@ class MessageStore:
             for r, m in parsed:
                 if not isinstance(m, Rejection) and m.device_id in missing:
                     first.setdefault(m.device_id, r.received_at)
-            ins = _insert(s, CoDevice).values(
+            ins = _insert(s, table).values(
                 [
                     {
                         "device_id": d,
@@ -210,12 +246,27 @@ class MessageStore:
                     for d, at in first.items()
                 ]
             )
-            s.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
+            conn.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
             devices.update(
-                (d.device_id, d)
-                for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(missing)))
+                (r.device_id, _Dev(r))
+                for r in conn.execute(select(*cols).where(table.c.device_id.in_(missing)))
             )
         return devices
+
+    @staticmethod
+    def _write_devices(s: Session, devices: dict[str, _Dev]) -> None:
+        table = CoDevice.__table__
+        stmt = (
+            update(table)
+            .where(table.c.device_id == bindparam("v_device_id"))
+            .values({n: bindparam(f"v_{n}") for n in _MUTABLE})
+        )
+        rows = [
+            {"v_device_id": d.device_id, **{f"v_{n}": getattr(d, n) for n in _MUTABLE}}
+            for d in devices.values()
+        ]
+        if rows:
+            s.connection().execute(stmt, rows)
 
     # -- steps -------------------------------------------------------------
 
@@ -233,7 +284,7 @@ class MessageStore:
         key = m.reason.split(":")[0][:60]
         self.stats.by_reason[key] = self.stats.by_reason.get(key, 0) + 1
 
-    def _count(self, dev: CoDevice, m: CoState | CoEvent, at: datetime, is_new: bool) -> bool:
+    def _count(self, dev: _Dev, m: CoState | CoEvent, at: datetime, is_new: bool) -> bool:
         """Update the device's counters for a stored or duplicate message; count gaps."""
         dev.last_seen = at
         if not is_new:
@@ -257,7 +308,7 @@ class MessageStore:
         return True
 
     def _availability(
-        self, s: Session, dev: CoDevice, m: Availability, at: datetime, cache: ActiveCache
+        self, s: Session, dev: _Dev, m: Availability, at: datetime, cache: ActiveCache
     ) -> None:
         dev.online = m.online
         dev.last_seen = at
@@ -270,7 +321,7 @@ class MessageStore:
     def _state(
         self,
         s: Session,
-        dev: CoDevice,
+        dev: _Dev,
         st: CoState,
         at: datetime,
         cache: ActiveCache,
@@ -304,7 +355,7 @@ class MessageStore:
     def _event(
         self,
         s: Session,
-        dev: CoDevice,
+        dev: _Dev,
         ev: CoEvent,
         at: datetime,
         cache: ActiveCache,
