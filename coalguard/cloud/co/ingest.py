@@ -105,7 +105,9 @@ class _Lane:
         store: MessageStore,
         on_notifications: Callable[[], None],
         batch_max: int,
+        urgent: bool = False,
     ) -> None:
+        self.urgent = urgent
         self.name = name
         self.filters = filters
         self.batch_max = batch_max
@@ -214,7 +216,7 @@ class _Lane:
                         break
 
     def _apply(self, batch: list[tuple[Received, int, int]]) -> None:
-        notes = self.store.apply([r for r, _, _ in batch])
+        notes = self.store.apply([r for r, _, _ in batch], self.urgent)
         for _, mid, qos in batch:
             if qos > 0:
                 self.client.ack(mid, qos)
@@ -279,7 +281,7 @@ class MqttIngest:
         self.settings = settings
         self.addr = parse_broker_url(settings.broker_url)
         self.alerts = _Lane(
-            "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100
+            "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100, urgent=True
         )
         self.states = _Lane(
             "states", STATE_FILTERS, settings, self.addr, store, on_notifications,

@@ -8,12 +8,12 @@ and several ingest workers (shared subscription) can run apart.
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
 from coalguard.cloud.co.rules import AlertRules, load_rules
@@ -48,7 +48,7 @@ class CoService:
         self.rules = rules or load_rules(settings.rules_file)
         self.channels = channels if channels is not None else make_channels(settings)
         self.book = AlertBook(self.rules, tuple(self.channels))
-        lock = threading.Lock()  # one writer at a time in this process
+        lock = WriteGate()  # one writer at a time in this process, alarms first
         self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,

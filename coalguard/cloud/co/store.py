@@ -8,7 +8,6 @@ MQTT messages only after ``apply`` committed: durable before ack.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.alerts import ActiveCache, AlertBook
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import (
     CoCommissioning,
     CoDeadLetter,
@@ -123,20 +123,21 @@ class MessageStore:
     """Turns received messages into rows, alerts and commissioning progress."""
 
     def __init__(
-        self, sessions: sessionmaker, book: AlertBook, write_lock: threading.Lock | None = None
+        self, sessions: sessionmaker, book: AlertBook, write_lock: WriteGate | None = None
     ) -> None:
         self.sessions = sessions
         self.book = book
         self.stats = IngestStats()
-        # One writer at a time in this process: SQLite has one writer anyway, and
-        # waiting on a lock is cheaper than a busy retry for an alarm event.
-        self.write_lock = write_lock or threading.Lock()
+        self.write_lock = write_lock or WriteGate()
 
-    def apply(self, batch: Sequence[Received]) -> int:
-        """Store a batch in one transaction; returns the number of new notifications."""
+    def apply(self, batch: Sequence[Received], urgent: bool = False) -> int:
+        """Store a batch in one transaction; returns the number of new notifications.
+
+        ``urgent`` (alarm events) goes ahead of heartbeat batches waiting to write.
+        """
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
-        with self.write_lock:
+        with self.write_lock.hold(urgent):
             snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
             try:
                 return self._apply(parsed, ids)

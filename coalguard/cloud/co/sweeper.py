@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.edge.model import utcnow
 
@@ -28,9 +29,9 @@ class Sweeper:
         book: AlertBook,
         every_s: float,
         on_notifications: Callable[[], None] = lambda: None,
-        write_lock: threading.Lock | None = None,
+        write_lock: WriteGate | None = None,
     ) -> None:
-        self.write_lock = write_lock or threading.Lock()
+        self.write_lock = write_lock or WriteGate()
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
