@@ -1,9 +1,9 @@
 """``coalguard demo``: the whole system on simulators with embedded defaults.
 
-So far: judge the bundled example samples against the profiles their
-jurisdiction enforces and print the verdicts; then a CO alarm night on an
-embedded broker (``demo_co.py``). Later parts (simulated analyzers,
-checkpoint gateway, cloud) join here.
+Three parts, each in its own module and selectable with ``--only``: judge
+the bundled example samples (``quality``); a checkpoint morning with cloud,
+gateway, analyzer and camera simulators (``checkpoint``, ``demo_checkpoint.py``);
+a CO alarm night on an embedded broker (``co``, ``demo_co.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from coalguard.edge.quality import ProfileSet, judge
 EXAMPLES = Path(__file__).resolve().parent.parent / "edge" / "quality" / "examples.json"
 
 
-PARTS = ("quality", "co")
+PARTS = ("quality", "checkpoint", "co")
 
 
 def demo(
@@ -53,6 +53,10 @@ def demo(
         )
     if "quality" in parts:
         quality_demo(profiles, lang)
+    if "checkpoint" in parts:
+        from coalguard.cli.demo_checkpoint import checkpoint_demo
+
+        checkpoint_demo(lang)
     if "co" in parts and not no_co:
         from coalguard.cli.demo_co import co_demo
 

@@ -11,7 +11,18 @@ import sys
 
 import typer
 
-from coalguard.cli import analyzer, cloud, cloud_co, commission, demo, edge, profiles, sim, verdict
+from coalguard.cli import (
+    analyzer,
+    cloud,
+    cloud_co,
+    commission,
+    demo,
+    edge,
+    gateway,
+    profiles,
+    sim,
+    verdict,
+)
 from coalguard.errors import CoalguardError
 
 app = typer.Typer(
@@ -29,6 +40,7 @@ cloud_co.register(cloud.app)
 app.add_typer(commission.app, name="commission")
 app.add_typer(edge.app, name="edge")
 app.add_typer(analyzer.app, name="analyzer")
+app.add_typer(gateway.app, name="gateway")
 app.add_typer(sim.app, name="sim")
 
 

@@ -1,1 +1,5 @@
-"""Checkpoint cameras: plate-read and snapshot events."""
+"""Checkpoint cameras: plate-read and snapshot events pushed over HTTP."""
+
+from coalguard.drivers.camera.event import CameraEvent, MediaRef, parse_event
+
+__all__ = ["CameraEvent", "MediaRef", "parse_event"]

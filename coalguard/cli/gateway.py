@@ -1,0 +1,102 @@
+"""``coalguard gateway``: run the checkpoint service and check its books."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalguard.gateway.config import load_config
+
+app = typer.Typer(
+    help="The checkpoint gateway (inspection workflow, ledgers, cameras).", no_args_is_help=True
+)
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Gateway TOML file (see deploy/gateway.toml).",
+        envvar="COALGUARD_GATEWAY_CONFIG",
+    ),
+]
+
+
+@app.command("run")
+def run(config: ConfigOpt) -> None:
+    """Serve the operator page, camera intake, /healthz and /metrics."""
+    from coalguard.gateway.run import serve
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    serve(load_config(config))
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt) -> None:
+    """Validate the config file; exit 2 with file, line and field on a mistake."""
+    cfg = load_config(config)
+    typer.echo(
+        f"{config}: ok (checkpoint {cfg.checkpoint.id}, {len(cfg.cameras)} cameras, "
+        f"{len(cfg.analyzers)} analyzers, retention {cfg.retention.camera_days} days)"
+    )
+
+
+@app.command("verify-ledger")
+def verify_ledger(config: ConfigOpt) -> None:
+    """Check every ledger's hash chain. Exit 0 intact, 1 when tampering is found."""
+    from coalguard.gateway.clock import SystemClock
+    from coalguard.gateway.ledger import Ledger
+    from coalguard.gateway.sink import StoreSink
+    from coalguard.gateway.store import Store
+
+    cfg = load_config(config)
+    if not cfg.db_path.exists():
+        raise typer.BadParameter(f"no gateway database at {cfg.db_path}")
+    store = Store(cfg.db_path)
+    try:
+        counts, problems = Ledger(store, StoreSink(store, SystemClock()), SystemClock()).verify()
+    finally:
+        store.close()
+    for book, n in counts.items():
+        typer.echo(f"{book}: {n} entries")
+    if problems:
+        for p in problems:
+            typer.echo(f"TAMPERED {p}", err=True)
+        raise typer.Exit(1)
+    typer.echo("ledger intact")
+
+
+@app.command("purge")
+def purge(config: ConfigOpt) -> None:
+    """Run one camera-metadata retention purge now and print its counts (service stopped)."""
+    from coalguard.gateway.run import build
+
+    parts = build(load_config(config))
+    try:
+        r = parts.gateway.cameras.purge()
+    finally:
+        parts.close()
+    typer.echo(f"cutoff {r.cutoff}: purged {r.purged}, held {r.held}, batches {r.batches}")
+
+
+@app.command("load-fast-pass")
+def load_fast_pass(
+    config: ConfigOpt,
+    file: Annotated[
+        Path | None, typer.Argument(help="List file (default: [fast_pass] file).")
+    ] = None,
+) -> None:
+    """Load the fast-pass list into the local cache (service stopped; it reloads by itself)."""
+    from coalguard.gateway.run import build
+
+    parts = build(load_config(config))
+    try:
+        n = parts.gateway.load_fast_pass(file)
+    finally:
+        parts.close()
+    typer.echo(f"fast-pass list: {n} trucks")

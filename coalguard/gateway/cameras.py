@@ -1,0 +1,275 @@
+"""Camera metadata (R9): intake, linking to inspections, retention, silence.
+
+Pushed events are validated (a bad one is dead-lettered with its reason and
+counted), de-duplicated on (camera, event id), linked to the inspection of the
+same plate, and kept at least 90 days. Events of an inspection that failed,
+went to the lab or has an open case are held until the case closes. Purging
+deletes in small batches, each its own short transaction, so intake never
+waits long; every run is logged with its counts.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from coalguard.drivers.camera import CameraEvent, parse_event
+from coalguard.errors import InputError
+from coalguard.gateway.alerts import Alerts
+from coalguard.gateway.clock import Clock, iso, parse_iso
+from coalguard.gateway.config import MIN_RETENTION_DAYS, Camera
+from coalguard.gateway.devices import Devices
+from coalguard.gateway.errors import GatewayError
+from coalguard.gateway.plates import normalize_plate
+from coalguard.gateway.sink import RecordSink, dumps
+from coalguard.gateway.store import Store
+from coalguard.gateway.workflow import TERMINAL, Workflow
+
+_TERMINAL_SQL = ",".join(f"'{s.value}'" for s in TERMINAL)
+
+
+@dataclass(frozen=True)
+class Intake:
+    status: str  # accepted | duplicate | rejected
+    event_id: str | None = None
+    inspection_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class PurgeRun:
+    at: str
+    cutoff: str
+    examined: int = 0
+    purged: int = 0
+    held: int = 0
+    batches: int = 0
+
+
+@dataclass
+class CameraCounters:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    purged: int = 0
+    by_camera: dict[str, int] = field(default_factory=dict)
+
+
+class CameraDesk:
+    def __init__(
+        self,
+        store: Store,
+        sink: RecordSink,
+        alerts: Alerts,
+        devices: Devices,
+        workflow: Workflow,
+        clock: Clock,
+        cameras: list[Camera],
+        checkpoint_id: str,
+        retention_days: int = 92,
+        purge_batch: int = 500,
+    ) -> None:
+        if retention_days < MIN_RETENTION_DAYS:
+            raise GatewayError("retention_too_short", days=retention_days)
+        self.store = store
+        self.sink = sink
+        self.alerts = alerts
+        self.devices = devices
+        self.workflow = workflow
+        self.clock = clock
+        self.cameras = {c.id: c for c in cameras}
+        self.checkpoint_id = checkpoint_id
+        self.retention = timedelta(days=retention_days)
+        self.purge_batch = purge_batch
+        self.counters = CameraCounters()
+        self.started = clock.now()
+        for c in cameras:
+            devices.declare("camera", c.id)
+
+    # -- intake ------------------------------------------------------------------
+
+    def intake(self, raw: Any) -> Intake:
+        try:
+            ev = parse_event(raw)
+        except InputError as exc:
+            return self._reject(raw, str(exc))
+        cam = self.cameras.get(ev.camera_id)
+        if cam is None:
+            return self._reject(raw, f"unknown camera {ev.camera_id!r}", ev.camera_id)
+        plate = normalize_plate(ev.plate) if ev.plate else None
+        now = self.clock.now()
+        rid = str(uuid.uuid4())
+        with self.store.tx() as db:
+            dup = db.execute(
+                "SELECT id, inspection_id FROM camera_events WHERE camera_id = ? AND event_id = ?",
+                (ev.camera_id, ev.event_id),
+            ).fetchone()
+            if dup:
+                self.counters.duplicates += 1
+                return Intake("duplicate", dup[0], dup[1])
+            iid = self._open_inspection_for(db, plate) if plate else None
+            body = ev.model_dump(mode="json")
+            db.execute(
+                "INSERT INTO camera_events(id, camera_id, event_id, type, at, received_at, plate, "
+                "confidence, snapshot_ref, snapshot_sha256, clip_ref, clip_sha256, inspection_id, "
+                "body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rid,
+                    ev.camera_id,
+                    ev.event_id,
+                    ev.type,
+                    iso(ev.ts),
+                    iso(now),
+                    plate,
+                    ev.confidence,
+                    ev.snapshot.ref if ev.snapshot else None,
+                    ev.snapshot.sha256 if ev.snapshot else None,
+                    ev.clip.ref if ev.clip else None,
+                    ev.clip.sha256 if ev.clip else None,
+                    iid,
+                    dumps(body),
+                ),
+            )
+            self.sink.put(
+                "camera.event",
+                {
+                    "checkpoint_id": self.checkpoint_id,
+                    "record_id": rid,
+                    "inspection_id": iid,
+                    "received_at": iso(now),
+                    **body,
+                },
+                record_id=rid,
+            )
+        was_silent = self.devices.seen(ev.camera_id)
+        if was_silent:
+            self.alerts.clear("camera.silent", ev.camera_id, "event received")
+        self.counters.accepted += 1
+        self.counters.by_camera[ev.camera_id] = self.counters.by_camera.get(ev.camera_id, 0) + 1
+        if iid is None and self._opens_arrival(cam, ev, plate):
+            assert plate is not None
+            iid = self.workflow.arrive(plate, f"camera:{cam.id}", source="camera")
+            with self.store.tx() as db:
+                db.execute("UPDATE camera_events SET inspection_id = ? WHERE id = ?", (iid, rid))
+        return Intake("accepted", rid, iid)
+
+    def _opens_arrival(self, cam: Camera, ev: CameraEvent, plate: str | None) -> bool:
+        return bool(
+            plate
+            and ev.type == "plate"
+            and cam.creates_arrival
+            and ev.direction != "out"
+            and (ev.confidence or 0) >= cam.min_confidence
+        )
+
+    def _open_inspection_for(self, db: Any, plate: str) -> str | None:
+        row = db.execute(
+            f"SELECT id FROM inspections WHERE plate = ? AND state NOT IN ({_TERMINAL_SQL}) "
+            "ORDER BY opened_at DESC LIMIT 1",
+            (plate,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def _reject(self, raw: Any, reason: str, camera_id: str | None = None) -> Intake:
+        self.counters.rejected += 1
+        if camera_id is None and isinstance(raw, dict) and isinstance(raw.get("camera_id"), str):
+            camera_id = raw["camera_id"][:64]
+        try:
+            text = json.dumps(raw, ensure_ascii=False, default=str)[:20000]
+        except (TypeError, ValueError):
+            text = repr(raw)[:20000]
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT INTO camera_dead_letters(id, received_at, camera_id, reason, raw) "
+                "VALUES (?,?,?,?,?)",
+                (str(uuid.uuid4()), iso(self.clock.now()), camera_id, reason, text),
+            )
+        if camera_id and camera_id in self.cameras:
+            self.devices.error(camera_id, reason)
+        return Intake("rejected", reason=reason)
+
+    # -- reading --------------------------------------------------------------------
+
+    def for_inspection(self, iid: str) -> list[dict[str, Any]]:
+        rows = self.store.rows(
+            "SELECT * FROM camera_events WHERE inspection_id = ? ORDER BY at", (iid,)
+        )
+        return [dict(r) for r in rows]
+
+    def dead_letters(self) -> int:
+        return int(self.store.scalar("SELECT COUNT(*) FROM camera_dead_letters") or 0)
+
+    # -- retention --------------------------------------------------------------------
+
+    def purge(self, max_batches: int | None = None) -> PurgeRun:
+        """Delete metadata older than the window, never held events, in batches."""
+        now = self.clock.now()
+        cutoff = iso(now - self.retention)
+        run = PurgeRun(at=iso(now), cutoff=cutoff)
+        eligible = (
+            "SELECT e.id FROM camera_events e LEFT JOIN inspections i ON i.id = e.inspection_id "
+            "WHERE e.received_at < ? AND e.at < ? AND (e.inspection_id IS NULL OR "
+            f"(i.case_open = 0 AND i.state IN ({_TERMINAL_SQL}))) LIMIT ?"
+        )
+        while max_batches is None or run.batches < max_batches:
+            with self.store.tx() as db:
+                ids = [r[0] for r in db.execute(eligible, (cutoff, cutoff, self.purge_batch))]
+                if not ids:
+                    break
+                db.executemany("DELETE FROM camera_events WHERE id = ?", [(i,) for i in ids])
+            run.batches += 1
+            run.purged += len(ids)
+            if len(ids) < self.purge_batch:
+                break
+        run.held = int(
+            self.store.scalar(
+                "SELECT COUNT(*) FROM camera_events WHERE received_at < ? AND at < ?",
+                (cutoff, cutoff),
+            )
+            or 0
+        )
+        run.examined = run.purged + run.held
+        self.counters.purged += run.purged
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT INTO purge_runs(id, at, cutoff, examined, purged, held, batches) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    str(uuid.uuid4()),
+                    run.at,
+                    run.cutoff,
+                    run.examined,
+                    run.purged,
+                    run.held,
+                    run.batches,
+                ),
+            )
+            self.sink.put(
+                "camera.purge",
+                {"checkpoint_id": self.checkpoint_id, **run.__dict__},
+            )
+        return run
+
+    # -- silence ------------------------------------------------------------------------
+
+    def check_silent(self) -> list[str]:
+        """Raise ``camera.silent`` for each camera quiet longer than its interval."""
+        now = self.clock.now()
+        silent = []
+        for cam in self.cameras.values():
+            dev = self.devices.get(cam.id) or {}
+            last: datetime = parse_iso(dev["last_seen"]) if dev.get("last_seen") else self.started
+            if now - last > timedelta(seconds=cam.expected_interval_s):
+                silent.append(cam.id)
+                if not dev.get("silent_since"):
+                    self.devices.mark_silent(cam.id)
+                    self.alerts.raise_(
+                        "camera.silent",
+                        cam.id,
+                        f"camera {cam.id} ({cam.name}) silent since {iso(last)}",
+                        last_seen=iso(last),
+                    )
+        return silent

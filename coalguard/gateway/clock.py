@@ -1,0 +1,83 @@
+"""Time for the gateway: one injectable clock so deadlines and retention are testable.
+
+Stored times are UTC ISO 8601 strings of one fixed width (so SQLite compares
+them as text); people see Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The wall clock, UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told: for tests and scenario replays."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = when
+
+
+def iso(dt: datetime) -> str:
+    """Fixed-width UTC text for storage: ``2026-11-23T08:00:00.000000+00:00``."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: every stored time needs a zone")
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def local_text(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
+    """A stored time as an operator reads it (Asia/Shanghai)."""
+    if value is None:
+        return "—"
+    dt = parse_iso(value) if isinstance(value, str) else value
+    return dt.astimezone(LOCAL_TZ).strftime(fmt)
+
+
+def local_day_start(now: datetime) -> datetime:
+    """Midnight of ``now``'s local (Asia/Shanghai) day, in UTC."""
+    local = now.astimezone(LOCAL_TZ)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+__all__ = [
+    "LOCAL_TZ",
+    "Clock",
+    "ManualClock",
+    "SystemClock",
+    "iso",
+    "local_day_start",
+    "local_text",
+    "parse_iso",
+]

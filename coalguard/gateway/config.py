@@ -1,0 +1,195 @@
+"""The gateway's one configuration object, read from a TOML file.
+
+``load_config(path)`` validates the whole file at start; a mistake is one
+clear line naming the file, the line and the field (``coalguard.datafile``).
+Relative paths in the file are taken relative to the file itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coalguard.datafile import load_model
+from coalguard.errors import DataFileError
+
+MIN_RETENTION_DAYS = 90  # R9: at least three months, never earlier
+DEFAULT_RETENTION_DAYS = 92
+MIN_CAMERAS = 3  # R9: at least three cameras per checkpoint
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Checkpoint(_Strict):
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_\-]{3,64}$", description="also the gateway id at the cloud"
+    )
+    name: str = Field(min_length=1)
+    region_code: str = Field(pattern=r"^[0-9]{2,12}$")
+    jurisdiction: str = Field(min_length=1, description="jurisdiction id (profiles/jurisdictions)")
+
+
+class Http(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+
+
+class Cloud(_Strict):
+    """Where records go. Without ``url`` they wait in the outbox (nothing is lost)."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    token: str | None = Field(default=None, repr=False)
+    token_file: Path | None = None
+    ca_file: Path | None = None
+    allow_insecure_http: bool = False
+    batch_records: int = Field(default=500, ge=1, le=5000)
+    backoff_cap_s: float = Field(default=300.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_token(self) -> Cloud:
+        if self.token and self.token_file:
+            raise ValueError("give token or token_file, not both")
+        if self.url and not (self.token or self.token_file):
+            raise ValueError("a cloud url needs token or token_file")
+        return self
+
+
+class OutboxSettings(_Strict):
+    quota_mb: int = Field(default=2048, ge=16)
+    min_free_disk_mb: int = Field(default=256, ge=1)
+
+
+class Storage(_Strict):
+    data_dir: Path = Path("/var/lib/coalguard-gateway")
+
+
+class Retention(_Strict):
+    camera_days: int = Field(default=DEFAULT_RETENTION_DAYS)
+    purge_batch: int = Field(default=500, ge=1, le=100_000)
+    purge_interval_s: float = Field(default=3600.0, gt=0)
+
+    @field_validator("camera_days")
+    @classmethod
+    def _three_months(cls, v: int) -> int:
+        if v < MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"camera metadata must be kept at least {MIN_RETENTION_DAYS} days (R9), got {v}"
+            )
+        return v
+
+
+class Lab(_Strict):
+    dispatch_hours: float = Field(default=24.0, gt=0, le=24.0)
+    report_days: float = Field(default=2.0, gt=0, le=2.0)
+    check_interval_s: float = Field(default=60.0, gt=0)
+
+
+class FastPass(_Strict):
+    file: Path | None = None
+    refresh_s: float = Field(default=600.0, gt=0)
+
+
+class Analyzer(_Strict):
+    """One rapid analyzer: the register map of its model and where it is attached."""
+
+    id: str = Field(pattern=_ID)
+    model: str = Field(min_length=1, description="register map id or path")
+    transport: Literal["rtu", "tcp", "ascii"] = "rtu"
+    port: str | None = Field(default=None, description="serial device, e.g. /dev/ttyUSB0")
+    host: str | None = None
+    tcp_port: int | None = Field(default=None, ge=1, le=65535)
+    unit_id: int | None = Field(default=None, ge=0, le=247)
+    baudrate: int | None = Field(default=None, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _where(self) -> Analyzer:
+        if self.transport == "tcp" and not self.host:
+            raise ValueError("a tcp analyzer needs host")
+        if self.transport in ("rtu", "ascii") and not self.port:
+            raise ValueError(f"a {self.transport} analyzer needs port (serial device)")
+        return self
+
+
+class Camera(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    role: Literal["entry", "exit", "sampling", "overview"] = "overview"
+    expected_interval_s: float = Field(default=600.0, gt=0, description="silent longer → alert")
+    creates_arrival: bool = Field(default=False, description="a confident plate read opens one")
+    min_confidence: float = Field(default=0.8, ge=0, le=1)
+
+
+class GatewayConfig(_Strict):
+    """Everything one checkpoint gateway process needs."""
+
+    checkpoint: Checkpoint
+    http: Http = Http()
+    cloud: Cloud = Cloud()
+    storage: Storage = Storage()
+    outbox: OutboxSettings = OutboxSettings()
+    retention: Retention = Retention()
+    lab: Lab = Lab()
+    fast_pass: FastPass = FastPass()
+    analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")
+    cameras: list[Camera] = Field(default_factory=list, alias="camera")
+    profiles_dirs: list[Path] = Field(default_factory=list)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _devices(self) -> GatewayConfig:
+        if len(self.cameras) < MIN_CAMERAS:
+            raise ValueError(
+                f"a checkpoint needs at least {MIN_CAMERAS} cameras (R9); "
+                f"this file lists {len(self.cameras)}"
+            )
+        for kind, items in (("camera", self.cameras), ("analyzer", self.analyzers)):
+            ids = [i.id for i in items]
+            dup = {i for i in ids if ids.count(i) > 1}
+            if dup:
+                raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        return self
+
+    def camera(self, camera_id: str) -> Camera | None:
+        return next((c for c in self.cameras if c.id == camera_id), None)
+
+    @property
+    def db_path(self) -> Path:
+        return self.storage.data_dir / "gateway.sqlite"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.storage.data_dir / "outbox.sqlite"
+
+    def cloud_token(self) -> str | None:
+        if self.cloud.token_file:
+            try:
+                return self.cloud.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise DataFileError(
+                    str(self.cloud.token_file), f"cannot read token: {exc.strerror or exc}"
+                ) from None
+        return self.cloud.token
+
+
+def load_config(path: Path) -> GatewayConfig:
+    """Read and validate ``path``; relative paths resolve next to the file."""
+    cfg = load_model(Path(path), GatewayConfig)
+    base = Path(path).resolve().parent
+
+    def rel(p: Path | None) -> Path | None:
+        return None if p is None else (p if p.is_absolute() else base / p)
+
+    cfg.storage.data_dir = rel(cfg.storage.data_dir)  # type: ignore[assignment]
+    cfg.fast_pass.file = rel(cfg.fast_pass.file)
+    cfg.cloud.token_file = rel(cfg.cloud.token_file)
+    cfg.cloud.ca_file = rel(cfg.cloud.ca_file)
+    cfg.profiles_dirs = [rel(p) for p in cfg.profiles_dirs]  # type: ignore[misc]
+    return cfg

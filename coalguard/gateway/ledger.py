@@ -1,0 +1,203 @@
+"""Append-only, hash-chained ledgers (R8): duty, handover, inspection, sampling.
+
+Each entry carries the hash of the previous entry of its book, and its own
+hash covers everything it says, so an edited, deleted or reordered entry
+breaks the chain. SQLite triggers refuse UPDATE and DELETE; the chain catches
+what goes around them (a file edited by hand). A correction is a new entry
+whose ``corrects`` names the entry it replaces. Every entry also goes through
+the record sink, so the cloud holds a copy of each chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from coalguard.errors import InputError
+from coalguard.gateway.clock import Clock, iso
+from coalguard.gateway.sink import RecordSink, dumps
+from coalguard.gateway.store import Store
+
+BOOKS = ("duty", "handover", "inspection", "sampling")
+GENESIS = "0" * 64
+
+
+def entry_hash(
+    book: str,
+    seq: int,
+    entry_id: str,
+    at: str,
+    operator: str,
+    kind: str,
+    body: str,
+    corrects: str | None,
+    prev_hash: str,
+) -> str:
+    doc = [book, seq, entry_id, at, operator, kind, body, corrects, prev_hash]
+    return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    book: str
+    seq: int
+    id: str
+    at: str
+    operator: str
+    kind: str
+    body: dict[str, Any]
+    corrects: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    book: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.book} #{self.seq}" if self.seq is not None else self.book
+        return f"{where}: {self.message}"
+
+
+class Ledger:
+    """Appends to and verifies the four books."""
+
+    def __init__(self, store: Store, sink: RecordSink, clock: Clock) -> None:
+        self.store = store
+        self.sink = sink
+        self.clock = clock
+
+    def append(
+        self,
+        book: str,
+        kind: str,
+        operator: str,
+        body: dict[str, Any],
+        *,
+        corrects: str | None = None,
+    ) -> Entry:
+        if book not in BOOKS:
+            raise InputError(f"unknown ledger {book!r} (known: {', '.join(BOOKS)})")
+        if not operator.strip():
+            raise InputError("a ledger entry needs an operator")
+        with self.store.tx() as db:
+            if corrects is not None:
+                old = db.execute("SELECT book FROM ledger WHERE id = ?", (corrects,)).fetchone()
+                if old is None or old[0] != book:
+                    raise InputError(f"correction points at {corrects!r}, not an entry of {book}")
+            last = db.execute(
+                "SELECT seq, hash FROM ledger WHERE book = ? ORDER BY seq DESC LIMIT 1", (book,)
+            ).fetchone()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            eid = str(uuid.uuid4())
+            at = iso(self.clock.now())
+            text = dumps(body)
+            h = entry_hash(book, seq, eid, at, operator, kind, text, corrects, prev)
+            db.execute(
+                "INSERT INTO ledger(book, seq, id, at, operator, kind, body, corrects, "
+                "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (book, seq, eid, at, operator, kind, text, corrects, prev, h),
+            )
+            entry = Entry(book, seq, eid, at, operator, kind, body, corrects, prev, h)
+            self.sink.put(
+                "ledger.entry",
+                {
+                    "book": book,
+                    "seq": seq,
+                    "at": at,
+                    "operator": operator,
+                    "kind": kind,
+                    "body": body,
+                    "corrects": corrects,
+                    "prev_hash": prev,
+                    "hash": h,
+                },
+                record_id=eid,
+            )
+        return entry
+
+    def correct(self, entry_id: str, operator: str, reason: str, body: dict[str, Any]) -> Entry:
+        """A new entry replacing ``entry_id``'s content; the old one stays."""
+        if not reason.strip():
+            raise InputError("a correction needs a reason")
+        old = self.store.row("SELECT book, kind FROM ledger WHERE id = ?", (entry_id,))
+        if old is None:
+            raise InputError(f"no ledger entry {entry_id!r}")
+        return self.append(
+            old["book"],
+            f"correction.{old['kind']}",
+            operator,
+            {"reason": reason, **body},
+            corrects=entry_id,
+        )
+
+    def entries(self, book: str, limit: int | None = None) -> list[Entry]:
+        sql = "SELECT * FROM ledger WHERE book = ? ORDER BY seq DESC"
+        rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
+        return [_entry(r) for r in rows]
+
+    def verify(self) -> tuple[dict[str, int], list[Problem]]:
+        """Walk every book; returns entry counts and the problems found."""
+        counts: dict[str, int] = {}
+        problems: list[Problem] = []
+        books = {r[0] for r in self.store.rows("SELECT DISTINCT book FROM ledger")}
+        for book in sorted(books | set(BOOKS)):
+            rows = self.store.rows("SELECT * FROM ledger WHERE book = ? ORDER BY seq", (book,))
+            counts[book] = len(rows)
+            if book not in BOOKS:
+                problems.append(Problem(book, None, "unknown book"))
+            prev, expect = GENESIS, 1
+            for r in rows:
+                if r["seq"] != expect:
+                    problems.append(
+                        Problem(book, r["seq"], f"entry #{expect} is missing (deleted?)")
+                    )
+                if r["prev_hash"] != prev:
+                    problems.append(
+                        Problem(
+                            book,
+                            r["seq"],
+                            "previous-hash link broken (entry before it "
+                            "was changed, deleted or reordered)",
+                        )
+                    )
+                h = entry_hash(
+                    book,
+                    r["seq"],
+                    r["id"],
+                    r["at"],
+                    r["operator"],
+                    r["kind"],
+                    r["body"],
+                    r["corrects"],
+                    r["prev_hash"],
+                )
+                if h != r["hash"]:
+                    problems.append(
+                        Problem(
+                            book, r["seq"], "content does not match its hash (entry was edited)"
+                        )
+                    )
+                prev, expect = r["hash"], r["seq"] + 1
+        return counts, problems
+
+
+def _entry(r: Any) -> Entry:
+    return Entry(
+        r["book"],
+        r["seq"],
+        r["id"],
+        r["at"],
+        r["operator"],
+        r["kind"],
+        json.loads(r["body"]),
+        r["corrects"],
+        r["prev_hash"],
+        r["hash"],
+    )

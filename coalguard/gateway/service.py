@@ -1,0 +1,127 @@
+"""The checkpoint's desks wired together: one object the page, CLI and loops use.
+
+Built by the composition root (``gateway/run.py``) from one config, one
+store, one record sink and one clock; nothing here starts threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from coalguard.edge.quality import ProfileSet
+from coalguard.gateway.alerts import Alerts
+from coalguard.gateway.cameras import CameraDesk
+from coalguard.gateway.clock import Clock
+from coalguard.gateway.config import GatewayConfig
+from coalguard.gateway.devices import Devices
+from coalguard.gateway.duty import DutyDesk
+from coalguard.gateway.errors import GatewayError
+from coalguard.gateway.fastpass import FastPassCache, load_fast_pass_file
+from coalguard.gateway.lab import LabDesk
+from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.sink import RecordSink
+from coalguard.gateway.store import Store
+from coalguard.gateway.workflow import Workflow
+
+log = logging.getLogger("coalguard.gateway")
+
+
+@dataclass
+class Gateway:
+    config: GatewayConfig
+    store: Store
+    sink: RecordSink
+    clock: Clock
+    profiles: ProfileSet
+    alerts: Alerts
+    devices: Devices
+    ledger: Ledger
+    lab: LabDesk
+    fast_pass: FastPassCache
+    workflow: Workflow
+    cameras: CameraDesk
+    duty: DutyDesk
+
+    @classmethod
+    def build(
+        cls,
+        config: GatewayConfig,
+        store: Store,
+        sink: RecordSink,
+        clock: Clock,
+        profiles: ProfileSet | None = None,
+    ) -> Gateway:
+        cp = config.checkpoint.id
+        profiles = profiles or ProfileSet.load(config.profiles_dirs)
+        if config.checkpoint.jurisdiction not in profiles.jurisdictions:
+            known = ", ".join(sorted(profiles.jurisdictions))
+            raise GatewayError(
+                "unknown_jurisdiction", jurisdiction=config.checkpoint.jurisdiction, known=known
+            )
+        alerts = Alerts(store, sink, clock, cp)
+        devices = Devices(store, clock)
+        ledger = Ledger(store, sink, clock)
+        lab = LabDesk(
+            store,
+            sink,
+            ledger,
+            alerts,
+            clock,
+            profiles,
+            cp,
+            config.lab.dispatch_hours,
+            config.lab.report_days,
+        )
+        fast_pass = FastPassCache(store, sink, clock, cp)
+        workflow = Workflow(
+            store, sink, ledger, lab, fast_pass, clock, profiles, cp, config.checkpoint.jurisdiction
+        )
+        cameras = CameraDesk(
+            store,
+            sink,
+            alerts,
+            devices,
+            workflow,
+            clock,
+            config.cameras,
+            cp,
+            config.retention.camera_days,
+            config.retention.purge_batch,
+        )
+        for a in config.analyzers:
+            devices.declare("analyzer", a.id)
+        duty = DutyDesk(ledger, workflow, lab, devices, cp)
+        return cls(
+            config,
+            store,
+            sink,
+            clock,
+            profiles,
+            alerts,
+            devices,
+            ledger,
+            lab,
+            fast_pass,
+            workflow,
+            cameras,
+            duty,
+        )
+
+    def load_fast_pass(self, path: Path | None = None) -> int:
+        """(Re)load the fast-pass list from its file into the local cache."""
+        path = path or self.config.fast_pass.file
+        if path is None:
+            return self.fast_pass.count()
+        fl = load_fast_pass_file(path)
+        if fl.version == self.fast_pass.version():
+            return self.fast_pass.count()
+        n = self.fast_pass.replace(fl, str(path))
+        log.info("fast-pass list %s loaded from %s: %d trucks", fl.version, path, n)
+        return n
+
+    def tick(self) -> None:
+        """Periodic checks: lab deadlines and silent cameras."""
+        self.lab.check_deadlines()
+        self.cameras.check_silent()

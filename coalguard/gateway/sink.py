@@ -1,0 +1,70 @@
+"""The one seam every gateway record goes through on its way to the cloud.
+
+``RecordSink.put(kind, body, priority="critical")`` is durable on return. The
+edge outbox (``coalguard.edge.outbox.Outbox``) has this shape; until it is
+wired in, ``StoreSink`` keeps records in the gateway database itself. The
+gateway calls ``put`` inside its own transaction, so a step whose record
+cannot be stored is rolled back and reported, never half-done.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from coalguard.gateway.clock import Clock, iso
+from coalguard.gateway.store import Store
+
+
+@runtime_checkable
+class RecordSink(Protocol):
+    def put(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        priority: str = "critical",
+        record_id: str | None = None,
+        born_at: datetime | None = None,
+    ) -> Any: ...
+
+
+def dumps(body: Any) -> str:
+    """Canonical JSON: the same body always gives the same text (ledger hashes rely on it)."""
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class StoreSink:
+    """Records kept in the gateway's own database (tools and tests without an outbox)."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def put(
+        self,
+        kind: str,
+        body: dict[str, Any],
+        *,
+        priority: str = "critical",
+        record_id: str | None = None,
+        born_at: datetime | None = None,
+    ) -> str:
+        rid = record_id or str(uuid.uuid4())
+        born = iso(born_at or self.clock.now())
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO records(id, kind, priority, born_at, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (rid, kind, priority, born, dumps(body)),
+            )
+        return rid
+
+    def depth(self) -> int:
+        return int(self.store.scalar("SELECT COUNT(*) FROM records") or 0)
+
+    def kinds(self) -> dict[str, int]:
+        rows = self.store.rows("SELECT kind, COUNT(*) FROM records GROUP BY kind")
+        return {r[0]: r[1] for r in rows}

@@ -1,0 +1,241 @@
+"""The gateway's own SQLite database: workflow state, ledgers, camera metadata.
+
+One file in the data directory, WAL mode, ``synchronous=FULL`` so a committed
+step survives a power cut. One connection shared under a lock: the checkpoint
+has a handful of operators, not thousands, and a single writer keeps every
+multi-table step atomic.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from coalguard.errors import CoalguardError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    born_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inspections (
+    id TEXT PRIMARY KEY,
+    plate TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    closed_at TEXT,
+    source TEXT NOT NULL,
+    registration TEXT,
+    fast_pass TEXT,
+    sample TEXT,
+    result TEXT,
+    profile_id TEXT,
+    verdict TEXT,
+    overall TEXT,
+    outcome TEXT,
+    case_open INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inspections_plate ON inspections(plate, state);
+CREATE INDEX IF NOT EXISTS inspections_opened ON inspections(opened_at);
+CREATE TABLE IF NOT EXISTS transitions (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections(id),
+    seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (inspection_id, seq)
+);
+CREATE TABLE IF NOT EXISTS analyzer_results (
+    id TEXT PRIMARY KEY,
+    analyzer_id TEXT NOT NULL,
+    sample_id TEXT,
+    at TEXT NOT NULL,
+    indicators TEXT NOT NULL,
+    uncertainty TEXT NOT NULL,
+    inspection_id TEXT
+);
+CREATE INDEX IF NOT EXISTS analyzer_results_sample ON analyzer_results(sample_id);
+CREATE TABLE IF NOT EXISTS lab_samples (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections(id),
+    sample_id TEXT NOT NULL,
+    seal_no TEXT,
+    profile_id TEXT NOT NULL,
+    sampled_at TEXT NOT NULL,
+    dispatch_due TEXT NOT NULL,
+    dispatched_at TEXT,
+    lab_name TEXT,
+    received_at TEXT,
+    report_due TEXT,
+    reported_at TEXT,
+    report_no TEXT,
+    report TEXT,
+    overall TEXT,
+    office_flagged INTEGER NOT NULL DEFAULT 0,
+    dispatch_alerted INTEGER NOT NULL DEFAULT 0,
+    report_alerted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    book TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    corrects TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (book, seq)
+);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only: write a correction entry'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only: write a correction entry'); END;
+CREATE TABLE IF NOT EXISTS camera_events (
+    id TEXT PRIMARY KEY,
+    camera_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    plate TEXT,
+    confidence REAL,
+    snapshot_ref TEXT,
+    snapshot_sha256 TEXT,
+    clip_ref TEXT,
+    clip_sha256 TEXT,
+    inspection_id TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (camera_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS camera_events_age ON camera_events(received_at);
+CREATE INDEX IF NOT EXISTS camera_events_plate ON camera_events(plate, at);
+CREATE INDEX IF NOT EXISTS camera_events_inspection ON camera_events(inspection_id);
+CREATE TABLE IF NOT EXISTS camera_dead_letters (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    camera_id TEXT,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS analyzer_dead_letters (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    analyzer_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    last_seen TEXT,
+    errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    silent_since TEXT
+);
+CREATE TABLE IF NOT EXISTS purge_runs (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    cutoff TEXT NOT NULL,
+    examined INTEGER NOT NULL,
+    purged INTEGER NOT NULL,
+    held INTEGER NOT NULL,
+    batches INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fast_pass (
+    plate TEXT PRIMARY KEY,
+    company TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    list_version TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    cleared_at TEXT
+);
+"""
+
+
+class StoreError(CoalguardError):
+    """The gateway database cannot be opened."""
+
+
+class Store:
+    """The gateway database. ``tx()`` is one atomic step; reads take the same lock."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                str(path), check_same_thread=False, isolation_level=None, timeout=10
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: cannot open gateway database: {exc}") from None
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._depth = 0
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(SCHEMA)
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write. Nested calls join the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        r = self.row(sql, params)
+        return None if r is None else r[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

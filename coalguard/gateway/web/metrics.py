@@ -1,0 +1,123 @@
+"""/metrics in the Prometheus text format: outbox, uplink, devices, workflow."""
+
+from __future__ import annotations
+
+from coalguard.gateway.clock import parse_iso
+from coalguard.gateway.service import Gateway
+from coalguard.gateway.uplink_status import UplinkStatus
+
+UPLINK_STATES = ("starting", "connected", "backing_off", "stopped", "not_configured")
+
+
+def _label(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
+    now = gw.clock.now()
+    out: list[str] = []
+
+    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        out.append(f"# HELP {name} {help_}")
+        out.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            out.append(f"{name}{labels} {value:g}")
+
+    metric(
+        "coalguard_gateway_outbox_depth",
+        "gauge",
+        "Records not yet sent to the cloud.",
+        [("", up.outbox_depth)],
+    )
+    metric(
+        "coalguard_gateway_outbox_oldest_unsent_seconds",
+        "gauge",
+        "Age of the oldest unsent record.",
+        [("", round(up.oldest_unsent_s, 3))],
+    )
+    metric(
+        "coalguard_gateway_outbox_drops_total",
+        "counter",
+        "Records the outbox could not keep.",
+        [("", up.drops)],
+    )
+    metric(
+        "coalguard_gateway_uplink_state",
+        "gauge",
+        "1 for the uplink's current state.",
+        [(f'{{state="{s}"}}', 1 if up.state == s else 0) for s in UPLINK_STATES],
+    )
+    devices = gw.devices.all()
+    metric(
+        "coalguard_gateway_device_last_seen_age_seconds",
+        "gauge",
+        "Seconds since each device was last heard (-1: never).",
+        [
+            (
+                f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}"}}',
+                round((now - parse_iso(d["last_seen"])).total_seconds(), 3)
+                if d["last_seen"]
+                else -1,
+            )
+            for d in devices
+        ],
+    )
+    metric(
+        "coalguard_gateway_device_errors_total",
+        "counter",
+        "Errors per device.",
+        [
+            (f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}"}}', d["errors"])
+            for d in devices
+        ],
+    )
+    metric(
+        "coalguard_gateway_device_silent",
+        "gauge",
+        "1 while a device is silent.",
+        [
+            (
+                f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}"}}',
+                1 if d["silent_since"] else 0,
+            )
+            for d in devices
+        ],
+    )
+    c = gw.cameras.counters
+    metric(
+        "coalguard_gateway_camera_events_total",
+        "counter",
+        "Camera events by outcome.",
+        [
+            ('{outcome="accepted"}', c.accepted),
+            ('{outcome="duplicate"}', c.duplicates),
+            ('{outcome="rejected"}', c.rejected),
+        ],
+    )
+    metric(
+        "coalguard_gateway_camera_events_stored",
+        "gauge",
+        "Camera metadata rows kept.",
+        [("", gw.store.scalar("SELECT COUNT(*) FROM camera_events") or 0)],
+    )
+    metric(
+        "coalguard_gateway_camera_events_purged_total",
+        "counter",
+        "Camera metadata rows purged by retention (this process).",
+        [("", c.purged)],
+    )
+    states = gw.store.rows("SELECT state, COUNT(*) FROM inspections GROUP BY state")
+    metric(
+        "coalguard_gateway_inspections",
+        "gauge",
+        "Inspections by state.",
+        [(f'{{state="{r[0]}"}}', r[1]) for r in states],
+    )
+    metric(
+        "coalguard_gateway_lab_samples_pending",
+        "gauge",
+        "Lab samples without a report.",
+        [("", len(gw.lab.pending()))],
+    )
+    metric("coalguard_gateway_alerts_open", "gauge", "Open alerts.", [("", len(gw.alerts.open()))])
+    return "\n".join(out) + "\n"

@@ -1,0 +1,710 @@
+"""The inspection workflow (R7): one state machine per truck.
+
+arrived → registered → (fast-pass check) → fast_pass → released
+                                         → awaiting_sample → sampled → tested → judged
+judged(pass) → released · judged(fail) → turned_back (劝返) or lab_sample
+judged(retest) → lab_sample (the default: noise near a limit never turns a truck back)
+
+Every step is a transition row, an inspection-ledger entry and a ``critical``
+record, written in one transaction. A step not allowed from the current
+state is refused with a message naming the state and the steps that are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from coalguard.edge.model import Sample
+from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
+from coalguard.edge.quality.basis import validate_measured
+from coalguard.errors import InputError
+from coalguard.gateway.clock import Clock, iso, local_day_start
+from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
+from coalguard.gateway.fastpass import FastPassCache
+from coalguard.gateway.lab import LabDesk
+from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.plates import normalize_plate, plates_match
+from coalguard.gateway.sink import RecordSink, dumps
+from coalguard.gateway.store import Store
+
+
+class State(StrEnum):
+    ARRIVED = "arrived"
+    REGISTERED = "registered"
+    FAST_PASS = "fast_pass"
+    AWAITING_SAMPLE = "awaiting_sample"
+    SAMPLED = "sampled"
+    TESTED = "tested"
+    JUDGED = "judged"
+    RELEASED = "released"
+    TURNED_BACK = "turned_back"
+    LAB_SAMPLE = "lab_sample"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({State.RELEASED, State.TURNED_BACK, State.LAB_SAMPLE, State.CANCELLED})
+
+# action -> states it may start from. Where it ends can depend on the data.
+ALLOWED: dict[str, frozenset[State]] = {
+    "register": frozenset({State.ARRIVED}),
+    "check_fast_pass": frozenset({State.REGISTERED}),
+    "take_sample": frozenset({State.AWAITING_SAMPLE}),
+    "bind_result": frozenset({State.SAMPLED}),
+    "judge": frozenset({State.TESTED}),
+    "rerun": frozenset({State.JUDGED}),
+    "release": frozenset({State.FAST_PASS, State.JUDGED}),
+    "turn_back": frozenset({State.JUDGED}),
+    "lab_sample": frozenset({State.JUDGED}),
+    "cancel": frozenset(set(State) - TERMINAL),
+    "close_case": frozenset(TERMINAL),
+}
+# Which verdicts each closing step accepts.
+VERDICTS_FOR = {
+    "release": {Overall.PASS},
+    "turn_back": {Overall.FAIL},
+    "lab_sample": {Overall.FAIL, Overall.RETEST, Overall.INCOMPLETE, Overall.NO_LIMITS},
+    "rerun": {Overall.RETEST, Overall.INCOMPLETE},
+}
+# The step the page offers first, per state (and verdict once judged).
+DEFAULT_NEXT: dict[str, str] = {
+    State.ARRIVED: "register",
+    State.REGISTERED: "check_fast_pass",
+    State.FAST_PASS: "release",
+    State.AWAITING_SAMPLE: "take_sample",
+    State.SAMPLED: "bind_result",
+    State.TESTED: "judge",
+    Overall.PASS: "release",
+    Overall.FAIL: "turn_back",
+    Overall.RETEST: "lab_sample",
+    Overall.INCOMPLETE: "rerun",
+    Overall.NO_LIMITS: "lab_sample",
+}
+ARRIVAL_LINK_WINDOW = timedelta(minutes=30)
+log = logging.getLogger("coalguard.gateway.workflow")
+
+
+class Registration(BaseModel):
+    """What the operator registers for a truck (R7)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plate: str = Field(min_length=2, max_length=16)
+    driver: str = Field(min_length=1, max_length=40)
+    origin: str = Field(min_length=1, max_length=100)
+    destination: str = Field(min_length=1, max_length=100)
+    coal_type: str
+    weight_t: float = Field(gt=0, le=200, description="declared net weight, tonnes")
+    waybill_no: str = Field(min_length=1, max_length=64, description="waybill / 五联单 number")
+
+    @field_validator("plate")
+    @classmethod
+    def _plate(cls, v: str) -> str:
+        return normalize_plate(v)
+
+    @field_validator("coal_type")
+    @classmethod
+    def _coal(cls, v: str) -> str:
+        if v not in COAL_TYPES:
+            raise ValueError(f"unknown coal type {v!r} (known: {', '.join(COAL_TYPES)})")
+        return v
+
+
+class SampleInfo(BaseModel):
+    """The sample taken from the load (R7 sampling)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sample_id: str = Field(min_length=1, max_length=64)
+    seal_no: str = Field(min_length=1, max_length=64)
+    sampler: str = Field(min_length=1, max_length=40)
+
+
+def parse_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """Validate operator input; the first error names the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(form)"
+        raise GatewayError(
+            "bad_field", field=field, msg=err["msg"].removeprefix("Value error, ")
+        ) from None
+
+
+@dataclass(frozen=True)
+class Step:
+    inspection_id: str
+    seq: int
+    action: str
+    from_state: str | None
+    to_state: str
+    at: str
+    operator: str
+    reason: str
+
+
+class Workflow:
+    """Moves inspections through their states; the only writer of ``inspections``."""
+
+    def __init__(
+        self,
+        store: Store,
+        sink: RecordSink,
+        ledger: Ledger,
+        lab: LabDesk,
+        fast_pass: FastPassCache,
+        clock: Clock,
+        profiles: ProfileSet,
+        checkpoint_id: str,
+        jurisdiction: str,
+    ) -> None:
+        self.store = store
+        self.sink = sink
+        self.ledger = ledger
+        self.lab = lab
+        self.fast_pass = fast_pass
+        self.clock = clock
+        self.profiles = profiles
+        self.checkpoint_id = checkpoint_id
+        self.jurisdiction = jurisdiction
+
+    # -- steps -------------------------------------------------------------------
+
+    def arrive(self, plate: str, operator: str, source: str = "manual", reason: str = "") -> str:
+        """A truck at the gate: from a camera plate read or typed in by the operator."""
+        p = normalize_plate(plate)
+        if len(p) < 2:
+            raise GatewayError("bad_field", field="plate", msg="plate is empty")
+        _need_operator(operator)
+        with self.store.tx() as db:
+            iid = str(uuid.uuid4())
+            now = iso(self.clock.now())
+            db.execute(
+                "INSERT INTO inspections(id, plate, state, opened_at, updated_at, source) "
+                "VALUES (?,?,?,?,?,?)",
+                (iid, p, State.ARRIVED.value, now, now, source),
+            )
+            self._step(
+                db,
+                iid,
+                None,
+                "arrive",
+                State.ARRIVED,
+                operator,
+                reason or f"arrival ({source})",
+                {"plate": p, "source": source},
+            )
+            self._link_camera_events(db, iid, p)
+        return iid
+
+    def register(self, iid: str, operator: str, data: dict[str, Any], reason: str = "") -> None:
+        reg: Registration = parse_model(Registration, data)
+        try:
+            profile = self.profiles.for_coal(self.jurisdiction, reg.coal_type)
+        except UnknownProfile as exc:
+            raise GatewayError("no_profile", coal_type=reg.coal_type, detail=str(exc)) from None
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "register", operator)
+            db.execute(
+                "UPDATE inspections SET plate = ?, registration = ?, profile_id = ? WHERE id = ?",
+                (reg.plate, dumps(reg.model_dump(mode="json")), profile.id, iid),
+            )
+            data_out = {**reg.model_dump(mode="json"), "profile_id": profile.id}
+            if reg.plate != row["plate"]:
+                data_out["plate_corrected_from"] = row["plate"]
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "register",
+                State.REGISTERED,
+                operator,
+                reason or "registered",
+                data_out,
+            )
+            self._link_camera_events(db, iid, reg.plate)
+
+    def check_fast_pass(self, iid: str, operator: str, reason: str = "") -> bool:
+        """Green lane when the plate is listed with an unexpired report (R11)."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "check_fast_pass", operator)
+            check = self.fast_pass.check(row["plate"])
+            to = State.FAST_PASS if check.green else State.AWAITING_SAMPLE
+            db.execute(
+                "UPDATE inspections SET fast_pass = ? WHERE id = ?", (dumps(check.as_dict()), iid)
+            )
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "check_fast_pass",
+                to,
+                operator,
+                reason or f"fast pass: {check.reason}",
+                check.as_dict(),
+            )
+        return check.green
+
+    def take_sample(self, iid: str, operator: str, data: dict[str, Any], reason: str = "") -> None:
+        info: SampleInfo = parse_model(SampleInfo, data)
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "take_sample", operator)
+            other = db.execute(
+                "SELECT id FROM inspections WHERE json_extract(sample, '$.sample_id') = ? "
+                "AND id != ?",
+                (info.sample_id, iid),
+            ).fetchone()
+            if other:
+                raise GatewayError("sample_id_used", sample_id=info.sample_id)
+            body = {**info.model_dump(), "taken_at": iso(self.clock.now())}
+            db.execute("UPDATE inspections SET sample = ? WHERE id = ?", (dumps(body), iid))
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "take_sample",
+                State.SAMPLED,
+                operator,
+                reason or "sampled",
+                body,
+            )
+            self.ledger.append(
+                "sampling",
+                "rapid_sample",
+                operator,
+                {
+                    "checkpoint_id": self.checkpoint_id,
+                    "inspection_id": iid,
+                    "plate": row["plate"],
+                    **body,
+                },
+            )
+
+    def record_result(
+        self,
+        analyzer_id: str,
+        indicators: dict[str, float],
+        *,
+        sample_id: str | None = None,
+        uncertainty: dict[str, float] | None = None,
+        at: datetime | None = None,
+        result_id: str | None = None,
+    ) -> str:
+        """An analyzer result arrives; bound at once when its sample id matches.
+
+        Impossible values (negative, above 100 %, unknown symbol) are refused
+        before anything is stored: the caller dead-letters them.
+        """
+        try:
+            validate_measured(indicators)
+            validate_measured(uncertainty or {})
+        except ValueError as exc:
+            raise GatewayError("bad_result", detail=str(exc)) from None
+        rid = result_id or str(uuid.uuid4())
+        when = iso(at or self.clock.now())
+        with self.store.tx() as db:
+            if db.execute("SELECT 1 FROM analyzer_results WHERE id = ?", (rid,)).fetchone():
+                return rid
+            db.execute(
+                "INSERT INTO analyzer_results(id, analyzer_id, sample_id, at, indicators, "
+                "uncertainty) VALUES (?,?,?,?,?,?)",
+                (rid, analyzer_id, sample_id, when, dumps(indicators), dumps(uncertainty or {})),
+            )
+            self.sink.put(
+                "analyzer.result",
+                {
+                    "checkpoint_id": self.checkpoint_id,
+                    "result_id": rid,
+                    "analyzer_id": analyzer_id,
+                    "sample_id": sample_id,
+                    "at": when,
+                    "indicators": indicators,
+                    "uncertainty": uncertainty or {},
+                },
+                record_id=rid,
+            )
+        if sample_id:
+            row = self.store.row(
+                "SELECT id FROM inspections WHERE state = ? "
+                "AND json_extract(sample, '$.sample_id') = ?",
+                (State.SAMPLED.value, sample_id),
+            )
+            if row:
+                try:
+                    self.bind_result(row["id"], rid, "system", reason="sample id match")
+                except GatewayError as exc:  # stays 'tested': the operator sees why on judging
+                    log.warning("result %s bound to %s but not judged: %s", rid, row["id"], exc)
+        return rid
+
+    def bind_result(self, iid: str, result_id: str, operator: str, reason: str = "") -> None:
+        """Bind an analyzer result to the inspection's sample, then judge it."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "bind_result", operator)
+            res = db.execute("SELECT * FROM analyzer_results WHERE id = ?", (result_id,)).fetchone()
+            if res is None:
+                raise NotFound("no_result", id=result_id)
+            if res["inspection_id"] and res["inspection_id"] != iid:
+                raise GatewayError("result_bound", id=result_id)
+            sample = json.loads(row["sample"])
+            result = {
+                "result_id": result_id,
+                "analyzer_id": res["analyzer_id"],
+                "analyzer_sample_id": res["sample_id"],
+                "at": res["at"],
+                "indicators": json.loads(res["indicators"]),
+                "uncertainty": json.loads(res["uncertainty"]),
+            }
+            db.execute(
+                "UPDATE analyzer_results SET inspection_id = ? WHERE id = ?", (iid, result_id)
+            )
+            db.execute("UPDATE inspections SET result = ? WHERE id = ?", (dumps(result), iid))
+            why = reason or (
+                "sample id match"
+                if res["sample_id"] == sample["sample_id"]
+                else "chosen by operator"
+            )
+            self._step(db, iid, row["state"], "bind_result", State.TESTED, operator, why, result)
+        self.judge(iid, "system" if operator == "system" else operator)
+
+    def judge(self, iid: str, operator: str, reason: str = "") -> Overall:
+        """The verdict, with the profile the jurisdiction enforces for the coal type."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "judge", operator)
+            result = json.loads(row["result"])
+            sample_id = json.loads(row["sample"])["sample_id"]
+            profile = self.profiles.get(row["profile_id"])
+            try:
+                verdict = judge(
+                    Sample(
+                        sample_id=sample_id,
+                        indicators=result["indicators"],
+                        uncertainty=result["uncertainty"],
+                    ),
+                    profile,
+                )
+            except InputError as exc:
+                raise GatewayError("bad_result", detail=str(exc)) from None
+            vdoc = verdict.model_dump(mode="json")
+            case = 1 if verdict.overall is Overall.FAIL else row["case_open"]
+            db.execute(
+                "UPDATE inspections SET verdict = ?, overall = ?, case_open = ? WHERE id = ?",
+                (dumps(vdoc), verdict.overall.value, case, iid),
+            )
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "judge",
+                State.JUDGED,
+                operator,
+                reason or f"verdict {verdict.overall.value}",
+                {"verdict": vdoc},
+            )
+        return verdict.overall
+
+    def rerun(self, iid: str, operator: str, reason: str = "") -> None:
+        """Test the same sample again (incomplete or doubtful rapid result)."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "rerun", operator)
+            self._need_verdict(row, "rerun")
+            db.execute(
+                "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
+                (iid,),
+            )
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "rerun",
+                State.SAMPLED,
+                operator,
+                reason or "rapid test repeated",
+                {"previous_overall": row["overall"]},
+            )
+
+    def release(self, iid: str, operator: str, reason: str = "") -> None:
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "release", operator)
+            if row["state"] == State.JUDGED:
+                self._need_verdict(row, "release")
+            self._close(
+                db,
+                row,
+                "release",
+                State.RELEASED,
+                operator,
+                reason or ("fast pass" if row["state"] == State.FAST_PASS else "verdict pass"),
+                {},
+            )
+
+    def turn_back(
+        self, iid: str, operator: str, reason: str = "", lab: dict[str, Any] | None = None
+    ) -> None:
+        """劝返: the load fails. ``lab`` (sample_id, seal_no) also sends a sample to the lab."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "turn_back", operator)
+            self._need_verdict(row, "turn_back")
+            data: dict[str, Any] = {}
+            if lab:
+                data["lab_sample_id"] = self._open_lab(db, row, operator, lab)
+            self._close(
+                db,
+                row,
+                "turn_back",
+                State.TURNED_BACK,
+                operator,
+                reason or "verdict fail",
+                data,
+                case_open=True,
+            )
+
+    def lab_sample(
+        self, iid: str, operator: str, lab: dict[str, Any] | None = None, reason: str = ""
+    ) -> str:
+        """Send a sample to the lab: the default after a retest verdict."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "lab_sample", operator)
+            self._need_verdict(row, "lab_sample")
+            lab_id = self._open_lab(db, row, operator, lab or {})
+            self._close(
+                db,
+                row,
+                "lab_sample",
+                State.LAB_SAMPLE,
+                operator,
+                reason or f"verdict {row['overall']}: lab sample",
+                {"lab_sample_id": lab_id},
+                case_open=True,
+            )
+        return lab_id
+
+    def cancel(self, iid: str, operator: str, reason: str) -> None:
+        if not reason.strip():
+            raise GatewayError("reason_required", action="cancel")
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "cancel", operator)
+            self._close(db, row, "cancel", State.CANCELLED, operator, reason, {})
+
+    def close_case(self, iid: str, operator: str, reason: str) -> None:
+        """Release the hold on a finished inspection (its camera metadata may age out)."""
+        if not reason.strip():
+            raise GatewayError("reason_required", action="close_case")
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "close_case", operator)
+            if not row["case_open"]:
+                raise IllegalTransition("no_open_case", plate=row["plate"])
+            waiting = db.execute(
+                "SELECT sample_id FROM lab_samples WHERE inspection_id = ? AND reported_at IS NULL",
+                (iid,),
+            ).fetchone()
+            if waiting:
+                raise IllegalTransition("lab_pending", sample_id=waiting[0])
+            db.execute("UPDATE inspections SET case_open = 0 WHERE id = ?", (iid,))
+            self._step(
+                db, iid, row["state"], "close_case", State(row["state"]), operator, reason, {}
+            )
+
+    # -- reading ------------------------------------------------------------------
+
+    def get(self, iid: str) -> dict[str, Any]:
+        row = self.store.row("SELECT * FROM inspections WHERE id = ?", (iid,))
+        if row is None:
+            raise NotFound("no_inspection", id=iid)
+        return _inspection(row)
+
+    def steps(self, iid: str) -> list[dict[str, Any]]:
+        rows = self.store.rows(
+            "SELECT * FROM transitions WHERE inspection_id = ? ORDER BY seq", (iid,)
+        )
+        return [dict(r) | {"data": json.loads(r["data"])} for r in rows]
+
+    def current(self) -> dict[str, Any] | None:
+        """The truck now at the gate: the most recently touched open inspection."""
+        closed = ",".join(f"'{s.value}'" for s in TERMINAL)
+        row = self.store.row(
+            f"SELECT * FROM inspections WHERE state NOT IN ({closed}) "
+            "ORDER BY updated_at DESC LIMIT 1"
+        )
+        return _inspection(row) if row else None
+
+    def open_inspections(self) -> list[dict[str, Any]]:
+        closed = ",".join(f"'{s.value}'" for s in TERMINAL)
+        rows = self.store.rows(
+            f"SELECT * FROM inspections WHERE state NOT IN ({closed}) ORDER BY opened_at"
+        )
+        return [_inspection(r) for r in rows]
+
+    def today(self) -> list[dict[str, Any]]:
+        start = iso(local_day_start(self.clock.now()))
+        rows = self.store.rows(
+            "SELECT * FROM inspections WHERE opened_at >= ? ORDER BY opened_at DESC", (start,)
+        )
+        return [_inspection(r) for r in rows]
+
+    def unbound_results(self, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self.store.rows(
+            "SELECT * FROM analyzer_results WHERE inspection_id IS NULL ORDER BY at DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(r) | {"indicators": json.loads(r["indicators"])} for r in rows]
+
+    def next_actions(self, insp: dict[str, Any]) -> list[str]:
+        """Steps allowed now, the default first."""
+        state = State(insp["state"])
+        allowed = [a for a, states in ALLOWED.items() if state in states]
+        if state == State.JUDGED and insp["overall"]:
+            ov = Overall(insp["overall"])
+            allowed = [a for a in allowed if a not in VERDICTS_FOR or ov in VERDICTS_FOR[a]]
+            default = DEFAULT_NEXT.get(ov)
+        else:
+            default = DEFAULT_NEXT.get(state)
+        if state in TERMINAL and not insp["case_open"]:
+            allowed = [a for a in allowed if a != "close_case"]
+        if default in allowed:
+            allowed.remove(default)
+            allowed.insert(0, default)
+        return allowed
+
+    # -- internals ------------------------------------------------------------------
+
+    def _begin(self, db: sqlite3.Connection, iid: str, action: str, operator: str) -> sqlite3.Row:
+        _need_operator(operator)
+        row = db.execute("SELECT * FROM inspections WHERE id = ?", (iid,)).fetchone()
+        if row is None:
+            raise NotFound("no_inspection", id=iid)
+        state = State(row["state"])
+        if state not in ALLOWED[action]:
+            allowed = [a for a, states in ALLOWED.items() if state in states]
+            raise IllegalTransition(
+                "illegal",
+                action=action,
+                plate=row["plate"],
+                state=state.value,
+                allowed=", ".join(allowed) or "—",
+            )
+        return row
+
+    def _need_verdict(self, row: sqlite3.Row, action: str) -> None:
+        ov = Overall(row["overall"])
+        if ov not in VERDICTS_FOR[action]:
+            raise IllegalTransition(
+                "verdict_forbids",
+                action=action,
+                plate=row["plate"],
+                overall=ov.value,
+                allowed=", ".join(a for a, v in VERDICTS_FOR.items() if ov in v) or "—",
+            )
+
+    def _open_lab(
+        self, db: sqlite3.Connection, row: sqlite3.Row, operator: str, lab: dict[str, Any]
+    ) -> str:
+        sample = json.loads(row["sample"])
+        sample_id = (lab.get("sample_id") or f"{sample['sample_id']}-L").strip()
+        seal = (lab.get("seal_no") or "").strip() or None
+        return self.lab.open(db, row["id"], sample_id, seal, row["profile_id"], operator)
+
+    def _close(
+        self,
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        action: str,
+        to: State,
+        operator: str,
+        reason: str,
+        data: dict[str, Any],
+        case_open: bool = False,
+    ) -> None:
+        case = 1 if case_open or row["case_open"] else 0
+        db.execute(
+            "UPDATE inspections SET outcome = ?, closed_at = ?, case_open = ? WHERE id = ?",
+            (to.value, iso(self.clock.now()), case, row["id"]),
+        )
+        self._step(
+            db,
+            row["id"],
+            row["state"],
+            action,
+            to,
+            operator,
+            reason,
+            {**data, "overall": row["overall"], "case_open": bool(case)},
+        )
+
+    def _step(
+        self,
+        db: sqlite3.Connection,
+        iid: str,
+        from_state: str | None,
+        action: str,
+        to: State,
+        operator: str,
+        reason: str,
+        data: dict[str, Any],
+    ) -> Step:
+        seq = db.execute("SELECT seq FROM inspections WHERE id = ?", (iid,)).fetchone()[0] + 1
+        now = iso(self.clock.now())
+        tid = str(uuid.uuid4())
+        db.execute(
+            "INSERT INTO transitions(id, inspection_id, seq, action, from_state, to_state, at, "
+            "operator, reason, data) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (tid, iid, seq, action, from_state, to.value, now, operator, reason, dumps(data)),
+        )
+        db.execute(
+            "UPDATE inspections SET state = ?, updated_at = ?, seq = ? WHERE id = ?",
+            (to.value, now, seq, iid),
+        )
+        plate = db.execute("SELECT plate FROM inspections WHERE id = ?", (iid,)).fetchone()[0]
+        body = {
+            "checkpoint_id": self.checkpoint_id,
+            "inspection_id": iid,
+            "plate": plate,
+            "seq": seq,
+            "action": action,
+            "from": from_state,
+            "to": to.value,
+            "at": now,
+            "operator": operator,
+            "reason": reason,
+            "data": data,
+        }
+        self.sink.put("inspection.transition", body, record_id=tid)
+        self.ledger.append(
+            "inspection", action, operator, {k: v for k, v in body.items() if k != "operator"}
+        )
+        return Step(iid, seq, action, from_state, to.value, now, operator, reason)
+
+    def _link_camera_events(self, db: sqlite3.Connection, iid: str, plate: str) -> None:
+        """Link recent unlinked reads of this plate, and reads one character off (misreads).
+
+        Recent by arrival at the gateway: a camera's own clock may be off.
+        """
+        since = iso(self.clock.now() - ARRIVAL_LINK_WINDOW)
+        rows = db.execute(
+            "SELECT id, plate FROM camera_events WHERE inspection_id IS NULL "
+            "AND received_at >= ? AND plate IS NOT NULL",
+            (since,),
+        ).fetchall()
+        ids = [(iid, r[0]) for r in rows if plates_match(r[1], plate)]
+        db.executemany("UPDATE camera_events SET inspection_id = ? WHERE id = ?", ids)
+
+
+def _need_operator(operator: str) -> None:
+    if not operator or not operator.strip():
+        raise GatewayError("field_required", field="operator")
+
+
+def _inspection(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    for key in ("registration", "fast_pass", "sample", "result", "verdict"):
+        d[key] = json.loads(d[key]) if d[key] else None
+    d["case_open"] = bool(d["case_open"])
+    return d

@@ -1,0 +1,90 @@
+"""Gateway config: one schema; a mistake names the file, the line and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coalguard.errors import DataFileError
+from coalguard.gateway.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[checkpoint]
+id = "cp-1"
+name = "测试站"
+region_code = "130100"
+jurisdiction = "hebei-2022"
+
+[storage]
+data_dir = "data"
+
+[fast_pass]
+file = "fastpass.toml"
+
+[[camera]]
+id = "c1"
+name = "入口"
+
+[[camera]]
+id = "c2"
+name = "采样"
+
+[[camera]]
+id = "c3"
+name = "出口"
+"""
+
+
+def test_sample_config_in_deploy_loads():
+    cfg = load_config(ROOT / "deploy" / "gateway.toml")
+    assert len(cfg.cameras) >= 3 and cfg.retention.camera_days == 92
+
+
+def test_relative_paths_resolve_next_to_the_file(tmp_path):
+    p = tmp_path / "gw.toml"
+    p.write_text(GOOD, encoding="utf-8")
+    cfg = load_config(p)
+    assert cfg.storage.data_dir == tmp_path / "data"
+    assert cfg.fast_pass.file == tmp_path / "fastpass.toml"
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "field", "words"),
+    [
+        (
+            ("[storage]", "[retention]\ncamera_days = 60\n\n[storage]"),
+            9,
+            "retention.camera_days",
+            "at least 90",
+        ),
+        (('id = "c3"', 'id = "c1"'), None, None, "listed twice"),
+        (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "Extra inputs"),
+        (
+            ('region_code = "130100"', 'region_code = "hebei"'),
+            5,
+            "checkpoint.region_code",
+            "pattern",
+        ),
+    ],
+)
+def test_errors_name_file_line_and_field(tmp_path, edit, line, field, words):
+    p = tmp_path / "gw.toml"
+    p.write_text(GOOD.replace(*edit), encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        load_config(p)
+    e = exc.value
+    assert e.path == str(p) and words in e.reason
+    if line:
+        assert e.line == line
+    if field:
+        assert e.field == field
+
+
+def test_fewer_than_three_cameras_is_refused(tmp_path):
+    p = tmp_path / "gw.toml"
+    p.write_text(GOOD.split("[[camera]]")[0] + '[[camera]]\nid = "c1"\nname = "x"\n', "utf-8")
+    with pytest.raises(DataFileError, match="at least 3 cameras"):
+        load_config(p)

@@ -1,0 +1,258 @@
+"""The real gateway process: HTTP intake from the camera simulator, the page in
+headless Chromium, ledger verification from the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import COALGUARD, free_port, require_binary
+from tests.gateway.cdp import Browser
+from tests.gateway.waiting import wait_for
+
+CONFIG = """
+[checkpoint]
+id = "cp-e2e"
+name = "端到端检查站"
+region_code = "130100"
+jurisdiction = "hebei-2022"
+
+[http]
+host = "127.0.0.1"
+port = {port}
+
+[storage]
+data_dir = "data"
+
+[fast_pass]
+file = "fastpass.toml"
+
+[[camera]]
+id = "cam-entry"
+name = "入口"
+role = "entry"
+creates_arrival = true
+min_confidence = 0.85
+
+[[camera]]
+id = "cam-sampling"
+name = "采样区"
+role = "sampling"
+
+[[camera]]
+id = "cam-exit"
+name = "出口"
+role = "exit"
+"""
+
+FASTPASS = """
+version = "fp-1"
+[[truck]]
+plate = "冀E00001"
+company = "某热电厂"
+report_id = "QR-2026-001"
+expires = 2099-12-31
+"""
+
+
+@pytest.fixture
+def gateway(tmp_path: Path):
+    port = free_port()
+    cfg = tmp_path / "gateway.toml"
+    cfg.write_text(CONFIG.format(port=port), encoding="utf-8")
+    (tmp_path / "fastpass.toml").write_text(FASTPASS, encoding="utf-8")
+    env = {**os.environ, "COALGUARD_LANG": "zh"}
+    log = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [COALGUARD, "gateway", "run", "--config", str(cfg)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
+            timeout=30,
+            what="gateway /healthz",
+        )
+        yield base, cfg, tmp_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.timeout(120)
+def test_camera_simulator_posts_to_the_running_gateway(gateway):
+    base, _, _ = gateway
+    r = _cli(
+        "sim",
+        "camera",
+        "--url",
+        base,
+        "--trucks",
+        "6",
+        "--interval",
+        "0",
+        "--duplicate-rate",
+        "0.3",
+        "--misread-rate",
+        "0.3",
+        "--seed",
+        "7",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "posted" in r.stdout and "201" in r.stdout
+    metrics = httpx.get(f"{base}/metrics").text
+    accepted = int(
+        next(
+            line.split()[-1]
+            for line in metrics.splitlines()
+            if line.startswith('coalguard_gateway_camera_events_total{outcome="acc')
+        )
+    )
+    dups = int(
+        next(
+            line.split()[-1]
+            for line in metrics.splitlines()
+            if line.startswith('coalguard_gateway_camera_events_total{outcome="dup')
+        )
+    )
+    assert accepted == 18 and dups > 0  # 6 trucks × 3 events, each stored once
+    opened = httpx.get(f"{base}/").text
+    assert "已到站" in opened  # confident entry reads opened arrivals
+
+
+@pytest.mark.timeout(60)
+def test_verify_ledger_cli_detects_tampering(gateway):
+    base, cfg, tmp = gateway
+    with httpx.Client(base_url=base, follow_redirects=True) as c:
+        c.post("/ui/duty", data={"action": "on_duty", "note": "早班", "operator": "王五"})
+        c.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"})
+    ok = _cli("gateway", "verify-ledger", "--config", str(cfg))
+    assert ok.returncode == 0 and "ledger intact" in ok.stdout, ok.stderr
+    db = sqlite3.connect(tmp / "data" / "gateway.sqlite")
+    with db:
+        db.execute("DROP TRIGGER ledger_no_update")
+        db.execute("UPDATE ledger SET operator = '赵六' WHERE book = 'duty' AND seq = 1")
+    db.close()
+    bad = _cli("gateway", "verify-ledger", "--config", str(cfg))
+    assert bad.returncode == 1 and "TAMPERED duty #1" in bad.stderr
+
+
+def test_check_config_names_file_line_and_field(tmp_path):
+    cfg = tmp_path / "gw.toml"
+    cfg.write_text(
+        CONFIG.format(port=8470).replace("[storage]", "[retention]\ncamera_days = 30\n\n[storage]"),
+        encoding="utf-8",
+    )
+    r = _cli("gateway", "check-config", "--config", str(cfg))
+    assert r.returncode == 2
+    assert f"{cfg}, line 13, field 'retention.camera_days'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.timeout(180)
+def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
+    binary = require_binary("chromium")
+    base, _, _ = gateway
+    # A camera sees the truck first: the arrival opens from the plate read.
+    r = httpx.post(
+        f"{base}/api/v1/camera-events",
+        json={
+            "camera_id": "cam-entry",
+            "event_id": "e-1",
+            "type": "plate",
+            "ts": "2026-11-23T08:30:00+08:00",
+            "plate": "冀A12345",
+            "confidence": 0.97,
+            "direction": "in",
+            "snapshot": {"ref": "nvr://cam-entry/e-1.jpg", "sha256": "a" * 64},
+        },
+    )
+    assert r.status_code == 201
+    b = Browser(binary, tmp_path / "chromium-profile")
+    try:
+        b.goto(base + "/")
+        assert b.eval("document.querySelector('#plate').textContent") == "冀A12345"
+        assert b.eval("document.querySelector('#state').textContent") == "已到站"
+        assert "nvr://cam-entry/e-1.jpg" in b.eval("document.body.innerText")
+
+        def submit(form: str, values: dict[str, str], expect_state: str) -> None:
+            js = [f"const f = document.querySelector('#form-{form}');"]
+            for k, v in values.items():
+                js.append(f"f.querySelector('[name={k}]').value = {json.dumps(v)};")
+            js.append("f.querySelector('button').click();")
+            b.eval("\n".join(js))
+            wait_for(
+                lambda: (
+                    b.eval("document.readyState") == "complete"
+                    and b.eval("(document.querySelector('#state')||{}).textContent") == expect_state
+                ),
+                timeout=20,
+                what=f"state {expect_state} after {form}",
+            )
+
+        op = {"operator": "王五"}
+        submit(
+            "register",
+            op
+            | {
+                "driver": "张三",
+                "origin": "山西大同",
+                "destination": "石家庄",
+                "coal_type": "anthracite",
+                "weight_t": "32.5",
+                "waybill_no": "WB-1",
+            },
+            "已登记",
+        )
+        submit("check_fast_pass", op, "待抽样")
+        assert "不在快速通行名单" in b.eval("document.body.innerText")
+        submit(
+            "take_sample", op | {"sample_id": "S-1", "seal_no": "F-1", "sampler": "李四"}, "已抽样"
+        )
+        # The rapid result typed in by hand (the analyzer would post it the same way).
+        values = {
+            "Mt": "5",
+            "Mad": "2",
+            "Aad": "30",
+            "Vad": "6",
+            "St_ad": "1.5",
+            "Qgr_ad": "30",
+            "Had": "3",
+        }
+        submit("result", op | values, "已判定")
+        assert b.eval("document.querySelector('#overall').textContent") == "不合格"
+        verdict = b.eval("document.querySelector('#verdict').innerText")
+        assert "Ad" in verdict and "≤ 12.5" in verdict
+        # the default next step after a fail is 劝返
+        assert b.eval("document.querySelector('#steps form').id") == "form-turn_back"
+        submit("turn_back", op | {"reason": "灰分、硫分超标"}, "已劝返")
+        history = b.eval("document.querySelector('#history').innerText")
+        for step in ("车辆到站", "登记", "抽样", "判定", "劝返"):
+            assert step in history
+        shot = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path)) / "gateway-turn-back.png"
+        b.screenshot(shot)
+        assert shot.stat().st_size > 10_000 and shot.read_bytes()[:4] == b"\x89PNG"
+    finally:
+        b.close()
+    insp = httpx.get(f"{base}/").text
+    assert "已劝返" in insp
+    assert sys.executable  # the page test ran against the real process

@@ -1,0 +1,129 @@
+"""The local page and API through HTTP (FastAPI TestClient; Chromium test is separate)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coalguard.gateway.web import create_app
+from tests.gateway.conftest import FAILING, registration
+from tests.gateway.test_cameras import plate_event
+
+
+@pytest.fixture
+def client(gw):
+    with TestClient(create_app(gw, lang="zh"), follow_redirects=True) as c:
+        yield c
+
+
+def test_page_is_chinese_and_drives_a_truck_to_turn_back(client, gw):
+    r = client.get("/")
+    assert r.status_code == 200 and "煤质检查站" in r.text and "暂无车辆" in r.text
+    r = client.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"})
+    assert "已到站" in r.text and "冀A12345" in r.text
+    iid = re.search(r'data-id="([^"]+)"', r.text).group(1)
+    r = client.post(f"/ui/inspections/{iid}/register", data=registration() | {"operator": "王五"})
+    assert "已登记" in r.text
+    r = client.post(f"/ui/inspections/{iid}/check_fast_pass", data={"operator": "王五"})
+    assert "不在快速通行名单" in r.text and "待抽样" in r.text
+    r = client.post(
+        f"/ui/inspections/{iid}/take_sample",
+        data={"sample_id": "S1", "seal_no": "F1", "sampler": "李四", "operator": "王五"},
+    )
+    r = client.post(
+        "/ui/results",
+        data={"sample_id": "S1", "operator": "王五"} | {k: str(v) for k, v in FAILING.items()},
+    )
+    assert "不合格" in r.text and 'id="form-turn_back"' in r.text
+    r = client.post(
+        f"/ui/inspections/{iid}/turn_back", data={"reason": "灰分超标", "operator": "王五"}
+    )
+    assert "已劝返" in r.text
+    assert gw.workflow.get(iid)["state"] == "turned_back"
+    assert client.cookies.get("cg_operator")
+
+
+def test_refused_step_shows_the_reason_in_chinese(client, gw):
+    iid = gw.workflow.arrive("冀A12345", "王五")
+    r = client.post(f"/ui/inspections/{iid}/release", data={"operator": "王五"})
+    assert r.status_code == 409
+    assert "不能执行" in r.text and 'id="error"' in r.text
+    r = client.post(
+        f"/ui/inspections/{iid}/register",
+        data=registration() | {"weight_t": "abc", "operator": "王五"},
+    )
+    assert r.status_code == 409 and "weight_t" in r.text
+
+
+def test_camera_push_api(client, gw, clock):
+    ev = plate_event(clock, 1)
+    r = client.post("/api/v1/camera-events", json=ev)
+    assert r.status_code == 201 and r.json()["inspection_id"]
+    assert client.post("/api/v1/camera-events", json=ev).status_code == 200
+    bad = client.post("/api/v1/camera-events", json=ev | {"event_id": "x", "confidence": 3})
+    assert bad.status_code == 422 and "confidence" in bad.json()["reason"]
+    r = client.post(
+        "/api/v1/camera-events", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    r = client.post("/api/v1/camera-events", json=[plate_event(clock, 2), plate_event(clock, 3)])
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
+    assert gw.cameras.dead_letters() == 2
+
+
+def test_healthz_and_metrics(client, gw, clock):
+    client.post("/api/v1/camera-events", json=plate_event(clock, 1))
+    h = client.get("/healthz").json()
+    assert h["status"] == "ok" and h["checkpoint"] == "cp-test"
+    text = client.get("/metrics").text
+    assert re.search(r"^coalguard_gateway_outbox_depth [1-9]\d*$", text, re.M)
+    assert (
+        'coalguard_gateway_device_last_seen_age_seconds{device="cam-entry",kind="camera"} 0' in text
+    )
+    assert (
+        'coalguard_gateway_device_last_seen_age_seconds{device="an-1",kind="analyzer"} -1' in text
+    )
+    assert 'coalguard_gateway_camera_events_total{outcome="accepted"} 1' in text
+    assert 'coalguard_gateway_uplink_state{state="not_configured"} 1' in text
+    for line in text.splitlines():  # every sample line parses as Prometheus text
+        if not line.startswith("#"):
+            assert re.match(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$", line), line
+
+
+def test_lab_steps_through_the_page(client, gw):
+    from tests.gateway.conftest import RETEST, drive_to_judged
+
+    iid = drive_to_judged(gw, RETEST)
+    r = client.post(
+        f"/ui/inspections/{iid}/lab_sample",
+        data={"lab_sample_id": "L7", "lab_seal_no": "F7", "operator": "王五"},
+    )
+    assert "L7" in r.text and "已送检" in r.text
+    lab_id = gw.lab.pending()[0]["id"]
+    client.post(f"/ui/lab/{lab_id}/dispatch", data={"lab_name": "检测中心", "operator": "王五"})
+    client.post(f"/ui/lab/{lab_id}/receive", data={"operator": "王五"})
+    r = client.post(
+        f"/ui/lab/{lab_id}/report",
+        data={"report_no": "R1", "operator": "王五"} | {k: str(v) for k, v in FAILING.items()},
+    )
+    assert r.status_code == 200
+    assert gw.lab.get(lab_id)["office_flagged"] == 1
+
+
+def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
+    entry = gw.duty.duty("王五", "on_duty", "早班")
+    r = client.get("/ledger?book=duty")
+    assert "值班值守记录" in r.text and "早班" in r.text and "哈希链校验通过" in r.text
+    r = client.post(
+        f"/ui/ledger/{entry.id}/correct",
+        data={"reason": "班次写错", "note": "中班", "operator": "王五"},
+    )
+    assert r.status_code == 200 and "中班" in r.text and "更正自" in r.text
+    assert [e.corrects for e in gw.ledger.entries("duty")] == [entry.id, None]
+    with gw.store.tx() as db:
+        db.execute("DROP TRIGGER ledger_no_update")
+        db.execute("UPDATE ledger SET body = replace(body, '早班', '晚班') WHERE seq = 1")
+    r = client.get("/ledger?book=duty")
+    assert "台账被改动" in r.text and "duty #1" in r.text
