@@ -1,4 +1,4 @@
-"""Two terminals, as a user runs them: `coalguard sim analyzer`, then `coalguard analyzer read`."""
+"""Two terminals, as a user runs them: `sim analyzer`, then `analyzer read`."""
 
 from __future__ import annotations
 

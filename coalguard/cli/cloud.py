@@ -137,3 +137,9 @@ def gateway_list(db: DbUrl = None) -> None:
     for g in list_gateways(_engine(db)):
         state = "enabled" if g.enabled else "disabled"
         typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\ttoken set {g.token_set_at:%Y-%m-%d}")
+
+
+# The operators' commands (users, reports) live in their own module.
+from coalguard.cli import cloud_ops  # noqa: E402
+
+cloud_ops.register(app)

@@ -9,15 +9,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from coalguard.cloud import (
-    auth,  # noqa: F401  (operator_token table)
+    audit,
+    auth,  # noqa: F401  (user and token tables)
     batches,
+    users_api,
 )
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 
-_ROUTERS = (batches.router, co_api.router)
+_ROUTERS = (batches.router, co_api.router, users_api.router)
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
@@ -31,6 +33,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
 
     for router in _ROUTERS:
         app.include_router(router)
+    audit.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -29,6 +29,9 @@ from coalguard.drivers.analyzer.units import to_canonical
 from coalguard.edge.model import utcnow
 from coalguard.edge.quality.basis import validate_measured
 
+# No analyzer reports a value this small; a float32 read in the wrong word
+# order typically decodes to a denormal like 1.4e-45.
+TINY = 1e-6
 _TRIGGER = {Role.SEQUENCE, Role.READY, Role.STATUS}
 
 
@@ -117,12 +120,14 @@ class ModbusAnalyzer:
             seq = int(values[seq_f.name])
             if seq == self._last_seq:
                 return None
-            previous, self._last_seq = self._last_seq, seq
-            if seq == 0 or (first and previous is None and not self._report_existing):
+            if seq == 0 or (first and self._last_seq is None and not self._report_existing):
+                self._last_seq = seq
                 return None
         if ready_f is not None and not values[ready_f.name]:
             return None
         values.update(await self._read(self._rest))
+        # only now is the result safely in hand: a failed read above is retried next poll
+        self._last_seq = seq
         result = self._build(values, seq)
         if ready_f is not None and self.map.ready_clear:
             await self.bus.write(self.unit, ready_f.address, 0, self.stats)
@@ -145,6 +150,11 @@ class ModbusAnalyzer:
             v = values.get(f.name)
             if not isinstance(v, float | int) or not math.isfinite(v):
                 return self._dead(f"field {f.name}: not a finite number ({v!r})", values)
+            if f.type is DataType.FLOAT32 and 0 < abs(v) < TINY:
+                return self._dead(
+                    f"field {f.name}: {v:g} is absurdly small (wrong word order in the map?)",
+                    values,
+                )
             if f.indicator:
                 indicators[f.indicator] = round(to_canonical(float(v), f.unit), 4)
                 if f.uncertainty is not None:

@@ -54,15 +54,18 @@ class RtuSlave:
         self._queue: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._answering: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
         self._line = asyncio.Lock()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.pty.master, self._on_readable)
-        self._tasks = [asyncio.create_task(self._serve()), asyncio.create_task(self._silence())]
+        self._tasks = [asyncio.create_task(self._serve())]
 
     async def stop(self) -> None:
         asyncio.get_running_loop().remove_reader(self.pty.master)
+        if self._timer is not None:
+            self._timer.cancel()
         tasks = [*self._tasks, *self._answering]
         for t in tasks:
             t.cancel()
@@ -79,6 +82,12 @@ class RtuSlave:
         self._last_rx = now
         self._buf += data
         self._split()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buf:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.pty.gap, self._silence)
 
     def _split(self) -> None:
         while True:
@@ -94,13 +103,12 @@ class RtuSlave:
             self._queue.put_nowait((frame, self._first))
             self._first = time.monotonic()
 
-    async def _silence(self) -> None:
+    def _silence(self) -> None:
         """A gap of t3.5 ends a frame: drop any incomplete or unknown bytes."""
-        while True:
-            await asyncio.sleep(self.pty.gap)
-            if self._buf and time.monotonic() - self._last_rx >= self.pty.gap:
-                self.bad_frames += 1
-                self._buf.clear()
+        self._timer = None
+        if self._buf:
+            self.bad_frames += 1
+            self._buf.clear()
 
     async def _serve(self) -> None:
         # every device on the line hears each request and works on its own, so a

@@ -1,0 +1,112 @@
+"""``coalguard cloud users …`` and ``coalguard cloud report …``: the operators' side."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from coalguard.errors import InputError
+
+users_app = typer.Typer(help="Cloud users, roles and tokens.", no_args_is_help=True)
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: COALGUARD_CLOUD_DB_URL).", show_default=False
+    ),
+]
+
+
+def _sessions(db: str | None):  # type: ignore[no-untyped-def]
+    from coalguard.cloud import app as _app  # noqa: F401  (every table)
+    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.settings import CloudSettings
+
+    engine = make_engine((CloudSettings(db_url=db) if db else CloudSettings()).db_url)
+    create_schema(engine)
+    return make_sessionmaker(engine)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name, e.g. county-officer-130102.")],
+    role: Annotated[str, typer.Option(help="admin, operator, installer or gateway.")] = "operator",
+    region: Annotated[
+        str, typer.Option(help="Region code prefix it may see, e.g. 13 or 130102 ('' = all).")
+    ] = "",
+    personal_data: Annotated[
+        bool, typer.Option(help="May see phone and ID-card numbers unmasked.")
+    ] = False,
+    db: Db = None,
+) -> None:
+    """Create a user and print its first token (shown once)."""
+    from coalguard.cloud import audit
+    from coalguard.cloud.auth import add_user, new_token
+
+    with _sessions(db).begin() as s:
+        try:
+            user = add_user(s, name, role, region, personal_data=personal_data)
+            token = new_token(s, user, "cli")
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        audit.record(
+            s, audit.cli_actor(), f"users add {name}", detail={"role": role, "region": region}
+        )
+    typer.echo(token)
+
+
+@users_app.command("token")
+def users_token(name: Annotated[str, typer.Argument(help="User name.")], db: Db = None) -> None:
+    """Issue another token for an existing user (shown once)."""
+    from coalguard.cloud import audit
+    from coalguard.cloud.auth import find_user, new_token
+
+    with _sessions(db).begin() as s:
+        try:
+            token = new_token(s, find_user(s, name), "cli")
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        audit.record(s, audit.cli_actor(), f"users token {name}")
+    typer.echo(token)
+
+
+@users_app.command("revoke")
+def users_revoke(name: Annotated[str, typer.Argument(help="User name.")], db: Db = None) -> None:
+    """Revoke a user and every token it holds, at once."""
+    from coalguard.cloud import audit
+    from coalguard.cloud.auth import revoke_user
+
+    with _sessions(db).begin() as s:
+        try:
+            n = revoke_user(s, name)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        audit.record(s, audit.cli_actor(), f"users revoke {name}", detail={"tokens": n})
+    typer.echo(f"{name}: revoked ({n} token(s))")
+
+
+@users_app.command("list")
+def users_list(db: Db = None) -> None:
+    """List users (never their tokens)."""
+    from sqlalchemy import func, select
+
+    from coalguard.cloud.auth import CloudUser, UserToken
+
+    with _sessions(db)() as s:
+        live = dict(
+            s.execute(
+                select(UserToken.user_id, func.count())
+                .where(UserToken.revoked.is_(False))
+                .group_by(UserToken.user_id)
+            ).all()
+        )
+        for u in s.scalars(select(CloudUser).order_by(CloudUser.name)):
+            state = "revoked" if u.revoked else "active"
+            region = u.region_prefix or "(all)"
+            typer.echo(f"{u.name}\t{u.role}\t{region}\t{state}\t{live.get(u.id, 0)} token(s)")
+
+
+def register(cloud_app: typer.Typer) -> None:
+    """Add the operators' commands to the ``coalguard cloud`` group."""
+    cloud_app.add_typer(users_app, name="users")

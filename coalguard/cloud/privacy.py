@@ -1,0 +1,69 @@
+"""Personal data: masked in every response and export unless the caller may see it.
+
+Which keys are personal is decided here once (driver names, phone numbers,
+ID-card numbers from the five-part form, household names). Values that are
+only needed for matching are kept as a keyed hash (HMAC-SHA256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+PHONE_KEYS = frozenset({"phone", "mobile", "driver_phone", "contact_phone"})
+ID_CARD_KEYS = frozenset({"id_card", "id_card_no", "driver_id_card", "identity_no"})
+NAME_KEYS = frozenset({"driver", "driver_name", "household_name", "owner_name"})
+PERSONAL_KEYS = PHONE_KEYS | ID_CARD_KEYS | NAME_KEYS
+
+
+def mask_phone(value: str) -> str:
+    """``13812345678`` -> ``138****5678``."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+
+
+def mask_id_card(value: str) -> str:
+    """18-character resident ID: keep the first 6 (region) and the last 2."""
+    v = value.strip()
+    if len(v) <= 8:
+        return "*" * len(v)
+    return f"{v[:6]}{'*' * (len(v) - 8)}{v[-2:]}"
+
+
+def mask_name(value: str) -> str:
+    """``王小明`` -> ``王**``; one character stays so the desk can still address them."""
+    v = value.strip()
+    return v[:1] + "*" * max(len(v) - 1, 1) if v else v
+
+
+def mask_value(key: str, value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    if key in PHONE_KEYS:
+        return mask_phone(value)
+    if key in ID_CARD_KEYS:
+        return mask_id_card(value)
+    if key in NAME_KEYS:
+        return mask_name(value)
+    return value
+
+
+def redact(doc: Any, allowed: bool) -> Any:
+    """A copy of ``doc`` with every personal value masked (unchanged when ``allowed``)."""
+    if allowed:
+        return doc
+    if isinstance(doc, dict):
+        return {
+            k: mask_value(k, v) if k in PERSONAL_KEYS else redact(v, False) for k, v in doc.items()
+        }
+    if isinstance(doc, list):
+        return [redact(v, False) for v in doc]
+    return doc
+
+
+def keyed_hash(value: str, key: str) -> str:
+    """HMAC-SHA256 of a personal value, for matching without keeping it."""
+    return hmac.new(key.encode(), value.strip().encode(), hashlib.sha256).hexdigest()

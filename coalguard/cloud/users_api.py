@@ -1,0 +1,180 @@
+"""Routes of access control: login (dashboard cookie), users, tokens, audit log.
+
+Login and token issuing are rate limited per client address. An admin with a
+region prefix manages only users inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from coalguard.cloud import audit
+from coalguard.cloud.auth import (
+    COOKIE,
+    CloudUser,
+    Operator,
+    add_user,
+    current_operator,
+    find_user,
+    lookup,
+    new_token,
+    require,
+    revoke_user,
+)
+from coalguard.cloud.ratelimit import SlidingWindow, enforce
+
+router = APIRouter(prefix="/api/v1", tags=["access"])
+Op = Annotated[Operator, Depends(current_operator)]
+
+LOGIN_LIMIT = SlidingWindow(limit=10, window_s=60.0)
+TOKEN_LIMIT = SlidingWindow(limit=20, window_s=60.0)
+
+
+def _limits(request: Request) -> tuple[SlidingWindow, SlidingWindow]:
+    st = request.app.state
+    if not hasattr(st, "login_limit"):
+        st.login_limit = SlidingWindow(LOGIN_LIMIT.limit, LOGIN_LIMIT.window_s)
+        st.token_limit = SlidingWindow(TOKEN_LIMIT.limit, TOKEN_LIMIT.window_s)
+    return st.login_limit, st.token_limit
+
+
+class Login(BaseModel):
+    token: str = Field(min_length=8, max_length=200, examples=["cgt_3q2…"])
+
+
+def whoami(op: Operator) -> dict[str, Any]:
+    return {
+        "name": op.name,
+        "role": op.role,
+        "region_prefix": op.region_prefix,
+        "personal_data": op.sees_personal_data,
+    }
+
+
+@router.post("/auth/login")
+def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
+    """Exchange a token for an HttpOnly session cookie (the dashboard's login)."""
+    enforce(_limits(request)[0], request, "login")
+    with request.app.state.sessions() as s:
+        op = lookup(s, body.token)
+    if op is None:
+        raise HTTPException(401, "unknown or revoked token")
+    request.state.operator = op
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        COOKIE, body.token, httponly=True, samesite="strict", secure=secure, max_age=12 * 3600
+    )
+    return whoami(op)
+
+
+@router.post("/auth/logout")
+def logout(response: Response) -> dict[str, str]:
+    response.delete_cookie(COOKIE)
+    return {"status": "logged out"}
+
+
+@router.get("/auth/me")
+def me(op: Op) -> dict[str, Any]:
+    return whoami(op)
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=64, examples=["county-officer-130102"])
+    role: Literal["admin", "operator", "installer", "gateway"] = "operator"
+    region_prefix: str = Field("", pattern=r"^[0-9]{0,12}$", examples=["130102"])
+    personal_data: bool = False
+
+
+def user_view(u: CloudUser) -> dict[str, Any]:
+    return {
+        "name": u.name,
+        "role": u.role,
+        "region_prefix": u.region_prefix,
+        "personal_data": u.personal_data,
+        "created_at": u.created_at.isoformat(),
+        "revoked": u.revoked,
+    }
+
+
+def _admin(op: Operator) -> None:
+    require(op, "users")
+
+
+@router.get("/users")
+def list_users(request: Request, op: Op) -> list[dict[str, Any]]:
+    _admin(op)
+    with request.app.state.sessions() as s:
+        rows = s.scalars(
+            select(CloudUser)
+            .where(CloudUser.region_prefix.startswith(op.region_prefix))
+            .order_by(CloudUser.name)
+        )
+        return [user_view(u) for u in rows]
+
+
+@router.post("/users", status_code=201)
+def create_user(request: Request, op: Op, body: NewUser) -> dict[str, Any]:
+    """Create a user and its first token (the token is in this answer only)."""
+    _admin(op)
+    enforce(_limits(request)[1], request, "token")
+    if not body.region_prefix.startswith(op.region_prefix):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    with request.app.state.sessions.begin() as s:
+        try:
+            user = add_user(
+                s, body.name, body.role, body.region_prefix, personal_data=body.personal_data
+            )
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from None
+        token = new_token(s, user, "api")
+        return {**user_view(user), "token": token}
+
+
+def _managed(s: Any, op: Operator, name: str) -> CloudUser:
+    try:
+        user = find_user(s, name)
+    except ValueError:
+        raise HTTPException(404, f"no user {name!r}") from None
+    if not user.region_prefix.startswith(op.region_prefix):
+        raise HTTPException(404, f"no user {name!r}")
+    return user
+
+
+@router.post("/users/{name}/tokens", status_code=201)
+def create_token(request: Request, op: Op, name: str) -> dict[str, str]:
+    _admin(op)
+    enforce(_limits(request)[1], request, "token")
+    with request.app.state.sessions.begin() as s:
+        user = _managed(s, op, name)
+        try:
+            return {"name": user.name, "token": new_token(s, user, "api")}
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/users/{name}/revoke")
+def revoke(request: Request, op: Op, name: str) -> dict[str, Any]:
+    _admin(op)
+    with request.app.state.sessions.begin() as s:
+        _managed(s, op, name)
+        n = revoke_user(s, name)
+        return {"name": name, "revoked": True, "tokens_revoked": n}
+
+
+@router.get("/audit")
+def audit_log(
+    request: Request,
+    op: Op,
+    actor: str | None = None,
+    since: datetime | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    """Every write, newest first (admins only)."""
+    _admin(op)
+    with request.app.state.sessions() as s:
+        return audit.entries(s, actor=actor, since=since, limit=limit)

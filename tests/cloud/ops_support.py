@@ -1,0 +1,34 @@
+"""Helpers for the operators' cloud tests: an app on a database, users, headers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from coalguard.cloud.app import create_app
+from coalguard.cloud.auth import issue_token
+from coalguard.cloud.settings import CloudSettings
+
+
+def make_app(db_url: str) -> FastAPI:
+    return create_app(CloudSettings(db_url=db_url))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def users(app: FastAPI) -> dict[str, str]:
+    """Tokens of a national admin, a county operator, another province and an installer."""
+    sm = app.state.sessions
+    return {
+        "admin": issue_token(sm, "nation-admin", "", "admin"),
+        "county": issue_token(sm, "county-130102", "130102", "operator"),
+        "city": issue_token(sm, "city-1301", "1301", "operator"),
+        "shanxi": issue_token(sm, "shanxi-14", "14", "operator"),
+        "installer": issue_token(sm, "inst-1", "130102", "installer"),
+    }
+
+
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app)
