@@ -98,6 +98,9 @@ async def _modbus(
                 if r is not None:
                     got += 1
                     _emit(r, profile)
+                elif a.dead_letters:
+                    why = f"{describe('decode', lang)}: {a.dead_letters[-1]['reason']}"
+                    raise CoalguardError(f"{a.stats.device}: {why}")
             if not got:
                 raise CoalguardError(t("analyzer.no_result", lang))
             return

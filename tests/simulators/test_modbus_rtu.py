@@ -350,3 +350,27 @@ def test_result_is_sample_like() -> None:
     )
     assert isinstance(r, SampleLike)
     assert r.received_at.utcoffset() is not None and r.id.version == 4
+
+
+def test_wire_time_gap_and_coalescing() -> None:
+    """At 9600 8E1 a 25-register read costs its wire time; requests keep t3.5 apart;
+    one poll is one request for all the holding registers."""
+
+    async def main() -> None:
+        regmap, sim, slave, bus = await rig("generic-rtu-float-cdab")
+        try:
+            a = ModbusAnalyzer(bus, regmap)
+            sim.new_result()
+            assert await a.poll() is not None
+            assert sim.requests == 2  # serial number (input) once + everything else at once
+            for _ in range(5):
+                t0 = time.monotonic()
+                assert await a.poll() is None
+                assert time.monotonic() - t0 >= (8 + 5 + 2 * 25) * 11 / 9600
+            assert sim.requests == 7
+            assert min(slave.silences) >= bus.gap * 0.95  # 3.5 characters, ~4 ms
+        finally:
+            bus.close()
+            await slave.stop()
+
+    run(main)

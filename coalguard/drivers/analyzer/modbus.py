@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
 import time
@@ -32,6 +33,7 @@ from coalguard.edge.quality.basis import validate_measured
 # No analyzer reports a value this small; a float32 read in the wrong word
 # order typically decodes to a denormal like 1.4e-45.
 TINY = 1e-6
+log = logging.getLogger(__name__)
 _TRIGGER = {Role.SEQUENCE, Role.READY, Role.STATUS}
 
 
@@ -252,13 +254,19 @@ class Poller:
                 result = await a.poll()
             except ReadError:
                 failures += 1
-                delay = min(self.backoff_max, interval * 2 ** min(failures, 10))
-                await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
+            except Exception as exc:  # a driver bug must not silence the analyzer
+                log.exception("poll of %s failed", a.stats.device)
+                a.stats.error("internal", repr(exc))
+                failures += 1
+            else:
+                failures = 0
+                if result is not None:
+                    await self.results.put(result)
+                await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
                 continue
-            failures = 0
-            if result is not None:
-                await self.results.put(result)
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
+            # failing: back off exponentially, with jitter, up to backoff_max
+            delay = min(self.backoff_max, interval * 2 ** min(failures, 10))
+            await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(a)) for a in self.analyzers]

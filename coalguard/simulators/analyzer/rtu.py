@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from pathlib import Path
 
 from coalguard.simulators.analyzer.device import SimAnalyzer
@@ -47,6 +48,8 @@ class RtuSlave:
         self.pty = PacedPty(t.baudrate, t.bytesize, t.parity, t.stopbits, link)
         self.path = self.pty.path
         self.bad_frames = 0
+        self.silences: deque[float] = deque(maxlen=256)  # line idle before each request
+        self._tx_end = 0.0
         self._rng = random.Random(seed)
         self._buf = bytearray()
         self._first = 0.0
@@ -79,6 +82,8 @@ class RtuSlave:
         now = time.monotonic()
         if not self._buf:
             self._first = now
+            if self._tx_end:
+                self.silences.append(now - self._tx_end)
         self._last_rx = now
         self._buf += data
         self._split()
@@ -129,6 +134,7 @@ class RtuSlave:
         if reply:
             async with self._line:
                 await self.pty.write(reply)
+                self._tx_end = time.monotonic()
 
     async def _respond(self, frame: bytes) -> bytes | None:
         unit, fc = frame[0], frame[1]
