@@ -86,6 +86,9 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     outcomes = await run_in_threadpool(
         store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
     )
+    kick = getattr(request.app.state, "checks_kick", None)
+    if kick is not None:  # wake the projector; never wait for it
+        kick()
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in outcomes:
         counts[o.outcome] += 1
