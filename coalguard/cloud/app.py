@@ -25,6 +25,7 @@ from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
@@ -39,6 +40,7 @@ _ROUTERS = (
     alerts_api.router,
     fastpass_api.router,
     reports_api.router,
+    dashboard.router,
 )
 
 
