@@ -166,7 +166,21 @@ def report_weekly(
     _report("weekly", region, date, format, out, db)
 
 
+def migrate(
+    db: Db = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Bring the cloud database to the newest schema (Alembic; PostgreSQL in production)."""
+    from coalguard.cloud.migrate import current_revision, upgrade
+    from coalguard.cloud.settings import CloudSettings
+
+    url = (CloudSettings(db_url=db) if db else CloudSettings()).db_url
+    upgrade(url, revision)
+    typer.echo(f"database at revision {current_revision(url)}", err=True)
+
+
 def register(cloud_app: typer.Typer) -> None:
     """Add the operators' commands to the ``coalguard cloud`` group."""
+    cloud_app.command("migrate")(migrate)
     cloud_app.add_typer(users_app, name="users")
     cloud_app.add_typer(report_app, name="report")
