@@ -19,6 +19,7 @@ from coalguard.cloud import (
     fastpass_api,
     users_api,
 )
+from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
 from coalguard.cloud.checks import api as checks_api
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
@@ -79,6 +80,20 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.checks_kick = worker.kick
     if settings.checks_interval_s > 0:
         app.state.background.append(worker)
+
+    if settings.influx_url:
+        from coalguard.cloud.influx import InfluxExporter
+
+        app.state.influx = InfluxExporter(
+            app.state.sessions,
+            settings.influx_url,
+            settings.influx_org,
+            settings.influx_bucket,
+            settings.influx_token,
+            batch_size=settings.influx_batch_size,
+            interval_s=settings.influx_interval_s,
+        )
+        app.state.background.append(app.state.influx)
 
     for router in _ROUTERS:
         app.include_router(router)

@@ -23,3 +23,10 @@ class CloudSettings(BaseSettings):
     profiles_dir: Path | None = None
     # Background projection of gateway records and deadline sweeps (0: off).
     checks_interval_s: float = 5.0
+    # Optional export of readings to InfluxDB 2.x (off while influx_url is None).
+    influx_url: str | None = None
+    influx_org: str = "coalguard"
+    influx_bucket: str = "coalguard"
+    influx_token: str | None = None
+    influx_batch_size: int = 500
+    influx_interval_s: float = 5.0

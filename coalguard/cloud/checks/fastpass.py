@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
+from coalguard.errors import CoalguardError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _DROP = re.compile(r"[\s·•\-_.]")
@@ -62,7 +63,7 @@ def judge_report(
         raise FastPassError(f"coal_type: {exc}") from None
     try:
         v = judge(Sample(sample_id=report_id, indicators=values), profile)
-    except ValueError as exc:
+    except (ValueError, CoalguardError) as exc:
         raise FastPassError(f"indicators: {exc}") from None
     return profile.id, v.overall.value
 

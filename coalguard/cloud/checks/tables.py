@@ -60,7 +60,7 @@ class Inspection(Base):
     region_code: Mapped[str] = mapped_column(String(12), default="")
     plate: Mapped[str] = mapped_column(String(16), index=True)
     state: Mapped[str] = mapped_column(String(20))
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str | None] = mapped_column(String(32))
@@ -171,7 +171,7 @@ class CheckpointAlert(Base):
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200), default="")
     severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     origin: Mapped[str] = mapped_column(String(16), default="gateway")  # gateway | cloud
     message: Mapped[str] = mapped_column(Text, default="")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())

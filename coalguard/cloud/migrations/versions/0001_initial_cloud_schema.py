@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 19:47:00.701388
+Create Date: 2026-11-23 19:55:15.699993
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def upgrade() -> None:
             batch_op.f("ix_chk_alert_checkpoint_id"), ["checkpoint_id"], unique=False
         )
         batch_op.create_index("ix_chk_alert_region_status", ["region_code", "status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_chk_alert_status"), ["status"], unique=False)
 
     op.create_table(
         "chk_analyzer_result",
@@ -132,6 +133,9 @@ def upgrade() -> None:
     with op.batch_alter_table("chk_inspection", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_chk_inspection_checkpoint_id"), ["checkpoint_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_chk_inspection_opened_at"), ["opened_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_chk_inspection_origin"), ["origin"], unique=False)
         batch_op.create_index(batch_op.f("ix_chk_inspection_plate"), ["plate"], unique=False)
@@ -451,6 +455,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("gateway_id"),
     )
     op.create_table(
+        "influx_cursor",
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("source"),
+    )
+    op.create_table(
         "cloud_user_token",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -504,6 +514,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cloud_user_token_user_id"))
 
     op.drop_table("cloud_user_token")
+    op.drop_table("influx_cursor")
     op.drop_table("gateways")
     with op.batch_alter_table("gateway_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_gateway_records_kind"))
@@ -568,6 +579,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_chk_inspection_region_opened")
         batch_op.drop_index(batch_op.f("ix_chk_inspection_plate"))
         batch_op.drop_index(batch_op.f("ix_chk_inspection_origin"))
+        batch_op.drop_index(batch_op.f("ix_chk_inspection_opened_at"))
         batch_op.drop_index(batch_op.f("ix_chk_inspection_checkpoint_id"))
 
     op.drop_table("chk_inspection")
@@ -580,6 +592,7 @@ def downgrade() -> None:
 
     op.drop_table("chk_analyzer_result")
     with op.batch_alter_table("chk_alert", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chk_alert_status"))
         batch_op.drop_index("ix_chk_alert_region_status")
         batch_op.drop_index(batch_op.f("ix_chk_alert_checkpoint_id"))
 
