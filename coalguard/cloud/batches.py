@@ -124,6 +124,9 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
         return _error(503, f"retry: {exc}", {"Retry-After": "1"})
     except OperationalError as exc:
         return _unavailable(gateway_id, exc)
+    kick = getattr(request.app.state, "checks_kick", None)
+    if kick is not None:  # wake the projector; never wait for it
+        kick()
     counts = dict.fromkeys(OUTCOMES, 0)
     for o in outcomes:
         counts[o.outcome] += 1
