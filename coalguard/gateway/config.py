@@ -38,6 +38,12 @@ class Checkpoint(_Strict):
 class Http(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8470, ge=1, le=65535)
+    camera_token: str | None = Field(
+        default=None,
+        min_length=8,
+        repr=False,
+        description="when set, camera pushes must carry 'Authorization: Bearer <token>'",
+    )
 
 
 class Cloud(_Strict):
