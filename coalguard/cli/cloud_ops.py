@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -107,6 +108,79 @@ def users_list(db: Db = None) -> None:
             typer.echo(f"{u.name}\t{u.role}\t{region}\t{state}\t{live.get(u.id, 0)} token(s)")
 
 
+report_app = typer.Typer(
+    help="Daily dispatch and weekly bulletin per region.", no_args_is_help=True
+)
+
+
+def _report(kind: str, region: str, day: str | None, fmt: str, out: Path | None, db: str | None):  # type: ignore[no-untyped-def]
+    from datetime import date, datetime
+
+    from rich.progress import Progress
+
+    from coalguard.cloud.reports import figures, render
+    from coalguard.edge.model import utcnow
+
+    if fmt not in ("html", "csv", "json"):
+        raise InputError(f"--format {fmt!r}: use html, csv or json")
+    if region and not region.isdigit():
+        raise InputError(f"--region {region!r}: digits of a region code")
+    try:
+        when = date.fromisoformat(day) if day else datetime.now(figures.LOCAL_TZ).date()
+    except ValueError:
+        raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
+    p = figures.period(kind, region, when)
+    sessions = _sessions(db)
+    with Progress(transient=True, disable=out is None) as bar:
+        task = bar.add_task(f"{kind} {region or 'all'} {when}", total=len(figures.STEPS) + 1)
+        with sessions() as s:
+            doc = figures.build(s, p, utcnow(), progress=lambda _n: bar.advance(task))
+        text = {"html": render.to_html, "csv": render.to_csv, "json": render.to_json}[fmt](doc)
+        bar.advance(task)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{kind} report written to {out}", err=True)
+
+
+Region = Annotated[str, typer.Option("--region", help="Region code prefix, e.g. 130102.")]
+Day = Annotated[str | None, typer.Option("--date", help="Local date YYYY-MM-DD (default: today).")]
+Fmt = Annotated[str, typer.Option("--format", help="html, csv or json.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+
+
+@report_app.command("daily")
+def report_daily(
+    region: Region, date: Day = None, format: Fmt = "html", out: Out = None, db: Db = None
+) -> None:
+    """The daily dispatch of a region."""
+    _report("daily", region, date, format, out, db)
+
+
+@report_app.command("weekly")
+def report_weekly(
+    region: Region, date: Day = None, format: Fmt = "html", out: Out = None, db: Db = None
+) -> None:
+    """The weekly bulletin: the seven days ending on --date."""
+    _report("weekly", region, date, format, out, db)
+
+
+def migrate(
+    db: Db = None,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Bring the cloud database to the newest schema (Alembic; PostgreSQL in production)."""
+    from coalguard.cloud.migrate import current_revision, upgrade
+    from coalguard.cloud.settings import CloudSettings
+
+    url = (CloudSettings(db_url=db) if db else CloudSettings()).db_url
+    upgrade(url, revision)
+    typer.echo(f"database at revision {current_revision(url)}", err=True)
+
+
 def register(cloud_app: typer.Typer) -> None:
     """Add the operators' commands to the ``coalguard cloud`` group."""
+    cloud_app.command("migrate")(migrate)
     cloud_app.add_typer(users_app, name="users")
+    cloud_app.add_typer(report_app, name="report")

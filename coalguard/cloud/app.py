@@ -6,30 +6,94 @@ apart from routes. Each capability adds its router to ``_ROUTERS``.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from coalguard.cloud import (
+    alerts_api,
     audit,
     auth,  # noqa: F401  (user and token tables)
     batches,
+    fastpass_api,
     users_api,
 )
+from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
+from coalguard.cloud.checks import api as checks_api
+from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
+from coalguard.cloud.checks.projector import Projector
+from coalguard.cloud.checks.worker import ChecksWorker
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.model import utcnow
+from coalguard.edge.quality import ProfileSet
 
-_ROUTERS = (batches.router, co_api.router, users_api.router)
+_ROUTERS = (
+    batches.router,
+    co_api.router,
+    users_api.router,
+    checks_api.router,
+    alerts_api.router,
+    fastpass_api.router,
+    reports_api.router,
+    dashboard.router,
+)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the background services (projector, sweeps) with the server; stop them after."""
+    for svc in app.state.background:
+        svc.start()
+    try:
+        yield
+    finally:
+        for svc in reversed(app.state.background):
+            svc.stop()
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
     settings = settings or CloudSettings()
     engine = make_engine(settings.db_url)
     create_schema(engine)
-    app = FastAPI(title="coalguard cloud", version="1")
+    app = FastAPI(title="coalguard cloud", version="1", lifespan=_lifespan)
+    app.state.background = []
+    app.state.clock = utcnow  # tests move it
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+
+    app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
+    app.state.projector = Projector(app.state.sessions, app.state.profiles)
+    worker = ChecksWorker(
+        app.state.sessions,
+        app.state.projector,
+        settings.checks_interval_s,
+        lambda: app.state.clock(),
+    )
+    app.state.checks_worker = worker
+    app.state.checks_kick = worker.kick
+    if settings.checks_interval_s > 0:
+        app.state.background.append(worker)
+
+    if settings.influx_url:
+        from coalguard.cloud.influx import InfluxExporter
+
+        app.state.influx = InfluxExporter(
+            app.state.sessions,
+            settings.influx_url,
+            settings.influx_org,
+            settings.influx_bucket,
+            settings.influx_token,
+            batch_size=settings.influx_batch_size,
+            interval_s=settings.influx_interval_s,
+        )
+        app.state.background.append(app.state.influx)
 
     for router in _ROUTERS:
         app.include_router(router)

@@ -5,6 +5,8 @@ Values come from arguments, then ``COALGUARD_CLOUD_*`` environment variables.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,3 +19,14 @@ class CloudSettings(BaseSettings):
     # Upper bound of one gateway batch, in records and bytes.
     max_batch_records: int = 5000
     max_batch_bytes: int = 8 * 1024 * 1024
+    # The cloud's own copy of the quality profiles (re-judging): shipped ones plus this dir.
+    profiles_dir: Path | None = None
+    # Background projection of gateway records and deadline sweeps (0: off).
+    checks_interval_s: float = 5.0
+    # Optional export of readings to InfluxDB 2.x (off while influx_url is None).
+    influx_url: str | None = None
+    influx_org: str = "coalguard"
+    influx_bucket: str = "coalguard"
+    influx_token: str | None = None
+    influx_batch_size: int = 500
+    influx_interval_s: float = 5.0

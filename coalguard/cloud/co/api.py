@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from coalguard.errors import InputError
 
 router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
 Op = Annotated[Operator, Depends(current_operator)]
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 
 
 def _settings(request: Request) -> CoSettings:
@@ -114,12 +115,14 @@ def _alert_action(request: Request, op: Op, alert_id: int, action: str, note: st
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: Op, alert_id: int) -> dict[str, Any]:
+def acknowledge(request: Request, op: Op, alert_id: AlertId) -> dict[str, Any]:
     return _alert_action(request, op, alert_id, "ack", None)
 
 
 @router.post("/alerts/{alert_id}/resolve")
-def resolve(request: Request, op: Op, alert_id: int, body: Note | None = None) -> dict[str, Any]:
+def resolve(
+    request: Request, op: Op, alert_id: AlertId, body: Note | None = None
+) -> dict[str, Any]:
     return _alert_action(request, op, alert_id, "resolve", body.note if body else None)
 
 
@@ -264,7 +267,7 @@ def channels(request: Request, op: Op) -> list[dict[str, Any]]:
 
 
 @router.get("/alerts/{alert_id}/notifications")
-def notifications(request: Request, op: Op, alert_id: int) -> list[dict[str, Any]]:
+def notifications(request: Request, op: Op, alert_id: AlertId) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):

@@ -1,0 +1,199 @@
+"""One alert list: CO alarm alerts and checkpoint alerts, same lifecycle, one filter.
+
+Ids carry their source: ``co-12`` is a CO alarm alert, ``cp-7`` a checkpoint
+alert. Acknowledge and resolve work on both; the CO ones go through the CO
+path's own ``AlertBook`` so its notifications and escalation stay in charge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.checks.tables import CheckpointAlert
+from coalguard.cloud.co import api as co_api
+from coalguard.cloud.co.alerts import AlertStateError
+from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.privacy import redact
+from coalguard.cloud.scope import aware, scoped_region
+from coalguard.edge.model import utcnow
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+Op = Annotated[Operator, Depends(current_operator)]
+Status = Literal["open", "acknowledged", "resolved", "active"]
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _common(a: CoAlert | CheckpointAlert) -> dict[str, Any]:
+    return {
+        "kind": a.kind,
+        "severity": a.severity,
+        "status": a.status,
+        "region_code": a.region_code,
+        "opened_at": _iso(a.opened_at),
+        "updated_at": _iso(a.updated_at),
+        "occurrences": a.occurrences,
+        "escalation_level": a.escalation_level,
+        "cleared_at": _iso(a.cleared_at),
+        "acknowledged_by": a.acknowledged_by,
+        "acknowledged_at": _iso(a.acknowledged_at),
+        "resolved_by": a.resolved_by,
+        "resolved_at": _iso(a.resolved_at),
+        "resolution": a.resolution,
+        "detail": a.detail,
+    }
+
+
+def co_view(a: CoAlert) -> dict[str, Any]:
+    return {
+        "id": f"co-{a.id}",
+        "source": "co",
+        "subject": a.device_id,
+        "checkpoint_id": None,
+        "device_id": a.device_id,
+        "message": f"{a.kind} @ {a.device_id}",
+        **_common(a),
+    }
+
+
+def cp_view(a: CheckpointAlert) -> dict[str, Any]:
+    return {
+        "id": f"cp-{a.id}",
+        "source": "checkpoint",
+        "subject": a.subject,
+        "checkpoint_id": a.checkpoint_id,
+        "device_id": None,
+        "message": a.message,
+        "origin": a.origin,
+        **_common(a),
+    }
+
+
+def _filtered(model, q, region, status, kind, severity, since):  # type: ignore[no-untyped-def]
+    q = q.where(model.region_code.startswith(region))
+    if status == "active":
+        q = q.where(model.status.in_(("open", "acknowledged")))
+    elif status:
+        q = q.where(model.status == status)
+    if kind:
+        q = q.where(model.kind == kind)
+    if severity:
+        q = q.where(model.severity == severity)
+    if since:
+        q = q.where(model.opened_at >= since)
+    return q.order_by(model.opened_at.desc())
+
+
+def unified_alerts(
+    s: Session,
+    region: str,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    since: datetime | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Both kinds of alert in a region, newest first."""
+    out: list[dict[str, Any]] = []
+    if source in (None, "co"):
+        q = _filtered(CoAlert, select(CoAlert), region, status, kind, severity, since)
+        out += [co_view(a) for a in s.scalars(q.limit(limit))]
+    if source in (None, "checkpoint"):
+        q = _filtered(
+            CheckpointAlert, select(CheckpointAlert), region, status, kind, severity, since
+        )
+        out += [cp_view(a) for a in s.scalars(q.limit(limit))]
+    out.sort(key=lambda d: d["opened_at"] or "", reverse=True)
+    return out[:limit]
+
+
+@router.get("/alerts")
+def list_alerts(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    status: Status | None = None,
+    source: Literal["co", "checkpoint"] | None = None,
+    kind: str | None = Query(None, max_length=40),
+    severity: Literal["critical", "high", "medium", "low", "info"] | None = None,
+    since: datetime | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    """CO alarm and checkpoint alerts in one list, newest first (``active`` = not resolved)."""
+    region = scoped_region(op, region)
+    with request.app.state.sessions() as s:
+        rows = unified_alerts(
+            s,
+            region,
+            status=status,
+            source=source,
+            kind=kind,
+            severity=severity,
+            since=aware(since),
+            limit=limit,
+        )
+    return redact(rows, op.sees_personal_data)
+
+
+class Note(BaseModel):
+    note: str | None = Field(None, max_length=1000, examples=["现场已处置, 用户已开窗通风"])
+
+
+def act_on_alert(
+    request: Request, op: Operator, alert_id: str, action: str, note: str | None
+) -> dict[str, Any]:
+    require(op, "alerts")
+    source, _, num = alert_id.partition("-")
+    if source not in ("co", "cp") or not num.isdigit() or len(num) > 18:
+        raise HTTPException(404, f"no alert {alert_id}")
+    now = utcnow()
+    with request.app.state.sessions.begin() as s:
+        if source == "co":
+            book = co_api._book(request)
+            co = s.get(CoAlert, int(num))
+            if co is None or not op.covers(co.region_code):
+                raise HTTPException(404, f"no alert {alert_id}")
+            try:
+                if action == "ack":
+                    book.acknowledge(s, co, op.name, now)
+                else:
+                    book.resolve(s, co, op.name, now, note)
+            except AlertStateError as exc:
+                raise HTTPException(409, str(exc)) from None
+            return co_view(co)
+        cp = s.get(CheckpointAlert, int(num))
+        if cp is None or not op.covers(cp.region_code):
+            raise HTTPException(404, f"no alert {alert_id}")
+        try:
+            if action == "ack":
+                cp_alerts.acknowledge(s, cp, op.name, now)
+            else:
+                cp_alerts.resolve(s, cp, op.name, now, note)
+        except AlertStateError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return cp_view(cp)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(request: Request, op: Op, alert_id: str) -> dict[str, Any]:
+    """Acknowledge an open alert (stops its escalation)."""
+    return act_on_alert(request, op, alert_id, "ack", None)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def resolve(request: Request, op: Op, alert_id: str, body: Note | None = None) -> dict[str, Any]:
+    """Resolve an alert with an optional note."""
+    return act_on_alert(request, op, alert_id, "resolve", body.note if body else None)

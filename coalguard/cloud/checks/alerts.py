@@ -1,0 +1,147 @@
+"""Checkpoint alerts with the CO alerts' lifecycle: open -> acknowledged -> resolved.
+
+Raised by gateways (``alert.raised`` records) or by the cloud itself (lab
+deadlines, verdict disagreement). One active alert per (checkpoint, kind,
+subject): a repeat counts an occurrence. Unacknowledged alerts escalate one
+level per ``ESCALATE_AFTER`` of their severity.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.checks.tables import CheckpointAlert, RegionOffice
+from coalguard.cloud.co.alerts import ACKNOWLEDGED, ACTIVE, OPEN, RESOLVED, AlertStateError
+
+SEVERITY: dict[str, str] = {
+    "verdict.disagreement": "critical",
+    "lab.failed": "high",
+    "lab.dispatch_overdue": "high",
+    "lab.report_overdue": "high",
+    "analyzer.offline": "high",
+    "analyzer.fault": "high",
+    "camera.silent": "medium",
+    "outbox.backlog": "medium",
+}
+DEFAULT_SEVERITY = "medium"
+ESCALATE_AFTER: dict[str, timedelta] = {
+    "critical": timedelta(minutes=15),
+    "high": timedelta(hours=1),
+    "medium": timedelta(hours=4),
+}
+MAX_LEVEL = 3
+
+
+def raise_alert(
+    s: Session,
+    *,
+    checkpoint_id: str,
+    region_code: str,
+    kind: str,
+    subject: str,
+    message: str,
+    at: datetime,
+    origin: str,
+    detail: dict[str, Any] | None = None,
+) -> CheckpointAlert:
+    active = s.scalars(
+        select(CheckpointAlert).where(
+            CheckpointAlert.checkpoint_id == checkpoint_id,
+            CheckpointAlert.kind == kind,
+            CheckpointAlert.subject == subject,
+            CheckpointAlert.status.in_(ACTIVE),
+        )
+    ).first()
+    if active is not None:
+        active.occurrences += 1
+        active.updated_at = at
+        active.cleared_at = None
+        active.detail = {**active.detail, **(detail or {})}
+        return active
+    alert = CheckpointAlert(
+        checkpoint_id=checkpoint_id,
+        region_code=region_code,
+        kind=kind,
+        subject=subject,
+        severity=SEVERITY.get(kind, DEFAULT_SEVERITY),
+        status=OPEN,
+        origin=origin,
+        message=message,
+        opened_at=at,
+        updated_at=at,
+        occurrences=1,
+        detail=detail or {},
+        escalation_level=0,
+    )
+    s.add(alert)
+    s.flush()
+    return alert
+
+
+def clear_alert(s: Session, checkpoint_id: str, kind: str, subject: str, at: datetime) -> int:
+    """The condition went away at the checkpoint; someone still resolves it."""
+    n = 0
+    for a in s.scalars(
+        select(CheckpointAlert).where(
+            CheckpointAlert.checkpoint_id == checkpoint_id,
+            CheckpointAlert.kind == kind,
+            CheckpointAlert.subject == subject,
+            CheckpointAlert.status.in_(ACTIVE),
+        )
+    ):
+        a.cleared_at = at
+        a.updated_at = at
+        n += 1
+    return n
+
+
+def acknowledge(s: Session, alert: CheckpointAlert, who: str, at: datetime) -> CheckpointAlert:
+    if alert.status != OPEN:
+        raise AlertStateError(f"alert cp-{alert.id} is {alert.status}; only open alerts are acked")
+    alert.status = ACKNOWLEDGED
+    alert.acknowledged_by = who
+    alert.acknowledged_at = at
+    alert.updated_at = at
+    return alert
+
+
+def resolve(
+    s: Session, alert: CheckpointAlert, who: str, at: datetime, note: str | None
+) -> CheckpointAlert:
+    if alert.status == RESOLVED:
+        raise AlertStateError(f"alert cp-{alert.id} is already resolved")
+    alert.status = RESOLVED
+    alert.resolved_by = who
+    alert.resolved_at = at
+    alert.resolution = note
+    alert.updated_at = at
+    return alert
+
+
+def escalate_due(s: Session, now: datetime) -> int:
+    """Raise the level of open alerts nobody acknowledged in time."""
+    n = 0
+    for a in s.scalars(select(CheckpointAlert).where(CheckpointAlert.status == OPEN)):
+        step = ESCALATE_AFTER.get(a.severity)
+        if step is None or a.escalation_level >= MAX_LEVEL:
+            continue
+        due = a.opened_at + step * (a.escalation_level + 1)
+        if now >= due:
+            a.escalation_level += 1
+            a.updated_at = now
+            n += 1
+    return n
+
+
+def office_for(s: Session, region_code: str) -> RegionOffice | None:
+    """The air-pollution office of the longest registered prefix of ``region_code``."""
+    prefixes = [region_code[:k] for k in range(len(region_code), 0, -1)]
+    offices = {o.region_code: o for o in s.scalars(select(RegionOffice))}
+    for p in prefixes:
+        if p in offices:
+            return offices[p]
+    return None

@@ -1,0 +1,223 @@
+"""REST routes over what checkpoints sent: checkpoints, inspections, verdicts, lab, figures.
+
+Every route is region scoped: a row outside the caller's prefix is 404.
+Personal data (driver names) is masked unless the caller's role allows it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.checks import queries, registry
+from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample, VerdictRow
+from coalguard.cloud.privacy import redact
+from coalguard.cloud.scope import aware, scoped_region
+
+router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
+Op = Annotated[Operator, Depends(current_operator)]
+Result = Literal["pass", "fail", "retest", "incomplete", "no_limits"]
+
+
+class CheckpointIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["涿州收费站检查站"])
+    region_code: str = Field(pattern=r"^[0-9]{2,12}$", examples=["130681"])
+    jurisdiction: str | None = Field(None, max_length=64, examples=["hebei-2022"])
+    gateway_id: str | None = Field(None, max_length=64, examples=["hebei-zhuozhou-01"])
+
+
+class OfficeIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["涿州市大气污染防治办公室"])
+    contact: str = Field(min_length=1, max_length=200, examples=["0312-1234567"])
+
+
+@router.get("/checkpoints")
+def list_checkpoints(request: Request, op: Op, region: str | None = None) -> list[dict]:
+    region = scoped_region(op, region)
+    with request.app.state.sessions() as s:
+        return [registry.checkpoint_view(c) for c in queries.checkpoints_in(s, region)]
+
+
+@router.put("/checkpoints/{checkpoint_id}")
+def put_checkpoint(
+    request: Request, op: Op, checkpoint_id: str, body: CheckpointIn
+) -> dict[str, Any]:
+    """Register a checkpoint's region and jurisdiction (admin); re-tags its rows."""
+    require(op, "checkpoints")
+    if not op.covers(body.region_code):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    profiles = request.app.state.profiles
+    if body.jurisdiction and body.jurisdiction not in profiles.jurisdictions:
+        raise HTTPException(
+            422,
+            f"jurisdiction: unknown {body.jurisdiction!r} (known: "
+            f"{', '.join(sorted(profiles.jurisdictions))})",
+        )
+    with request.app.state.sessions.begin() as s:
+        cp = s.get(Checkpoint, checkpoint_id)
+        if cp is not None and not op.covers(cp.region_code):
+            raise HTTPException(404, f"no checkpoint {checkpoint_id}")
+        cp = registry.register_checkpoint(
+            s,
+            checkpoint_id,
+            name=body.name,
+            region_code=body.region_code,
+            jurisdiction=body.jurisdiction,
+            gateway_id=body.gateway_id,
+        )
+        return registry.checkpoint_view(cp)
+
+
+@router.put("/regions/{region_code}/office")
+def put_office(request: Request, op: Op, region_code: str, body: OfficeIn) -> dict[str, str]:
+    """The air-pollution office failing lab reports of this region are routed to."""
+    require(op, "checkpoints")
+    if not region_code.isdigit() or not op.covers(region_code):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    with request.app.state.sessions.begin() as s:
+        o = registry.set_office(s, region_code, body.name, body.contact)
+        return {"region_code": o.region_code, "name": o.name, "contact": o.contact}
+
+
+@router.get("/inspections")
+def list_inspections(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    checkpoint: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    plate: str | None = Query(None, max_length=16),
+    origin: str | None = Query(None, max_length=100),
+    coal_type: str | None = Query(None, max_length=32),
+    result: Result | None = None,
+    state: str | None = Query(None, max_length=20),
+    disagreement: bool | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    """Inspections in a region, newest first, filtered by any of the parameters."""
+    region = scoped_region(op, region)
+    q = queries.find_inspections(
+        region,
+        checkpoint=checkpoint,
+        since=aware(since),
+        until=aware(until),
+        plate=plate,
+        origin=origin,
+        coal_type=coal_type,
+        result=result,
+        state=state,
+        disagreement=disagreement,
+    )
+    q = q.order_by(Inspection.opened_at.desc()).limit(limit).offset(offset)
+    with request.app.state.sessions() as s:
+        rows = [queries.inspection_view(i) for i in s.scalars(q)]
+    return redact(rows, op.sees_personal_data)
+
+
+@router.get("/inspections/{inspection_id}")
+def get_inspection(request: Request, op: Op, inspection_id: str) -> dict[str, Any]:
+    """One inspection with its workflow history, verdicts and lab samples."""
+    with request.app.state.sessions() as s:
+        i = s.get(Inspection, inspection_id)
+        if i is None or not op.covers(i.region_code):
+            raise HTTPException(404, f"no inspection {inspection_id}")
+        return redact(
+            queries.inspection_detail(s, i, request.app.state.clock()), op.sees_personal_data
+        )
+
+
+@router.get("/verdicts")
+def list_verdicts(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    checkpoint: str | None = None,
+    source: Literal["rapid", "lab"] | None = None,
+    agree: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    """Rapid and lab verdicts with the cloud's own beside each; ``agree=false``: disputes."""
+    region = scoped_region(op, region)
+    q = select(VerdictRow).where(VerdictRow.region_code.startswith(region))
+    if checkpoint:
+        q = q.where(VerdictRow.checkpoint_id == checkpoint)
+    if source:
+        q = q.where(VerdictRow.source == source)
+    if agree is not None:
+        q = q.where(VerdictRow.agree.is_(agree))
+    if since:
+        q = q.where(VerdictRow.at >= aware(since))
+    if until:
+        q = q.where(VerdictRow.at < aware(until))
+    with request.app.state.sessions() as s:
+        return [
+            queries.verdict_view(v)
+            for v in s.scalars(q.order_by(VerdictRow.at.desc()).limit(limit))
+        ]
+
+
+@router.get("/lab-samples")
+def list_lab_samples(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    checkpoint: str | None = None,
+    status: Literal["pending", "overdue", "reported", "failed"] | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
+    """Lab samples with their deadlines; ``overdue``: past the 24 h / 2 day limits."""
+    region = scoped_region(op, region)
+    now = request.app.state.clock()
+    q = select(LabSample).where(LabSample.region_code.startswith(region))
+    if checkpoint:
+        q = q.where(LabSample.checkpoint_id == checkpoint)
+    if status == "pending":
+        q = q.where(LabSample.reported_at.is_(None))
+    elif status == "overdue":
+        q = q.where(queries.overdue_clause(now))
+    elif status == "reported":
+        q = q.where(LabSample.reported_at.is_not(None))
+    elif status == "failed":
+        q = q.where((LabSample.overall == "fail") | (LabSample.cloud_overall == "fail"))
+    with request.app.state.sessions() as s:
+        rows = s.scalars(q.order_by(LabSample.sampled_at.desc()).limit(limit))
+        return [queries.lab_view(lab, now) for lab in rows]
+
+
+@router.get("/checks/summary")
+def checks_summary(
+    request: Request,
+    op: Op,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    by: Literal["checkpoint", "origin"] | None = None,
+) -> dict[str, Any]:
+    """Trucks checked, pass/fail/retest rates, turned back, fast pass, lab overdue.
+
+    Default range: the last 24 hours.
+    """
+    region = scoped_region(op, region)
+    now = request.app.state.clock()
+    until = aware(until) or now
+    since = aware(since) or until - timedelta(days=1)
+    if since >= until:
+        raise HTTPException(422, "since: must be before until")
+    with request.app.state.sessions() as s:
+        rows = queries.summary(s, region, since, until, now, by)
+    return {
+        "region": region,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "by": by,
+        "rows": rows,
+    }

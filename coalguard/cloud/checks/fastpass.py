@@ -1,0 +1,174 @@
+"""The fast-pass registry (R11): companies' quality reports and their trucks.
+
+A report counts only when the cloud's own judgement of its values passes the
+profile the region's jurisdiction enforces, and only until it expires. A
+checkpoint's list holds the trucks registered for its region or any region
+containing it, in the gateway's fast-pass file format (TOML ``[[truck]]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
+from coalguard.edge.model import Sample
+from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
+from coalguard.errors import CoalguardError
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+_DROP = re.compile(r"[\s·•\-_.]")
+
+
+class FastPassError(ValueError):
+    """A report or truck the registry refuses, with the reason."""
+
+
+def normalize_plate(text: str) -> str:
+    """The gateway's plate form: ``冀a·12345`` -> ``冀A12345``."""
+    return _DROP.sub("", text).upper()
+
+
+def jurisdiction_for(profiles: ProfileSet, region_code: str) -> Jurisdiction | None:
+    """The jurisdiction whose region code is the longest prefix of ``region_code``."""
+    best: Jurisdiction | None = None
+    for j in profiles.jurisdictions.values():
+        rc = j.region_code or ""
+        if (
+            rc
+            and region_code.startswith(rc)
+            and (best is None or len(rc) > len(best.region_code or ""))
+        ):
+            best = j
+    return best
+
+
+def judge_report(
+    profiles: ProfileSet, region_code: str, coal_type: str, report_id: str, values: dict
+) -> tuple[str, str]:
+    """(profile id, overall) of a company's report under the region's rules."""
+    j = jurisdiction_for(profiles, region_code)
+    if j is None:
+        raise FastPassError(f"region_code: no jurisdiction covers region {region_code}")
+    try:
+        profile = profiles.for_coal(j.id, coal_type)
+    except UnknownProfile as exc:
+        raise FastPassError(f"coal_type: {exc}") from None
+    try:
+        v = judge(Sample(sample_id=report_id, indicators=values), profile)
+    except (ValueError, CoalguardError) as exc:
+        raise FastPassError(f"indicators: {exc}") from None
+    return profile.id, v.overall.value
+
+
+def report_view(r: FastPassReport) -> dict[str, Any]:
+    return {
+        "report_id": r.report_id,
+        "company": r.company,
+        "region_code": r.region_code,
+        "coal_type": r.coal_type,
+        "lab": r.lab,
+        "issued_on": r.issued_on.isoformat(),
+        "expires": r.expires.isoformat(),
+        "indicators": r.indicators,
+        "profile_id": r.profile_id,
+        "overall": r.overall,
+        "accepted": r.overall == "pass",
+        "uploaded_by": r.uploaded_by,
+        "uploaded_at": r.uploaded_at.isoformat(),
+    }
+
+
+def add_truck(
+    s: Session, plate: str, region_code: str, report_id: str, who: str, at: datetime
+) -> FastPassTruck:
+    report = s.get(FastPassReport, report_id)
+    if report is None or not region_code.startswith(report.region_code):
+        raise FastPassError(f"report_id: no report {report_id!r} for region {region_code}")
+    if report.overall != "pass":
+        raise FastPassError(f"report_id: report {report_id} does not pass ({report.overall})")
+    p = normalize_plate(plate)
+    if len(p) < 2:
+        raise FastPassError("plate: too short")
+    truck = s.scalars(
+        select(FastPassTruck).where(
+            FastPassTruck.plate == p, FastPassTruck.region_code == region_code
+        )
+    ).first()
+    if truck is None:
+        truck = FastPassTruck(plate=p, region_code=region_code)
+        s.add(truck)
+    truck.company = report.company
+    truck.report_id = report_id
+    truck.registered_by = who
+    truck.registered_at = at
+    truck.active = True
+    s.flush()
+    return truck
+
+
+def listed(s: Session, checkpoint_region: str, today: date) -> list[dict[str, str]]:
+    """Trucks valid at a checkpoint of ``checkpoint_region`` today, one per plate."""
+    prefixes = [checkpoint_region[:k] for k in range(1, len(checkpoint_region) + 1)]
+    rows = s.execute(
+        select(FastPassTruck, FastPassReport)
+        .join(FastPassReport, FastPassReport.report_id == FastPassTruck.report_id)
+        .where(
+            FastPassTruck.active.is_(True),
+            FastPassTruck.region_code.in_(prefixes),
+            FastPassReport.overall == "pass",
+            FastPassReport.expires >= today,
+        )
+        .order_by(FastPassTruck.plate, FastPassReport.expires.desc())
+    )
+    out: dict[str, dict[str, str]] = {}
+    for truck, report in rows:
+        out.setdefault(
+            truck.plate,
+            {
+                "plate": truck.plate,
+                "company": report.company,
+                "report_id": report.report_id,
+                "expires": report.expires.isoformat(),
+            },
+        )
+    return list(out.values())
+
+
+def list_version(trucks: list[dict[str, str]], today: date) -> str:
+    digest = hashlib.sha256(json.dumps(trucks, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{today.isoformat()}-{digest}"
+
+
+def _toml_str(v: str) -> str:
+    return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def as_toml(trucks: list[dict[str, str]], version: str, region: str) -> str:
+    """The gateway's fast-pass file (``coalguard.gateway.fastpass``) as text."""
+    lines = [
+        f"# Fast-pass list for region {region}, made by the coalguard cloud.",
+        f"version = {_toml_str(version)}",
+        "",
+    ]
+    for t in trucks:
+        lines += [
+            "[[truck]]",
+            f"plate = {_toml_str(t['plate'])}",
+            f"company = {_toml_str(t['company'])}",
+            f"report_id = {_toml_str(t['report_id'])}",
+            f"expires = {t['expires']}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def today_local(now: datetime) -> date:
+    return now.astimezone(LOCAL_TZ).date()

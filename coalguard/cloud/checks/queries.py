@@ -1,0 +1,272 @@
+"""Region queries shared by the API, the reports and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from coalguard.cloud.checks.tables import (
+    Checkpoint,
+    CheckpointAlert,
+    Inspection,
+    LabSample,
+    Transition,
+    VerdictRow,
+)
+
+RESULTS = ("pass", "fail", "retest", "incomplete", "no_limits")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def inspection_view(i: Inspection) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "checkpoint_id": i.checkpoint_id,
+        "region_code": i.region_code,
+        "plate": i.plate,
+        "state": i.state,
+        "opened_at": _iso(i.opened_at),
+        "updated_at": _iso(i.updated_at),
+        "source": i.source,
+        "driver": i.driver,
+        "origin": i.origin,
+        "destination": i.destination,
+        "coal_type": i.coal_type,
+        "weight_t": i.weight_t,
+        "waybill_no": i.waybill_no,
+        "profile_id": i.profile_id,
+        "fast_pass": i.fast_pass,
+        "sample_id": i.sample_id,
+        "overall": i.overall,
+        "cloud_overall": i.cloud_overall,
+        "disagreement": i.disagreement,
+    }
+
+
+def verdict_view(v: VerdictRow) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "source": v.source,
+        "inspection_id": v.inspection_id,
+        "lab_sample_id": v.lab_sample_id,
+        "checkpoint_id": v.checkpoint_id,
+        "at": _iso(v.at),
+        "sample_id": v.sample_id,
+        "profile_id": v.profile_id,
+        "overall": v.overall,
+        "cloud_profile_id": v.cloud_profile_id,
+        "cloud_overall": v.cloud_overall,
+        "agree": v.agree,
+        "disagreement": v.disagreement,
+        "measured": v.measured,
+        "indicators": v.indicators,
+    }
+
+
+def lab_view(lab: LabSample, now: datetime) -> dict[str, Any]:
+    return {
+        "id": lab.id,
+        "inspection_id": lab.inspection_id,
+        "checkpoint_id": lab.checkpoint_id,
+        "sample_id": lab.sample_id,
+        "seal_no": lab.seal_no,
+        "profile_id": lab.profile_id,
+        "sampled_at": _iso(lab.sampled_at),
+        "dispatch_due": _iso(lab.dispatch_due),
+        "dispatched_at": _iso(lab.dispatched_at),
+        "lab_name": lab.lab_name,
+        "received_at": _iso(lab.received_at),
+        "report_due": _iso(lab.report_due),
+        "reported_at": _iso(lab.reported_at),
+        "report_no": lab.report_no,
+        "overall": lab.overall,
+        "cloud_overall": lab.cloud_overall,
+        "referred_to": lab.referred_to,
+        "overdue": lab_overdue(lab, now),
+    }
+
+
+def lab_overdue(lab: LabSample, now: datetime) -> str | None:
+    if lab.dispatched_at is None and lab.dispatch_due and lab.dispatch_due < now:
+        return "dispatch"
+    if lab.reported_at is None and lab.report_due and lab.report_due < now:
+        return "report"
+    return None
+
+
+def overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(LabSample.dispatched_at.is_(None), LabSample.dispatch_due < now),
+        and_(LabSample.reported_at.is_(None), LabSample.report_due < now),
+    )
+
+
+def find_inspections(
+    region: str,
+    *,
+    checkpoint: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    plate: str | None = None,
+    origin: str | None = None,
+    coal_type: str | None = None,
+    result: str | None = None,
+    state: str | None = None,
+    disagreement: bool | None = None,
+) -> Select[tuple[Inspection]]:
+    q = select(Inspection).where(Inspection.region_code.startswith(region))
+    if checkpoint:
+        q = q.where(Inspection.checkpoint_id == checkpoint)
+    if since:
+        q = q.where(Inspection.opened_at >= since)
+    if until:
+        q = q.where(Inspection.opened_at < until)
+    if plate:
+        q = q.where(Inspection.plate.contains(plate.upper().replace(" ", "")))
+    if origin:
+        q = q.where(Inspection.origin.contains(origin))
+    if coal_type:
+        q = q.where(Inspection.coal_type == coal_type)
+    if result:
+        q = q.where(Inspection.overall == result)
+    if state:
+        q = q.where(Inspection.state == state)
+    if disagreement is not None:
+        q = q.where(Inspection.disagreement.is_(disagreement))
+    return q
+
+
+def _sum(cond) -> Any:  # type: ignore[no-untyped-def]
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def summary(
+    s: Session,
+    region: str,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    by: str | None = None,
+) -> list[dict[str, Any]]:
+    """Checks, results, turned back, fast pass, disagreements and lab overdue per group.
+
+    ``by`` is ``checkpoint``, ``origin`` or None (one row for the region).
+    """
+    key = {
+        "checkpoint": Inspection.checkpoint_id,
+        "origin": Inspection.origin,
+        None: None,
+    }[by]
+    cols = [
+        func.count().label("checked"),
+        *(_sum(Inspection.overall == r).label(r) for r in RESULTS),
+        _sum(Inspection.state == "turned_back").label("turned_back"),
+        _sum(Inspection.state == "released").label("released"),
+        _sum(Inspection.state == "lab_sample").label("lab_sampled"),
+        _sum(Inspection.fast_pass.is_(True)).label("fast_pass"),
+        _sum(Inspection.disagreement.is_(True)).label("disagreements"),
+    ]
+    q = select(*(([key.label("key")] if key is not None else []) + cols)).where(
+        Inspection.region_code.startswith(region),
+        Inspection.opened_at >= since,
+        Inspection.opened_at < until,
+    )
+    if key is not None:
+        q = q.group_by(key).order_by(key)
+    rows = [dict(r._mapping) for r in s.execute(q)]
+    overdue = _lab_overdue_counts(s, region, now, by)
+    out = []
+    for r in rows:
+        k = r.pop("key", None)
+        judged = sum(int(r[x]) for x in RESULTS)
+        d = {k2: int(v) for k2, v in r.items()}
+        d["judged"] = judged
+        for x in ("pass", "fail", "retest"):
+            d[f"{x}_rate"] = round(d[x] / judged, 4) if judged else None
+        d["lab_overdue"] = overdue.get(k, 0) if by else sum(overdue.values())
+        if by:
+            d[by] = k
+        out.append(d)
+    if by:  # groups with overdue lab samples but no checks in the range
+        seen = {d[by] for d in out}
+        for k, n in overdue.items():
+            if k not in seen:
+                out.append({by: k, "checked": 0, "judged": 0, "lab_overdue": n})
+    return out
+
+
+def _lab_overdue_counts(s: Session, region: str, now: datetime, by: str | None) -> dict:
+    where = (LabSample.region_code.startswith(region), overdue_clause(now))
+    if by == "origin":
+        q = (
+            select(Inspection.origin, func.count())
+            .select_from(LabSample)
+            .join(Inspection, Inspection.id == LabSample.inspection_id)
+            .where(*where)
+            .group_by(Inspection.origin)
+        )
+    elif by == "checkpoint":
+        q = (
+            select(LabSample.checkpoint_id, func.count())
+            .where(*where)
+            .group_by(LabSample.checkpoint_id)
+        )
+    else:
+        return {None: int(s.scalar(select(func.count()).select_from(LabSample).where(*where)))}
+    return {k: int(v) for k, v in s.execute(q)}
+
+
+def inspection_detail(s: Session, i: Inspection, now: datetime) -> dict[str, Any]:
+    steps = s.scalars(
+        select(Transition).where(Transition.inspection_id == i.id).order_by(Transition.seq)
+    )
+    verdicts = s.scalars(
+        select(VerdictRow).where(VerdictRow.inspection_id == i.id).order_by(VerdictRow.at)
+    )
+    labs = s.scalars(select(LabSample).where(LabSample.inspection_id == i.id))
+    return {
+        **inspection_view(i),
+        "result": i.result,
+        "transitions": [
+            {
+                "seq": t.seq,
+                "action": t.action,
+                "from": t.from_state,
+                "to": t.to_state,
+                "at": _iso(t.at),
+                "operator": t.operator,
+                "reason": t.reason,
+            }
+            for t in steps
+        ],
+        "verdicts": [verdict_view(v) for v in verdicts],
+        "lab_samples": [lab_view(lab, now) for lab in labs],
+    }
+
+
+def checkpoints_in(s: Session, region: str) -> list[Checkpoint]:
+    return list(
+        s.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.region_code.startswith(region))
+            .order_by(Checkpoint.checkpoint_id)
+        )
+    )
+
+
+def open_checkpoint_alerts(s: Session, region: str) -> dict[str, int]:
+    rows = s.execute(
+        select(CheckpointAlert.severity, func.count())
+        .where(
+            CheckpointAlert.region_code.startswith(region),
+            CheckpointAlert.status.in_(("open", "acknowledged")),
+        )
+        .group_by(CheckpointAlert.severity)
+    )
+    return {k: int(v) for k, v in rows}

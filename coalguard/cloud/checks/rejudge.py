@@ -1,0 +1,76 @@
+"""The cloud's own verdict on a rapid or lab result, and whether it agrees.
+
+A checkpoint with edited profiles, a wrong jurisdiction or tampered software
+judges differently from the cloud. The cloud picks the profile from the
+checkpoint's registered jurisdiction and the coal type when it knows both,
+else the profile the gateway named; then compares profile and overall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from coalguard.edge.model import Sample
+from coalguard.edge.quality import ProfileSet, UnknownProfile, judge
+from coalguard.errors import CoalguardError
+
+
+@dataclass(frozen=True)
+class CloudJudgement:
+    profile_id: str | None
+    overall: str | None
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    disagreement: str | None = None
+
+    @property
+    def agree(self) -> bool:
+        return self.disagreement is None
+
+
+def rejudge(
+    profiles: ProfileSet,
+    *,
+    jurisdiction: str | None,
+    coal_type: str | None,
+    gateway_profile_id: str | None,
+    gateway_overall: str | None,
+    sample_id: str,
+    indicators: dict[str, float],
+    uncertainty: dict[str, float] | None = None,
+) -> CloudJudgement:
+    profile = None
+    if jurisdiction and coal_type:
+        try:
+            profile = profiles.for_coal(jurisdiction, coal_type)
+        except UnknownProfile:
+            profile = None
+    if profile is None and gateway_profile_id:
+        try:
+            profile = profiles.get(gateway_profile_id)
+        except UnknownProfile:
+            return CloudJudgement(
+                None, None, [], f"profile {gateway_profile_id!r} is unknown to the cloud"
+            )
+    if profile is None:
+        return CloudJudgement(None, None, [], "no profile to judge by")
+    try:
+        v = judge(
+            Sample(
+                sample_id=sample_id or "unknown",
+                indicators=indicators,
+                uncertainty=uncertainty or {},
+            ),
+            profile,
+        )
+    except (CoalguardError, ValueError) as exc:
+        return CloudJudgement(profile.id, None, [], f"cloud cannot judge the values: {exc}")
+    doc = v.model_dump(mode="json")
+    problems = []
+    if gateway_profile_id and gateway_profile_id != profile.id:
+        problems.append(f"profile {gateway_profile_id} at the checkpoint, {profile.id} expected")
+    if gateway_overall != v.overall.value:
+        problems.append(f"checkpoint said {gateway_overall}, cloud says {v.overall.value}")
+    return CloudJudgement(
+        profile.id, v.overall.value, doc["indicators"], "; ".join(problems) or None
+    )

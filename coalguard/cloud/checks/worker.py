@@ -1,0 +1,74 @@
+"""The cloud process's background loop: project new records, sweep deadlines.
+
+Woken by each stored batch (``kick``) and every ``interval_s`` otherwise;
+ingest never waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import sessionmaker
+
+from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
+from coalguard.cloud.checks.projector import Projector
+from coalguard.edge.model import utcnow
+
+log = logging.getLogger("coalguard.cloud.checks")
+
+
+def sweep(sessions: sessionmaker, now: datetime) -> int:
+    """One pass of the cloud's own checks (lab deadlines, escalation)."""
+    with sessions.begin() as s:
+        return sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
+
+
+class ChecksWorker:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        projector: Projector,
+        interval_s: float = 5.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.projector = projector
+        self.interval_s = interval_s
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.listeners: list[Callable[[], None]] = []
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="cloud-checks", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                if self.projector.run_until_idle():
+                    for fn in self.listeners:
+                        fn()
+                sweep(self.sessions, self.clock())
+            except Exception:  # keep going: the next pass retries
+                log.exception("checks worker pass failed")

@@ -1,0 +1,1 @@
+"""The operators' web dashboard: server-rendered Chinese pages with a little JS."""

@@ -1,0 +1,53 @@
+// coalguard dashboard: login, acknowledge/resolve alerts. Writes carry the CSRF header.
+"use strict";
+async function cgPost(url, body) {
+  const r = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CG-CSRF": "1" },
+    body: body ? JSON.stringify(body) : null,
+  });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  return { ok: r.ok, status: r.status, data };
+}
+function cgMsg(text, bad) {
+  const el = document.getElementById("msg");
+  if (el) { el.textContent = text; el.className = bad ? "msg bad" : "msg"; }
+}
+async function cgLogin(ev) {
+  ev.preventDefault();
+  const token = document.getElementById("token").value.trim();
+  const r = await cgPost("/api/v1/auth/login", { token });
+  if (r.ok) { window.location.href = "/"; return; }
+  cgMsg(r.status === 429 ? "尝试次数过多，请稍后再试" : "令牌无效或已停用", true);
+}
+async function cgAlert(id, action) {
+  let body = null;
+  if (action === "resolve") {
+    const note = window.prompt("处置说明（可选）", "");
+    if (note === null) return;
+    body = { note: note || null };
+  }
+  const r = await cgPost(`/api/v1/alerts/${id}/${action}`, body);
+  if (!r.ok) { cgMsg((r.data && r.data.detail) || `操作失败 (${r.status})`, true); return; }
+  const row = document.querySelector(`tr[data-alert="${id}"]`);
+  if (row) {
+    row.querySelector(".status").textContent = r.data.status === "acknowledged" ? "已确认" : "已处置";
+    row.dataset.status = r.data.status;
+    row.querySelectorAll("button").forEach((b) => {
+      if (action === "resolve" || b.dataset.action === "ack") b.remove();
+    });
+  }
+  cgMsg(action === "ack" ? `告警 ${id} 已确认` : `告警 ${id} 已处置`, false);
+}
+async function cgLogout() {
+  await cgPost("/api/v1/auth/logout", null);
+  window.location.href = "/login";
+}
+document.addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-alert]");
+  if (b) cgAlert(b.dataset.alert, b.dataset.action);
+  if (ev.target.id === "logout") cgLogout();
+});
+document.addEventListener("submit", (ev) => { if (ev.target.id === "login") cgLogin(ev); });

@@ -1,0 +1,162 @@
+"""Routes of the fast-pass registry: reports, trucks, and the list gateways pull."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.batches import _bearer
+from coalguard.cloud.checks import fastpass as fp
+from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
+from coalguard.cloud.gateways import authenticate
+from coalguard.cloud.scope import scoped_region
+
+router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
+Op = Annotated[Operator, Depends(current_operator)]
+
+
+class ReportIn(BaseModel):
+    report_id: str = Field(min_length=1, max_length=64, examples=["QR-2026-0412"])
+    company: str = Field(min_length=1, max_length=200, examples=["大同恒信煤业有限公司"])
+    region_code: str = Field(pattern=r"^[0-9]{2,12}$", examples=["130102"])
+    coal_type: str = Field(min_length=1, max_length=32, examples=["anthracite"])
+    lab: str = Field(min_length=1, max_length=200, examples=["河北省煤炭产品质量监督检验站"])
+    issued_on: date = Field(examples=["2026-11-01"])
+    expires: date = Field(examples=["2027-02-28"])
+    indicators: dict[str, float] = Field(
+        min_length=1, examples=[{"Mad": 2.0, "Aad": 10.0, "Vdaf": 8.0, "St_ad": 0.3}]
+    )
+
+    @model_validator(mode="after")
+    def _dates(self) -> ReportIn:
+        if self.expires < self.issued_on:
+            raise ValueError("expires: must not be before issued_on")
+        return self
+
+
+class TruckIn(BaseModel):
+    plate: str = Field(min_length=2, max_length=16, examples=["冀A12345"])
+    region_code: str = Field(pattern=r"^[0-9]{2,12}$", examples=["130102"])
+    report_id: str = Field(min_length=1, max_length=64, examples=["QR-2026-0412"])
+
+
+@router.post("/fast-pass/reports", status_code=201)
+def upload_report(request: Request, op: Op, body: ReportIn) -> dict[str, Any]:
+    """Store a company's quality report; the cloud judges it (``accepted`` when it passes)."""
+    require(op, "fast_pass")
+    if not op.covers(body.region_code):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    try:
+        profile_id, overall = fp.judge_report(
+            request.app.state.profiles,
+            body.region_code,
+            body.coal_type,
+            body.report_id,
+            body.indicators,
+        )
+    except fp.FastPassError as exc:
+        raise HTTPException(422, str(exc)) from None
+    with request.app.state.sessions.begin() as s:
+        if s.get(FastPassReport, body.report_id) is not None:
+            raise HTTPException(409, f"report {body.report_id} already uploaded")
+        r = FastPassReport(
+            **body.model_dump(),
+            profile_id=profile_id,
+            overall=overall,
+            uploaded_by=op.name,
+            uploaded_at=request.app.state.clock(),
+        )
+        s.add(r)
+        s.flush()
+        return fp.report_view(r)
+
+
+@router.post("/fast-pass/trucks", status_code=201)
+def register_truck(request: Request, op: Op, body: TruckIn) -> dict[str, Any]:
+    """Put a truck on the fast-pass list of a region, backed by an accepted report."""
+    require(op, "fast_pass")
+    if not op.covers(body.region_code):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    with request.app.state.sessions.begin() as s:
+        try:
+            t = fp.add_truck(
+                s, body.plate, body.region_code, body.report_id, op.name, request.app.state.clock()
+            )
+        except fp.FastPassError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {
+            "plate": t.plate,
+            "region_code": t.region_code,
+            "company": t.company,
+            "report_id": t.report_id,
+            "active": t.active,
+        }
+
+
+@router.delete("/fast-pass/trucks/{plate}")
+def remove_truck(request: Request, op: Op, plate: str, region_code: str) -> dict[str, Any]:
+    require(op, "fast_pass")
+    if not op.covers(region_code):
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+    with request.app.state.sessions.begin() as s:
+        t = s.scalars(
+            select(FastPassTruck).where(
+                FastPassTruck.plate == fp.normalize_plate(plate),
+                FastPassTruck.region_code == region_code,
+            )
+        ).first()
+        if t is None:
+            raise HTTPException(404, f"no fast-pass truck {plate} in {region_code}")
+        t.active = False
+        return {"plate": t.plate, "region_code": region_code, "active": False}
+
+
+def _list_response(request: Request, region: str, fmt: str) -> Any:
+    today = fp.today_local(request.app.state.clock())
+    with request.app.state.sessions() as s:
+        trucks = fp.listed(s, region, today)
+    version = fp.list_version(trucks, today)
+    if fmt == "toml":
+        return PlainTextResponse(
+            fp.as_toml(trucks, version, region), media_type="application/toml; charset=utf-8"
+        )
+    return {"version": version, "region": region, "truck": trucks}
+
+
+@router.get("/fast-pass/list", response_model=None)
+def fast_pass_list(
+    request: Request, op: Op, region: str | None = None, format: Literal["json", "toml"] = "json"
+) -> Any:
+    """Trucks valid today at a checkpoint in ``region`` (the gateway file format as TOML)."""
+    return _list_response(request, scoped_region(op, region), format)
+
+
+@router.get("/gateways/{gateway_id}/fast-pass.toml", response_class=PlainTextResponse)
+async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
+    """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
+    ok = await run_in_threadpool(
+        authenticate, request.app.state.engine, gateway_id, _bearer(request)
+    )
+    if not ok:
+        raise HTTPException(401, f"gateway {gateway_id!r} unknown or wrong token")
+
+    def region() -> str | None:
+        with request.app.state.sessions() as s:
+            cp = s.scalars(
+                select(Checkpoint).where(
+                    Checkpoint.gateway_id == gateway_id, Checkpoint.registered.is_(True)
+                )
+            ).first()
+            return cp.region_code if cp else None
+
+    rc = await run_in_threadpool(region)
+    if rc is None:
+        raise HTTPException(404, f"gateway {gateway_id!r} has no registered checkpoint")
+    return await run_in_threadpool(_list_response, request, rc, "toml")

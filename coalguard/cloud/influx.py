@@ -1,0 +1,234 @@
+"""Optional export of readings to InfluxDB 2.x, for Grafana.
+
+Schema (documented in docs/influxdb.md):
+
+* ``co_state`` — tags ``device_id``, ``region_code``; fields ``co_ppm``,
+  ``battery_pct`` (float), ``alarm`` (string), ``tamper``, ``eol`` (bool);
+  time = the alarm's own timestamp.
+* ``analyzer_result`` — tags ``checkpoint_id``, ``region_code``,
+  ``analyzer_id``; one float field per indicator symbol (``Mad``, ``Aad``,
+  ``St_ad``…) plus ``sample_id`` (string); time = the analyzer's result time.
+
+The exporter runs in its own thread and reads what ingest already stored, so
+ingest never waits for InfluxDB. Rows go out in batches of ``batch_size``;
+a batch that fails is retried with exponential backoff (capped) and the
+cursors (kept in ``influx_cursor``) move only after InfluxDB accepted it, so
+an outage delays the export and loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from influxdb_client import InfluxDBClient, Point, WritePrecision
+from influxdb_client.client.write_api import SYNCHRONOUS
+from sqlalchemy import BigInteger, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.checks.tables import Checkpoint
+from coalguard.cloud.co.tables import CoDevice, CoMessageRow
+from coalguard.cloud.db import Base
+
+log = logging.getLogger("coalguard.cloud.influx")
+
+
+class InfluxCursor(Base):
+    """How far each source has been exported."""
+
+    __tablename__ = "influx_cursor"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def co_point(device_id: str, region_code: str, ts: datetime, payload: dict[str, Any]) -> Point:
+    p = Point("co_state").tag("device_id", device_id).tag("region_code", region_code or "")
+    for key in ("co_ppm", "battery_pct"):
+        if isinstance(payload.get(key), int | float) and not isinstance(payload.get(key), bool):
+            p = p.field(key, float(payload[key]))
+    if isinstance(payload.get("alarm"), str):
+        p = p.field("alarm", payload["alarm"])
+    for key in ("tamper", "eol"):
+        if isinstance(payload.get(key), bool):
+            p = p.field(key, payload[key])
+    return p.time(ts, WritePrecision.S)
+
+
+def analyzer_point(body: dict[str, Any], region_code: str, at: datetime) -> Point:
+    p = (
+        Point("analyzer_result")
+        .tag("checkpoint_id", str(body.get("checkpoint_id") or ""))
+        .tag("region_code", region_code or "")
+        .tag("analyzer_id", str(body.get("analyzer_id") or ""))
+    )
+    for sym, v in sorted((body.get("indicators") or {}).items()):
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            p = p.field(sym, float(v))
+    if body.get("sample_id"):
+        p = p.field("sample_id", str(body["sample_id"]))
+    return p.time(at, WritePrecision.S)
+
+
+@dataclass
+class Batch:
+    source: str
+    last: int  # cursor position after this batch
+    lines: list[str]
+
+
+class InfluxExporter:
+    """Reads new CO states and analyzer results; writes them to InfluxDB in batches."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        url: str,
+        org: str,
+        bucket: str,
+        token: str | None,
+        *,
+        batch_size: int = 500,
+        interval_s: float = 5.0,
+        backoff_min_s: float = 1.0,
+        backoff_max_s: float = 300.0,
+        timeout_ms: int = 10_000,
+    ) -> None:
+        self.sessions = sessions
+        self.bucket = bucket
+        self.org = org
+        self.batch_size = batch_size
+        self.interval_s = interval_s
+        self.backoff_min_s = backoff_min_s
+        self.backoff_max_s = backoff_max_s
+        self.client = InfluxDBClient(
+            url=url, token=token or "", org=org, timeout=timeout_ms, retries=False
+        )
+        self.writer = self.client.write_api(write_options=SYNCHRONOUS)
+        self.attempts = 0
+        self.failures = 0
+        self.exported = 0
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sleep: Callable[[float], bool] = self._stop.wait
+
+    # -- reading -------------------------------------------------------------------
+
+    def _cursor(self, s: Session, source: str) -> int:
+        row = s.get(InfluxCursor, source)
+        return row.position if row else 0
+
+    def pending(self) -> Iterable[Batch]:
+        """The next batch of each source (at most one each)."""
+        with self.sessions() as s:
+            pos = self._cursor(s, "co_message")
+            rows = s.execute(
+                select(
+                    CoMessageRow.id, CoMessageRow.device_id, CoMessageRow.ts, CoMessageRow.payload
+                )
+                .where(CoMessageRow.id > pos, CoMessageRow.kind == "state")
+                .order_by(CoMessageRow.id)
+                .limit(self.batch_size)
+            ).all()
+            if rows:
+                regions = dict(
+                    s.execute(
+                        select(CoDevice.device_id, CoDevice.region_code).where(
+                            CoDevice.device_id.in_({r[1] for r in rows})
+                        )
+                    ).all()
+                )
+                lines = [
+                    co_point(dev, regions.get(dev, ""), ts, payload or {}).to_line_protocol()
+                    for _id, dev, ts, payload in rows
+                ]
+                yield Batch("co_message", rows[-1][0], [ln for ln in lines if ln])
+            pos = self._cursor(s, "analyzer_result")
+            recs = s.execute(
+                select(GatewayRecordRow.seq, GatewayRecordRow.body, GatewayRecordRow.born_at)
+                .where(GatewayRecordRow.seq > pos, GatewayRecordRow.kind == "analyzer.result")
+                .order_by(GatewayRecordRow.seq)
+                .limit(self.batch_size)
+            ).all()
+            if recs:
+                cps = dict(
+                    s.execute(select(Checkpoint.checkpoint_id, Checkpoint.region_code)).all()
+                )
+                lines = []
+                for _seq, body, born in recs:
+                    at = _parse(body.get("at")) or born
+                    lines.append(
+                        analyzer_point(
+                            body, cps.get(body.get("checkpoint_id"), ""), at
+                        ).to_line_protocol()
+                    )
+                yield Batch("analyzer_result", recs[-1][0], [ln for ln in lines if ln])
+
+    # -- writing -------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        """Send one batch; raises when InfluxDB did not accept it."""
+        self.attempts += 1
+        if batch.lines:
+            self.writer.write(bucket=self.bucket, org=self.org, record=batch.lines)
+        with self.sessions.begin() as s:
+            row = s.get(InfluxCursor, batch.source)
+            if row is None:
+                s.add(InfluxCursor(source=batch.source, position=batch.last))
+            else:
+                row.position = batch.last
+        self.exported += len(batch.lines)
+
+    def run_once(self) -> int:
+        """Export what is pending until caught up; returns lines sent. Raises on failure."""
+        sent = 0
+        while True:
+            batches = list(self.pending())
+            if not batches:
+                return sent
+            for b in batches:
+                self.write(b)
+                sent += len(b.lines)
+
+    def _run(self) -> None:
+        backoff = self.backoff_min_s
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                backoff = self.backoff_min_s
+                wait = self.interval_s
+            except Exception as exc:  # InfluxDB down or refusing: retry later, keep cursors
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("InfluxDB export failed (retry in %.0f s): %s", backoff, exc)
+                wait = backoff
+                backoff = min(backoff * 2, self.backoff_max_s)
+            if self._sleep(wait):
+                return
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="influx-export", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+        self.client.close()
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Alembic migrations of every cloud table (PostgreSQL in production, SQLite for demos)."""

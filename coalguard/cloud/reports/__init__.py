@@ -1,0 +1,1 @@
+"""Daily dispatch and weekly bulletin per region (R13): JSON, CSV and printable HTML."""

@@ -1,0 +1,42 @@
+"""``GET /api/v1/reports/{daily|weekly}``: the region's dispatch or bulletin."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from coalguard.cloud.auth import Operator, current_operator
+from coalguard.cloud.reports import figures, render
+from coalguard.cloud.scope import scoped_region
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+Op = Annotated[Operator, Depends(current_operator)]
+
+
+@router.get("/reports/{kind}", response_model=None)
+def report(
+    request: Request,
+    op: Op,
+    kind: Literal["daily", "weekly"],
+    day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
+    region: str | None = None,
+    format: Literal["json", "csv", "html"] = "json",
+) -> Any:
+    """Daily dispatch or weekly bulletin (the week ending ``day``), as JSON, CSV or HTML."""
+    region = scoped_region(op, region)
+    p = figures.period(kind, region, day)
+    with request.app.state.sessions() as s:
+        doc = figures.build(s, p, request.app.state.clock())
+    name = f"{kind}-{region or 'all'}-{day.isoformat()}"
+    if format == "csv":
+        return PlainTextResponse(
+            render.to_csv(doc),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "html":
+        return HTMLResponse(render.to_html(doc))
+    return doc

@@ -1,0 +1,121 @@
+"""One alert list: CO alarm and checkpoint alerts, filtered, acknowledged and resolved alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.co.tables import CoAlert
+from coalguard.gateway.clock import ManualClock
+from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
+from tests.cloud.ops_support import bearer, client, make_app, users
+from tests.gateway.waiting import wait_for
+
+
+def _co_alert(app, region: str, kind: str = "co_alarm") -> int:  # type: ignore[no-untyped-def]
+    with app.state.sessions.begin() as s:
+        a = CoAlert(
+            device_id=f"dev-{region}",
+            region_code=region,
+            kind=kind,
+            severity="critical",
+            status="open",
+            opened_at=START,
+            updated_at=START,
+            occurrences=1,
+            detail={"co_ppm": 180},
+            escalation_level=0,
+        )
+        s.add(a)
+        s.flush()
+        return a.id
+
+
+def test_one_list_with_one_lifecycle(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+    tok = users(app)
+    c = client(app)
+    co_id = _co_alert(app, "130102001001")
+    _co_alert(app, "140200001001")
+    with app.state.sessions.begin() as s:
+        cp = cp_alerts.raise_alert(
+            s,
+            checkpoint_id="cp-zz",
+            region_code="130102",
+            kind="camera.silent",
+            subject="cam-entry",
+            message="camera cam-entry silent",
+            at=START + timedelta(minutes=5),
+            origin="gateway",
+        )
+        cp_id = cp.id
+    county = bearer(tok["county"])
+    rows = c.get("/api/v1/alerts", headers=county).json()
+    assert [r["id"] for r in rows] == [f"cp-{cp_id}", f"co-{co_id}"]
+    assert c.get("/api/v1/alerts?source=co", headers=county).json()[0]["device_id"] == (
+        "dev-130102001001"
+    )
+    assert len(c.get("/api/v1/alerts", headers=bearer(tok["admin"])).json()) == 3
+    # The same two steps for both kinds; the installer may not, Shanxi cannot see them.
+    assert c.post(
+        f"/api/v1/alerts/co-{co_id}/ack", headers=bearer(tok["installer"])
+    ).status_code == (403)
+    assert (
+        c.post(f"/api/v1/alerts/cp-{cp_id}/ack", headers=bearer(tok["shanxi"])).status_code == 404
+    )
+    for uid in (f"co-{co_id}", f"cp-{cp_id}"):
+        r = c.post(f"/api/v1/alerts/{uid}/ack", headers=county)
+        assert r.status_code == 200 and r.json()["acknowledged_by"] == "county-130102"
+        assert c.post(f"/api/v1/alerts/{uid}/ack", headers=county).status_code == 409
+        r = c.post(f"/api/v1/alerts/{uid}/resolve", json={"note": "已处置"}, headers=county)
+        assert r.json()["status"] == "resolved" and r.json()["resolution"] == "已处置"
+    assert c.get("/api/v1/alerts?status=active", headers=county).json() == []
+    assert c.post("/api/v1/alerts/xx-1/ack", headers=county).status_code == 404
+
+
+def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+    with app.state.sessions.begin() as s:
+        a = cp_alerts.raise_alert(
+            s,
+            checkpoint_id="cp",
+            region_code="130102",
+            kind="lab.report_overdue",
+            subject="S1",
+            message="",
+            at=START,
+            origin="cloud",
+        )
+        assert cp_alerts.escalate_due(s, START + timedelta(minutes=59)) == 0
+        assert cp_alerts.escalate_due(s, START + timedelta(minutes=61)) == 1
+        assert a.escalation_level == 1
+        cp_alerts.acknowledge(s, a, "x", START + timedelta(minutes=62))
+        assert cp_alerts.escalate_due(s, START + timedelta(hours=5)) == 0
+
+
+def test_gateway_alerts_arrive_through_the_background_projector(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+    tok = users(app)
+    clock = ManualClock(START)
+    gw = build_gateway(tmp_path, "cp-zz", "130102", clock)
+    try:
+        clock.advance(timedelta(minutes=6))  # entry camera: 5 min; the others 10
+        assert gw.cameras.check_silent() == ["cam-entry"]
+        with client(app) as c:  # lifespan: the projector thread runs
+            c.put(
+                "/api/v1/checkpoints/cp-zz",
+                json={"name": "涿州", "region_code": "130102", "jurisdiction": "hebei-2022"},
+                headers=bearer(tok["admin"]),
+            )
+            send(c, "gw-zz", gateway_token(app, "gw-zz"), records(gw))
+            rows = wait_for(
+                lambda: c.get("/api/v1/alerts", headers=bearer(tok["county"])).json(),
+                timeout=10,
+                what="projected gateway alert",
+            )
+            assert [(r["kind"], r["subject"], r["origin"]) for r in rows] == [
+                ("camera.silent", "cam-entry", "gateway")
+            ]
+    finally:
+        gw.store.close()
