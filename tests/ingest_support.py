@@ -46,7 +46,13 @@ class ThreadServer:
     def __init__(self, app, port: int | None = None, **ssl: str) -> None:  # type: ignore[no-untyped-def]
         self.port = port or free_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", **ssl
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            **ssl,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -1,4 +1,4 @@
-"""Two terminals, as a user runs them: `coalguard sim analyzer`, then `coalguard analyzer read`."""
+"""Two terminals, as a user runs them: `sim analyzer`, then `analyzer read`."""
 
 from __future__ import annotations
 
@@ -190,3 +190,16 @@ def test_sim_refuses_two_transports() -> None:
 def test_wait_helper_fails_loudly() -> None:
     with pytest.raises(AssertionError):
         wait_for(lambda: False, timeout=0.05)
+
+
+def test_wrong_word_order_map_says_why(sims: list[Sim], tmp_path: Path) -> None:
+    from coalguard.drivers.analyzer.regmap import MAPS_DIR
+
+    text = (MAPS_DIR / "generic-rtu-float-cdab.toml").read_text(encoding="utf-8")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text.replace('order = "CDAB"', 'order = "ABCD"'), encoding="utf-8")
+    s = Sim("--map", "generic-rtu-float-cdab", "--rtu", "--period", "0", "--seed", "7")
+    sims.append(s)
+    out = read("--map", str(wrong), "--port", s.where)
+    assert out.returncode == 2
+    assert "word order" in out.stderr and "Traceback" not in out.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from typing import Annotated, Any
 
@@ -43,6 +44,17 @@ def _emit(result: AnalyzerResult, profile: Profile | None) -> None:
     typer.echo(json.dumps(doc, ensure_ascii=False))
 
 
+def describe(kind: str, lang: str) -> str:
+    """An error kind in the operator's language (``exception_06`` -> '… code 06')."""
+    if kind.startswith("exception_"):
+        return f"{t('analyzer_error.exception', lang)} {kind.removeprefix('exception_')}"
+    return t(f"analyzer_error.{kind}", lang)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _say(key: str, lang: str) -> None:
     print(t(f"analyzer.{key}", lang), file=sys.stderr, flush=True)
 
@@ -79,12 +91,16 @@ async def _modbus(
                 try:
                     r = await a.read_current()
                 except ReadError as exc:
+                    why = describe(exc.kind, lang)
                     raise CoalguardError(
-                        f"{a.stats.device}: {t('analyzer.no_result', lang)} ({exc})"
+                        f"{a.stats.device}: {t('analyzer.no_result', lang)}: {why}"
                     ) from None
                 if r is not None:
                     got += 1
                     _emit(r, profile)
+                elif a.dead_letters:
+                    why = f"{describe('decode', lang)}: {a.dead_letters[-1]['reason']}"
+                    raise CoalguardError(f"{a.stats.device}: {why}")
             if not got:
                 raise CoalguardError(t("analyzer.no_result", lang))
             return
@@ -123,7 +139,8 @@ def _ascii(
         if not watch:
             r = drv.read_one(timeout or 3.0)
             if r is None:
-                raise CoalguardError(f"{port}: {t('analyzer.no_result', lang)}")
+                why = describe(drv.stats.last_kind or "timeout", lang)
+                raise CoalguardError(f"{port}: {t('analyzer.no_result', lang)}: {why}")
             _emit(r, profile)
             return
         _say("waiting", lang)
@@ -169,6 +186,8 @@ def read(
 ) -> None:
     """Read sample results; one JSON line each (indicators in percent and MJ/kg)."""
     lang = lang_or_default(lang)
+    # stopping with kill/timeout ends like Ctrl-C: statistics still printed
+    signal.signal(signal.SIGTERM, _interrupt)
     profile = ProfileSet.load(split_dirs(profiles)).get(judge_profile) if judge_profile else None
     if ascii_:
         regmap = resolve_map(map_) if map_ else None

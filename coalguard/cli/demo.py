@@ -1,8 +1,9 @@
 """``coalguard demo``: the whole system on simulators with embedded defaults.
 
-So far: judge the bundled example samples against the profiles their
-jurisdiction enforces and print the verdicts. Later parts (simulated
-analyzers, CO alarm fleet, checkpoint gateway, cloud) join here.
+Three parts, each in its own module and selectable with ``--only``: judge
+the bundled example samples (``quality``); a checkpoint morning with cloud,
+gateway, analyzer and camera simulators (``checkpoint``, ``demo_checkpoint.py``);
+a CO alarm night on an embedded broker (``co``, ``demo_co.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from coalguard.edge.quality import ProfileSet, judge
 EXAMPLES = Path(__file__).resolve().parent.parent / "edge" / "quality" / "examples.json"
 
 
-PARTS = ("quality",)
+PARTS = ("quality", "checkpoint", "co")
 
 
 def demo(
@@ -35,6 +36,13 @@ def demo(
             envvar="COALGUARD_DEMO_ONLY",
         ),
     ] = None,
+    no_co: Annotated[
+        bool, typer.Option("--no-co", help="Skip the CO alarm fleet (broker, ingest, alerts).")
+    ] = False,
+    duration: Annotated[
+        float, typer.Option(help="Real seconds the CO alarm night takes (time-compressed).")
+    ] = 60.0,
+    alarms: Annotated[int, typer.Option(help="Simulated CO alarms in the fleet.")] = 300,
 ) -> None:
     """Run the demonstration on embedded defaults."""
     lang = lang_or_default(lang)
@@ -45,6 +53,14 @@ def demo(
         )
     if "quality" in parts:
         quality_demo(profiles, lang)
+    if "checkpoint" in parts:
+        from coalguard.cli.demo_checkpoint import checkpoint_demo
+
+        checkpoint_demo(lang)
+    if "co" in parts and not no_co:
+        from coalguard.cli.demo_co import co_demo
+
+        co_demo(lang, duration_s=duration, alarms=alarms)
 
 
 def quality_demo(profiles: list[Path] | None, lang: str) -> None:

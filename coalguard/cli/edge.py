@@ -74,7 +74,7 @@ def pump(
 ) -> None:
     """Generate records into an outbox and run the uplink."""
     from coalguard.edge.outbox import Outbox
-    from coalguard.edge.uplink import Uplink, UplinkConfig
+    from coalguard.edge.uplink import Uplink, make_config
 
     if not 0 <= telemetry_share <= 1:
         raise InputError("--telemetry-share must be between 0 and 1")
@@ -83,20 +83,17 @@ def pump(
     ob = Outbox(outbox)
     uplink = None
     if cloud:
-        try:
-            config = UplinkConfig(
-                cloud_url=cloud,
-                gateway_id=gateway_id,
-                token=_token(token_file),
-                ca_file=str(ca_file) if ca_file else None,
-                allow_insecure_http=allow_insecure_http,
-                max_records=batch,
-                backoff_base_s=min(0.05, backoff_cap),
-                backoff_cap_s=backoff_cap,
-                idle_wait_s=0.2,
-            )
-        except ValueError as exc:
-            raise InputError(str(exc).splitlines()[-1].strip()) from None
+        config = make_config(
+            cloud_url=cloud,
+            gateway_id=gateway_id,
+            token=_token(token_file),
+            ca_file=str(ca_file) if ca_file else None,
+            allow_insecure_http=allow_insecure_http,
+            max_records=batch,
+            backoff_base_s=min(0.05, backoff_cap),
+            backoff_cap_s=backoff_cap,
+            idle_wait_s=0.2,
+        )
         uplink = Uplink(ob, config)
         uplink.start()
     out_lock = threading.Lock()
@@ -141,9 +138,11 @@ def pump(
                 stop.wait(0.05)
         else:
             stop.wait()
+    report: dict[str, object] = {"outbox": ob.stats().as_dict()}
     if uplink is not None:
         uplink.close()
-    typer.echo(json.dumps({"stats": ob.stats().as_dict()}), err=True)
+        report["uplink"] = uplink.state().as_dict()
+    typer.echo(json.dumps(report), err=True)
     ob.close()
     sys.stdout.write("drained\n" if drain else "stopped\n")
     sys.stdout.flush()

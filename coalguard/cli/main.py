@@ -11,7 +11,18 @@ import sys
 
 import typer
 
-from coalguard.cli import analyzer, cloud, demo, edge, gateway, profiles, sim, verdict
+from coalguard.cli import (
+    analyzer,
+    cloud,
+    cloud_co,
+    commission,
+    demo,
+    edge,
+    gateway,
+    profiles,
+    sim,
+    verdict,
+)
 from coalguard.errors import CoalguardError
 
 app = typer.Typer(
@@ -25,6 +36,8 @@ app.command("verdict")(verdict.verdict)
 app.add_typer(profiles.app, name="profiles")
 app.command("demo")(demo.demo)
 app.add_typer(cloud.app, name="cloud")
+cloud_co.register(cloud.app)
+app.add_typer(commission.app, name="commission")
 app.add_typer(edge.app, name="edge")
 app.add_typer(analyzer.app, name="analyzer")
 app.add_typer(gateway.app, name="gateway")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import typer
 
-from coalguard.cli import sim_analyzer, sim_camera
+from coalguard.cli import sim_analyzer, sim_camera, sim_co_fleet
 
 app = typer.Typer(help="Simulated devices speaking the real protocols.", no_args_is_help=True)
 app.command("analyzer")(sim_analyzer.analyzer)
 app.command("camera")(sim_camera.camera)
+app.command("co-fleet")(sim_co_fleet.co_fleet)

@@ -65,6 +65,8 @@ async def _serve(
             raise InputError(f"--tcp {tcp}: cannot listen ({exc})") from None
         _say(f"{t('analyzer.sim_tcp', lang)} tcp://{host or '127.0.0.1'}:{port}")
     _say(t("analyzer.sim_help", lang))
+    if sim.faults.active():
+        _say(f"{t('analyzer.sim_faults', lang)}: {', '.join(sim.faults.active())}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,9 +13,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.batch_store import store_batch
+from coalguard.cloud.batch_store import BatchRace, store_batch
 from coalguard.cloud.gateways import authenticate
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
 from coalguard.edge.uplink.wire import OUTCOMES
@@ -83,9 +84,15 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
             f"batch has {len(items)} records; the limit is {settings.max_batch_records} "
             "records (max_batch_records)",
         )
-    outcomes = await run_in_threadpool(
-        store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
-    )
+    try:
+        outcomes = await run_in_threadpool(
+            store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
+        )
+    except BatchRace as exc:
+        return _error(503, f"retry: {exc}", {"Retry-After": "1"})
+    except OperationalError as exc:
+        log.error("batch from %s not stored, database unavailable: %s", gateway_id, exc)
+        return _error(503, "database unavailable; retry later", {"Retry-After": "5"})
     kick = getattr(request.app.state, "checks_kick", None)
     if kick is not None:  # wake the projector; never wait for it
         kick()

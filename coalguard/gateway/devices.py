@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from coalguard.gateway.clock import Clock, iso
@@ -36,6 +37,17 @@ class Devices:
             db.execute(
                 "UPDATE devices SET errors = errors + 1, last_error = ? WHERE device_id = ?",
                 (message[:500], device_id),
+            )
+
+    def sync(
+        self, device_id: str, last_seen: datetime | None, errors: int, last_error: str | None
+    ) -> None:
+        """Copy a driver's own counters (analyzers keep theirs in DeviceStats)."""
+        with self.store.tx() as db:
+            db.execute(
+                "UPDATE devices SET last_seen = COALESCE(?, last_seen), errors = ?, "
+                "last_error = ? WHERE device_id = ?",
+                (iso(last_seen) if last_seen else None, errors, last_error, device_id),
             )
 
     def mark_silent(self, device_id: str) -> None:

@@ -1,7 +1,7 @@
 """Composition root of the gateway process: the one place that builds long-lived objects.
 
 Config → gateway store → edge outbox (the record sink) → uplink → Gateway →
-web app, plus one housekeeping thread (lab deadlines, silent cameras,
+analyzer link → web app, plus one housekeeping thread (lab deadlines, silent cameras,
 retention purge, fast-pass reload). Everything else receives what it needs
 from here.
 """
@@ -19,6 +19,7 @@ import uvicorn
 from coalguard.edge.outbox import Outbox, OutboxPolicy
 from coalguard.edge.uplink import Uplink, UplinkConfig
 from coalguard.errors import CoalguardError
+from coalguard.gateway.analyzers import AnalyzerLink
 from coalguard.gateway.clock import Clock, SystemClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
@@ -70,16 +71,21 @@ class GatewayParts:
     outbox: Outbox
     uplink: Uplink | None
     status: StatusFn
+    analyzers: AnalyzerLink | None = None
 
     def close(self) -> None:
+        if self.analyzers is not None:
+            self.analyzers.stop()
         if self.uplink is not None:
             self.uplink.close()
         self.outbox.close()
         self.gateway.store.close()
 
 
-def build(config: GatewayConfig, clock: Clock | None = None) -> GatewayParts:
-    """Open the store and the outbox, make the uplink (not started) and the Gateway."""
+def build(
+    config: GatewayConfig, clock: Clock | None = None, with_analyzers: bool = False
+) -> GatewayParts:
+    """Open the store and the outbox; make the uplink and analyzer link (not started)."""
     clock = clock or SystemClock()
     store = Store(config.db_path)
     outbox = Outbox(
@@ -108,21 +114,24 @@ def build(config: GatewayConfig, clock: Clock | None = None) -> GatewayParts:
                 clock=clock,
             )
         gw = Gateway.build(config, store, outbox, clock)
+        link = AnalyzerLink(gw, config.analyzers) if with_analyzers and config.analyzers else None
     except BaseException:
         outbox.close()
         store.close()
         raise
-    return GatewayParts(gw, outbox, uplink, outbox_status(outbox, uplink))
+    return GatewayParts(gw, outbox, uplink, outbox_status(outbox, uplink), link)
 
 
 def serve(config: GatewayConfig) -> None:
     """Run until SIGINT/SIGTERM: page and intake on HTTP, uplink and housekeeping threads."""
-    parts = build(config)
+    parts = build(config, with_analyzers=True)
     gw = parts.gateway
     try:
         gw.load_fast_pass()
     except CoalguardError as exc:  # keep the cached list; the green lane still works
         log.error("fast-pass list: %s (keeping the cached list)", exc)
+    if parts.analyzers is not None:
+        parts.analyzers.start()
     if parts.uplink is not None:
         parts.uplink.start()
     else:

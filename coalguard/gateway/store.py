@@ -133,6 +133,13 @@ CREATE TABLE IF NOT EXISTS camera_dead_letters (
     reason TEXT NOT NULL,
     raw TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS analyzer_dead_letters (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    analyzer_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,

@@ -13,6 +13,7 @@ state is refused with a message naming the state and the steps that are.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
+from coalguard.edge.quality.basis import validate_measured
 from coalguard.errors import InputError
 from coalguard.gateway.clock import Clock, iso, local_day_start
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
@@ -87,6 +89,7 @@ DEFAULT_NEXT: dict[str, str] = {
     Overall.NO_LIMITS: "lab_sample",
 }
 ARRIVAL_LINK_WINDOW = timedelta(minutes=30)
+log = logging.getLogger("coalguard.gateway.workflow")
 
 
 class Registration(BaseModel):
@@ -296,7 +299,16 @@ class Workflow:
         at: datetime | None = None,
         result_id: str | None = None,
     ) -> str:
-        """An analyzer result arrives; bound at once when its sample id matches."""
+        """An analyzer result arrives; bound at once when its sample id matches.
+
+        Impossible values (negative, above 100 %, unknown symbol) are refused
+        before anything is stored: the caller dead-letters them.
+        """
+        try:
+            validate_measured(indicators)
+            validate_measured(uncertainty or {})
+        except ValueError as exc:
+            raise GatewayError("bad_result", detail=str(exc)) from None
         rid = result_id or str(uuid.uuid4())
         when = iso(at or self.clock.now())
         with self.store.tx() as db:
@@ -327,7 +339,10 @@ class Workflow:
                 (State.SAMPLED.value, sample_id),
             )
             if row:
-                self.bind_result(row["id"], rid, "system", reason="sample id match")
+                try:
+                    self.bind_result(row["id"], rid, "system", reason="sample id match")
+                except GatewayError as exc:  # stays 'tested': the operator sees why on judging
+                    log.warning("result %s bound to %s but not judged: %s", rid, row["id"], exc)
         return rid
 
     def bind_result(self, iid: str, result_id: str, operator: str, reason: str = "") -> None:

@@ -110,3 +110,20 @@ def test_lab_steps_through_the_page(client, gw):
     )
     assert r.status_code == 200
     assert gw.lab.get(lab_id)["office_flagged"] == 1
+
+
+def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
+    entry = gw.duty.duty("王五", "on_duty", "早班")
+    r = client.get("/ledger?book=duty")
+    assert "值班值守记录" in r.text and "早班" in r.text and "哈希链校验通过" in r.text
+    r = client.post(
+        f"/ui/ledger/{entry.id}/correct",
+        data={"reason": "班次写错", "note": "中班", "operator": "王五"},
+    )
+    assert r.status_code == 200 and "中班" in r.text and "更正自" in r.text
+    assert [e.corrects for e in gw.ledger.entries("duty")] == [entry.id, None]
+    with gw.store.tx() as db:
+        db.execute("DROP TRIGGER ledger_no_update")
+        db.execute("UPDATE ledger SET body = replace(body, '早班', '晚班') WHERE seq = 1")
+    r = client.get("/ledger?book=duty")
+    assert "台账被改动" in r.text and "duty #1" in r.text

@@ -210,3 +210,12 @@ def test_records_carry_ids_and_checkpoint(gw):
     ads = {i["indicator"]: i for i in judged["data"]["verdict"]["indicators"]}
     assert ads["Ad"]["status"] == "fail" and ads["Ad"]["max"] == 12.5
     assert State(judged["to"]) is State.JUDGED
+
+
+def test_impossible_analyzer_values_are_refused_before_storing(gw):
+    with pytest.raises(GatewayError) as exc:
+        gw.workflow.record_result("an-1", {"Mad": -1.0, "Aad": 10.0}, sample_id="S9")
+    assert "Mad" in str(exc.value)
+    with pytest.raises(GatewayError):
+        gw.workflow.record_result("an-1", {"Xyz": 1.0})
+    assert gw.store.scalar("SELECT COUNT(*) FROM analyzer_results") == 0

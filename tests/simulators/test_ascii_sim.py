@@ -113,3 +113,21 @@ def test_fault_never_yields_bad_result_then_recovers(fault: str, kind: str | Non
             await server.stop()
 
     run(main)
+
+
+def test_async_results_for_gateway_code() -> None:
+    async def main() -> None:
+        _sim, server, drv = await rig()
+        try:
+            truths = [server.publish(), server.publish()]
+            got = []
+            async for r in drv.aresults():
+                got.append(r.sample_id)
+                if len(got) == 2:
+                    break
+            assert got == [t.sample_id for t in truths]
+        finally:
+            drv.close()
+            await server.stop()
+
+    run(main)

@@ -29,7 +29,7 @@ async def rig(map_name: str, units: list[int] | None = None, retries: int = 0):
     port = free_port()
     server = TcpSimServer(sim, "127.0.0.1", port, seed=11)
     await server.start()
-    bus = ModbusBus(f"tcp://127.0.0.1:{port}", timeout=0.2, retries=retries, backoff_base=0.05)
+    bus = ModbusBus(f"tcp://127.0.0.1:{port}", timeout=0.4, retries=retries, backoff_base=0.05)
     return regmap, sim, server, bus, port
 
 
@@ -116,7 +116,7 @@ def test_absent_unit_is_silent_not_exception_04() -> None:
     ("fault", "kind"),
     [
         ("no_response", "timeout"),
-        ("slow=0.5", "timeout"),
+        ("slow=0.9", "timeout"),
         ("exception=6", "exception_06"),
         ("exception=2", "exception_02"),
         ("garbage", "garbage"),

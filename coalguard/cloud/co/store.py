@@ -9,7 +9,7 @@ MQTT messages only after ``apply`` committed: durable before ack.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from coalguard.cloud.co.tables import (
 from coalguard.drivers.co_alarm import (
     Availability,
     CoEvent,
+    CoMessage,
     CoState,
     EventType,
     Rejection,
@@ -98,32 +99,23 @@ class MessageStore:
         """Store a batch in one transaction; returns the number of new notifications."""
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
+        snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
+        try:
+            return self._apply(parsed, ids)
+        except Exception:
+            self.stats = snapshot  # nothing was stored: count nothing
+            raise
+
+    def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
-            devices = {
-                d.device_id: d
-                for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(ids)))
-            }
+            devices = self._devices(s, ids, parsed)
             created = self.book.created
             for r, m in parsed:
                 self.stats.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
                     continue
-                dev = devices.get(m.device_id)
-                if dev is None:
-                    dev = CoDevice(
-                        device_id=m.device_id,
-                        registered=False,
-                        region_code="",
-                        first_seen=r.received_at,
-                        messages=0,
-                        duplicates=0,
-                        gaps=0,
-                        eol=False,
-                        silent_alerted=False,
-                    )
-                    s.add(dev)
-                    devices[m.device_id] = dev
+                dev = devices[m.device_id]
                 if isinstance(m, Availability):
                     self._availability(s, dev, m, r.received_at)
                 elif self._store_once(s, dev, m, r.received_at):
@@ -133,6 +125,43 @@ class MessageStore:
                         self._event(s, dev, m, r.received_at)
         self.stats.batches += 1
         return self.book.created - created
+
+    @staticmethod
+    def _devices(
+        s: Session, ids: set[str], parsed: list[tuple[Received, CoMessage | Rejection]]
+    ) -> dict[str, CoDevice]:
+        """The batch's devices; unknown ones are created (race-free across workers)."""
+        devices = {
+            d.device_id: d for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(ids)))
+        }
+        missing = ids - devices.keys()
+        if missing:
+            first = {}
+            for r, m in parsed:
+                if not isinstance(m, Rejection) and m.device_id in missing:
+                    first.setdefault(m.device_id, r.received_at)
+            ins = _insert(s, CoDevice).values(
+                [
+                    {
+                        "device_id": d,
+                        "registered": False,
+                        "region_code": "",
+                        "first_seen": at,
+                        "messages": 0,
+                        "duplicates": 0,
+                        "gaps": 0,
+                        "eol": False,
+                        "silent_alerted": False,
+                    }
+                    for d, at in first.items()
+                ]
+            )
+            s.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
+            devices.update(
+                (d.device_id, d)
+                for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(missing)))
+            )
+        return devices
 
     # -- steps -------------------------------------------------------------
 
@@ -162,8 +191,7 @@ class MessageStore:
             "unregistered": not dev.registered,
             "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
         }
-        dialect = s.get_bind().dialect.name
-        ins = (postgresql if dialect == "postgresql" else sqlite).insert(CoMessageRow)
+        ins = _insert(s, CoMessageRow)
         res = s.execute(
             ins.values(**values).on_conflict_do_nothing(index_elements=["device_id", "seq"])
         )
@@ -249,6 +277,12 @@ class MessageStore:
                 )
             )
         )
+
+
+def _insert(s: Session, table: type) -> Any:
+    """INSERT that supports ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
+    dialect = s.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def _detail(doc: dict[str, Any], kind: str, ts: datetime) -> dict[str, Any]:

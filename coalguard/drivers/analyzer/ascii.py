@@ -7,11 +7,12 @@ again. A result is reported once per (sequence, sample id).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import serial
@@ -189,11 +190,19 @@ class AsciiAnalyzer:
             if data:
                 yield from self.feed(data)
 
+    async def aresults(self) -> AsyncIterator[AnalyzerResult]:
+        """New results for asyncio code (the gateway): blocking reads run in a thread."""
+        while True:
+            data = await asyncio.to_thread(self._read_bytes)
+            for r in self.feed(data):
+                yield r
+
     def read_one(self, timeout: float = 3.0, retries: int = 2) -> AnalyzerResult | None:
         """Query and wait for the current result; None if none came."""
         for _ in range(retries + 1):
             self.query()
             for r in self.results(time.monotonic() + timeout):
                 return r
-            self.stats.error(kinds.TIMEOUT, "no result after query")
+            if self._ser is not None:  # open but silent (else: counted as connection)
+                self.stats.error(kinds.TIMEOUT, "no result after query")
         return None

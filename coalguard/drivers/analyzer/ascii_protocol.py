@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from coalguard.drivers.analyzer import stats as kinds
 from coalguard.drivers.analyzer.units import UNITS, to_canonical
@@ -154,6 +154,7 @@ def parse_result(line: Line) -> ParsedResult | Reject:
             return Reject(kinds.MALFORMED, f"TS {f['TS']!r} is not ISO 8601", raw)
         if ts.tzinfo is None:
             return Reject(kinds.MALFORMED, "TS has no UTC offset", raw)
+        ts = ts.astimezone(UTC)
     units = dict(u.split(":", 1) for u in f.get("U", "").split(";") if ":" in u)
     indicators: dict[str, float] = {}
     for key, value in f.items():

@@ -255,6 +255,9 @@ class ModbusBus:
                 stats.error(kind, f"unit {unit}")
                 last = ReadError(kind, f"unit {unit} answered exception {code}")
                 if code in RETRYABLE_EXCEPTIONS:
+                    # busy measuring: give it time, without holding the bus
+                    delay = self.backoff_base * 2**attempt * (0.5 + self._rng.random())
+                    await asyncio.sleep(min(delay, self.backoff_max))
                     continue
                 raise last
             stats.response(latency)
@@ -293,3 +296,42 @@ class ModbusBus:
 
     def close(self) -> None:
         self.client.close()
+
+
+class BusPool:
+    """One ModbusBus per physical line, so every unit on it shares one scheduler.
+
+    Opening the same port twice with different serial settings is refused:
+    one RS-485 line has one baud rate.
+    """
+
+    def __init__(self) -> None:
+        self._buses: dict[str, tuple[ModbusBus, dict[str, Any]]] = {}
+
+    @staticmethod
+    def key(port: str) -> str:
+        ep = Endpoint.parse(port)
+        return str(ep) if ep.kind == "tcp" else os.path.realpath(ep.address)
+
+    def get(self, port: str, **settings: Any) -> ModbusBus:
+        key = self.key(port)
+        if key in self._buses:
+            bus, first = self._buses[key]
+            line = ("baudrate", "bytesize", "parity", "stopbits")
+            clash = {
+                k: (first.get(k), settings.get(k)) for k in line if first.get(k) != settings.get(k)
+            }
+            if clash:
+                raise InputError(f"{port} is already open with other line settings: {clash}")
+            return bus
+        bus = ModbusBus(port, **settings)
+        self._buses[key] = (bus, settings)
+        return bus
+
+    def buses(self) -> list[ModbusBus]:
+        return [b for b, _ in self._buses.values()]
+
+    def close(self) -> None:
+        for bus, _ in self._buses.values():
+            bus.close()
+        self._buses.clear()

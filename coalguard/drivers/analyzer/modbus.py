@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import random
 import time
@@ -29,6 +30,10 @@ from coalguard.drivers.analyzer.units import to_canonical
 from coalguard.edge.model import utcnow
 from coalguard.edge.quality.basis import validate_measured
 
+# No analyzer reports a value this small; a float32 read in the wrong word
+# order typically decodes to a denormal like 1.4e-45.
+TINY = 1e-6
+log = logging.getLogger(__name__)
 _TRIGGER = {Role.SEQUENCE, Role.READY, Role.STATUS}
 
 
@@ -117,12 +122,14 @@ class ModbusAnalyzer:
             seq = int(values[seq_f.name])
             if seq == self._last_seq:
                 return None
-            previous, self._last_seq = self._last_seq, seq
-            if seq == 0 or (first and previous is None and not self._report_existing):
+            if seq == 0 or (first and self._last_seq is None and not self._report_existing):
+                self._last_seq = seq
                 return None
         if ready_f is not None and not values[ready_f.name]:
             return None
         values.update(await self._read(self._rest))
+        # only now is the result safely in hand: a failed read above is retried next poll
+        self._last_seq = seq
         result = self._build(values, seq)
         if ready_f is not None and self.map.ready_clear:
             await self.bus.write(self.unit, ready_f.address, 0, self.stats)
@@ -145,6 +152,11 @@ class ModbusAnalyzer:
             v = values.get(f.name)
             if not isinstance(v, float | int) or not math.isfinite(v):
                 return self._dead(f"field {f.name}: not a finite number ({v!r})", values)
+            if f.type is DataType.FLOAT32 and 0 < abs(v) < TINY:
+                return self._dead(
+                    f"field {f.name}: {v:g} is absurdly small (wrong word order in the map?)",
+                    values,
+                )
             if f.indicator:
                 indicators[f.indicator] = round(to_canonical(float(v), f.unit), 4)
                 if f.uncertainty is not None:
@@ -242,13 +254,19 @@ class Poller:
                 result = await a.poll()
             except ReadError:
                 failures += 1
-                delay = min(self.backoff_max, interval * 2 ** min(failures, 10))
-                await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
+            except Exception as exc:  # a driver bug must not silence the analyzer
+                log.exception("poll of %s failed", a.stats.device)
+                a.stats.error("internal", repr(exc))
+                failures += 1
+            else:
+                failures = 0
+                if result is not None:
+                    await self.results.put(result)
+                await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
                 continue
-            failures = 0
-            if result is not None:
-                await self.results.put(result)
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
+            # failing: back off exponentially, with jitter, up to backoff_max
+            delay = min(self.backoff_max, interval * 2 ** min(failures, 10))
+            await asyncio.sleep(delay * (0.5 + self._rng.random() / 2))
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(a)) for a in self.analyzers]

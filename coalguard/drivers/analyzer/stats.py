@@ -51,6 +51,7 @@ class DeviceStats:
     errors: Counter[str] = field(default_factory=Counter)
     last_good: datetime | None = None
     last_error: str | None = None
+    last_kind: str | None = None
     _latency: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
 
     def request(self) -> None:
@@ -63,6 +64,7 @@ class DeviceStats:
 
     def error(self, kind: str, detail: str = "") -> None:
         self.errors[kind] += 1
+        self.last_kind = kind
         self.last_error = f"{kind}: {detail}" if detail else kind
 
     def latency_ms(self, q: float) -> float:

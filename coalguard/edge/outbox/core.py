@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,12 @@ from coalguard.edge.outbox.store import Row, Store
 log = logging.getLogger("coalguard.edge.outbox")
 
 _CHUNK = 512
+# Counters of routine events are written with the next transaction that
+# happens at least this long after the last write (or at close), so a put
+# does not dirty one more page per commit; after a crash they may lag by
+# that much. Counters of drops and refusals are written with the drop.
+_LAZY_COUNTERS = frozenset({"put", "acked"})
+_LAZY_FLUSH_S = 5.0
 _UNSTAMPED = datetime.min.replace(tzinfo=UTC)  # placeholder until the writer stamps it
 
 
@@ -66,12 +73,15 @@ class OutboxCore:
         loaded = store.load_counters()
         self._counters = {name: int(loaded.get(name, 0)) for name in COUNTERS}
         self._dirty: set[str] = set()
+        self._flushed_at = time.monotonic()
         self._leases: dict[str, int] = {}
         self._over_quota = False
         self._last_warn_us: int | None = None
         self._last_maintain_us = to_us(self.clock.now())
-        self._committer: GroupCommitter[list[OutboxRecord], list[OutboxRecord]] = GroupCommitter(
-            self._write_groups
+        # A group item: records, and whether their ids came from the caller
+        # (only those can already be held; generated UUIDv7s cannot).
+        self._committer: GroupCommitter[tuple[list[OutboxRecord], bool], list[OutboxRecord]] = (
+            GroupCommitter(self._write_groups)
         )
         self._closed = False
 
@@ -102,11 +112,12 @@ class OutboxCore:
             now=_UNSTAMPED,
             max_record_bytes=self.policy.max_record_bytes,
         )
-        return self._committer.submit([rec])[0]
+        return self._committer.submit(([rec], record_id is not None))[0]
 
     def put_many(self, items: Iterable[dict[str, Any]]) -> list[OutboxRecord]:
         """Put several records in one transaction; each item holds ``put``'s
         arguments by name (``kind``, ``body``, optional ``priority`` …)."""
+        items_list = list(items)
         recs = [
             make_record(
                 item["kind"],
@@ -117,12 +128,13 @@ class OutboxCore:
                 now=_UNSTAMPED,
                 max_record_bytes=self.policy.max_record_bytes,
             )
-            for item in items
+            for item in items_list
         ]
-        return self._committer.submit(recs) if recs else []
+        given = any(item.get("record_id") is not None for item in items_list)
+        return self._committer.submit((recs, given)) if recs else []
 
     def _write_groups(
-        self, groups: Sequence[list[OutboxRecord]]
+        self, groups: Sequence[tuple[list[OutboxRecord], bool]]
     ) -> list[list[OutboxRecord] | BaseException]:
         self._check_open()
         with self._wlock:
@@ -130,7 +142,7 @@ class OutboxCore:
             now_us = to_us(now)
             free = self._disk_free()
             if free < self.policy.min_free_disk_bytes:
-                n = sum(len(g) for g in groups)
+                n = sum(len(g) for g, _ in groups)
                 self._bump("refused_disk_floor", n)
                 msg = (
                     f"outbox refuses {n} record(s): {free} bytes of disk free, "
@@ -140,11 +152,14 @@ class OutboxCore:
                 return [OutboxFull(msg)] * len(groups)
             # Records without a given birth time are born now, in the writer:
             # commit order and birth order then agree (lease order is commit order).
-            flat = [
-                r if r.born_at != _UNSTAMPED else replace(r, born_at=now) for g in groups for r in g
-            ]
+            flat = [r for g, _ in groups for r in g]
+            for r in flat:
+                if r.born_at == _UNSTAMPED:
+                    # Not yet returned to anyone: this is the record's birth.
+                    object.__setattr__(r, "born_at", now)
+            may_exist = [given for g, given in groups for _ in g]
             with self._tx():
-                inserted = self._store.insert(flat)
+                inserted = self._store.insert(flat, may_exist)
                 outcome: dict[int, OutboxRecord | BaseException] = {}
                 new_critical = 0
                 for i, (rec, fresh) in enumerate(zip(flat, inserted, strict=True)):
@@ -169,7 +184,7 @@ class OutboxCore:
             self._arrived.notify_all()
         results: list[list[OutboxRecord] | BaseException] = []
         i = 0
-        for g in groups:
+        for g, _ in groups:
             part = [outcome[j] for j in range(i, i + len(g))]
             i += len(g)
             err = next((o for o in part if isinstance(o, BaseException)), None)
@@ -285,11 +300,18 @@ class OutboxCore:
         """One store transaction; running totals roll back with it."""
         saved = (self._totals.copy(), dict(self._counters), set(self._dirty), dict(self._leases))
         try:
+            flushed = False
             with self._store.transaction():
                 yield
-                if self._dirty:
+                if self._dirty and (
+                    self._dirty - _LAZY_COUNTERS
+                    or time.monotonic() - self._flushed_at >= _LAZY_FLUSH_S
+                ):
                     self._store.save_counters({k: self._counters[k] for k in self._dirty})
-            self._dirty = set()
+                    flushed = True
+            if flushed:
+                self._dirty = set()
+                self._flushed_at = time.monotonic()
         except BaseException:
             self._totals, self._counters, self._dirty, self._leases = saved
             raise
@@ -410,9 +432,13 @@ class OutboxCore:
 
     def close(self) -> None:
         with self._wlock:
-            if not self._closed:
-                self._closed = True
-                self._store.close()
+            if self._closed:
+                return
+            if self._dirty:
+                with self._store.transaction():
+                    self._store.save_counters({k: self._counters[k] for k in self._dirty})
+            self._closed = True
+            self._store.close()
 
     def _check_open(self) -> None:
         if self._closed:

@@ -36,7 +36,7 @@ class MemoryStore:
             self._rows, self._seq, self._counters = saved
             raise
 
-    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
+    def insert(self, records: Sequence[OutboxRecord], may_exist: Sequence[bool]) -> list[bool]:
         out = []
         for r in records:
             if r.id in self._rows:

@@ -64,18 +64,15 @@ class OutboxRecord:
         }
 
     def to_wire_json(self) -> str:
-        """``to_wire()`` as JSON text, built around the stored body text."""
-        head = json.dumps(
-            {
-                "id": self.id,
-                "kind": self.kind,
-                "priority": self.priority,
-                "born_at": self.born_at.isoformat(),
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
+        """``to_wire()`` as JSON text, built around the stored body text.
+
+        Safe without escaping: the id is a UUID, kind and priority match
+        ``KIND_RE``/``PRIORITIES``, and the time is ISO 8601.
+        """
+        return (
+            f'{{"id":"{self.id}","kind":"{self.kind}","priority":"{self.priority}",'
+            f'"born_at":"{self.born_at.isoformat()}","body":{self.body_json}}}'
         )
-        return f'{head[:-1]},"body":{self.body_json}}}'
 
     def same_content(self, other: OutboxRecord) -> bool:
         """True when ``other`` is this record put again (idempotent retry)."""

@@ -32,8 +32,12 @@ SCHEMA_VERSION = "1"
 _PRIO = {"critical": 0, "telemetry": 1}
 _PRIO_NAME = {v: k for k, v in _PRIO.items()}
 _IN_CHUNK = 500
-_COLS = "id, kind, priority, born_us, body, size, acked_us"
+_COLS = "id, kind, priority, born_us, body, size, NULL"
+_SENT_COLS = "id, kind, priority, born_us, body, size, acked_us"
 
+# ``records`` holds unsent records only (rowid order is commit order, so the
+# uplink reads it front to back); acknowledged records kept for lookup move
+# to ``sent``. Inserting a critical record touches the table and the id index.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq      INTEGER PRIMARY KEY,
@@ -42,13 +46,19 @@ CREATE TABLE IF NOT EXISTS records (
     priority INTEGER NOT NULL,
     born_us  INTEGER NOT NULL,
     body     TEXT    NOT NULL,
-    size     INTEGER NOT NULL,
-    acked_us INTEGER
+    size     INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_unsent ON records (seq) WHERE acked_us IS NULL;
-CREATE INDEX IF NOT EXISTS records_unsent_telemetry ON records (born_us, seq)
-    WHERE acked_us IS NULL AND priority = 1;
-CREATE INDEX IF NOT EXISTS records_retained ON records (acked_us) WHERE acked_us IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_telemetry ON records (born_us, seq) WHERE priority = 1;
+CREATE TABLE IF NOT EXISTS sent (
+    id       TEXT    PRIMARY KEY,
+    kind     TEXT    NOT NULL,
+    priority INTEGER NOT NULL,
+    born_us  INTEGER NOT NULL,
+    body     TEXT    NOT NULL,
+    size     INTEGER NOT NULL,
+    acked_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sent_acked ON sent (acked_us);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -126,111 +136,131 @@ class SqliteStore:
             raise
         self._conn.execute("COMMIT")
 
-    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
-        sql = (
-            "INSERT INTO records (id, kind, priority, born_us, body, size) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-        )
+    def insert(self, records: Sequence[OutboxRecord], may_exist: Sequence[bool]) -> list[bool]:
+        held = self._held([r.id for r, m in zip(records, may_exist, strict=True) if m])
         rows = [
             (r.id, r.kind, _PRIO[r.priority], to_us(r.born_at), r.body_json, r.size)
             for r in records
+            if r.id not in held
         ]
-        self._conn.execute("SAVEPOINT insert_group")
+        fresh = [r.id not in held for r in records]
+        if len({r.id for r in records}) != len(records):  # one id twice in a group
+            seen: set[str] = set()
+            rows, fresh = [], []
+            for r in records:
+                new = r.id not in held and r.id not in seen
+                seen.add(r.id)
+                fresh.append(new)
+                if new:
+                    rows.append(
+                        (r.id, r.kind, _PRIO[r.priority], to_us(r.born_at), r.body_json, r.size)
+                    )
         before = self._conn.total_changes
-        self._conn.executemany(sql, rows)
-        if self._conn.total_changes - before == len(rows):
-            self._conn.execute("RELEASE insert_group")
-            return [True] * len(rows)
-        # Some ids were held already (a retried put): redo row by row to learn which.
-        self._conn.execute("ROLLBACK TO insert_group")
-        fresh = [self._conn.execute(sql, row).rowcount == 1 for row in rows]
-        self._conn.execute("RELEASE insert_group")
+        self._conn.executemany(
+            "INSERT INTO records (id, kind, priority, born_us, body, size) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if self._conn.total_changes - before != len(rows):
+            raise RuntimeError("outbox insert wrote fewer rows than asked")
         return fresh
 
+    def _held(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are held already, unsent or sent."""
+        found: set[str] = set()
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            found.update(
+                r[0]
+                for r in self._conn.execute(
+                    f"SELECT id FROM records WHERE id IN ({marks}) "
+                    f"UNION ALL SELECT id FROM sent WHERE id IN ({marks})",
+                    (*part, *part),
+                )
+            )
+        return found
+
     def get(self, record_id: str) -> OutboxRecord | None:
-        r = self._conn.execute(f"SELECT {_COLS} FROM records WHERE id = ?", (record_id,)).fetchone()
+        r = (
+            self._conn.execute(f"SELECT {_COLS} FROM records WHERE id = ?", (record_id,)).fetchone()
+            or self._conn.execute(
+                f"SELECT {_SENT_COLS} FROM sent WHERE id = ?", (record_id,)
+            ).fetchone()
+        )
         return _row_to_record(r) if r else None
 
     def pending_in_order(self, limit: int) -> list[OutboxRecord]:
         rows = self._conn.execute(
-            f"SELECT {_COLS} FROM records WHERE acked_us IS NULL ORDER BY born_us, seq LIMIT ?",
-            (limit,),
+            f"SELECT {_COLS} FROM records ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [_row_to_record(r) for r in rows]
 
     def oldest_telemetry(self, limit: int) -> list[Row]:
         rows = self._conn.execute(
-            "SELECT id, size FROM records WHERE acked_us IS NULL AND priority = 1 "
-            "ORDER BY born_us, seq LIMIT ?",
+            "SELECT id, size FROM records WHERE priority = 1 ORDER BY born_us, seq LIMIT ?",
             (limit,),
         ).fetchall()
         return [Row(rid, "telemetry", size) for rid, size in rows]
 
     def telemetry_born_before(self, born_us: int) -> list[Row]:
         rows = self._conn.execute(
-            "SELECT id, size FROM records WHERE acked_us IS NULL AND priority = 1 "
-            "AND born_us < ? ORDER BY born_us, seq",
+            "SELECT id, size FROM records WHERE priority = 1 AND born_us < ? ORDER BY born_us, seq",
             (born_us,),
         ).fetchall()
         return [Row(rid, "telemetry", size) for rid, size in rows]
 
     def oldest_retained(self, limit: int) -> list[Row]:
         rows = self._conn.execute(
-            "SELECT id, priority, size FROM records WHERE acked_us IS NOT NULL "
-            "ORDER BY acked_us LIMIT ?",
-            (limit,),
+            "SELECT id, priority, size FROM sent ORDER BY acked_us LIMIT ?", (limit,)
         ).fetchall()
         return [Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows]
 
     def retained_acked_before(self, acked_us: int) -> list[Row]:
         rows = self._conn.execute(
-            "SELECT id, priority, size FROM records WHERE acked_us IS NOT NULL AND acked_us < ?",
-            (acked_us,),
+            "SELECT id, priority, size FROM sent WHERE acked_us < ?", (acked_us,)
         ).fetchall()
         return [Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows]
 
     def delete(self, ids: Iterable[str]) -> None:
-        self._conn.executemany("DELETE FROM records WHERE id = ?", [(i,) for i in ids])
+        params = [(i,) for i in ids]
+        self._conn.executemany("DELETE FROM records WHERE id = ?", params)
+        self._conn.executemany("DELETE FROM sent WHERE id = ?", params)
 
     def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
         out: list[Row] = []
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
             rows = self._conn.execute(
-                f"SELECT id, priority, size FROM records "
-                f"WHERE acked_us IS NULL AND id IN ({marks})",
-                tuple(part),
+                f"SELECT id, priority, size FROM records WHERE id IN ({marks})", tuple(part)
             ).fetchall()
+            if not rows:
+                continue
             out.extend(Row(rid, _PRIO_NAME[p], size) for rid, p, size in rows)
-        found = [(r.id,) for r in out]
-        if acked_us is None:
-            self._conn.executemany("DELETE FROM records WHERE id = ?", found)
-        else:
-            self._conn.executemany(
-                "UPDATE records SET acked_us = ? WHERE id = ?", [(acked_us, i) for (i,) in found]
-            )
+            if acked_us is not None:
+                self._conn.execute(
+                    "INSERT INTO sent (id, kind, priority, born_us, body, size, acked_us) "
+                    f"SELECT id, kind, priority, born_us, body, size, ? FROM records "
+                    f"WHERE id IN ({marks})",
+                    (acked_us, *part),
+                )
+            self._conn.execute(f"DELETE FROM records WHERE id IN ({marks})", tuple(part))
         return out
 
     def oldest_pending_born_us(self) -> int | None:
-        r = self._conn.execute(
-            "SELECT born_us FROM records WHERE acked_us IS NULL ORDER BY seq LIMIT 1"
-        ).fetchone()
+        r = self._conn.execute("SELECT born_us FROM records ORDER BY seq LIMIT 1").fetchone()
         return r[0] if r else None
 
     def tallies(self) -> Tallies:
         pending = {"critical": 0, "telemetry": 0}
         pending_bytes = {"critical": 0, "telemetry": 0}
-        retained = retained_bytes = 0
-        for prio, sent, n, size in self._conn.execute(
-            "SELECT priority, acked_us IS NOT NULL, COUNT(*), COALESCE(SUM(size), 0) "
-            "FROM records GROUP BY 1, 2"
+        for prio, n, size in self._conn.execute(
+            "SELECT priority, COUNT(*), COALESCE(SUM(size), 0) FROM records GROUP BY 1"
         ):
-            if sent:
-                retained += n
-                retained_bytes += size
-            else:
-                pending[_PRIO_NAME[prio]] += n
-                pending_bytes[_PRIO_NAME[prio]] += size
+            pending[_PRIO_NAME[prio]] += n
+            pending_bytes[_PRIO_NAME[prio]] += size
+        retained, retained_bytes = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM sent"
+        ).fetchone()
         return Tallies(pending, pending_bytes, retained, retained_bytes)
 
     def load_counters(self) -> dict[str, int]:

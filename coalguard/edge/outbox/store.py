@@ -32,8 +32,11 @@ class Tallies(NamedTuple):
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
 
-    def insert(self, records: Sequence[OutboxRecord]) -> list[bool]:
-        """Insert new ids; ``False`` for an id already held (row left as it was)."""
+    def insert(self, records: Sequence[OutboxRecord], may_exist: Sequence[bool]) -> list[bool]:
+        """Insert new ids; ``False`` for an id already held (row left as it was).
+
+        Only records flagged in ``may_exist`` need checking: the others carry
+        freshly generated ids."""
         ...
 
     def get(self, record_id: str) -> OutboxRecord | None: ...

@@ -11,14 +11,21 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from coalguard.edge.uplink.wire import GATEWAY_ID_RE
 from coalguard.errors import InputError
 
 
-class InsecureUplink(InputError):
-    """The configured cloud URL would send records without TLS."""
+class UplinkConfigError(InputError):
+    """The uplink configuration is invalid (e.g. plain http to another machine)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -78,3 +85,16 @@ class UplinkConfig(BaseModel):
         if self.backoff_cap_s < self.backoff_base_s:
             raise ValueError("backoff_cap_s must not be below backoff_base_s")
         return self
+
+
+def make_config(**values: object) -> UplinkConfig:
+    """``UplinkConfig(**values)``; a bad value is an ``InputError`` naming the field."""
+    try:
+        return UplinkConfig(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors(include_url=False):
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            where = ".".join(str(p) for p in err["loc"])
+            parts.append(f"{where}: {msg}" if where else msg)
+        raise UplinkConfigError("uplink configuration: " + "; ".join(parts)) from None

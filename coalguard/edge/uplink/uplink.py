@@ -13,6 +13,7 @@ import logging
 import random
 import ssl
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,6 +121,8 @@ class Uplink:
         self._failures = 0
         self._batches = 0
         self._outcomes = dict.fromkeys(OUTCOMES, 0)
+        self._prepared: tuple[list[OutboxRecord], bytes] | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="coalguard-uplink-http")
 
     # -- running -------------------------------------------------------
 
@@ -141,6 +144,8 @@ class Uplink:
 
     def close(self) -> None:
         self.stop()
+        self._drop_prepared()
+        self._pool.shutdown(wait=True)
         self._client.close()
 
     def _run(self) -> None:
@@ -157,14 +162,28 @@ class Uplink:
 
     def step(self) -> float | None:
         """One round. Returns seconds to wait before the next (0: go on at
-        once), or None when the outbox had nothing to send."""
-        batch = self.outbox.lease(self._max_records, self.config.max_bytes)
-        if not batch:
-            return None
+        once), or None when the outbox had nothing to send.
+
+        While the cloud works on this batch, the next one is leased and
+        encoded (it is sent only after this one's answer, so order holds).
+        """
+        if self._prepared is not None:
+            batch, body = self._prepared
+            self._prepared = None
+        else:
+            batch = self.outbox.lease(self._max_records, self.config.max_bytes)
+            if not batch:
+                return None
+            body = _encode(batch)
+        pending = self._pool.submit(self._post, body)
+        nxt = self.outbox.lease(self._max_records, self.config.max_bytes)
+        if nxt:
+            self._prepared = (nxt, _encode(nxt))
         try:
-            results = self._send(batch)
+            results = self._answer(pending.result(), batch)
         except _Retry as exc:
             self.outbox.release(r.id for r in batch)
+            self._drop_prepared()
             return self._failed(str(exc), exc.retry_after)
         answered = {rid for rid, _ in results}
         self.outbox.ack(answered)
@@ -179,7 +198,14 @@ class Uplink:
             self._last_success = self.clock.now()
             if self._max_records < self.config.max_records:
                 self._max_records = min(self.config.max_records, self._max_records * 2)
+        if len(answered) < len(batch):
+            self._drop_prepared()  # the unanswered ones go out again first
         return 0.0
+
+    def _drop_prepared(self) -> None:
+        if self._prepared is not None:
+            self.outbox.release(r.id for r in self._prepared[0])
+            self._prepared = None
 
     def _failed(self, reason: str, retry_after: float | None) -> float:
         with self._lock:
@@ -198,11 +224,22 @@ class Uplink:
     # -- one exchange -----------------------------------------------------
 
     def _send(self, batch: list[OutboxRecord]) -> list[tuple[str, str]]:
-        body = ('{"records":[' + ",".join(r.to_wire_json() for r in batch) + "]}").encode()
+        """Post one batch and read the answer (no pipelining)."""
+        return self._answer(self._post(_encode(batch)), batch)
+
+    def _post(self, body: bytes) -> httpx.Response | httpx.HTTPError:
         try:
-            resp = self._client.post(self._path, content=body)
+            return self._client.post(self._path, content=body)
         except httpx.HTTPError as exc:
-            raise _Retry(f"cannot reach the cloud: {type(exc).__name__}: {exc}") from None
+            return exc
+
+    def _answer(
+        self, resp: httpx.Response | BaseException, batch: list[OutboxRecord]
+    ) -> list[tuple[str, str]]:
+        if isinstance(resp, httpx.HTTPError):
+            raise _Retry(f"cannot reach the cloud: {type(resp).__name__}: {resp}") from None
+        if isinstance(resp, BaseException):
+            raise resp
         status = resp.status_code
         if status == 200:
             return self._results(resp, batch)
@@ -259,6 +296,10 @@ class Uplink:
                 batches_sent=self._batches,
                 outcomes=dict(self._outcomes),
             )
+
+
+def _encode(batch: list[OutboxRecord]) -> bytes:
+    return ('{"records":[' + ",".join(r.to_wire_json() for r in batch) + "]}").encode()
 
 
 def _detail(resp: httpx.Response) -> str:

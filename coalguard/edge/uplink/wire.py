@@ -17,25 +17,17 @@ limit), 422 (not JSON, or not the shape above), 429/503 (come back later,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr
 
 BATCH_PATH = "/api/v1/gateways/{gateway_id}/batches"
 GATEWAY_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{3,64}$")
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 OUTCOMES: tuple[str, ...] = ("stored", "duplicate", "rejected", "conflict")
-
-
-def _uuid(v: str) -> str:
-    try:
-        return str(uuid.UUID(v))
-    except ValueError:
-        raise ValueError("not a UUID") from None
 
 
 class WireRecord(BaseModel):
@@ -43,7 +35,8 @@ class WireRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[StrictStr, AfterValidator(_uuid)]
+    # A UUID in its canonical lowercase text form (as the edge writes it).
+    id: Annotated[StrictStr, Field(pattern=UUID_PATTERN)]
     kind: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_.\-]{0,63}$")]
     priority: Literal["critical", "telemetry"]
     born_at: Annotated[AwareDatetime, Field(strict=False)]
@@ -53,13 +46,6 @@ class WireRecord(BaseModel):
         return json.dumps(
             self.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
-
-    def digest(self, body_json: str | None = None) -> str:
-        """SHA-256 of the record's content: equal digests mean a true resend."""
-        born = self.born_at.astimezone(UTC).isoformat()
-        body_json = body_json if body_json is not None else self.canonical_body()
-        text = f"{self.kind}\n{self.priority}\n{born}\n{body_json}"
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class RecordResult(BaseModel):

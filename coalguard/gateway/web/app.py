@@ -18,10 +18,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 
 from coalguard.errors import CoalguardError
 from coalguard.gateway.errors import GatewayError, NotFound
+from coalguard.gateway.ledger import BOOKS
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
 from coalguard.gateway.web.metrics import render_metrics
-from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer
+from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer, render_ledger
 from coalguard.i18n import default_lang
 
 log = logging.getLogger("coalguard.gateway.web")
@@ -186,6 +187,29 @@ def create_app(
                 gw.duty.handover(op, f.get("to_operator", ""), f.get("note", "")) and None
             ),
         )
+
+    @app.get("/ledger", response_class=HTMLResponse)
+    def ledger(request: Request, book: str = "duty") -> HTMLResponse:
+        if book not in BOOKS:
+            book = "duty"
+        operator = unquote(request.cookies.get(COOKIE, ""))
+        return HTMLResponse(render_ledger(gw, book, operator, renderer.lang))
+
+    @app.post("/ui/ledger/{entry_id}/correct")
+    async def correct(request: Request, entry_id: str) -> Any:
+        form = await _form(request)
+        operator = form.get("operator", "")
+        try:
+            if not operator:
+                raise GatewayError("field_required", field="operator")
+            entry = gw.ledger.correct(
+                entry_id, operator, form.get("reason", ""), {"note": form.get("note", "")}
+            )
+        except GatewayError as exc:
+            return page(request, None, exc.text(renderer.lang), 409)
+        except CoalguardError as exc:
+            return page(request, None, str(exc), 400)
+        return RedirectResponse(f"/ledger?book={entry.book}", status_code=303)
 
     # -- machine API ------------------------------------------------------------------
 

@@ -151,7 +151,8 @@ class PageRenderer:
         now = local_text(self.gw.clock.now(), "%Y-%m-%d %H:%M")
         return (
             f"<header><h1>{_e(self.t('gw.title'))} · {_e(cp.name)}</h1><span>{_e(now)}</span>"
-            f'<span class="sp"></span><span id="uplink">{_e(self.t("gw.uplink"))}: '
+            '<span class="sp"></span><a style="color:#fff" href="/ledger">'
+            f'{_e(self.t("gw.ledger"))}</a><span id="uplink">{_e(self.t("gw.uplink"))}: '
             f"{_e(self.t('gw_uplink.' + up.state))} ({up.outbox_depth})</span>"
             f'<form method="post" action="/ui/operator">{_input("operator", self.lang, operator)}'
             f"<button>{_e(self.t('gw.submit'))}</button></form></header>"
@@ -427,3 +428,63 @@ class PageRenderer:
             f"{_input('operator', lang, operator)}<button>{_e(self.t('gw.handover'))}</button>"
             "</form></section>"
         )
+
+
+def render_ledger(
+    gw: Gateway, book: str, operator: str, lang: str, error: str | None = None
+) -> str:
+    """One book: newest first, each entry with its hash, and a correction form."""
+    counts, problems = gw.ledger.verify()
+    parts = [
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{_e(t('gw.ledger', lang))}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{_e(t('gw.ledger', lang))} · {_e(gw.config.checkpoint.name)}</h1>",
+        "".join(
+            f'<a style="color:#fff" href="/ledger?book={b}">{_e(t("gw_book." + b, lang))} '
+            f"({counts.get(b, 0)})</a>"
+            for b in ("duty", "handover", "inspection", "sampling")
+        ),
+        f'<span class="sp"></span><a style="color:#fff" href="/">{_e(t("gw.back", lang))}</a>'
+        "</header>",
+    ]
+    if error:
+        parts.append(f'<div class="err" id="error">{_e(error)}</div>')
+    if problems:
+        items = "".join(f"<li>{_e(p)}</li>" for p in problems)
+        parts.append(
+            f'<div class="err" id="verify">{_e(t("gw.tampered", lang))}<ul>{items}</ul></div>'
+        )
+    else:
+        parts.append(
+            f'<p id="verify" class="pass" style="padding:0 16px">{_e(t("gw.intact", lang))}</p>'
+        )
+    parts.append(
+        f'<section style="margin:12px"><h2>{_e(t("gw_book." + book, lang))}</h2>'
+        '<table id="entries"><tr><th>#</th>'
+    )
+    for k in ("time", "operator", "content"):
+        parts.append(f"<th>{_e(t('gw.' + k, lang))}</th>")
+    parts.append("<th>hash</th><th></th></tr>")
+    for e in gw.ledger.entries(book, limit=200):
+        body = ", ".join(
+            f"{k}={v}"
+            for k, v in e.body.items()
+            if k != "checkpoint_id" and not isinstance(v, list | dict)
+        )
+        corr = (
+            f"<br><small>{_e(t('gw.corrects', lang))} {_e(e.corrects[:8])}</small>"
+            if e.corrects
+            else ""
+        )
+        parts.append(
+            f"<tr><td>{e.seq}</td><td>{_e(local_text(e.at, '%m-%d %H:%M:%S'))}</td>"
+            f"<td>{_e(e.operator)}</td><td>{_e(e.kind)}: {_e(body[:300])}{corr}</td>"
+            f"<td><small>{_e(e.hash[:12])}</small></td>"
+            f'<td><form method="post" action="/ui/ledger/{_e(e.id)}/correct">'
+            f'<input name="reason" placeholder="{_e(t("gw.reason", lang))}" required size="8">'
+            f'<input name="note" placeholder="{_e(t("gw.note", lang))}" size="10">'
+            f'<input type="hidden" name="operator" value="{_e(operator)}">'
+            f"<button>{_e(t('gw.correct', lang))}</button></form></td></tr>"
+        )
+    parts.append("</table></section></body></html>")
+    return "".join(parts)

@@ -15,6 +15,7 @@ from coalguard.drivers.analyzer.ascii_protocol import (
     IDENT,
     QUERY,
     RESULT,
+    Line,
     LineFramer,
     frame,
     parse_line,
@@ -96,7 +97,7 @@ class AsciiSim:
         for item in self._framer.feed(self.pty.read()):
             if isinstance(item, bytes):
                 line = parse_line(item)
-                if not isinstance(line, bytes) and getattr(line, "sentence", None) == QUERY:
+                if isinstance(line, Line) and line.sentence == QUERY:
                     self.queries += 1
                     self._send_last()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from pathlib import Path
 
 from coalguard.simulators.analyzer.device import SimAnalyzer
@@ -47,6 +48,8 @@ class RtuSlave:
         self.pty = PacedPty(t.baudrate, t.bytesize, t.parity, t.stopbits, link)
         self.path = self.pty.path
         self.bad_frames = 0
+        self.silences: deque[float] = deque(maxlen=256)  # line idle before each request
+        self._tx_end = 0.0
         self._rng = random.Random(seed)
         self._buf = bytearray()
         self._first = 0.0
@@ -54,15 +57,18 @@ class RtuSlave:
         self._queue: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._answering: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
         self._line = asyncio.Lock()
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         loop.add_reader(self.pty.master, self._on_readable)
-        self._tasks = [asyncio.create_task(self._serve()), asyncio.create_task(self._silence())]
+        self._tasks = [asyncio.create_task(self._serve())]
 
     async def stop(self) -> None:
         asyncio.get_running_loop().remove_reader(self.pty.master)
+        if self._timer is not None:
+            self._timer.cancel()
         tasks = [*self._tasks, *self._answering]
         for t in tasks:
             t.cancel()
@@ -76,9 +82,17 @@ class RtuSlave:
         now = time.monotonic()
         if not self._buf:
             self._first = now
+            if self._tx_end:
+                self.silences.append(now - self._tx_end)
         self._last_rx = now
         self._buf += data
         self._split()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._buf:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.pty.gap, self._silence)
 
     def _split(self) -> None:
         while True:
@@ -94,13 +108,12 @@ class RtuSlave:
             self._queue.put_nowait((frame, self._first))
             self._first = time.monotonic()
 
-    async def _silence(self) -> None:
+    def _silence(self) -> None:
         """A gap of t3.5 ends a frame: drop any incomplete or unknown bytes."""
-        while True:
-            await asyncio.sleep(self.pty.gap)
-            if self._buf and time.monotonic() - self._last_rx >= self.pty.gap:
-                self.bad_frames += 1
-                self._buf.clear()
+        self._timer = None
+        if self._buf:
+            self.bad_frames += 1
+            self._buf.clear()
 
     async def _serve(self) -> None:
         # every device on the line hears each request and works on its own, so a
@@ -121,6 +134,7 @@ class RtuSlave:
         if reply:
             async with self._line:
                 await self.pty.write(reply)
+                self._tx_end = time.monotonic()
 
     async def _respond(self, frame: bytes) -> bytes | None:
         unit, fc = frame[0], frame[1]

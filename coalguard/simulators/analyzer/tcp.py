@@ -93,6 +93,16 @@ class _Server(ModbusTcpServer):
         return h
 
 
+def _placeholder_context() -> Any:
+    """pymodbus needs a context; every request is answered by _Handler instead."""
+    try:
+        return SimDevice(id=1, simdata=[SimData(0, values=[0], datatype=DataType.REGISTERS)])
+    except (TypeError, AttributeError):  # pragma: no cover - older 3.x without SimData rules
+        from pymodbus.datastore import ModbusDeviceContext, ModbusServerContext
+
+        return ModbusServerContext(devices={1: ModbusDeviceContext()}, single=False)
+
+
 class TcpSimServer:
     """Serves a SimAnalyzer on host:port."""
 
@@ -106,9 +116,7 @@ class TcpSimServer:
         self._server: _Server | None = None
 
     async def start(self) -> None:
-        # pymodbus needs a context; every request is answered by _Handler instead.
-        placeholder = SimDevice(id=1, simdata=[SimData(0, values=[0], datatype=DataType.REGISTERS)])
-        server = _Server(placeholder, address=(self.host, self.port))
+        server = _Server(_placeholder_context(), address=(self.host, self.port))
         server.sim = self.sim
         server.rng = random.Random(self._seed)
         await server.serve_forever(background=True)

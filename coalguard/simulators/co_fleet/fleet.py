@@ -65,6 +65,7 @@ class Fleet:
         time_scale: float | None = None,
         duration_min: float | None = None,
         password_secret: str | None = None,
+        tls: bool = False,
         tls_ca: str | None = None,
         keepalive_s: int = 30,
         timing: Timing | None = None,
@@ -109,8 +110,8 @@ class Fleet:
             )
             if password_secret:
                 c.username_pw_set(a.device_id, device_password(password_secret, a.device_id))
-            if tls_ca:
-                c.tls_set(ca_certs=tls_ca)
+            if tls or tls_ca:
+                c.tls_set(ca_certs=tls_ca or None)
             c.will_set(topic(a.device_id, "availability"), b"offline", qos=1, retain=True)
             c.max_queued_messages_set(0)
             link = _Link(c)

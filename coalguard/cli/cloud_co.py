@@ -1,0 +1,118 @@
+"""``coalguard cloud co-ingest`` and ``coalguard cloud token``: the CO alarm path.
+
+``co-ingest`` runs the MQTT ingest, alert sweeper and notifier (several may
+run with ``--shared-group``), optionally serving the REST API in the same
+process. ``token`` issues an operator/installer token scoped to a region.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coalguard.errors import InputError
+
+
+def co_ingest(
+    broker: Annotated[
+        str, typer.Option(envvar="COALGUARD_CO_BROKER_URL", help="mqtt[s]://user:pass@host:port")
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: COALGUARD_CLOUD_DB_URL or the SQLite file)."),
+    ] = None,
+    shared_group: Annotated[
+        str | None, typer.Option(help="Join the shared subscription $share/<group>/co/v1/+/…")
+    ] = None,
+    client_id: Annotated[str, typer.Option(help="MQTT client id (keeps the session).")] = (
+        "coalguard-co-ingest"
+    ),
+    ca_file: Annotated[Path | None, typer.Option(help="CA certificate for mqtts://.")] = None,
+    rules: Annotated[Path | None, typer.Option(help="Alert rules TOML (default: shipped).")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(envvar="COALGUARD_CO_WEBHOOK_URL", help="Webhook channel URL.")
+    ] = None,
+    webhook_secret: Annotated[
+        str, typer.Option(envvar="COALGUARD_CO_WEBHOOK_SECRET", help="HMAC secret of webhooks.")
+    ] = "change-me",
+    http: Annotated[str | None, typer.Option(help="Also serve the REST API on HOST:PORT.")] = None,
+) -> None:
+    """Run the CO alarm ingest, alerts and notifications until interrupted."""
+    from coalguard.cloud.co import CoService, CoSettings
+    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.settings import CloudSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    cloud = CloudSettings(db_url=db) if db else CloudSettings()
+    settings = CoSettings(
+        broker_url=broker,
+        shared_group=shared_group,
+        client_id=client_id,
+        ca_file=ca_file,
+        rules_file=rules,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+    )
+    engine = make_engine(cloud.db_url)
+    from coalguard.cloud import auth  # noqa: F401
+    from coalguard.cloud.co import tables  # noqa: F401
+
+    create_schema(engine)
+    svc = CoService(settings, make_sessionmaker(engine))
+    svc.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        if http:
+            _serve_api(cloud, http)
+        else:
+            while not stop.wait(1):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        svc.stop()
+
+
+def _serve_api(cloud, http: str) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from coalguard.cloud.app import create_app
+
+    host, _, port = http.rpartition(":")
+    if not port.isdigit():
+        raise InputError(f"--http {http!r}: use HOST:PORT")
+    uvicorn.run(create_app(cloud), host=host or "127.0.0.1", port=int(port), log_level="warning")
+
+
+def token(
+    name: Annotated[str, typer.Option(help="Who the token is for (shown in alert history).")],
+    region: Annotated[
+        str, typer.Option(help="Region code prefix it may see, e.g. 13 or 130102 ('' = all).")
+    ] = "",
+    role: Annotated[str, typer.Option(help="operator, installer or admin.")] = "operator",
+    db: Annotated[str | None, typer.Option(help="Database URL.")] = None,
+) -> None:
+    """Issue an API token scoped to a region code prefix (printed once)."""
+    from coalguard.cloud.auth import issue_token
+    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.settings import CloudSettings
+
+    cloud = CloudSettings(db_url=db) if db else CloudSettings()
+    engine = make_engine(cloud.db_url)
+    create_schema(engine)
+    try:
+        typer.echo(issue_token(make_sessionmaker(engine), name, region, role))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def register(cloud_app: typer.Typer) -> None:
+    """Add the CO commands to the ``coalguard cloud`` group."""
+    cloud_app.command("co-ingest")(co_ingest)
+    cloud_app.command("token")(token)

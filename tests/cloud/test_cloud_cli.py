@@ -1,0 +1,74 @@
+"""``coalguard cloud gateway …`` and ``cloud serve`` argument errors, through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from coalguard.cloud.db import make_engine
+from coalguard.cloud.gateways import authenticate
+from tests.conftest import COALGUARD
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_gateway_lifecycle(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/c.sqlite"
+    added = cli("cloud", "gateway", "add", "gw-north-01", "--name", "北口检查站", "--db", db)
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip()
+    assert len(token) >= 40
+    engine = make_engine(db)
+    assert authenticate(engine, "gw-north-01", token)
+    assert not authenticate(engine, "gw-north-01", token + "x")
+    # only a hash is stored
+    raw = (
+        sqlite3.connect(tmp_path / "c.sqlite").execute("SELECT token_hash FROM gateways").fetchall()
+    )
+    assert token not in str(raw) and raw[0][0].startswith("sha256:")
+
+    again = cli("cloud", "gateway", "add", "gw-north-01", "--db", db)
+    assert again.returncode == 2
+    assert again.stderr.count("\n") == 1 and "already registered" in again.stderr
+
+    token_file = tmp_path / "secret" / "gw.token"
+    rotated = cli("cloud", "gateway", "rotate-token", "gw-north-01", "--db", db,
+                  "--token-file", str(token_file))  # fmt: skip
+    assert rotated.returncode == 0 and rotated.stdout == ""
+    new = token_file.read_text().strip()
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    assert authenticate(engine, "gw-north-01", new)
+    assert not authenticate(engine, "gw-north-01", token)  # the old token stops working
+
+    listed = cli("cloud", "gateway", "list", "--db", db)
+    assert "gw-north-01\tenabled\t北口检查站" in listed.stdout and new not in listed.stdout
+
+    assert cli("cloud", "gateway", "disable", "gw-north-01", "--db", db).returncode == 0
+    assert not authenticate(engine, "gw-north-01", new)
+    assert "disabled" in cli("cloud", "gateway", "list", "--db", db).stdout
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["cloud", "gateway", "add", "x"], "3-64 characters"),
+        (["cloud", "gateway", "add", "bad id!"], "3-64 characters"),
+        (["cloud", "gateway", "rotate-token", "gw-none"], "not registered"),
+        (["cloud", "gateway", "disable", "gw-none"], "not registered"),
+        (["cloud", "serve", "--ssl-certfile", "c.pem"], "go together"),
+    ],
+)
+def test_operator_errors_are_one_line(tmp_path: Path, args: list[str], fragment: str) -> None:
+    out = cli(*args, "--db", f"sqlite:///{tmp_path}/c.sqlite")
+    assert out.returncode == 2
+    assert fragment in out.stderr and "Traceback" not in out.stderr
