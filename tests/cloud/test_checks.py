@@ -66,6 +66,9 @@ def test_inspections_verdicts_and_aggregates_by_region(fed) -> None:  # type: ig
     assert all(r["driver"] == "张*" for r in rows)  # masked for an operator
     full = c.get("/api/v1/inspections", headers=bearer(tok["admin"])).json()
     assert len(full) == 8 and {r["driver"] for r in full} == {"张三"}
+    exported = c.get("/api/v1/inspections?format=csv", headers=county).text
+    assert exported.startswith("id,checkpoint_id,region_code,plate") and "张*" in exported
+    assert "张三" not in exported and exported.count("\n") == 5
     failing = c.get("/api/v1/inspections?result=fail&origin=鄂尔多斯", headers=county).json()
     assert [r["id"] for r in failing] == day.turned_back
     plate = c.get("/api/v1/inspections", params={"plate": "冀a10001"}, headers=county).json()

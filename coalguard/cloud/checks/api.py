@@ -6,10 +6,13 @@ Personal data (driver names) is masked unless the caller's role allows it.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -84,7 +87,7 @@ def put_office(request: Request, op: Op, region_code: str, body: OfficeIn) -> di
         return {"region_code": o.region_code, "name": o.name, "contact": o.contact}
 
 
-@router.get("/inspections")
+@router.get("/inspections", response_model=None)
 def list_inspections(
     request: Request,
     op: Op,
@@ -100,8 +103,12 @@ def list_inspections(
     disagreement: bool | None = None,
     limit: int = Query(200, ge=1, le=5000),
     offset: int = Query(0, ge=0),
-) -> list[dict[str, Any]]:
-    """Inspections in a region, newest first, filtered by any of the parameters."""
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """Inspections in a region, newest first, filtered by any of the parameters.
+
+    ``format=csv`` exports the same rows (personal data masked the same way).
+    """
     region = scoped_region(op, region)
     q = queries.find_inspections(
         region,
@@ -117,8 +124,18 @@ def list_inspections(
     )
     q = q.order_by(Inspection.opened_at.desc()).limit(limit).offset(offset)
     with request.app.state.sessions() as s:
-        rows = [queries.inspection_view(i) for i in s.scalars(q)]
-    return redact(rows, op.sees_personal_data)
+        rows = redact([queries.inspection_view(i) for i in s.scalars(q)], op.sees_personal_data)
+    if format == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=queries.INSPECTION_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+        return PlainTextResponse(
+            buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="inspections.csv"'},
+        )
+    return rows
 
 
 @router.get("/inspections/{inspection_id}")
