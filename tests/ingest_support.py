@@ -140,36 +140,22 @@ class PostgresServer:
         subprocess.run([*self._as, *args], check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
-        self._run(
-            str(PG_BIN / "initdb"),
-            "-D",
-            str(self.data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
+        initdb = [str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"]
+        self._run(*initdb, "-E", "UTF8", "--no-sync")
+        self.start_server()
+
+    def start_server(self) -> None:
         opts = f"-p {self.port} -k {self.dir} -h 127.0.0.1 -F"
-        self._run(
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            opts,
-            "-w",
-            "-t",
-            "60",
-            "-l",
-            str(self.dir / "log"),
-            "start",
-        )
+        log = str(self.dir / "log")
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", opts, "-w", "-t", "60",
+                  "-l", log, "start")  # fmt: skip
+
+    def stop_server(self) -> None:
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         try:
-            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+            self.stop_server()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -56,7 +56,8 @@ def demo(
     if "checkpoint" in parts:
         from coalguard.cli.demo_checkpoint import checkpoint_demo
 
-        checkpoint_demo(lang)
+        # keep its page open (until Ctrl-C on a terminal) only when nothing runs after it
+        checkpoint_demo(lang, hold=0 if "co" in parts and not no_co else None)
     if "co" in parts and not no_co:
         from coalguard.cli.demo_co import co_demo
 

@@ -33,6 +33,7 @@ def run(config: ConfigOpt) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per uplink request is noise
     serve(load_config(config))
 
 

@@ -116,6 +116,7 @@ def co_fleet(
             )
 
         stats = fleet.run(progress)
+    out.line()
     for line in stats.incidents:
         out.print(f"  incident {line}")
     for dev, seq, at in stats.alarm_starts:

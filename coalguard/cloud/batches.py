@@ -30,6 +30,11 @@ def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> J
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+def _unavailable(gateway_id: str, exc: Exception) -> JSONResponse:
+    log.error("batch from %s not taken, database unavailable: %s", gateway_id, exc)
+    return _error(503, "database unavailable; retry later", {"Retry-After": "5"})
+
+
 def _bearer(request: Request) -> str | None:
     value = request.headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
@@ -57,7 +62,11 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     settings = request.app.state.settings
     engine = request.app.state.engine
     token = _bearer(request)
-    if not await run_in_threadpool(authenticate, engine, gateway_id, token):
+    try:
+        known = await run_in_threadpool(authenticate, engine, gateway_id, token)
+    except OperationalError as exc:
+        return _unavailable(gateway_id, exc)
+    if not known:
         log.warning("batch refused: gateway %r unknown or wrong token", gateway_id)
         return _error(
             401,
@@ -91,8 +100,7 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     except BatchRace as exc:
         return _error(503, f"retry: {exc}", {"Retry-After": "1"})
     except OperationalError as exc:
-        log.error("batch from %s not stored, database unavailable: %s", gateway_id, exc)
-        return _error(503, "database unavailable; retry later", {"Retry-After": "5"})
+        return _unavailable(gateway_id, exc)
     kick = getattr(request.app.state, "checks_kick", None)
     if kick is not None:  # wake the projector; never wait for it
         kick()

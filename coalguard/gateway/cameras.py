@@ -11,6 +11,7 @@ waits long; every run is logged with its counts.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,6 +85,7 @@ class CameraDesk:
         self.checkpoint_id = checkpoint_id
         self.retention = timedelta(days=retention_days)
         self.purge_batch = purge_batch
+        self.purge_pause_s = 0.002
         self.counters = CameraCounters()
         self.started = clock.now()
         for c in cameras:
@@ -144,7 +146,7 @@ class CameraDesk:
                 },
                 record_id=rid,
             )
-        was_silent = self.devices.seen(ev.camera_id)
+            was_silent = self.devices.seen(ev.camera_id)  # same transaction: one fsync
         if was_silent:
             self.alerts.clear("camera.silent", ev.camera_id, "event received")
         self.counters.accepted += 1
@@ -224,6 +226,8 @@ class CameraDesk:
             run.purged += len(ids)
             if len(ids) < self.purge_batch:
                 break
+            # Let intake take the store between batches (the lock is not fair).
+            time.sleep(self.purge_pause_s)
         run.held = int(
             self.store.scalar(
                 "SELECT COUNT(*) FROM camera_events WHERE received_at < ? AND at < ?",

@@ -8,13 +8,15 @@ A report past its expiry sends the truck to normal inspection.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from coalguard.datafile import load_model
+from coalguard.datafile import load_model, validate
+from coalguard.errors import DataFileError
 from coalguard.gateway.clock import LOCAL_TZ, Clock, iso
 from coalguard.gateway.plates import normalize_plate
 from coalguard.gateway.sink import RecordSink
@@ -44,6 +46,15 @@ class FastPassList(BaseModel):
 
 def load_fast_pass_file(path: Path) -> FastPassList:
     return load_model(Path(path), FastPassList)
+
+
+def parse_fast_pass_toml(text: str, source: str) -> FastPassList:
+    """The same format served by the cloud; errors name ``source``, line and field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(source, f"TOML syntax: {exc}") from None
+    return validate(Path(source), text, data, FastPassList)
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,10 @@ class FastPassCache:
         now = iso(self.clock.now())
         with self.store.tx() as db:
             db.execute("DELETE FROM fast_pass")
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('fast_pass_version', ?)",
+                (fl.version,),
+            )
             for t in fl.trucks:
                 db.execute(
                     "INSERT OR REPLACE INTO fast_pass(plate, company, report_id, expires, "
@@ -99,7 +114,7 @@ class FastPassCache:
         return len(fl.trucks)
 
     def version(self) -> str | None:
-        return self.store.scalar("SELECT list_version FROM fast_pass LIMIT 1")
+        return self.store.scalar("SELECT value FROM meta WHERE key = 'fast_pass_version'")
 
     def count(self) -> int:
         return int(self.store.scalar("SELECT COUNT(*) FROM fast_pass") or 0)

@@ -44,7 +44,7 @@ class Housekeeping:
         return [
             ("deadlines", cfg.lab.check_interval_s, self.gw.tick),
             ("purge", cfg.retention.purge_interval_s, self.gw.cameras.purge),
-            ("fast_pass", cfg.fast_pass.refresh_s, self.gw.load_fast_pass),
+            ("fast_pass", cfg.fast_pass.refresh_s, self.gw.refresh_fast_pass),
         ]
 
     def run_due(self, now_s: float) -> None:
@@ -126,10 +126,6 @@ def serve(config: GatewayConfig) -> None:
     """Run until SIGINT/SIGTERM: page and intake on HTTP, uplink and housekeeping threads."""
     parts = build(config, with_analyzers=True)
     gw = parts.gateway
-    try:
-        gw.load_fast_pass()
-    except CoalguardError as exc:  # keep the cached list; the green lane still works
-        log.error("fast-pass list: %s (keeping the cached list)", exc)
     if parts.analyzers is not None:
         parts.analyzers.start()
     if parts.uplink is not None:

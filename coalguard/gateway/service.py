@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coalguard.edge.quality import ProfileSet
+from coalguard.errors import CoalguardError
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.clock import Clock
@@ -18,7 +19,8 @@ from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk
 from coalguard.gateway.errors import GatewayError
-from coalguard.gateway.fastpass import FastPassCache, load_fast_pass_file
+from coalguard.gateway.fastpass import FastPassCache, FastPassList, load_fast_pass_file
+from coalguard.gateway.fastpass_pull import pull_fast_pass
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sink import RecordSink
@@ -114,11 +116,22 @@ class Gateway:
         path = path or self.config.fast_pass.file
         if path is None:
             return self.fast_pass.count()
-        fl = load_fast_pass_file(path)
+        return self._install(load_fast_pass_file(path), str(path))
+
+    def refresh_fast_pass(self) -> int:
+        """The cloud's list when it answers; else the local file; else the cache as is."""
+        if self.config.cloud.url:
+            try:
+                return self._install(pull_fast_pass(self.config), "cloud")
+            except CoalguardError as exc:
+                log.warning("fast-pass list from the cloud: %s (using the cached list)", exc)
+        return self.load_fast_pass()
+
+    def _install(self, fl: FastPassList, source: str) -> int:
         if fl.version == self.fast_pass.version():
             return self.fast_pass.count()
-        n = self.fast_pass.replace(fl, str(path))
-        log.info("fast-pass list %s loaded from %s: %d trucks", fl.version, path, n)
+        n = self.fast_pass.replace(fl, source)
+        log.info("fast-pass list %s loaded from %s: %d trucks", fl.version, source, n)
         return n
 
     def tick(self) -> None:

@@ -165,6 +165,10 @@ CREATE TABLE IF NOT EXISTS fast_pass (
     list_version TEXT NOT NULL,
     loaded_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY,
     at TEXT NOT NULL,

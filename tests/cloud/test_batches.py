@@ -269,3 +269,26 @@ def test_nan_in_body_is_rejected(cloud: Cloud) -> None:
 def test_schema_is_created_on_this_backend(cloud: Cloud) -> None:
     with cloud.engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM gateways")).scalar_one() == 1
+
+
+@pytest.mark.timeout(180)
+def test_database_down_is_503_with_retry_after_then_recovers() -> None:
+    from tests.ingest_support import postgres_server
+
+    with postgres_server() as pg:
+        app = create_app(CloudSettings(db_url=pg.new_database()))
+        token = register_gateway(app.state.engine, "gw-1")
+        with ThreadServer(app) as server:
+            cloud = Cloud(app, server, token)
+            assert outcomes(cloud.post([rec()])) == ["stored"]
+            pg.stop_server()
+            resp = cloud.post([rec()])
+            assert resp.status_code == 503
+            assert resp.headers["retry-after"] == "5"
+            assert "database unavailable" in resp.json()["detail"]
+            pg.start_server()
+            r = rec()
+            assert outcomes(cloud.post([r])) == ["stored"]  # the pool reconnects by itself
+            assert cloud.count() == 2
+            cloud.http.close()
+        app.state.engine.dispose()

@@ -68,6 +68,8 @@ def test_a_file_that_is_not_an_outbox_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(OutboxCorrupt, match="schema version 99"):
         Outbox(other)
+    with pytest.raises(OutboxCorrupt, match="schema version 99"):
+        Outbox(other)  # the first refusal did not leave the file locked
 
 
 def test_concurrent_producers_share_commits(tmp_path: Path) -> None:
@@ -125,3 +127,32 @@ def test_wire_json_is_the_wire_dict(tmp_path: Path) -> None:
         (leased,) = ob.lease(1, 10**9)
         assert json.loads(leased.to_wire_json()) == r.to_wire()
         assert r.to_wire()["born_at"].endswith("+00:00")
+
+
+def test_producers_commit_while_a_batch_is_being_read(tmp_path: Path) -> None:
+    """The uplink's read does not hold the write lock (WAL reader connection)."""
+    with Outbox(tmp_path / "o.sqlite") as ob:
+        ob.put_many({"kind": "verdict", "body": {"i": i}} for i in range(3000))
+        store = ob._store
+        real = store.pending_in_order
+        inside = threading.Event()
+        go_on = threading.Event()
+
+        def slow_read(limit: int):  # type: ignore[no-untyped-def]
+            rows = real(limit)
+            inside.set()
+            assert go_on.wait(30)
+            return rows
+
+        store.pending_in_order = slow_read  # type: ignore[method-assign]
+        leased: list = []
+        t = threading.Thread(target=lambda: leased.extend(ob.lease(2000, 10**9)))
+        t.start()
+        assert inside.wait(30)
+        ob.put("verdict", {"during": True})  # would deadlock if the read held the write lock
+        go_on.set()
+        t.join(30)
+        assert len(leased) == 2000
+        store.pending_in_order = real  # type: ignore[method-assign]
+        rest = ob.lease(5000, 10**9)
+        assert len(rest) == 1001 and rest[-1].body == {"during": True}

@@ -121,3 +121,79 @@ def test_offline_then_catch_up(tmp_path: Path):
             proc.wait()
         cloud.stop()
         log.close()
+
+
+@pytest.mark.timeout(180)
+def test_killed_gateway_restarts_where_it_was_and_loses_nothing(tmp_path: Path):
+    cloud_port, gw_port = free_port(), free_port()
+    db_url = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
+    add_gateway(db_url, "cp-e2e", tmp_path / "token")
+    cfg = tmp_path / "gateway.toml"
+    cfg.write_text(
+        CONFIG.format(port=gw_port)
+        + f'\n[cloud]\nurl = "http://127.0.0.1:{cloud_port}"\ntoken_file = "token"\n'
+        "backoff_cap_s = 0.5\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "fastpass.toml").write_text('version = "0"\n', encoding="utf-8")
+    base = f"http://127.0.0.1:{gw_port}"
+    log = open(tmp_path / "gateway.log", "ab")  # noqa: SIM115
+
+    def start() -> subprocess.Popen[bytes]:
+        p = subprocess.Popen(
+            [COALGUARD, "gateway", "run", "--config", str(cfg)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(
+            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200, 30, what="gateway"
+        )
+        return p
+
+    cloud = CloudProcess(db_url, cloud_port)
+    proc = start()
+    try:
+        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as c:
+            page = c.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"}).text
+            iid = page.split('data-id="')[1].split('"')[0]
+            r = c.post(
+                f"/ui/inspections/{iid}/register", data=registration() | {"operator": "王五"}
+            )
+            assert "已登记" in r.text
+        proc.kill()  # power cut: no clean shutdown
+        proc.wait(10)
+        proc = start()
+        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as c:
+            assert "已登记" in c.get(f"/?id={iid}").text
+            r = c.post(f"/ui/inspections/{iid}/check_fast_pass", data={"operator": "王五"})
+            assert "待抽样" in r.text
+        cloud.start()
+        wait_for(
+            lambda: _metric(base, "coalguard_gateway_outbox_depth") == 0, 60, what="outbox drained"
+        )
+        db = sqlite3.connect(tmp_path / "cloud.sqlite")
+        seqs = [
+            r[0]
+            for r in db.execute(
+                "SELECT json_extract(body, '$.seq') FROM gateway_records "
+                "WHERE kind = 'inspection.transition' ORDER BY 1"
+            )
+        ]
+        db.close()
+        assert seqs == [1, 2, 3]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        cloud.stop()
+        log.close()
+    ok = subprocess.run(
+        [COALGUARD, "gateway", "verify-ledger", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0 and "inspection: 3 entries" in ok.stdout, ok.stderr

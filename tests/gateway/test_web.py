@@ -127,3 +127,12 @@ def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
         db.execute("UPDATE ledger SET body = replace(body, '早班', '晚班') WHERE seq = 1")
     r = client.get("/ledger?book=duty")
     assert "台账被改动" in r.text and "duty #1" in r.text
+
+
+def test_alerts_read_in_chinese(client, gw, clock):
+    from datetime import timedelta
+
+    clock.advance(timedelta(minutes=6))
+    gw.cameras.check_silent()
+    r = client.get("/")
+    assert "摄像机 cam-entry 长时间无信号" in r.text

@@ -21,6 +21,7 @@ from coalguard.errors import InputError
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 ACTIVE = (OPEN, ACKNOWLEDGED)
+ActiveCache = dict[tuple[str, str], CoAlert]
 
 
 class AlertStateError(InputError):
@@ -35,7 +36,12 @@ class AlertBook:
     channels: tuple[str, ...] = ("log",)
     created: int = 0  # notifications written since start (wakes the notifier)
 
-    def active(self, s: Session, device_id: str, kind: str) -> CoAlert | None:
+    def active(
+        self, s: Session, device_id: str, kind: str, cache: ActiveCache | None = None
+    ) -> CoAlert | None:
+        """The open or acknowledged alert of ``kind`` at the device (``cache``: batch lookup)."""
+        if cache is not None:
+            return cache.get((device_id, kind))
         return s.scalars(
             select(CoAlert).where(
                 CoAlert.device_id == device_id,
@@ -45,10 +51,16 @@ class AlertBook:
         ).first()
 
     def raise_(
-        self, s: Session, dev: CoDevice, rule: Rule, at: datetime, detail: dict[str, Any]
+        self,
+        s: Session,
+        dev: CoDevice,
+        rule: Rule,
+        at: datetime,
+        detail: dict[str, Any],
+        cache: ActiveCache | None = None,
     ) -> CoAlert:
         """Open an alert, or update the active one of the same kind at the same alarm."""
-        alert = self.active(s, dev.device_id, rule.kind)
+        alert = self.active(s, dev.device_id, rule.kind, cache)
         if alert is not None:
             alert.occurrences += 1
             alert.updated_at = at
@@ -69,14 +81,24 @@ class AlertBook:
         )
         s.add(alert)
         s.flush()
+        if cache is not None:
+            cache[(dev.device_id, rule.kind)] = alert
         first = self.rules.levels_for(alert.region_code)[0].level
         self._notify(s, alert, dev, first, "opened", at)
         return alert
 
-    def clear(self, s: Session, dev: CoDevice, rule: Rule, at: datetime, by: str) -> None:
+    def clear(
+        self,
+        s: Session,
+        dev: CoDevice,
+        rule: Rule,
+        at: datetime,
+        by: str,
+        cache: ActiveCache | None = None,
+    ) -> None:
         """The condition went away: resolve automatically where the rule says it is safe."""
-        alert = self.active(s, dev.device_id, rule.kind)
-        if alert is None:
+        alert = self.active(s, dev.device_id, rule.kind, cache)
+        if alert is None or (alert.cleared_at is not None and not rule.auto_resolve):
             return
         alert.cleared_at = at
         alert.updated_at = at
@@ -85,6 +107,8 @@ class AlertBook:
             alert.resolved_at = at
             alert.resolved_by = "system"
             alert.resolution = f"condition cleared ({by})"
+            if cache is not None:
+                cache.pop((dev.device_id, rule.kind), None)
 
     def acknowledge(self, s: Session, alert: CoAlert, who: str, at: datetime) -> CoAlert:
         if alert.status != OPEN:
@@ -111,6 +135,11 @@ class AlertBook:
         alert.updated_at = at
         return alert
 
+    def load_active(self, s: Session, device_ids: set[str]) -> ActiveCache:
+        """Active alerts of these devices, keyed by (device_id, kind): one query per batch."""
+        q = select(CoAlert).where(CoAlert.device_id.in_(device_ids), CoAlert.status.in_(ACTIVE))
+        return {(a.device_id, a.kind): a for a in s.scalars(q)}
+
     def escalate_due(self, s: Session, now: datetime) -> int:
         """Move unacknowledged escalating alerts up their region's chain; returns steps."""
         kinds = [r.kind for r in self.rules.rule if r.escalate]
@@ -120,7 +149,7 @@ class AlertBook:
         ):
             levels = self.rules.levels_for(alert.region_code)
             elapsed_min = (now - alert.opened_at).total_seconds() / 60
-            due = max(i for i, lv in enumerate(levels) if lv.after_min <= elapsed_min)
+            due = max((i for i, lv in enumerate(levels) if lv.after_min <= elapsed_min), default=0)
             if due <= alert.escalation_level:
                 continue
             dev = s.get(CoDevice, alert.device_id)

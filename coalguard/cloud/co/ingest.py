@@ -31,6 +31,10 @@ from coalguard.errors import InputError
 log = logging.getLogger("coalguard.cloud.co.ingest")
 
 FILTERS = ("co/v1/+/state", "co/v1/+/event", "co/v1/+/availability")
+# Alarms must not queue behind heartbeats: events and availability get their
+# own session and writer (the "alerts" lane); states the other.
+ALERT_FILTERS = ("co/v1/+/event", "co/v1/+/availability")
+STATE_FILTERS = ("co/v1/+/state",)
 
 
 @dataclass(frozen=True)
@@ -79,24 +83,36 @@ def make_client(
     return c
 
 
-def subscriptions(shared_group: str | None) -> list[tuple[str, int]]:
+def subscriptions(
+    shared_group: str | None, filters: tuple[str, ...] = FILTERS
+) -> list[tuple[str, int]]:
     prefix = f"$share/{shared_group}/" if shared_group else ""
-    return [(prefix + f, 1) for f in FILTERS]
+    return [(prefix + f, 1) for f in filters]
 
 
-class MqttIngest:
-    """Receives on paho's network thread; stores and acknowledges on a writer thread."""
+class _Lane:
+    """One MQTT session and one writer thread for some of the topics.
+
+    Receives on paho's network thread; stores and acknowledges on the writer.
+    """
 
     def __init__(
         self,
+        name: str,
+        filters: tuple[str, ...],
         settings: CoSettings,
+        addr: BrokerAddress,
         store: MessageStore,
-        on_notifications: Callable[[], None] = lambda: None,
+        on_notifications: Callable[[], None],
+        batch_max: int,
+        urgent: bool = False,
     ) -> None:
-        if not settings.broker_url:
-            raise InputError("no broker URL: set --broker or COALGUARD_CO_BROKER_URL")
+        self.urgent = urgent
+        self.name = name
+        self.filters = filters
+        self.batch_max = batch_max
         self.settings = settings
-        self.addr = parse_broker_url(settings.broker_url)
+        self.addr = addr
         self.store = store
         self.on_notifications = on_notifications
         self._q: queue.Queue[tuple[Received, int, int]] = queue.Queue()
@@ -107,7 +123,7 @@ class MqttIngest:
         self.last_disconnect: str | None = None
         self.client = make_client(
             self.addr,
-            settings.client_id,
+            f"{settings.client_id}-{name}",
             clean_session=False,
             ca_file=str(settings.ca_file) if settings.ca_file else None,
             manual_ack=True,
@@ -133,7 +149,7 @@ class MqttIngest:
             self.addr.port,
             flags.session_present,
         )
-        client.subscribe(subscriptions(self.settings.shared_group))
+        client.subscribe(subscriptions(self.settings.shared_group, self.filters))
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
@@ -149,7 +165,7 @@ class MqttIngest:
 
     def start(self) -> None:
         self._writer = threading.Thread(
-            target=self._write_loop, name="co-ingest-writer", daemon=True
+            target=self._write_loop, name=f"co-ingest-{self.name}", daemon=True
         )
         self._writer.start()
         self.client.connect_async(
@@ -181,7 +197,7 @@ class MqttIngest:
                     return
                 continue
             batch = [first]
-            while len(batch) < self.settings.batch_max:
+            while len(batch) < self.batch_max:
                 try:
                     batch.append(self._q.get_nowait())
                 except queue.Empty:
@@ -200,7 +216,7 @@ class MqttIngest:
                         break
 
     def _apply(self, batch: list[tuple[Received, int, int]]) -> None:
-        notes = self.store.apply([r for r, _, _ in batch])
+        notes = self.store.apply([r for r, _, _ in batch], self.urgent)
         for _, mid, qos in batch:
             if qos > 0:
                 self.client.ack(mid, qos)
@@ -234,3 +250,60 @@ class MqttIngest:
                     except Exception:
                         log.exception("database unavailable; holding message")
                         time.sleep(1)
+
+
+class _AllConnected:
+    def __init__(self, lanes: list[_Lane]) -> None:
+        self.lanes = lanes
+
+    def is_set(self) -> bool:
+        return all(lane.connected.is_set() for lane in self.lanes)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
+        for lane in self.lanes:
+            if not lane.connected.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+
+class MqttIngest:
+    """Two lanes (alerts: events + availability; states: heartbeats) on one broker."""
+
+    def __init__(
+        self,
+        settings: CoSettings,
+        store: MessageStore,
+        on_notifications: Callable[[], None] = lambda: None,
+    ) -> None:
+        if not settings.broker_url:
+            raise InputError("no broker URL: set --broker or COALGUARD_CO_BROKER_URL")
+        self.settings = settings
+        self.addr = parse_broker_url(settings.broker_url)
+        self.alerts = _Lane(
+            "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100, urgent=True
+        )
+        self.states = _Lane(
+            "states", STATE_FILTERS, settings, self.addr, store, on_notifications,
+            settings.batch_max,
+        )  # fmt: skip
+        self.lanes = [self.alerts, self.states]
+        self.connected = _AllConnected(self.lanes)
+        self.client = self.alerts.client
+
+    @property
+    def connects(self) -> int:
+        """Connections made by the lane that connected least (>= 2: every lane reconnected)."""
+        return min(lane.connects for lane in self.lanes)
+
+    @property
+    def backlog(self) -> int:
+        return sum(lane.backlog for lane in self.lanes)
+
+    def start(self) -> None:
+        for lane in self.lanes:
+            lane.start()
+
+    def stop(self) -> None:
+        for lane in self.lanes:
+            lane.stop()

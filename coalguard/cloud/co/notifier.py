@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.channels import Channel, ChannelError
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification
 from coalguard.edge.model import utcnow
 
@@ -42,7 +43,9 @@ class Notifier:
         sessions: sessionmaker,
         channels: dict[str, Channel],
         retry: RetryPolicy | None = None,
+        write_lock: WriteGate | None = None,
     ) -> None:
+        self.write_lock = write_lock or WriteGate()
         self.sessions = sessions
         self.channels = channels
         self.retry = retry or RetryPolicy()
@@ -106,7 +109,7 @@ class Notifier:
             except Exception as exc:  # a channel bug must not stop the others
                 error = f"{type(exc).__name__}: {exc}"
         now = utcnow()
-        with self.sessions.begin() as s:
+        with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
             row = s.get(CoNotification, n.id)
             if row is None:
                 return

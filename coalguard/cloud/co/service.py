@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
 from coalguard.cloud.co.rules import AlertRules, load_rules
@@ -47,13 +48,15 @@ class CoService:
         self.rules = rules or load_rules(settings.rules_file)
         self.channels = channels if channels is not None else make_channels(settings)
         self.book = AlertBook(self.rules, tuple(self.channels))
-        self.store = MessageStore(sessions, self.book)
+        lock = WriteGate()  # one writer at a time in this process, alarms first
+        self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,
             self.channels,
             RetryPolicy(settings.notify_max_attempts, settings.notify_first_backoff_s),
+            lock,
         )
-        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake)
+        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake, lock)
         self.ingest = (
             MqttIngest(settings, self.store, self.notifier.wake) if settings.broker_url else None
         )

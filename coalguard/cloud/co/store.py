@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.alerts import ActiveCache, AlertBook
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import (
     CoCommissioning,
     CoDeadLetter,
@@ -87,52 +88,142 @@ def event_doc(ev: CoEvent) -> dict[str, Any]:
     return d
 
 
+_READ = ("device_id", "registered", "region_code", "household_name", "address", "phone_masked")
+_MUTABLE = (
+    "last_seen",
+    "last_state_at",
+    "last_state",
+    "battery_pct",
+    "online",
+    "eol",
+    "last_test_at",
+    "max_seq",
+    "messages",
+    "duplicates",
+    "gaps",
+    "silent_alerted",
+)
+
+
+class _Dev:
+    """A device row as plain attributes for one batch, written back in one executemany.
+
+    The hot path touches a dozen fields per message; ORM instrumentation per
+    attribute would cost more than the rest of the ingest together.
+    """
+
+    __slots__ = _READ + _MUTABLE
+
+    def __init__(self, row: Any) -> None:
+        for name in _READ + _MUTABLE:
+            setattr(self, name, getattr(row, name))
+
+
 class MessageStore:
     """Turns received messages into rows, alerts and commissioning progress."""
 
-    def __init__(self, sessions: sessionmaker, book: AlertBook) -> None:
+    def __init__(
+        self, sessions: sessionmaker, book: AlertBook, write_lock: WriteGate | None = None
+    ) -> None:
         self.sessions = sessions
         self.book = book
         self.stats = IngestStats()
+        self.write_lock = write_lock or WriteGate()
 
-    def apply(self, batch: Sequence[Received]) -> int:
-        """Store a batch in one transaction; returns the number of new notifications."""
+    def apply(self, batch: Sequence[Received], urgent: bool = False) -> int:
+        """Store a batch in one transaction; returns the number of new notifications.
+
+        ``urgent`` (alarm events) goes ahead of heartbeat batches waiting to write.
+        """
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
-        snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
-        try:
-            return self._apply(parsed, ids)
-        except Exception:
-            self.stats = snapshot  # nothing was stored: count nothing
-            raise
+        with self.write_lock.hold(urgent):
+            snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
+            try:
+                return self._apply(parsed, ids)
+            except Exception:
+                self.stats = snapshot  # nothing was stored: count nothing
+                raise
 
     def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
             devices = self._devices(s, ids, parsed)
             created = self.book.created
-            for r, m in parsed:
+            new = self._insert_messages(s, devices, parsed)
+            cache = self.book.load_active(s, ids)
+            waiting: dict[str, list[CoCommissioning]] = {}
+            for c in s.scalars(
+                select(CoCommissioning).where(
+                    CoCommissioning.device_id.in_(ids), CoCommissioning.status == "waiting"
+                )
+            ):
+                waiting.setdefault(c.device_id, []).append(c)
+            for i, (r, m) in enumerate(parsed):
                 self.stats.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
                     continue
                 dev = devices[m.device_id]
                 if isinstance(m, Availability):
-                    self._availability(s, dev, m, r.received_at)
-                elif self._store_once(s, dev, m, r.received_at):
+                    self._availability(s, dev, m, r.received_at, cache)
+                elif self._count(dev, m, r.received_at, i in new):
+                    w = waiting.get(dev.device_id, ())
                     if isinstance(m, CoState):
-                        self._state(s, dev, m, r.received_at)
+                        self._state(s, dev, m, r.received_at, cache, w)
                     else:
-                        self._event(s, dev, m, r.received_at)
+                        self._event(s, dev, m, r.received_at, cache, w)
+            self._write_devices(s, devices)
         self.stats.batches += 1
         return self.book.created - created
+
+    def _insert_messages(
+        self,
+        s: Session,
+        devices: dict[str, _Dev],
+        parsed: list[tuple[Received, CoMessage | Rejection]],
+    ) -> set[int]:
+        """Insert every state/event once per (device_id, seq); returns the new ones' indexes."""
+        rows: list[dict[str, Any]] = []
+        index: dict[tuple[str, int], int] = {}
+        for i, (r, m) in enumerate(parsed):
+            if not isinstance(m, CoState | CoEvent) or (m.device_id, m.seq) in index:
+                continue
+            index[(m.device_id, m.seq)] = i
+            rows.append(
+                {
+                    "device_id": m.device_id,
+                    "seq": m.seq,
+                    "kind": m.kind,
+                    "event_type": m.type.value if isinstance(m, CoEvent) else None,
+                    "ts": m.ts,
+                    "received_at": r.received_at,
+                    "unregistered": not devices[m.device_id].registered,
+                    "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
+                }
+            )
+        new: set[int] = set()
+        if rows:
+            table = CoMessageRow.__table__
+            stmt = (
+                _insert(s, table)
+                .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+                .returning(table.c.device_id, table.c.seq)
+            )
+            # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
+            new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
+        return new
 
     @staticmethod
     def _devices(
         s: Session, ids: set[str], parsed: list[tuple[Received, CoMessage | Rejection]]
-    ) -> dict[str, CoDevice]:
+    ) -> dict[str, _Dev]:
         """The batch's devices; unknown ones are created (race-free across workers)."""
+        table = CoDevice.__table__
+        cols = [table.c[n] for n in _READ + _MUTABLE]
+        conn = s.connection()
         devices = {
-            d.device_id: d for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(ids)))
+            r.device_id: _Dev(r)
+            for r in conn.execute(select(*cols).where(table.c.device_id.in_(ids)))
         }
         missing = ids - devices.keys()
         if missing:
@@ -140,7 +231,7 @@ class MessageStore:
             for r, m in parsed:
                 if not isinstance(m, Rejection) and m.device_id in missing:
                     first.setdefault(m.device_id, r.received_at)
-            ins = _insert(s, CoDevice).values(
+            ins = _insert(s, table).values(
                 [
                     {
                         "device_id": d,
@@ -156,12 +247,27 @@ class MessageStore:
                     for d, at in first.items()
                 ]
             )
-            s.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
+            conn.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
             devices.update(
-                (d.device_id, d)
-                for d in s.scalars(select(CoDevice).where(CoDevice.device_id.in_(missing)))
+                (r.device_id, _Dev(r))
+                for r in conn.execute(select(*cols).where(table.c.device_id.in_(missing)))
             )
         return devices
+
+    @staticmethod
+    def _write_devices(s: Session, devices: dict[str, _Dev]) -> None:
+        table = CoDevice.__table__
+        stmt = (
+            update(table)
+            .where(table.c.device_id == bindparam("v_device_id"))
+            .values({n: bindparam(f"v_{n}") for n in _MUTABLE})
+        )
+        rows = [
+            {"v_device_id": d.device_id, **{f"v_{n}": getattr(d, n) for n in _MUTABLE}}
+            for d in devices.values()
+        ]
+        if rows:
+            s.connection().execute(stmt, rows)
 
     # -- steps -------------------------------------------------------------
 
@@ -179,24 +285,10 @@ class MessageStore:
         key = m.reason.split(":")[0][:60]
         self.stats.by_reason[key] = self.stats.by_reason.get(key, 0) + 1
 
-    def _store_once(self, s: Session, dev: CoDevice, m: CoState | CoEvent, at: datetime) -> bool:
-        """Insert the message unless (device_id, seq) is already stored; count gaps."""
-        values = {
-            "device_id": m.device_id,
-            "seq": m.seq,
-            "kind": m.kind,
-            "event_type": m.type.value if isinstance(m, CoEvent) else None,
-            "ts": m.ts,
-            "received_at": at,
-            "unregistered": not dev.registered,
-            "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
-        }
-        ins = _insert(s, CoMessageRow)
-        res = s.execute(
-            ins.values(**values).on_conflict_do_nothing(index_elements=["device_id", "seq"])
-        )
+    def _count(self, dev: _Dev, m: CoState | CoEvent, at: datetime, is_new: bool) -> bool:
+        """Update the device's counters for a stored or duplicate message; count gaps."""
         dev.last_seen = at
-        if res.rowcount == 0:
+        if not is_new:
             dev.duplicates += 1
             self.stats.duplicates += 1
             return False
@@ -216,16 +308,26 @@ class MessageStore:
             self.stats.gaps -= 1
         return True
 
-    def _availability(self, s: Session, dev: CoDevice, m: Availability, at: datetime) -> None:
+    def _availability(
+        self, s: Session, dev: _Dev, m: Availability, at: datetime, cache: ActiveCache
+    ) -> None:
         dev.online = m.online
         dev.last_seen = at
         for rule in self.book.rules.rule:
             if not m.online and rule.availability == "offline":
-                self.book.raise_(s, dev, rule, at, {"cause": "last_will"})
+                self.book.raise_(s, dev, rule, at, {"cause": "last_will"}, cache)
             elif m.online and rule.clear_availability == "online":
-                self.book.clear(s, dev, rule, at, "online")
+                self.book.clear(s, dev, rule, at, "online", cache)
 
-    def _state(self, s: Session, dev: CoDevice, st: CoState, at: datetime) -> None:
+    def _state(
+        self,
+        s: Session,
+        dev: _Dev,
+        st: CoState,
+        at: datetime,
+        cache: ActiveCache,
+        waiting: Sequence[CoCommissioning],
+    ) -> None:
         if dev.last_state is None or st.seq >= dev.last_state.get("seq", -1):
             dev.last_state = state_doc(st)
             dev.battery_pct = st.battery_pct
@@ -243,40 +345,37 @@ class MessageStore:
         }
         for rule in self.book.rules.rule:
             if rule.opened_by_state(doc):
-                self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts))
+                self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts), cache)
             elif rule.cleared_by_state(doc):
-                self.book.clear(s, dev, rule, at, "state")
-        for c in self._waiting(s, dev.device_id):
+                self.book.clear(s, dev, rule, at, "state", cache)
+        for c in waiting:
             if at >= c.started_at and c.state_at is None:
                 c.state_at = at
                 _maybe_pass(c, at)
 
-    def _event(self, s: Session, dev: CoDevice, ev: CoEvent, at: datetime) -> None:
+    def _event(
+        self,
+        s: Session,
+        dev: _Dev,
+        ev: CoEvent,
+        at: datetime,
+        cache: ActiveCache,
+        waiting: Sequence[CoCommissioning],
+    ) -> None:
         detail = {"event": ev.type.value, "event_ts": ev.ts.isoformat()}
         if ev.co_ppm is not None:
             detail["co_ppm"] = ev.co_ppm
         for rule in self.book.rules.rule:
             if ev.type in rule.events:
-                self.book.raise_(s, dev, rule, at, detail)
+                self.book.raise_(s, dev, rule, at, detail, cache)
             elif ev.type in rule.clear_events:
-                self.book.clear(s, dev, rule, at, ev.type.value)
+                self.book.clear(s, dev, rule, at, ev.type.value, cache)
         if ev.type is EventType.TEST:
             dev.last_test_at = at
-            for c in self._waiting(s, dev.device_id):
+            for c in waiting:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
-
-    @staticmethod
-    def _waiting(s: Session, device_id: str) -> list[CoCommissioning]:
-        return list(
-            s.scalars(
-                select(CoCommissioning).where(
-                    CoCommissioning.device_id == device_id,
-                    CoCommissioning.status == "waiting",
-                )
-            )
-        )
 
 
 def _insert(s: Session, table: type) -> Any:

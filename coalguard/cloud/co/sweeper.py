@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.edge.model import utcnow
 
@@ -28,7 +29,9 @@ class Sweeper:
         book: AlertBook,
         every_s: float,
         on_notifications: Callable[[], None] = lambda: None,
+        write_lock: WriteGate | None = None,
     ) -> None:
+        self.write_lock = write_lock or WriteGate()
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
@@ -54,7 +57,7 @@ class Sweeper:
 
     def sweep(self, now: datetime) -> None:
         created = self.book.created
-        with self.sessions.begin() as s:
+        with self.write_lock, self.sessions.begin() as s:
             self._silent(s, now)
             self.book.escalate_due(s, now)
             self._commissioning(s, now)

@@ -67,6 +67,7 @@ class OutboxCore:
         self._store = store
         self._disk_free = disk_free or (lambda: 1 << 62)
         self._wlock = threading.RLock()
+        self._lease_lock = threading.Lock()
         self._arrived = threading.Condition()
         t = store.tallies()
         self._totals = _Totals(dict(t.pending), dict(t.pending_bytes), t.retained, t.retained_bytes)
@@ -100,8 +101,9 @@ class OutboxCore:
 
         Putting the same ``record_id`` again with the same content (kind,
         priority, born_at, body) returns the stored record; with different
-        content it raises ``RecordInvalid``. Raises ``OutboxFull`` when free
-        disk is under the policy's floor.
+        content it raises ``RecordInvalid`` (a producer that retries by id
+        passes ``born_at`` too, else each try is born anew). Raises
+        ``OutboxFull`` when free disk is under the policy's floor.
         """
         rec = make_record(
             kind,
@@ -207,15 +209,18 @@ class OutboxCore:
         if max_records <= 0:
             return []
         self._check_open()
-        with self._wlock:
-            now_us = to_us(self.clock.now())
-            if self._maintain_due(now_us):
-                with self._tx():
-                    self._maintain(now_us)
-                    self._enforce_quota(now_us, 0)
+        now_us = to_us(self.clock.now())
+        if self._maintain_due(now_us):
+            with self._wlock, self._tx():
+                self._maintain(now_us)
+                self._enforce_quota(now_us, 0)
+        # Reading needs no write lock when the store has a reader of its own
+        # (SQLite WAL): producers keep committing while a batch is read.
+        reading = self._lease_lock if self._store.concurrent_reads else self._wlock
+        with reading:
             for rid, until in list(self._leases.items()):
                 if until <= now_us:
-                    del self._leases[rid]
+                    self._leases.pop(rid, None)
             rows = self._store.pending_in_order(max_records + len(self._leases))
             out: list[OutboxRecord] = []
             size = 0
@@ -298,7 +303,9 @@ class OutboxCore:
     @contextmanager
     def _tx(self) -> Iterator[None]:
         """One store transaction; running totals roll back with it."""
-        saved = (self._totals.copy(), dict(self._counters), set(self._dirty), dict(self._leases))
+        # Leases are not rolled back: a lease lost with a failed eviction only
+        # means a record may be sent twice, which the cloud answers as duplicate.
+        saved = (self._totals.copy(), dict(self._counters), set(self._dirty))
         try:
             flushed = False
             with self._store.transaction():
@@ -313,7 +320,7 @@ class OutboxCore:
                 self._dirty = set()
                 self._flushed_at = time.monotonic()
         except BaseException:
-            self._totals, self._counters, self._dirty, self._leases = saved
+            self._totals, self._counters, self._dirty = saved
             raise
 
     def _maintain(self, now_us: int) -> None:

@@ -21,6 +21,8 @@ from coalguard.edge.outbox.store import Row, Tallies
 class MemoryStore:
     """Rows in a dict; a transaction restores the dict when it fails."""
 
+    concurrent_reads = False
+
     def __init__(self) -> None:
         # id -> (seq, record, acked_us)
         self._rows: dict[str, tuple[int, OutboxRecord, int | None]] = {}

@@ -100,7 +100,13 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 class SqliteStore:
-    """Rows of one outbox file (see ``Store``)."""
+    """Rows of one outbox file (see ``Store``).
+
+    Writes go through one connection; ``pending_in_order`` uses a second,
+    read-only one, so the uplink reads a batch while producers commit.
+    """
+
+    concurrent_reads = True
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -122,9 +128,17 @@ class SqliteStore:
                     f"outbox {path} has schema version {row[0]}; this coalguard reads "
                     f"version {SCHEMA_VERSION}"
                 )
-        except sqlite3.DatabaseError as exc:
+            self._reader = connect(path)
+            self._reader.execute("PRAGMA query_only=ON")
+        except BaseException as exc:
+            for name in ("_reader", "_conn"):
+                conn = getattr(self, name, None)
+                if conn is not None:
+                    conn.close()
             self._lockfile.close()
-            raise OutboxCorrupt(f"outbox {path} cannot be opened: {exc}") from None
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise OutboxCorrupt(f"outbox {path} cannot be opened: {exc}") from None
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -190,7 +204,7 @@ class SqliteStore:
         return _row_to_record(r) if r else None
 
     def pending_in_order(self, limit: int) -> list[OutboxRecord]:
-        rows = self._conn.execute(
+        rows = self._reader.execute(
             f"SELECT {_COLS} FROM records ORDER BY seq LIMIT ?", (limit,)
         ).fetchall()
         return [_row_to_record(r) for r in rows]
@@ -274,6 +288,7 @@ class SqliteStore:
         )
 
     def close(self) -> None:
+        self._reader.close()
         self._conn.close()
         self._lockfile.close()
 

@@ -30,6 +30,10 @@ class Tallies(NamedTuple):
 
 
 class Store(Protocol):
+    # True when ``pending_in_order`` may run without the core's write lock,
+    # concurrently with a write transaction (it then reads committed rows).
+    concurrent_reads: bool
+
     def transaction(self) -> AbstractContextManager[None]: ...
 
     def insert(self, records: Sequence[OutboxRecord], may_exist: Sequence[bool]) -> list[bool]:

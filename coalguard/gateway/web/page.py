@@ -402,10 +402,10 @@ class PageRenderer:
     def _alerts(self) -> str:
         out = [f'<section id="alerts"><h2>{_e(self.t("gw.alerts"))}</h2><table>']
         for a in self.gw.alerts.open()[:20]:
-            out.append(
-                f"<tr><td>{_e(local_text(a['at']))}</td><td>{_e(a['kind'])}</td>"
-                f"<td>{_e(a['message'])}</td></tr>"
-            )
+            key = f"gw_alert.{a['kind']}"
+            text = self.t(key)
+            text = a["message"] if text == key else text.format(subject=a["subject"])
+            out.append(f"<tr><td>{_e(local_text(a['at']))}</td><td>{_e(text)}</td></tr>")
         out.append("</table></section>")
         return "".join(out)
 
