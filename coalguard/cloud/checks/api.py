@@ -14,11 +14,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
-from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample, VerdictRow
+from coalguard.cloud.checks.tables import (
+    Checkpoint,
+    Inspection,
+    LabSample,
+    ProjectedRecord,
+    VerdictRow,
+)
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
 
@@ -237,4 +244,31 @@ def checks_summary(
         "until": until.isoformat(),
         "by": by,
         "rows": rows,
+    }
+
+
+@router.get("/checks/projection")
+def projection_status(request: Request, op: Op) -> dict[str, Any]:
+    """How far gateway records have been projected, and the ones that failed (admins)."""
+    require(op, "checkpoints")
+    with request.app.state.sessions() as s:
+        stored = s.scalar(select(func.count()).select_from(GatewayRecordRow)) or 0
+        by_outcome = dict(
+            s.execute(
+                select(ProjectedRecord.outcome, func.count()).group_by(ProjectedRecord.outcome)
+            ).all()
+        )
+        errors = s.execute(
+            select(ProjectedRecord.record_id, GatewayRecordRow.kind, ProjectedRecord.error)
+            .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
+            .where(ProjectedRecord.outcome == "error")
+            .order_by(ProjectedRecord.seq.desc())
+            .limit(50)
+        ).all()
+    done = sum(by_outcome.values())
+    return {
+        "stored": stored,
+        "projected": by_outcome,
+        "pending": max(stored - done, 0),
+        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, e in errors],
     }
