@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing as mp
 import os
 import shutil
@@ -237,6 +238,7 @@ def main() -> None:
     ap.add_argument("--alarms", type=int, default=50)
     ap.add_argument("--load-workers", type=int, default=2)
     args = ap.parse_args()
+    logging.getLogger("coalguard").setLevel(logging.ERROR)  # the log channel's lines
     with tempfile.TemporaryDirectory() as d:
         proc, port = start_mosquitto(Path(d))
         try:

@@ -53,7 +53,7 @@ def serve(
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
-    """Serve the cloud API (gateway batch ingest, health)."""
+    """Serve the cloud: API (ingest, alerts, checks, reports) and the dashboard (/login)."""
     import uvicorn
 
     from coalguard.cloud.app import create_app

@@ -179,8 +179,67 @@ def migrate(
     typer.echo(f"database at revision {current_revision(url)}", err=True)
 
 
+checkpoint_app = typer.Typer(
+    help="Checkpoints: region and jurisdiction; air-pollution offices.", no_args_is_help=True
+)
+
+
+@checkpoint_app.command("set")
+def checkpoint_set(
+    checkpoint_id: Annotated[str, typer.Argument(help="Checkpoint id as its gateway sends it.")],
+    region: Annotated[str, typer.Option(help="Region code of the checkpoint, e.g. 130681.")],
+    name: Annotated[str, typer.Option(help="Name people read.")] = "",
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="Jurisdiction id (profiles), e.g. hebei-2022.")
+    ] = None,
+    gateway: Annotated[str | None, typer.Option(help="Gateway id that serves it.")] = None,
+    db: Db = None,
+) -> None:
+    """Register a checkpoint's region and jurisdiction (its rows are re-tagged)."""
+    from coalguard.cloud import audit
+    from coalguard.cloud.checks.registry import register_checkpoint
+    from coalguard.edge.quality import ProfileSet
+
+    if not region.isdigit() or not 2 <= len(region) <= 12:
+        raise InputError(f"--region {region!r}: 2-12 digits of a region code")
+    if jurisdiction and jurisdiction not in ProfileSet.load().jurisdictions:
+        raise InputError(f"--jurisdiction {jurisdiction!r}: unknown jurisdiction")
+    with _sessions(db).begin() as s:
+        register_checkpoint(
+            s,
+            checkpoint_id,
+            name=name or checkpoint_id,
+            region_code=region,
+            jurisdiction=jurisdiction,
+            gateway_id=gateway,
+        )
+        audit.record(
+            s, audit.cli_actor(), f"checkpoint set {checkpoint_id}", detail={"region": region}
+        )
+    typer.echo(f"{checkpoint_id}: region {region}, jurisdiction {jurisdiction or '-'}", err=True)
+
+
+@checkpoint_app.command("office")
+def checkpoint_office(
+    region: Annotated[str, typer.Argument(help="Region code the office covers.")],
+    name: Annotated[str, typer.Option(help="Office name, e.g. 涿州市大气办.")],
+    contact: Annotated[str, typer.Option(help="Phone or address for referrals.")],
+    db: Db = None,
+) -> None:
+    """Set the air-pollution office failing lab reports of a region are routed to."""
+    from coalguard.cloud import audit
+    from coalguard.cloud.checks.registry import set_office
+
+    if not region.isdigit():
+        raise InputError(f"region {region!r}: digits of a region code")
+    with _sessions(db).begin() as s:
+        set_office(s, region, name, contact)
+        audit.record(s, audit.cli_actor(), f"checkpoint office {region}")
+
+
 def register(cloud_app: typer.Typer) -> None:
     """Add the operators' commands to the ``coalguard cloud`` group."""
     cloud_app.command("migrate")(migrate)
     cloud_app.add_typer(users_app, name="users")
     cloud_app.add_typer(report_app, name="report")
+    cloud_app.add_typer(checkpoint_app, name="checkpoint")

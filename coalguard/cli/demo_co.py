@@ -192,24 +192,30 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     with Live(Text(""), console=out, refresh_per_second=4) as live:
         fleet.run(lambda f: live.update(render(f)))
         live.update(render(fleet))
-    table = Table(title=t("co.alerts", lang))
-    for col in ("id", "kind", "device", "village", "status", "level"):
-        table.add_column(col)
+    out.line()
     from sqlalchemy import select
 
     from coalguard.cloud.co.tables import CoAlert
 
+    # The township's duty officer acknowledges the CO alarm: escalation stops there.
+    with sessions.begin() as s:
+        for a in s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")):
+            svc.book.acknowledge(s, a, "township-duty-officer", utcnow())
+            out.print(f"[green]✓ {t('co.demo_ack', lang)}[/]: {a.device_id}")
+    table = Table(title=t("co.alerts", lang))
+    table.add_column("#")
+    for col in ("kind", "device", "village", "status", "level"):
+        table.add_column(t(f"co.col_{col}", lang))
     with sessions() as s:
         alerts = list(s.scalars(select(CoAlert).order_by(CoAlert.id)))
-    levels = rules.levels_for
     for a in alerts:
-        chain = levels(a.region_code)
+        chain = rules.levels_for(a.region_code)
         table.add_row(
             str(a.id),
             t(f"co.alert_kind_{a.kind}", lang),
             a.device_id,
             a.region_code,
-            a.status,
+            t(f"co.status_{a.status}", lang),
             t(f"co.level_{chain[a.escalation_level].level}", lang),
         )
     out.print(table)

@@ -27,6 +27,10 @@ def camera(
     duplicate_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.05,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same events).")] = 0,
     snapshot_dir: Annotated[Path | None, typer.Option(help="Write snapshot files here.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="The gateway's [http] camera_token.", envvar="COALGUARD_CAMERA_TOKEN"),
+    ] = None,
 ) -> None:
     """Simulate checkpoint cameras pushing events, misreads and duplicates included."""
     sim = CameraSim(
@@ -39,7 +43,8 @@ def camera(
     plate_list = [p.strip() for p in plates.split(",") if p.strip()] or None
     codes: Counter[int] = Counter()
     endpoint = url.rstrip("/") + "/api/v1/camera-events"
-    with httpx.Client(timeout=10) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(timeout=10, headers=headers) as client:
         for ev in sim.stream(plate_list, trucks, gap=timedelta(seconds=interval * 3)):
             try:
                 codes[client.post(endpoint, json=ev).status_code] += 1

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from coalguard.datafile import load_model
+from coalguard.datafile import load_model, locate, read_toml
 from coalguard.errors import DataFileError
 
 MIN_RETENTION_DAYS = 90  # R9: at least three months, never earlier
@@ -38,6 +38,12 @@ class Checkpoint(_Strict):
 class Http(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8470, ge=1, le=65535)
+    camera_token: str | None = Field(
+        default=None,
+        min_length=8,
+        repr=False,
+        description="when set, camera pushes must carry 'Authorization: Bearer <token>'",
+    )
 
 
 class Cloud(_Strict):
@@ -192,4 +198,24 @@ def load_config(path: Path) -> GatewayConfig:
     cfg.cloud.token_file = rel(cfg.cloud.token_file)
     cfg.cloud.ca_file = rel(cfg.cloud.ca_file)
     cfg.profiles_dirs = [rel(p) for p in cfg.profiles_dirs]  # type: ignore[misc]
+    _check_maps(Path(path), cfg, base)
     return cfg
+
+
+def _check_maps(path: Path, cfg: GatewayConfig, base: Path) -> None:
+    """Each analyzer's register map must load (a shipped name, or a path next to the file)."""
+    from coalguard.drivers.analyzer import resolve_map
+
+    for i, a in enumerate(cfg.analyzers):
+        if a.model.endswith(".toml") and not Path(a.model).is_absolute():
+            a.model = str(base / a.model)
+        try:
+            resolve_map(a.model)
+        except DataFileError as exc:
+            _, text = read_toml(path)
+            raise DataFileError(
+                str(path),
+                f"register map: {exc}",
+                locate(text, ("analyzer", i, "model")),
+                f"analyzer.{i}.model",
+            ) from None

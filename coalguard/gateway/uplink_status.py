@@ -22,6 +22,7 @@ class UplinkStatus:
     oldest_unsent_s: float
     drops: int = 0
     sent: int = 0
+    health: str = "ok"  # the outbox's: ok | over_quota | disk_floor
 
 
 StatusFn = Callable[[], UplinkStatus]
@@ -48,7 +49,12 @@ def outbox_status(outbox: OutboxCore, uplink: Uplink | None) -> StatusFn:
         drops = c.get("dropped_telemetry_quota", 0) + c.get("dropped_telemetry_expired", 0)
         state = uplink.state().status if uplink else "not_configured"
         return UplinkStatus(
-            state, stats.pending, stats.oldest_pending_age_s or 0.0, drops, c.get("acked", 0)
+            state,
+            stats.pending,
+            stats.oldest_pending_age_s or 0.0,
+            drops,
+            c.get("acked", 0),
+            stats.health,
         )
 
     return status

@@ -25,6 +25,13 @@ def sessions_at(path: Path) -> sessionmaker:
     return make_sessionmaker(engine)
 
 
+def store_for(db_url: str, rules: AlertRules | None = None) -> MessageStore:
+    """A store on any backend URL (the ``db_url`` fixture: SQLite and PostgreSQL)."""
+    engine = make_engine(db_url)
+    create_schema(engine)
+    return MessageStore(make_sessionmaker(engine), AlertBook(rules or load_rules(), ("log",)))
+
+
 def store_at(path: Path, rules: AlertRules | None = None) -> MessageStore:
     sm = sessions_at(path)
     return MessageStore(sm, AlertBook(rules or load_rules(), ("log",)))

@@ -30,8 +30,8 @@ def test_tokens_are_hashed_at_rest_and_revocation_is_immediate(db_url: str) -> N
     assert c.get("/api/v1/auth/me", headers=bearer(tok["county"])).status_code == 401
 
 
-def test_issue_token_keeps_one_identity_per_name(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_issue_token_keeps_one_identity_per_name(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     sm = app.state.sessions
     a = issue_token(sm, "desk", "13", "operator")
     b = issue_token(sm, "desk", "13", "operator")
@@ -44,8 +44,8 @@ def test_issue_token_keeps_one_identity_per_name(tmp_path: Path) -> None:
         assert len(s.scalars(select(UserToken)).all()) == 2
 
 
-def test_admin_manages_only_inside_its_region(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_admin_manages_only_inside_its_region(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     tok = users(app)
     city_admin = issue_token(app.state.sessions, "city-admin", "1301", "admin")
     c = client(app)
@@ -69,8 +69,8 @@ def test_admin_manages_only_inside_its_region(tmp_path: Path) -> None:
     assert c.post("/api/v1/users/shanxi-14/revoke", headers=bearer(city_admin)).status_code == 404
 
 
-def test_every_write_is_audited_with_who_what_and_where(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_every_write_is_audited_with_who_what_and_where(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     tok = users(app)
     c = client(app)
     c.post("/api/v1/users/inst-1/tokens", headers=bearer(tok["admin"]))
@@ -85,9 +85,9 @@ def test_every_write_is_audited_with_who_what_and_where(tmp_path: Path) -> None:
 
 
 def test_login_is_rate_limited_and_sets_a_cookie_that_needs_csrf_for_writes(
-    tmp_path: Path,
+    tmp_path: Path, cloud_db: str
 ) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+    app = make_app(cloud_db)
     tok = users(app)
     c = client(app)
     r = c.post("/api/v1/auth/login", json={"token": tok["admin"]})
@@ -117,8 +117,8 @@ def test_personal_data_is_masked() -> None:
     assert redact(doc, True) is doc
 
 
-def test_users_cli_add_list_token_revoke(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path}/c.sqlite"
+def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
+    db = cloud_db
     run = CliRunner().invoke
     r = run(cli, ["cloud", "users", "add", "zhuozhou", "--region", "130681", "--db", db])
     assert r.exit_code == 0, r.output

@@ -32,8 +32,8 @@ def _co_alert(app, region: str, kind: str = "co_alarm") -> int:  # type: ignore[
         return a.id
 
 
-def test_one_list_with_one_lifecycle(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     tok = users(app)
     c = client(app)
     co_id = _co_alert(app, "130102001001")
@@ -74,8 +74,8 @@ def test_one_list_with_one_lifecycle(tmp_path: Path) -> None:
     assert c.post("/api/v1/alerts/xx-1/ack", headers=county).status_code == 404
 
 
-def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     with app.state.sessions.begin() as s:
         a = cp_alerts.raise_alert(
             s,
@@ -94,8 +94,10 @@ def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path) -> None:
         assert cp_alerts.escalate_due(s, START + timedelta(hours=5)) == 0
 
 
-def test_gateway_alerts_arrive_through_the_background_projector(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_gateway_alerts_arrive_through_the_background_projector(
+    tmp_path: Path, cloud_db: str
+) -> None:
+    app = make_app(cloud_db)
     tok = users(app)
     clock = ManualClock(START)
     gw = build_gateway(tmp_path, "cp-zz", "130102", clock)

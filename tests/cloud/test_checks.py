@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,6 +67,9 @@ def test_inspections_verdicts_and_aggregates_by_region(fed) -> None:  # type: ig
     assert all(r["driver"] == "张*" for r in rows)  # masked for an operator
     full = c.get("/api/v1/inspections", headers=bearer(tok["admin"])).json()
     assert len(full) == 8 and {r["driver"] for r in full} == {"张三"}
+    exported = c.get("/api/v1/inspections?format=csv", headers=county).text
+    assert exported.startswith("id,checkpoint_id,region_code,plate") and "张*" in exported
+    assert "张三" not in exported and exported.count("\n") == 5
     failing = c.get("/api/v1/inspections?result=fail&origin=鄂尔多斯", headers=county).json()
     assert [r["id"] for r in failing] == day.turned_back
     plate = c.get("/api/v1/inspections", params={"plate": "冀a10001"}, headers=county).json()
@@ -100,7 +104,7 @@ def test_inspections_verdicts_and_aggregates_by_region(fed) -> None:  # type: ig
 
 
 def test_projection_is_idempotent_by_record_id(fed) -> None:  # type: ignore[no-untyped-def]
-    app, c, _tok, _day, gw, _clock = fed
+    app, c, tok, _day, gw, _clock = fed
     with app.state.sessions() as s:
         before = s.scalar(select(func.count()).select_from(Inspection))
         done = s.scalar(select(func.count()).select_from(ProjectedRecord))
@@ -111,6 +115,26 @@ def test_projection_is_idempotent_by_record_id(fed) -> None:  # type: ignore[no-
     with app.state.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Inspection)) == before
         assert s.scalar(select(func.count()).select_from(ProjectedRecord)) == done
+    status = c.get("/api/v1/checks/projection", headers=bearer(tok["admin"])).json()
+    assert status["pending"] == 0 and status["errors"] == []
+    assert status["projected"]["applied"] > 20 and status["projected"]["ignored"] > 0
+    # A record the projector cannot use is marked with its reason; the next one still lands.
+    bad = {
+        "id": str(uuid.uuid4()),
+        "kind": "inspection.transition",
+        "priority": "critical",
+        "born_at": "2026-11-23T02:00:00+00:00",
+        "body": {"checkpoint_id": "cp-zz", "action": "arrive"},
+    }
+    good = {**bad, "id": str(uuid.uuid4()), "kind": "alert.raised"}
+    good["body"] = {"checkpoint_id": "cp-zz", "kind": "outbox.backlog", "subject": "outbox"}
+    send(c, "gw-zz", app.state.gw_token, [bad, good])
+    assert app.state.projector.run_until_idle() == 2
+    status = c.get("/api/v1/checks/projection", headers=bearer(tok["admin"])).json()
+    assert [e["record_id"] for e in status["errors"]] == [bad["id"]], status["errors"]
+    assert "inspection_id" in status["errors"][0]["error"]
+    kinds = [a["kind"] for a in c.get("/api/v1/alerts", headers=bearer(tok["county"])).json()]
+    assert "outbox.backlog" in kinds
 
 
 def test_tampered_verdict_raises_a_disagreement_alert(fed) -> None:  # type: ignore[no-untyped-def]
@@ -185,3 +209,69 @@ def test_lab_deadlines_and_failing_report_routed_to_office(fed) -> None:  # type
     assert failed[0]["detail"]["routed_to"] == "石家庄市大气办 0311-0000000"
     lab_verdicts = c.get("/api/v1/verdicts?source=lab", headers=county).json()
     assert lab_verdicts[0]["agree"] is True
+
+
+def test_checkpoint_cli_registers_region_and_office(tmp_path: Path, cloud_db: str) -> None:
+    from typer.testing import CliRunner
+
+    from coalguard.cli.main import app as cli
+
+    run = CliRunner().invoke
+    args = ["--db", cloud_db]
+    r = run(
+        cli,
+        [
+            "cloud",
+            "checkpoint",
+            "set",
+            "cp-9",
+            "--region",
+            "130681",
+            "--name",
+            "涿州",
+            "--jurisdiction",
+            "hebei-2022",
+            *args,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    r = run(
+        cli,
+        [
+            "cloud",
+            "checkpoint",
+            "set",
+            "cp-9",
+            "--region",
+            "130681",
+            "--jurisdiction",
+            "atlantis",
+            *args,
+        ],
+    )
+    assert "unknown jurisdiction" in str(r.exception)
+    r = run(
+        cli,
+        [
+            "cloud",
+            "checkpoint",
+            "office",
+            "1306",
+            "--name",
+            "保定市大气办",
+            "--contact",
+            "0312-0000000",
+            *args,
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    app = make_app(cloud_db)
+    tok = users(app)
+    cps = client(app).get("/api/v1/checkpoints", headers=bearer(tok["admin"])).json()
+    assert [(c["checkpoint_id"], c["region_code"], c["name"]) for c in cps] == [
+        ("cp-9", "130681", "涿州")
+    ]
+    with app.state.sessions() as s:
+        from coalguard.cloud.checks.alerts import office_for
+
+        assert office_for(s, "130681").name == "保定市大气办"

@@ -1,9 +1,11 @@
-"""Storing CO messages: dedupe, gaps, dead letters, alerts, escalation, commissioning."""
+"""Storing CO messages: dedupe, gaps, dead letters, alerts, escalation, commissioning.
+
+Each test runs on SQLite and on a real PostgreSQL.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -17,7 +19,7 @@ from coalguard.cloud.co.tables import (
     CoMessageRow,
     CoNotification,
 )
-from tests.cloud.co_support import T0, availability, event, registered, state, store_at
+from tests.cloud.co_support import T0, availability, event, registered, state, store_for
 
 
 def _count(store, table) -> int:  # type: ignore[no-untyped-def]
@@ -33,8 +35,8 @@ def _alerts(store, **where):  # type: ignore[no-untyped-def]
         return list(s.scalars(q.order_by(CoAlert.id)))
 
 
-def test_duplicates_dropped_and_gaps_counted(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_duplicates_dropped_and_gaps_counted(db_url: str) -> None:
+    store = store_for(db_url)
     store.apply([state("dev-1", 1), state("dev-1", 2), state("dev-1", 2)])  # QoS 1 redelivery
     store.apply([state("dev-1", 2), state("dev-1", 6)])  # 3, 4, 5 missing
     with store.sessions() as s:
@@ -47,8 +49,8 @@ def test_duplicates_dropped_and_gaps_counted(tmp_path: Path) -> None:
     assert store.stats.duplicates == 2
 
 
-def test_malformed_goes_to_dead_letter_with_topic_bytes_reason(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_malformed_goes_to_dead_letter_with_topic_bytes_reason(db_url: str) -> None:
+    store = store_for(db_url)
     from coalguard.cloud.co.store import Received
 
     bad = Received("co/v1/dev-1/state", b'{"seq": "x"}', T0)
@@ -60,8 +62,8 @@ def test_malformed_goes_to_dead_letter_with_topic_bytes_reason(tmp_path: Path) -
     assert _count(store, CoMessageRow) == 1 and store.stats.dead_letters == 1
 
 
-def test_unknown_device_kept_and_flagged(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_unknown_device_kept_and_flagged(db_url: str) -> None:
+    store = store_for(db_url)
     registered(store, "known-1")
     store.apply([state("stranger", 1), state("known-1", 1)])
     with store.sessions() as s:
@@ -70,8 +72,8 @@ def test_unknown_device_kept_and_flagged(tmp_path: Path) -> None:
         assert s.get(CoDevice, "stranger").registered is False
 
 
-def test_device_status_tracks_last_state_battery_availability(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_device_status_tracks_last_state_battery_availability(db_url: str) -> None:
+    store = store_for(db_url)
     store.apply([state("dev-1", 1, battery_pct=77), availability("dev-1", True)])
     store.apply([state("dev-1", 2, at=T0 + timedelta(minutes=5), battery_pct=76)])
     store.apply([availability("dev-1", False, at=T0 + timedelta(minutes=6))])
@@ -82,8 +84,8 @@ def test_device_status_tracks_last_state_battery_availability(tmp_path: Path) ->
         assert dev.last_seen == T0 + timedelta(minutes=6)
 
 
-def test_co_alarm_repeat_updates_and_never_auto_resolves(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_co_alarm_repeat_updates_and_never_auto_resolves(db_url: str) -> None:
+    store = store_for(db_url)
     registered(store, "dev-1")
     store.apply([event("dev-1", 1, "alarm_start", co_ppm=320)])
     store.apply([state("dev-1", 2, alarm="alarm", co_ppm=350)])
@@ -93,8 +95,8 @@ def test_co_alarm_repeat_updates_and_never_auto_resolves(tmp_path: Path) -> None
     assert a.region_code == "130102001001"
 
 
-def test_health_alerts_auto_resolve_when_condition_clears(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_health_alerts_auto_resolve_when_condition_clears(db_url: str) -> None:
+    store = store_for(db_url)
     store.apply([state("dev-1", 1, battery_pct=15, tamper=True, fault="sensor")])
     kinds = {a.kind: a.status for a in _alerts(store)}
     assert kinds == {"low_battery": "open", "tamper": "open", "fault": "open"}
@@ -106,8 +108,8 @@ def test_health_alerts_auto_resolve_when_condition_clears(tmp_path: Path) -> Non
     assert {a.status for a in _alerts(store)} == {"resolved"}
 
 
-def test_offline_by_last_will_and_by_silence(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_offline_by_last_will_and_by_silence(db_url: str) -> None:
+    store = store_for(db_url)
     store.apply([state("dev-1", 1), state("dev-2", 1), availability("dev-1", False)])
     assert [a.device_id for a in _alerts(store, kind="offline")] == ["dev-1"]
     sweeper = Sweeper(store.sessions, store.book, every_s=1)
@@ -135,8 +137,8 @@ def _notified_levels(store, alert_id: int) -> list[str]:  # type: ignore[no-unty
         ]
 
 
-def test_escalation_household_then_grid_worker_then_township(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_escalation_household_then_grid_worker_then_township(db_url: str) -> None:
+    store = store_for(db_url)
     registered(store, "dev-1", village="140202001001")  # default chain: 5 / 15 min
     registered(store, "dev-2", village="130102001001")  # stricter county: 3 / 10 min
     store.apply([event("dev-1", 1, "alarm_start"), event("dev-2", 1, "alarm_start")])
@@ -159,8 +161,8 @@ def test_escalation_household_then_grid_worker_then_township(tmp_path: Path) -> 
     assert (a1.status, a1.acknowledged_by) == ("acknowledged", "grid-worker-7")
 
 
-def test_commissioning_passes_with_test_event_and_fresh_state(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_commissioning_passes_with_test_event_and_fresh_state(db_url: str) -> None:
+    store = store_for(db_url)
     registered(store, "dev-1")
     store.apply([state("dev-1", 1)])  # before the test: does not count
     with store.sessions.begin() as s:
@@ -174,8 +176,8 @@ def test_commissioning_passes_with_test_event_and_fresh_state(tmp_path: Path) ->
         assert c.status == "passed" and c.test_event_at and c.state_at
 
 
-def test_commissioning_fails_after_timeout_naming_what_is_missing(tmp_path: Path) -> None:
-    store = store_at(tmp_path / "db.sqlite")
+def test_commissioning_fails_after_timeout_naming_what_is_missing(db_url: str) -> None:
+    store = store_for(db_url)
     registered(store, "dev-1")
     with store.sessions.begin() as s:
         cid = start_test(s, "dev-1", "inst-1", T0, 120).id

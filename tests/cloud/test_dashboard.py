@@ -93,8 +93,8 @@ def _seed(app, tmp: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, object, dict[str, str]]]:
-    app = make_app(f"sqlite:///{tmp_path}/cloud.sqlite")
+def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, dict[str, str]]]:
+    app = make_app(cloud_db)
     app.state.clock = lambda: START + timedelta(hours=4)
     tok = _seed(app, tmp_path)
     port = free_port()

@@ -87,8 +87,8 @@ def _seed_states(app, n: int) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.timeout(60)
-def test_batches_retry_and_keep_the_cursor_while_refused(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_batches_retry_and_keep_the_cursor_while_refused(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     _seed_states(app, 25)
     _Refusing.bodies = []
     srv = ThreadingHTTPServer(("127.0.0.1", free_port()), _Refusing)
@@ -125,8 +125,8 @@ def test_batches_retry_and_keep_the_cursor_while_refused(tmp_path: Path) -> None
         srv.server_close()
 
 
-def test_nothing_listening_is_retried_not_fatal(tmp_path: Path) -> None:
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite")
+def test_nothing_listening_is_retried_not_fatal(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
     _seed_states(app, 3)
     ex = InfluxExporter(
         app.state.sessions, f"http://127.0.0.1:{free_port()}", "o", "b", None, timeout_ms=2000

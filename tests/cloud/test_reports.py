@@ -61,8 +61,8 @@ def _alarms(app) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-def test_daily_and_weekly_reports(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path}/c.sqlite"
+def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
+    db = cloud_db
     app = make_app(db)
     app.state.clock = lambda: START + timedelta(hours=6)
     tok = users(app)

@@ -88,3 +88,15 @@ def test_fewer_than_three_cameras_is_refused(tmp_path):
     p.write_text(GOOD.split("[[camera]]")[0] + '[[camera]]\nid = "c1"\nname = "x"\n', "utf-8")
     with pytest.raises(DataFileError, match="at least 3 cameras"):
         load_config(p)
+
+
+def test_unknown_register_map_names_the_analyzer_line(tmp_path):
+    p = tmp_path / "gw.toml"
+    p.write_text(
+        GOOD + '\n[[analyzer]]\nid = "a1"\nmodel = "no-such-map"\nport = "/dev/ttyUSB0"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as exc:
+        load_config(p)
+    assert exc.value.field == "analyzer.0.model" and exc.value.line == 28
+    assert "no-such-map" in exc.value.reason

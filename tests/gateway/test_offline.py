@@ -86,6 +86,8 @@ def test_offline_then_catch_up(tmp_path: Path):
             what="outbox drained to the cloud",
         )
         assert httpx.get(f"{base}/healthz").json()["uplink"] == "connected"
+        assert _metric(base, "coalguard_gateway_outbox_sent_total") == depth
+        assert _metric(base, 'coalguard_gateway_outbox_health{health="ok"}') == 1
         db = sqlite3.connect(tmp_path / "cloud.sqlite")
         kinds = dict(
             db.execute(

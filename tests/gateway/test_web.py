@@ -136,3 +136,14 @@ def test_alerts_read_in_chinese(client, gw, clock):
     gw.cameras.check_silent()
     r = client.get("/")
     assert "摄像机 cam-entry 长时间无信号" in r.text
+
+
+def test_camera_token_when_configured(client, gw, clock):
+    gw.config.http.camera_token = "s3cret-token"
+    ev = plate_event(clock, 1)
+    assert client.post("/api/v1/camera-events", json=ev).status_code == 401
+    bad = {"Authorization": "Bearer nope"}
+    assert client.post("/api/v1/camera-events", json=ev, headers=bad).status_code == 401
+    good = {"Authorization": "Bearer s3cret-token"}
+    assert client.post("/api/v1/camera-events", json=ev, headers=good).status_code == 201
+    assert gw.cameras.counters.rejected == 2

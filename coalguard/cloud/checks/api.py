@@ -6,16 +6,26 @@ Personal data (driver names) is masked unless the caller's role allows it.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
-from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample, VerdictRow
+from coalguard.cloud.checks.tables import (
+    Checkpoint,
+    Inspection,
+    LabSample,
+    ProjectedRecord,
+    VerdictRow,
+)
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
 
@@ -84,7 +94,7 @@ def put_office(request: Request, op: Op, region_code: str, body: OfficeIn) -> di
         return {"region_code": o.region_code, "name": o.name, "contact": o.contact}
 
 
-@router.get("/inspections")
+@router.get("/inspections", response_model=None)
 def list_inspections(
     request: Request,
     op: Op,
@@ -100,8 +110,12 @@ def list_inspections(
     disagreement: bool | None = None,
     limit: int = Query(200, ge=1, le=5000),
     offset: int = Query(0, ge=0),
-) -> list[dict[str, Any]]:
-    """Inspections in a region, newest first, filtered by any of the parameters."""
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """Inspections in a region, newest first, filtered by any of the parameters.
+
+    ``format=csv`` exports the same rows (personal data masked the same way).
+    """
     region = scoped_region(op, region)
     q = queries.find_inspections(
         region,
@@ -117,8 +131,18 @@ def list_inspections(
     )
     q = q.order_by(Inspection.opened_at.desc()).limit(limit).offset(offset)
     with request.app.state.sessions() as s:
-        rows = [queries.inspection_view(i) for i in s.scalars(q)]
-    return redact(rows, op.sees_personal_data)
+        rows = redact([queries.inspection_view(i) for i in s.scalars(q)], op.sees_personal_data)
+    if format == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=queries.INSPECTION_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+        return PlainTextResponse(
+            buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="inspections.csv"'},
+        )
+    return rows
 
 
 @router.get("/inspections/{inspection_id}")
@@ -220,4 +244,31 @@ def checks_summary(
         "until": until.isoformat(),
         "by": by,
         "rows": rows,
+    }
+
+
+@router.get("/checks/projection")
+def projection_status(request: Request, op: Op) -> dict[str, Any]:
+    """How far gateway records have been projected, and the ones that failed (admins)."""
+    require(op, "checkpoints")
+    with request.app.state.sessions() as s:
+        stored = s.scalar(select(func.count()).select_from(GatewayRecordRow)) or 0
+        by_outcome = dict(
+            s.execute(
+                select(ProjectedRecord.outcome, func.count()).group_by(ProjectedRecord.outcome)
+            ).all()
+        )
+        errors = s.execute(
+            select(ProjectedRecord.record_id, GatewayRecordRow.kind, ProjectedRecord.error)
+            .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
+            .where(ProjectedRecord.outcome == "error")
+            .order_by(ProjectedRecord.seq.desc())
+            .limit(50)
+        ).all()
+    done = sum(by_outcome.values())
+    return {
+        "stored": stored,
+        "projected": by_outcome,
+        "pending": max(stored - done, 0),
+        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, e in errors],
     }

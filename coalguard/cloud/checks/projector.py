@@ -38,6 +38,8 @@ _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "wayb
 
 
 def _at(value: Any, fallback: datetime) -> datetime:
+    """The body's ISO time, else ``fallback`` (SQLite hands back naive UTC: made aware)."""
+    fallback = fallback if fallback.tzinfo else fallback.replace(tzinfo=UTC)
     if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value)

@@ -24,6 +24,30 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
+INSPECTION_COLUMNS = [
+    "id",
+    "checkpoint_id",
+    "region_code",
+    "plate",
+    "state",
+    "opened_at",
+    "updated_at",
+    "source",
+    "driver",
+    "origin",
+    "destination",
+    "coal_type",
+    "weight_t",
+    "waybill_no",
+    "profile_id",
+    "fast_pass",
+    "sample_id",
+    "overall",
+    "cloud_overall",
+    "disagreement",
+]
+
+
 def inspection_view(i: Inspection) -> dict[str, Any]:
     return {
         "id": i.id,

@@ -8,6 +8,7 @@ reason in Chinese.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any
@@ -216,6 +217,12 @@ def create_app(
     @app.post("/api/v1/camera-events")
     async def camera_events(request: Request) -> JSONResponse:
         """Camera push (docs/camera-events.md): one event object or a list of them."""
+        token = gw.config.http.camera_token
+        if token and not hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {token}"
+        ):
+            gw.cameras.counters.rejected += 1
+            return JSONResponse({"error": "camera token missing or wrong"}, status_code=401)
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "body too large"}, status_code=413)

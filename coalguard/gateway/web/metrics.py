@@ -6,6 +6,7 @@ from coalguard.gateway.clock import parse_iso
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 
+OUTBOX_HEALTH = ("ok", "over_quota", "disk_floor")
 UPLINK_STATES = ("starting", "connected", "backing_off", "stopped", "not_configured")
 
 
@@ -40,6 +41,18 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         "counter",
         "Records the outbox could not keep.",
         [("", up.drops)],
+    )
+    metric(
+        "coalguard_gateway_outbox_sent_total",
+        "counter",
+        "Records the cloud acknowledged.",
+        [("", up.sent)],
+    )
+    metric(
+        "coalguard_gateway_outbox_health",
+        "gauge",
+        "1 for the outbox's current health.",
+        [(f'{{health="{h}"}}', 1 if up.health == h else 0) for h in OUTBOX_HEALTH],
     )
     metric(
         "coalguard_gateway_uplink_state",

@@ -1,0 +1,73 @@
+"""``coalguard cloud token`` and ``coalguard cloud co-ingest --http`` as an operator runs them."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cloud.co_support import event
+from tests.cloud.test_co_mqtt import device_client
+from tests.co_broker import Mosquitto, wait_for
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
+    coalguard_cmd: str, tmp_path: Path
+) -> None:
+    (tmp_path / "b").mkdir()
+    broker = Mosquitto(tmp_path / "b", ["COA-00001"]).start()
+    db = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    token = subprocess.run(
+        [coalguard_cmd, "cloud", "token", "--name", "desk", "--region", "13", "--db", db],
+        capture_output=True, text=True, timeout=30, env=env, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert token.startswith("cgt_")
+    bad = subprocess.run(
+        [coalguard_cmd, "cloud", "token", "--name", "x", "--role", "king", "--db", db],
+        capture_output=True, text=True, timeout=30, env=env,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "unknown role" in bad.stderr
+    port = free_port()
+    proc = subprocess.Popen(
+        [coalguard_cmd, "cloud", "co-ingest", "--broker", broker.url(), "--db", db,
+         "--http", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        api = f"http://127.0.0.1:{port}/api/v1/co"
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{api}/alerts", headers=auth).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, 30, "co-ingest API")
+        body = {"device_id": "COA-00001", "installer_id": "i1",
+                "household": {"name": "孙家", "address": "1组", "village_code": "130102001001",
+                              "phone": "13500001234"}}  # fmt: skip
+        assert httpx.post(f"{api}/devices", headers=auth, json=body).status_code == 201
+        c = device_client(broker, "COA-00001")
+        r = event("COA-00001", 1, "alarm_start")
+        c.publish(r.topic, r.payload, qos=1).wait_for_publish(5)
+        alerts = wait_for(
+            lambda: httpx.get(f"{api}/alerts", headers=auth, params={"status": "open"}).json(),
+            20,
+            "alert over the API",
+        )
+        assert alerts[0]["kind"] == "co_alarm" and alerts[0]["region_code"] == "130102001001"
+        c.disconnect()
+        c.loop_stop()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        broker.stop()
+    assert "Traceback" not in err, err[-2000:]
