@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from coalguard.edge.outbox import Outbox, OutboxPolicy
-from coalguard.edge.uplink import Uplink, UplinkConfig
+from coalguard.edge.uplink import Uplink, make_config
 from coalguard.errors import CoalguardError
 from coalguard.gateway.analyzers import AnalyzerLink
 from coalguard.gateway.clock import Clock, SystemClock
@@ -101,7 +101,7 @@ def build(
         if config.cloud.url:
             uplink = Uplink(
                 outbox,
-                UplinkConfig(
+                make_config(
                     cloud_url=config.cloud.url,
                     gateway_id=config.checkpoint.id,
                     token=config.cloud_token() or "",

@@ -256,3 +256,24 @@ def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
     insp = httpx.get(f"{base}/").text
     assert "已劝返" in insp
     assert sys.executable  # the page test ran against the real process
+
+
+def test_plain_http_cloud_url_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    # Regression: run.py built UplinkConfig directly, so this was a pydantic traceback.
+    cfg = tmp_path / "gateway.toml"
+    text = (
+        CONFIG.format(port=free_port())
+        + '\n[cloud]\nurl = "http://cloud.example.cn"\ntoken = "t0ken"\n'
+    )
+    cfg.write_text(text, encoding="utf-8")
+    (tmp_path / "fastpass.toml").write_text(FASTPASS, encoding="utf-8")
+    r = subprocess.run(
+        [COALGUARD, "gateway", "run", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "http" in r.stderr and "cloud_url" in r.stderr
