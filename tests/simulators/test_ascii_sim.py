@@ -37,6 +37,14 @@ async def next_result(drv: AsciiAnalyzer, timeout: float = 3.0):
     return await asyncio.to_thread(one)
 
 
+async def handled_all(server: AsciiSim, timeout: float = 10.0) -> None:
+    """Wait until the simulator's writer has taken every queued line."""
+    deadline = time.monotonic() + timeout
+    while server.lines_handled < server.lines_queued:
+        assert time.monotonic() < deadline, "simulator writer did not take its lines"
+        await asyncio.sleep(0.01)
+
+
 def test_pushed_result_and_identity() -> None:
     async def main() -> None:
         _sim, server, drv = await rig()
@@ -95,6 +103,7 @@ def test_fault_never_yields_bad_result_then_recovers(fault: str, kind: str | Non
     async def main() -> None:
         sim, server, drv = await rig()
         try:
+            await handled_all(server)  # the ident line goes out before the fault is on
             sim.faults.apply(Faults.parse(fault))
             first = server.publish()
             got = await next_result(drv, 0.6)
@@ -102,6 +111,9 @@ def test_fault_never_yields_bad_result_then_recovers(fault: str, kind: str | Non
                 assert got is not None and got.sample_id == first.sample_id  # noise skipped
             else:
                 assert got is None
+            # Faults act when the writer takes a line: clearing before it has taken
+            # the faulted one would send it clean (seen once on a loaded machine).
+            await handled_all(server)
             sim.faults.clear()
             truth = server.publish()
             r = await next_result(drv)

@@ -60,6 +60,10 @@ class AsciiSim:
         self._out: asyncio.Queue[bytes] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self.queries = 0
+        # Lines queued, and lines the writer has taken with the faults of that
+        # moment applied (sent, corrupted, or withheld): faults act per line.
+        self.lines_queued = 0
+        self.lines_handled = 0
 
     @property
     def serial(self) -> str:
@@ -69,9 +73,7 @@ class AsciiSim:
         asyncio.get_running_loop().add_reader(self.pty.master, self._on_readable)
         self._tasks = [asyncio.create_task(self._writer())]
         m = self.sim.map.device
-        self._out.put_nowait(
-            frame(IDENT, {"MFR": m.manufacturer, "MDL": m.model, "SN": self.serial})
-        )
+        self._queue(frame(IDENT, {"MFR": m.manufacturer, "MDL": m.model, "SN": self.serial}))
 
     async def stop(self) -> None:
         asyncio.get_running_loop().remove_reader(self.pty.master)
@@ -89,9 +91,11 @@ class AsciiSim:
     def _send_last(self) -> None:
         r = self.sim.units[self.unit].last
         if r is not None:
-            self._out.put_nowait(
-                result_line(r, self.serial, self.sim.map.device.model, self.status)
-            )
+            self._queue(result_line(r, self.serial, self.sim.map.device.model, self.status))
+
+    def _queue(self, line: bytes) -> None:
+        self.lines_queued += 1
+        self._out.put_nowait(line)
 
     def _on_readable(self) -> None:
         for item in self._framer.feed(self.pty.read()):
@@ -104,20 +108,27 @@ class AsciiSim:
     async def _writer(self) -> None:
         while True:
             line = await self._out.get()
-            f = self.sim.faults
-            if f.no_response:
-                continue
-            if f.slow:
-                await asyncio.sleep(f.slow)
-            if f.crc:
-                star = line.rindex(b"*")
-                bad = b"%02X" % (int(line[star + 1 : star + 3], 16) ^ 0x21)
-                line = line[: star + 1] + bad + b"\r\n"
-            if f.drop:
-                line = line[: len(line) // 2]  # cut: no terminator
-            if f.garbage:
-                noise = bytes(
-                    self._rng.choice(b"#@!%&0123456789ABCDEF=,\r\n\x00\xff") for _ in range(24)
-                )
-                line = noise + line
-            await self.pty.write(line)
+            try:
+                await self._emit(line)
+            finally:
+                self.lines_handled += 1
+
+    async def _emit(self, line: bytes) -> None:
+        """Send one line with the faults active now."""
+        f = self.sim.faults
+        if f.no_response:
+            return
+        if f.slow:
+            await asyncio.sleep(f.slow)
+        if f.crc:
+            star = line.rindex(b"*")
+            bad = b"%02X" % (int(line[star + 1 : star + 3], 16) ^ 0x21)
+            line = line[: star + 1] + bad + b"\r\n"
+        if f.drop:
+            line = line[: len(line) // 2]  # cut: no terminator
+        if f.garbage:
+            noise = bytes(
+                self._rng.choice(b"#@!%&0123456789ABCDEF=,\r\n\x00\xff") for _ in range(24)
+            )
+            line = noise + line
+        await self.pty.write(line)
