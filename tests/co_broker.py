@@ -8,28 +8,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from coalguard.simulators.co_fleet import device_password
 from tests.conftest import free_port, require_binary
+from tests.waiting import wait_for
 
 INGEST_USER = "coalguard-ingest"
 INGEST_PASSWORD = "ingest-secret"
 FLEET_SECRET = "fleet-secret"
-
-
-def wait_for(cond: Callable[[], object], timeout: float, what: str = "condition") -> object:
-    """Poll ``cond`` until it returns a truthy value; fail with ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def make_tls(dir_: Path) -> tuple[Path, Path, Path]:

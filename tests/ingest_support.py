@@ -9,8 +9,7 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,20 +17,9 @@ import pytest
 import uvicorn
 
 from tests.conftest import COALGUARD, free_port
+from tests.waiting import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def wait_for(cond: Callable[[], object], timeout: float, what: str = "condition") -> object:
-    """Poll ``cond`` until it returns something truthy; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = cond()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 def port_open(port: int) -> bool:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.analyzer_helpers import wait_for
 from tests.conftest import COALGUARD, free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(90)
 ENV = {"COALGUARD_LANG": "en", "PATH": "/usr/bin:/bin"}

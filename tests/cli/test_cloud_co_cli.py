@@ -11,8 +11,9 @@ import pytest
 
 from tests.cloud.co_support import event
 from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto, wait_for
+from tests.co_broker import Mosquitto
 from tests.conftest import free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,8 +16,9 @@ from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.settings import CloudSettings
 from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto, wait_for
+from tests.co_broker import Mosquitto
 from tests.conftest import free_port
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 DEV = "COA-00009"

@@ -22,7 +22,8 @@ from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoMessage
 from coalguard.edge.model import utcnow
 from coalguard.simulators.co_fleet import Fleet, device_password, load_scenario
 from tests.cloud.co_support import registered, sessions_at, state
-from tests.co_broker import FLEET_SECRET, Mosquitto, wait_for
+from tests.co_broker import FLEET_SECRET, Mosquitto
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 IDS = [f"COA-{i:05d}" for i in range(40)]

@@ -15,8 +15,8 @@ from coalguard.cloud.co.tables import CoNotification
 from coalguard.edge.model import utcnow
 from tests.cloud.co_support import event, sessions_at
 from tests.cloud.test_co_mqtt import Hook
-from tests.co_broker import wait_for
 from tests.conftest import free_port
+from tests.waiting import wait_for
 
 
 def _setup(tmp_path: Path, url: str, attempts: int = 3) -> tuple[MessageStore, Notifier]:

@@ -13,7 +13,8 @@ from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.simulators.co_fleet import Fleet, load_scenario
 from tests.cloud.co_support import sessions_at
-from tests.co_broker import FLEET_SECRET, Mosquitto, wait_for
+from tests.co_broker import FLEET_SECRET, Mosquitto
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,8 +13,8 @@ from coalguard.drivers.analyzer import ModbusAnalyzer, ModbusBus, ReadError, res
 from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.faults import Faults
 from coalguard.simulators.analyzer.tcp import TcpSimServer
-from tests.analyzer_helpers import async_wait_for
 from tests.conftest import free_port
+from tests.waiting import async_wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

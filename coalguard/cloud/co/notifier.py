@@ -109,6 +109,8 @@ class Notifier:
             except Exception as exc:  # a channel bug must not stop the others
                 error = f"{type(exc).__name__}: {exc}"
         now = utcnow()
+        outcome: str | None = None
+        attempts = 0
         with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
             row = s.get(CoNotification, n.id)
             if row is None:
@@ -118,22 +120,29 @@ class Notifier:
                 row.status = "sent"
                 row.sent_at = now
                 row.last_error = None
-                self.sent += 1
-                return
-            row.last_error = error[:500]
-            if row.attempts >= self.retry.max_attempts:
-                row.status = "failed"
-                self.failed += 1
-                log.error("notification %s via %s failed for good: %s", n.id, n.channel, error)
+                outcome = "sent"
             else:
-                row.next_attempt_at = now + self.retry.backoff(row.attempts)
-                log.warning(
-                    "notification %s via %s failed (attempt %s): %s",
-                    n.id,
-                    n.channel,
-                    row.attempts,
-                    error,
-                )
+                row.last_error = error[:500]
+                if row.attempts >= self.retry.max_attempts:
+                    row.status = "failed"
+                    outcome = "failed"
+                else:
+                    row.next_attempt_at = now + self.retry.backoff(row.attempts)
+                attempts = row.attempts
+        # Counted only once committed: a reader of the counters sees what is stored.
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "failed":
+            self.failed += 1
+            log.error("notification %s via %s failed for good: %s", n.id, n.channel, error)
+        elif error is not None:
+            log.warning(
+                "notification %s via %s failed (attempt %s): %s",
+                n.id,
+                n.channel,
+                attempts,
+                error,
+            )
 
 
 def channel_health(s: Session) -> list[dict]:
