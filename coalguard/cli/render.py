@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coalguard.edge.quality import Overall, Profile, Status, Verdict
+from coalguard.edge.quality.indicators import parse
 from coalguard.i18n import t
 
 _STYLE = {
@@ -80,10 +81,9 @@ def profile_table(p: Profile, lang: str, origin: str) -> Table:
     for key in ("indicator", "limit", "band"):
         table.add_column(t(f"verdict.{key}", lang))
     for lim in p.limits:
-        unit = "MJ/kg" if lim.indicator.startswith("Q") else "%"
         table.add_row(
             lim.indicator,
-            _limit_text(lim.min, lim.max, unit),
+            _limit_text(lim.min, lim.max, parse(lim.indicator).unit),
             f"{lim.band:g}" if lim.band is not None else "r",
         )
     return table
