@@ -275,3 +275,25 @@ def test_checkpoint_cli_registers_region_and_office(tmp_path: Path, cloud_db: st
         from coalguard.cloud.checks.alerts import office_for
 
         assert office_for(s, "130681").name == "保定市大气办"
+
+
+def test_cloud_sweep_raises_report_overdue_once(fed) -> None:  # type: ignore[no-untyped-def]
+    app, c, tok, day, gw, clock = fed
+    county = bearer(tok["county"])
+    lab_id = day.lab_sample_ids[0]
+    clock.advance(timedelta(hours=1))
+    gw.lab.dispatch(lab_id, "王五", "河北省煤质检测中心")
+    gw.lab.receive(lab_id, "王五")
+    received = clock.now()
+    send(c, "gw-zz", app.state.gw_token, records(gw))
+    app.state.projector.run_until_idle()
+
+    def report_overdue() -> list:  # type: ignore[type-arg]
+        return c.get("/api/v1/alerts?kind=lab.report_overdue", headers=county).json()
+
+    sweep(app.state.sessions, received + timedelta(days=1))
+    assert report_overdue() == []  # the lab has 2 days from receipt
+    sweep(app.state.sessions, received + timedelta(days=2, hours=1))
+    sweep(app.state.sessions, received + timedelta(days=2, hours=2))  # not raised twice
+    alerts = report_overdue()
+    assert len(alerts) == 1 and alerts[0]["status"] == "open"
