@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalguard.cloud.co.tables import UTCDateTime
+from coalguard.cloud.co.tables import AlertLifecycle, UTCDateTime
 from coalguard.cloud.db import Base
 
 
@@ -159,7 +159,7 @@ class AnalyzerReading(Base):
     indicators: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
 
 
-class CheckpointAlert(Base):
+class CheckpointAlert(AlertLifecycle, Base):
     """A checkpoint condition with the CO alerts' lifecycle (open/acknowledged/resolved)."""
 
     __tablename__ = "chk_alert"
@@ -174,17 +174,6 @@ class CheckpointAlert(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     origin: Mapped[str] = mapped_column(String(16), default="gateway")  # gateway | cloud
     message: Mapped[str] = mapped_column(Text, default="")
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    occurrences: Mapped[int] = mapped_column(Integer, default=1)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolved_by: Mapped[str | None] = mapped_column(String(64))
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 class ProjectedRecord(Base):

@@ -111,18 +111,10 @@ class CoDeadLetter(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
-class CoAlert(Base):
-    """One condition at one alarm, from open to acknowledged to resolved."""
+class AlertLifecycle:
+    """Columns of the one alert lifecycle (open → acknowledged → resolved, with
+    who and when), shared by CO alarm and checkpoint alerts."""
 
-    __tablename__ = "co_alert"
-    __table_args__ = (Index("ix_co_alert_region_status", "region_code", "status"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    device_id: Mapped[str] = mapped_column(String(64), index=True)
-    region_code: Mapped[str] = mapped_column(String(12), default="")
-    kind: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     occurrences: Mapped[int] = mapped_column(Integer, default=1)
@@ -134,6 +126,20 @@ class CoAlert(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class CoAlert(AlertLifecycle, Base):
+    """One condition at one alarm, from open to acknowledged to resolved."""
+
+    __tablename__ = "co_alert"
+    __table_args__ = (Index("ix_co_alert_region_status", "region_code", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
 
 
 class CoNotification(Base):
