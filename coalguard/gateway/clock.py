@@ -6,44 +6,12 @@ them as text); people see Asia/Shanghai.
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from coalguard.edge.clock import Clock, ManualClock, SystemClock
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    """The wall clock, UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that moves only when told: for tests and scenario replays."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, delta: timedelta) -> datetime:
-        with self._lock:
-            self._now += delta
-            return self._now
-
-    def set(self, when: datetime) -> None:
-        with self._lock:
-            self._now = when
 
 
 def iso(dt: datetime) -> str:

@@ -6,47 +6,11 @@ outage, telemetry expiry and retention happen in microseconds.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from coalguard.edge.clock import Clock, ManualClock, SystemClock
 
-class Clock(Protocol):
-    """A source of timezone-aware UTC time."""
-
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    """The wall clock, in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class ManualClock:
-    """A clock that moves only when told to (thread-safe)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        start = start or datetime(2026, 1, 1, tzinfo=UTC)
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs a timezone-aware start time")
-        self._now = start.astimezone(UTC)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, delta: timedelta | float) -> datetime:
-        """Move forward by ``delta`` (a timedelta or seconds); returns the new time."""
-        if not isinstance(delta, timedelta):
-            delta = timedelta(seconds=delta)
-        if delta < timedelta(0):
-            raise ValueError("a clock does not run backwards")
-        with self._lock:
-            self._now += delta
-            return self._now
+__all__ = ["Clock", "ManualClock", "SystemClock", "from_us", "to_us"]
 
 
 def to_us(t: datetime) -> int:
