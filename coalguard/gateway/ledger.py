@@ -142,6 +142,11 @@ class Ledger:
         rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
         return [_entry(r) for r in rows]
 
+    def positions(self) -> dict[tuple[str, int], tuple[str, str]]:
+        """Every entry's (book, seq) -> (id, hash), to compare with the cloud's copy."""
+        rows = self.store.rows("SELECT book, seq, id, hash FROM ledger")
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
     def verify(self) -> tuple[dict[str, int], list[Problem]]:
         """Walk every book; returns entry counts and the problems found."""
         counts: dict[str, int] = {}

@@ -125,12 +125,13 @@ class GatewayProcess:
         self.proc = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """``coalguard gateway ARGS --config <this gateway's config>``."""
+        """``coalguard gateway ARGS --config <this gateway's config>``, in English."""
         return subprocess.run(
             [COALGUARD, "gateway", *args, "--config", str(self.cfg)],
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "COALGUARD_LANG": "en"},
         )
 
     def metric(self, name: str) -> float:

@@ -29,7 +29,8 @@ def gateway(tmp_path: Path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "COALGUARD_LANG": "en"}
+    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.timeout(120)
