@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from coalguard.edge.outbox import JoinedOutbox
+from coalguard.edge.outbox import JoinedOutbox, OutboxLocked
 from coalguard.gateway.store import Store
 from tests.edge.outbox_contract import *  # noqa: F403
 
@@ -76,3 +76,11 @@ def test_totals_survive_reopening_after_a_rollback(host: Store, tmp_path: Path) 
     ob.close()
     again = JoinedOutbox(host)
     assert again.stats().pending == 1 == ob.stats().pending
+
+
+def test_one_process_owns_the_outbox_in_a_database(host: Store) -> None:
+    ob = JoinedOutbox(host)
+    with pytest.raises(OutboxLocked, match="in use by another process"):
+        JoinedOutbox(host)
+    ob.close()
+    JoinedOutbox(host).close()

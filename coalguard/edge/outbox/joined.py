@@ -24,6 +24,7 @@ from coalguard.edge.outbox.clock import Clock
 from coalguard.edge.outbox.core import OutboxCore
 from coalguard.edge.outbox.policy import OutboxPolicy
 from coalguard.edge.outbox.rows import SqlRows, create_tables
+from coalguard.edge.outbox.sqlite import hold_owner_lock
 
 PREFIX = "outbox_"
 
@@ -54,11 +55,19 @@ class JoinedStore(SqlRows):
         self._host = host
         self._p = PREFIX
         self.write_lock = host.lock
-        with host.lock:
-            self._conn = self._reader = host.connection
-            if self._conn.in_transaction:
-                raise RuntimeError("the outbox tables are created outside any transaction")
-            create_tables(self._conn, PREFIX, str(host.path))
+        # One owner per outbox, as for the file (``<database>.outbox.lock``).
+        self._lockfile = hold_owner_lock(
+            host.path.with_name(host.path.name + ".outbox"), f"the outbox in {host.path}"
+        )
+        try:
+            with host.lock:
+                self._conn = self._reader = host.connection
+                if self._conn.in_transaction:
+                    raise RuntimeError("the outbox tables are created outside any transaction")
+                create_tables(self._conn, PREFIX, str(host.path))
+        except BaseException:
+            self._lockfile.close()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -69,7 +78,8 @@ class JoinedStore(SqlRows):
         self._host.on_rollback(fn)
 
     def close(self) -> None:
-        """The host owns the connection and closes it."""
+        """Gives up ownership; the host owns the connection and closes it."""
+        self._lockfile.close()
 
 
 class JoinedOutbox(OutboxCore):

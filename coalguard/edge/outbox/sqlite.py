@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from coalguard.edge.outbox.clock import Clock
 from coalguard.edge.outbox.core import OutboxCore
@@ -30,6 +31,21 @@ from coalguard.errors import CoalguardError
 
 class OutboxLocked(CoalguardError):
     """Another process already has this outbox open."""
+
+
+def hold_owner_lock(path: Path, what: str) -> IO[str]:
+    """An advisory lock that one process holds while it owns an outbox.
+
+    Leases live in the owner's memory, so a second owner would send records
+    twice; ``OutboxLocked`` says so instead. Closing the file releases it.
+    """
+    lockfile = open(f"{path}.lock", "a+")  # noqa: SIM115 (held for the owner's lifetime)
+    try:
+        fcntl.flock(lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lockfile.close()
+        raise OutboxLocked(f"{what} is in use by another process") from None
+    return lockfile
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -55,12 +71,7 @@ class SqliteStore(SqlRows):
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lockfile = open(f"{path}.lock", "a+")  # noqa: SIM115 (held for our lifetime)
-        try:
-            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lockfile.close()
-            raise OutboxLocked(f"outbox {path} is in use by another process") from None
+        self._lockfile = hold_owner_lock(path, f"outbox {path}")
         try:
             self._conn = connect(path)
             create_tables(self._conn, "", str(path))
