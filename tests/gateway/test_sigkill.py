@@ -160,6 +160,10 @@ def _local(db_path: Path) -> dict:
                 for r in db.execute("SELECT id, book, seq, hash FROM ledger")
             },
             "inspections": {r[0] for r in db.execute("SELECT id FROM inspections")},
+            "other": Counter(
+                [("camera.event", r[0]) for r in db.execute("SELECT id FROM camera_events")]
+                + [("analyzer.result", r[0]) for r in db.execute("SELECT id FROM analyzer_results")]
+            ),
         }
     finally:
         db.close()
@@ -173,13 +177,17 @@ def _cloud(db_path: Path) -> dict:
         ).fetchall()
     finally:
         db.close()
-    out: dict = {"transitions": {}, "ledger": {}, "records": len(rows)}
+    out: dict = {"transitions": {}, "ledger": {}, "other": Counter(), "records": len(rows)}
     for rid, kind, body in rows:
         b = json.loads(body)
         if kind == "inspection.transition":
             out["transitions"][rid] = (b["inspection_id"], b["seq"], b["action"])
         elif kind == "ledger.entry":
             out["ledger"][rid] = (b["book"], b["seq"], b["hash"])
+        elif kind == "camera.event":
+            out["other"][(kind, b["record_id"])] += 1
+        elif kind == "analyzer.result":
+            out["other"][(kind, b["result_id"])] += 1
     return out
 
 
@@ -223,9 +231,11 @@ def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
     lost = [s for s in driver.acked if s not in cloud_steps]
     lost += [t for t in local["transitions"] if t not in remote["transitions"]]
     lost += [e for e in local["ledger"] if e not in remote["ledger"]]
+    lost += [r for r in local["other"] if r not in remote["other"]]
     per_seq = Counter((i, s) for i, s, _ in remote["transitions"].values())
     doubled = [k for k, n in per_seq.items() if n > 1]
     doubled += [t for t in remote["transitions"] if t not in local["transitions"]]
+    doubled += [r for r, n in remote["other"].items() if n > 1 or r not in local["other"]]
     per_position = Counter((b, s) for b, s, _ in remote["ledger"].values())
     forks = [k for k, n in per_position.items() if n > 1]
     mismatched = [e for e, v in local["ledger"].items() if remote["ledger"].get(e, v) != v]
@@ -234,7 +244,8 @@ def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
         f"\nSIGKILLs {KILLS}, restarts {gateway.starts - 1}, trucks {driver.trucks}, "
         f"acknowledged steps {len(driver.acked)}, unanswered requests {driver.unknown}, "
         f"records compared {remote['records']} (transitions {len(remote['transitions'])}, "
-        f"ledger entries {len(remote['ledger'])}): lost {len(lost)}, doubled {len(doubled)}, "
+        f"ledger entries {len(remote['ledger'])}, camera events and analyzer results "
+        f"{sum(remote['other'].values())}): lost {len(lost)}, doubled {len(doubled)}, "
         f"forks {len(forks)}, hash mismatches {len(mismatched)}, "
         f"inspections only in the cloud {len(cloud_only)}, "
         f"camera events without their arrival {len(driver.no_arrival)}"
