@@ -57,6 +57,10 @@ class ThreadServer:
         self.thread.join(10)
 
 
+# A deployment's own secret: ``cloud serve`` refuses the shipped default outside demo mode.
+CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key"}
+
+
 class CloudProcess:
     """``coalguard cloud serve`` as a real subprocess (stop/start keep the port)."""
 
@@ -71,6 +75,7 @@ class CloudProcess:
             [COALGUARD, "cloud", "serve", "--db", self.db_url, "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=CLOUD_ENV,
         )
         wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
         assert self.proc.poll() is None, "cloud serve exited"
