@@ -13,6 +13,7 @@ by ``forwarded_allow_ips``; otherwise those headers are ignored.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from fastapi import FastAPI
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.settings import CloudSettings
 from coalguard.errors import InputError
+
+log = logging.getLogger("coalguard.cloud.process")
 
 # setting -> (environment variable, shipped value)
 SHIPPED_SECRETS = {
@@ -35,15 +38,17 @@ class DefaultSecretError(InputError):
 
 def refuse_default_secrets(co: CoSettings, *, demo: bool, uses: tuple[str, ...]) -> None:
     """Raise naming the first setting in ``uses`` still at its shipped value (unless demo)."""
-    if demo:
-        return
     for name in uses:
         env, shipped = SHIPPED_SECRETS[name]
-        if getattr(co, name) == shipped:
-            raise DefaultSecretError(
-                f"refusing to start: {name} ({env}) is the shipped default {shipped!r}; "
-                "set a secret of your own, or pass --demo for a demonstration"
-            )
+        if getattr(co, name) != shipped:
+            continue
+        if demo:
+            log.warning("demo mode: %s (%s) is the shipped public default", name, env)
+            continue
+        raise DefaultSecretError(
+            f"refusing to start: {name} ({env}) is the shipped default {shipped!r}; "
+            "set a secret of your own, or pass --demo for a demonstration"
+        )
 
 
 def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tuple[str, ...]:
