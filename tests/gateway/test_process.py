@@ -277,3 +277,18 @@ def test_plain_http_cloud_url_is_one_clear_line_not_a_traceback(tmp_path: Path) 
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert "http" in r.stderr and "cloud_url" in r.stderr
+
+
+def test_check_config_refuses_plain_http_cloud_that_run_refuses(tmp_path: Path) -> None:
+    # Regression (issue 10 item 13): check-config said "ok" to a file run refused.
+    cfg = tmp_path / "gateway.toml"
+    text = (
+        CONFIG.format(port=free_port())
+        + '\n[cloud]\nurl = "http://cloud.example.cn"\ntoken = "t0ken"\n'
+    )
+    cfg.write_text(text, encoding="utf-8")
+    (tmp_path / "fastpass.toml").write_text(FASTPASS, encoding="utf-8")
+    r = _cli("gateway", "check-config", "--config", str(cfg))
+    assert r.returncode == 2, r.stdout
+    assert "Traceback" not in r.stderr
+    assert "plain http" in r.stderr and "cloud_url" in r.stderr
