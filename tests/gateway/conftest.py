@@ -21,6 +21,8 @@ PASSING = dict(_BASE)
 FAILING = {**_BASE, "Aad": 30.0, "St_ad": 1.5}
 RETEST = {**_BASE, "St_ad": 0.4}  # St,d 0.41 against ≤ 0.40: within repeatability
 INCOMPLETE = {k: v for k, v in _BASE.items() if k != "Mt"}
+CAMERA_TOKEN = "cam-token-for-tests"
+CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
 
 
 def config_dict(data_dir: Path) -> dict:
@@ -32,6 +34,7 @@ def config_dict(data_dir: Path) -> dict:
             "jurisdiction": "hebei-2022",
         },
         "storage": {"data_dir": str(data_dir)},
+        "http": {"camera_token": CAMERA_TOKEN},
         "camera": [
             {
                 "id": "cam-entry",

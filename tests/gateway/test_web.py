@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coalguard.gateway.web import create_app
-from tests.gateway.conftest import FAILING, registration
+from tests.gateway.conftest import CAMERA_AUTH, FAILING, registration
 from tests.gateway.test_cameras import plate_event
 
 
@@ -59,22 +59,30 @@ def test_refused_step_shows_the_reason_in_chinese(client, gw):
 
 def test_camera_push_api(client, gw, clock):
     ev = plate_event(clock, 1)
-    r = client.post("/api/v1/camera-events", json=ev)
+    r = client.post("/api/v1/camera-events", json=ev, headers=CAMERA_AUTH)
     assert r.status_code == 201 and r.json()["inspection_id"]
-    assert client.post("/api/v1/camera-events", json=ev).status_code == 200
-    bad = client.post("/api/v1/camera-events", json=ev | {"event_id": "x", "confidence": 3})
+    assert client.post("/api/v1/camera-events", json=ev, headers=CAMERA_AUTH).status_code == 200
+    bad = client.post(
+        "/api/v1/camera-events", json=ev | {"event_id": "x", "confidence": 3}, headers=CAMERA_AUTH
+    )
     assert bad.status_code == 422 and "confidence" in bad.json()["reason"]
     r = client.post(
-        "/api/v1/camera-events", content=b"{nope", headers={"content-type": "application/json"}
+        "/api/v1/camera-events",
+        content=b"{nope",
+        headers=CAMERA_AUTH | {"content-type": "application/json"},
     )
     assert r.status_code == 400
-    r = client.post("/api/v1/camera-events", json=[plate_event(clock, 2), plate_event(clock, 3)])
+    r = client.post(
+        "/api/v1/camera-events",
+        json=[plate_event(clock, 2), plate_event(clock, 3)],
+        headers=CAMERA_AUTH,
+    )
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     assert gw.cameras.dead_letters() == 2
 
 
 def test_healthz_and_metrics(client, gw, clock):
-    client.post("/api/v1/camera-events", json=plate_event(clock, 1))
+    client.post("/api/v1/camera-events", json=plate_event(clock, 1), headers=CAMERA_AUTH)
     h = client.get("/healthz").json()
     assert h["status"] == "ok" and h["checkpoint"] == "cp-test"
     text = client.get("/metrics").text

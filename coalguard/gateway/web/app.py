@@ -9,7 +9,6 @@ reason in Chinese.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -25,6 +24,7 @@ from coalguard.gateway.uplink_status import StatusFn, store_sink_status
 from coalguard.gateway.web.metrics import render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer, render_ledger
 from coalguard.i18n import default_lang
+from coalguard.untrusted_json import UntrustedJson, load_untrusted
 
 log = logging.getLogger("coalguard.gateway.web")
 COOKIE = "cg_operator"
@@ -224,13 +224,14 @@ def create_app(
             gw.cameras.counters.rejected += 1
             return JSONResponse({"error": "camera token missing or wrong"}, status_code=401)
         body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            gw.cameras.intake({"_unparsed": body[:2000].decode("utf-8", "replace")})
-            return JSONResponse({"error": f"not JSON: {exc}"}, status_code=400)
+            data = load_untrusted(body, MAX_BODY)
+        except UntrustedJson as exc:
+            gw.cameras.reject_body(body, exc.reason)
+            return JSONResponse(
+                {"status": "rejected", "error": exc.reason, "reason": exc.reason},
+                status_code=exc.status,
+            )
         items = data if isinstance(data, list) else [data]
         results = [gw.cameras.intake(item) for item in items]
         out = [
