@@ -9,12 +9,15 @@ from fastapi.testclient import TestClient
 
 from coalguard.gateway.web import create_app
 from tests.gateway.conftest import CAMERA_AUTH, FAILING, registration
+from tests.gateway.session import add_user, sign_in
 from tests.gateway.test_cameras import plate_event
 
 
 @pytest.fixture
 def client(gw):
+    add_user(gw.store, "wangwu", "operator", "王五")
     with TestClient(create_app(gw, lang="zh"), follow_redirects=True) as c:
+        sign_in(c, "wangwu")
         yield c
 
 
@@ -42,7 +45,7 @@ def test_page_is_chinese_and_drives_a_truck_to_turn_back(client, gw):
     )
     assert "已劝返" in r.text
     assert gw.workflow.get(iid)["state"] == "turned_back"
-    assert client.cookies.get("cg_operator")
+    assert {s["operator"] for s in gw.workflow.steps(iid)} - {"system"} == {"王五 (wangwu)"}
 
 
 def test_refused_step_shows_the_reason_in_chinese(client, gw):
@@ -121,6 +124,8 @@ def test_lab_steps_through_the_page(client, gw):
 
 
 def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
+    add_user(gw.store, "lead", "shift_lead", "赵班长")
+    sign_in(client, "lead")
     entry = gw.duty.duty("王五", "on_duty", "早班")
     r = client.get("/ledger?book=duty")
     assert "值班值守记录" in r.text and "早班" in r.text and "哈希链校验通过" in r.text

@@ -1,0 +1,69 @@
+"""Who is asking, and may they write: sessions, API tokens, CSRF and same-origin checks.
+
+A browser signs in at ``/login`` and holds a session cookie (HttpOnly,
+SameSite=Strict). Every write made with that cookie must carry the session's
+CSRF token (form field ``csrf`` or header ``X-CSRF-Token``) AND come from this
+origin (``Origin``, else ``Referer``, must name this host). A script may
+instead send ``Authorization: Bearer cgu_…`` (a per-user API token from
+``coalguard gateway users token``): no ambient credential, so no CSRF check.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import Request
+
+from coalguard.gateway.accounts import User
+from coalguard.gateway.service import Gateway
+
+COOKIE = "cg_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    csrf: str | None  # None when signed by API token
+    via: str  # "session" | "token"
+
+    @property
+    def operator(self) -> str:
+        return self.user.operator
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def principal(gw: Gateway, request: Request, touch: bool = True) -> Principal | None:
+    """The signed-in user of this request, by API token or session cookie."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = gw.accounts.by_token(auth[7:].strip())
+        return Principal(user, None, "token") if user else None
+    session = gw.sessions.get(request.cookies.get(COOKIE, ""), touch=touch)
+    return Principal(session.user, session.csrf, "session") if session else None
+
+
+def same_origin(request: Request) -> bool:
+    """True when ``Origin`` (or, without it, ``Referer``) names the host that was asked."""
+    host = request.headers.get("host", "")
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null" or not host:
+        return False
+    parts = urlsplit(claimed)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+def write_allowed(request: Request, who: Principal, form_csrf: str | None) -> bool:
+    """A cookie-signed write needs the session's CSRF token and this origin."""
+    if who.via == "token":
+        return True
+    sent = request.headers.get(CSRF_HEADER) or form_csrf or ""
+    return bool(
+        who.csrf and hmac.compare_digest(sent.encode(), who.csrf.encode()) and same_origin(request)
+    )
