@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from coalguard.cli.gateway_users import app as users_app
 from coalguard.gateway.config import load_config
 
 app = typer.Typer(
     help="The checkpoint gateway (inspection workflow, ledgers, cameras).", no_args_is_help=True
 )
+app.add_typer(users_app, name="users")
 
 ConfigOpt = Annotated[
     Path,

@@ -11,7 +11,10 @@ plain ``client.post("/ui/...", data=...)`` calls are accepted as that user.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
@@ -60,17 +63,22 @@ def sign_in(client: httpx.Client, username: str = "wangwu", password: str = PASS
     return csrf
 
 
+@contextmanager
 def logged_in_client(
     base_url: str,
     db: Store | Path | str | None = None,
     username: str = "wangwu",
     role: Role | str = Role.operator,
     password: str = PASSWORD,
-    **client_args: object,
-) -> httpx.Client:
-    """An ``httpx.Client`` on ``base_url`` signed in as ``username`` (created in ``db`` if given)."""
+    **client_args: Any,
+) -> Iterator[httpx.Client]:
+    """``with logged_in_client(base, db) as c:`` an ``httpx.Client`` signed in as ``username``.
+
+    With ``db`` the account is created first (operator 王五 by default); without it,
+    it must exist. For a long-lived client, make one and call ``sign_in`` instead.
+    """
     if db is not None:
         add_user(db, username, role, password=password)
-    client = httpx.Client(base_url=base_url, follow_redirects=True, **client_args)  # type: ignore[arg-type]
-    sign_in(client, username, password)
-    return client
+    with httpx.Client(base_url=base_url, follow_redirects=True, **client_args) as client:
+        sign_in(client, username, password)
+        yield client
