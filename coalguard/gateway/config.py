@@ -165,16 +165,6 @@ class GatewayConfig(_Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
-    def _camera_token(self) -> GatewayConfig:
-        if self.http.camera_token_required and not self.http.camera_token:
-            raise ValueError(
-                "[http] camera_token is required: any program that can reach the gateway "
-                "could otherwise push plate reads (set camera_token, or "
-                "camera_token_required = false on a closed camera network)"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _devices(self) -> GatewayConfig:
         if len(self.cameras) < MIN_CAMERAS:
             raise ValueError(
@@ -186,6 +176,16 @@ class GatewayConfig(_Strict):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        return self
+
+    @model_validator(mode="after")
+    def _camera_token(self) -> GatewayConfig:
+        if self.http.camera_token_required and not self.http.camera_token:
+            raise ValueError(
+                "[http] camera_token is required: any program that can reach the gateway "
+                "could otherwise push plate reads (set camera_token, or "
+                "camera_token_required = false on a closed camera network)"
+            )
         return self
 
     def camera(self, camera_id: str) -> Camera | None:
