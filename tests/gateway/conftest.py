@@ -12,6 +12,7 @@ from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink
 from coalguard.gateway.store import Store
+from tests.gateway.session import FAST_HASHER
 
 START = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 08:30 in Asia/Shanghai
 
@@ -72,6 +73,7 @@ def gw(tmp_path: Path, clock: ManualClock) -> Gateway:
     cfg = GatewayConfig.model_validate(config_dict(tmp_path / "data"))
     store = Store(cfg.db_path)
     g = Gateway.build(cfg, store, StoreSink(store, clock), clock)
+    g.accounts.hasher = FAST_HASHER  # argon2 at full cost makes lockout tests slow
     yield g
     store.close()
 
