@@ -89,7 +89,7 @@ def list_(config: ConfigOpt, lang: Lang = "") -> None:
     """List accounts with their role and state."""
     lang = lang_or_default(lang)
     with _accounts(config, lang) as acc:
-        users = acc.list()
+        users = acc.all()
     if not users:
         typer.echo(t("gw_auth.no_users", lang))
         return

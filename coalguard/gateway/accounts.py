@@ -12,6 +12,7 @@ lets scripts act as that user without a browser session.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import sqlite3
@@ -27,6 +28,8 @@ from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import Role
 from coalguard.gateway.store import Store
 
+log = logging.getLogger("coalguard.gateway.accounts")
+SIGN_IN_OUTCOMES = ("ok", "bad_credentials", "locked_account", "locked_client", "disabled")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,31}$")
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "cgu_"
@@ -68,6 +71,7 @@ class Accounts:
         self.auth = auth
         self.hasher = hasher or PasswordHasher()
         self._dummy: str | None = None  # hashed once, on the first unknown name
+        self.sign_ins = dict.fromkeys(SIGN_IN_OUTCOMES, 0)  # this process, for /metrics
 
     # -- management (CLI, admin) ---------------------------------------------------
 
@@ -91,7 +95,7 @@ class Accounts:
             )
         return self._must(username)
 
-    def list(self) -> list[User]:
+    def all(self) -> list[User]:
         rows = self.store.rows("SELECT * FROM users ORDER BY username")
         return [self._user(r) for r in rows]
 
@@ -146,6 +150,17 @@ class Accounts:
 
     def authenticate(self, username: str, password: str, client: str) -> User:
         """The user, or ``LoginRefused``. Every failure is counted per account and client."""
+        try:
+            user = self._authenticate(username, password, client)
+        except LoginRefused as exc:
+            self.sign_ins[exc.key] += 1
+            log.warning("sign-in refused for %r from %s: %s", username[:64], client, exc.key)
+            raise
+        self.sign_ins["ok"] += 1
+        log.info("signed in: %s from %s", user.username, client)
+        return user
+
+    def _authenticate(self, username: str, password: str, client: str) -> User:
         now = self.clock.now()
         since = iso(now - timedelta(minutes=self.auth.lockout_minutes))
         keys = (f"user:{username[:64]}", f"client:{client[:64]}")

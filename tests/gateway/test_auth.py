@@ -123,6 +123,9 @@ def test_lockout_after_five_failures_per_account(anon, gw, clock):
         assert r.status_code == 401 and "账号或密码错误" in r.text
     r = login(PASSWORD)  # the right password no longer helps
     assert r.status_code == 429 and "锁定" in r.text
+    metrics = anon.get("/metrics").text
+    assert 'coalguard_gateway_sign_ins_total{outcome="locked_account"} 1' in metrics
+    assert 'coalguard_gateway_sign_ins_total{outcome="bad_credentials"} 5' in metrics
     clock.advance(timedelta(minutes=gw.config.auth.lockout_minutes, seconds=1))
     assert login(PASSWORD).status_code == 303
 
@@ -238,3 +241,31 @@ def test_disabled_account_loses_its_sessions(client, gw):
     assert client.get("/api/v1/session").status_code == 401
     r = client.post("/login", data={"username": "wangwu", "password": PASSWORD})
     assert r.status_code == 401 and "停用" in r.text
+
+
+def test_only_an_admin_manages_accounts_on_the_page(app, gw):
+    add_user(gw.store, "boss", "admin", "管理员甲")
+    with TestClient(app, follow_redirects=False) as lead:
+        sign_in(lead, "lead")
+        assert lead.get("/users").status_code == 403
+        r = lead.post("/ui/users/wangwu/disable", data={})
+        assert r.status_code == 403 and not gw.accounts.get("wangwu").disabled
+    with TestClient(app, follow_redirects=False) as admin:
+        sign_in(admin, "boss")
+        assert 'href="/users"' in admin.get("/").text
+        page = admin.get("/users").text
+        assert "王五" in page and "值班员" in page and 'name="csrf"' in page
+        new = {"username": "lisi", "display_name": "李四", "role": "operator"}
+        assert admin.post("/ui/users", data=new | {"password": "lisi-password"}).status_code == 303
+        assert gw.accounts.get("lisi").display_name == "李四"
+        assert admin.post("/ui/users/lisi/role", data={"role": "shift_lead"}).status_code == 303
+        assert gw.accounts.get("lisi").role is Role.shift_lead
+        assert admin.post("/ui/users/wangwu/disable", data={}).status_code == 303
+        assert gw.accounts.get("wangwu").disabled
+        mine = admin.post("/ui/users/boss/disable", data={})
+        assert mine.status_code == 409 and "不能停用自己的账号" in mine.text
+        short = admin.post("/ui/users", data=new | {"username": "x2", "password": "short"})
+        assert short.status_code == 409 and "密码至少 8 位" in short.text
+        # the same page from another site: refused
+        evil = {"Origin": "https://evil.example"}
+        assert admin.post("/ui/users/wangwu/enable", data={}, headers=evil).status_code == 403

@@ -24,14 +24,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from coalguard.errors import CoalguardError
 from coalguard.gateway.errors import GatewayError, NotFound
 from coalguard.gateway.ledger import BOOKS
-from coalguard.gateway.roles import ACTIONS, may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
-from coalguard.gateway.web.auth import Principal, principal, write_allowed
+from coalguard.gateway.web.auth import Principal, principal, refusal
 from coalguard.gateway.web.forms import read_form
 from coalguard.gateway.web.login import add_login_routes, to_login
 from coalguard.gateway.web.metrics import render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer, render_ledger
+from coalguard.gateway.web.users_page import add_users_routes
 from coalguard.i18n import default_lang, t
 from coalguard.untrusted_json import UntrustedJson, load_untrusted
 
@@ -63,6 +63,7 @@ def create_app(
     app = FastAPI(title="coalguard gateway", version="1", docs_url="/api/docs")
     app.state.gateway = gw
     add_login_routes(app, gw, lang)
+    add_users_routes(app, gw, lang)
 
     def page(
         who: Principal,
@@ -76,25 +77,12 @@ def create_app(
     def done(iid: str | None) -> RedirectResponse:
         return RedirectResponse(f"/?id={quote(iid)}" if iid else "/", status_code=303)
 
-    def refusal(who: Principal, action: str, form_csrf: str | None, request: Request) -> str | None:
-        """Why this write may not go ahead (in the operator's language), or None."""
-        if not write_allowed(request, who, form_csrf):
-            log.warning("write refused (CSRF/origin) for %s: %s", who.user.username, action)
-            return t("gw_auth.csrf", lang)
-        if action in ACTIONS and not may(who.user.role, action):
-            return t("gw_auth.forbidden", lang).format(
-                role=t(f"gw_auth.role_{who.user.role.name}", lang),
-                action=t(f"gw_action.{action}", lang),
-                needed=t(f"gw_auth.role_{ACTIONS[action].name}", lang),
-            )
-        return None
-
     async def run_step(request: Request, iid: str | None, action: str, fn: Step) -> Any:
         form = await read_form(request)
         who = principal(gw, request)
         if who is None:
             return to_login(request, lang)
-        refused = refusal(who, action, form.get("csrf"), request)
+        refused = refusal(request, who, action, form.get("csrf"), lang)
         if refused:
             return page(who, iid, refused, 403)
         try:
@@ -224,7 +212,7 @@ def create_app(
         who = principal(gw, request)
         if who is None:
             return to_login(request, lang)
-        refused = refusal(who, "ledger.correct", form.get("csrf"), request)
+        refused = refusal(request, who, "ledger.correct", form.get("csrf"), lang)
         if refused:
             return page(who, None, refused, 403)
         try:

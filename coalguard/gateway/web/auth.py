@@ -11,13 +11,18 @@ instead send ``Authorization: Bearer cgu_…`` (a per-user API token from
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import Request
 
 from coalguard.gateway.accounts import User
+from coalguard.gateway.roles import ACTIONS, may
 from coalguard.gateway.service import Gateway
+from coalguard.i18n import t
+
+log = logging.getLogger("coalguard.gateway.web")
 
 COOKIE = "cg_session"
 CSRF_HEADER = "x-csrf-token"
@@ -67,3 +72,26 @@ def write_allowed(request: Request, who: Principal, form_csrf: str | None) -> bo
     return bool(
         who.csrf and hmac.compare_digest(sent.encode(), who.csrf.encode()) and same_origin(request)
     )
+
+
+def refusal(
+    request: Request, who: Principal, action: str, form_csrf: str | None, lang: str
+) -> str | None:
+    """Why this write may not go ahead (in the operator's language), or None."""
+    if not write_allowed(request, who, form_csrf):
+        log.warning("write refused (CSRF/origin) for %s: %s", who.user.username, action)
+        return t("gw_auth.csrf", lang)
+    if action in ACTIONS and not may(who.user.role, action):
+        return t("gw_auth.forbidden", lang).format(
+            role=t(f"gw_auth.role_{who.user.role.name}", lang),
+            action=action_label(action, lang),
+            needed=t(f"gw_auth.role_{ACTIONS[action].name}", lang),
+        )
+    return None
+
+
+def action_label(action: str, lang: str) -> str:
+    """A role-table action as a person reads it."""
+    key = f"gw_auth.action_{action.replace('.', '_')}"
+    text = t(key, lang)
+    return t(f"gw_action.{action}", lang) if text == key else text

@@ -27,7 +27,7 @@ from coalguard.gateway.web.auth import (
 from coalguard.gateway.web.forms import read_form
 from coalguard.i18n import t
 
-_ENV = Environment(
+TEMPLATES = Environment(
     loader=PackageLoader("coalguard.gateway.web", "templates"),
     autoescape=select_autoescape(["html"]),
 )
@@ -48,7 +48,7 @@ def to_login(request: Request, lang: str) -> Any:
 
 def add_login_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
     tr = partial(t, lang=lang)
-    template = _ENV.get_template("login.html")
+    template = TEMPLATES.get_template("login.html")
 
     def login_page(
         next_: str = "/", error: str = "", note: str = "", username: str = "", status: int = 200

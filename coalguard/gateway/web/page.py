@@ -156,10 +156,16 @@ class PageRenderer:
     def _header(self, who: Principal, up: UplinkStatus) -> str:
         cp = self.gw.config.checkpoint
         now = local_text(self.gw.clock.now(), "%Y-%m-%d %H:%M")
+        users_link = (
+            f'<a style="color:#fff" href="/users">{_e(self.t("gw_auth.users"))}</a>'
+            if may(who.user.role, "users.manage")
+            else ""
+        )
         return (
             f"<header><h1>{_e(self.t('gw.title'))} · {_e(cp.name)}</h1><span>{_e(now)}</span>"
             '<span class="sp"></span><a style="color:#fff" href="/ledger">'
-            f'{_e(self.t("gw.ledger"))}</a><span id="uplink">{_e(self.t("gw.uplink"))}: '
+            f"{_e(self.t('gw.ledger'))}</a>{users_link}"
+            f'<span id="uplink">{_e(self.t("gw.uplink"))}: '
             f"{_e(self.t('gw_uplink.' + up.state))} ({up.outbox_depth})</span>"
             f'<span id="who">{_e(self.t("gw_auth.signed_in_as"))}: {_e(who.operator)} · '
             f"{_e(self.t('gw_auth.role_' + who.user.role.name))}</span>"
