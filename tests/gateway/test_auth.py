@@ -219,10 +219,9 @@ def test_login_posted_from_another_site_is_refused(anon):
     assert r.status_code == 403 and COOKIE not in r.headers.get("set-cookie", "")
 
 
-def test_login_redirects_only_within_the_site(anon):
-    r = anon.post(
-        "/login", data={"username": "wangwu", "password": PASSWORD, "next": "//evil.example/x"}
-    )
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example"])
+def test_login_redirects_only_within_the_site(anon, target):
+    r = anon.post("/login", data={"username": "wangwu", "password": PASSWORD, "next": target})
     assert r.status_code == 303 and r.headers["location"] == "/"
 
 

@@ -35,7 +35,8 @@ TEMPLATES = Environment(
 
 def _safe_next(target: str) -> str:
     """Only a path on this site (never ``//evil`` or a full URL)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/"
 
 
 def to_login(request: Request, lang: str) -> Any:
