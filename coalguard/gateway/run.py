@@ -121,6 +121,11 @@ def serve(config: GatewayConfig) -> None:
         parts.uplink.start()
     else:
         log.warning("no [cloud] url: records are kept in the outbox until one is configured")
+    if not gw.accounts.all():
+        log.warning(
+            "no operator accounts yet: nobody can sign in to the page "
+            "(coalguard gateway users add --config … NAME --role admin)"
+        )
     hk = Housekeeping(gw)
     thread = threading.Thread(target=hk.loop, name="housekeeping", daemon=True)
     thread.start()
