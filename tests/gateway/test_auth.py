@@ -268,3 +268,10 @@ def test_only_an_admin_manages_accounts_on_the_page(app, gw):
         # the same page from another site: refused
         evil = {"Origin": "https://evil.example"}
         assert admin.post("/ui/users/wangwu/enable", data={}, headers=evil).status_code == 403
+
+
+def test_expired_session_is_sent_to_sign_in_again_with_the_reason(client, gw, clock):
+    clock.advance(timedelta(hours=gw.config.auth.absolute_hours, minutes=1))
+    r = client.get("/?id=x", headers={"Accept": "text/html"})
+    assert r.status_code == 303 and "expired=1" in r.headers["location"]
+    assert "登录已过期" in client.get(r.headers["location"]).text

@@ -206,6 +206,7 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
         b.goto(base + "/")  # not signed in: the login page
         assert b.eval("location.pathname") == "/login"
         assert b.eval("document.title").startswith("值班员登录")
+        assert b.eval("!!document.querySelector('#error')") is False  # first visit: no "expired"
 
         def sign_in(password: str) -> None:
             b.eval(

@@ -43,7 +43,9 @@ def to_login(request: Request, lang: str) -> Any:
     """Where an anonymous or expired request goes: the login page, or 401 for scripts."""
     if "text/html" in request.headers.get("accept", ""):
         path = request.url.path if request.method == "GET" else "/"
-        return RedirectResponse(f"/login?next={quote(path)}&expired=1", status_code=303)
+        # "expired" only when a session cookie came and is no longer valid
+        expired = "&expired=1" if request.cookies.get(COOKIE) else ""
+        return RedirectResponse(f"/login?next={quote(path)}{expired}", status_code=303)
     return JSONResponse({"error": t("gw_auth.expired", lang)}, status_code=401)
 
 
