@@ -45,7 +45,10 @@ def test_page_is_chinese_and_drives_a_truck_to_turn_back(client, gw):
     )
     assert "已劝返" in r.text
     assert gw.workflow.get(iid)["state"] == "turned_back"
+    # every step is the signed-in person's, the hand-typed result's binding too
     assert {s["operator"] for s in gw.workflow.steps(iid)} - {"system"} == {"王五 (wangwu)"}
+    bind = next(s for s in gw.workflow.steps(iid) if s["action"] == "bind_result")
+    assert bind["operator"] == "王五 (wangwu)"
 
 
 def test_refused_step_shows_the_reason_in_chinese(client, gw):

@@ -156,7 +156,7 @@ def create_app(
     async def manual_result(request: Request) -> Any:
         def call(f: dict[str, str], op: str) -> str | None:
             gw.workflow.record_result(
-                "manual", _indicators(f), sample_id=f.get("sample_id") or None
+                "manual", _indicators(f), sample_id=f.get("sample_id") or None, entered_by=op
             )
             cur = gw.workflow.current()
             return cur["id"] if cur else None
