@@ -249,7 +249,10 @@ def checks_summary(
 
 @router.get("/checks/projection")
 def projection_status(request: Request, op: Op) -> dict[str, Any]:
-    """How far gateway records have been projected, and the ones that failed (admins)."""
+    """How far gateway records have been projected, and the ones that failed (admins).
+
+    ``refused``: records naming a checkpoint bound to another gateway.
+    """
     require(op, "checkpoints")
     with request.app.state.sessions() as s:
         stored = s.scalar(select(func.count()).select_from(GatewayRecordRow)) or 0
@@ -258,17 +261,29 @@ def projection_status(request: Request, op: Op) -> dict[str, Any]:
                 select(ProjectedRecord.outcome, func.count()).group_by(ProjectedRecord.outcome)
             ).all()
         )
-        errors = s.execute(
-            select(ProjectedRecord.record_id, GatewayRecordRow.kind, ProjectedRecord.error)
-            .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
-            .where(ProjectedRecord.outcome == "error")
-            .order_by(ProjectedRecord.seq.desc())
-            .limit(50)
-        ).all()
+        latest = {
+            outcome: s.execute(
+                select(
+                    ProjectedRecord.record_id,
+                    GatewayRecordRow.kind,
+                    GatewayRecordRow.gateway_id,
+                    ProjectedRecord.error,
+                )
+                .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
+                .where(ProjectedRecord.outcome == outcome)
+                .order_by(ProjectedRecord.seq.desc())
+                .limit(50)
+            ).all()
+            for outcome in ("error", "refused")
+        }
     done = sum(by_outcome.values())
     return {
         "stored": stored,
         "projected": by_outcome,
         "pending": max(stored - done, 0),
-        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, e in errors],
+        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, _, e in latest["error"]],
+        "refused": [
+            {"record_id": r, "kind": k, "gateway_id": g, "reason": e}
+            for r, k, g, e in latest["refused"]
+        ],
     }
