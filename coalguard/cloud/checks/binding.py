@@ -34,11 +34,23 @@ def refusal(cp: Checkpoint | None, gateway_id: str) -> str | None:
     )
 
 
-def claim(cp: Checkpoint, gateway_id: str) -> None:
-    """Bind an unbound checkpoint to the first gateway that writes it."""
+def claim(s: Session, cp: Checkpoint, gateway_id: str) -> None:
+    """Bind an unbound checkpoint to the first gateway that writes it.
+
+    The row is re-read under a lock, so two projectors cannot each bind it
+    to a different gateway; the loser's record then fails and is retried
+    alone, and refused.
+    """
+    s.refresh(cp, with_for_update=True)
+    if cp.gateway_id and cp.gateway_id != gateway_id:
+        raise BindingRace(f"checkpoint {cp.checkpoint_id!r} was just bound to {cp.gateway_id!r}")
     if not cp.gateway_id:
         log.info("checkpoint %s bound to gateway %s (first records)", cp.checkpoint_id, gateway_id)
         cp.gateway_id = gateway_id
+
+
+class BindingRace(Exception):
+    """Another gateway's records bound the checkpoint meanwhile; the record is retried."""
 
 
 def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str) -> None:

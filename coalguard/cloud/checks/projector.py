@@ -150,8 +150,8 @@ class Projector:
     def _checkpoint(self, s: Session, cp_id: str, rec: GatewayRecordRow) -> Checkpoint:
         cp = s.get(Checkpoint, cp_id)
         born = rec.born_at if rec.born_at.tzinfo else rec.born_at.replace(tzinfo=UTC)
-        if cp is not None:
-            binding.claim(cp, rec.gateway_id)
+        if cp is not None and not cp.gateway_id:
+            binding.claim(s, cp, rec.gateway_id)
         if cp is None:
             cp = Checkpoint(
                 checkpoint_id=cp_id,

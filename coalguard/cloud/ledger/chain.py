@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from coalguard.cloud.batch_store import GatewayRecordRow
@@ -86,6 +86,7 @@ def keep_entry(s: Session, rec: GatewayRecordRow) -> str:
         LedgerEntryRow.book == f["book"],
         LedgerEntryRow.seq == f["seq"],
     )
+    _lock_position(s, rec.gateway_id, f["book"], f["seq"])
     others = s.execute(select(LedgerEntryRow.id, LedgerEntryRow.hash).where(*position)).all()
     now = datetime.now(UTC)
     s.add(
@@ -127,6 +128,17 @@ def keep_entry(s: Session, rec: GatewayRecordRow) -> str:
             log.warning("ledger %s: fork, entries %s", where, ", ".join(ids))
             _alert(s, rec.gateway_id, "ledger.fork", where, now, {"entry_ids": ids})
     return "applied"
+
+
+def _lock_position(s: Session, gateway_id: str, book: str, seq: int) -> None:
+    """Two projectors holding twin entries must not both miss the fork (PostgreSQL).
+
+    SQLite needs nothing: its single writer refuses the second, stale
+    transaction, and the projector retries that record alone.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        key = f"ledger:{gateway_id}:{book}:{seq}"
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
 
 
 def _alert(
@@ -189,12 +201,13 @@ def verification(s: Session, gateway_ids: list[str] | None = None) -> list[dict[
         or_(and_(e.seq == 1, e.prev_hash != GENESIS), and_(e.seq > 1, has_prev, ~linked))
     )
     gaps = per_gateway(e.seq > 1, ~has_prev)
-    forks = {
-        g: n
-        for g, n in s.execute(
-            select(LedgerForkRow.gateway_id, func.count()).group_by(LedgerForkRow.gateway_id)
-        ).all()
-    }
+    twins = (
+        select(e.gateway_id.label("g"))
+        .group_by(e.gateway_id, e.book, e.seq)
+        .having(func.count(e.hash.distinct()) > 1)
+        .subquery()
+    )
+    forks = dict(s.execute(select(twins.c.g, func.count()).group_by(twins.c.g)).all())
     books: dict[str, dict[str, int]] = {}
     for g, b, n in s.execute(
         select(e.gateway_id, e.book, func.max(e.seq)).group_by(e.gateway_id, e.book)
