@@ -9,6 +9,7 @@ Runs on SQLite and on a real PostgreSQL (``db_url``).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select, text
 
+from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.checks.tables import CheckpointAlert
+from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.ledger import chain
+from coalguard.cloud.ledger.tables import LedgerForkRow
 from coalguard.edge.ledger_chain import canonical_body, entry_hash
 from coalguard.gateway.clock import ManualClock
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
 from tests.ingest_support import ThreadServer
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -161,3 +169,45 @@ def test_malformed_ledger_entry_is_an_error_not_a_crash(site: Site) -> None:
     assert [e["record_id"] for e in status["errors"]] == [bad["id"]]
     assert "seq" in status["errors"][0]["error"]
     assert [e["id"] for e in site.ledger("gw-zz").json()["entries"]] == [good["id"]]
+
+
+def _stored(rec: dict[str, Any], gateway_id: str = "gw-zz") -> GatewayRecordRow:
+    return GatewayRecordRow(id=rec["id"], gateway_id=gateway_id, kind=rec["kind"], body=rec["body"])
+
+
+def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> None:
+    """Two projectors (replicas) each holding one twin, in open transactions, on PostgreSQL."""
+    engine = make_engine(pg_server.new_database())
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    one, two = _entry("duty", 1, "0" * 64, note="a"), _entry("duty", 1, "0" * 64, note="b")
+    done = threading.Event()
+
+    def second() -> None:
+        with sessions.begin() as s:
+            chain.keep_entry(s, _stored(two))
+        done.set()
+
+    def waiting_for_a_lock() -> bool:
+        with engine.connect() as c:
+            return bool(
+                c.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                ).scalar()
+            )
+
+    with sessions.begin() as s:
+        chain.keep_entry(s, _stored(one))
+        other = threading.Thread(target=second)
+        other.start()
+        wait_for(waiting_for_a_lock, 10, "the second projector to wait for the first")
+    other.join(10)
+    assert done.is_set()
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerForkRow)) == 1
+        kinds = s.scalars(select(CheckpointAlert.kind)).all()
+        assert kinds == ["ledger.fork"]
+        assert chain.gateway_ledger(s, "gw-zz")["forks"][0]["ids"] == sorted([one["id"], two["id"]])
+    engine.dispose()
