@@ -143,3 +143,59 @@ def test_unbound_checkpoint_is_bound_to_the_first_gateway_that_writes_it(site: S
     site.app.state.projector.run_until_idle()
     with site.app.state.sessions() as s:
         assert s.get(Checkpoint, "cp-reg").gateway_id == "gw-new"
+
+
+def test_gateway_cannot_reach_another_checkpoints_inspection_by_its_id(
+    site: Site, tmp_path: Path
+) -> None:
+    clock = ManualClock(START)
+    own = build_gateway(tmp_path, "cp-zz", "130102", clock)
+    day = run_day(own, clock)
+    site.send("gw-zz", records(own))
+    site.app.state.projector.run_until_idle()
+    victim = day.lab[0]  # waiting for the lab at cp-zz
+    before = site.get(f"/api/v1/inspections/{victim}")
+    # gw-dt names its own checkpoint but cp-zz's inspection and lab sample.
+    release = {
+        "id": str(uuid.uuid4()),
+        "kind": "inspection.transition",
+        "priority": "critical",
+        "born_at": "2026-11-23T09:00:00+00:00",
+        "body": {
+            "checkpoint_id": "cp-dt",
+            "inspection_id": victim,
+            "seq": 99,
+            "action": "release",
+            "from": "lab_sample",
+            "to": "released",
+            "operator": "x",
+        },
+    }
+    lab = {
+        **release,
+        "id": str(uuid.uuid4()),
+        "kind": "lab.reported",
+        "body": {
+            "checkpoint_id": "cp-dt",
+            "lab_sample_id": day.lab_sample_ids[0],
+            "report_no": "R-1",
+            "overall": "pass",
+            "indicators": {},
+        },
+    }
+    site.send("gw-dt", [release, lab])
+    site.app.state.projector.run_until_idle()
+    after = site.get(f"/api/v1/inspections/{victim}")
+    assert after["state"] == before["state"] == "lab_sample"
+    assert after["lab_samples"] == before["lab_samples"]
+    status = site.get("/api/v1/checks/projection")
+    assert sorted(r["record_id"] for r in status["refused"]) == sorted([release["id"], lab["id"]])
+    assert any("belongs to checkpoint 'cp-zz'" in r["reason"] for r in status["refused"])
+    [alert] = [
+        a
+        for a in site.get("/api/v1/alerts", who="county")
+        if a["kind"] == "gateway.foreign_checkpoint"
+    ]
+    assert alert["checkpoint_id"] == "cp-zz" and alert["subject"] == "gw-dt"
+    assert alert["occurrences"] == 2
+    own.store.close()

@@ -3,16 +3,19 @@
 A checkpoint is bound to one gateway: the one an admin registered for it
 (``PUT /api/v1/checkpoints/{id}`` with ``gateway_id``), or else the first
 gateway whose records named it (trust on first use; registering pins it).
-A record naming a checkpoint bound to another gateway is refused: it is kept
-as a dead letter with the reason, counted as outcome ``refused`` in the
-projection status, and raises a ``gateway.foreign_checkpoint`` alert in the
-checkpoint's region, so its admin sees who tried.
+A record naming a checkpoint bound to another gateway is refused, and so is
+a record that names its own checkpoint but reaches for another checkpoint's
+inspection or lab sample by id: it is kept as a dead letter with the reason,
+counted as outcome ``refused`` in the projection status, and raises a
+``gateway.foreign_checkpoint`` alert in the victim checkpoint's region, so
+its admin sees who tried.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +35,28 @@ def refusal(cp: Checkpoint | None, gateway_id: str) -> str | None:
         f"checkpoint {cp.checkpoint_id!r} is bound to gateway {cp.gateway_id!r}; "
         f"gateway {gateway_id!r} may not write its records"
     )
+
+
+class Foreign(Exception):
+    """A record reaches for a row of another checkpoint (by inspection or lab sample id)."""
+
+    def __init__(self, checkpoint_id: str, reason: str) -> None:
+        super().__init__(reason)
+        self.checkpoint_id = checkpoint_id
+
+
+def same_checkpoint(row: Any, cp: Checkpoint, what: str, row_id: str) -> None:
+    """Raise ``Foreign`` when ``row`` (an inspection, a lab sample) belongs to another checkpoint.
+
+    The record names its own checkpoint but another checkpoint's inspection:
+    without this, a gateway could release a truck elsewhere by its id.
+    """
+    if row is not None and row.checkpoint_id != cp.checkpoint_id:
+        raise Foreign(
+            row.checkpoint_id,
+            f"{what} {row_id!r} belongs to checkpoint {row.checkpoint_id!r}, not to "
+            f"{cp.checkpoint_id!r} of gateway {cp.gateway_id!r}; it may not be changed from there",
+        )
 
 
 def claim(s: Session, cp: Checkpoint, gateway_id: str) -> None:
@@ -54,7 +79,7 @@ class BindingRace(Exception):
 
 
 def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str) -> None:
-    """Dead-letter ``rec`` and alert the checkpoint's region (one open alert per gateway)."""
+    """Dead-letter ``rec`` and alert ``cp``'s region (one open alert per intruding gateway)."""
     now = datetime.now(UTC)
     log.warning(
         "record %s (%s) from gateway %s refused: %s", rec.id, rec.kind, rec.gateway_id, reason
@@ -84,7 +109,7 @@ def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str) -> No
         kind=FOREIGN,
         subject=rec.gateway_id,
         message=(
-            f"gateway {rec.gateway_id} sent records for checkpoint {cp.checkpoint_id}, "
+            f"gateway {rec.gateway_id} sent records touching checkpoint {cp.checkpoint_id}, "
             f"which belongs to gateway {cp.gateway_id}; refused"
         ),
         at=now,

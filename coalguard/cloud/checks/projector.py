@@ -145,7 +145,12 @@ class Projector:
             return "refused", why
         cp = self._checkpoint(s, cp_id, rec)
         handler = self.handlers.get(rec.kind)
-        return (handler(s, rec, cp) if handler is not None else "ignored"), None
+        try:
+            return (handler(s, rec, cp) if handler is not None else "ignored"), None
+        except binding.Foreign as exc:  # raised before the handler changed anything
+            victim = s.get(Checkpoint, exc.checkpoint_id)
+            binding.refuse(s, rec, victim or cp, str(exc))
+            return "refused", str(exc)
 
     def _checkpoint(self, s: Session, cp_id: str, rec: GatewayRecordRow) -> Checkpoint:
         cp = s.get(Checkpoint, cp_id)
@@ -177,6 +182,7 @@ class Projector:
         seq = int(b.get("seq") or 0)
         data = b.get("data") or {}
         insp = s.get(Inspection, iid)
+        binding.same_checkpoint(insp, cp, "inspection", iid)
         if insp is None:
             insp = Inspection(
                 id=iid,
@@ -317,6 +323,10 @@ class Projector:
         lab_id = str(b["lab_sample_id"])
         at = _at(b.get("at"), rec.born_at)
         lab = s.get(LabSample, lab_id)
+        binding.same_checkpoint(lab, cp, "lab sample", lab_id)
+        if b.get("inspection_id"):
+            linked = s.get(Inspection, str(b["inspection_id"]))
+            binding.same_checkpoint(linked, cp, "inspection", str(b["inspection_id"]))
         if lab is None:
             lab = LabSample(
                 id=lab_id,
