@@ -88,6 +88,7 @@ def test_gateway_cannot_write_another_checkpoints_records(site: Site, tmp_path: 
     # Each forged record refused with the reason, counted, and kept as a dead letter.
     status = site.get("/api/v1/checks/projection")
     assert status["projected"]["refused"] == len(forged_recs)
+    assert status["dead_letters"] == {"rejected": len(forged_recs)}
     assert {r["record_id"] for r in status["refused"]} <= {r["id"] for r in forged_recs}
     assert all(r["gateway_id"] == "gw-zz" for r in status["refused"])
     assert "bound to gateway 'gw-dt'" in status["refused"][0]["reason"]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from coalguard.cloud.auth import Operator, current_operator, require
-from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
 from coalguard.cloud.checks.tables import (
     Checkpoint,
@@ -252,6 +252,8 @@ def projection_status(request: Request, op: Op) -> dict[str, Any]:
     """How far gateway records have been projected, and the ones that failed (admins).
 
     ``refused``: records naming a checkpoint bound to another gateway.
+    ``dead_letters``: everything kept with a reason (rejected at ingest or
+    refused here, conflicts), counted by outcome.
     """
     require(op, "checkpoints")
     with request.app.state.sessions() as s:
@@ -276,8 +278,16 @@ def projection_status(request: Request, op: Op) -> dict[str, Any]:
             ).all()
             for outcome in ("error", "refused")
         }
+        dead = dict(
+            s.execute(
+                select(GatewayDeadLetterRow.outcome, func.count()).group_by(
+                    GatewayDeadLetterRow.outcome
+                )
+            ).all()
+        )
     done = sum(by_outcome.values())
     return {
+        "dead_letters": dead,
         "stored": stored,
         "projected": by_outcome,
         "pending": max(stored - done, 0),
