@@ -55,10 +55,13 @@ class Site:
             headers=bearer(token or self.gw[gateway_id]),
         )
 
-    def admin(self, path: str) -> Any:
-        r = self.http.get(path, headers=bearer(self.tokens["admin"]))
+    def user(self, path: str, who: str) -> Any:
+        r = self.http.get(path, headers=bearer(self.tokens[who]))
         assert r.status_code == 200, r.text
         return r.json()
+
+    def admin(self, path: str) -> Any:
+        return self.user(path, "admin")
 
 
 @pytest.fixture
@@ -118,6 +121,16 @@ def test_cloud_keeps_each_gateways_ledger_and_finds_forks(site: Site, tmp_path: 
     [state] = site.admin("/api/v1/ledgers")
     assert state["gateway_id"] == "gw-zz" and state["intact"] is True
     assert state["entries"] == len(local) and state["forks"] == 0 and state["gaps"] == 0
+    # Region scoped: once cp-zz is registered in a Hebei county, that county sees it.
+    assert site.user("/api/v1/ledgers", "county") == []
+    r = site.http.put(
+        "/api/v1/checkpoints/cp-zz",
+        json={"name": "cp-zz", "region_code": "130102"},
+        headers=bearer(site.tokens["admin"]),
+    )
+    assert r.status_code == 200, r.text
+    assert [g["gateway_id"] for g in site.user("/api/v1/ledgers", "county")] == ["gw-zz"]
+    assert site.user("/api/v1/ledgers", "shanxi") == []
 
     # The gateway writes inspection #2 a second time (a crash between its books and outbox).
     first = next(e for e in local if e["book"] == "inspection" and e["seq"] == 2)
