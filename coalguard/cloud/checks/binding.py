@@ -66,6 +66,7 @@ def claim(s: Session, cp: Checkpoint, gateway_id: str) -> None:
     to a different gateway; the loser's record then fails and is retried
     alone, and refused.
     """
+    s.flush()  # a refresh must not drop changes made earlier in this transaction
     s.refresh(cp, with_for_update=True)
     if cp.gateway_id and cp.gateway_id != gateway_id:
         raise BindingRace(f"checkpoint {cp.checkpoint_id!r} was just bound to {cp.gateway_id!r}")
