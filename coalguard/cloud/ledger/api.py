@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.auth import Operator, current_operator
+from coalguard.cloud.access import EVERY_ROLE, GATEWAY_TOKEN, allow
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.ledger import chain
 
 router = APIRouter(prefix="/api/v1", tags=["ledgers"])
-Op = Annotated[Operator, Depends(current_operator)]
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 
 
-@router.get("/gateways/{gateway_id}/ledger")
+@router.get("/gateways/{gateway_id}/ledger", dependencies=[GATEWAY_TOKEN])
 async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
     """Every ledger entry the cloud holds from this gateway, by book and seq, and its forks."""
     token = bearer_token(request.headers.get("authorization"))
@@ -43,7 +44,7 @@ async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/ledgers")
-def ledger_verification(request: Request, op: Op) -> list[dict[str, Any]]:
+def ledger_verification(request: Request, op: Reader) -> list[dict[str, Any]]:
     """Each gateway's ledger copy: intact, or its bad hashes, broken links, gaps and forks.
 
     Read-only, like the other checkpoint views: a regional user sees the
