@@ -1,7 +1,7 @@
 """gateway ledger copies and forks
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0004 (chained after main's 0004 when merging main)
 Create Date: 2026-11-26 10:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0004"  # assigned "0001"; main already holds 0004 -> 0001
 branch_labels = None
 depends_on = None
 
