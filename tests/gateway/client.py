@@ -1,18 +1,20 @@
 """The one HTTP client of the gateway's operator API used by process tests.
 
-Posts the forms the page posts (answered 303 on success), pushes camera
-events, reads an inspection. Every call the gateway did not answer raises
-``httpx.TransportError`` (the outcome is unknown); a refusal raises
-``Refused``. When the API requires a signed-in operator, signing in belongs
-here and nowhere else.
+Signs in (``tests/gateway/session.py``), posts the forms the page posts
+(answered 303 on success), pushes camera events, reads an inspection. Every
+call the gateway did not answer raises ``httpx.TransportError`` (the outcome
+is unknown); a refusal raises ``Refused``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from tests.gateway.session import add_user, sign_in
 
 
 class Refused(Exception):
@@ -24,24 +26,21 @@ class Refused(Exception):
 
 
 class GatewayClient:
-    def __init__(
-        self,
-        base: str,
-        operator: str = "王五",
-        camera_token: str | None = None,
-        timeout_s: float = 10.0,
-    ) -> None:
-        self.operator = operator
+    def __init__(self, base: str, camera_token: str | None = None, timeout_s: float = 10.0) -> None:
         self.camera_token = camera_token
         self.http = httpx.Client(base_url=base, timeout=timeout_s, follow_redirects=False)
+
+    def sign_in(self, db_path: Path, username: str = "wangwu") -> None:
+        """Create operator ``username`` (王五) in the gateway database and sign in as them;
+        the session lives in that database, so it outlasts a restart."""
+        add_user(db_path, username)
+        sign_in(self.http, username)
 
     def close(self) -> None:
         self.http.close()
 
     def _form(self, path: str, data: dict[str, Any]) -> httpx.Response:
-        r = self.http.post(
-            path, data={k: str(v) for k, v in data.items()} | {"operator": self.operator}
-        )
+        r = self.http.post(path, data={k: str(v) for k, v in data.items()})
         if r.status_code != 303:
             raise Refused(r.status_code, r.text)
         return r

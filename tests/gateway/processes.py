@@ -25,6 +25,7 @@ jurisdiction = "hebei-2022"
 [http]
 host = "127.0.0.1"
 port = {port}
+camera_token = "cam-token-e2e"
 
 [storage]
 data_dir = "data"
@@ -60,6 +61,7 @@ expires = 2099-12-31
 """
 
 GATEWAY_ID = "cp-e2e"
+CAMERA_TOKEN = "cam-token-e2e"
 
 
 class GatewayProcess:
@@ -72,7 +74,6 @@ class GatewayProcess:
         *,
         cloud_url: str | None = None,
         fast_pass: str = FASTPASS,
-        camera_token: str | None = None,
     ) -> None:
         self.dir = directory
         self.port = free_port()
@@ -80,8 +81,6 @@ class GatewayProcess:
         self.cfg = directory / "gateway.toml"
         self.db_path = directory / "data" / "gateway.sqlite"
         text = CONFIG.format(port=self.port)
-        if camera_token:
-            text = text.replace("[storage]", f'camera_token = "{camera_token}"\n\n[storage]')
         if cloud_url:
             text += f'\n[cloud]\nurl = "{cloud_url}"\ntoken_file = "token"\nbackoff_cap_s = 0.5\n'
         self.cfg.write_text(text, encoding="utf-8")
@@ -141,10 +140,10 @@ class GatewayProcess:
         raise AssertionError(f"{name} not in /metrics")
 
 
-def linked_cloud(directory: Path, **gateway: str) -> tuple[CloudProcess, GatewayProcess]:
+def linked_cloud(directory: Path) -> tuple[CloudProcess, GatewayProcess]:
     """A cloud (SQLite in ``directory``, not started) that knows the gateway, and the
     gateway configured to send to it (not started)."""
     db_url = f"sqlite:///{directory / 'cloud.sqlite'}"
     add_gateway(db_url, GATEWAY_ID, directory / "token")
     cloud = CloudProcess(db_url)
-    return cloud, GatewayProcess(directory, cloud_url=cloud.url, **gateway)
+    return cloud, GatewayProcess(directory, cloud_url=cloud.url)

@@ -21,11 +21,10 @@ import pytest
 
 from tests.gateway.client import GatewayClient
 from tests.gateway.conftest import FAILING, PASSING, registration
-from tests.gateway.processes import GATEWAY_ID, GatewayProcess, linked_cloud
+from tests.gateway.processes import CAMERA_TOKEN, GATEWAY_ID, GatewayProcess, linked_cloud
 from tests.gateway.waiting import wait_for
 
 KILLS = 12
-CAMERA_TOKEN = "camera-token-e2e"
 # What the driver does next, by the inspection's state.
 NEXT = {
     "arrived": "register",
@@ -194,10 +193,11 @@ def _cloud(db_path: Path) -> dict:
 @pytest.mark.timeout(170)
 def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
     rng = random.Random(20261126)
-    cloud, gateway = linked_cloud(tmp_path, camera_token=CAMERA_TOKEN)
+    cloud, gateway = linked_cloud(tmp_path)
     cloud.start()
     gateway.start()
     client = GatewayClient(gateway.base, camera_token=CAMERA_TOKEN)
+    client.sign_in(gateway.db_path)
     driver = Driver(client, gateway)
     thread = threading.Thread(target=driver.run, name="driver", daemon=True)
     thread.start()
@@ -254,3 +254,5 @@ def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
     assert (cloud_only, driver.no_arrival) == (set(), [])
     assert driver.trucks >= KILLS // 2 and len(driver.acked) > 3 * KILLS
     assert ok.returncode == 0 and "ledger intact" in ok.stdout, ok.stdout + ok.stderr
+    held = len(local["ledger"])
+    assert f"compared with the cloud's copy: {held} entries held by both, 0 not yet" in ok.stdout
