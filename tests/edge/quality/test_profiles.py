@@ -24,6 +24,12 @@ max = {ad_max}
 """
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reasons from the locale catalog are matched in English."""
+    monkeypatch.setenv("COALGUARD_LANG", "en")
+
+
 def write(dir_: Path, name: str, text: str) -> Path:
     path = dir_ / name
     path.write_text(text, encoding="utf-8")
@@ -61,7 +67,7 @@ def test_unknown_profile_lists_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "field", "message"),
     [
-        (GOOD.format(id="x/y", ad_max='"high"'), 10, "limit.0.max", "valid number"),
+        (GOOD.format(id="x/y", ad_max='"high"'), 10, "limit.0.max", "expected a number"),
         (
             GOOD.format(id="x/y", ad_max=20).replace('"Ad"', '"Ashd"'),
             9,
