@@ -134,7 +134,9 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
                     table = [*table, part]
                     break
             else:
-                return best
+                if not _has_header_below(lines, start, name):
+                    return best
+                table = [*table, part]  # only [name.sub] tables: the next part narrows
             i += 1
             continue
         i += 1
@@ -148,6 +150,15 @@ def _find_key(lines: list[str], start: int, end: int, key: str) -> int | None:
         if m and m.group(1).strip("\"'") == key:
             return n + 1
     return None
+
+
+def _has_header_below(lines: list[str], start: int, name: str) -> bool:
+    """A ``[name.sub]`` table exists although ``[name]`` itself is never written."""
+    for n in range(start, len(lines)):
+        m = _HEADER.match(lines[n])
+        if m and m.group(2).startswith(name + "."):
+            return True
+    return False
 
 
 def _next_header(lines: list[str], start: int, end: int) -> int:
@@ -170,7 +181,9 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # A number refused is the likelier mistake than the other members of a union.
+        err = next((e for e in errors if e["type"] in _REASONS), errors[0])
         loc = tuple(err.get("loc", ()))
         inner = (err.get("ctx") or {}).get("error")
         if isinstance(inner, FieldError):
@@ -180,7 +193,7 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
 
 def field_path(loc: tuple[str | int, ...]) -> str | None:
     """``limit.2.max`` for a pydantic location, shortened when a key is absurdly long."""
-    path = ".".join(str(p) for p in loc)
+    path = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in ".".join(map(str, loc)))
     if not path:
         return None
     return path if len(path) <= _FIELD_MAX else path[: _FIELD_MAX - 1] + "…"
@@ -196,8 +209,8 @@ def reason(err: ErrorDetails) -> str:
 
 def _kind(value: Any) -> str:
     """The kind of a refused value (never the value itself: it may be huge)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, str):
         return t("datafile.kind_text")
     if isinstance(value, float):
