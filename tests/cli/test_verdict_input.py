@@ -60,7 +60,7 @@ def test_verdict_ad_zero_with_aad_exits_2_not_traceback() -> None:
 
 def test_verdict_dry_ash_of_100_from_aar_and_mt_exits_2_not_traceback() -> None:
     r = verdict(sample('{"Mad": 1, "Vad": 8, "Aar": 50, "Mt": 50, "St_d": 0.3}'))
-    assert_refused(r, "Aar + Mt")
+    assert_refused(r, "Mt + Aar = 100 %")
 
 
 def test_verdict_uncertainty_1e308_exits_2_not_traceback() -> None:

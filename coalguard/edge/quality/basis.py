@@ -20,6 +20,7 @@ from coalguard.edge.quality.indicators import (
     parse,
     symbol_for,
 )
+from coalguard.i18n import t
 
 # Prefer measured bases that need the fewest extra inputs to reach a target.
 _SEARCH_ORDER = (Basis.D, Basis.AD, Basis.AR, Basis.DAF)
@@ -56,16 +57,21 @@ class _Ctx:
     active: set[str] = field(default_factory=set)
 
 
+def _refuse(key: str, **params: object) -> ValueError:
+    """A ValueError in the reader's language (catalog table ``sample_check``)."""
+    return ValueError(t(f"sample_check.{key}").format(**params))
+
+
 def _number(symbol: str, raw: object) -> float:
     """``raw`` as a finite float; ValueError naming ``symbol`` otherwise."""
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ValueError(f"{symbol}: expected a number, got {type(raw).__name__}")
+        raise _refuse("not_number", symbol=symbol, got=type(raw).__name__)
     try:
         value = float(raw)
     except OverflowError:
-        value = float("inf")
+        value = math.inf
     if not math.isfinite(value):
-        raise ValueError(f"{symbol}: not a finite number")
+        raise _refuse("not_finite", symbol=symbol)
     return value
 
 
@@ -76,25 +82,18 @@ def validate_measured(indicators: Mapping[str, float]) -> dict[str, float]:
         ind = parse(symbol)
         value = _number(symbol, raw)
         if value < 0:
-            raise ValueError(f"{symbol}: negative value {value:g}")
+            raise _refuse("negative", symbol=symbol, value=value)
         if ind.is_calorific:
             if value > CALORIFIC_MAX:
-                raise ValueError(
-                    f"{symbol}: {value:g} MJ/kg is not plausible (at most {CALORIFIC_MAX:g}; "
-                    "was it sent in J/g or kcal/kg?)"
-                )
+                raise _refuse("calorific", symbol=symbol, value=value, top=CALORIFIC_MAX)
         elif value > 100:
-            raise ValueError(f"{symbol}: {value:g} % is over 100 %")
+            raise _refuse("over_100", symbol=symbol, value=value)
         out[symbol] = value
-    if "Mad" in out and "Aad" in out and out["Mad"] + out["Aad"] >= 100:
-        total = out["Mad"] + out["Aad"]
-        raise ValueError(f"Mad + Aad = {total:g} % leaves no combustible matter (must be < 100)")
-    if "Mt" in out and out["Mt"] >= 100:
-        raise ValueError("Mt: total moisture must be below 100 %")
-    if "Mad" in out and out["Mad"] >= 100:
-        raise ValueError("Mad: moisture must be below 100 %")
-    if "Ad" in out and out["Ad"] >= 100:
-        raise ValueError("Ad: ash must be below 100 % on the dry basis")
+    for moisture in ("Mt", "Mad"):
+        if out.get(moisture, 0) >= 100:
+            raise _refuse("moisture_100", symbol=moisture)
+    if out.get("Ad", 0) >= 100:
+        raise _refuse("ash_100", symbol="Ad")
     _check_moisture_room(out)
     _check_bases_agree(out)
     return out
@@ -105,10 +104,11 @@ def validate_uncertainty(uncertainty: Mapping[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
     for symbol, raw in uncertainty.items():
         ind = parse(symbol)
-        value = _number(f"uncertainty {symbol}", raw)
+        where = t("sample_check.uncertainty_of").format(symbol=symbol)
+        value = _number(where, raw)
         top = CALORIFIC_MAX if ind.is_calorific else 100.0
         if not 0 <= value <= top:
-            raise ValueError(f"uncertainty {symbol}: {value:g} is outside 0..{top:g} {ind.unit}")
+            raise _refuse("outside", symbol=where, value=value, top=top, unit=ind.unit)
         out[symbol] = value
     return out
 
@@ -127,11 +127,10 @@ def _check_moisture_room(out: Mapping[str, float]) -> None:
         if moisture not in out:
             continue
         total = value + out[moisture]
-        if total > 100 or (ind.quantity is Quantity.A and total >= 100):
-            raise ValueError(
-                f"{symbol} + {moisture} = {total:g} %: the dry value would be "
-                f"{'at or ' if ind.quantity is Quantity.A else ''}over 100 %"
-            )
+        if ind.quantity is Quantity.A and total >= 100:
+            raise _refuse("no_combustible", moisture=moisture, symbol=symbol, total=total)
+        if total > 100:
+            raise _refuse("dry_over_100", moisture=moisture, symbol=symbol, total=total)
 
 
 def _check_bases_agree(out: Mapping[str, float]) -> None:
@@ -149,9 +148,8 @@ def _check_bases_agree(out: Mapping[str, float]) -> None:
         zero = [s for s in symbols if out[s] == 0]
         positive = [s for s in symbols if out[s] > 0]
         if zero and positive:
-            raise ValueError(
-                f"{zero[0]} = 0 but {positive[0]} = {out[positive[0]]:g}: the same quantity "
-                "is zero on every basis or on none"
+            raise _refuse(
+                "bases_disagree", zero=zero[0], positive=positive[0], value=out[positive[0]]
             )
 
 

@@ -27,6 +27,7 @@ from coalguard.edge.quality.profiles import Limit, Profile
 from coalguard.edge.quality.repeatability import repeatability
 from coalguard.edge.quality.verdict import IndicatorVerdict, Overall, Status, Verdict
 from coalguard.errors import InputError
+from coalguard.i18n import t
 
 _CENT = Decimal("0.01")
 _MILLI = Decimal("0.001")
@@ -46,7 +47,8 @@ def judge(sample: SampleLike, profile: Profile) -> Verdict:
         measured = validate_measured(sample.indicators)
         uncertainty = validate_uncertainty(getattr(sample, "uncertainty", None) or {})
     except ValueError as exc:
-        raise InputError(f"sample {sample.sample_id!r}: {exc}") from None
+        where = t("sample_check.sample").format(sample_id=repr(sample.sample_id))
+        raise InputError(f"{where}: {exc}") from None
     conv = Converter(measured)
     results = [_judge_limit(lim, conv, uncertainty) for lim in profile.limits]
     notes: list[str] = []

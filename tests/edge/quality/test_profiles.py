@@ -24,12 +24,6 @@ max = {ad_max}
 """
 
 
-@pytest.fixture(autouse=True)
-def _english(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reasons from the locale catalog are matched in English."""
-    monkeypatch.setenv("COALGUARD_LANG", "en")
-
-
 def write(dir_: Path, name: str, text: str) -> Path:
     path = dir_ / name
     path.write_text(text, encoding="utf-8")
