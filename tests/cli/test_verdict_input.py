@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from coalguard.cli import main
 from coalguard.edge.quality import KNOWN_INDICATORS
 from tests.conftest import COALGUARD
+from tests.edge.quality.test_profiles import GOOD
 
 PROFILE = "linxia-2023/anthracite-2"
 EN = {**os.environ, "COALGUARD_LANG": "en"}
@@ -108,20 +109,6 @@ def test_verdict_negative_or_unknown_uncertainty_is_refused(
     assert_refused(r, *words)
 
 
-PROFILE_TEXT = """\
-id = "test/strict"
-title = "t"
-version = "1"
-source = "test"
-verified = true
-coal_types = ["anthracite"]
-
-[[limit]]
-indicator = "Ad"
-max = {max}
-"""
-
-
 @pytest.mark.parametrize(
     ("max_", "words"),
     [
@@ -136,7 +123,7 @@ def test_profile_max_nan_is_refused_with_line(
 ) -> None:
     """``max = nan`` was a traceback; ``true`` and ``"12"`` were accepted as 1.0 and 12.0."""
     path = tmp_path / "strict.toml"
-    path.write_text(PROFILE_TEXT.format(max=max_), encoding="utf-8")
+    path.write_text(GOOD.format(id="test/strict", ad_max=max_), encoding="utf-8")
     r = verdict(sample('{"Mad": 1, "Aad": 11}'), "--profiles", str(tmp_path))
     assert_refused(r, f"{path}, line 10, field 'limit.0.max'", *words)
 
