@@ -44,6 +44,7 @@ class Mosquitto:
         dir_: Path,
         device_ids: list[str] | None = None,
         tls: bool = False,
+        persistence: bool = True,
     ) -> None:
         self.bin = require_binary("mosquitto")
         self.dir = dir_
@@ -54,7 +55,7 @@ class Mosquitto:
         self.secured = device_ids is not None
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence true",
+            f"persistence {str(persistence).lower()}",
             f"persistence_location {dir_}/",
             "max_inflight_messages 1000",
             "max_queued_messages 200000",
