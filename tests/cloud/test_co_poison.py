@@ -18,10 +18,11 @@ from sqlalchemy import func, select, text
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.store import PROCESSING_FAILED
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoNotification
-from coalguard.cloud.db import make_engine
+from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from tests.cloud.co_support import event, sessions_at
 from tests.cloud.test_co_mqtt import device_client
 from tests.co_broker import Mosquitto
+from tests.ingest_support import postgres_server
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -198,3 +199,34 @@ def test_lost_persistent_session_is_a_warning_and_counted(
     finally:
         svc.stop()
         b.stop()
+
+
+def test_database_down_holds_alarms_instead_of_dead_lettering(
+    broker: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Isolation must not turn an outage into dead letters: the alarm waits, then alerts."""
+    with postgres_server() as pg:
+        url = pg.new_database()
+        engine = make_engine(url)
+        create_schema(engine)
+        svc = CoService(
+            CoSettings(broker_url=broker.url(), client_id="pg-ingest", sweep_s=0.2),
+            make_sessionmaker(engine),
+        )
+        svc.start()
+        try:
+            wait_for(svc.ingest.connected.is_set, 15, "ingest to connect")
+            pg.stop_server()
+            with caplog.at_level(logging.WARNING, logger="coalguard.cloud.co.ingest"):
+                alarm_start(broker, ALARMS[:2], 1)
+                wait_for(
+                    lambda: any("holding" in r.getMessage() for r in caplog.records),
+                    60,
+                    "the ingest to hold the alarm while the database is down",
+                )
+            pg.start_server()
+            wait_for(lambda: alerted(svc) == set(ALARMS[:2]), 60, "alerts once it is back")
+            assert dead_letters(svc) == [] and svc.store.stats.failed == 0
+        finally:
+            svc.stop()
+            engine.dispose()
