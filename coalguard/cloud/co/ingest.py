@@ -97,6 +97,16 @@ def subscriptions(
     return [(prefix + f, 1) for f in filters]
 
 
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """A received message and the connection it came on (its mid means nothing on another)."""
+
+    received: Received
+    mid: int
+    qos: int
+    connection: int
+
+
 class _Lane:
     """One MQTT session and one writer thread for some of the topics.
 
@@ -122,11 +132,16 @@ class _Lane:
         self.addr = addr
         self.store = store
         self.on_notifications = on_notifications
-        self._q: queue.Queue[tuple[Received, int, int]] = queue.Queue()
+        self._q: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self.connected = threading.Event()
         self.connects = 0
+        # Bumped on every connect and disconnect: a PUBACK is sent only on the
+        # connection its message came on. After a broker restart the same mid names
+        # another message (restored from persistence), which a stale ack would drop.
+        self._connection = 0
+        self._ack_lock = threading.Lock()
         self.sessions_lost = 0
         self.last_disconnect: str | None = None
         self.client = make_client(
@@ -151,6 +166,8 @@ class _Lane:
             log.error("broker refused the connection: %s", reason_code)
             return
         self.connects += 1
+        with self._ack_lock:
+            self._connection += 1
         if flags.session_present:
             log.info("connected to %s:%s (session present)", self.addr.host, self.addr.port)
         elif self.connects > 1:
@@ -175,12 +192,15 @@ class _Lane:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
+        with self._ack_lock:
+            self._connection += 1
         self.last_disconnect = str(reason_code)
         if not self._stop.is_set():
             log.warning("disconnected from broker (%s); reconnecting with backoff", reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        self._q.put((Received(msg.topic, bytes(msg.payload), utcnow()), msg.mid, msg.qos))
+        received = Received(msg.topic, bytes(msg.payload), utcnow())
+        self._q.put(_Delivery(received, msg.mid, msg.qos, self._connection))
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -234,26 +254,27 @@ class _Lane:
                     if not self._commit_alone(item):
                         return  # stopping while the database is down: not acked, redelivered
 
-    def _commit(self, batch: list[tuple[Received, int, int]]) -> None:
+    def _commit(self, batch: list[_Delivery]) -> None:
         """Store, then acknowledge (durable before ack), then wake the notifier."""
-        notes = self.store.apply([r for r, _, _ in batch], self.urgent)
+        notes = self.store.apply([d.received for d in batch], self.urgent)
         self._ack(batch)
         if notes:
             self.on_notifications()
 
-    def _ack(self, batch: list[tuple[Received, int, int]]) -> None:
-        for _, mid, qos in batch:
-            if qos > 0:
-                self.client.ack(mid, qos)
+    def _ack(self, batch: list[_Delivery]) -> None:
+        with self._ack_lock:
+            for d in batch:
+                if d.qos > 0 and d.connection == self._connection:
+                    self.client.ack(d.mid, d.qos)
 
-    def _commit_alone(self, item: tuple[Received, int, int]) -> bool:
+    def _commit_alone(self, item: _Delivery) -> bool:
         """Store one message, or dead-letter it when its processing raises.
 
         A database that is down (transient errors, and the dead letter cannot be
         written either) holds the message with backoff; anything else is the
         message's own fault: dead letter, ack, count, log. False when stopped.
         """
-        r = item[0]
+        r = item.received
         backoff, tries = 0.2, 0
         while True:
             try:
