@@ -259,7 +259,10 @@ class _Lane:
         notes = self.store.apply([d.received for d in batch], self.urgent)
         self._ack(batch)
         if notes:
-            self.on_notifications()
+            try:
+                self.on_notifications()
+            except Exception:  # stored and acked: the notifier's sweep sends them anyway
+                log.exception("waking the notifier failed")
 
     def _ack(self, batch: list[_Delivery]) -> None:
         with self._ack_lock:
