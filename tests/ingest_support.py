@@ -57,20 +57,42 @@ class ThreadServer:
         self.thread.join(10)
 
 
+# A deployment's own secret: ``cloud serve`` refuses the shipped default outside demo mode.
+CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key"}
+
+
 class CloudProcess:
     """``coalguard cloud serve`` as a real subprocess (stop/start keep the port)."""
 
-    def __init__(self, db_url: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.db_url = db_url
+        self.args = args
+        self.env = CLOUD_ENV if env is None else env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> CloudProcess:
         self.proc = subprocess.Popen(
-            [COALGUARD, "cloud", "serve", "--db", self.db_url, "--port", str(self.port)],
+            [
+                COALGUARD,
+                "cloud",
+                "serve",
+                "--db",
+                self.db_url,
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=self.env,
         )
         wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
         assert self.proc.poll() is None, "cloud serve exited"

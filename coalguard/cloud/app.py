@@ -17,9 +17,11 @@ from coalguard.cloud import (
     auth,  # noqa: F401  (user and token tables)
     batches,
     fastpass_api,
+    login_sessions,  # noqa: F401  (dashboard session table)
     users_api,
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
+from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.checks import api as checks_api
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
@@ -28,6 +30,7 @@ from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.model import utcnow
@@ -41,6 +44,7 @@ _ROUTERS = (
     alerts_api.router,
     fastpass_api.router,
     reports_api.router,
+    ledger_api.router,
     dashboard.router,
 )
 
@@ -99,7 +103,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         app.include_router(router)
     audit.install(app)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

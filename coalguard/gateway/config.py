@@ -42,8 +42,22 @@ class Http(_Strict):
         default=None,
         min_length=8,
         repr=False,
-        description="when set, camera pushes must carry 'Authorization: Bearer <token>'",
+        description="camera pushes must carry 'Authorization: Bearer <token>'",
     )
+    camera_token_required: bool = Field(
+        default=True, description="false only on a closed camera network (or the demo)"
+    )
+
+
+class Auth(_Strict):
+    """Operator sign-in: session lifetimes and lockout (docs/gateway.md, Access)."""
+
+    idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    absolute_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    max_failures_account: int = Field(default=5, ge=1, le=1000)
+    max_failures_client: int = Field(default=20, ge=1, le=10000)
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    cookie_secure: bool = Field(default=False, description="true when the page is served on https")
 
 
 class Cloud(_Strict):
@@ -137,6 +151,7 @@ class GatewayConfig(_Strict):
 
     checkpoint: Checkpoint
     http: Http = Http()
+    auth: Auth = Auth()
     cloud: Cloud = Cloud()
     storage: Storage = Storage()
     outbox: OutboxSettings = OutboxSettings()
@@ -161,6 +176,16 @@ class GatewayConfig(_Strict):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        return self
+
+    @model_validator(mode="after")
+    def _camera_token(self) -> GatewayConfig:
+        if self.http.camera_token_required and not self.http.camera_token:
+            raise ValueError(
+                "[http] camera_token is required: any program that can reach the gateway "
+                "could otherwise push plate reads (set camera_token, or "
+                "camera_token_required = false on a closed camera network)"
+            )
         return self
 
     def camera(self, camera_id: str) -> Camera | None:
