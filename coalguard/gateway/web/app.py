@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -49,6 +50,8 @@ def _indicators(form: dict[str, str]) -> dict[str, float]:
                 out[k] = float(form[k])
             except ValueError:
                 raise GatewayError("bad_field", field=k, msg="not a number") from None
+            if not math.isfinite(out[k]):  # float() reads "nan" and "1e999" too
+                raise GatewayError("bad_field", field=k, msg="not a finite number")
     if not out:
         raise GatewayError("field_required", field="Mad/Aad/Vad/St_ad")
     return out
