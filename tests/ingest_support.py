@@ -58,33 +58,61 @@ class ThreadServer:
 
 
 class CloudProcess:
-    """``coalguard cloud serve`` as a real subprocess (stop/start keep the port)."""
+    """``coalguard cloud serve`` as a real subprocess (stop/start keep the port).
 
-    def __init__(self, db_url: str, port: int | None = None) -> None:
+    ``env``: extra environment (``COALGUARD_CLOUD_*``); ``log``: where its output goes.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.db_url = db_url
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.env = env
+        self.log = log
 
-    def start(self) -> CloudProcess:
+    def launch(self) -> CloudProcess:
+        """Start without waiting (several replicas start together)."""
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [COALGUARD, "cloud", "serve", "--db", self.db_url, "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            env={**os.environ, **self.env} if self.env else None,
         )
+        if self.log:
+            out.close()  # the child holds its own copy
+        return self
+
+    def wait_ready(self) -> CloudProcess:
+        assert self.proc is not None
         wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
         assert self.proc.poll() is None, "cloud serve exited"
         return self
 
+    def start(self) -> CloudProcess:
+        return self.launch().wait_ready()
+
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:

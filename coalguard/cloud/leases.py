@@ -60,6 +60,24 @@ class Claimable:
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+def _new_lease(insert: Any, name: str) -> Any:
+    return insert.values(name=name, owner="", expires_at=EPOCH).on_conflict_do_nothing(
+        index_elements=["name"]
+    )
+
+
+def _row_locked(s: Session, name: str) -> bool:
+    """PostgreSQL: lock the lease row for this transaction; False when another
+    transaction holds it (found with SKIP LOCKED: never waits, except to create it)."""
+    lock = select(Lease.name).where(Lease.name == name).with_for_update(skip_locked=True)
+    if s.execute(lock).first() is not None:
+        return True
+    if s.execute(select(Lease.name).where(Lease.name == name)).first() is not None:
+        return False  # exists, locked elsewhere (an INSERT here would wait for that commit)
+    s.execute(_new_lease(postgresql.insert(Lease), name))
+    return s.execute(lock).first() is not None
+
+
 @cache
 def instance_id() -> str:
     """This process among the replicas: host, pid and a random part (pids repeat in containers)."""
@@ -82,17 +100,11 @@ class Leases:
         with ``release``.
         """
         now = self.clock()
-        postgres = s.get_bind().dialect.name == "postgresql"
-        ins = (postgresql if postgres else sqlite).insert(Lease)
-        s.execute(
-            ins.values(name=name, owner="", expires_at=EPOCH).on_conflict_do_nothing(
-                index_elements=["name"]
-            )
-        )
-        if postgres:  # held by an open transaction elsewhere: skip, do not wait
-            free = select(Lease.name).where(Lease.name == name).with_for_update(skip_locked=True)
-            if s.execute(free).first() is None:
+        if s.get_bind().dialect.name == "postgresql":
+            if not _row_locked(s, name):
                 return False
+        else:  # the first write of the transaction: SQLite's one writer is ours until commit
+            s.execute(_new_lease(sqlite.insert(Lease), name))
         taken = s.execute(
             update(Lease)
             .where(Lease.name == name, or_(Lease.owner == self.owner, Lease.expires_at <= now))
