@@ -185,6 +185,10 @@ def test_two_replicas_send_each_notification_once(
         hook.close()
         broker.stop()
     outputs = {log.name: log.read_text(errors="replace") for log in logs}
+    # The log channel too: one line per log notification, over both workers.
+    sent_by = [outputs[log.name].count(" CO alert ") for log in logs[:2]]
+    print(f"log-channel notifications written by each worker: {sent_by}")
+    assert sum(sent_by) == ALARMS * 3
     for name, text in outputs.items():
         assert "Traceback" not in text, f"{name}:\n{text[-3000:]}"
         assert "UniqueViolation" not in text, f"{name}:\n{text[-3000:]}"
