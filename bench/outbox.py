@@ -111,7 +111,7 @@ def replay(work: Path, outbox: Path, records: int) -> tuple[float, float]:
     )  # fmt: skip
     port = free_port()
     cloud = subprocess.Popen(
-        [COALGUARD, "cloud", "serve", "--db", db, "--port", str(port)],
+        [COALGUARD, "cloud", "serve", "--db", db, "--port", str(port), "--demo"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

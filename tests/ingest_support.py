@@ -57,34 +57,49 @@ class ThreadServer:
         self.thread.join(10)
 
 
+# A deployment's own secret: ``cloud serve`` refuses the shipped default outside demo mode.
+CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key"}
+
+
 class CloudProcess:
     """``coalguard cloud serve`` as a real subprocess (stop/start keep the port).
 
-    ``env``: extra environment (``COALGUARD_CLOUD_*``); ``log``: where its output goes.
+    ``env``: its whole environment (default ``CLOUD_ENV``); ``log``: where its output goes.
     """
 
     def __init__(
         self,
         db_url: str,
         port: int | None = None,
+        args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         log: Path | None = None,
     ) -> None:
         self.db_url = db_url
+        self.args = args
+        self.env = CLOUD_ENV if env is None else env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.env = env
         self.log = log
 
     def launch(self) -> CloudProcess:
         """Start without waiting (several replicas start together)."""
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [COALGUARD, "cloud", "serve", "--db", self.db_url, "--port", str(self.port)],
+            [
+                COALGUARD,
+                "cloud",
+                "serve",
+                "--db",
+                self.db_url,
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
             stdout=out,
             stderr=out,
-            env={**os.environ, **self.env} if self.env else None,
+            env=self.env,
         )
         if self.log:
             out.close()  # the child holds its own copy

@@ -52,15 +52,39 @@ def serve(
     ] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COALGUARD_CLOUD_FORWARDED_ALLOW_IPS",
+            help="Comma-separated addresses of TLS-terminating proxies whose X-Forwarded-For "
+            "and X-Forwarded-Proto are trusted (default: none).",
+        ),
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
+    ] = False,
 ) -> None:
     """Serve the cloud: API (ingest, alerts, checks, reports) and the dashboard (/login)."""
     import uvicorn
 
     from coalguard.cloud.app import create_app
+    from coalguard.cloud.co.settings import CoSettings
+    from coalguard.cloud.process import (
+        prepare_api,
+        refuse_default_secrets,
+        secrets_used,
+        uvicorn_options,
+    )
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InputError("--ssl-certfile and --ssl-keyfile go together")
-    application = create_app(_settings(db))
+    settings = _settings(db)
+    if forwarded_allow_ips is not None:
+        settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
+    co = CoSettings()
+    uses = secrets_used(co, serves_api=True, runs_ingest=False)
+    refuse_default_secrets(co, demo=demo or settings.demo, uses=uses)
+    application = prepare_api(create_app(settings), co)
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,
@@ -70,8 +94,7 @@ def serve(
         host=host,
         port=port,
         log_level=log_level,
-        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
-        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+        **uvicorn_options(settings, ssl_certfile, ssl_keyfile),
     )
 
 

@@ -42,26 +42,34 @@ def co_ingest(
         str | None, typer.Option(envvar="COALGUARD_CO_WEBHOOK_URL", help="Webhook channel URL.")
     ] = None,
     webhook_secret: Annotated[
-        str, typer.Option(envvar="COALGUARD_CO_WEBHOOK_SECRET", help="HMAC secret of webhooks.")
-    ] = "change-me",
+        str | None,
+        typer.Option(envvar="COALGUARD_CO_WEBHOOK_SECRET", help="HMAC secret of webhooks."),
+    ] = None,
     http: Annotated[str | None, typer.Option(help="Also serve the REST API on HOST:PORT.")] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
+    ] = False,
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings
     from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.process import refuse_default_secrets, secrets_used
     from coalguard.cloud.settings import CloudSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cloud = CloudSettings(db_url=db) if db else CloudSettings()
+    given = {"webhook_secret": webhook_secret} if webhook_secret is not None else {}
     settings = CoSettings(
         broker_url=broker,
         shared_group=shared_group,
         ca_file=ca_file,
         rules_file=rules,
         webhook_url=webhook_url,
-        webhook_secret=webhook_secret,
+        **given,
         **({"client_id": client_id} if client_id else {}),
     )
+    uses = secrets_used(settings, serves_api=http is not None, runs_ingest=True)
+    refuse_default_secrets(settings, demo=demo or cloud.demo, uses=uses)
     engine = make_engine(cloud.db_url)
     from coalguard.cloud import auth  # noqa: F401
     from coalguard.cloud.co import tables  # noqa: F401
@@ -73,7 +81,7 @@ def co_ingest(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
-            _serve_api(cloud, http)
+            _serve_api(cloud, settings, http)
         else:
             while not stop.wait(1):
                 pass
@@ -83,15 +91,22 @@ def co_ingest(
         svc.stop()
 
 
-def _serve_api(cloud, http: str) -> None:  # type: ignore[no-untyped-def]
+def _serve_api(cloud, co, http: str) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from coalguard.cloud.app import create_app
+    from coalguard.cloud.process import prepare_api, uvicorn_options
 
     host, _, port = http.rpartition(":")
     if not port.isdigit():
         raise InputError(f"--http {http!r}: use HOST:PORT")
-    uvicorn.run(create_app(cloud), host=host or "127.0.0.1", port=int(port), log_level="warning")
+    uvicorn.run(
+        prepare_api(create_app(cloud), co),
+        host=host or "127.0.0.1",
+        port=int(port),
+        log_level="warning",
+        **uvicorn_options(cloud),
+    )
 
 
 def token(

@@ -17,9 +17,11 @@ from coalguard.cloud import (
     auth,  # noqa: F401  (user and token tables)
     batches,
     fastpass_api,
+    login_sessions,  # noqa: F401  (dashboard session table)
     users_api,
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
+from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.checks import api as checks_api
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
@@ -105,7 +107,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         app.include_router(router)
     audit.install(app)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -3,6 +3,11 @@
 A middleware records every non-reading HTTP request after it is answered
 (refused ones too: a 401 burst is worth seeing). CLI writes call
 ``record`` directly with the local user as actor.
+
+Each entry keeps the region prefix its actor had when it acted
+(``actor_region``); an admin reads the entries of actors inside its own
+region. Anonymous callers, gateways and the CLI act nationally ("") and are
+seen by national admins only.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(80), index=True)
     role: Mapped[str] = mapped_column(String(16), default="")
+    actor_region: Mapped[str] = mapped_column(String(12), default="", index=True)
     action: Mapped[str] = mapped_column(String(200))
     status: Mapped[int] = mapped_column(Integer)
     client: Mapped[str] = mapped_column(String(64))
@@ -50,6 +56,7 @@ def record(
     action: str,
     *,
     role: str = "",
+    actor_region: str = "",
     status: int = 0,
     client: str = "local",
     detail: dict[str, Any] | None = None,
@@ -60,6 +67,7 @@ def record(
             at=utcnow(),
             actor=actor[:80],
             role=role,
+            actor_region=actor_region,
             action=action[:200],
             status=status,
             client=client[:64],
@@ -92,8 +100,9 @@ def install(app: FastAPI) -> None:
         if request.method in _READS:
             return response
         op = getattr(request.state, "operator", None)
+        region = ""
         if op is not None:
-            actor, role = op.name, op.role
+            actor, role, region = op.name, op.role, op.region_prefix
         elif m := _GATEWAY_PATH.match(request.url.path):
             actor, role = f"gateway:{m.group(1)}", "gateway"
         else:
@@ -105,6 +114,7 @@ def install(app: FastAPI) -> None:
             "actor": actor,
             "action": f"{request.method} {request.url.path}",
             "role": role,
+            "actor_region": region,
             "status": response.status_code,
             "client": client_address(request),
             "detail": detail,
@@ -114,9 +124,17 @@ def install(app: FastAPI) -> None:
 
 
 def entries(
-    s: Session, *, actor: str | None = None, since: datetime | None = None, limit: int = 200
+    s: Session,
+    *,
+    region: str,
+    actor: str | None = None,
+    since: datetime | None = None,
+    limit: int = 200,
 ) -> list[dict[str, Any]]:
+    """Entries of actors inside ``region`` (a code prefix; "" is everyone), newest first."""
     q = select(AuditEntry)
+    if region:
+        q = q.where(AuditEntry.actor_region.startswith(region))
     if actor:
         q = q.where(AuditEntry.actor == actor)
     if since:
@@ -127,6 +145,7 @@ def entries(
             "at": e.at.isoformat(),
             "actor": e.actor,
             "role": e.role,
+            "actor_region": e.actor_region,
             "action": e.action,
             "status": e.status,
             "client": e.client,

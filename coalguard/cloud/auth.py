@@ -5,8 +5,9 @@ Chinese administrative division codes nest (province 2 digits, city 4, county
 and village of that city. One model for everyone: a ``cloud_user`` has a role
 (``admin``, ``operator``, ``installer``, ``gateway``) and a region prefix; it
 holds any number of tokens, stored only as SHA-256 hashes (a 192-bit random
-token needs no slow hash). The dashboard's login puts the same token in an
-HttpOnly cookie; cookie-authenticated writes must carry ``X-CG-CSRF: 1``.
+token needs no slow hash). The dashboard's login opens a server-side
+session cookie (``login_sessions.py``); which role may call which route is
+declared on each route with ``access.allow`` (``access.py``).
 """
 
 from __future__ import annotations
@@ -15,26 +16,25 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalguard.cloud.db import Base
 from coalguard.edge.model import utcnow
 
-ROLES = ("admin", "operator", "installer", "gateway")
-COOKIE = "cg_token"
-CSRF_HEADER = "x-cg-csrf"
 
-# What each role may do besides reading within its region.
-_WRITES: dict[str, frozenset[str]] = {
-    "admin": frozenset({"alerts", "devices", "fast_pass", "checkpoints", "users"}),
-    "operator": frozenset({"alerts", "devices", "fast_pass"}),
-    "installer": frozenset({"devices"}),
-    "gateway": frozenset(),
-}
+class Role(StrEnum):
+    """What a user is; each route lists the roles it allows (``access.allow``)."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    INSTALLER = "installer"
+    GATEWAY = "gateway"
+
+
+ROLES = tuple(r.value for r in Role)
 
 
 class CloudUser(Base):
@@ -77,16 +77,14 @@ class Operator:
     def covers(self, region_code: str) -> bool:
         return region_code.startswith(self.region_prefix)
 
-    def may(self, write: str) -> bool:
-        return write in _WRITES.get(self.role, frozenset())
-
     @property
     def sees_personal_data(self) -> bool:
         """Admins, and users granted it, see ID-card and phone numbers unmasked."""
         return self.role == "admin" or self.personal_data
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """SHA-256 of a token or session id: what is stored instead of it."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -128,7 +126,7 @@ def new_token(s: Session, user: CloudUser, label: str = "") -> str:
     token = "cgt_" + secrets.token_urlsafe(24)
     s.add(
         UserToken(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             user_id=user.id,
             label=label[:64],
             created_at=utcnow(),
@@ -181,48 +179,17 @@ def lookup(s: Session, token: str) -> Operator | None:
     row = s.execute(
         select(CloudUser, UserToken.revoked)
         .join(UserToken, UserToken.user_id == CloudUser.id)
-        .where(UserToken.token_hash == _hash(token))
+        .where(UserToken.token_hash == token_hash(token))
     ).first()
     if row is None:
         return None
     user, token_revoked = row
     if token_revoked or user.revoked:
         return None
-    return Operator(user.name, user.region_prefix, user.role, user.id, user.personal_data)
+    return operator_of(user)
 
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def current_operator(
-    request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer)
-) -> Operator:
-    """FastAPI dependency: the caller's Operator, or 401.
-
-    Also remembered on ``request.state.operator`` for the audit log.
-    """
-    token = cred.credentials if cred is not None else request.cookies.get(COOKIE)
-    if not token:
-        raise _unauthorized("missing bearer token")
-    with request.app.state.sessions() as s:
-        op = lookup(s, token)
-    if op is None:
-        raise _unauthorized("unknown or revoked token")
-    if cred is None:
-        op = Operator(op.name, op.region_prefix, op.role, op.user_id, op.personal_data, True)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and (
-            request.headers.get(CSRF_HEADER) != "1"
-        ):
-            raise HTTPException(403, f"cookie-authenticated writes need the {CSRF_HEADER} header")
-    request.state.operator = op
-    return op
-
-
-def require(op: Operator, write: str) -> None:
-    """403 unless ``op``'s role may perform ``write``."""
-    if not op.may(write):
-        raise HTTPException(403, f"role {op.role} may not change {write.replace('_', ' ')}")
+def operator_of(user: CloudUser, *, via_cookie: bool = False) -> Operator:
+    return Operator(
+        user.name, user.region_prefix, user.role, user.id, user.personal_data, via_cookie
+    )

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.batch_store import BatchRace, store_batch
 from coalguard.cloud.gateways import authenticate
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
@@ -68,7 +69,7 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
     return out
 
 
-@router.post("/api/v1/gateways/{gateway_id}/batches")
+@router.post("/api/v1/gateways/{gateway_id}/batches", dependencies=[GATEWAY_TOKEN])
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
     settings = request.app.state.settings

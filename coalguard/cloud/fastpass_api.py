@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.access import EVERY_ROLE, GATEWAY_TOKEN, allow
+from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.batches import _bearer
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
@@ -19,7 +20,8 @@ from coalguard.cloud.gateways import authenticate
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
-Op = Annotated[Operator, Depends(current_operator)]
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
+FastPassWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 
 
 class ReportIn(BaseModel):
@@ -48,9 +50,8 @@ class TruckIn(BaseModel):
 
 
 @router.post("/fast-pass/reports", status_code=201)
-def upload_report(request: Request, op: Op, body: ReportIn) -> dict[str, Any]:
+def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[str, Any]:
     """Store a company's quality report; the cloud judges it (``accepted`` when it passes)."""
-    require(op, "fast_pass")
     if not op.covers(body.region_code):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     try:
@@ -79,9 +80,8 @@ def upload_report(request: Request, op: Op, body: ReportIn) -> dict[str, Any]:
 
 
 @router.post("/fast-pass/trucks", status_code=201)
-def register_truck(request: Request, op: Op, body: TruckIn) -> dict[str, Any]:
+def register_truck(request: Request, op: FastPassWriter, body: TruckIn) -> dict[str, Any]:
     """Put a truck on the fast-pass list of a region, backed by an accepted report."""
-    require(op, "fast_pass")
     if not op.covers(body.region_code):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
@@ -101,8 +101,9 @@ def register_truck(request: Request, op: Op, body: TruckIn) -> dict[str, Any]:
 
 
 @router.delete("/fast-pass/trucks/{plate}")
-def remove_truck(request: Request, op: Op, plate: str, region_code: str) -> dict[str, Any]:
-    require(op, "fast_pass")
+def remove_truck(
+    request: Request, op: FastPassWriter, plate: str, region_code: str
+) -> dict[str, Any]:
     if not op.covers(region_code):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
@@ -132,13 +133,20 @@ def _list_response(request: Request, region: str, fmt: str) -> Any:
 
 @router.get("/fast-pass/list", response_model=None)
 def fast_pass_list(
-    request: Request, op: Op, region: str | None = None, format: Literal["json", "toml"] = "json"
+    request: Request,
+    op: Reader,
+    region: str | None = None,
+    format: Literal["json", "toml"] = "json",
 ) -> Any:
     """Trucks valid today at a checkpoint in ``region`` (the gateway file format as TOML)."""
     return _list_response(request, scoped_region(op, region), format)
 
 
-@router.get("/gateways/{gateway_id}/fast-pass.toml", response_class=PlainTextResponse)
+@router.get(
+    "/gateways/{gateway_id}/fast-pass.toml",
+    response_class=PlainTextResponse,
+    dependencies=[GATEWAY_TOKEN],
+)
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
     ok = await run_in_threadpool(

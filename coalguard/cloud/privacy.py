@@ -1,15 +1,22 @@
 """Personal data: masked in every response and export unless the caller may see it.
 
-Which keys are personal is decided here once (driver names, phone numbers,
-ID-card numbers from the five-part form, household names). Values that are
-only needed for matching are kept as a keyed hash (HMAC-SHA256).
+Which values are personal is decided here once (driver names, phone numbers,
+ID-card numbers from the five-part form, household names), and so is who sees
+them unmasked (``Operator.sees_personal_data``: admins and users granted it).
+Response models declare their personal fields with ``PersonName`` / ``Phone``
+/ ``IdCard`` and are serialized with ``for_caller``: masked unless the caller
+may see them, masked too when no caller is given. Free-form documents (records
+from the gateways) go through ``redact``, which knows the personal keys. Values
+that are only needed for matching are kept as a keyed hash (HMAC-SHA256).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, PlainSerializer, SerializationInfo
 
 PHONE_KEYS = frozenset({"phone", "mobile", "driver_phone", "contact_phone"})
 ID_CARD_KEYS = frozenset({"id_card", "id_card_no", "driver_id_card", "identity_no"})
@@ -18,7 +25,9 @@ PERSONAL_KEYS = PHONE_KEYS | ID_CARD_KEYS | NAME_KEYS
 
 
 def mask_phone(value: str) -> str:
-    """``13812345678`` -> ``138****5678``."""
+    """``13812345678`` -> ``138****5678`` (an already masked number stays as it is)."""
+    if "*" in value:
+        return value
     digits = "".join(c for c in value if c.isdigit())
     if len(digits) < 7:
         return "*" * len(digits)
@@ -62,6 +71,29 @@ def redact(doc: Any, allowed: bool) -> Any:
     if isinstance(doc, list):
         return [redact(v, False) for v in doc]
     return doc
+
+
+_UNMASKED = "personal_data"
+
+
+def _masked_by(mask: Any) -> PlainSerializer:
+    def serialize(value: str | None, info: SerializationInfo) -> str | None:
+        if value is None or (info.context or {}).get(_UNMASKED) is True:
+            return value
+        return mask(value)
+
+    return PlainSerializer(serialize, return_type=str | None)
+
+
+# A field of a response model holding a person's name, phone or ID-card number.
+PersonName = Annotated[str | None, _masked_by(mask_name)]
+Phone = Annotated[str | None, _masked_by(mask_phone)]
+IdCard = Annotated[str | None, _masked_by(mask_id_card)]
+
+
+def for_caller(model: BaseModel, sees_personal_data: bool) -> dict[str, Any]:
+    """``model`` as JSON-ready data, personal fields masked unless the caller may see them."""
+    return model.model_dump(mode="json", context={_UNMASKED: sees_personal_data})
 
 
 def keyed_hash(value: str, key: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,3 +31,11 @@ class CloudSettings(BaseSettings):
     influx_token: str | None = None
     influx_batch_size: int = 500
     influx_interval_s: float = 5.0
+    # Dashboard sessions end after this long without a request, and this long after login.
+    session_idle_s: float = Field(30 * 60, gt=0)
+    session_max_s: float = Field(12 * 3600, gt=0)
+    # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's --forwarded-allow-ips);
+    # None: trust no proxy, the client address is the TCP peer.
+    forwarded_allow_ips: str | None = None
+    # Demo mode: the shipped (public) secrets are allowed. Never in production.
+    demo: bool = False

@@ -1,7 +1,8 @@
-"""Routes of access control: login (dashboard cookie), users, tokens, audit log.
+"""Routes of access control: login (dashboard session), users, tokens, audit log.
 
-Login and token issuing are rate limited per client address. An admin with a
-region prefix manages only users inside it.
+Login and token issuing are rate limited per client address (behind a trusted
+proxy: the forwarded address). An admin with a region prefix manages only users
+inside it, and reads only the audit entries of actors inside it.
 """
 
 from __future__ import annotations
@@ -9,27 +10,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from coalguard.cloud import audit
+from coalguard.cloud.access import EVERY_ROLE, PUBLIC, allow
 from coalguard.cloud.auth import (
-    COOKIE,
     CloudUser,
     Operator,
+    Role,
     add_user,
-    current_operator,
     find_user,
     lookup,
     new_token,
-    require,
     revoke_user,
 )
+from coalguard.cloud.login_sessions import COOKIE, end_session, open_session
 from coalguard.cloud.ratelimit import SlidingWindow, enforce
+from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
-Op = Annotated[Operator, Depends(current_operator)]
+Anyone = Annotated[Operator, allow(*EVERY_ROLE)]
+Admin = Annotated[Operator, allow(Role.ADMIN)]
 
 LOGIN_LIMIT = SlidingWindow(limit=10, window_s=60.0)
 TOKEN_LIMIT = SlidingWindow(limit=20, window_s=60.0)
@@ -56,30 +59,37 @@ def whoami(op: Operator) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login")
+@router.post("/auth/login", dependencies=[PUBLIC])
 def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
-    """Exchange a token for an HttpOnly session cookie (the dashboard's login)."""
+    """Exchange a token for a server-side session; the HttpOnly cookie holds only its id."""
     enforce(_limits(request)[0], request, "login")
-    with request.app.state.sessions() as s:
+    with request.app.state.sessions.begin() as s:
         op = lookup(s, body.token)
-    if op is None:
-        raise HTTPException(401, "unknown or revoked token")
+        if op is None:
+            raise HTTPException(401, "unknown or revoked token")
+        sid = open_session(s, op, body.token, request.app.state.clock())
     request.state.operator = op
-    secure = request.url.scheme == "https"
+    secure = request.url.scheme == "https"  # behind a trusted proxy: X-Forwarded-Proto
+    max_age = int(request.app.state.settings.session_max_s)
     response.set_cookie(
-        COOKIE, body.token, httponly=True, samesite="strict", secure=secure, max_age=12 * 3600
+        COOKIE, sid, httponly=True, samesite="strict", secure=secure, max_age=max_age
     )
     return whoami(op)
 
 
-@router.post("/auth/logout")
-def logout(response: Response) -> dict[str, str]:
+@router.post("/auth/logout", dependencies=[PUBLIC])
+def logout(request: Request, response: Response) -> dict[str, str]:
+    """End this browser's session on the server (the cookie alone is worthless after)."""
+    sid = request.cookies.get(COOKIE)
+    if sid:
+        with request.app.state.sessions.begin() as s:
+            end_session(s, sid)
     response.delete_cookie(COOKIE)
     return {"status": "logged out"}
 
 
 @router.get("/auth/me")
-def me(op: Op) -> dict[str, Any]:
+def me(op: Anyone) -> dict[str, Any]:
     return whoami(op)
 
 
@@ -101,13 +111,8 @@ def user_view(u: CloudUser) -> dict[str, Any]:
     }
 
 
-def _admin(op: Operator) -> None:
-    require(op, "users")
-
-
 @router.get("/users")
-def list_users(request: Request, op: Op) -> list[dict[str, Any]]:
-    _admin(op)
+def list_users(request: Request, op: Admin) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
         rows = s.scalars(
             select(CloudUser)
@@ -118,9 +123,8 @@ def list_users(request: Request, op: Op) -> list[dict[str, Any]]:
 
 
 @router.post("/users", status_code=201)
-def create_user(request: Request, op: Op, body: NewUser) -> dict[str, Any]:
+def create_user(request: Request, op: Admin, body: NewUser) -> dict[str, Any]:
     """Create a user and its first token (the token is in this answer only)."""
-    _admin(op)
     enforce(_limits(request)[1], request, "token")
     if not body.region_prefix.startswith(op.region_prefix):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
@@ -146,8 +150,7 @@ def _managed(s: Any, op: Operator, name: str) -> CloudUser:
 
 
 @router.post("/users/{name}/tokens", status_code=201)
-def create_token(request: Request, op: Op, name: str) -> dict[str, str]:
-    _admin(op)
+def create_token(request: Request, op: Admin, name: str) -> dict[str, str]:
     enforce(_limits(request)[1], request, "token")
     with request.app.state.sessions.begin() as s:
         user = _managed(s, op, name)
@@ -158,8 +161,7 @@ def create_token(request: Request, op: Op, name: str) -> dict[str, str]:
 
 
 @router.post("/users/{name}/revoke")
-def revoke(request: Request, op: Op, name: str) -> dict[str, Any]:
-    _admin(op)
+def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
     with request.app.state.sessions.begin() as s:
         _managed(s, op, name)
         n = revoke_user(s, name)
@@ -169,12 +171,13 @@ def revoke(request: Request, op: Op, name: str) -> dict[str, Any]:
 @router.get("/audit")
 def audit_log(
     request: Request,
-    op: Op,
+    op: Admin,
     actor: str | None = None,
     since: datetime | None = None,
+    region: str | None = None,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[dict[str, Any]]:
-    """Every write, newest first (admins only)."""
-    _admin(op)
+    """Every write, newest first: those of actors in ``region`` (default: the admin's own)."""
+    region = scoped_region(op, region)
     with request.app.state.sessions() as s:
-        return audit.entries(s, actor=actor, since=since, limit=limit)
+        return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)

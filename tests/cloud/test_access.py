@@ -137,3 +137,28 @@ def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
     admin = issue_token(app.state.sessions, "root", "", "admin")
     actions = [e["action"] for e in c.get("/api/v1/audit", headers=bearer(admin)).json()]
     assert actions[:3] == ["users revoke zhuozhou", "users token zhuozhou", "users add zhuozhou"]
+
+
+def test_region_admin_reads_only_its_regions_audit_log(tmp_path: Path, cloud_db: str) -> None:
+    app = make_app(cloud_db)
+    sm = app.state.sessions
+    hebei = issue_token(sm, "hebei-admin", "13", "admin")
+    shanxi = issue_token(sm, "shanxi-admin", "14", "admin")
+    nation = issue_token(sm, "nation-admin", "", "admin")
+    c = client(app)
+    for tok, name, region in ((hebei, "hb-desk", "130102"), (shanxi, "sx-desk", "140200")):
+        new = {"name": name, "region_prefix": region}
+        assert c.post("/api/v1/users", json=new, headers=bearer(tok)).status_code == 201
+    c.post("/api/v1/users/x/revoke", headers=bearer("cgt_wrong-token-xxxxxxxx"))  # anonymous
+
+    def actors(tok: str, **params: str) -> list[str]:
+        r = c.get("/api/v1/audit", headers=bearer(tok), params=params)
+        assert r.status_code == 200, r.text
+        return [e["actor"] for e in r.json()]
+
+    assert actors(hebei) == ["hebei-admin"]
+    assert actors(shanxi) == ["shanxi-admin"]
+    assert actors(nation) == ["anonymous", "shanxi-admin", "hebei-admin"]
+    assert actors(nation, region="14") == ["shanxi-admin"]
+    r = c.get("/api/v1/audit", headers=bearer(hebei), params={"region": "14"})
+    assert r.status_code == 403

@@ -29,7 +29,7 @@ from coalguard.edge.model import utcnow
 from tests.cloud.test_co_mqtt import Hook
 from tests.co_broker import Mosquitto
 from tests.conftest import COALGUARD
-from tests.ingest_support import CloudProcess, PostgresServer, stop_process
+from tests.ingest_support import CLOUD_ENV, CloudProcess, PostgresServer, stop_process
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -53,7 +53,8 @@ def co_ingest(
     with open(log, "ab") as out:
         return subprocess.Popen(
             [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
-             "--shared-group", "cloud", "--webhook-url", hook.url, "--rules", str(rules)],
+             "--shared-group", "cloud", "--webhook-url", hook.url,
+             "--webhook-secret", "replica-test-secret", "--rules", str(rules)],
             stdout=out, stderr=out, env={**os.environ, "COALGUARD_CO_SWEEP_S": "0.2"},
         )  # fmt: skip
 
@@ -91,7 +92,7 @@ def test_two_replicas_send_each_notification_once(
     hook = Hook()
     rules = fast_rules(tmp_path / "rules.toml")
     logs = [tmp_path / f"{name}.log" for name in ("ingest-1", "ingest-2", "cloud-1", "cloud-2")]
-    env = {"COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0.2"}
+    env = {**CLOUD_ENV, "COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0.2"}
     clouds = [CloudProcess(db_url, env=env, log=log) for log in logs[2:]]
     workers: list[subprocess.Popen] = []
     engine = make_engine(db_url)

@@ -11,12 +11,13 @@ import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from coalguard.cloud.auth import Operator, current_operator, require
+from coalguard.cloud.access import EVERY_ROLE, allow
+from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
 from coalguard.cloud.checks.tables import (
@@ -30,7 +31,8 @@ from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
-Op = Annotated[Operator, Depends(current_operator)]
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
+Admin = Annotated[Operator, allow(Role.ADMIN)]
 Result = Literal["pass", "fail", "retest", "incomplete", "no_limits"]
 
 
@@ -47,7 +49,7 @@ class OfficeIn(BaseModel):
 
 
 @router.get("/checkpoints")
-def list_checkpoints(request: Request, op: Op, region: str | None = None) -> list[dict]:
+def list_checkpoints(request: Request, op: Reader, region: str | None = None) -> list[dict]:
     region = scoped_region(op, region)
     with request.app.state.sessions() as s:
         return [registry.checkpoint_view(c) for c in queries.checkpoints_in(s, region)]
@@ -55,10 +57,9 @@ def list_checkpoints(request: Request, op: Op, region: str | None = None) -> lis
 
 @router.put("/checkpoints/{checkpoint_id}")
 def put_checkpoint(
-    request: Request, op: Op, checkpoint_id: str, body: CheckpointIn
+    request: Request, op: Admin, checkpoint_id: str, body: CheckpointIn
 ) -> dict[str, Any]:
     """Register a checkpoint's region and jurisdiction (admin); re-tags its rows."""
-    require(op, "checkpoints")
     if not op.covers(body.region_code):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     profiles = request.app.state.profiles
@@ -84,9 +85,8 @@ def put_checkpoint(
 
 
 @router.put("/regions/{region_code}/office")
-def put_office(request: Request, op: Op, region_code: str, body: OfficeIn) -> dict[str, str]:
+def put_office(request: Request, op: Admin, region_code: str, body: OfficeIn) -> dict[str, str]:
     """The air-pollution office failing lab reports of this region are routed to."""
-    require(op, "checkpoints")
     if not region_code.isdigit() or not op.covers(region_code):
         raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
@@ -97,7 +97,7 @@ def put_office(request: Request, op: Op, region_code: str, body: OfficeIn) -> di
 @router.get("/inspections", response_model=None)
 def list_inspections(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     checkpoint: str | None = None,
     since: datetime | None = None,
@@ -146,7 +146,7 @@ def list_inspections(
 
 
 @router.get("/inspections/{inspection_id}")
-def get_inspection(request: Request, op: Op, inspection_id: str) -> dict[str, Any]:
+def get_inspection(request: Request, op: Reader, inspection_id: str) -> dict[str, Any]:
     """One inspection with its workflow history, verdicts and lab samples."""
     with request.app.state.sessions() as s:
         i = s.get(Inspection, inspection_id)
@@ -160,7 +160,7 @@ def get_inspection(request: Request, op: Op, inspection_id: str) -> dict[str, An
 @router.get("/verdicts")
 def list_verdicts(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     checkpoint: str | None = None,
     source: Literal["rapid", "lab"] | None = None,
@@ -192,7 +192,7 @@ def list_verdicts(
 @router.get("/lab-samples")
 def list_lab_samples(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     checkpoint: str | None = None,
     status: Literal["pending", "overdue", "reported", "failed"] | None = None,
@@ -220,7 +220,7 @@ def list_lab_samples(
 @router.get("/checks/summary")
 def checks_summary(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -248,9 +248,8 @@ def checks_summary(
 
 
 @router.get("/checks/projection")
-def projection_status(request: Request, op: Op) -> dict[str, Any]:
+def projection_status(request: Request, op: Admin) -> dict[str, Any]:
     """How far gateway records have been projected, and the ones that failed (admins)."""
-    require(op, "checkpoints")
     with request.app.state.sessions() as s:
         stored = s.scalar(select(func.count()).select_from(GatewayRecordRow)) or 0
         by_outcome = dict(

@@ -1,7 +1,9 @@
 """REST routes of the CO alarm path: alerts, devices, commissioning, season check.
 
-Every route needs a bearer token; a token sees only alarms whose region code
-starts with its prefix (an alarm outside it is 404, not 403, so codes do not leak).
+Every route declares the roles it allows (``access.allow``); a token sees only
+alarms whose region code starts with its prefix (an alarm outside it is 404,
+not 403, so codes do not leak). Household names go out through ``DeviceOut``
+and ``SeasonRow``, masked by the one policy of ``privacy.py``.
 """
 
 from __future__ import annotations
@@ -9,23 +11,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from coalguard.cloud.auth import Operator, current_operator
+from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.alerts import AlertBook, AlertStateError
 from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
+from coalguard.cloud.privacy import for_caller
 from coalguard.edge.model import utcnow
 from coalguard.errors import InputError
 
 router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
-Op = Annotated[Operator, Depends(current_operator)]
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
+AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
+DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
 AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 
 
@@ -75,7 +81,7 @@ def _scoped_region(op: Operator, region: str | None) -> str:
 @router.get("/alerts")
 def list_alerts(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     status: Literal["open", "acknowledged", "resolved", "active"] | None = None,
     kind: str | None = None,
@@ -98,7 +104,9 @@ class Note(BaseModel):
     note: str | None = Field(None, max_length=1000)
 
 
-def _alert_action(request: Request, op: Op, alert_id: int, action: str, note: str | None) -> dict:
+def _alert_action(
+    request: Request, op: Operator, alert_id: int, action: str, note: str | None
+) -> dict:
     book = _book(request)
     with request.app.state.sessions.begin() as s:
         alert = s.get(CoAlert, alert_id)
@@ -115,19 +123,21 @@ def _alert_action(request: Request, op: Op, alert_id: int, action: str, note: st
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: Op, alert_id: AlertId) -> dict[str, Any]:
+def acknowledge(request: Request, op: AlertActor, alert_id: AlertId) -> dict[str, Any]:
     return _alert_action(request, op, alert_id, "ack", None)
 
 
 @router.post("/alerts/{alert_id}/resolve")
 def resolve(
-    request: Request, op: Op, alert_id: AlertId, body: Note | None = None
+    request: Request, op: AlertActor, alert_id: AlertId, body: Note | None = None
 ) -> dict[str, Any]:
     return _alert_action(request, op, alert_id, "resolve", body.note if body else None)
 
 
 @router.post("/devices", status_code=201)
-def register_device(request: Request, op: Op, reg: registry.Registration) -> dict[str, Any]:
+def register_device(
+    request: Request, op: DeviceWriter, reg: registry.Registration
+) -> dict[str, Any]:
     """Bind an alarm to a household (installer or operator of that region)."""
     if not op.covers(reg.household.village_code):
         raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
@@ -136,7 +146,7 @@ def register_device(request: Request, op: Op, reg: registry.Registration) -> dic
         if dev is not None and dev.registered and not op.covers(dev.region_code):
             raise HTTPException(409, f"device {reg.device_id} is registered in another region")
         dev = registry.register(s, reg, _settings(request).phone_hash_key, utcnow())
-        return registry.device_view(dev)
+        return for_caller(registry.device_view(dev), op.sees_personal_data)
 
 
 def _device(s, op: Operator, device_id: str) -> CoDevice:  # type: ignore[no-untyped-def]
@@ -147,15 +157,15 @@ def _device(s, op: Operator, device_id: str) -> CoDevice:  # type: ignore[no-unt
 
 
 @router.get("/devices/{device_id}")
-def get_device(request: Request, op: Op, device_id: str) -> dict[str, Any]:
+def get_device(request: Request, op: Reader, device_id: str) -> dict[str, Any]:
     with request.app.state.sessions() as s:
-        return registry.device_view(_device(s, op, device_id))
+        return for_caller(registry.device_view(_device(s, op, device_id)), op.sees_personal_data)
 
 
 @router.get("/devices")
 def list_devices(
     request: Request,
-    op: Op,
+    op: Reader,
     region: str | None = None,
     registered: bool | None = None,
     limit: int = Query(500, ge=1, le=10000),
@@ -166,7 +176,8 @@ def list_devices(
         q = q.where(CoDevice.registered.is_(registered))
     with request.app.state.sessions() as s:
         return [
-            registry.device_view(d) for d in s.scalars(q.order_by(CoDevice.device_id).limit(limit))
+            for_caller(registry.device_view(d), op.sees_personal_data)
+            for d in s.scalars(q.order_by(CoDevice.device_id).limit(limit))
         ]
 
 
@@ -176,7 +187,9 @@ class TestStart(BaseModel):
 
 
 @router.post("/devices/{device_id}/commissioning", status_code=201)
-def start_commissioning(request: Request, op: Op, device_id: str, body: TestStart) -> dict:
+def start_commissioning(
+    request: Request, op: DeviceWriter, device_id: str, body: TestStart
+) -> dict:
     """Start a test: the cloud now waits for the device's test event and a fresh state."""
     timeout = body.timeout_s or _settings(request).commission_timeout_s
     with request.app.state.sessions.begin() as s:
@@ -189,7 +202,7 @@ def start_commissioning(request: Request, op: Op, device_id: str, body: TestStar
 
 
 @router.get("/devices/{device_id}/commissioning")
-def commissioning_status(request: Request, op: Op, device_id: str) -> list[dict[str, Any]]:
+def commissioning_status(request: Request, op: Reader, device_id: str) -> list[dict[str, Any]]:
     from coalguard.cloud.co.tables import CoCommissioning
 
     with request.app.state.sessions() as s:
@@ -206,7 +219,7 @@ def commissioning_status(request: Request, op: Op, device_id: str) -> list[dict[
 @router.get("/season-check", response_model=None)
 def season_check(
     request: Request,
-    op: Op,
+    op: Reader,
     since: datetime,
     season_start: datetime | None = None,
     region: str | None = None,
@@ -218,7 +231,8 @@ def season_check(
     season_start = season_start or since
     season_start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
     with request.app.state.sessions() as s:
-        rows = registry.season_check(s, region, since, season_start)
+        found = registry.season_check(s, region, since, season_start)
+        rows = [for_caller(r, op.sees_personal_data) for r in found]
         if format == "csv":
             return PlainTextResponse(
                 registry.season_csv(rows),
@@ -229,14 +243,16 @@ def season_check(
             "region": region,
             "since": since.isoformat(),
             "season_start": season_start.isoformat(),
-            "villages": registry.season_summary(rows, s, region),
+            "villages": registry.season_summary(found, s, region),
             "alarms": rows,
         }
 
 
 @router.get("/dead-letters")
 def dead_letters(
-    request: Request, op: Op, limit: int = Query(100, ge=1, le=1000)
+    request: Request,
+    op: Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)],
+    limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
     if op.region_prefix:
         raise HTTPException(403, "dead letters are visible to national-scope tokens only")
@@ -260,14 +276,14 @@ def dead_letters(
 
 
 @router.get("/channels")
-def channels(request: Request, op: Op) -> list[dict[str, Any]]:
+def channels(request: Request, op: Reader) -> list[dict[str, Any]]:
     """Delivery health per channel: pending/sent/failed and the latest error."""
     with request.app.state.sessions() as s:
         return channel_health(s)
 
 
 @router.get("/alerts/{alert_id}/notifications")
-def notifications(request: Request, op: Op, alert_id: AlertId) -> list[dict[str, Any]]:
+def notifications(request: Request, op: Reader, alert_id: AlertId) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):

@@ -12,15 +12,21 @@ import hmac
 import io
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
+from coalguard.cloud.privacy import PersonName, Phone
 from coalguard.drivers.co_alarm import DEVICE_ID
 from coalguard.errors import InputError
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
 
 REGION_CODE = re.compile(r"^[0-9]{12}$")
 PHONE = re.compile(r"^\+?[0-9]{7,15}$")
@@ -97,31 +103,62 @@ def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice
     return dev
 
 
-def device_view(dev: CoDevice) -> dict[str, Any]:
-    """What people see about an alarm (phone masked)."""
-    return {
-        "device_id": dev.device_id,
-        "registered": dev.registered,
-        "region_code": dev.region_code,
-        "household": {
-            "name": dev.household_name,
-            "address": dev.address,
-            "phone": dev.phone_masked,
-        }
+# Times go out as ``isoformat()`` (``+00:00``), like every other cloud answer.
+IsoTime = Annotated[datetime | None, PlainSerializer(_iso, return_type=str | None)]
+
+
+class HouseholdOut(BaseModel):
+    """A household as people see it: the name masked by the privacy policy, the phone
+    only ever stored masked."""
+
+    name: PersonName
+    address: str | None
+    phone: Phone
+
+
+class DeviceOut(BaseModel):
+    """What people see about an alarm (serialize with ``privacy.for_caller``)."""
+
+    device_id: str
+    registered: bool
+    region_code: str | None
+    household: HouseholdOut | None
+    installer_id: str | None
+    last_seen: IsoTime
+    last_state_at: IsoTime
+    last_state: dict[str, Any] | None
+    battery_pct: float | None
+    online: bool | None
+    eol: bool | None
+    last_test_at: IsoTime
+    messages: int | None
+    duplicates: int | None
+    gaps: int | None
+
+
+def device_view(dev: CoDevice) -> DeviceOut:
+    household = (
+        HouseholdOut(name=dev.household_name, address=dev.address, phone=dev.phone_masked)
         if dev.registered
-        else None,
-        "installer_id": dev.installer_id,
-        "last_seen": _iso(dev.last_seen),
-        "last_state_at": _iso(dev.last_state_at),
-        "last_state": dev.last_state,
-        "battery_pct": dev.battery_pct,
-        "online": dev.online,
-        "eol": dev.eol,
-        "last_test_at": _iso(dev.last_test_at),
-        "messages": dev.messages,
-        "duplicates": dev.duplicates,
-        "gaps": dev.gaps,
-    }
+        else None
+    )
+    return DeviceOut(
+        device_id=dev.device_id,
+        registered=bool(dev.registered),
+        region_code=dev.region_code,
+        household=household,
+        installer_id=dev.installer_id,
+        last_seen=dev.last_seen,
+        last_state_at=dev.last_state_at,
+        last_state=dev.last_state,
+        battery_pct=dev.battery_pct,
+        online=dev.online,
+        eol=dev.eol,
+        last_test_at=dev.last_test_at,
+        messages=dev.messages,
+        duplicates=dev.duplicates,
+        gaps=dev.gaps,
+    )
 
 
 def start_test(
@@ -169,17 +206,21 @@ def commissioning_view(c: CoCommissioning, now: datetime) -> dict[str, Any]:
     }
 
 
-SEASON_COLUMNS = (
-    "village_code",
-    "device_id",
-    "household",
-    "phone",
-    "last_seen",
-    "last_test_at",
-    "battery_pct",
-    "eol",
-    "problems",
-)
+class SeasonRow(BaseModel):
+    """One alarm with a problem in the season check (serialize with ``privacy.for_caller``)."""
+
+    village_code: str
+    device_id: str
+    household: PersonName
+    phone: Phone
+    last_seen: IsoTime
+    last_test_at: IsoTime
+    battery_pct: float | None
+    eol: bool | None
+    problems: list[str]
+
+
+SEASON_COLUMNS = tuple(SeasonRow.model_fields)
 
 
 def season_check(
@@ -188,7 +229,7 @@ def season_check(
     since: datetime,
     season_start: datetime,
     low_battery_pct: float = 20,
-) -> list[dict[str, Any]]:
+) -> list[SeasonRow]:
     """全面排查: registered alarms with a problem, per village.
 
     Problems: ``not_heard_since`` (nothing since ``since``), ``not_tested``
@@ -213,22 +254,22 @@ def season_check(
             problems.append("expired")
         if problems:
             rows.append(
-                {
-                    "village_code": dev.region_code,
-                    "device_id": dev.device_id,
-                    "household": dev.household_name,
-                    "phone": dev.phone_masked,
-                    "last_seen": _iso(dev.last_seen),
-                    "last_test_at": _iso(last_test),
-                    "battery_pct": dev.battery_pct,
-                    "eol": dev.eol,
-                    "problems": problems,
-                }
+                SeasonRow(
+                    village_code=dev.region_code,
+                    device_id=dev.device_id,
+                    household=dev.household_name,
+                    phone=dev.phone_masked,
+                    last_seen=dev.last_seen,
+                    last_test_at=last_test,
+                    battery_pct=dev.battery_pct,
+                    eol=dev.eol,
+                    problems=problems,
+                )
             )
     return rows
 
 
-def season_summary(rows: list[dict[str, Any]], s: Session, region_prefix: str) -> list[dict]:
+def season_summary(rows: list[SeasonRow], s: Session, region_prefix: str) -> list[dict]:
     """Per village: alarms registered, and how many have each problem."""
     totals: dict[str, dict[str, Any]] = {}
     for code in s.scalars(
@@ -239,8 +280,8 @@ def season_summary(rows: list[dict[str, Any]], s: Session, region_prefix: str) -
         t = totals.setdefault(code, {"village_code": code, "registered": 0, "ok": 0})
         t["registered"] += 1
     for r in rows:
-        t = totals[r["village_code"]]
-        for p in r["problems"]:
+        t = totals[r.village_code]
+        for p in r.problems:
             t[p] = t.get(p, 0) + 1
         t["with_problems"] = t.get("with_problems", 0) + 1
     for t in totals.values():
@@ -249,6 +290,7 @@ def season_summary(rows: list[dict[str, Any]], s: Session, region_prefix: str) -
 
 
 def season_csv(rows: list[dict[str, Any]]) -> str:
+    """The CSV export of already serialized rows (``privacy.for_caller``: masked the same way)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(SEASON_COLUMNS)
@@ -264,7 +306,3 @@ def _last_test(s: Session, device_id: str) -> datetime | None:
         .order_by(CoMessageRow.received_at.desc())
         .limit(1)
     ).first()
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat() if t else None

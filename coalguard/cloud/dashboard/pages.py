@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coalguard.cloud.access import ALERT_ACTORS
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.reports.render import ALERT_ZH
 
@@ -109,7 +110,7 @@ def alert_rows(alerts: list[dict[str, Any]], op: Operator) -> list[str]:
     for a in alerts:
         aid = escape(a["id"])
         buttons = ""
-        if op.may("alerts") and a["status"] != "resolved":
+        if op.role in ALERT_ACTORS and a["status"] != "resolved":
             if a["status"] == "open":
                 buttons += f"<button data-alert='{aid}' data-action='ack'>确认</button>"
             buttons += f"<button data-alert='{aid}' data-action='resolve'>处置</button>"

@@ -1,7 +1,8 @@
 """Dashboard pages: login, region overview, alert list, checkpoint detail, alarm detail.
 
-Pages authenticate with the login cookie (or a bearer header) and redirect to
-``/login`` without one. Every figure is region scoped like the API.
+Pages authenticate with the session cookie (or a bearer header) and redirect to
+``/login`` without one; each declares its roles with ``allow_page``. Every
+figure is region scoped like the API.
 """
 
 from __future__ import annotations
@@ -9,33 +10,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
+from coalguard.cloud.access import EVERY_ROLE, PUBLIC, allow_page
 from coalguard.cloud.alerts_api import unified_alerts
-from coalguard.cloud.auth import COOKIE, Operator, lookup
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
+from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.dashboard import pages
-from coalguard.cloud.privacy import mask_name, mask_phone
+from coalguard.cloud.privacy import for_caller, mask_name
 
 router = APIRouter(include_in_schema=False)
 _JS = (Path(__file__).with_name("dashboard.js")).read_text(encoding="utf-8")
 
 
-def _op(request: Request) -> Operator | None:
-    token = request.cookies.get(COOKIE)
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    if not token:
-        return None
-    with request.app.state.sessions() as s:
-        return lookup(s, token)
+Viewer = Annotated[Operator, allow_page(*EVERY_ROLE)]
 
 
 def _html(body: str) -> HTMLResponse:
@@ -48,21 +43,18 @@ def _today(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-@router.get("/dashboard.js")
+@router.get("/dashboard.js", dependencies=[PUBLIC])
 def script() -> Response:
     return Response(_JS, media_type="text/javascript; charset=utf-8")
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[PUBLIC])
 def login() -> HTMLResponse:
     return _html(pages.login_page())
 
 
 @router.get("/")
-def overview(request: Request) -> Response:
-    op = _op(request)
-    if op is None:
-        return RedirectResponse("/login", status_code=303)
+def overview(request: Request, op: Viewer) -> Response:
     region = op.region_prefix
     now = request.app.state.clock()
     since, until = _today(now)
@@ -136,10 +128,9 @@ def overview(request: Request) -> Response:
 
 
 @router.get("/alerts")
-def alerts_page(request: Request, status: str = "active", source: str | None = None) -> Response:
-    op = _op(request)
-    if op is None:
-        return RedirectResponse("/login", status_code=303)
+def alerts_page(
+    request: Request, op: Viewer, status: str = "active", source: str | None = None
+) -> Response:
     if status not in ("active", "open", "acknowledged", "resolved"):
         status = "active"
     if source not in (None, "co", "checkpoint"):
@@ -161,10 +152,7 @@ def alerts_page(request: Request, status: str = "active", source: str | None = N
 
 
 @router.get("/checkpoints/{checkpoint_id}")
-def checkpoint_page(request: Request, checkpoint_id: str) -> Response:
-    op = _op(request)
-    if op is None:
-        return RedirectResponse("/login", status_code=303)
+def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Response:
     now = request.app.state.clock()
     since, until = _today(now)
     with request.app.state.sessions() as s:
@@ -255,10 +243,7 @@ def co_history(s: Any, device_id: str, since: datetime) -> list[tuple[datetime, 
 
 
 @router.get("/alarms/{device_id}")
-def alarm_page(request: Request, device_id: str, hours: int = 48) -> Response:
-    op = _op(request)
-    if op is None:
-        return RedirectResponse("/login", status_code=303)
+def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) -> Response:
     hours = min(max(hours, 1), 24 * 31)
     now = request.app.state.clock()
     with request.app.state.sessions() as s:
@@ -271,11 +256,9 @@ def alarm_page(request: Request, device_id: str, hours: int = 48) -> Response:
             for a in unified_alerts(s, dev.region_code, source="co", limit=500)
             if a["device_id"] == device_id
         ][:20]
-    name = dev.household_name or "—"
-    phone = dev.phone_masked or "—"
-    if not op.sees_personal_data:
-        name = mask_name(name) if dev.household_name else name
-        phone = mask_phone(phone) if dev.phone_masked and "*" not in phone else phone
+    household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"] or {}
+    name = household.get("name") or "—"
+    phone = household.get("phone") or "—"
     battery = f"{dev.battery_pct:.0f}%" if dev.battery_pct is not None else "—"
     body = (
         f"<h1>报警器 · {escape(device_id)}</h1>"

@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from coalguard.cloud.auth import Operator, current_operator
+from coalguard.cloud.access import EVERY_ROLE, allow
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.reports import figures, render
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-Op = Annotated[Operator, Depends(current_operator)]
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 
 
 @router.get("/reports/{kind}", response_model=None)
 def report(
     request: Request,
-    op: Op,
+    op: Reader,
     kind: Literal["daily", "weekly"],
     day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
     region: str | None = None,

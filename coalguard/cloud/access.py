@@ -1,0 +1,126 @@
+"""Who may call a route: each route declares it once, here is how.
+
+An operator route takes ``op: Annotated[Operator, allow(Role.ADMIN, …)]``;
+a dashboard page uses ``allow_page`` (no credential: redirect to ``/login``);
+routes that need no user say so with ``dependencies=[PUBLIC]`` or
+``dependencies=[GATEWAY_TOKEN]`` (a checkpoint gateway's own token, checked by
+the route). ``declared_access`` reads the declaration back, so a test can walk
+every route and prove the role matrix.
+
+A caller is known by a bearer token or by the dashboard's session cookie;
+cookie-authenticated writes must carry ``X-CG-CSRF: 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from coalguard.cloud.auth import Operator, Role, lookup
+from coalguard.cloud.login_sessions import COOKIE, Lifetime, find_session
+
+CSRF_HEADER = "x-cg-csrf"
+EVERY_ROLE = tuple(Role)
+# Who may acknowledge and resolve alerts (the routes and the dashboard's buttons).
+ALERT_ACTORS = (Role.ADMIN, Role.OPERATOR)
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Access:
+    """A route's declaration: the roles it allows, or ``public`` / ``gateway_token``."""
+
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+    gateway_token: bool = False
+    page: bool = False
+
+
+def _unauthorized(detail: str, page: bool) -> HTTPException:
+    if page:
+        return HTTPException(303, "sign in first", headers={"Location": "/login"})
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def session_lifetime(request: Request) -> Lifetime:
+    st = request.app.state.settings
+    return Lifetime(timedelta(seconds=st.session_idle_s), timedelta(seconds=st.session_max_s))
+
+
+def identify(request: Request, bearer: str | None, *, page: bool = False) -> Operator:
+    """The caller by bearer token, else by session cookie; 401 (pages: redirect) when neither."""
+    sid = request.cookies.get(COOKIE)
+    if not bearer and not sid:
+        raise _unauthorized("missing bearer token", page)
+    if bearer:
+        with request.app.state.sessions() as s:
+            op = lookup(s, bearer)
+        if op is None:
+            raise _unauthorized("unknown or revoked token", page)
+    else:
+        assert sid is not None
+        with request.app.state.sessions.begin() as s:
+            op = find_session(s, sid, request.app.state.clock(), session_lifetime(request))
+        if op is None:
+            raise _unauthorized("session ended or expired; sign in again", page)
+        if request.method not in _READS and request.headers.get(CSRF_HEADER) != "1":
+            raise HTTPException(403, f"cookie-authenticated writes need the {CSRF_HEADER} header")
+    request.state.operator = op  # for the audit log
+    return op
+
+
+def _dependency(access: Access) -> Any:
+    def check(
+        request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Operator:
+        op = identify(request, cred.credentials if cred else None, page=access.page)
+        if op.role not in access.roles:
+            allowed = ", ".join(sorted(access.roles))
+            raise HTTPException(403, f"role {op.role} may not do this (allowed: {allowed})")
+        return op
+
+    check.access = access  # type: ignore[attr-defined]
+    return Depends(check)
+
+
+def allow(*roles: Role) -> Any:
+    """Dependency of an API route: the caller's Operator when its role is one of ``roles``."""
+    return _dependency(Access(roles=frozenset(roles)))
+
+
+def allow_page(*roles: Role) -> Any:
+    """Like ``allow`` for a dashboard page: no or a bad credential redirects to ``/login``."""
+    return _dependency(Access(roles=frozenset(roles), page=True))
+
+
+def _public() -> None:
+    """Marker: this route needs no credential."""
+
+
+def _gateway_token() -> None:
+    """Marker: this route checks a checkpoint gateway's own token itself."""
+
+
+_public.access = Access(public=True)  # type: ignore[attr-defined]
+_gateway_token.access = Access(gateway_token=True)  # type: ignore[attr-defined]
+PUBLIC = Depends(_public)
+GATEWAY_TOKEN = Depends(_gateway_token)
+
+
+def declared_access(route: APIRoute) -> list[Access]:
+    """Every access declaration found among a route's dependencies (a route needs exactly one)."""
+    found: list[Access] = []
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        acc = getattr(dep.call, "access", None)
+        if isinstance(acc, Access):
+            found.append(acc)
+        stack.extend(dep.dependencies)
+    return found

@@ -1,0 +1,80 @@
+"""What every cloud process does before it serves: refuse shipped secrets, trust only named proxies.
+
+The shipped values of ``webhook_secret`` and ``phone_hash_key`` are public
+(they are in this repository): a webhook signed with one proves nothing and a
+phone hash keyed with one is a lookup table away from the number. A process
+that uses one refuses to start unless it runs in demo mode.
+
+Behind a TLS-terminating proxy the scheme (Secure cookies) and the client
+address (login rate limit, audit log) come from ``X-Forwarded-Proto`` /
+``X-Forwarded-For``, but only when the TCP peer is one of the proxies named
+by ``forwarded_allow_ips``; otherwise those headers are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.settings import CloudSettings
+from coalguard.errors import InputError
+
+log = logging.getLogger("coalguard.cloud.process")
+
+# setting -> (environment variable, shipped value)
+SHIPPED_SECRETS = {
+    name: (f"COALGUARD_CO_{name.upper()}", CoSettings.model_fields[name].default)
+    for name in ("webhook_secret", "phone_hash_key")
+}
+
+
+class DefaultSecretError(InputError):
+    """A process would run with a secret everyone knows."""
+
+
+def refuse_default_secrets(co: CoSettings, *, demo: bool, uses: tuple[str, ...]) -> None:
+    """Raise naming the first setting in ``uses`` still at its shipped value (unless demo)."""
+    for name in uses:
+        env, shipped = SHIPPED_SECRETS[name]
+        if getattr(co, name) != shipped:
+            continue
+        if demo:
+            log.warning("demo mode: %s (%s) is the shipped public default", name, env)
+            continue
+        raise DefaultSecretError(
+            f"refusing to start: {name} ({env}) is the shipped default {shipped!r}; "
+            "set a secret of your own, or pass --demo for a demonstration"
+        )
+
+
+def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tuple[str, ...]:
+    """Which shipped-default secrets this process would use."""
+    used: list[str] = []
+    if runs_ingest and co.webhook_url:
+        used.append("webhook_secret")
+    if serves_api:  # the API registers households: phone numbers are hashed with the key
+        used.append("phone_hash_key")
+    return tuple(used)
+
+
+def uvicorn_options(
+    settings: CloudSettings, ssl_certfile: Path | None = None, ssl_keyfile: Path | None = None
+) -> dict[str, Any]:
+    """uvicorn keyword arguments shared by every process that serves the cloud over HTTP."""
+    trusted = settings.forwarded_allow_ips
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+        "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
+        "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+    }
+
+
+def prepare_api(app: FastAPI, co: CoSettings) -> FastAPI:
+    """Give the API the CO settings this process checked (not a fresh read of the environment)."""
+    app.state.co_settings = co
+    return app
