@@ -63,6 +63,7 @@ def gateway(tmp: Path, clock: ManualClock) -> tuple[Gateway, Outbox]:
                 "jurisdiction": "hebei-2022",
             },
             "storage": {"data_dir": str(tmp)},
+            "http": {"camera_token_required": False},  # in-process intake, no HTTP
             "camera": [{"id": c, "name": c} for c in ("cam-entry", "cam-sampling", "cam-exit")],
         }
     )

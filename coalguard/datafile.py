@@ -3,6 +3,12 @@
 Standards, register maps and alert rules are data. A bad file must be refused
 with the file, line and field named, so this module maps a pydantic error
 location (``limit.2.max``) back to the line of the TOML text that holds it.
+
+``Number`` and ``Integer`` are the field types for every number read from a
+data file or an input document: pydantic's default (lax) float takes ``true``
+as 1.0, ``"12"`` as 12.0 and ``nan`` as a limit no value can fail, so a
+mistyped file would be accepted silently. NaN and infinity are refused here,
+once, instead of by a check in each model.
 """
 
 from __future__ import annotations
@@ -10,17 +16,48 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AllowInfNan, BaseModel, Strict, ValidationError
+from pydantic_core import ErrorDetails
 
 from coalguard.errors import DataFileError
+from coalguard.i18n import t
 
 M = TypeVar("M", bound=BaseModel)
+
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite number written as a number (an integer is fine; true, "12", nan, inf are not)."""
+Integer = Annotated[int, Strict()]
+"""An integer written as an integer (true, "3" and 3.0 are refused)."""
+
+# pydantic error types whose reason a person reads from the locale catalog.
+_REASONS = {
+    "finite_number": "datafile.not_finite",
+    "float_type": "datafile.not_number",
+    "float_parsing": "datafile.not_number",
+    "int_type": "datafile.not_integer",
+    "int_parsing": "datafile.not_integer",
+    "int_from_float": "datafile.not_integer",
+}
+_FIELD_MAX = 80  # characters of a field path shown (keys may come from a hostile file)
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
 _TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
+_HUGE_INT = re.compile(r"[0-9_]{4300,}")
+
+
+class FieldError(ValueError):
+    """Raised by a model validator to point at one field below it (file, line, field).
+
+    A check across fields (two register ranges overlap) runs on the whole
+    model, whose location is the root; ``loc`` names the offending field.
+    """
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        self.loc = loc
+        super().__init__(message)
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -40,6 +77,12 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         raise DataFileError(
             str(path), f"TOML syntax: {_TOML_POS.sub('', msg).strip()}", line
         ) from None
+    except ValueError:  # tomllib gives up on an integer over Python's 4,300 digits
+        m = _HUGE_INT.search(text)
+        line = text.count("\n", 0, m.start()) + 1 if m else None
+        raise DataFileError(str(path), t("datafile.huge_integer"), line) from None
+    except RecursionError:
+        raise DataFileError(str(path), t("datafile.too_deep")) from None
 
 
 def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
@@ -91,7 +134,9 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
                     table = [*table, part]
                     break
             else:
-                return best
+                if not _has_header_below(lines, start, name):
+                    return best
+                table = [*table, part]  # only [name.sub] tables: the next part narrows
             i += 1
             continue
         i += 1
@@ -105,6 +150,15 @@ def _find_key(lines: list[str], start: int, end: int, key: str) -> int | None:
         if m and m.group(1).strip("\"'") == key:
             return n + 1
     return None
+
+
+def _has_header_below(lines: list[str], start: int, name: str) -> bool:
+    """A ``[name.sub]`` table exists although ``[name]`` itself is never written."""
+    for n in range(start, len(lines)):
+        m = _HEADER.match(lines[n])
+        if m and m.group(2).startswith(name + "."):
+            return True
+    return False
 
 
 def _next_header(lines: list[str], start: int, end: int) -> int:
@@ -127,9 +181,42 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # A number refused is the likelier mistake than the other members of a union.
+        err = next((e for e in errors if e["type"] in _REASONS), errors[0])
         loc = tuple(err.get("loc", ()))
-        field = ".".join(str(p) for p in loc) or None
-        msg = err.get("msg", "invalid")
-        msg = msg.removeprefix("Value error, ")
-        raise DataFileError(str(path), msg, locate(text, loc), field) from None
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, FieldError):
+            loc = (*loc, *inner.loc)
+        raise DataFileError(str(path), reason(err), locate(text, loc), field_path(loc)) from None
+
+
+def field_path(loc: tuple[str | int, ...]) -> str | None:
+    """``limit.2.max`` for a pydantic location, shortened when a key is absurdly long."""
+    path = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in ".".join(map(str, loc)))
+    if not path:
+        return None
+    return path if len(path) <= _FIELD_MAX else path[: _FIELD_MAX - 1] + "…"
+
+
+def reason(err: ErrorDetails) -> str:
+    """What is wrong with one field, for a person: the catalog's words where we have them."""
+    key = _REASONS.get(err["type"])
+    if key is not None:
+        return t(key).format(got=_kind(err.get("input")))
+    return err.get("msg", "invalid").removeprefix("Value error, ")
+
+
+def _kind(value: Any) -> str:
+    """The kind of a refused value (never the value itself: it may be huge)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, str):
+        return t("datafile.kind_text")
+    if isinstance(value, float):
+        return t("datafile.kind_decimal")
+    if isinstance(value, int):
+        return t("datafile.kind_big_integer")
+    if isinstance(value, dict | list):
+        return t("datafile.kind_table")
+    return t("datafile.kind_other")

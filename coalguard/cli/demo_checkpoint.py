@@ -11,6 +11,7 @@ outcome and where to open the pages.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from rich.table import Table
 
@@ -32,6 +34,7 @@ from coalguard.drivers.analyzer import resolve_map
 from coalguard.edge.quality.basis import Converter, Derived
 from coalguard.errors import CoalguardError
 from coalguard.gateway.config import GatewayConfig
+from coalguard.gateway.roles import Role
 from coalguard.gateway.run import GatewayParts, Housekeeping, build
 from coalguard.gateway.scenario import TruckPlan, fast_pass_list, plan_morning, run_morning
 from coalguard.gateway.web import create_app as create_gateway_app
@@ -43,6 +46,7 @@ from coalguard.simulators.camera import CameraSim
 GATEWAY_ID = "demo-checkpoint"
 ANALYZER_MAP = "generic-tcp-int16"
 CAMERAS = ["cam-entry", "cam-sampling", "cam-exit"]
+DEMO_USER = "demo"
 
 
 def _free_port(preferred: int) -> int:
@@ -132,7 +136,7 @@ def _config(
                 "region_code": "130100",
                 "jurisdiction": "hebei-2022",
             },
-            "http": {"host": "127.0.0.1", "port": gw_port},
+            "http": {"host": "127.0.0.1", "port": gw_port, "camera_token": secrets.token_hex(16)},
             "cloud": {"url": cloud_url, "token": token, "backoff_cap_s": 2.0},
             "storage": {"data_dir": str(data_dir / "gateway")},
             "analyzer": [
@@ -190,8 +194,13 @@ def checkpoint_demo(
         parts.uplink.start()
         hk = Housekeeping(gw)
         threading.Thread(target=hk.loop, daemon=True).start()
+        password = secrets.token_urlsafe(9)
+        user = gw.accounts.add(DEMO_USER, password, Role.shift_lead, t("gw_auth.demo_name", lang))
         page = _Server(create_gateway_app(gw, parts.status, lang), gw_port).start()
+        _check_sign_in(page.url, password)
         out.print(f"[bold]{t('gw.title', lang)}[/]: {page.url}/   cloud: {cloud.url}/healthz")
+        sign_in_line = t("gw_auth.demo_account", lang).format(username=DEMO_USER, password=password)
+        out.print(sign_in_line)
 
         cams = CameraSim(cameras=CAMERAS, misread_rate=0.1, duplicate_rate=0.1, seed=2)
 
@@ -215,7 +224,7 @@ def checkpoint_demo(
                 f"analyzer result {res.sample_id}",
             )
             # the analyzer numbers its own samples: the operator picks the pending result
-            gw.workflow.bind_result(iid, rid, "值班员")
+            gw.workflow.bind_result(iid, rid, user.operator)
 
         def on_truck(plan: TruckPlan, iid: str) -> None:
             insp = gw.workflow.get(iid)
@@ -225,16 +234,17 @@ def checkpoint_demo(
         result = run_morning(
             gw,
             plan_morning(trucks),
-            operator="值班员",
+            operator=user.operator,
             measure=measure,
             arrive=arrive,
             on_truck=on_truck,
         )
-        gw.duty.handover("值班员", "接班员", "演示：早班结束")
+        gw.duty.handover(user.operator, "接班员", "演示：早班结束")
         _wait(lambda: parts.status().outbox_depth == 0, 60, "the outbox to drain to the cloud")
         summary = _summary(gw, cloud, result.outcomes, lang)
         out.print(summary["table"])
         out.print(f"{t('gw.title', lang)}: {page.url}/   cloud: {cloud.url}/healthz")
+        out.print(sign_in_line)
         _hold(hold)
         return {k: v for k, v in summary.items() if k != "table"}
     finally:
@@ -248,6 +258,15 @@ def checkpoint_demo(
         cloud.stop()
         if tmp is not None:
             tmp.cleanup()
+
+
+def _check_sign_in(url: str, password: str) -> None:
+    """Sign in to the page as the demo account once, as a person would (fails loudly)."""
+    with httpx.Client(base_url=url, timeout=10) as c:
+        r = c.post("/login", data={"username": DEMO_USER, "password": password})
+        who = c.get("/api/v1/session")
+        if r.status_code != 303 or who.status_code != 200:
+            raise CoalguardError(f"demo: cannot sign in to {url}/login ({r.status_code})")
 
 
 def _summary(gw: Any, cloud: _Server, outcomes: Any, lang: str) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
+from coalguard.cli.gateway_users import app as users_app
 from coalguard.gateway.config import load_config
 
 app = typer.Typer(
     help="The checkpoint gateway (inspection workflow, ledgers, cameras).", no_args_is_help=True
 )
+app.add_typer(users_app, name="users")
 
 ConfigOpt = Annotated[
     Path,
@@ -39,18 +41,12 @@ def run(config: ConfigOpt) -> None:
 
 @app.command("check-config")
 def check_config(config: ConfigOpt) -> None:
-    """Validate the config file, its register maps and jurisdiction; exit 2 on a mistake."""
-    from coalguard.edge.quality import ProfileSet
-    from coalguard.gateway.errors import GatewayError
+    """Validate the config file exactly as ``run`` does (register maps, jurisdiction,
+    uplink transport and token); exit 2 on a mistake."""
+    from coalguard.gateway.preflight import preflight
 
     cfg = load_config(config)  # also loads each analyzer's register map
-    profiles = ProfileSet.load(cfg.profiles_dirs)
-    if cfg.checkpoint.jurisdiction not in profiles.jurisdictions:
-        raise GatewayError(
-            "unknown_jurisdiction",
-            jurisdiction=cfg.checkpoint.jurisdiction,
-            known=", ".join(sorted(profiles.jurisdictions)),
-        )
+    preflight(cfg)
     typer.echo(
         f"{config}: ok (checkpoint {cfg.checkpoint.id}, {len(cfg.cameras)} cameras, "
         f"{len(cfg.analyzers)} analyzers, retention {cfg.retention.camera_days} days)"

@@ -31,6 +31,7 @@ from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tabl
 from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.model import utcnow
@@ -44,6 +45,7 @@ _ROUTERS = (
     alerts_api.router,
     fastpass_api.router,
     reports_api.router,
+    ledger_api.router,
     dashboard.router,
 )
 

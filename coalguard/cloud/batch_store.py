@@ -123,17 +123,49 @@ def explain(exc: ValidationError) -> str:
     """One line naming each bad field: ``born_at: input should have timezone info``."""
     parts = []
     for err in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "record"
-        parts.append(f"{where}: {err['msg']}")
+        msg = err["msg"].removeprefix("Value error, ")
+        where = ".".join(str(p) for p in err["loc"])
+        if not where and msg.startswith("body"):  # a whole-record check names its field
+            parts.append(msg)
+            continue
+        parts.append(f"{where or 'record'}: {msg}")
     return "; ".join(parts)
 
 
-def _raw(item: Any) -> str:
+def safe_text(text: str) -> str:
+    """``text`` any database and JSON response can hold: lone surrogates and NUL escaped."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
+
+
+def raw_text(item: Any) -> str:
+    """What was sent, as text to keep beside a dead letter (at most 64 KiB)."""
     try:
         text = json.dumps(item, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(item)
-    return text[:_RAW_LIMIT]
+    except (TypeError, ValueError, RecursionError):
+        text = f"<{type(item).__name__} that cannot be shown as JSON>"
+    return safe_text(text[:_RAW_LIMIT])
+
+
+def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes) -> None:
+    """Keep a whole request the cloud could not read, with the reason it was refused."""
+    text = raw[:_RAW_LIMIT].decode("utf-8", "backslashreplace")
+    with engine.begin() as conn:
+        conn.execute(
+            GatewayDeadLetterRow.__table__.insert(),
+            {
+                "gateway_id": gateway_id,
+                "record_id": None,
+                "outcome": "rejected",
+                "reason": safe_text(reason),
+                "raw": safe_text(text),
+                "received_at": datetime.now(UTC),
+            },
+        )
+    log.warning("gateway %s: whole batch refused and dead-lettered: %s", gateway_id, reason)
 
 
 class BatchRace(Exception):
@@ -211,6 +243,8 @@ def store_batch(
     fresh: dict[str, tuple[int, WireRecord, str]] = {}  # id -> (index, record, body text)
 
     def reject(i: int, rid: str | None, outcome: str, reason: str) -> None:
+        rid = None if rid is None else safe_text(rid)[:200]
+        reason = safe_text(reason)
         outcomes[i] = Outcome(i, rid, outcome, reason)
         dead.append(
             {
@@ -218,7 +252,7 @@ def store_batch(
                 "record_id": rid,
                 "outcome": outcome,
                 "reason": reason,
-                "raw": _raw(items[i]),
+                "raw": raw_text(items[i]),
                 "received_at": now,
             }
         )

@@ -18,10 +18,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.batch_store import BatchRace, store_batch
-from coalguard.cloud.gateways import authenticate
+from coalguard.cloud.batch_store import BatchRace, dead_letter_request, safe_text, store_batch
+from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
-from coalguard.edge.uplink.wire import OUTCOMES
+from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, MAX_INT_DIGITS, OUTCOMES, OversizedInt
 
 log = logging.getLogger("coalguard.cloud.batches")
 
@@ -29,18 +29,58 @@ router = APIRouter(tags=["ingest"])
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+    return JSONResponse({"detail": safe_text(detail)}, status_code=status, headers=headers)
+
+
+class Unreadable(ValueError):
+    """The request body is not a batch the cloud can read; the text says why."""
+
+
+def _int(text: str) -> int | OversizedInt:
+    digits = len(text.lstrip("-"))
+    return OversizedInt(digits) if digits > MAX_INT_DIGITS else int(text)
+
+
+def parse_batch(raw: bytes) -> Any:
+    """The JSON document, or ``Unreadable`` naming what is wrong; never another error.
+
+    An integer too long to convert does not spoil the batch: it parses as
+    ``OversizedInt`` and only the record holding it is rejected.
+    """
+    parse_int: Any = None
+    while True:
+        try:
+            return json.loads(raw, parse_int=parse_int)
+        except RecursionError:
+            raise Unreadable(
+                "request body is nested too deeply to parse "
+                f"(a record body may nest at most {MAX_BODY_DEPTH} levels)"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise Unreadable(f"request body is not valid UTF-8: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise Unreadable(f"request body is not valid JSON: {exc}") from None
+        except ValueError as exc:  # an integer over the conversion limit
+            if parse_int is not None:
+                raise Unreadable(f"request body is not valid JSON: {exc}") from None
+            parse_int = _int
+
+
+def _shape_problem(doc: Any, max_records: int) -> tuple[int, str] | None:
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        return 422, 'request body must be a JSON object {"records": [...]}'
+    extra = set(doc) - {"records"}
+    if extra:
+        return 422, f"unknown field(s) in batch: {', '.join(sorted(map(str, extra)))[:500]}"
+    n = len(doc["records"])
+    if n > max_records:
+        return 413, f"batch has {n} records; the limit is {max_records} records (max_batch_records)"
+    return None
 
 
 def _unavailable(gateway_id: str, exc: Exception) -> JSONResponse:
     log.error("batch from %s not taken, database unavailable: %s", gateway_id, exc)
     return _error(503, "database unavailable; retry later", {"Retry-After": "5"})
-
-
-def _bearer(request: Request) -> str | None:
-    value = request.headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -69,12 +109,29 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
     return out
 
 
+async def _refuse_whole(
+    engine: Any, gateway_id: str, status: int, reason: str, raw: bytes
+) -> JSONResponse:
+    """Answer ``status`` with the reason; an unreadable batch is kept as a dead letter.
+
+    A batch over a size limit (413) is not kept: the sender still holds it
+    and resends it in smaller batches.
+    """
+    if status == 422:
+        try:
+            await run_in_threadpool(dead_letter_request, engine, gateway_id, reason, raw)
+        except OperationalError as exc:  # not kept: the sender must keep it and retry
+            return _unavailable(gateway_id, exc)
+    log.warning("batch from %s refused (%d): %s", gateway_id, status, safe_text(reason))
+    return _error(status, reason)
+
+
 @router.post("/api/v1/gateways/{gateway_id}/batches", dependencies=[GATEWAY_TOKEN])
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
     settings = request.app.state.settings
     engine = request.app.state.engine
-    token = _bearer(request)
+    token = bearer_token(request.headers.get("authorization"))
     try:
         known = await run_in_threadpool(authenticate, engine, gateway_id, token)
     except OperationalError as exc:
@@ -94,29 +151,21 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     raw = await _read_limited(request, limit)
     if raw is None:
         return too_big
-    if encoding == "gzip":
-        try:
-            raw = _gunzip(raw, limit)
-        except (zlib.error, EOFError) as exc:
-            return _error(422, f"request body is not valid gzip: {exc}")
-        if raw is None:  # the limit holds for the inflated batch too
-            return too_big
     try:
-        doc: Any = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(422, f"request body is not valid JSON: {exc}")
-    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        return _error(422, 'request body must be a JSON object {"records": [...]}')
-    extra = set(doc) - {"records"}
-    if extra:
-        return _error(422, f"unknown field(s) in batch: {', '.join(sorted(extra))}")
+        if encoding == "gzip":
+            try:
+                raw = _gunzip(raw, limit)
+            except (zlib.error, EOFError) as exc:
+                raise Unreadable(f"request body is not valid gzip: {exc}") from None
+            if raw is None:  # the limit holds for the inflated batch too
+                return too_big
+        doc: Any = parse_batch(raw)
+    except Unreadable as exc:
+        return await _refuse_whole(engine, gateway_id, 422, str(exc), raw)
+    problem = _shape_problem(doc, settings.max_batch_records)
+    if problem is not None:
+        return await _refuse_whole(engine, gateway_id, *problem, raw)
     items = doc["records"]
-    if len(items) > settings.max_batch_records:
-        return _error(
-            413,
-            f"batch has {len(items)} records; the limit is {settings.max_batch_records} "
-            "records (max_batch_records)",
-        )
     try:
         outcomes = await run_in_threadpool(
             store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES

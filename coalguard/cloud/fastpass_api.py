@@ -13,10 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import EVERY_ROLE, GATEWAY_TOKEN, allow
 from coalguard.cloud.auth import Operator, Role
-from coalguard.cloud.batches import _bearer
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
-from coalguard.cloud.gateways import authenticate
+from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
@@ -150,7 +149,10 @@ def fast_pass_list(
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
     ok = await run_in_threadpool(
-        authenticate, request.app.state.engine, gateway_id, _bearer(request)
+        authenticate,
+        request.app.state.engine,
+        gateway_id,
+        bearer_token(request.headers.get("authorization")),
     )
     if not ok:
         raise HTTPException(401, f"gateway {gateway_id!r} unknown or wrong token")

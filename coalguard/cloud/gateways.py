@@ -102,6 +102,12 @@ def set_enabled(engine: Engine, gateway_id: str, enabled: bool) -> None:
         row.enabled = enabled
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def authenticate(engine: Engine, gateway_id: str, token: str | None) -> bool:
     """True when ``gateway_id`` is registered, enabled and ``token`` is its token."""
     if not token or not GATEWAY_ID_RE.match(gateway_id):

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from coalguard.datafile import Number
 
 
 def utcnow() -> datetime:
@@ -42,5 +44,13 @@ class Sample(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sample_id: str = Field(min_length=1, max_length=64)
-    indicators: dict[str, float]
-    uncertainty: dict[str, float] = Field(default_factory=dict)
+    indicators: dict[str, Number]
+    uncertainty: dict[str, Number] = Field(default_factory=dict)
+
+    @field_validator("sample_id")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        # It is printed and stored: no control characters or lone surrogates.
+        if not v.isprintable():
+            raise ValueError("sample_id holds a control character or a lone surrogate")
+        return v

@@ -29,6 +29,7 @@ from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.workflow import TERMINAL, Workflow
 
+RAW_KEPT = 20000  # characters of a rejected push kept in its dead letter
 _TERMINAL_SQL = ",".join(f"'{s.value}'" for s in TERMINAL)
 
 
@@ -180,18 +181,27 @@ class CameraDesk:
         if camera_id is None and isinstance(raw, dict) and isinstance(raw.get("camera_id"), str):
             camera_id = raw["camera_id"][:64]
         try:
-            text = json.dumps(raw, ensure_ascii=False, default=str)[:20000]
-        except (TypeError, ValueError):
-            text = repr(raw)[:20000]
+            text = json.dumps(raw, ensure_ascii=True, default=str)[:RAW_KEPT]
+        except (TypeError, ValueError, RecursionError):
+            text = ascii(raw)[:RAW_KEPT]
+        self._dead_letter(text, reason, camera_id)
+        if camera_id and camera_id in self.cameras:
+            self.devices.error(camera_id, reason)
+        return Intake("rejected", reason=reason)
+
+    def reject_body(self, body: bytes, reason: str) -> Intake:
+        """A push whose body is not an acceptable document: kept as sent, with the reason."""
+        self.counters.rejected += 1
+        self._dead_letter(body[:RAW_KEPT].decode("utf-8", "backslashreplace"), reason, None)
+        return Intake("rejected", reason=reason)
+
+    def _dead_letter(self, text: str, reason: str, camera_id: str | None) -> None:
         with self.store.tx() as db:
             db.execute(
                 "INSERT INTO camera_dead_letters(id, received_at, camera_id, reason, raw) "
                 "VALUES (?,?,?,?,?)",
                 (str(uuid.uuid4()), iso(self.clock.now()), camera_id, reason, text),
             )
-        if camera_id and camera_id in self.cameras:
-            self.devices.error(camera_id, reason)
-        return Intake("rejected", reason=reason)
 
     # -- reading --------------------------------------------------------------------
 

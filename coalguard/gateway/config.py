@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from coalguard.datafile import load_model, locate, read_toml
+from coalguard.datafile import Integer, Number, load_model, locate, read_toml
 from coalguard.errors import DataFileError
 
 MIN_RETENTION_DAYS = 90  # R9: at least three months, never earlier
@@ -37,13 +37,27 @@ class Checkpoint(_Strict):
 
 class Http(_Strict):
     host: str = "127.0.0.1"
-    port: int = Field(default=8470, ge=1, le=65535)
+    port: Integer = Field(default=8470, ge=1, le=65535)
     camera_token: str | None = Field(
         default=None,
         min_length=8,
         repr=False,
-        description="when set, camera pushes must carry 'Authorization: Bearer <token>'",
+        description="camera pushes must carry 'Authorization: Bearer <token>'",
     )
+    camera_token_required: bool = Field(
+        default=True, description="false only on a closed camera network (or the demo)"
+    )
+
+
+class Auth(_Strict):
+    """Operator sign-in: session lifetimes and lockout (docs/gateway.md, Access)."""
+
+    idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    absolute_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    max_failures_account: int = Field(default=5, ge=1, le=1000)
+    max_failures_client: int = Field(default=20, ge=1, le=10000)
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    cookie_secure: bool = Field(default=False, description="true when the page is served on https")
 
 
 class Cloud(_Strict):
@@ -53,9 +67,9 @@ class Cloud(_Strict):
     token: str | None = Field(default=None, repr=False)
     token_file: Path | None = None
     ca_file: Path | None = None
-    allow_insecure_http: bool = False
-    batch_records: int = Field(default=500, ge=1, le=5000)
-    backoff_cap_s: float = Field(default=300.0, gt=0)
+    allow_insecure_http: StrictBool = False
+    batch_records: Integer = Field(default=500, ge=1, le=5000)
+    backoff_cap_s: Number = Field(default=300.0, gt=0)
 
     @model_validator(mode="after")
     def _one_token(self) -> Cloud:
@@ -67,8 +81,8 @@ class Cloud(_Strict):
 
 
 class OutboxSettings(_Strict):
-    quota_mb: int = Field(default=2048, ge=16)
-    min_free_disk_mb: int = Field(default=256, ge=1)
+    quota_mb: Integer = Field(default=2048, ge=16)
+    min_free_disk_mb: Integer = Field(default=256, ge=1)
 
 
 class Storage(_Strict):
@@ -76,9 +90,9 @@ class Storage(_Strict):
 
 
 class Retention(_Strict):
-    camera_days: int = Field(default=DEFAULT_RETENTION_DAYS)
-    purge_batch: int = Field(default=500, ge=1, le=100_000)
-    purge_interval_s: float = Field(default=3600.0, gt=0)
+    camera_days: Integer = Field(default=DEFAULT_RETENTION_DAYS)
+    purge_batch: Integer = Field(default=500, ge=1, le=100_000)
+    purge_interval_s: Number = Field(default=3600.0, gt=0)
 
     @field_validator("camera_days")
     @classmethod
@@ -91,14 +105,14 @@ class Retention(_Strict):
 
 
 class Lab(_Strict):
-    dispatch_hours: float = Field(default=24.0, gt=0, le=24.0)
-    report_days: float = Field(default=2.0, gt=0, le=2.0)
-    check_interval_s: float = Field(default=60.0, gt=0)
+    dispatch_hours: Number = Field(default=24.0, gt=0, le=24.0)
+    report_days: Number = Field(default=2.0, gt=0, le=2.0)
+    check_interval_s: Number = Field(default=60.0, gt=0)
 
 
 class FastPass(_Strict):
     file: Path | None = None
-    refresh_s: float = Field(default=600.0, gt=0)
+    refresh_s: Number = Field(default=600.0, gt=0)
 
 
 class Analyzer(_Strict):
@@ -109,10 +123,10 @@ class Analyzer(_Strict):
     transport: Literal["rtu", "tcp", "ascii"] = "rtu"
     port: str | None = Field(default=None, description="serial device, e.g. /dev/ttyUSB0")
     host: str | None = None
-    tcp_port: int | None = Field(default=None, ge=1, le=65535)
-    unit_id: int | None = Field(default=None, ge=0, le=247)
-    baudrate: int | None = Field(default=None, gt=0)
-    poll_interval_s: float = Field(default=1.0, gt=0)
+    tcp_port: Integer | None = Field(default=None, ge=1, le=65535)
+    unit_id: Integer | None = Field(default=None, ge=0, le=247)
+    baudrate: Integer | None = Field(default=None, gt=0)
+    poll_interval_s: Number = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")
     def _where(self) -> Analyzer:
@@ -127,9 +141,11 @@ class Camera(_Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1)
     role: Literal["entry", "exit", "sampling", "overview"] = "overview"
-    expected_interval_s: float = Field(default=600.0, gt=0, description="silent longer → alert")
-    creates_arrival: bool = Field(default=False, description="a confident plate read opens one")
-    min_confidence: float = Field(default=0.8, ge=0, le=1)
+    expected_interval_s: Number = Field(default=600.0, gt=0, description="silent longer → alert")
+    creates_arrival: StrictBool = Field(
+        default=False, description="a confident plate read opens one"
+    )
+    min_confidence: Number = Field(default=0.8, ge=0, le=1)
 
 
 class GatewayConfig(_Strict):
@@ -137,6 +153,7 @@ class GatewayConfig(_Strict):
 
     checkpoint: Checkpoint
     http: Http = Http()
+    auth: Auth = Auth()
     cloud: Cloud = Cloud()
     storage: Storage = Storage()
     outbox: OutboxSettings = OutboxSettings()
@@ -161,6 +178,16 @@ class GatewayConfig(_Strict):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        return self
+
+    @model_validator(mode="after")
+    def _camera_token(self) -> GatewayConfig:
+        if self.http.camera_token_required and not self.http.camera_token:
+            raise ValueError(
+                "[http] camera_token is required: any program that can reach the gateway "
+                "could otherwise push plate reads (set camera_token, or "
+                "camera_token_required = false on a closed camera network)"
+            )
         return self
 
     def camera(self, camera_id: str) -> Camera | None:

@@ -9,7 +9,9 @@ from coalguard.i18n import t
 
 
 class GatewayError(CoalguardError):
-    """A refused step. ``key`` names a message in the locale catalog (``gw_err``)."""
+    """A refused step. ``key`` names a message in the locale catalog (``section``)."""
+
+    section = "gw_err"
 
     def __init__(self, key: str, **params: Any) -> None:
         self.key = key
@@ -17,7 +19,7 @@ class GatewayError(CoalguardError):
         super().__init__(self.text("en"))
 
     def text(self, lang: str | None = None) -> str:
-        template = t(f"gw_err.{self.key}", lang)
+        template = t(f"{self.section}.{self.key}", lang)
         try:
             return template.format(**self.params)
         except (KeyError, IndexError):

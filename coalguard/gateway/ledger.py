@@ -10,34 +10,18 @@ the record sink, so the cloud holds a copy of each chain.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from coalguard.edge.ledger_chain import GENESIS, entry_hash
 from coalguard.errors import InputError
 from coalguard.gateway.clock import Clock, iso
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 
 BOOKS = ("duty", "handover", "inspection", "sampling")
-GENESIS = "0" * 64
-
-
-def entry_hash(
-    book: str,
-    seq: int,
-    entry_id: str,
-    at: str,
-    operator: str,
-    kind: str,
-    body: str,
-    corrects: str | None,
-    prev_hash: str,
-) -> str:
-    doc = [book, seq, entry_id, at, operator, kind, body, corrects, prev_hash]
-    return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from coalguard.edge.outbox import Outbox, OutboxPolicy
-from coalguard.edge.uplink import Uplink, make_config
+from coalguard.edge.uplink import Uplink
 from coalguard.errors import CoalguardError
 from coalguard.gateway.analyzers import AnalyzerLink
 from coalguard.gateway.clock import Clock, SystemClock
 from coalguard.gateway.config import GatewayConfig
+from coalguard.gateway.preflight import preflight
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.store import Store
 from coalguard.gateway.uplink_status import StatusFn, outbox_status
@@ -87,6 +88,7 @@ def build(
 ) -> GatewayParts:
     """Open the store and the outbox; make the uplink and analyzer link (not started)."""
     clock = clock or SystemClock()
+    checked = preflight(config)  # the same checks as ``gateway check-config``
     store = Store(config.db_path)
     outbox = Outbox(
         config.outbox_path,
@@ -98,22 +100,9 @@ def build(
     )
     uplink = None
     try:
-        if config.cloud.url:
-            uplink = Uplink(
-                outbox,
-                make_config(
-                    cloud_url=config.cloud.url,
-                    gateway_id=config.checkpoint.id,
-                    token=config.cloud_token() or "",
-                    ca_file=str(config.cloud.ca_file) if config.cloud.ca_file else None,
-                    allow_insecure_http=config.cloud.allow_insecure_http,
-                    max_records=config.cloud.batch_records,
-                    backoff_cap_s=config.cloud.backoff_cap_s,
-                    backoff_base_s=min(1.0, config.cloud.backoff_cap_s),
-                ),
-                clock=clock,
-            )
-        gw = Gateway.build(config, store, outbox, clock)
+        if checked.uplink is not None:
+            uplink = Uplink(outbox, checked.uplink, clock=clock)
+        gw = Gateway.build(config, store, outbox, clock, checked.profiles)
         link = AnalyzerLink(gw, config.analyzers) if with_analyzers and config.analyzers else None
     except BaseException:
         outbox.close()
@@ -132,6 +121,11 @@ def serve(config: GatewayConfig) -> None:
         parts.uplink.start()
     else:
         log.warning("no [cloud] url: records are kept in the outbox until one is configured")
+    if not gw.accounts.all():
+        log.warning(
+            "no operator accounts yet: nobody can sign in to the page "
+            "(coalguard gateway users add --config … NAME --role admin)"
+        )
     hk = Housekeeping(gw)
     thread = threading.Thread(target=hk.loop, name="housekeeping", daemon=True)
     thread.start()

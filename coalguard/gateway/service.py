@@ -12,6 +12,7 @@ from pathlib import Path
 
 from coalguard.edge.quality import ProfileSet
 from coalguard.errors import CoalguardError
+from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.clock import Clock
@@ -23,6 +24,7 @@ from coalguard.gateway.fastpass import FastPassCache, FastPassList, load_fast_pa
 from coalguard.gateway.fastpass_pull import pull_fast_pass
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.sessions import Sessions
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
 from coalguard.gateway.workflow import Workflow
@@ -45,6 +47,8 @@ class Gateway:
     workflow: Workflow
     cameras: CameraDesk
     duty: DutyDesk
+    accounts: Accounts
+    sessions: Sessions
 
     @classmethod
     def build(
@@ -95,6 +99,7 @@ class Gateway:
         for a in config.analyzers:
             devices.declare("analyzer", a.id)
         duty = DutyDesk(ledger, workflow, lab, devices, cp)
+        accounts = Accounts(store, clock, config.auth)
         return cls(
             config,
             store,
@@ -109,6 +114,8 @@ class Gateway:
             workflow,
             cameras,
             duty,
+            accounts,
+            Sessions(store, clock, config.auth, accounts),
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:

@@ -298,8 +298,12 @@ class Workflow:
         uncertainty: dict[str, float] | None = None,
         at: datetime | None = None,
         result_id: str | None = None,
+        entered_by: str | None = None,
     ) -> str:
         """An analyzer result arrives; bound at once when its sample id matches.
+
+        ``entered_by`` names the signed-in person who typed a result by hand: it
+        goes into the record and the binding step is theirs, not the system's.
 
         Impossible values (negative, above 100 %, unknown symbol) are refused
         before anything is stored: the caller dead-letters them.
@@ -329,7 +333,8 @@ class Workflow:
                     "at": when,
                     "indicators": indicators,
                     "uncertainty": uncertainty or {},
-                },
+                }
+                | ({"entered_by": entered_by} if entered_by else {}),
                 record_id=rid,
             )
         if sample_id:
@@ -340,7 +345,9 @@ class Workflow:
             )
             if row:
                 try:
-                    self.bind_result(row["id"], rid, "system", reason="sample id match")
+                    self.bind_result(
+                        row["id"], rid, entered_by or "system", reason="sample id match"
+                    )
                 except GatewayError as exc:  # stays 'tested': the operator sees why on judging
                     log.warning("result %s bound to %s but not judged: %s", rid, row["id"], exc)
         return rid

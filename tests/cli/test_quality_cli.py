@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def test_failing_verdict_still_exits_zero() -> None:
 def test_bad_input_exits_2_with_a_clear_message_and_no_traceback(
     args: list[str], stdin: str, message: str
 ) -> None:
-    r = cg("verdict", *args, stdin=stdin)
+    r = cg("verdict", *args, stdin=stdin, env={**os.environ, "COALGUARD_LANG": "en"})
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     import re

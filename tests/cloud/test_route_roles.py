@@ -51,6 +51,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/auth/me"): READ,
     ("POST", "/api/v1/gateways/{gateway_id}/batches"): GATEWAY_ONLY,
     ("GET", "/api/v1/gateways/{gateway_id}/fast-pass.toml"): GATEWAY_ONLY,
+    ("GET", "/api/v1/gateways/{gateway_id}/ledger"): GATEWAY_ONLY,
+    ("GET", "/api/v1/ledgers"): READ,
     # CO alarms
     ("GET", "/api/v1/co/alerts"): READ,
     ("POST", "/api/v1/co/alerts/{alert_id}/ack"): ALERTS,

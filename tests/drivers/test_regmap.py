@@ -128,7 +128,7 @@ def test_coalesce_never_crosses_a_block() -> None:
 
 def test_coalesce_caps_at_125_registers(tmp_path: Path) -> None:
     fields = "".join(
-        f'\n[[field]]\nname = "v{i}"\naddress = {2 + 2 * i}\nunit = "%"\n' for i in range(100)
+        f'\n[[field]]\nname = "v{i}"\naddress = {3 + 2 * i}\nunit = "%"\n' for i in range(100)
     )
     m = load_map(write(tmp_path, GOOD + fields))
     reqs = coalesce(m)

@@ -12,6 +12,7 @@ from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink
 from coalguard.gateway.store import Store
+from tests.gateway.session import FAST_HASHER
 
 START = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 08:30 in Asia/Shanghai
 
@@ -21,6 +22,8 @@ PASSING = dict(_BASE)
 FAILING = {**_BASE, "Aad": 30.0, "St_ad": 1.5}
 RETEST = {**_BASE, "St_ad": 0.4}  # St,d 0.41 against ≤ 0.40: within repeatability
 INCOMPLETE = {k: v for k, v in _BASE.items() if k != "Mt"}
+CAMERA_TOKEN = "cam-token-for-tests"
+CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
 
 
 def config_dict(data_dir: Path) -> dict:
@@ -32,6 +35,7 @@ def config_dict(data_dir: Path) -> dict:
             "jurisdiction": "hebei-2022",
         },
         "storage": {"data_dir": str(data_dir)},
+        "http": {"camera_token": CAMERA_TOKEN},
         "camera": [
             {
                 "id": "cam-entry",
@@ -69,6 +73,7 @@ def gw(tmp_path: Path, clock: ManualClock) -> Gateway:
     cfg = GatewayConfig.model_validate(config_dict(tmp_path / "data"))
     store = Store(cfg.db_path)
     g = Gateway.build(cfg, store, StoreSink(store, clock), clock)
+    g.accounts.hasher = FAST_HASHER  # argon2 at full cost makes lockout tests slow
     yield g
     store.close()
 

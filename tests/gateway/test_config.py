@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coalguard.errors import DataFileError
-from coalguard.gateway.config import load_config
+from coalguard.gateway.config import GatewayConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,29 @@ name = "采样"
 [[camera]]
 id = "c3"
 name = "出口"
+
+[http]
+camera_token = "cam-token-for-tests"
 """
 
 
-def test_sample_config_in_deploy_loads():
-    cfg = load_config(ROOT / "deploy" / "gateway.toml")
+def test_sample_config_in_deploy_loads_once_given_a_camera_token(tmp_path):
+    sample = (ROOT / "deploy" / "gateway.toml").read_text(encoding="utf-8")
+    as_shipped = tmp_path / "shipped.toml"
+    as_shipped.write_text(sample, encoding="utf-8")
+    with pytest.raises(DataFileError, match="camera_token is required"):
+        load_config(as_shipped)  # refused until the installer sets a camera token
+    filled = tmp_path / "gateway.toml"
+    token = 'camera_token = "' + "k" * 32 + '"'
+    filled.write_text(sample.replace('# camera_token = "<long random value>"', token), "utf-8")
+    cfg = load_config(filled)
     assert len(cfg.cameras) >= 3 and cfg.retention.camera_days == 92
+
+
+def test_sample_config_binds_loopback_not_every_interface():
+    # Regression (issue 10 item 7): the sample bound 0.0.0.0, so any machine could post.
+    cfg = load_config_text((ROOT / "deploy" / "gateway.toml").read_text(encoding="utf-8"))
+    assert cfg.http.host == "127.0.0.1"
 
 
 def test_relative_paths_resolve_next_to_the_file(tmp_path):
@@ -98,5 +115,14 @@ def test_unknown_register_map_names_the_analyzer_line(tmp_path):
     )
     with pytest.raises(DataFileError) as exc:
         load_config(p)
-    assert exc.value.field == "analyzer.0.model" and exc.value.line == 28
+    assert exc.value.field == "analyzer.0.model" and exc.value.line == 31
     assert "no-such-map" in exc.value.reason
+
+
+def load_config_text(text: str) -> GatewayConfig:
+    """The schema alone (no files), with a camera token filled in."""
+    import tomllib
+
+    data = tomllib.loads(text)
+    data["http"]["camera_token"] = "k" * 32
+    return GatewayConfig.model_validate(data)

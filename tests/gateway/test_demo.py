@@ -29,4 +29,5 @@ def test_checkpoint_morning_demo_end_to_end():
     assert counts["快速通行"] == 1 and counts["送实验室检测"] == 1 and counts["劝返"] >= 1
     assert counts["已送达云端的记录"] > 300  # everything recorded reached the cloud
     assert re.search(r"http://127\.0\.0\.1:\d+/", out)  # where to open the page
+    assert re.search(r"页面登录账号：demo  密码：\S{8,}", out)  # and how to sign in
     assert "复检" in out and "已送检" in out

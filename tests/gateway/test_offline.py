@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import COALGUARD, free_port
 from tests.gateway.conftest import FAILING, registration
+from tests.gateway.session import logged_in_client
 from tests.gateway.test_process import CONFIG
 from tests.gateway.waiting import wait_for
 from tests.ingest_support import CloudProcess, add_gateway
@@ -53,22 +54,21 @@ def test_offline_then_catch_up(tmp_path: Path):
             lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200, 30, what="gateway"
         )
         # The cloud is down: a whole inspection goes through regardless.
-        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as c:
-            page = c.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"}).text
+        with logged_in_client(base, tmp_path / "data" / "gateway.sqlite", timeout=10) as c:
+            page = c.post("/ui/arrive", data={"plate": "冀A12345"}).text
             iid = page.split('data-id="')[1].split('"')[0]
             for action, data in [
                 ("register", registration()),
                 ("check_fast_pass", {}),
                 ("take_sample", {"sample_id": "S1", "seal_no": "F1", "sampler": "李四"}),
             ]:
-                r = c.post(f"/ui/inspections/{iid}/{action}", data=data | {"operator": "王五"})
+                r = c.post(f"/ui/inspections/{iid}/{action}", data=data)
                 assert r.status_code == 200, r.text
             c.post(
                 "/ui/results",
-                data={"sample_id": "S1", "operator": "王五"}
-                | {k: str(v) for k, v in FAILING.items()},
+                data={"sample_id": "S1"} | {k: str(v) for k, v in FAILING.items()},
             )
-            r = c.post(f"/ui/inspections/{iid}/turn_back", data={"operator": "王五"})
+            r = c.post(f"/ui/inspections/{iid}/turn_back", data={})
             assert "已劝返" in r.text
         wait_for(
             lambda: httpx.get(f"{base}/healthz").json()["uplink"] == "backing_off",
@@ -155,19 +155,17 @@ def test_killed_gateway_restarts_where_it_was_and_loses_nothing(tmp_path: Path):
     cloud = CloudProcess(db_url, cloud_port)
     proc = start()
     try:
-        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as c:
-            page = c.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"}).text
+        with logged_in_client(base, tmp_path / "data" / "gateway.sqlite", timeout=10) as c:
+            page = c.post("/ui/arrive", data={"plate": "冀A12345"}).text
             iid = page.split('data-id="')[1].split('"')[0]
-            r = c.post(
-                f"/ui/inspections/{iid}/register", data=registration() | {"operator": "王五"}
-            )
+            r = c.post(f"/ui/inspections/{iid}/register", data=registration())
             assert "已登记" in r.text
         proc.kill()  # power cut: no clean shutdown
         proc.wait(10)
         proc = start()
-        with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as c:
+        with logged_in_client(base, timeout=10) as c:  # the account is in the database
             assert "已登记" in c.get(f"/?id={iid}").text
-            r = c.post(f"/ui/inspections/{iid}/check_fast_pass", data={"operator": "王五"})
+            r = c.post(f"/ui/inspections/{iid}/check_fast_pass", data={})
             assert "待抽样" in r.text
         cloud.start()
         wait_for(

@@ -7,7 +7,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,8 +14,10 @@ import pytest
 
 from tests.conftest import COALGUARD, free_port, require_binary
 from tests.gateway.cdp import Browser
+from tests.gateway.session import PASSWORD, logged_in_client
 from tests.gateway.waiting import wait_for
 
+CAMERA_AUTH = {"Authorization": "Bearer cam-token-e2e"}
 CONFIG = """
 [checkpoint]
 id = "cp-e2e"
@@ -27,6 +28,7 @@ jurisdiction = "hebei-2022"
 [http]
 host = "127.0.0.1"
 port = {port}
+camera_token = "cam-token-e2e"
 
 [storage]
 data_dir = "data"
@@ -100,7 +102,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.timeout(120)
 def test_camera_simulator_posts_to_the_running_gateway(gateway):
-    base, _, _ = gateway
+    base, _, tmp = gateway
     r = _cli(
         "sim",
         "camera",
@@ -116,6 +118,8 @@ def test_camera_simulator_posts_to_the_running_gateway(gateway):
         "0.3",
         "--seed",
         "7",
+        "--token",
+        "cam-token-e2e",
     )
     assert r.returncode == 0, r.stderr
     assert "posted" in r.stdout and "201" in r.stdout
@@ -135,16 +139,16 @@ def test_camera_simulator_posts_to_the_running_gateway(gateway):
         )
     )
     assert accepted == 18 and dups > 0  # 6 trucks × 3 events, each stored once
-    opened = httpx.get(f"{base}/").text
-    assert "已到站" in opened  # confident entry reads opened arrivals
+    with logged_in_client(base, tmp / "data" / "gateway.sqlite") as c:
+        assert "已到站" in c.get("/").text  # confident entry reads opened arrivals
 
 
 @pytest.mark.timeout(60)
 def test_verify_ledger_cli_detects_tampering(gateway):
     base, cfg, tmp = gateway
-    with httpx.Client(base_url=base, follow_redirects=True) as c:
-        c.post("/ui/duty", data={"action": "on_duty", "note": "早班", "operator": "王五"})
-        c.post("/ui/arrive", data={"plate": "冀A12345", "operator": "王五"})
+    with logged_in_client(base, tmp / "data" / "gateway.sqlite") as c:
+        assert c.post("/ui/duty", data={"action": "on_duty", "note": "早班"}).status_code == 200
+        assert c.post("/ui/arrive", data={"plate": "冀A12345"}).status_code == 200
     ok = _cli("gateway", "verify-ledger", "--config", str(cfg))
     assert ok.returncode == 0 and "ledger intact" in ok.stdout, ok.stderr
     db = sqlite3.connect(tmp / "data" / "gateway.sqlite")
@@ -164,17 +168,27 @@ def test_check_config_names_file_line_and_field(tmp_path):
     )
     r = _cli("gateway", "check-config", "--config", str(cfg))
     assert r.returncode == 2
-    assert f"{cfg}, line 13, field 'retention.camera_days'" in r.stderr
+    assert f"{cfg}, line 14, field 'retention.camera_days'" in r.stderr
     assert "Traceback" not in r.stderr
 
 
 @pytest.mark.timeout(180)
-def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
+def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
     binary = require_binary("chromium")
-    base, _, _ = gateway
+    base, cfg, _ = gateway
+    added = subprocess.run(
+        [COALGUARD, "gateway", "users", "add", "-c", str(cfg), "wangwu", "--name", "王五"],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COALGUARD_LANG": "zh"},
+    )
+    assert added.returncode == 0 and "已添加账号 wangwu" in added.stdout, added.stderr
     # A camera sees the truck first: the arrival opens from the plate read.
     r = httpx.post(
         f"{base}/api/v1/camera-events",
+        headers=CAMERA_AUTH,
         json={
             "camera_id": "cam-entry",
             "event_id": "e-1",
@@ -189,8 +203,31 @@ def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
     assert r.status_code == 201
     b = Browser(binary, tmp_path / "chromium-profile")
     try:
-        b.goto(base + "/")
-        assert b.eval("document.querySelector('#plate').textContent") == "冀A12345"
+        b.goto(base + "/")  # not signed in: the login page
+        assert b.eval("location.pathname") == "/login"
+        assert b.eval("document.title").startswith("值班员登录")
+        assert b.eval("!!document.querySelector('#error')") is False  # first visit: no "expired"
+
+        def sign_in(password: str) -> None:
+            b.eval(
+                "document.querySelector('#username').value = 'wangwu';"
+                f"document.querySelector('#password').value = {json.dumps(password)};"
+                "document.querySelector('#form-login button').click();"
+            )
+
+        sign_in("wrong-password")
+        wait_for(
+            lambda: "账号或密码错误" in (b.eval("document.body.innerText") or ""),
+            timeout=20,
+            what="the refusal",
+        )
+        sign_in(PASSWORD)
+        wait_for(
+            lambda: b.eval("(document.querySelector('#plate')||{}).textContent") == "冀A12345",
+            timeout=20,
+            what="the operator page after sign-in",
+        )
+        assert "王五 (wangwu)" in b.eval("document.querySelector('#who').textContent")
         assert b.eval("document.querySelector('#state').textContent") == "已到站"
         assert "nvr://cam-entry/e-1.jpg" in b.eval("document.body.innerText")
 
@@ -209,7 +246,7 @@ def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
                 what=f"state {expect_state} after {form}",
             )
 
-        op = {"operator": "王五"}
+        op: dict[str, str] = {}
         submit(
             "register",
             op
@@ -248,14 +285,21 @@ def test_operator_drives_a_truck_to_turn_back_in_chromium(gateway, tmp_path):
         history = b.eval("document.querySelector('#history').innerText")
         for step in ("车辆到站", "登记", "抽样", "判定", "劝返"):
             assert step in history
+        assert "王五 (wangwu)" in history  # the signed-in person, not a typed name
         shot = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path)) / "gateway-turn-back.png"
         b.screenshot(shot)
         assert shot.stat().st_size > 10_000 and shot.read_bytes()[:4] == b"\x89PNG"
+        b.eval("document.querySelector('#form-logout button').click()")
+        wait_for(
+            lambda: b.eval("(document.querySelector('#note')||{}).textContent") == "已退出登录",
+            timeout=20,
+            what="signed out",
+        )
+        b.goto(base + "/")  # the session is over on the server
+        assert b.eval("location.pathname") == "/login"
     finally:
         b.close()
-    insp = httpx.get(f"{base}/").text
-    assert "已劝返" in insp
-    assert sys.executable  # the page test ran against the real process
+    assert httpx.get(f"{base}/api/v1/session").status_code == 401
 
 
 def test_plain_http_cloud_url_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
@@ -277,3 +321,18 @@ def test_plain_http_cloud_url_is_one_clear_line_not_a_traceback(tmp_path: Path) 
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert "http" in r.stderr and "cloud_url" in r.stderr
+
+
+def test_check_config_refuses_plain_http_cloud_that_run_refuses(tmp_path: Path) -> None:
+    # Regression (issue 10 item 13): check-config said "ok" to a file run refused.
+    cfg = tmp_path / "gateway.toml"
+    text = (
+        CONFIG.format(port=free_port())
+        + '\n[cloud]\nurl = "http://cloud.example.cn"\ntoken = "t0ken"\n'
+    )
+    cfg.write_text(text, encoding="utf-8")
+    (tmp_path / "fastpass.toml").write_text(FASTPASS, encoding="utf-8")
+    r = _cli("gateway", "check-config", "--config", str(cfg))
+    assert r.returncode == 2, r.stdout
+    assert "Traceback" not in r.stderr
+    assert "plain http" in r.stderr and "cloud_url" in r.stderr

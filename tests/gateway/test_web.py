@@ -8,13 +8,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coalguard.gateway.web import create_app
-from tests.gateway.conftest import FAILING, registration
+from tests.gateway.conftest import CAMERA_AUTH, FAILING, registration
+from tests.gateway.session import add_user, sign_in
 from tests.gateway.test_cameras import plate_event
 
 
 @pytest.fixture
 def client(gw):
+    add_user(gw.store, "wangwu", "operator", "王五")
     with TestClient(create_app(gw, lang="zh"), follow_redirects=True) as c:
+        sign_in(c, "wangwu")
         yield c
 
 
@@ -42,7 +45,10 @@ def test_page_is_chinese_and_drives_a_truck_to_turn_back(client, gw):
     )
     assert "已劝返" in r.text
     assert gw.workflow.get(iid)["state"] == "turned_back"
-    assert client.cookies.get("cg_operator")
+    # every step is the signed-in person's, the hand-typed result's binding too
+    assert {s["operator"] for s in gw.workflow.steps(iid)} - {"system"} == {"王五 (wangwu)"}
+    bind = next(s for s in gw.workflow.steps(iid) if s["action"] == "bind_result")
+    assert bind["operator"] == "王五 (wangwu)"
 
 
 def test_refused_step_shows_the_reason_in_chinese(client, gw):
@@ -59,22 +65,30 @@ def test_refused_step_shows_the_reason_in_chinese(client, gw):
 
 def test_camera_push_api(client, gw, clock):
     ev = plate_event(clock, 1)
-    r = client.post("/api/v1/camera-events", json=ev)
+    r = client.post("/api/v1/camera-events", json=ev, headers=CAMERA_AUTH)
     assert r.status_code == 201 and r.json()["inspection_id"]
-    assert client.post("/api/v1/camera-events", json=ev).status_code == 200
-    bad = client.post("/api/v1/camera-events", json=ev | {"event_id": "x", "confidence": 3})
+    assert client.post("/api/v1/camera-events", json=ev, headers=CAMERA_AUTH).status_code == 200
+    bad = client.post(
+        "/api/v1/camera-events", json=ev | {"event_id": "x", "confidence": 3}, headers=CAMERA_AUTH
+    )
     assert bad.status_code == 422 and "confidence" in bad.json()["reason"]
     r = client.post(
-        "/api/v1/camera-events", content=b"{nope", headers={"content-type": "application/json"}
+        "/api/v1/camera-events",
+        content=b"{nope",
+        headers=CAMERA_AUTH | {"content-type": "application/json"},
     )
     assert r.status_code == 400
-    r = client.post("/api/v1/camera-events", json=[plate_event(clock, 2), plate_event(clock, 3)])
+    r = client.post(
+        "/api/v1/camera-events",
+        json=[plate_event(clock, 2), plate_event(clock, 3)],
+        headers=CAMERA_AUTH,
+    )
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "accepted"]
     assert gw.cameras.dead_letters() == 2
 
 
 def test_healthz_and_metrics(client, gw, clock):
-    client.post("/api/v1/camera-events", json=plate_event(clock, 1))
+    client.post("/api/v1/camera-events", json=plate_event(clock, 1), headers=CAMERA_AUTH)
     h = client.get("/healthz").json()
     assert h["status"] == "ok" and h["checkpoint"] == "cp-test"
     text = client.get("/metrics").text
@@ -113,6 +127,8 @@ def test_lab_steps_through_the_page(client, gw):
 
 
 def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
+    add_user(gw.store, "lead", "shift_lead", "赵班长")
+    sign_in(client, "lead")
     entry = gw.duty.duty("王五", "on_duty", "早班")
     r = client.get("/ledger?book=duty")
     assert "值班值守记录" in r.text and "早班" in r.text and "哈希链校验通过" in r.text

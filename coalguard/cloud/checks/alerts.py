@@ -26,6 +26,9 @@ SEVERITY: dict[str, str] = {
     "analyzer.fault": "high",
     "camera.silent": "medium",
     "outbox.backlog": "medium",
+    "gateway.foreign_checkpoint": "high",
+    "ledger.fork": "high",
+    "ledger.tampered": "high",
 }
 DEFAULT_SEVERITY = "medium"
 ESCALATE_AFTER: dict[str, timedelta] = {

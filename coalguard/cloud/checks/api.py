@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from coalguard.cloud.access import EVERY_ROLE, allow
 from coalguard.cloud.auth import Operator, Role
-from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
 from coalguard.cloud.checks.tables import (
     Checkpoint,
@@ -249,7 +249,12 @@ def checks_summary(
 
 @router.get("/checks/projection")
 def projection_status(request: Request, op: Admin) -> dict[str, Any]:
-    """How far gateway records have been projected, and the ones that failed (admins)."""
+    """How far gateway records have been projected, and the ones that failed (admins).
+
+    ``refused``: records naming a checkpoint bound to another gateway.
+    ``dead_letters``: everything kept with a reason (rejected at ingest or
+    refused here, conflicts), counted by outcome.
+    """
     with request.app.state.sessions() as s:
         stored = s.scalar(select(func.count()).select_from(GatewayRecordRow)) or 0
         by_outcome = dict(
@@ -257,17 +262,37 @@ def projection_status(request: Request, op: Admin) -> dict[str, Any]:
                 select(ProjectedRecord.outcome, func.count()).group_by(ProjectedRecord.outcome)
             ).all()
         )
-        errors = s.execute(
-            select(ProjectedRecord.record_id, GatewayRecordRow.kind, ProjectedRecord.error)
-            .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
-            .where(ProjectedRecord.outcome == "error")
-            .order_by(ProjectedRecord.seq.desc())
-            .limit(50)
-        ).all()
+        latest = {
+            outcome: s.execute(
+                select(
+                    ProjectedRecord.record_id,
+                    GatewayRecordRow.kind,
+                    GatewayRecordRow.gateway_id,
+                    ProjectedRecord.error,
+                )
+                .join(GatewayRecordRow, GatewayRecordRow.id == ProjectedRecord.record_id)
+                .where(ProjectedRecord.outcome == outcome)
+                .order_by(ProjectedRecord.seq.desc())
+                .limit(50)
+            ).all()
+            for outcome in ("error", "refused")
+        }
+        dead = dict(
+            s.execute(
+                select(GatewayDeadLetterRow.outcome, func.count()).group_by(
+                    GatewayDeadLetterRow.outcome
+                )
+            ).all()
+        )
     done = sum(by_outcome.values())
     return {
+        "dead_letters": dead,
         "stored": stored,
         "projected": by_outcome,
         "pending": max(stored - done, 0),
-        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, e in errors],
+        "errors": [{"record_id": r, "kind": k, "error": e} for r, k, _, e in latest["error"]],
+        "refused": [
+            {"record_id": r, "kind": k, "gateway_id": g, "reason": e}
+            for r, k, g, e in latest["refused"]
+        ],
     }

@@ -5,7 +5,9 @@ running twice (or two processes racing, or a restart mid-way) never applies
 a record twice. Records are read in arrival order from a low-water mark kept
 a margin behind the newest handled ``seq``, so a batch whose transaction
 committed late is still found. A record that cannot be projected is marked
-``error`` with the reason and never blocks the ones after it.
+``error`` with the reason and never blocks the ones after it. A record naming
+a checkpoint bound to another gateway is ``refused`` (``binding``); ledger
+entries go to the ledger copy (``cloud.ledger.chain``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.checks import binding
 from coalguard.cloud.checks.rejudge import rejudge
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
@@ -30,6 +33,7 @@ from coalguard.cloud.checks.tables import (
     Transition,
     VerdictRow,
 )
+from coalguard.cloud.ledger import chain as ledger_chain
 from coalguard.edge.quality import ProfileSet
 
 log = logging.getLogger("coalguard.cloud.checks")
@@ -134,19 +138,36 @@ class Projector:
     def _apply(self, s: Session, rec: GatewayRecordRow, strict: bool) -> None:
         if s.get(ProjectedRecord, rec.id) is not None:
             return
-        handler = self.handlers.get(rec.kind)
-        outcome = "ignored"
-        cp_id = rec.body.get("checkpoint_id") if isinstance(rec.body, dict) else None
-        if isinstance(cp_id, str) and cp_id:
-            cp = self._checkpoint(s, cp_id, rec)
-            if handler is not None:
-                outcome = handler(s, rec, cp)
-        s.add(ProjectedRecord(record_id=rec.id, seq=rec.seq, outcome=outcome))
+        outcome, why = self._project(s, rec)
+        s.add(ProjectedRecord(record_id=rec.id, seq=rec.seq, outcome=outcome, error=why))
         s.flush()
+
+    def _project(self, s: Session, rec: GatewayRecordRow) -> tuple[str, str | None]:
+        """One record's effect: (outcome, reason when refused)."""
+        if rec.kind == ledger_chain.KIND:
+            return ledger_chain.keep_entry(s, rec), None
+        cp_id = rec.body.get("checkpoint_id") if isinstance(rec.body, dict) else None
+        if not isinstance(cp_id, str) or not cp_id:
+            return "ignored", None
+        known = s.get(Checkpoint, cp_id)
+        why = binding.refusal(known, rec.gateway_id)
+        if known is not None and why is not None:
+            binding.refuse(s, rec, known, why)
+            return "refused", why
+        cp = self._checkpoint(s, cp_id, rec)
+        handler = self.handlers.get(rec.kind)
+        try:
+            return (handler(s, rec, cp) if handler is not None else "ignored"), None
+        except binding.Foreign as exc:  # raised before the handler changed anything
+            victim = s.get(Checkpoint, exc.checkpoint_id)
+            binding.refuse(s, rec, victim or cp, str(exc))
+            return "refused", str(exc)
 
     def _checkpoint(self, s: Session, cp_id: str, rec: GatewayRecordRow) -> Checkpoint:
         cp = s.get(Checkpoint, cp_id)
         born = rec.born_at if rec.born_at.tzinfo else rec.born_at.replace(tzinfo=UTC)
+        if cp is not None and not cp.gateway_id:
+            binding.claim(s, cp, rec.gateway_id)
         if cp is None:
             cp = Checkpoint(
                 checkpoint_id=cp_id,
@@ -172,6 +193,7 @@ class Projector:
         seq = int(b.get("seq") or 0)
         data = b.get("data") or {}
         insp = s.get(Inspection, iid)
+        binding.same_checkpoint(insp, cp, "inspection", iid)
         if insp is None:
             insp = Inspection(
                 id=iid,
@@ -312,6 +334,10 @@ class Projector:
         lab_id = str(b["lab_sample_id"])
         at = _at(b.get("at"), rec.born_at)
         lab = s.get(LabSample, lab_id)
+        binding.same_checkpoint(lab, cp, "lab sample", lab_id)
+        if b.get("inspection_id"):
+            linked = s.get(Inspection, str(b["inspection_id"]))
+            binding.same_checkpoint(linked, cp, "inspection", str(b["inspection_id"]))
         if lab is None:
             lab = LabSample(
                 id=lab_id,

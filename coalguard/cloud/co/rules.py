@@ -7,13 +7,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
-from coalguard.datafile import load_model
+from coalguard.datafile import FieldError, Integer, Number, load_model
 from coalguard.drivers.co_alarm import EventType
 
 DEFAULT_RULES = Path(__file__).with_name("alert_rules.toml")
-STATE_FIELDS = ("alarm", "co_ppm", "battery_pct", "tamper", "fault", "eol")
+# Each state field and the kind of value a condition compares it with: a rule
+# comparing co_ppm with "100" or true would never hold and silence an alarm.
+_FIELD_KINDS: dict[str, type] = {
+    "alarm": str,
+    "co_ppm": float,
+    "battery_pct": float,
+    "tamper": bool,
+    "fault": str,
+    "eol": bool,
+}
+STATE_FIELDS = tuple(_FIELD_KINDS)
+_ORDERED = ("<", "<=", ">", ">=")
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -31,7 +50,7 @@ class _Strict(BaseModel):
 class Condition(_Strict):
     field: str
     op: Literal["==", "!=", "<", "<=", ">", ">="]
-    value: str | float | bool
+    value: StrictStr | Number | StrictBool
 
     @field_validator("field")
     @classmethod
@@ -39,6 +58,19 @@ class Condition(_Strict):
         if v not in STATE_FIELDS:
             raise ValueError(f"unknown state field {v!r}; known: {', '.join(STATE_FIELDS)}")
         return v
+
+    @model_validator(mode="after")
+    def _comparable(self) -> Condition:
+        kind = _FIELD_KINDS[self.field]
+        got = bool if isinstance(self.value, bool) else type(self.value)
+        if kind is float and got is int:
+            got = float
+        if got is not kind:
+            names = {str: "text", float: "a number", bool: "true or false"}
+            raise FieldError(("value",), f"{self.field} is compared with {names[kind]}")
+        if self.op in _ORDERED and kind is not float:
+            raise FieldError(("op",), f"{self.field} has no order: use == or !=")
+        return self
 
     def holds(self, state: dict[str, Any]) -> bool:
         """True when the state satisfies the condition (a null fault compares as "")."""
@@ -57,13 +89,13 @@ class Rule(_Strict):
     events: list[EventType] = []
     state: list[Condition] = []
     availability: Literal["offline"] | None = None
-    silent: bool = False
+    silent: StrictBool = False
     clear_events: list[EventType] = []
     clear_state: list[Condition] = []
     clear_availability: Literal["online"] | None = None
-    clear_on_any_state: bool = False
-    auto_resolve: bool = True
-    escalate: bool = False
+    clear_on_any_state: StrictBool = False
+    auto_resolve: StrictBool = True
+    escalate: StrictBool = False
 
     def opened_by_state(self, state: dict[str, Any]) -> bool:
         return bool(self.state) and all(c.holds(state) for c in self.state)
@@ -76,7 +108,7 @@ class Rule(_Strict):
 
 class Level(_Strict):
     level: str = Field(pattern=r"^[a-z_]{2,40}$")
-    after_min: float = Field(ge=0)
+    after_min: Number = Field(ge=0)
 
 
 class Escalation(_Strict):
@@ -92,9 +124,9 @@ class Escalation(_Strict):
 
 
 class AlertRules(_Strict):
-    version: int = Field(ge=1)
-    heartbeat_s: float = Field(gt=0)
-    offline_after_heartbeats: float = Field(gt=0)
+    version: Integer = Field(ge=1)
+    heartbeat_s: Number = Field(gt=0)
+    offline_after_heartbeats: Number = Field(gt=0)
     rule: list[Rule] = Field(min_length=1)
     escalation: list[Escalation] = Field(min_length=1)
 

@@ -35,6 +35,9 @@ ALERT_ZH = {
     "camera.silent": "摄像头无数据",
     "analyzer.offline": "分析仪离线",
     "outbox.backlog": "上传积压",
+    "gateway.foreign_checkpoint": "网关越权写入其他检查站",
+    "ledger.fork": "台账分叉",
+    "ledger.tampered": "台账被篡改",
 }
 
 

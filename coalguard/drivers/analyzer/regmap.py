@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -18,12 +19,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from coalguard.datafile import load_model
+from coalguard.datafile import FieldError, Integer, Number, load_model
 from coalguard.drivers.analyzer.codec import DataType, WordOrder, register_count
 from coalguard.drivers.analyzer.units import ENERGY_UNITS, PERCENT_UNITS, UNITS
 from coalguard.edge.quality.indicators import KNOWN, parse
@@ -62,38 +64,38 @@ class Device(_Strict):
 
 class Transport(_Strict):
     kind: Literal["rtu", "tcp", "both"] = "both"
-    baudrate: int = Field(9600, gt=0)
+    baudrate: Integer = Field(9600, gt=0)
     bytesize: Literal[7, 8] = 8
     parity: Literal["N", "E", "O"] = "E"
     stopbits: Literal[1, 2] = 1
-    unit: int = Field(1, ge=1, le=247)
-    tcp_port: int = Field(502, gt=0, lt=65536)
-    timeout: float = Field(1.0, gt=0)
-    poll_interval: float = Field(1.0, gt=0)
+    unit: Integer = Field(1, ge=1, le=247)
+    tcp_port: Integer = Field(502, gt=0, lt=65536)
+    timeout: Number = Field(1.0, gt=0)
+    poll_interval: Number = Field(1.0, gt=0)
 
 
 class Block(_Strict):
     """A range a single read may not cross (the device refuses it)."""
 
     table: Table = Table.HOLDING
-    start: int = Field(ge=0, le=65535)
-    count: int = Field(ge=1, le=MAX_READ)
+    start: Integer = Field(ge=0, le=65535)
+    count: Integer = Field(ge=1, le=MAX_READ)
 
 
 class Field_(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     role: Role = Role.VALUE
     table: Table = Table.HOLDING
-    address: int = Field(ge=0, le=65535, description="PDU offset (40001 is 0)")
+    address: Integer = Field(ge=0, le=65535, description="PDU offset (40001 is 0)")
     type: DataType = DataType.FLOAT32
     order: WordOrder = WordOrder.ABCD
-    length: int = Field(0, ge=0, le=MAX_READ, description="registers of a string")
-    scale: float = 1.0
-    offset: float = 0.0
+    length: Integer = Field(0, ge=0, le=MAX_READ, description="registers of a string")
+    scale: Number = 1.0
+    offset: Number = 0.0
     unit: str = ""
     indicator: str | None = None
-    uncertainty: float | None = Field(None, ge=0, description="absolute, canonical units")
-    simulate: tuple[float, float] | None = None  # simulator range for an extra value
+    uncertainty: Number | None = Field(None, ge=0, description="absolute, canonical units")
+    simulate: tuple[Number, Number] | None = None  # simulator range for an extra value
 
     @field_validator("indicator")
     @classmethod
@@ -131,6 +133,8 @@ class Field_(_Strict):
             pass
         if self.indicator is not None and self.role is not Role.VALUE:
             raise ValueError(f"field {self.name!r}: only a value field carries an indicator")
+        if self.scale == 0:
+            raise ValueError(f"field {self.name!r}: scale 0 would make every reading zero")
         return self
 
     @property
@@ -166,7 +170,9 @@ class RegisterMap(_Strict):
     version: str = Field(min_length=1)
     device: Device
     transport: Transport = Transport()
-    ready_clear: bool = Field(False, description="write 0 to the ready register after reading")
+    ready_clear: StrictBool = Field(
+        False, description="write 0 to the ready register after reading"
+    )
     status: StatusBits | None = None
     block: list[Block] = Field(default_factory=list)
     field: list[Field_] = Field(min_length=1)
@@ -207,6 +213,7 @@ class RegisterMap(_Strict):
             raise ValueError("a 'status' field needs a [status] table naming its bits")
         if not indicators:
             raise ValueError("no field carries an indicator")
+        _no_overlap(self.field)
         return self
 
     def role(self, role: Role) -> Field_ | None:
@@ -218,6 +225,19 @@ class RegisterMap(_Strict):
 
     def block_of(self, f: Field_) -> Block | None:
         return next((b for b in self.block if _inside(b, f)), None)
+
+
+def _no_overlap(fields: list[Field_]) -> None:
+    """Two fields on the same registers would decode one word as two values."""
+    order = sorted(range(len(fields)), key=lambda i: (fields[i].table, fields[i].address))
+    for prev, cur in pairwise(order):
+        a, b = fields[prev], fields[cur]
+        if a.table is b.table and b.address < a.end:
+            raise FieldError(
+                ("field", cur, "address"),
+                f"field {b.name!r} ({b.table.value} {b.address}..{b.end - 1}) overlaps "
+                f"field {a.name!r} ({a.address}..{a.end - 1})",
+            )
 
 
 def _inside(b: Block, f: Field_) -> bool:

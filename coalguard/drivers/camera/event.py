@@ -8,7 +8,7 @@ refused with the field named.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -24,6 +24,21 @@ from pydantic import (
 from coalguard.errors import InputError
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+# A camera clock outside these years is wrong (a dead RTC battery, a typo), not a time
+# to store: years 1 and 9999 with an offset do not even exist in UTC.
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+
+def _plausible(v: datetime | None) -> datetime | None:
+    if v is None:
+        return v
+    try:
+        utc = v.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time {v.isoformat()} is outside the representable range") from None
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValueError(f"time {v.isoformat()} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return v
 
 
 class MediaRef(BaseModel):
@@ -44,6 +59,8 @@ class MediaRef(BaseModel):
             raise ValueError("sha256 must be 64 hexadecimal digits")
         return v
 
+    _times = field_validator("start", "end")(_plausible)
+
 
 class CameraEvent(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -61,6 +78,8 @@ class CameraEvent(BaseModel):
     track_id: str | None = None
     snapshot: MediaRef | None = None
     clip: MediaRef | None = None
+
+    _ts = field_validator("ts")(_plausible)
 
     @model_validator(mode="after")
     def _shape(self) -> CameraEvent:

@@ -9,6 +9,7 @@ from volatile matter (an empirical rule, flagged as an estimate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,10 +20,12 @@ from coalguard.edge.quality.indicators import (
     parse,
     symbol_for,
 )
+from coalguard.i18n import t
 
 # Prefer measured bases that need the fewest extra inputs to reach a target.
 _SEARCH_ORDER = (Basis.D, Basis.AD, Basis.AR, Basis.DAF)
 _NEEDS = {Basis.AD: "Mad", Basis.AR: "Mt", Basis.DAF: "Ad", Basis.D: None}
+_MOISTURE_OF = {Basis.AD: "Mad", Basis.AR: "Mt"}
 
 # Hdaf ≈ 0.059·Vdaf + 3.173: an empirical lab rule, not a standard.
 H_FROM_VDAF = (0.059, 3.173)
@@ -54,37 +57,100 @@ class _Ctx:
     active: set[str] = field(default_factory=set)
 
 
+def _refuse(key: str, **params: object) -> ValueError:
+    """A ValueError in the reader's language (catalog table ``sample_check``)."""
+    return ValueError(t(f"sample_check.{key}").format(**params))
+
+
+def _number(symbol: str, raw: object) -> float:
+    """``raw`` as a finite float; ValueError naming ``symbol`` otherwise."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _refuse("not_number", symbol=symbol, got=type(raw).__name__)
+    try:
+        value = float(raw)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise _refuse("not_finite", symbol=symbol)
+    return value
+
+
 def validate_measured(indicators: Mapping[str, float]) -> dict[str, float]:
     """Refuse values no analyzer can produce; raise ValueError naming the field."""
     out: dict[str, float] = {}
     for symbol, raw in indicators.items():
         ind = parse(symbol)
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ValueError(f"{symbol}: expected a number, got {raw!r}")
-        value = float(raw)
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"{symbol}: not a finite number")
+        value = _number(symbol, raw)
         if value < 0:
-            raise ValueError(f"{symbol}: negative value {value:g}")
+            raise _refuse("negative", symbol=symbol, value=value)
         if ind.is_calorific:
             if value > CALORIFIC_MAX:
-                raise ValueError(
-                    f"{symbol}: {value:g} MJ/kg is not plausible (at most {CALORIFIC_MAX:g}; "
-                    "was it sent in J/g or kcal/kg?)"
-                )
+                raise _refuse("calorific", symbol=symbol, value=value, top=CALORIFIC_MAX)
         elif value > 100:
-            raise ValueError(f"{symbol}: {value:g} % is over 100 %")
+            raise _refuse("over_100", symbol=symbol, value=value)
         out[symbol] = value
-    if "Mad" in out and "Aad" in out and out["Mad"] + out["Aad"] >= 100:
-        total = out["Mad"] + out["Aad"]
-        raise ValueError(f"Mad + Aad = {total:g} % leaves no combustible matter (must be < 100)")
-    if "Mt" in out and out["Mt"] >= 100:
-        raise ValueError("Mt: total moisture must be below 100 %")
-    if "Mad" in out and out["Mad"] >= 100:
-        raise ValueError("Mad: moisture must be below 100 %")
-    if "Ad" in out and out["Ad"] >= 100:
-        raise ValueError("Ad: ash must be below 100 % on the dry basis")
+    for moisture in ("Mt", "Mad"):
+        if out.get(moisture, 0) >= 100:
+            raise _refuse("moisture_100", symbol=moisture)
+    if out.get("Ad", 0) >= 100:
+        raise _refuse("ash_100", symbol="Ad")
+    _check_moisture_room(out)
+    _check_bases_agree(out)
     return out
+
+
+def validate_uncertainty(uncertainty: Mapping[str, float]) -> dict[str, float]:
+    """A device's declared uncertainty: known symbols, finite, 0 ≤ u ≤ the quantity's range."""
+    out: dict[str, float] = {}
+    for symbol, raw in uncertainty.items():
+        ind = parse(symbol)
+        where = t("sample_check.uncertainty_of").format(symbol=symbol)
+        value = _number(where, raw)
+        top = CALORIFIC_MAX if ind.is_calorific else 100.0
+        if not 0 <= value <= top:
+            raise _refuse("outside", symbol=where, value=value, top=top, unit=ind.unit)
+        out[symbol] = value
+    return out
+
+
+def _check_moisture_room(out: Mapping[str, float]) -> None:
+    """X_ad + Mad and X_ar + Mt stay within 100 %: a dry value is never over 100 %.
+
+    Ash takes all of the dry mass only when nothing burns; the dry ash-free
+    basis divides by (100 − Ad), so ash must stay strictly below.
+    """
+    for symbol, value in out.items():
+        ind = parse(symbol)
+        if ind.is_calorific or ind.basis not in _MOISTURE_OF:
+            continue
+        moisture = _MOISTURE_OF[ind.basis]
+        if moisture not in out:
+            continue
+        total = value + out[moisture]
+        if ind.quantity is Quantity.A and total >= 100:
+            raise _refuse("no_combustible", moisture=moisture, symbol=symbol, total=total)
+        if total > 100:
+            raise _refuse("dry_over_100", moisture=moisture, symbol=symbol, total=total)
+
+
+def _check_bases_agree(out: Mapping[str, float]) -> None:
+    """One quantity measured on two bases is zero on both or on neither.
+
+    The bases differ by positive factors, so ``Ad = 0`` with ``Aad = 5`` is a
+    contradiction (and would divide by zero when scaling the retest band).
+    """
+    by_quantity: dict[Quantity, list[str]] = {}
+    for symbol in out:
+        ind = parse(symbol)
+        if ind.basis is not None:
+            by_quantity.setdefault(ind.quantity, []).append(symbol)
+    for symbols in by_quantity.values():
+        zero = [s for s in symbols if out[s] == 0]
+        positive = [s for s in symbols if out[s] > 0]
+        if zero and positive:
+            raise _refuse(
+                "bases_disagree", zero=zero[0], positive=positive[0], value=out[positive[0]]
+            )
 
 
 class Converter:
@@ -96,6 +162,15 @@ class Converter:
     def get(self, symbol: str) -> Derived | Missing:
         """The value of ``symbol``, measured, converted or computed."""
         return self._get(symbol, _Ctx(self._measured))
+
+    def scale(self, source: Basis, target: Basis) -> float | None:
+        """X(target) / X(source) for a percent quantity; None when Mad, Mt or Ad is unknown."""
+        ctx = _Ctx(self._measured)
+        to_d = self._factor_to_d(source, ctx)
+        from_d = self._factor_to_d(target, ctx)
+        if isinstance(to_d, Missing) or isinstance(from_d, Missing) or from_d[0] == 0:
+            return None
+        return to_d[0] / from_d[0]
 
     # -- internals ---------------------------------------------------------
 

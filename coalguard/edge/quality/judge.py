@@ -12,31 +12,43 @@ limit's level, so the band never grows as a value rises past a table step.
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from coalguard.edge.model import SampleLike
-from coalguard.edge.quality.basis import Converter, Derived, Missing, validate_measured
-from coalguard.edge.quality.indicators import Basis, Quantity, parse, symbol_for
+from coalguard.edge.quality.basis import (
+    Converter,
+    Derived,
+    Missing,
+    validate_measured,
+    validate_uncertainty,
+)
+from coalguard.edge.quality.indicators import Basis, Quantity, parse
 from coalguard.edge.quality.profiles import Limit, Profile
 from coalguard.edge.quality.repeatability import repeatability
 from coalguard.edge.quality.verdict import IndicatorVerdict, Overall, Status, Verdict
 from coalguard.errors import InputError
+from coalguard.i18n import t
 
 _CENT = Decimal("0.01")
+_MILLI = Decimal("0.001")
+# Room for every finite float (about 309 integer digits) plus the decimals kept:
+# the default 28 digits made quantize() raise on a huge uncertainty.
+_WIDE = Context(prec=400)
 
 
 def round_result(value: float) -> Decimal:
     """Round to 0.01, half to even (GB/T 483 数字修约)."""
-    return Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    return Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def judge(sample: SampleLike, profile: Profile) -> Verdict:
     """Judge ``sample`` against ``profile``. Raises InputError on impossible values."""
     try:
         measured = validate_measured(sample.indicators)
+        uncertainty = validate_uncertainty(getattr(sample, "uncertainty", None) or {})
     except ValueError as exc:
-        raise InputError(f"sample {sample.sample_id!r}: {exc}") from None
-    uncertainty = dict(getattr(sample, "uncertainty", {}) or {})
+        where = t("sample_check.sample").format(sample_id=repr(sample.sample_id))
+        raise InputError(f"{where}: {exc}") from None
     conv = Converter(measured)
     results = [_judge_limit(lim, conv, uncertainty) for lim in profile.limits]
     notes: list[str] = []
@@ -130,7 +142,7 @@ def _band(
 
 
 def _q(x: float) -> Decimal:
-    return Decimal(repr(x)).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)
+    return Decimal(repr(x)).quantize(_MILLI, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def _repeatability_band(
@@ -148,7 +160,7 @@ def _repeatability_band(
         r = repeatability(key, bound)
         return (r[0], f"r {r[1]}") if r else (0.0, "none")
     assert basis is not None
-    factor = _ad_factor(q, basis, got, conv)
+    factor = _ad_factor(basis, conv)
     if q is Quantity.FC:
         # FC is 100 − M − A − V: combine the parts' r as independent errors.
         rs = []
@@ -163,14 +175,14 @@ def _repeatability_band(
     return r[0] * factor, f"r {r[1]}"
 
 
-def _ad_factor(q: Quantity, basis: Basis, got: Derived, conv: Converter) -> float:
-    """value(basis) / value(ad): the linear factor that also scales r."""
-    if basis is Basis.AD:
-        return 1.0
-    ad = conv.get(symbol_for(q, Basis.AD))
-    if isinstance(ad, Derived) and ad.value > 0:
-        return got.value / ad.value
-    return 1.0
+def _ad_factor(basis: Basis, conv: Converter) -> float:
+    """value(basis) / value(ad): the linear factor that also scales r.
+
+    Taken from the basis conversion (moisture, ash), never from a ratio of two
+    reported values: those may disagree, or be zero (``Ad: 0`` beside ``Aad: 5``).
+    """
+    factor = conv.scale(Basis.AD, basis)
+    return factor if factor is not None and factor > 0 else 1.0
 
 
 def _device_band(q: Quantity, got: Derived, uncertainty: dict[str, float]) -> float | None:

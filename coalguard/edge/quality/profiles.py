@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from coalguard.datafile import load_model, locate, read_toml
-from coalguard.edge.quality.indicators import parse
+from coalguard.datafile import Number, load_model, locate, read_toml
+from coalguard.edge.quality.indicators import CALORIFIC_MAX, parse
 from coalguard.errors import CoalguardError, DataFileError
 
 SHIPPED_DIR = Path(__file__).with_name("profiles")
@@ -39,9 +39,9 @@ class Limit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     indicator: str
-    max: float | None = None
-    min: float | None = None
-    band: float | None = Field(default=None, ge=0)
+    max: Number | None = None
+    min: Number | None = None
+    band: Number | None = Field(default=None, ge=0)
     note: str | None = None
 
     @field_validator("indicator")
@@ -52,6 +52,13 @@ class Limit(BaseModel):
 
     @model_validator(mode="after")
     def _bounds(self) -> Limit:
+        top = CALORIFIC_MAX if parse(self.indicator).is_calorific else 100.0
+        for name in ("min", "max", "band"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= top:
+                raise ValueError(
+                    f"{name} {value:g} is outside 0..{top:g} {parse(self.indicator).unit}"
+                )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min {self.min:g} is above max {self.max:g}")
         return self
@@ -71,7 +78,7 @@ class Profile(BaseModel):
     title_en: str | None = None
     version: str = Field(min_length=1)
     source: str = Field(min_length=1)
-    verified: bool
+    verified: StrictBool
     coal_types: list[str] = Field(min_length=1)
     notes: str | None = None
     limits: list[Limit] = Field(default_factory=list, alias="limit")

@@ -6,23 +6,23 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from coalguard.datafile import load_model
+from coalguard.datafile import Number, load_model
 
 FILE = Path(__file__).with_name("repeatability.toml")
 
 
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    upto: float | None = None
-    r: float = Field(ge=0)
+    upto: Number | None = None
+    r: Number = Field(ge=0)
 
 
 class QuantityTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     method: str
-    inclusive: bool = False
+    inclusive: StrictBool = False
     steps: list[Step] = Field(min_length=1)
 
     @model_validator(mode="after")

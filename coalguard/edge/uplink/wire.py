@@ -13,6 +13,12 @@ rejected and conflict mean the cloud kept it as a dead letter with the reason.
 Whole-request errors: 401 (unknown gateway or wrong token), 413 (over a named
 limit), 422 (not JSON, or not the shape above), 429/503 (come back later,
 ``Retry-After``).
+
+Limits of a record (each breach rejects that record alone, with the reason):
+``born_at`` must be a time UTC can hold (years 1-9999 after the offset is
+applied); a body nests at most ``MAX_BODY_DEPTH`` levels, holds integers of
+at most ``MAX_INT_DIGITS`` digits and only valid Unicode text without NUL
+(lone surrogates such as ``"\\ud800"`` are refused: they cannot be stored).
 """
 
 from __future__ import annotations
@@ -22,12 +28,78 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
 BATCH_PATH = "/api/v1/gateways/{gateway_id}/batches"
 GATEWAY_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{3,64}$")
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 OUTCOMES: tuple[str, ...] = ("stored", "duplicate", "rejected", "conflict")
+MAX_BODY_DEPTH = 64
+MAX_INT_DIGITS = 4300  # Python's own int/str conversion limit
+
+
+class OversizedInt:
+    """Stands for a JSON integer too long to convert; the record holding it is rejected."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return f"<integer of {self.digits} digits>"
+
+
+def _text_problem(text: str) -> str | None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
+        return f"text is not valid Unicode (lone surrogate {bad})"
+    if "\x00" in text:
+        return "text holds a NUL character (\\u0000), which cannot be stored"
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def body_problem(body: Any) -> str | None:
+    """What makes ``body`` unstorable (path and reason), or None. Iterative: any depth."""
+    stack: list[tuple[Any, str, int]] = [(body, "body", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_BODY_DEPTH:
+                return f"body: nested deeper than {MAX_BODY_DEPTH} levels"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for k, v in items:
+                if isinstance(k, str) and (why := _text_problem(k)):
+                    return f"{path}: key {why}"
+                stack.append(
+                    (v, f"{path}.{k}" if isinstance(k, str) else f"{path}[{k}]", depth + 1)
+                )
+        elif isinstance(value, str):
+            if why := _text_problem(value):
+                return f"{path}: {why}"
+        elif isinstance(value, OversizedInt):
+            return (
+                f"{path}: integer of {value.digits} digits is over the limit of "
+                f"{MAX_INT_DIGITS} digits"
+            )
+    return None
 
 
 class WireRecord(BaseModel):
@@ -42,10 +114,52 @@ class WireRecord(BaseModel):
     born_at: Annotated[AwareDatetime, Field(strict=False)]
     body: dict[str, Any]
 
+    @field_validator("born_at")
+    @classmethod
+    def _born_at_in_utc_range(cls, v: datetime) -> datetime:
+        try:
+            v.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(
+                f"{v.isoformat()} is outside the times UTC can hold (years 1-9999)"
+            ) from None
+        return v
+
+    _body_json: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _body_storable(self) -> WireRecord:
+        """Canonical text made once; the slow walk runs only to name what is wrong."""
+        try:
+            text = json.dumps(
+                self.body,
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+                allow_nan=False,
+            )
+        except ValueError as exc:  # NaN / Infinity
+            raise ValueError(f"body: {exc}") from None
+        except (TypeError, RecursionError):
+            text = None
+        if (
+            text is None
+            or text.count("{") + text.count("[") > MAX_BODY_DEPTH
+            or "\\u0000" in text
+            or not _encodes(text)
+        ):
+            why = body_problem(self.body)
+            if why is not None:
+                raise ValueError(why)
+            if text is None:
+                raise ValueError("body: not JSON")
+        self._body_json = text
+        return self
+
     def canonical_body(self) -> str:
-        return json.dumps(
-            self.body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        if self._body_json is None:
+            raise ValueError("body: not validated")
+        return self._body_json
 
 
 class RecordResult(BaseModel):

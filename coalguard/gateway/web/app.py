@@ -1,6 +1,10 @@
 """FastAPI app of the checkpoint: operator page, camera push intake, health, metrics.
 
-Served on the checkpoint PC itself, so it works with the uplink down. Forms
+Served on the checkpoint PC itself, so it works with the uplink down. Every
+page and read of operator data needs a signed-in user (``web/auth.py``); every
+write also needs the user's role to allow the action (``gateway/roles.py``)
+and, with a session cookie, the CSRF token and this origin. The step is
+recorded under the signed-in person, never a name typed in the form. Forms
 are plain ``application/x-www-form-urlencoded`` posts answered with a
 redirect (post/redirect/get); a refused step re-renders the page with the
 reason in Chinese.
@@ -9,10 +13,11 @@ reason in Chinese.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
+import math
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
@@ -22,20 +27,19 @@ from coalguard.gateway.errors import GatewayError, NotFound
 from coalguard.gateway.ledger import BOOKS
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
+from coalguard.gateway.web.auth import Principal, principal, refusal
+from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.login import add_login_routes, to_login
 from coalguard.gateway.web.metrics import render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer, render_ledger
-from coalguard.i18n import default_lang
+from coalguard.gateway.web.users_page import add_users_routes
+from coalguard.i18n import default_lang, t
+from coalguard.untrusted_json import UntrustedJson, load_untrusted
 
 log = logging.getLogger("coalguard.gateway.web")
-COOKIE = "cg_operator"
 MAX_BODY = 1024 * 1024
 
-
-async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    return {
-        k: v.strip() for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    }
+Step = Callable[[dict[str, str], str], Any]
 
 
 def _indicators(form: dict[str, str]) -> dict[str, float]:
@@ -46,6 +50,8 @@ def _indicators(form: dict[str, str]) -> dict[str, float]:
                 out[k] = float(form[k])
             except ValueError:
                 raise GatewayError("bad_field", field=k, msg="not a number") from None
+            if not math.isfinite(out[k]):  # float() reads "nan" and "1e999" too
+                raise GatewayError("bad_field", field=k, msg="not a finite number")
     if not out:
         raise GatewayError("field_required", field="Mad/Aad/Vad/St_ad")
     return out
@@ -56,47 +62,52 @@ def create_app(
 ) -> FastAPI:
     status_fn = uplink_status or store_sink_status(gw.store, gw.clock)
     renderer = PageRenderer(gw, lang or default_lang())
+    lang = renderer.lang
     app = FastAPI(title="coalguard gateway", version="1", docs_url="/api/docs")
     app.state.gateway = gw
+    add_login_routes(app, gw, lang)
+    add_users_routes(app, gw, lang)
 
     def page(
-        request: Request, selected: str | None = None, error: str | None = None, status: int = 200
+        who: Principal,
+        selected: str | None = None,
+        error: str | None = None,
+        status: int = 200,
     ) -> HTMLResponse:
-        operator = unquote(request.cookies.get(COOKIE, ""))
-        html = renderer.render(selected, operator, status_fn(), error)
+        html = renderer.render(selected, who, status_fn(), error)
         return HTMLResponse(html, status_code=status)
 
-    def done(iid: str | None, operator: str) -> RedirectResponse:
-        resp = RedirectResponse(f"/?id={quote(iid)}" if iid else "/", status_code=303)
-        if operator:
-            resp.set_cookie(COOKIE, quote(operator), max_age=86400 * 30, samesite="strict")
-        return resp
+    def done(iid: str | None) -> RedirectResponse:
+        return RedirectResponse(f"/?id={quote(iid)}" if iid else "/", status_code=303)
 
-    async def run_step(request: Request, iid: str | None, fn: Any) -> Any:
-        form = await _form(request)
-        operator = form.get("operator", "")
+    async def run_step(request: Request, iid: str | None, action: str, fn: Step) -> Any:
+        form = await read_form(request)
+        who = principal(gw, request)
+        if who is None:
+            return to_login(request, lang)
+        refused = refusal(request, who, action, form.get("csrf"), lang)
+        if refused:
+            return page(who, iid, refused, 403)
         try:
-            new_id = fn(form, operator)
+            new_id = fn(form, who.operator)
         except GatewayError as exc:
             status = 404 if isinstance(exc, NotFound) else 409
-            return page(request, iid, exc.text(renderer.lang), status)
+            return page(who, iid, exc.text(lang), status)
         except CoalguardError as exc:
-            return page(request, iid, str(exc), 400)
-        return done(new_id or iid, operator)
+            return page(who, iid, str(exc), 400)
+        return done(new_id or iid)
 
     @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, id: str | None = None) -> HTMLResponse:
-        return page(request, id)
-
-    @app.post("/ui/operator")
-    async def set_operator(request: Request) -> Any:
-        form = await _form(request)
-        return done(None, form.get("operator", ""))
+    def index(request: Request, id: str | None = None, auto: str = "") -> Any:
+        who = principal(gw, request, touch=auto != "1")
+        if who is None:
+            return to_login(request, lang)
+        return page(who, id)
 
     @app.post("/ui/arrive")
     async def arrive(request: Request) -> Any:
         return await run_step(
-            request, None, lambda f, op: gw.workflow.arrive(f.get("plate", ""), op)
+            request, None, "arrive", lambda f, op: gw.workflow.arrive(f.get("plate", ""), op)
         )
 
     @app.post("/ui/inspections/{iid}/{action}")
@@ -142,20 +153,18 @@ def create_app(
             else:
                 raise GatewayError("bad_field", field="action", msg=action)
 
-        return await run_step(request, iid, call)
+        return await run_step(request, iid, action, call)
 
     @app.post("/ui/results")
     async def manual_result(request: Request) -> Any:
         def call(f: dict[str, str], op: str) -> str | None:
-            if not op:
-                raise GatewayError("field_required", field="operator")
             gw.workflow.record_result(
-                "manual", _indicators(f), sample_id=f.get("sample_id") or None
+                "manual", _indicators(f), sample_id=f.get("sample_id") or None, entered_by=op
             )
             cur = gw.workflow.current()
             return cur["id"] if cur else None
 
-        return await run_step(request, None, call)
+        return await run_step(request, None, "manual_result", call)
 
     @app.post("/ui/lab/{lab_id}/{step}")
     async def lab_step(request: Request, lab_id: str, step: str) -> Any:
@@ -169,13 +178,14 @@ def create_app(
             else:
                 raise GatewayError("bad_field", field="step", msg=step)
 
-        return await run_step(request, None, call)
+        return await run_step(request, None, f"lab.{step}", call)
 
     @app.post("/ui/duty")
     async def duty(request: Request) -> Any:
         return await run_step(
             request,
             None,
+            "duty",
             lambda f, op: gw.duty.duty(op, f.get("action", ""), f.get("note", "")) and None,
         )
 
@@ -184,32 +194,38 @@ def create_app(
         return await run_step(
             request,
             None,
+            "handover",
             lambda f, op: (
                 gw.duty.handover(op, f.get("to_operator", ""), f.get("note", "")) and None
             ),
         )
 
     @app.get("/ledger", response_class=HTMLResponse)
-    def ledger(request: Request, book: str = "duty") -> HTMLResponse:
+    def ledger(request: Request, book: str = "duty") -> Any:
+        who = principal(gw, request)
+        if who is None:
+            return to_login(request, lang)
         if book not in BOOKS:
             book = "duty"
-        operator = unquote(request.cookies.get(COOKIE, ""))
-        return HTMLResponse(render_ledger(gw, book, operator, renderer.lang))
+        return HTMLResponse(render_ledger(gw, book, who, lang))
 
     @app.post("/ui/ledger/{entry_id}/correct")
     async def correct(request: Request, entry_id: str) -> Any:
-        form = await _form(request)
-        operator = form.get("operator", "")
+        form = await read_form(request)
+        who = principal(gw, request)
+        if who is None:
+            return to_login(request, lang)
+        refused = refusal(request, who, "ledger.correct", form.get("csrf"), lang)
+        if refused:
+            return page(who, None, refused, 403)
         try:
-            if not operator:
-                raise GatewayError("field_required", field="operator")
             entry = gw.ledger.correct(
-                entry_id, operator, form.get("reason", ""), {"note": form.get("note", "")}
+                entry_id, who.operator, form.get("reason", ""), {"note": form.get("note", "")}
             )
         except GatewayError as exc:
-            return page(request, None, exc.text(renderer.lang), 409)
+            return page(who, None, exc.text(lang), 409)
         except CoalguardError as exc:
-            return page(request, None, str(exc), 400)
+            return page(who, None, str(exc), 400)
         return RedirectResponse(f"/ledger?book={entry.book}", status_code=303)
 
     # -- machine API ------------------------------------------------------------------
@@ -218,19 +234,20 @@ def create_app(
     async def camera_events(request: Request) -> JSONResponse:
         """Camera push (docs/camera-events.md): one event object or a list of them."""
         token = gw.config.http.camera_token
-        if token and not hmac.compare_digest(
-            request.headers.get("authorization", ""), f"Bearer {token}"
+        if (token or gw.config.http.camera_token_required) and not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
         ):
             gw.cameras.counters.rejected += 1
             return JSONResponse({"error": "camera token missing or wrong"}, status_code=401)
         body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            gw.cameras.intake({"_unparsed": body[:2000].decode("utf-8", "replace")})
-            return JSONResponse({"error": f"not JSON: {exc}"}, status_code=400)
+            data = load_untrusted(body, MAX_BODY)
+        except UntrustedJson as exc:
+            gw.cameras.reject_body(body, exc.reason)
+            return JSONResponse(
+                {"status": "rejected", "error": exc.reason, "reason": exc.reason},
+                status_code=exc.status,
+            )
         items = data if isinstance(data, list) else [data]
         results = [gw.cameras.intake(item) for item in items]
         out = [
@@ -248,7 +265,9 @@ def create_app(
         return JSONResponse({"results": out}, status_code=200)
 
     @app.get("/api/v1/inspections/{iid}")
-    def inspection(iid: str) -> JSONResponse:
+    def inspection(request: Request, iid: str) -> JSONResponse:
+        if principal(gw, request) is None:
+            return JSONResponse({"error": t("gw_auth.expired", lang)}, status_code=401)
         try:
             insp = gw.workflow.get(iid)
         except NotFound as exc:

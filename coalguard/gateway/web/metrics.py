@@ -133,4 +133,10 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         [("", len(gw.lab.pending()))],
     )
     metric("coalguard_gateway_alerts_open", "gauge", "Open alerts.", [("", len(gw.alerts.open()))])
+    metric(
+        "coalguard_gateway_sign_ins_total",
+        "counter",
+        "Operator sign-ins by outcome (this process).",
+        [(f'{{outcome="{k}"}}', v) for k, v in gw.accounts.sign_ins.items()],
+    )
     return "\n".join(out) + "\n"

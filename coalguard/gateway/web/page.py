@@ -12,8 +12,10 @@ from typing import Any
 
 from coalguard.edge.quality import COAL_TYPES
 from coalguard.gateway.clock import local_text
+from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
+from coalguard.gateway.web.auth import CSRF_FIELD, Principal
 from coalguard.i18n import t
 
 INDICATOR_FIELDS = ("Mt", "Mad", "Aad", "Vad", "St_ad", "Qgr_ad", "Had")
@@ -42,10 +44,10 @@ input,select{font-size:14px;padding:2px 4px}button{font-size:14px;padding:3px 12
 
 SCRIPT = """
 // Refresh every 10 s to show new plate reads and analyzer results, unless the
-// operator is typing.
+// operator is typing. auto=1: a refresh is not activity (the idle timeout runs on).
 let dirty=false;document.addEventListener('input',()=>{dirty=true});
-setInterval(()=>{if(!dirty&&!document.querySelector('input:focus,select:focus'))
-location.reload()},10000);
+setInterval(()=>{if(!dirty&&!document.querySelector('input:focus,select:focus')){
+const u=new URL(location.href);u.searchParams.set('auto','1');location.replace(u)}},10000);
 """
 
 
@@ -74,6 +76,11 @@ def _input(
         f'<label>{_e(label)} <input name="{name}" type="{kind}" value="{_e(value)}"'
         f"{step}{req}></label>"
     )
+
+
+def _csrf(who: Principal) -> str:
+    """The session's CSRF token in every form (none needed with an API token)."""
+    return f'<input type="hidden" name="{CSRF_FIELD}" value="{_e(who.csrf or "")}">'
 
 
 def _coal_select(lang: str, selected: str = "anthracite") -> str:
@@ -112,7 +119,7 @@ class PageRenderer:
     def render(
         self,
         selected: str | None,
-        operator: str,
+        who: Principal,
         uplink: UplinkStatus,
         error: str | None = None,
     ) -> str:
@@ -128,51 +135,58 @@ class PageRenderer:
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
             f"<title>{_e(self.t('gw.title'))} · {_e(gw.config.checkpoint.name)}</title>",
             f"<style>{CSS}</style></head><body>",
-            self._header(operator, uplink),
+            self._header(who, uplink),
         ]
         if error:
             parts.append(f'<div class="err" id="error">{_e(error)}</div>')
         parts.append("<main><div>")
-        parts.append(self._gate(insp, operator))
-        parts.append(self._results(insp, operator))
+        parts.append(self._gate(insp, who))
+        parts.append(self._results(insp, who))
         parts.append("</div><div>")
         parts.append(self._today())
-        parts.append(self._lab(operator))
+        parts.append(self._lab(who))
         parts.append(self._equipment())
         parts.append(self._alerts())
-        parts.append(self._duty(operator))
+        parts.append(self._duty(who))
         parts.append(f"</div></main><script>{SCRIPT}</script></body></html>")
         return "".join(parts)
 
     # -- sections -----------------------------------------------------------------
 
-    def _header(self, operator: str, up: UplinkStatus) -> str:
+    def _header(self, who: Principal, up: UplinkStatus) -> str:
         cp = self.gw.config.checkpoint
         now = local_text(self.gw.clock.now(), "%Y-%m-%d %H:%M")
+        users_link = (
+            f'<a style="color:#fff" href="/users">{_e(self.t("gw_auth.users"))}</a>'
+            if may(who.user.role, "users.manage")
+            else ""
+        )
         return (
             f"<header><h1>{_e(self.t('gw.title'))} · {_e(cp.name)}</h1><span>{_e(now)}</span>"
             '<span class="sp"></span><a style="color:#fff" href="/ledger">'
-            f'{_e(self.t("gw.ledger"))}</a><span id="uplink">{_e(self.t("gw.uplink"))}: '
+            f"{_e(self.t('gw.ledger'))}</a>{users_link}"
+            f'<span id="uplink">{_e(self.t("gw.uplink"))}: '
             f"{_e(self.t('gw_uplink.' + up.state))} ({up.outbox_depth})</span>"
-            f'<form method="post" action="/ui/operator">{_input("operator", self.lang, operator)}'
-            f"<button>{_e(self.t('gw.submit'))}</button></form></header>"
+            f'<span id="who">{_e(self.t("gw_auth.signed_in_as"))}: {_e(who.operator)} · '
+            f"{_e(self.t('gw_auth.role_' + who.user.role.name))}</span>"
+            f'<form method="post" action="/logout" id="form-logout">{_csrf(who)}'
+            f"<button>{_e(self.t('gw_auth.sign_out'))}</button></form></header>"
         )
 
-    def _gate(self, insp: dict[str, Any] | None, operator: str) -> str:
+    def _gate(self, insp: dict[str, Any] | None, who: Principal) -> str:
         out = [f'<section id="gate"><h2>{_e(self.t("gw.now_at_gate"))}</h2>']
         if insp is None:
             out.append(f"<p>{_e(self.t('gw.no_truck'))}</p>")
         else:
-            out.append(self._truck(insp, operator))
+            out.append(self._truck(insp, who))
         out.append(
             f'<form class="step" id="form-arrive" method="post" action="/ui/arrive">'
-            f"<b>{_e(self.t('gw.new_arrival'))}</b> {_input('plate', self.lang)}"
-            f"{_input('operator', self.lang, operator)}"
+            f"<b>{_e(self.t('gw.new_arrival'))}</b> {_input('plate', self.lang)}{_csrf(who)}"
             f"<button>{_e(self.t('gw_action.arrive'))}</button></form></section>"
         )
         return "".join(out)
 
-    def _truck(self, insp: dict[str, Any], operator: str) -> str:
+    def _truck(self, insp: dict[str, Any], who: Principal) -> str:
         wf = self.gw.workflow
         state = insp["state"]
         out = [
@@ -225,8 +239,9 @@ class PageRenderer:
         if insp["verdict"]:
             out.append(self._verdict(insp["verdict"]))
         out.append(f'<div id="steps"><h2>{_e(self.t("gw.next_step"))}</h2>')
-        for i, action in enumerate(wf.next_actions(insp)):
-            out.append(self._step_form(insp, action, operator, default=i == 0))
+        allowed = [a for a in wf.next_actions(insp) if may(who.user.role, a)]
+        for i, action in enumerate(allowed):
+            out.append(self._step_form(insp, action, who, default=i == 0))
         out.append("</div>")
         out.append(self._history(insp["id"]))
         return "".join(out)
@@ -251,7 +266,7 @@ class PageRenderer:
         out.append("</table>")
         return "".join(out)
 
-    def _step_form(self, insp: dict[str, Any], action: str, operator: str, default: bool) -> str:
+    def _step_form(self, insp: dict[str, Any], action: str, who: Principal, default: bool) -> str:
         lang = self.lang
         fields: list[str] = []
         if action == "register":
@@ -268,7 +283,7 @@ class PageRenderer:
             fields = [
                 _input("sample_id", lang),
                 _input("seal_no", lang),
-                _input("sampler", lang, operator),
+                _input("sampler", lang, who.user.display_name),
             ]
         elif action == "bind_result":
             results = self.gw.workflow.unbound_results()
@@ -304,8 +319,7 @@ class PageRenderer:
             f'<form class="{cls}" id="form-{action}" method="post" '
             f'action="/ui/inspections/{_e(insp["id"])}/{action}">'
             f"<b>{_e(self.t(f'gw_action.{action}'))}</b> {''.join(fields)}"
-            f"{_input('operator', lang, operator)}"
-            f"<button>{_e(self.t(f'gw_action.{action}'))}</button></form>"
+            f"{_csrf(who)}<button>{_e(self.t(f'gw_action.{action}'))}</button></form>"
         )
 
     def _history(self, iid: str) -> str:
@@ -320,7 +334,7 @@ class PageRenderer:
         out.append("</table>")
         return "".join(out)
 
-    def _results(self, insp: dict[str, Any] | None, operator: str) -> str:
+    def _results(self, insp: dict[str, Any] | None, who: Principal) -> str:
         lang = self.lang
         out = [f'<section id="results"><h2>{_e(self.t("gw.pending_results"))}</h2><table>']
         for r in self.gw.workflow.unbound_results():
@@ -339,7 +353,7 @@ class PageRenderer:
         out.append(
             f'<form class="step" id="form-result" method="post" action="/ui/results">'
             f"<b>{_e(self.t('gw.manual_result'))}</b> {_input('sample_id', lang, sample)}"
-            f"{fields}{_input('operator', lang, operator)}"
+            f"{fields}{_csrf(who)}"
             f"<button>{_e(self.t('gw.submit'))}</button></form></section>"
         )
         return "".join(out)
@@ -359,7 +373,7 @@ class PageRenderer:
         out.append("</table></section>")
         return "".join(out)
 
-    def _lab(self, operator: str) -> str:
+    def _lab(self, who: Principal) -> str:
         lang = self.lang
         out = [f'<section id="lab"><h2>{_e(self.t("gw.lab_pending"))}</h2><table>']
         for p in self.gw.lab.pending():
@@ -379,8 +393,7 @@ class PageRenderer:
                 f"<tr><td>{_e(p['sample_id'])}</td><td>{_e(p['plate'])}</td>"
                 f"<td>{_e(self.t(f'gw_action.{step}'))}</td><td{cls}>{_e(due)}{_e(over)}</td>"
                 f'<td><form method="post" action="/ui/lab/{_e(p["id"])}/{step}">{extra}'
-                f'<input type="hidden" name="operator" value="{_e(operator)}">'
-                f"<button>{_e(self.t(f'gw_action.{step}'))}</button></form></td></tr>"
+                f"{_csrf(who)}<button>{_e(self.t(f'gw_action.{step}'))}</button></form></td></tr>"
             )
         out.append("</table></section>")
         return "".join(out)
@@ -409,7 +422,7 @@ class PageRenderer:
         out.append("</table></section>")
         return "".join(out)
 
-    def _duty(self, operator: str) -> str:
+    def _duty(self, who: Principal) -> str:
         lang = self.lang
         opts = (
             "".join(
@@ -422,16 +435,16 @@ class PageRenderer:
             f'<section id="duty"><h2>{_e(self.t("gw.duty"))} / {_e(self.t("gw.handover"))}</h2>'
             f'<form class="step" id="form-duty" method="post" action="/ui/duty">'
             f'<select name="action">{opts}</select>{_input("note", lang, required=False)}'
-            f"{_input('operator', lang, operator)}<button>{_e(self.t('gw.duty'))}</button></form>"
+            f"{_csrf(who)}<button>{_e(self.t('gw.duty'))}</button></form>"
             f'<form class="step" id="form-handover" method="post" action="/ui/handover">'
             f"{_input('to_operator', lang)}{_input('note', lang, required=False)}"
-            f"{_input('operator', lang, operator)}<button>{_e(self.t('gw.handover'))}</button>"
+            f"{_csrf(who)}<button>{_e(self.t('gw.handover'))}</button>"
             "</form></section>"
         )
 
 
 def render_ledger(
-    gw: Gateway, book: str, operator: str, lang: str, error: str | None = None
+    gw: Gateway, book: str, who: Principal, lang: str, error: str | None = None
 ) -> str:
     """One book: newest first, each entry with its hash, and a correction form."""
     counts, problems = gw.ledger.verify()
@@ -465,6 +478,16 @@ def render_ledger(
     for k in ("time", "operator", "content"):
         parts.append(f"<th>{_e(t('gw.' + k, lang))}</th>")
     parts.append("<th>hash</th><th></th></tr>")
+    can_correct = may(who.user.role, "ledger.correct")
+
+    def correct_form(entry_id: str) -> str:
+        return (
+            f'<form method="post" action="/ui/ledger/{_e(entry_id)}/correct">'
+            f'<input name="reason" placeholder="{_e(t("gw.reason", lang))}" required size="8">'
+            f'<input name="note" placeholder="{_e(t("gw.note", lang))}" size="10">'
+            f"{_csrf(who)}<button>{_e(t('gw.correct', lang))}</button></form>"
+        )
+
     for e in gw.ledger.entries(book, limit=200):
         body = ", ".join(
             f"{k}={v}"
@@ -480,11 +503,7 @@ def render_ledger(
             f"<tr><td>{e.seq}</td><td>{_e(local_text(e.at, '%m-%d %H:%M:%S'))}</td>"
             f"<td>{_e(e.operator)}</td><td>{_e(e.kind)}: {_e(body[:300])}{corr}</td>"
             f"<td><small>{_e(e.hash[:12])}</small></td>"
-            f'<td><form method="post" action="/ui/ledger/{_e(e.id)}/correct">'
-            f'<input name="reason" placeholder="{_e(t("gw.reason", lang))}" required size="8">'
-            f'<input name="note" placeholder="{_e(t("gw.note", lang))}" size="10">'
-            f'<input type="hidden" name="operator" value="{_e(operator)}">'
-            f"<button>{_e(t('gw.correct', lang))}</button></form></td></tr>"
+            f"<td>{correct_form(e.id) if can_correct else ''}</td></tr>"
         )
     parts.append("</table></section></body></html>")
     return "".join(parts)

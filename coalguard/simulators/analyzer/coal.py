@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from coalguard.datafile import load_model
+from coalguard.datafile import Integer, Number, load_model
 from coalguard.edge.quality.basis import Converter, Derived
 
 COALS_FILE = Path(__file__).with_name("coals.toml")
@@ -24,16 +24,16 @@ class CoalType(BaseModel):
 
     name: str
     note: str = ""
-    weight: float = Field(1.0, gt=0)
-    mean: dict[str, float]
-    sd: dict[str, float]
+    weight: Number = Field(1.0, gt=0)
+    mean: dict[str, Number]
+    sd: dict[str, Number]
 
 
 class CoalTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: int = 1
-    noise: dict[str, float]
+    format: Integer = 1
+    noise: dict[str, Number]
     coal: list[CoalType] = Field(min_length=1)
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coalguard.datafile import load_model
+from coalguard.datafile import Integer, Number, load_model
 from coalguard.errors import InputError
 
 SCENARIOS = Path(__file__).with_name("scenarios")
@@ -18,13 +18,13 @@ class _Strict(BaseModel):
 
 
 class FleetSpec(_Strict):
-    count: int = Field(100, ge=1, le=100_000)
+    count: Integer = Field(100, ge=1, le=100_000)
     id_prefix: str = Field("COA", pattern=r"^[A-Za-z0-9_]{1,20}$")
     township_code: str = Field("130102001", pattern=r"^[0-9]{9}$")
-    villages: int = Field(10, ge=1, le=999)
-    low_battery_fraction: float = Field(0.0, ge=0, le=1)
-    eol_fraction: float = Field(0.0, ge=0, le=1)
-    seed: int = 1
+    villages: Integer = Field(10, ge=1, le=999)
+    low_battery_fraction: Number = Field(0.0, ge=0, le=1)
+    eol_fraction: Number = Field(0.0, ge=0, le=1)
+    seed: Integer = 1
 
 
 class Incident(_Strict):
@@ -41,11 +41,11 @@ class Incident(_Strict):
         "broker_restart",
         "test_button",
     ]
-    at_min: float = Field(ge=0)
-    device: int | None = Field(None, ge=0, description="device index in the fleet")
-    village: int | None = Field(None, ge=1, description="village number (1-based)")
-    ppm: float = Field(600, gt=0, description="smolder: steady-state CO it tends to")
-    ramp_min: float = Field(20, gt=0)
+    at_min: Number = Field(ge=0)
+    device: Integer | None = Field(None, ge=0, description="device index in the fleet")
+    village: Integer | None = Field(None, ge=1, description="village number (1-based)")
+    ppm: Number = Field(600, gt=0, description="smolder: steady-state CO it tends to")
+    ramp_min: Number = Field(20, gt=0)
     fault: str = "sensor"
 
     @model_validator(mode="after")
@@ -57,13 +57,13 @@ class Incident(_Strict):
 
 
 class Scenario(_Strict):
-    version: int = 1
+    version: Integer = 1
     name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
     title: str
-    duration_min: float = Field(gt=0)
-    time_scale: float = Field(60, gt=0, description="simulated seconds per real second")
-    heartbeat_s: float = Field(300, gt=0, description="simulated seconds between states")
-    tick_s: float = Field(0.25, gt=0, le=5, description="real seconds between simulation steps")
+    duration_min: Number = Field(gt=0)
+    time_scale: Number = Field(60, gt=0, description="simulated seconds per real second")
+    heartbeat_s: Number = Field(300, gt=0, description="simulated seconds between states")
+    tick_s: Number = Field(0.25, gt=0, le=5, description="real seconds between simulation steps")
     fleet: FleetSpec = FleetSpec()
     incident: list[Incident] = []
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from coalguard.datafile import load_model
+from coalguard.datafile import Integer, Number, load_model
 from coalguard.drivers.co_alarm import AlarmLevel
 
 DEFAULT_TIMING = Path(__file__).with_name("en50291.toml")
@@ -19,28 +19,28 @@ DEFAULT_TIMING = Path(__file__).with_name("en50291.toml")
 class Requirement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ppm: float = Field(gt=0)
-    no_alarm_before_min: float | None = None
-    alarm_after_min: float | None = None
-    alarm_before_min: float | None = None
+    ppm: Number = Field(gt=0)
+    no_alarm_before_min: Number | None = None
+    alarm_after_min: Number | None = None
+    alarm_before_min: Number | None = None
 
 
 class CurvePoint(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ppm: float = Field(gt=0)
-    alarm_after_min: float = Field(gt=0)
+    ppm: Number = Field(gt=0)
+    alarm_after_min: Number = Field(gt=0)
 
 
 class Timing(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: int
+    version: Integer
     standard: str
-    warning_fraction: float = Field(gt=0, lt=1)
-    clear_below_ppm: float = Field(gt=0)
-    recovery_min: float = Field(gt=0)
-    min_alarm_min: float = Field(gt=0)
+    warning_fraction: Number = Field(gt=0, lt=1)
+    clear_below_ppm: Number = Field(gt=0)
+    recovery_min: Number = Field(gt=0)
+    min_alarm_min: Number = Field(gt=0)
     requirement: list[Requirement]
     curve: list[CurvePoint] = Field(min_length=2)
 

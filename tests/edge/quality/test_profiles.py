@@ -61,7 +61,7 @@ def test_unknown_profile_lists_the_known_ones() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "field", "message"),
     [
-        (GOOD.format(id="x/y", ad_max='"high"'), 10, "limit.0.max", "valid number"),
+        (GOOD.format(id="x/y", ad_max='"high"'), 10, "limit.0.max", "expected a number"),
         (
             GOOD.format(id="x/y", ad_max=20).replace('"Ad"', '"Ashd"'),
             9,

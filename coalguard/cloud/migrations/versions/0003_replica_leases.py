@@ -1,7 +1,7 @@
 """replica leases: the lease table and notification claims
 
 Revision ID: 0003
-Revises: 0004
+Revises: 0002
 Create Date: 2026-11-26 10:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0004"
+down_revision = "0002"  # assigned "0001"; main holds 0001 -> 0004 -> 0002
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,229 @@
+"""Keep each ``ledger.entry`` record, check its hash, find forks, and report the chain.
+
+The projector hands every ``ledger.entry`` record here. The entry's hash is
+recomputed with the gateway's own definition (``coalguard.edge.ledger_chain``);
+a mismatch raises ``ledger.tampered``. A second entry at a (gateway, book,
+seq) already held with another hash is a fork: recorded once in
+``gw_ledger_fork`` and alerted once (``ledger.fork``). Links (each entry's
+``prev_hash`` against the entry before it) are judged when read, since
+entries may arrive in any order.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy.orm import Session, aliased
+
+from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.checks.tables import Checkpoint
+from coalguard.cloud.ledger.tables import LedgerEntryRow, LedgerForkRow
+from coalguard.edge.ledger_chain import GENESIS, canonical_body, entry_hash
+
+log = logging.getLogger("coalguard.cloud.ledger")
+KIND = "ledger.entry"
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_TEXT = {"book": 32, "at": 64, "operator": 200, "kind": 64}
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The entry's fields, or ValueError naming the first bad one."""
+    out: dict[str, Any] = {}
+    for name, longest in _TEXT.items():
+        v = body.get(name)
+        if not isinstance(v, str) or not v or len(v) > longest:
+            raise ValueError(f"ledger entry: {name} must be text of 1-{longest} characters")
+        out[name] = v
+    seq = body.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**62:
+        raise ValueError("ledger entry: seq must be a whole number from 1")
+    for name in ("prev_hash", "hash"):
+        v = body.get(name)
+        if not isinstance(v, str) or not _HASH.match(v):
+            raise ValueError(f"ledger entry: {name} must be 64 lowercase hex digits")
+        out[name] = v
+    corrects = body.get("corrects")
+    if corrects is not None and (not isinstance(corrects, str) or len(corrects) > 64):
+        raise ValueError("ledger entry: corrects must be an entry id or null")
+    if not isinstance(body.get("body"), dict):
+        raise ValueError("ledger entry: body must be an object")
+    return {**out, "seq": seq, "corrects": corrects, "body": body["body"]}
+
+
+def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
+    """Where an alert about a gateway's ledger shows: its checkpoint (and region)."""
+    cp = s.scalars(
+        select(Checkpoint)
+        .where(Checkpoint.gateway_id == gateway_id)
+        .order_by(Checkpoint.registered.desc(), Checkpoint.checkpoint_id)
+    ).first()
+    return (cp.checkpoint_id, cp.region_code) if cp else (gateway_id, "")
+
+
+def keep_entry(s: Session, rec: GatewayRecordRow) -> str:
+    """Store ``rec``'s entry; alert a bad hash or a new fork. Returns the outcome."""
+    f = _fields(rec.body)
+    text = canonical_body(f["body"])
+    computed = entry_hash(
+        f["book"],
+        f["seq"],
+        rec.id,
+        f["at"],
+        f["operator"],
+        f["kind"],
+        text,
+        f["corrects"],
+        f["prev_hash"],
+    )
+    position = (
+        LedgerEntryRow.gateway_id == rec.gateway_id,
+        LedgerEntryRow.book == f["book"],
+        LedgerEntryRow.seq == f["seq"],
+    )
+    _lock_position(s, rec.gateway_id, f["book"], f["seq"])
+    others = s.execute(select(LedgerEntryRow.id, LedgerEntryRow.hash).where(*position)).all()
+    now = datetime.now(UTC)
+    s.add(
+        LedgerEntryRow(
+            id=rec.id,
+            gateway_id=rec.gateway_id,
+            book=f["book"],
+            seq=f["seq"],
+            at=f["at"],
+            operator=f["operator"],
+            kind=f["kind"],
+            body=text,
+            corrects=f["corrects"],
+            prev_hash=f["prev_hash"],
+            hash=f["hash"],
+            hash_ok=computed == f["hash"],
+            received_at=now,
+        )
+    )
+    s.flush()
+    where = f"{rec.gateway_id}:{f['book']}#{f['seq']}"
+    if computed != f["hash"]:
+        log.warning("ledger %s: entry %s does not match its hash", where, rec.id)
+        _alert(s, rec.gateway_id, "ledger.tampered", where, now, {"entry_id": rec.id})
+    if any(h != f["hash"] for _, h in others):
+        fork = s.scalars(
+            select(LedgerForkRow).where(
+                LedgerForkRow.gateway_id == rec.gateway_id,
+                LedgerForkRow.book == f["book"],
+                LedgerForkRow.seq == f["seq"],
+            )
+        ).first()
+        if fork is None:
+            s.add(
+                LedgerForkRow(gateway_id=rec.gateway_id, book=f["book"], seq=f["seq"], found_at=now)
+            )
+            s.flush()
+            ids = sorted([i for i, _ in others] + [rec.id])
+            log.warning("ledger %s: fork, entries %s", where, ", ".join(ids))
+            _alert(s, rec.gateway_id, "ledger.fork", where, now, {"entry_ids": ids})
+    return "applied"
+
+
+def _lock_position(s: Session, gateway_id: str, book: str, seq: int) -> None:
+    """Two projectors holding twin entries must not both miss the fork (PostgreSQL).
+
+    SQLite needs nothing: its single writer refuses the second, stale
+    transaction, and the projector retries that record alone.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        key = f"ledger:{gateway_id}:{book}:{seq}"
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
+
+
+def _alert(
+    s: Session, gateway_id: str, kind: str, where: str, at: datetime, detail: dict[str, Any]
+) -> None:
+    checkpoint_id, region = _gateway_checkpoint(s, gateway_id)
+    what = "written twice (fork)" if kind == "ledger.fork" else "does not match its hash"
+    cp_alerts.raise_alert(
+        s,
+        checkpoint_id=checkpoint_id,
+        region_code=region,
+        kind=kind,
+        subject=where,
+        message=f"ledger position {where} of gateway {gateway_id} {what}",
+        at=at,
+        origin="cloud",
+        detail={"gateway_id": gateway_id, **detail},
+    )
+
+
+def gateway_ledger(s: Session, gateway_id: str) -> dict[str, Any]:
+    """The cloud's copy of one gateway's ledgers (the ``verify-ledger`` contract)."""
+    rows = s.execute(
+        select(
+            LedgerEntryRow.book,
+            LedgerEntryRow.seq,
+            LedgerEntryRow.id,
+            LedgerEntryRow.hash,
+            LedgerEntryRow.prev_hash,
+        )
+        .where(LedgerEntryRow.gateway_id == gateway_id)
+        .order_by(LedgerEntryRow.book, LedgerEntryRow.seq, LedgerEntryRow.id)
+    ).all()
+    entries = [{"book": b, "seq": n, "id": i, "hash": h, "prev_hash": p} for b, n, i, h, p in rows]
+    forks = []
+    for (book, seq), group in groupby(entries, key=lambda x: (x["book"], x["seq"])):
+        same = list(group)
+        if len({x["hash"] for x in same}) > 1:
+            ids, hashes = [x["id"] for x in same], [x["hash"] for x in same]
+            forks.append({"book": book, "seq": seq, "ids": ids, "hashes": hashes})
+    return {"gateway_id": gateway_id, "entries": entries, "forks": forks}
+
+
+def verification(s: Session, gateway_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Per gateway: entries, last seq per book, bad hashes, broken links, gaps, forks."""
+    e, p = aliased(LedgerEntryRow), aliased(LedgerEntryRow)
+    same_book = and_(p.gateway_id == e.gateway_id, p.book == e.book, p.seq == e.seq - 1)
+    has_prev = exists().where(same_book)
+    linked = exists().where(same_book, p.hash == e.prev_hash)
+
+    def per_gateway(*conds: Any) -> dict[str, int]:
+        q = select(e.gateway_id, func.count()).where(*conds).group_by(e.gateway_id)
+        if gateway_ids is not None:
+            q = q.where(e.gateway_id.in_(gateway_ids))
+        return {g: n for g, n in s.execute(q).all()}
+
+    total = per_gateway()
+    bad = per_gateway(e.hash_ok.is_(False))
+    broken = per_gateway(
+        or_(and_(e.seq == 1, e.prev_hash != GENESIS), and_(e.seq > 1, has_prev, ~linked))
+    )
+    gaps = per_gateway(e.seq > 1, ~has_prev)
+    twins = (
+        select(e.gateway_id.label("g"))
+        .group_by(e.gateway_id, e.book, e.seq)
+        .having(func.count(e.hash.distinct()) > 1)
+        .subquery()
+    )
+    forks = dict(s.execute(select(twins.c.g, func.count()).group_by(twins.c.g)).all())
+    books: dict[str, dict[str, int]] = {}
+    for g, b, n in s.execute(
+        select(e.gateway_id, e.book, func.max(e.seq)).group_by(e.gateway_id, e.book)
+    ).all():
+        books.setdefault(g, {})[b] = n
+    out = []
+    for g in sorted(total):
+        state = {
+            "gateway_id": g,
+            "entries": total[g],
+            "last_seq": books.get(g, {}),
+            "bad_hashes": bad.get(g, 0),
+            "broken_links": broken.get(g, 0),
+            "gaps": gaps.get(g, 0),
+            "forks": forks.get(g, 0),
+        }
+        state["intact"] = not (state["bad_hashes"] or state["broken_links"] or state["forks"])
+        out.append(state)
+    return out
