@@ -7,6 +7,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from coalguard.cloud.leases import instance_id
+
+
+def default_client_id() -> str:
+    """Unique per process, so two workers started alike never take each other's
+    place at the broker. A fixed id (``--client-id``) keeps the session across restarts."""
+    return f"coalguard-co-ingest-{instance_id()}"
+
 
 class CoSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COALGUARD_CO_", extra="forbid")
@@ -14,7 +22,7 @@ class CoSettings(BaseSettings):
     # Broker: mqtt://[user:pass@]host[:port] or mqtts://… (TLS, verified against ca_file).
     broker_url: str | None = None
     ca_file: Path | None = None
-    client_id: str = Field("coalguard-co-ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    client_id: str = Field(default_factory=default_client_id, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     # Shared subscription group: several ingest workers split the messages.
     shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     keepalive_s: int = 30

@@ -248,14 +248,20 @@ class MessageStore:
     def _devices(
         s: Session, ids: set[str], parsed: list[tuple[Received, CoMessage | Rejection]]
     ) -> dict[str, _Dev]:
-        """The batch's devices; unknown ones are created (race-free across workers)."""
+        """The batch's devices, locked until commit; unknown ones are created.
+
+        Locked in key order (no deadlock): two workers given one alarm's event
+        and state never both open its alert, nor overwrite each other's counters.
+        """
         table = CoDevice.__table__
         cols = [table.c[n] for n in _READ + _MUTABLE]
         conn = s.connection()
-        devices = {
-            r.device_id: _Dev(r)
-            for r in conn.execute(select(*cols).where(table.c.device_id.in_(ids)))
-        }
+
+        def locked(keys: set[str]) -> Any:
+            q = select(*cols).where(table.c.device_id.in_(keys)).order_by(table.c.device_id)
+            return conn.execute(q.with_for_update())
+
+        devices = {r.device_id: _Dev(r) for r in locked(ids)}
         missing = ids - devices.keys()
         if missing:
             first = {}
@@ -275,14 +281,11 @@ class MessageStore:
                         "eol": False,
                         "silent_alerted": False,
                     }
-                    for d, at in first.items()
+                    for d, at in sorted(first.items())  # key order, as above
                 ]
             )
             conn.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
-            devices.update(
-                (r.device_id, _Dev(r))
-                for r in conn.execute(select(*cols).where(table.c.device_id.in_(missing)))
-            )
+            devices.update((r.device_id, _Dev(r)) for r in locked(missing))
         return devices
 
     @staticmethod
