@@ -3,11 +3,13 @@ loops built on them: two notifiers, two sweepers, two MQTT workers started alike
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -234,13 +236,35 @@ def test_two_sweepers_take_each_escalation_step_once(sessions: sessionmaker) -> 
         assert set(s.scalars(select(CoAlert.escalation_level))) == {2}
 
 
-def test_two_ingest_workers_started_alike_get_distinct_client_ids() -> None:
-    code = "from coalguard.cloud.co.settings import CoSettings; print(CoSettings().client_id)"
-    ids = {
-        subprocess.run(
-            [sys.executable, "-c", code], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        for _ in range(2)
-    }
-    assert len(ids) == 2 and all(i.startswith("coalguard-co-ingest-") for i in ids)
+def test_two_ingest_workers_started_alike_get_distinct_client_ids(tmp_path: Path) -> None:
+    """Two live workers never share an id; a restarted worker gets its id (and session) back."""
+    code = (
+        "import sys; from coalguard.cloud.co.settings import CoSettings; "
+        "print(CoSettings().client_id, flush=True); sys.stdin.read()"
+    )
+    env = {**os.environ, "COALGUARD_RUN_DIR": str(tmp_path)}
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        p = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert p.stdout is not None
+        return p, p.stdout.readline().strip()
+
+    a, id_a = start()
+    b, id_b = start()
+    try:
+        assert id_a != id_b and all(i.startswith("coalguard-co-ingest-") for i in (id_a, id_b))
+        a.kill()  # a crash: the lock goes with the process
+        a.wait()
+        a, id_again = start()
+        assert id_again == id_a  # the restarted worker resumes its broker session
+    finally:
+        for p in (a, b):
+            p.kill()
+            p.wait()
     assert CoSettings(client_id="ingest-a").client_id == "ingest-a"  # an explicit id is kept
