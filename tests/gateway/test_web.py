@@ -142,7 +142,7 @@ def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
         db.execute("DROP TRIGGER ledger_no_update")
         db.execute("UPDATE ledger SET body = replace(body, '早班', '晚班') WHERE seq = 1")
     r = client.get("/ledger?book=duty")
-    assert "台账被改动" in r.text and "duty #1" in r.text
+    assert "台账被改动" in r.text and "值班值守记录 #1" in r.text
 
 
 def test_alerts_read_in_chinese(client, gw, clock):
