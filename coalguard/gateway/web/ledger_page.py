@@ -15,11 +15,12 @@ from coalguard.gateway.ledger import BOOKS, Entry, Problem
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.web.auth import Principal
-from coalguard.gateway.web.page import reason_text
+from coalguard.gateway.web.page import operator_text, reason_text
 from coalguard.gateway.web.views import BookLink, Field, LedgerRow, LedgerView, StepForm
 from coalguard.i18n import t
 
-HIDDEN = frozenset({"checkpoint_id", "inspection_id", "lab_sample_id", "seq"})
+# Internal ids, and what the row says already (its time; an inspection entry's kind is its step).
+HIDDEN = frozenset({"checkpoint_id", "inspection_id", "lab_sample_id", "seq", "at"})
 TIMES = frozenset({"at", "taken_at", "received_at", "dispatch_due", "report_due"})
 
 
@@ -56,6 +57,8 @@ def entry_fields(e: Entry, lang: str) -> tuple[str, ...]:
     for name, value in e.body.items():
         if name in HIDDEN or isinstance(value, list | dict):
             continue
+        if name == "action" and e.book == "inspection":
+            continue
         label = in_words("gw_field", name, lang)
         out.append(f"{label}{t('gw_page.colon', lang)}{value_text(e.book, name, value, lang)}")
     return tuple(out)
@@ -91,7 +94,7 @@ def ledger_view(gw: Gateway, book: str, who: Principal, lang: str) -> LedgerView
             LedgerRow(
                 seq=e.seq,
                 at=local_text(e.at, "%m-%d %H:%M:%S"),
-                operator=e.operator,
+                operator=operator_text(e.operator, lang),
                 kind=kind_text(e.book, e.kind, lang),
                 fields=entry_fields(e, lang),
                 corrects=e.corrects[:8] if e.corrects else "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from coalguard.edge.clock import local_text
-from coalguard.edge.quality import COAL_TYPES
+from coalguard.edge.quality import COAL_TYPES, UnknownProfile
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
@@ -43,6 +43,11 @@ REGISTRATION_FIELDS = ("driver", "origin", "destination", "weight_t", "waybill_n
 def reason_text(text: str, lang: str) -> str:
     """An automatic reason in the operator's language; typed reasons as typed."""
     return in_words("gw_reason", text, lang)
+
+
+def operator_text(operator: str, lang: str) -> str:
+    """Who made a step: a person as recorded; the gateway's own steps in words."""
+    return t("gw_page.system", lang) if operator == "system" else operator
 
 
 def indicator_values(values: dict[str, float]) -> str:
@@ -242,17 +247,24 @@ class OperatorPage:
                     local_text(s["at"], "%H:%M:%S"),
                     self.t(f"action.{s['action']}"),
                     self.t(f"state.{s['to_state']}"),
-                    s["operator"],
+                    operator_text(s["operator"], self.lang),
                     reason_text(s["reason"], self.lang),
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
         )
 
+    def profile_title(self, v: dict[str, Any]) -> str:
+        """The standard's title in the page's language (the verdict stores the Chinese)."""
+        try:
+            return self.gw.profiles.get(v["profile_id"]).title_in(self.lang)
+        except UnknownProfile:  # a profile since removed: the title as judged
+            return str(v["profile_title"])
+
     def verdict(self, v: dict[str, Any]) -> VerdictView:
         return VerdictView(
             self.status(v["overall"]),
-            f"{v['profile_title']} ({v['profile_id']} v{v['profile_version']})",
+            f"{self.profile_title(v)} ({v['profile_id']} v{v['profile_version']})",
             tuple(
                 VerdictRow(
                     ind["indicator"],
