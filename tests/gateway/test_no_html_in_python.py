@@ -20,9 +20,12 @@ def html_in_strings(source: str, name: str) -> list[str]:
     """``name:line: text`` for every string literal (f-string parts too) with an HTML tag."""
     hits = []
     for node in ast.walk(ast.parse(source, name)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if TAG.search(node.value):
-                hits.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and TAG.search(node.value)
+        ):
+            hits.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
     return hits
 
 
