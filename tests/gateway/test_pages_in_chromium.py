@@ -138,6 +138,12 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
                 what="the operator page after sign-in",
             )
             visit("zh")
+            # the one script reloads the operator page (only that page asks for it)
+            b.goto(server.url + pages["operator"])
+            assert b.eval("document.body.dataset.refresh") == "10"
+            assert b.eval("[...document.scripts].map(s => s.src)") == [
+                server.url + "/static/gateway.js"
+            ]
             # the page's own switch: the setting is the account's, so every page follows
             b.goto(server.url + pages["operator"])
             b.eval("document.querySelector('#lang-en').click()")
