@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from coalguard.edge.clock import LOCAL_TZ, Clock, ManualClock, SystemClock, local_text
+from coalguard.edge.clock import LOCAL_TZ, Clock, ManualClock, SystemClock
 
 
 def iso(dt: datetime) -> str:
@@ -35,6 +35,5 @@ __all__ = [
     "SystemClock",
     "iso",
     "local_day_start",
-    "local_text",
     "parse_iso",
 ]
