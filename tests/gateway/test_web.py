@@ -217,3 +217,14 @@ def test_language_switch_needs_the_csrf_token(client, gw):
     r = client.post("/lang", data={"lang": "en"}, headers={"X-CSRF-Token": "wrong"})
     assert r.status_code == 403
     assert '<html lang="zh-CN">' in client.get("/").text
+
+
+def test_login_page_language_switch_before_sign_in(gw):
+    with TestClient(create_app(gw, lang="zh"), follow_redirects=True) as c:
+        assert "值班员登录" in c.get("/login").text
+        origin = {"Origin": str(c.base_url).rstrip("/")}
+        r = c.post("/lang", data={"lang": "en", "next": "/login"}, headers=origin)
+        assert r.url.path == "/login" and "Sign in" in r.text
+        r = c.post("/lang", data={"lang": "zh"}, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403
+        assert "Sign in" in c.get("/login").text
