@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.gateway_users import app as users_app
+from coalguard.cli.options import Lang, lang_or_default
 from coalguard.gateway.config import load_config
+from coalguard.i18n import t
 
 app = typer.Typer(
     help="The checkpoint gateway (inspection workflow, ledgers, cameras).", no_args_is_help=True
@@ -102,16 +104,23 @@ def verify_ledger(config: ConfigOpt) -> None:
 
 
 @app.command("purge")
-def purge(config: ConfigOpt) -> None:
+def purge(config: ConfigOpt, lang: Lang = "") -> None:
     """Run one camera-metadata retention purge now and print its counts (service stopped)."""
+    from coalguard.edge.clock import local_text
     from coalguard.gateway.run import build
 
+    lang = lang_or_default(lang)
     parts = build(load_config(config))
     try:
         r = parts.gateway.cameras.purge()
     finally:
         parts.close()
-    typer.echo(f"cutoff {r.cutoff}: purged {r.purged}, held {r.held}, batches {r.batches}")
+    cutoff = local_text(r.cutoff, "%Y-%m-%d %H:%M:%S")
+    typer.echo(
+        t("gw_cli.purged", lang).format(
+            cutoff=cutoff, purged=r.purged, held=r.held, batches=r.batches
+        )
+    )
 
 
 @app.command("load-fast-pass")

@@ -42,7 +42,8 @@ class Entry:
 class Problem:
     book: str
     seq: int | None
-    message: str
+    message: str  # English, for logs and the CLI
+    key: str = ""  # ``gw_verify.<key>`` in the catalogs: what a person reads
 
     def __str__(self) -> str:
         where = f"{self.book} #{self.seq}" if self.seq is not None else self.book
@@ -140,12 +141,12 @@ class Ledger:
             rows = self.store.rows("SELECT * FROM ledger WHERE book = ? ORDER BY seq", (book,))
             counts[book] = len(rows)
             if book not in BOOKS:
-                problems.append(Problem(book, None, "unknown book"))
+                problems.append(Problem(book, None, "unknown book", "unknown_book"))
             prev, expect = GENESIS, 1
             for r in rows:
                 if r["seq"] != expect:
                     problems.append(
-                        Problem(book, r["seq"], f"entry #{expect} is missing (deleted?)")
+                        Problem(book, r["seq"], f"entry #{expect} is missing (deleted?)", "missing")
                     )
                 if r["prev_hash"] != prev:
                     problems.append(
@@ -154,6 +155,7 @@ class Ledger:
                             r["seq"],
                             "previous-hash link broken (entry before it "
                             "was changed, deleted or reordered)",
+                            "link",
                         )
                     )
                 h = entry_hash(
@@ -170,7 +172,10 @@ class Ledger:
                 if h != r["hash"]:
                     problems.append(
                         Problem(
-                            book, r["seq"], "content does not match its hash (entry was edited)"
+                            book,
+                            r["seq"],
+                            "content does not match its hash (entry was edited)",
+                            "edited",
                         )
                     )
                 prev, expect = r["hash"], r["seq"] + 1
