@@ -95,6 +95,7 @@ class CloudProcess:
                 self.db_url,
                 "--port",
                 str(self.port),
+                "--migrate",  # each test's database starts empty
                 *self.args,
             ],
             stdout=out,

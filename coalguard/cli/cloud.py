@@ -34,12 +34,9 @@ def _settings(db: str | None):  # type: ignore[no-untyped-def]
 
 
 def _engine(db: str | None):  # type: ignore[no-untyped-def]
-    from coalguard.cloud import gateways  # noqa: F401  (registers the tables)
-    from coalguard.cloud.db import create_schema, make_engine
+    from coalguard.cloud.migrate import open_engine
 
-    engine = make_engine(_settings(db).db_url)
-    create_schema(engine)
-    return engine
+    return open_engine(_settings(db).db_url)
 
 
 @app.command("serve")
@@ -63,6 +60,14 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
     ] = False,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Migrate the database to this release's schema before serving "
+            "(default: refuse a database that is behind).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the cloud: API (ingest, alerts, checks, reports) and the dashboard (/login)."""
     import uvicorn
@@ -84,7 +89,7 @@ def serve(
     co = CoSettings()
     uses = secrets_used(co, serves_api=True, runs_ingest=False)
     refuse_default_secrets(co, demo=demo or settings.demo, uses=uses)
-    application = prepare_api(create_app(settings), co)
+    application = prepare_api(create_app(settings, schema="migrate" if migrate else "require"), co)
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,

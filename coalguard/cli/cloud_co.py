@@ -49,10 +49,19 @@ def co_ingest(
     demo: Annotated[
         bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
     ] = False,
+    migrate: Annotated[
+        bool,
+        typer.Option(
+            "--migrate",
+            help="Migrate the database to this release's schema first "
+            "(default: refuse a database that is behind).",
+        ),
+    ] = False,
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings
-    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.db import make_sessionmaker
+    from coalguard.cloud.migrate import open_engine
     from coalguard.cloud.process import refuse_default_secrets, secrets_used
     from coalguard.cloud.settings import CloudSettings
 
@@ -70,11 +79,7 @@ def co_ingest(
     )
     uses = secrets_used(settings, serves_api=http is not None, runs_ingest=True)
     refuse_default_secrets(settings, demo=demo or cloud.demo, uses=uses)
-    engine = make_engine(cloud.db_url)
-    from coalguard.cloud import auth  # noqa: F401
-    from coalguard.cloud.co import tables  # noqa: F401
-
-    create_schema(engine)
+    engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     svc = CoService(settings, make_sessionmaker(engine))
     svc.start()
     stop = threading.Event()
@@ -119,12 +124,12 @@ def token(
 ) -> None:
     """Issue an API token scoped to a region code prefix (printed once)."""
     from coalguard.cloud.auth import issue_token
-    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.db import make_sessionmaker
+    from coalguard.cloud.migrate import open_engine
     from coalguard.cloud.settings import CloudSettings
 
     cloud = CloudSettings(db_url=db) if db else CloudSettings()
-    engine = make_engine(cloud.db_url)
-    create_schema(engine)
+    engine = open_engine(cloud.db_url)
     try:
         typer.echo(issue_token(make_sessionmaker(engine), name, region, role))
     except ValueError as exc:

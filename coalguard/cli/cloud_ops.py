@@ -21,12 +21,13 @@ Db = Annotated[
 
 def _sessions(db: str | None):  # type: ignore[no-untyped-def]
     from coalguard.cloud import app as _app  # noqa: F401  (every table)
-    from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+    from coalguard.cloud.db import make_sessionmaker
+    from coalguard.cloud.migrate import open_engine
     from coalguard.cloud.settings import CloudSettings
 
-    engine = make_engine((CloudSettings(db_url=db) if db else CloudSettings()).db_url)
-    create_schema(engine)
-    return make_sessionmaker(engine)
+    return make_sessionmaker(
+        open_engine((CloudSettings(db_url=db) if db else CloudSettings()).db_url)
+    )
 
 
 @users_app.command("add")

@@ -174,7 +174,9 @@ def checkpoint_demo(
         tmp = tempfile.TemporaryDirectory(prefix="coalguard-demo-")
         data_dir = Path(tmp.name)
     cloud_db = f"sqlite:///{data_dir / 'cloud.sqlite'}"
-    cloud = _Server(create_cloud_app(CloudSettings(db_url=cloud_db)), _free_port(8080))
+    cloud = _Server(
+        create_cloud_app(CloudSettings(db_url=cloud_db), schema="create"), _free_port(8080)
+    )
     token = register_gateway(cloud.server.config.app.state.engine, GATEWAY_ID, name="演示检查站")
     analyzer = _AnalyzerSim(_free_port(5020))
     gw_port = _free_port(8470)

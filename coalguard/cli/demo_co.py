@@ -134,7 +134,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     broker.start()
     tmp = tempfile.TemporaryDirectory(prefix="coalguard-demo-")
     engine = make_engine(f"sqlite:///{Path(tmp.name) / 'cloud.sqlite'}")
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     sessions = make_sessionmaker(engine)
     screen = ScreenChannel()
     svc = CoService(

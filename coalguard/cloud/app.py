@@ -29,9 +29,11 @@ from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.dashboard import routes as dashboard
-from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.ledger import api as ledger_api
+from coalguard.cloud.migrate import SchemaStart
+from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.model import utcnow
@@ -62,10 +64,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             svc.stop()
 
 
-def create_app(settings: CloudSettings | None = None) -> FastAPI:
+def create_app(
+    settings: CloudSettings | None = None, *, schema: SchemaStart = "require"
+) -> FastAPI:
+    """The cloud app; refuses a database not at the code's revision.
+
+    ``schema``: "require" (production default), "migrate" (``serve --migrate``),
+    "create" (``create_all`` for the embedded demo and tests only).
+    """
     settings = settings or CloudSettings()
     engine = make_engine(settings.db_url)
-    create_schema(engine)
+    prepare_schema(engine, schema)
     app = FastAPI(title="coalguard cloud", version="1", lifespan=_lifespan)
     app.state.background = []
     app.state.clock = utcnow  # tests move it

@@ -1,8 +1,8 @@
 """Cloud persistence: one SQLAlchemy 2 engine and declarative Base.
 
 SQLite by default (WAL, foreign keys on), PostgreSQL in production. Every
-table module imports ``Base`` from here so one ``create_all`` (and later
-Alembic) sees the whole schema.
+table module imports ``Base`` from here so Alembic (and ``create_all`` for
+the demo and tests) sees the whole schema.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 
@@ -61,16 +61,16 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table the imported modules declare (idempotent).
+def create_schema(engine: Engine, *, for_tests_or_demo: bool) -> None:
+    """Tables for the embedded demo and tests only: ``create_all`` + stamp head.
 
-    Replicas start together: on PostgreSQL one creates at a time (an advisory
-    lock), else concurrent CREATE TABLEs collide on the catalog's unique keys.
+    Production schemas change only through ``coalguard cloud migrate``
+    (Alembic); the flag makes every other use a visible mistake. A database
+    that already has tables is migrated, never ``create_all``-ed over.
     """
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-        Base.metadata.create_all(conn)
+    if not for_tests_or_demo:
+        raise ValueError("create_schema is for tests and the demo: run `coalguard cloud migrate`")
+    from coalguard.cloud import app as _app  # noqa: F401  (every table module)
+    from coalguard.cloud.migrate import prepare
 
-
-_SCHEMA_LOCK = 0x636F616C  # "coal": the advisory lock key of schema creation
+    prepare(engine, "create")

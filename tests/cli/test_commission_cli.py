@@ -28,7 +28,7 @@ DEV = "COA-00009"
 def cloud(tmp_path: Path) -> Iterator[tuple[str, str, Mosquitto]]:
     (tmp_path / "b").mkdir()
     broker = Mosquitto(tmp_path / "b", [DEV]).start()
-    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path / 'c.sqlite'}"), schema="create")
     svc = CoService(CoSettings(broker_url=broker.url(), sweep_s=0.2), app.state.sessions)
     svc.start()
     port = free_port()

@@ -21,14 +21,14 @@ T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 def sessions_at(path: Path) -> sessionmaker:
     engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     return make_sessionmaker(engine)
 
 
 def store_for(db_url: str, rules: AlertRules | None = None) -> MessageStore:
     """A store on any backend URL (the ``db_url`` fixture: SQLite and PostgreSQL)."""
     engine = make_engine(db_url)
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     return MessageStore(make_sessionmaker(engine), AlertBook(rules or load_rules(), ("log",)))
 
 

@@ -11,7 +11,7 @@ from coalguard.cloud.settings import CloudSettings
 
 
 def make_app(db_url: str) -> FastAPI:
-    return create_app(CloudSettings(db_url=db_url))
+    return create_app(CloudSettings(db_url=db_url), schema="create")
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -120,6 +120,7 @@ def test_personal_data_is_masked() -> None:
 def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
     db = cloud_db
     run = CliRunner().invoke
+    assert run(cli, ["cloud", "migrate", "--db", db]).exit_code == 0
     r = run(cli, ["cloud", "users", "add", "zhuozhou", "--region", "130681", "--db", db])
     assert r.exit_code == 0, r.output
     first = r.output.strip().splitlines()[-1]

@@ -25,7 +25,9 @@ from coalguard.edge.uplink.wire import OUTCOMES
 from tests.ingest_support import ThreadServer
 
 _DIR = Path(tempfile.mkdtemp(prefix="coalguard-batch-fuzz-"))
-APP = create_app(CloudSettings(db_url=f"sqlite:///{_DIR}/fuzz.sqlite", checks_interval_s=0))
+APP = create_app(
+    CloudSettings(db_url=f"sqlite:///{_DIR}/fuzz.sqlite", checks_interval_s=0), schema="create"
+)
 TOKEN = register_gateway(APP.state.engine, "gw-fuzz")
 
 _text = st.text(st.characters(exclude_categories=()), max_size=8)

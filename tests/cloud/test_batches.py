@@ -57,7 +57,9 @@ class Cloud:
 
 @pytest.fixture
 def cloud(db_url: str) -> Iterator[Cloud]:
-    app = create_app(CloudSettings(db_url=db_url, max_batch_records=50, max_batch_bytes=64_000))
+    app = create_app(
+        CloudSettings(db_url=db_url, max_batch_records=50, max_batch_bytes=64_000), schema="create"
+    )
     token = register_gateway(app.state.engine, "gw-1")
     with ThreadServer(app) as server:
         c = Cloud(app, server, token)
@@ -297,7 +299,7 @@ def test_database_down_is_503_with_retry_after_then_recovers() -> None:
     from tests.ingest_support import postgres_server
 
     with postgres_server() as pg:
-        app = create_app(CloudSettings(db_url=pg.new_database()))
+        app = create_app(CloudSettings(db_url=pg.new_database()), schema="create")
         token = register_gateway(app.state.engine, "gw-1")
         with ThreadServer(app) as server:
             cloud = Cloud(app, server, token)

@@ -219,6 +219,7 @@ def test_checkpoint_cli_registers_region_and_office(tmp_path: Path, cloud_db: st
 
     run = CliRunner().invoke
     args = ["--db", cloud_db]
+    assert run(cli, ["cloud", "migrate", *args]).exit_code == 0
     r = run(
         cli,
         [

@@ -13,6 +13,7 @@ import pytest
 from coalguard.cloud.db import make_engine
 from coalguard.cloud.gateways import authenticate
 from tests.conftest import COALGUARD
+from tests.ingest_support import CLOUD_ENV, CloudProcess
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -23,6 +24,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_gateway_lifecycle(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path}/c.sqlite"
+    assert cli("cloud", "migrate", "--db", db).returncode == 0
     added = cli("cloud", "gateway", "add", "gw-north-01", "--name", "北口检查站", "--db", db)
     assert added.returncode == 0, added.stderr
     token = added.stdout.strip()
@@ -69,6 +71,24 @@ def test_gateway_lifecycle(tmp_path: Path) -> None:
     ],
 )
 def test_operator_errors_are_one_line(tmp_path: Path, args: list[str], fragment: str) -> None:
-    out = cli(*args, "--db", f"sqlite:///{tmp_path}/c.sqlite")
+    db = f"sqlite:///{tmp_path}/c.sqlite"
+    assert cli("cloud", "migrate", "--db", db).returncode == 0
+    out = cli(*args, "--db", db)
     assert out.returncode == 2
     assert fragment in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serve_refuses_a_database_behind_the_code(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/c.sqlite"
+    assert cli("cloud", "migrate", "--db", db, "--revision", "0004").returncode == 0
+    env = {**CLOUD_ENV}
+    for command in (["cloud", "serve", "--port", "1"], ["cloud", "gateway", "list"]):
+        out = subprocess.run(
+            [COALGUARD, *command, "--db", db], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert out.returncode == 2, out.stderr
+        (line,) = out.stderr.strip().splitlines()
+        assert "at revision 0004" in line and "run `coalguard cloud migrate`" in line
+    # ``serve --migrate`` migrates explicitly, then serves.
+    CloudProcess(db).start().stop()
+    assert cli("cloud", "gateway", "list", "--db", db).returncode == 0

@@ -24,7 +24,7 @@ SHANXI_VILLAGE = "140202003004"
 
 @pytest.fixture
 def env(tmp_path: Path):  # type: ignore[no-untyped-def]
-    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path / 'c.sqlite'}"), schema="create")
     sm = app.state.sessions
     tokens = {
         "nation": issue_token(sm, "national-desk", ""),

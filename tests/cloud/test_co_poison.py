@@ -208,7 +208,7 @@ def test_database_down_holds_alarms_instead_of_dead_lettering(
     with postgres_server() as pg:
         url = pg.new_database()
         engine = make_engine(url)
-        create_schema(engine)
+        create_schema(engine, for_tests_or_demo=True)
         svc = CoService(
             CoSettings(broker_url=broker.url(), client_id="pg-ingest", sweep_s=0.2),
             make_sessionmaker(engine),

@@ -125,6 +125,7 @@ def _bad_logins(url: str, forwarded_for: str, n: int) -> list[int]:
 
 def test_login_rate_limit_keys_on_the_client_behind_a_trusted_proxy(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    assert _run("cloud", "migrate", "--db", db, env=CLOUD_ENV).returncode == 0
     r = _run("cloud", "users", "add", "desk", "--region", "130102", "--db", db, env=CLOUD_ENV)
     token = r.stdout.strip().splitlines()[-1]
     proxied = CloudProcess(db, args=("--forwarded-allow-ips", "127.0.0.1")).start()

@@ -47,7 +47,7 @@ class Clock:
 @pytest.fixture
 def sessions(db_url: str) -> Iterator[sessionmaker]:
     engine = make_engine(db_url)
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     yield make_sessionmaker(engine)
     engine.dispose()
 
@@ -83,7 +83,7 @@ def test_a_lease_for_one_transaction_is_free_after_commit(sessions: sessionmaker
 
 def test_lease_held_in_an_open_transaction_is_skipped_on_postgresql(pg_server) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(pg_server.new_database())
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     sm = make_sessionmaker(engine)
     a, b = Leases("replica-a"), Leases("replica-b")
     _take(sm, a, "checks.projector", None)  # the row exists

@@ -191,7 +191,7 @@ def _stored(rec: dict[str, Any], gateway_id: str = "gw-zz") -> GatewayRecordRow:
 def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> None:
     """Two projectors (replicas) each holding one twin, in open transactions, on PostgreSQL."""
     engine = make_engine(pg_server.new_database())
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     sessions = make_sessionmaker(engine)
     one, two = _entry("duty", 1, "0" * 64, note="a"), _entry("duty", 1, "0" * 64, note="b")
     done = threading.Event()

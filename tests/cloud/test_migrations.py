@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from coalguard.cloud import app as _app  # noqa: F401  (every table)
 from coalguard.cloud.db import Base, create_schema, make_engine
-from coalguard.cloud.migrate import alembic_config, current_revision, upgrade
+from coalguard.cloud.migrate import (
+    SchemaNotCurrent,
+    alembic_config,
+    current_revision,
+    head_revision,
+    open_engine,
+    upgrade,
+)
 
 
 def test_migrations_match_the_models_and_downgrade(db_url: str) -> None:
@@ -32,8 +40,52 @@ def test_migrations_match_the_models_and_downgrade(db_url: str) -> None:
         engine.dispose()
 
 
-def test_a_demo_database_is_stamped_not_recreated(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _assert_matches_models(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
+        assert diff == [], f"schema differs from the models: {diff}"
+    finally:
+        engine.dispose()
+
+
+def test_serve_then_migrate_does_not_skip_a_migration(db_url: str) -> None:
+    # A database made by an earlier release's ``serve`` (create_all at 0004, never stamped):
+    # ``migrate`` used to stamp it as head, skipping 0002 and 0003.
+    upgrade(db_url, "0004")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+    engine.dispose()
+    upgrade(db_url)
+    assert current_revision(db_url) == head_revision()
+    _assert_matches_models(db_url)
+
+
+def test_a_demo_database_is_created_at_head_and_migrates(tmp_path) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path}/demo.sqlite"
-    create_schema(make_engine(url))
+    create_schema(make_engine(url), for_tests_or_demo=True)
+    assert current_revision(url) == head_revision()
+    _assert_matches_models(url)
     upgrade(url)
-    assert current_revision(url) is not None
+    assert current_revision(url) == head_revision()
+
+
+def test_create_all_needs_the_explicit_flag(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="cloud migrate"):
+        create_schema(make_engine(f"sqlite:///{tmp_path}/p.sqlite"), for_tests_or_demo=False)
+
+
+def test_a_database_behind_head_is_refused_with_one_line(db_url: str) -> None:
+    upgrade(db_url, "0004")
+    with pytest.raises(SchemaNotCurrent) as refused:
+        open_engine(db_url)
+    assert str(refused.value) == (
+        f"cloud database at revision 0004, this release needs {head_revision()}: "
+        "run `coalguard cloud migrate`"
+    )
+    open_engine(db_url, "migrate").dispose()
+    assert current_revision(db_url) == head_revision()

@@ -53,7 +53,7 @@ def co_ingest(
     with open(log, "ab") as out:
         return subprocess.Popen(
             [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
-             "--shared-group", "cloud", "--webhook-url", hook.url,
+             "--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
              "--webhook-secret", "replica-test-secret", "--rules", str(rules)],
             stdout=out, stderr=out, env={**os.environ, "COALGUARD_CO_SWEEP_S": "0.2"},
         )  # fmt: skip

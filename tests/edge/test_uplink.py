@@ -32,7 +32,8 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.fixture
 def cloud(tmp_path: Path) -> Iterator[tuple[ThreadServer, str, Any]]:
     app = create_app(
-        CloudSettings(db_url=f"sqlite:///{tmp_path}/cloud.sqlite", max_batch_records=10)
+        CloudSettings(db_url=f"sqlite:///{tmp_path}/cloud.sqlite", max_batch_records=10),
+        schema="create",
     )
     token = register_gateway(app.state.engine, "gw-1")
     with ThreadServer(app) as server:
@@ -317,7 +318,7 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_tls_is_verified_by_default(tmp_path: Path, tls_cert: tuple[Path, Path]) -> None:
     cert, key = tls_cert
-    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path}/c.sqlite"))
+    app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path}/c.sqlite"), schema="create")
     token = register_gateway(app.state.engine, "gw-1")
     with ThreadServer(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
         assert server.url.startswith("https://")

@@ -1,6 +1,6 @@
 """Which language a page is in: the signed-in user's own setting, default Chinese.
 
-The setting is stored per account (``meta`` key ``lang:<username>``), so it
+The setting is stored per account (``users.lang``), so it
 follows the person to any browser and survives sign-out. Before sign-in the
 login page uses a ``cg_lang`` cookie set by the same switch (``POST /lang``,
 on every page; a signed-in switch needs the CSRF token like any write).
@@ -23,13 +23,9 @@ from coalguard.i18n import LANGS, t
 LANG_COOKIE = "cg_lang"
 
 
-def _key(username: str) -> str:
-    return f"lang:{username}"
-
-
 def user_lang(store: Store, username: str) -> str | None:
     """The language this account chose, or None when it never chose one."""
-    lang = store.scalar("SELECT value FROM meta WHERE key = ?", (_key(username),))
+    lang = store.scalar("SELECT lang FROM users WHERE username = ?", (username,))
     return lang if lang in LANGS else None
 
 
@@ -37,11 +33,7 @@ def set_user_lang(store: Store, username: str, lang: str) -> None:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r} (known: {', '.join(LANGS)})")
     with store.tx() as db:
-        db.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (_key(username), lang),
-        )
+        db.execute("UPDATE users SET lang = ? WHERE username = ?", (lang, username))
 
 
 def page_lang(store: Store, request: Request, who: Principal | None, default: str) -> str:

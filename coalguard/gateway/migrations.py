@@ -1,0 +1,274 @@
+"""Versioned schema of the gateway database: ``PRAGMA user_version`` counts applied steps.
+
+``STEPS`` is the ordered list of migrations; step *n* brings a database from
+version *n - 1* to *n*. At open, each missing step runs in one transaction
+together with the new ``user_version``, so a crash leaves the database at a
+whole version. A database newer than the code (a downgrade) is refused.
+Never edit a released step; append a new one. Version 0 is both an empty
+file and a database made before versions existed (release 6f8b32d), which is
+why step 1 is that release's schema with ``IF NOT EXISTS``.
+
+The ``outbox_*`` tables in the same file belong to the outbox
+(``coalguard.edge.outbox.rows``), which keeps its own schema version in
+``outbox_meta``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from coalguard.errors import CoalguardError
+
+
+class SchemaTooNew(CoalguardError):
+    """The database was written by a newer release than this code."""
+
+
+# Frozen: the schema of release 6f8b32d. Changes go in a new step below.
+_RELEASE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    born_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inspections (
+    id TEXT PRIMARY KEY,
+    plate TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    closed_at TEXT,
+    source TEXT NOT NULL,
+    registration TEXT,
+    fast_pass TEXT,
+    sample TEXT,
+    result TEXT,
+    profile_id TEXT,
+    verdict TEXT,
+    overall TEXT,
+    outcome TEXT,
+    case_open INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inspections_plate ON inspections(plate, state);
+CREATE INDEX IF NOT EXISTS inspections_opened ON inspections(opened_at);
+CREATE TABLE IF NOT EXISTS transitions (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections(id),
+    seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (inspection_id, seq)
+);
+CREATE TABLE IF NOT EXISTS analyzer_results (
+    id TEXT PRIMARY KEY,
+    analyzer_id TEXT NOT NULL,
+    sample_id TEXT,
+    at TEXT NOT NULL,
+    indicators TEXT NOT NULL,
+    uncertainty TEXT NOT NULL,
+    inspection_id TEXT
+);
+CREATE INDEX IF NOT EXISTS analyzer_results_sample ON analyzer_results(sample_id);
+CREATE TABLE IF NOT EXISTS lab_samples (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspections(id),
+    sample_id TEXT NOT NULL,
+    seal_no TEXT,
+    profile_id TEXT NOT NULL,
+    sampled_at TEXT NOT NULL,
+    dispatch_due TEXT NOT NULL,
+    dispatched_at TEXT,
+    lab_name TEXT,
+    received_at TEXT,
+    report_due TEXT,
+    reported_at TEXT,
+    report_no TEXT,
+    report TEXT,
+    overall TEXT,
+    office_flagged INTEGER NOT NULL DEFAULT 0,
+    dispatch_alerted INTEGER NOT NULL DEFAULT 0,
+    report_alerted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS ledger (
+    book TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    corrects TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (book, seq)
+);
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only: write a correction entry'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only: write a correction entry'); END;
+CREATE TABLE IF NOT EXISTS camera_events (
+    id TEXT PRIMARY KEY,
+    camera_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    plate TEXT,
+    confidence REAL,
+    snapshot_ref TEXT,
+    snapshot_sha256 TEXT,
+    clip_ref TEXT,
+    clip_sha256 TEXT,
+    inspection_id TEXT,
+    body TEXT NOT NULL,
+    UNIQUE (camera_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS camera_events_age ON camera_events(received_at);
+CREATE INDEX IF NOT EXISTS camera_events_plate ON camera_events(plate, at);
+CREATE INDEX IF NOT EXISTS camera_events_inspection ON camera_events(inspection_id);
+CREATE TABLE IF NOT EXISTS camera_dead_letters (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    camera_id TEXT,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS analyzer_dead_letters (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    analyzer_id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    last_seen TEXT,
+    errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    silent_since TEXT
+);
+CREATE TABLE IF NOT EXISTS purge_runs (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    cutoff TEXT NOT NULL,
+    examined INTEGER NOT NULL,
+    purged INTEGER NOT NULL,
+    held INTEGER NOT NULL,
+    batches INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fast_pass (
+    plate TEXT PRIMARY KEY,
+    company TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    list_version TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    api_token_hash TEXT UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES users(username),
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    cleared_at TEXT
+);
+"""
+
+
+def _release_schema(db: sqlite3.Connection) -> None:
+    """1: the schema as released before versions existed (every table, ``IF NOT EXISTS``)."""
+    for statement in _statements(_RELEASE_SCHEMA):
+        db.execute(statement)
+
+
+def _user_lang_column(db: sqlite3.Connection) -> None:
+    """2: a user's page language moves from ``meta`` ``lang:<username>`` to ``users.lang``."""
+    db.execute("ALTER TABLE users ADD COLUMN lang TEXT")
+    db.execute(
+        "UPDATE users SET lang = "
+        "(SELECT value FROM meta WHERE meta.key = 'lang:' || users.username)"
+    )
+    db.execute("DELETE FROM meta WHERE key LIKE 'lang:%'")
+
+
+Step = Callable[[sqlite3.Connection], None]
+STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column)
+VERSION = len(STEPS)
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply the missing steps, one transaction each; returns the version reached.
+
+    ``db`` is in autocommit mode (``isolation_level=None``), as the store opens it.
+    """
+    current = schema_version(db)
+    if current > VERSION:
+        raise SchemaTooNew(
+            f"gateway database schema version {current} is newer than this release's "
+            f"({VERSION}): run the coalguard release that wrote it, or restore a backup"
+        )
+    for version in range(current + 1, VERSION + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) >= version:  # another process got here first
+                db.execute("ROLLBACK")
+                continue
+            STEPS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    return VERSION
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The complete SQL statements of ``script`` (triggers keep their inner ``;``)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending.strip()[:60]}")
