@@ -68,7 +68,7 @@ def pg_url(url: str) -> str:
 
 
 def ingest_rate(url: str, recs: list[dict]) -> float:
-    app = create_app(CloudSettings(db_url=url, checks_interval_s=0))
+    app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
     token = register_gateway(app.state.engine, "gw-bench")
     c = TestClient(app)
     h = {"Authorization": f"Bearer {token}"}
@@ -353,7 +353,7 @@ def load_county_year(url: str, days: int) -> dict[str, int]:
 
 
 def overview_latency(url: str, runs: int) -> tuple[float, float, float]:
-    app = create_app(CloudSettings(db_url=url, checks_interval_s=0))
+    app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
     app.state.clock = lambda: NOW
     token = issue_token(app.state.sessions, "county", "130102")
     c = TestClient(app)
@@ -391,7 +391,9 @@ def main() -> None:
         print(f"ratio ingest/COPY        {ingest / copy:6.2f}  (goal >= 0.3)")
         print(f"ratio ingest/executemany {ingest / many:6.2f}")
         url = pg.new_database()
-        create_app(CloudSettings(db_url=url, checks_interval_s=0)).state.engine.dispose()
+        create_app(
+            CloudSettings(db_url=url, checks_interval_s=0), schema="create"
+        ).state.engine.dispose()
         t0 = time.perf_counter()
         counts = load_county_year(url, args.days)
         print(

@@ -122,7 +122,7 @@ def bare_rate(port: int, n: int) -> float:
 
 def ours_rate(port: int, n: int, db: Path) -> float:
     engine = make_engine(f"sqlite:///{db}")
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     sm = make_sessionmaker(engine)
     settings = CoSettings(broker_url=f"mqtt://127.0.0.1:{port}", client_id="bench-ours")
     svc = CoService(settings, sm, channels={})
@@ -183,7 +183,7 @@ def latency(
     http = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     engine = make_engine(f"sqlite:///{db}")
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     svc = CoService(
         CoSettings(
             broker_url=f"mqtt://127.0.0.1:{port}",

@@ -104,6 +104,7 @@ def free_port() -> int:
 def replay(work: Path, outbox: Path, records: int) -> tuple[float, float]:
     db = f"sqlite:///{work}/cloud.sqlite"
     token_file = work / "token"
+    subprocess.run([COALGUARD, "cloud", "migrate", "--db", db], check=True, capture_output=True)
     subprocess.run(
         [COALGUARD, "cloud", "gateway", "add", "gw-bench", "--db", db, "--token-file",
          str(token_file)],

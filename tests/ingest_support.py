@@ -132,6 +132,10 @@ def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:
+    """Migrate the cloud database, then register a gateway (as an operator does)."""
+    subprocess.run(
+        [COALGUARD, "cloud", "migrate", "--db", db_url], check=True, capture_output=True, timeout=60
+    )
     subprocess.run(
         [
             COALGUARD,
