@@ -109,6 +109,13 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def _upgrade_locked(conn: Connection, url: str, revision: str) -> None:
+    current = MigrationContext.configure(conn).get_current_revision()
+    known = {r.revision for r in ScriptDirectory(str(SCRIPTS)).walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaNotCurrent(
+            f"cloud database at revision {current}, which this release does not know: "
+            "a newer release migrated it; run that release"
+        )
     cfg = alembic_config(url)
     cfg.attributes["connection"] = conn  # env.py runs on it: the lock is already held
     legacy = legacy_revision(conn)
@@ -122,9 +129,15 @@ def require_head(engine: Engine) -> None:
     """Refuse (one line) a database whose revision is not the code's head."""
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
-    head = head_revision()
+    scripts = ScriptDirectory(str(SCRIPTS))
+    head = scripts.get_current_head()
     if current == head:
         return
+    if current is not None and current not in {r.revision for r in scripts.walk_revisions()}:
+        raise SchemaNotCurrent(
+            f"cloud database at revision {current}, which this release ({head}) does not "
+            "know: a newer release migrated it; run that release"
+        )
     have = f"at revision {current}" if current else "not migrated"
     raise SchemaNotCurrent(
         f"cloud database {have}, this release needs {head}: run `coalguard cloud migrate`"

@@ -52,10 +52,11 @@ def _assert_matches_models(url: str) -> None:
         engine.dispose()
 
 
-def test_serve_then_migrate_does_not_skip_a_migration(db_url: str) -> None:
-    # A database made by an earlier release's ``serve`` (create_all at 0004, never stamped):
-    # ``migrate`` used to stamp it as head, skipping 0002 and 0003.
-    upgrade(db_url, "0004")
+@pytest.mark.parametrize("older", ["0001", "0004", "0002"])
+def test_serve_then_migrate_does_not_skip_a_migration(db_url: str, older: str) -> None:
+    # A database made by an earlier release's ``serve`` (create_all of its models, never
+    # stamped): ``migrate`` used to stamp it as head, skipping the migrations after it.
+    upgrade(db_url, older)
     engine = make_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))
@@ -89,3 +90,15 @@ def test_a_database_behind_head_is_refused_with_one_line(db_url: str) -> None:
     )
     open_engine(db_url, "migrate").dispose()
     assert current_revision(db_url) == head_revision()
+
+
+def test_a_database_from_a_newer_release_is_refused(db_url: str) -> None:
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaNotCurrent, match="revision 9999, which this release"):
+        open_engine(db_url)
+    with pytest.raises(SchemaNotCurrent, match="a newer release migrated it"):
+        upgrade(db_url)
+    engine.dispose()
