@@ -7,7 +7,6 @@ never past ``max_batch_bytes``.
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from typing import Any
@@ -21,7 +20,8 @@ from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.batch_store import BatchRace, dead_letter_request, safe_text, store_batch
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
-from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, MAX_INT_DIGITS, OUTCOMES, OversizedInt
+from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES
+from coalguard.untrusted_json import UntrustedJson, parse
 
 log = logging.getLogger("coalguard.cloud.batches")
 
@@ -36,34 +36,23 @@ class Unreadable(ValueError):
     """The request body is not a batch the cloud can read; the text says why."""
 
 
-def _int(text: str) -> int | OversizedInt:
-    digits = len(text.lstrip("-"))
-    return OversizedInt(digits) if digits > MAX_INT_DIGITS else int(text)
-
-
 def parse_batch(raw: bytes) -> Any:
     """The JSON document, or ``Unreadable`` naming what is wrong; never another error.
 
-    An integer too long to convert does not spoil the batch: it parses as
-    ``OversizedInt`` and only the record holding it is rejected.
+    Only what spoils the whole text refuses the batch; a value a record may not
+    hold (an integer too long to convert, NaN, a lone surrogate) is judged with
+    its record (``WireRecord``), which alone is rejected.
     """
-    parse_int: Any = None
-    while True:
-        try:
-            return json.loads(raw, parse_int=parse_int)
-        except RecursionError:
+    try:
+        return parse(raw)
+    except UntrustedJson as exc:
+        if exc.code == "depth":
             raise Unreadable(
                 "request body is nested too deeply to parse "
                 f"(a record body may nest at most {MAX_BODY_DEPTH} levels)"
             ) from None
-        except UnicodeDecodeError as exc:
-            raise Unreadable(f"request body is not valid UTF-8: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise Unreadable(f"request body is not valid JSON: {exc}") from None
-        except ValueError as exc:  # an integer over the conversion limit
-            if parse_int is not None:
-                raise Unreadable(f"request body is not valid JSON: {exc}") from None
-            parse_int = _int
+        why = exc.detail if exc.code == "syntax" else exc.reason
+        raise Unreadable(f"request body is not valid JSON: {why}") from None
 
 
 def _shape_problem(doc: Any, max_records: int) -> tuple[int, str] | None:
