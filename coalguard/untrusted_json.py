@@ -109,17 +109,17 @@ class OversizedInt:
 
 
 def render_path(root: str, loc: tuple[str | int, ...]) -> str:
-    """``body.records[3].name``: keys dotted, indices bracketed, shortened and printable."""
+    """``body.records[3].name``: keys dotted, indices bracketed, printable, shortened."""
     out = root
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            key = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in part[:_PATH_MAX])
+            out += f".{key}" if out else key
         if len(out) > _PATH_MAX:
-            out = out[: _PATH_MAX - 1] + "…"
-            break
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in out)
+            return out[: _PATH_MAX - 1] + "…"
+    return out
 
 
 def _int(text: str) -> int | OversizedInt:
