@@ -115,11 +115,30 @@ def render_path(root: str, loc: tuple[str | int, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            key = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in part[:_PATH_MAX])
+            key = printable(part[:_PATH_MAX])
             out += f".{key}" if out else key
         if len(out) > _PATH_MAX:
             return out[: _PATH_MAX - 1] + "…"
     return out
+
+
+def printable(text: str) -> str:
+    """``text`` with each unprintable character (control, lone surrogate) as ``\\uXXXX``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
+def storable_text(text: str) -> str:
+    """``text`` any database column and JSON response holds: lone surrogates and NUL escaped.
+
+    For keeping what was refused (a reason, a raw body) beside a dead letter.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 def _int(text: str) -> int | OversizedInt:

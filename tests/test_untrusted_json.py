@@ -22,8 +22,11 @@ from coalguard.untrusted_json import (
     check,
     loads,
     parse,
+    printable,
     render_path,
+    storable_text,
 )
+from tests.hostile_json import HOSTILE_FRAGMENTS, json_values
 
 
 def refused(data: bytes | str, limits: Limits = Limits(), root: str = "$") -> UntrustedJson:
@@ -131,6 +134,12 @@ def test_hostile_key_in_a_path_is_shortened_and_printable() -> None:
     assert len(path) <= 200 and "\x1b" not in path and path.endswith("…")
 
 
+def test_refused_text_kept_beside_a_dead_letter_is_storable() -> None:
+    assert storable_text("a\x00b\ud800") == "a\\x00b\\ud800"
+    assert storable_text("无烟煤") == "无烟煤"
+    assert printable("a\x1bb\udc00") == "a\\u001bb\\udc00"
+
+
 def test_text_for_a_person_comes_from_the_catalog() -> None:
     err = refused('{"\\ud800": 1}')
     assert err.text("en") == (
@@ -142,28 +151,8 @@ def test_text_for_a_person_comes_from_the_catalog() -> None:
 
 # -- property: any JSON value gives a value within the limits or UntrustedJson ------
 
-_text = st.text(st.characters(exclude_categories=()), max_size=8)  # surrogates and NUL too
-_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | _text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
-    max_leaves=20,
-)
-_RAW = [
-    "9" * 5000,
-    "-" + "1" * 4301,
-    "[" * 65 + "]" * 65,
-    "[" * 5000 + "]" * 5000,
-    "NaN",
-    "-Infinity",
-    "1e999",
-    '"\\ud800"',
-    '"\\u0000"',
-    '{"\\udfff": 1}',
-]
+_values = json_values(max_leaves=20, max_size=4)
+_RAW = HOSTILE_FRAGMENTS
 _documents = st.one_of(
     _values.map(json.dumps),  # ensure_ascii: surrogates and NUL travel as \\uXXXX
     _values.map(lambda v: json.dumps(v, ensure_ascii=False)),

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from coalguard.cloud.db import Base
 from coalguard.edge.uplink.wire import WireRecord
+from coalguard.untrusted_json import storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
 
@@ -132,22 +133,13 @@ def explain(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def safe_text(text: str) -> str:
-    """``text`` any database and JSON response can hold: lone surrogates and NUL escaped."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\x00", "\\x00")
-
-
 def raw_text(item: Any) -> str:
     """What was sent, as text to keep beside a dead letter (at most 64 KiB)."""
     try:
         text = json.dumps(item, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):
         text = f"<{type(item).__name__} that cannot be shown as JSON>"
-    return safe_text(text[:_RAW_LIMIT])
+    return storable_text(text[:_RAW_LIMIT])
 
 
 def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes) -> None:
@@ -160,8 +152,8 @@ def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes
                 "gateway_id": gateway_id,
                 "record_id": None,
                 "outcome": "rejected",
-                "reason": safe_text(reason),
-                "raw": safe_text(text),
+                "reason": storable_text(reason),
+                "raw": storable_text(text),
                 "received_at": datetime.now(UTC),
             },
         )
@@ -243,8 +235,8 @@ def store_batch(
     fresh: dict[str, tuple[int, WireRecord, str]] = {}  # id -> (index, record, body text)
 
     def reject(i: int, rid: str | None, outcome: str, reason: str) -> None:
-        rid = None if rid is None else safe_text(rid)[:200]
-        reason = safe_text(reason)
+        rid = None if rid is None else storable_text(rid)[:200]
+        reason = storable_text(reason)
         outcomes[i] = Outcome(i, rid, outcome, reason)
         dead.append(
             {

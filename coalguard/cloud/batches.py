@@ -17,11 +17,11 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.batch_store import BatchRace, dead_letter_request, safe_text, store_batch
+from coalguard.cloud.batch_store import BatchRace, dead_letter_request, store_batch
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
 from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES
-from coalguard.untrusted_json import UntrustedJson, parse
+from coalguard.untrusted_json import UntrustedJson, parse, storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
 
@@ -29,7 +29,7 @@ router = APIRouter(tags=["ingest"])
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": safe_text(detail)}, status_code=status, headers=headers)
+    return JSONResponse({"detail": storable_text(detail)}, status_code=status, headers=headers)
 
 
 class Unreadable(ValueError):
@@ -111,7 +111,7 @@ async def _refuse_whole(
             await run_in_threadpool(dead_letter_request, engine, gateway_id, reason, raw)
         except OperationalError as exc:  # not kept: the sender must keep it and retry
             return _unavailable(gateway_id, exc)
-    log.warning("batch from %s refused (%d): %s", gateway_id, status, safe_text(reason))
+    log.warning("batch from %s refused (%d): %s", gateway_id, status, storable_text(reason))
     return _error(status, reason)
 
 

@@ -24,7 +24,7 @@ from coalguard.drivers.co_alarm.messages import (
     EventType,
     Rejection,
 )
-from coalguard.untrusted_json import Limits, UntrustedJson, check
+from coalguard.untrusted_json import Limits, UntrustedJson, check, printable
 from coalguard.untrusted_json import parse as parse_json
 
 ROOT = "co/v1"
@@ -40,8 +40,6 @@ _EVENT = {e.value: e for e in EventType}
 # Unknown fields are kept; deeper nesting than this is refused (stored as JSON later).
 MAX_DEPTH = 16
 _LIMITS = Limits(max_depth=MAX_DEPTH)
-# A lone UTF-16 surrogate (from a JSON escape) or NUL: not storable text.
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 UNEXPECTED = "payload could not be decoded"
 
 
@@ -116,7 +114,7 @@ def _json(text: str) -> dict[str, Any]:
 
 def _name(key: str) -> str:
     """A field name safe to quote in a reason (printable, short)."""
-    return _BAD_CHAR.sub("?", key)[:40]
+    return printable(key[:40])
 
 
 def _availability(device_id: str, text: str) -> Availability:
