@@ -46,7 +46,10 @@ _WORDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Limits:
-    """What a reader accepts; each user states its own (the CO codec nests at most 16)."""
+    """What a reader accepts; each user states its own (the CO codec nests at most 16).
+
+    ``max_bytes`` bounds the input as given (bytes, or characters for text).
+    """
 
     max_depth: int = MAX_DEPTH
     max_int_digits: int = MAX_INT_DIGITS
