@@ -71,7 +71,7 @@ def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[
             profile_id=profile_id,
             overall=overall,
             uploaded_by=op.name,
-            uploaded_at=request.app.state.clock(),
+            uploaded_at=request.app.state.clock.now(),
         )
         s.add(r)
         s.flush()
@@ -86,7 +86,12 @@ def register_truck(request: Request, op: FastPassWriter, body: TruckIn) -> dict[
     with request.app.state.sessions.begin() as s:
         try:
             t = fp.add_truck(
-                s, body.plate, body.region_code, body.report_id, op.name, request.app.state.clock()
+                s,
+                body.plate,
+                body.region_code,
+                body.report_id,
+                op.name,
+                request.app.state.clock.now(),
             )
         except fp.FastPassError as exc:
             raise HTTPException(422, str(exc)) from None
@@ -119,7 +124,7 @@ def remove_truck(
 
 
 def _list_response(request: Request, region: str, fmt: str) -> Any:
-    today = fp.today_local(request.app.state.clock())
+    today = fp.today_local(request.app.state.clock.now())
     with request.app.state.sessions() as s:
         trucks = fp.listed(s, region, today)
     version = fp.list_version(trucks, today)

@@ -67,7 +67,7 @@ def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
         op = lookup(s, body.token)
         if op is None:
             raise HTTPException(401, "unknown or revoked token")
-        sid = open_session(s, op, body.token, request.app.state.clock())
+        sid = open_session(s, op, body.token, request.app.state.clock.now())
     request.state.operator = op
     secure = request.url.scheme == "https"  # behind a trusted proxy: X-Forwarded-Proto
     max_age = int(request.app.state.settings.session_max_s)

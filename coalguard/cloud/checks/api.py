@@ -153,7 +153,7 @@ def get_inspection(request: Request, op: Reader, inspection_id: str) -> dict[str
         if i is None or not op.covers(i.region_code):
             raise HTTPException(404, f"no inspection {inspection_id}")
         return redact(
-            queries.inspection_detail(s, i, request.app.state.clock()), op.sees_personal_data
+            queries.inspection_detail(s, i, request.app.state.clock.now()), op.sees_personal_data
         )
 
 
@@ -200,7 +200,7 @@ def list_lab_samples(
 ) -> list[dict[str, Any]]:
     """Lab samples with their deadlines; ``overdue``: past the 24 h / 2 day limits."""
     region = scoped_region(op, region)
-    now = request.app.state.clock()
+    now = request.app.state.clock.now()
     q = select(LabSample).where(LabSample.region_code.startswith(region))
     if checkpoint:
         q = q.where(LabSample.checkpoint_id == checkpoint)
@@ -231,7 +231,7 @@ def checks_summary(
     Default range: the last 24 hours.
     """
     region = scoped_region(op, region)
-    now = request.app.state.clock()
+    now = request.app.state.clock.now()
     until = aware(until) or now
     since = aware(since) or until - timedelta(days=1)
     if since >= until:

@@ -30,7 +30,7 @@ def report(
     region = scoped_region(op, region)
     p = figures.period(kind, region, day)
     with request.app.state.sessions() as s:
-        doc = figures.build(s, p, request.app.state.clock())
+        doc = figures.build(s, p, request.app.state.clock.now())
     name = f"{kind}-{region or 'all'}-{day.isoformat()}"
     if format == "csv":
         return PlainTextResponse(
