@@ -116,6 +116,6 @@ def create_app(settings: CloudSettings | None = None, clock: Clock | None = None
     def healthz() -> Health:
         return Health(status="ok")
 
-    declare_refusals(app)
+    declare_refusals(app, _ROUTERS)
 
     return app

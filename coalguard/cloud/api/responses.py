@@ -8,9 +8,10 @@ any parameter or body FastAPI validates. Every one is ``application/problem+json
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -91,12 +92,17 @@ def _all_deps(dep: Any) -> list[Any]:
     return out
 
 
-def declare_refusals(app: FastAPI) -> None:
-    """Add each route's implied refusals to its OpenAPI responses (call after the routers)."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        missing = implied_statuses(route) - {int(k) for k in route.responses if str(k).isdigit()}
-        route.responses.update(problems(*sorted(missing)))
-    # FastAPI's own 422 entry points at HTTPValidationError; ours is the problem document.
+def declare_refusals(app: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Add each route's implied refusals to its OpenAPI responses.
+
+    Runs over the routers themselves (FastAPI builds an included router's
+    routes lazily from them) before the app answers anything. A 422 declared
+    here replaces FastAPI's own, which would point at its ``HTTPValidationError``.
+    """
+    for router in (*routers, app.router):
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue
+            have = {int(k) for k in route.responses if str(k).isdigit()}
+            route.responses.update(problems(*sorted(implied_statuses(route) - have)))
     app.openapi_schema = None
