@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -154,7 +155,10 @@ async def _refuse_whole(
     """
     if status == 422:
         try:
-            await run_in_threadpool(dead_letter_request, engine, gateway_id, reason, raw)
+            at = request.app.state.clock.now()
+            await run_in_threadpool(
+                partial(dead_letter_request, received_at=at), engine, gateway_id, reason, raw
+            )
         except OperationalError as exc:  # not kept: the sender must keep it and retry
             return _unavailable(request, gateway_id, exc)
     log.warning("batch from %s refused (%d): %s", gateway_id, status, safe_text(reason))
@@ -213,7 +217,12 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     items = doc["records"]
     try:
         outcomes = await run_in_threadpool(
-            store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
+            store_batch,
+            engine,
+            gateway_id,
+            items,
+            max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+            received_at=request.app.state.clock.now(),
         )
     except BatchRace as exc:
         return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=f"retry: {exc}")

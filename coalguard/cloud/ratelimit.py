@@ -51,4 +51,4 @@ def enforce(window: SlidingWindow, request: Request, what: str) -> None:
     if wait is not None:
         seconds = math.ceil(wait)
         headers = {"Retry-After": str(seconds)}
-        raise Problem(429, "too_many", headers=headers, what=what, seconds=seconds)
+        raise Problem(429, f"too_many_{what}", headers=headers, seconds=seconds)

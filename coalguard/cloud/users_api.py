@@ -170,7 +170,7 @@ def list_users(request: Request, op: Admin) -> list[dict[str, Any]]:
 
 
 @router.post("/users", status_code=201, response_model=NewUserOut, responses=problems(409, 429))
-def create_user(request: Request, op: Admin, body: NewUser) -> dict[str, Any]:
+def create_user(request: Request, op: Admin, clock: ClockDep, body: NewUser) -> dict[str, Any]:
     """Create a user and its first token (the token is in this answer only)."""
     enforce(_limits(request)[1], request, "token")
     if not body.region_prefix.startswith(op.region_prefix):
@@ -178,11 +178,16 @@ def create_user(request: Request, op: Admin, body: NewUser) -> dict[str, Any]:
     with request.app.state.sessions.begin() as s:
         try:
             user = add_user(
-                s, body.name, body.role, body.region_prefix, personal_data=body.personal_data
+                s,
+                body.name,
+                body.role,
+                body.region_prefix,
+                personal_data=body.personal_data,
+                now=clock.now(),
             )
         except ValueError as exc:
             raise Problem(409, "conflict", reason=str(exc)) from None
-        token = new_token(s, user, "api")
+        token = new_token(s, user, "api", now=clock.now())
         return {**user_view(user), "token": token}
 
 
@@ -202,12 +207,12 @@ def _managed(s: Any, op: Operator, name: str) -> CloudUser:
     response_model=TokenOut,
     responses=problems(404, 409, 429),
 )
-def create_token(request: Request, op: Admin, name: str) -> dict[str, str]:
+def create_token(request: Request, op: Admin, clock: ClockDep, name: str) -> dict[str, str]:
     enforce(_limits(request)[1], request, "token")
     with request.app.state.sessions.begin() as s:
         user = _managed(s, op, name)
         try:
-            return {"name": user.name, "token": new_token(s, user, "api")}
+            return {"name": user.name, "token": new_token(s, user, "api", now=clock.now())}
         except ValueError as exc:
             raise Problem(409, "conflict", reason=str(exc)) from None
 

@@ -149,3 +149,19 @@ def test_route_reads_time_from_the_app_clock(tmp_path: Path) -> None:
     clock.advance(timedelta(seconds=240))
     (now,) = c.get("/api/v1/co/devices/COA-1/commissioning", headers=admin).json()
     assert now["remaining_s"] == 360
+
+
+def test_every_problem_key_is_in_both_catalogs() -> None:
+    import re
+
+    from coalguard.i18n import _catalog
+
+    package = Path(__file__).resolve().parents[2] / "coalguard" / "cloud"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    keys = set(re.findall(r'Problem\(\s*\d{3},\s*"([a-z_]+)"', source))
+    keys |= set(re.findall(r'_error\(\s*request,\s*\d{3},\s*"([a-z_]+)"', source))
+    keys |= {"too_many_login", "too_many_token", "http", "fields", "conflict", "invalid"}
+    assert len(keys) > 20
+    for lang in ("zh", "en"):
+        missing = sorted(k for k in keys if f"problem.{k}" not in _catalog(lang))
+        assert missing == [], lang

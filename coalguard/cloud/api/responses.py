@@ -37,7 +37,7 @@ class ProblemDoc(BaseModel):
 
 
 _WHY = {
-    401: "No, an unknown or a revoked credential",
+    401: "No credential, or an unknown or revoked one",
     403: "The caller's role or region does not allow it",
     404: "Not found (or outside the caller's region)",
     409: "Conflicts with the current state",
@@ -106,3 +106,21 @@ def declare_refusals(app: FastAPI, routers: Iterable[APIRouter]) -> None:
             have = {int(k) for k in route.responses if str(k).isdigit()}
             route.responses.update(problems(*sorted(implied_statuses(route) - have)))
     app.openapi_schema = None
+    _problems_only_as_problem_json(app)
+
+
+def _problems_only_as_problem_json(app: FastAPI) -> None:
+    """FastAPI also lists a response ``model`` as application/json; refusals are not."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        doc = build()
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
