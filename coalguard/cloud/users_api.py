@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from coalguard.cloud import audit
 from coalguard.cloud.access import PUBLIC
-from coalguard.cloud.api.deps import Admin, ClockDep, Reader
+from coalguard.cloud.api.deps import Admin, ClockDep, Reader, SessionDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import (
@@ -159,14 +159,13 @@ def user_view(u: CloudUser) -> dict[str, Any]:
 
 
 @router.get("/users", response_model=list[UserOut])
-def list_users(request: Request, op: Admin) -> list[dict[str, Any]]:
-    with request.app.state.sessions() as s:
-        rows = s.scalars(
-            select(CloudUser)
-            .where(CloudUser.region_prefix.startswith(op.region_prefix))
-            .order_by(CloudUser.name)
-        )
-        return [user_view(u) for u in rows]
+def list_users(op: Admin, s: SessionDep) -> list[dict[str, Any]]:
+    rows = s.scalars(
+        select(CloudUser)
+        .where(CloudUser.region_prefix.startswith(op.region_prefix))
+        .order_by(CloudUser.name)
+    )
+    return [user_view(u) for u in rows]
 
 
 @router.post("/users", status_code=201, response_model=NewUserOut, responses=problems(409, 429))
@@ -227,8 +226,8 @@ def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
 
 @router.get("/audit", response_model=list[AuditEntryOut])
 def audit_log(
-    request: Request,
     op: Admin,
+    s: SessionDep,
     actor: str | None = None,
     since: datetime | None = None,
     region: str | None = None,
@@ -236,5 +235,4 @@ def audit_log(
 ) -> list[dict[str, Any]]:
     """Every write, newest first: those of actors in ``region`` (default: the admin's own)."""
     region = scoped_region(op, region)
-    with request.app.state.sessions() as s:
-        return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)
+    return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)

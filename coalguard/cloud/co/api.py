@@ -21,6 +21,7 @@ from coalguard.cloud.api.deps import (
     ClockDep,
     DeviceWriter,
     Reader,
+    SessionDep,
     SettingsDep,
     Staff,
 )
@@ -323,10 +324,9 @@ def dead_letters(
 
 
 @router.get("/channels", response_model=list[ChannelHealthOut])
-def channels(request: Request, op: Reader) -> list[dict[str, Any]]:
+def channels(op: Reader, s: SessionDep) -> list[dict[str, Any]]:
     """Delivery health per channel: pending/sent/failed and the latest error."""
-    with request.app.state.sessions() as s:
-        return channel_health(s)
+    return channel_health(s)
 
 
 @router.get(
