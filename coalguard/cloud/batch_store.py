@@ -142,7 +142,9 @@ def raw_text(item: Any) -> str:
     return storable_text(text[:_RAW_LIMIT])
 
 
-def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes) -> None:
+def dead_letter_request(
+    engine: Engine, gateway_id: str, reason: str, raw: bytes, *, received_at: datetime
+) -> None:
     """Keep a whole request the cloud could not read, with the reason it was refused."""
     text = raw[:_RAW_LIMIT].decode("utf-8", "backslashreplace")
     with engine.begin() as conn:
@@ -154,7 +156,7 @@ def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes
                 "outcome": "rejected",
                 "reason": storable_text(reason),
                 "raw": storable_text(text),
-                "received_at": datetime.now(UTC),
+                "received_at": received_at,
             },
         )
     log.warning("gateway %s: whole batch refused and dead-lettered: %s", gateway_id, reason)
@@ -219,7 +221,12 @@ def _same_record(row: Any, rec: WireRecord) -> bool:
 
 
 def store_batch(
-    engine: Engine, gateway_id: str, items: Sequence[Any], *, max_record_bytes: int
+    engine: Engine,
+    gateway_id: str,
+    items: Sequence[Any],
+    *,
+    max_record_bytes: int,
+    received_at: datetime,
 ) -> list[Outcome]:
     """Validate and store ``items``; one outcome per item, in order.
 
@@ -229,7 +236,7 @@ def store_batch(
     dialect = engine.dialect.name
     if dialect not in _INSERT_SQL:
         raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
-    now = datetime.now(UTC)
+    now = received_at
     outcomes: list[Outcome | None] = [None] * len(items)
     dead: list[dict[str, Any]] = []
     fresh: dict[str, tuple[int, WireRecord, str]] = {}  # id -> (index, record, body text)
