@@ -9,6 +9,24 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+"""The zone every time shown to a person is in (offices, checkpoints, reports)."""
+
+
+def to_local(dt: datetime | str) -> datetime:
+    """``dt`` (aware, or ISO text) in Asia/Shanghai; naive values are taken as UTC."""
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(LOCAL_ZONE)
+
+
+def format_local(dt: datetime | str, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """``dt`` as people read it: Asia/Shanghai wall time (storage stays UTC)."""
+    return to_local(dt).strftime(fmt)
 
 
 class Clock(Protocol):

@@ -97,7 +97,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/login"): PUBLIC,
-    ("GET", "/dashboard.js"): PUBLIC,
+    ("GET", "/static/{name}"): PUBLIC,
+    ("GET", "/lang/{lang}"): PUBLIC,
     ("GET", "/"): READ,
     ("GET", "/alerts"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,

@@ -25,6 +25,9 @@ def report(
     day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
     region: str | None = None,
     format: Literal["json", "csv", "html"] = "json",
+    lang: Annotated[
+        Literal["zh", "en"], Query(description="language of the HTML report (default Chinese)")
+    ] = "zh",
 ) -> Any:
     """Daily dispatch or weekly bulletin (the week ending ``day``), as JSON, CSV or HTML."""
     region = scoped_region(op, region)
@@ -39,5 +42,5 @@ def report(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "html":
-        return HTMLResponse(render.to_html(doc))
+        return HTMLResponse(render.to_html(doc, lang))
     return doc
