@@ -23,7 +23,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coalguard.cloud.auth import Operator, Role, lookup
 from coalguard.cloud.login_sessions import COOKIE, Lifetime, find_session
-from coalguard.cloud.refusal import Refusal
 
 CSRF_HEADER = "x-cg-csrf"
 EVERY_ROLE = tuple(Role)
@@ -43,10 +42,10 @@ class Access:
     page: bool = False
 
 
-def _unauthorized(key: str, page: bool) -> HTTPException:
+def _unauthorized(detail: str, page: bool) -> HTTPException:
     if page:
-        return Refusal(303, "sign_in", headers={"Location": "/login"})
-    return Refusal(401, key, headers={"WWW-Authenticate": "Bearer"})
+        return HTTPException(303, "sign in first", headers={"Location": "/login"})
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def session_lifetime(request: Request) -> Lifetime:
@@ -58,20 +57,20 @@ def identify(request: Request, bearer: str | None, *, page: bool = False) -> Ope
     """The caller by bearer token, else by session cookie; 401 (pages: redirect) when neither."""
     sid = request.cookies.get(COOKIE)
     if not bearer and not sid:
-        raise _unauthorized("missing_token", page)
+        raise _unauthorized("missing bearer token", page)
     if bearer:
         with request.app.state.sessions() as s:
             op = lookup(s, bearer)
         if op is None:
-            raise _unauthorized("bad_token", page)
+            raise _unauthorized("unknown or revoked token", page)
     else:
         assert sid is not None
         with request.app.state.sessions.begin() as s:
             op = find_session(s, sid, request.app.state.clock(), session_lifetime(request))
         if op is None:
-            raise _unauthorized("session_ended", page)
+            raise _unauthorized("session ended or expired; sign in again", page)
         if request.method not in _READS and request.headers.get(CSRF_HEADER) != "1":
-            raise Refusal(403, "csrf")
+            raise HTTPException(403, f"cookie-authenticated writes need the {CSRF_HEADER} header")
     request.state.operator = op  # for the audit log
     return op
 
@@ -83,7 +82,7 @@ def _dependency(access: Access) -> Any:
         op = identify(request, cred.credentials if cred else None, page=access.page)
         if op.role not in access.roles:
             allowed = ", ".join(sorted(access.roles))
-            raise Refusal(403, "role", role=op.role, allowed=allowed)
+            raise HTTPException(403, f"role {op.role} may not do this (allowed: {allowed})")
         return op
 
     check.access = access  # type: ignore[attr-defined]

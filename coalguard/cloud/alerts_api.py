@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,6 @@ from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co.alerts import AlertStateError
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.privacy import redact
-from coalguard.cloud.refusal import Refusal, alert_state_refusal
 from coalguard.cloud.scope import aware, scoped_region
 from coalguard.edge.model import utcnow
 
@@ -161,32 +160,32 @@ def act_on_alert(
     """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``)."""
     source, _, num = alert_id.partition("-")
     if source not in ("co", "cp") or not num.isdigit() or len(num) > 18:
-        raise Refusal(404, "no_alert", id=alert_id)
+        raise HTTPException(404, f"no alert {alert_id}")
     now = utcnow()
     with request.app.state.sessions.begin() as s:
         if source == "co":
             book = co_api._book(request)
             co = s.get(CoAlert, int(num))
             if co is None or not op.covers(co.region_code):
-                raise Refusal(404, "no_alert", id=alert_id)
+                raise HTTPException(404, f"no alert {alert_id}")
             try:
                 if action == "ack":
                     book.acknowledge(s, co, op.name, now)
                 else:
                     book.resolve(s, co, op.name, now, note)
-            except AlertStateError:
-                raise alert_state_refusal(alert_id, co.status) from None
+            except AlertStateError as exc:
+                raise HTTPException(409, str(exc)) from None
             return co_view(co)
         cp = s.get(CheckpointAlert, int(num))
         if cp is None or not op.covers(cp.region_code):
-            raise Refusal(404, "no_alert", id=alert_id)
+            raise HTTPException(404, f"no alert {alert_id}")
         try:
             if action == "ack":
                 cp_alerts.acknowledge(s, cp, op.name, now)
             else:
                 cp_alerts.resolve(s, cp, op.name, now, note)
-        except AlertStateError:
-            raise alert_state_refusal(alert_id, cp.status) from None
+        except AlertStateError as exc:
+            raise HTTPException(409, str(exc)) from None
         return cp_view(cp)
 
 

@@ -31,7 +31,6 @@ from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tabl
 from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.ledger import api as ledger_api
-from coalguard.cloud.refusal import Refusal, refusal_handler
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.model import utcnow
@@ -102,7 +101,6 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
 
     for router in _ROUTERS:
         app.include_router(router)
-    app.add_exception_handler(Refusal, refusal_handler)
     audit.install(app)
 
     @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])

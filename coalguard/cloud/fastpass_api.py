@@ -16,7 +16,6 @@ from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
 from coalguard.cloud.gateways import authenticate, bearer_token
-from coalguard.cloud.refusal import Refusal, region_label
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
@@ -53,7 +52,7 @@ class TruckIn(BaseModel):
 def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[str, Any]:
     """Store a company's quality report; the cloud judges it (``accepted`` when it passes)."""
     if not op.covers(body.region_code):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     try:
         profile_id, overall = fp.judge_report(
             request.app.state.profiles,
@@ -66,7 +65,7 @@ def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[
         raise HTTPException(422, str(exc)) from None
     with request.app.state.sessions.begin() as s:
         if s.get(FastPassReport, body.report_id) is not None:
-            raise Refusal(409, "report_exists", id=body.report_id)
+            raise HTTPException(409, f"report {body.report_id} already uploaded")
         r = FastPassReport(
             **body.model_dump(),
             profile_id=profile_id,
@@ -83,7 +82,7 @@ def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[
 def register_truck(request: Request, op: FastPassWriter, body: TruckIn) -> dict[str, Any]:
     """Put a truck on the fast-pass list of a region, backed by an accepted report."""
     if not op.covers(body.region_code):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
         try:
             t = fp.add_truck(
@@ -105,7 +104,7 @@ def remove_truck(
     request: Request, op: FastPassWriter, plate: str, region_code: str
 ) -> dict[str, Any]:
     if not op.covers(region_code):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
         t = s.scalars(
             select(FastPassTruck).where(
@@ -114,7 +113,7 @@ def remove_truck(
             )
         ).first()
         if t is None:
-            raise Refusal(404, "no_fast_pass_truck", plate=plate, region=region_code)
+            raise HTTPException(404, f"no fast-pass truck {plate} in {region_code}")
         t.active = False
         return {"plate": t.plate, "region_code": region_code, "active": False}
 

@@ -11,9 +11,7 @@ import threading
 import time
 from collections import deque
 
-from fastapi import Request
-
-from coalguard.cloud.refusal import Refusal
+from fastapi import HTTPException, Request
 
 
 class SlidingWindow:
@@ -49,5 +47,8 @@ def enforce(window: SlidingWindow, request: Request, what: str) -> None:
     """429 with Retry-After when this client has hit ``what`` too often."""
     wait = window.hit(f"{what}:{client_address(request)}")
     if wait is not None:
-        seconds = math.ceil(wait)
-        raise Refusal(429, "too_many", headers={"Retry-After": str(seconds)}, seconds=seconds)
+        raise HTTPException(
+            429,
+            f"too many {what} attempts from this address; retry in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )

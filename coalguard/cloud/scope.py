@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from fastapi import HTTPException
+
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.refusal import Refusal, region_label
 
 
 def scoped_region(op: Operator, region: str | None) -> str:
     """``region`` (default: the caller's prefix), or 403 when outside the caller's."""
     region = region or op.region_prefix
     if not region.isdigit() and region != "":
-        raise Refusal(422, "region_digits")
+        raise HTTPException(422, "region: must be digits of a region code")
     if not region.startswith(op.region_prefix):
-        raise Refusal(403, "region_see", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you may see region {op.region_prefix or '(all)'} only")
     return region
 
 

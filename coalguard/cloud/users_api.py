@@ -28,7 +28,6 @@ from coalguard.cloud.auth import (
 )
 from coalguard.cloud.login_sessions import COOKIE, end_session, open_session
 from coalguard.cloud.ratelimit import SlidingWindow, enforce
-from coalguard.cloud.refusal import Refusal, region_label
 from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -67,7 +66,7 @@ def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
     with request.app.state.sessions.begin() as s:
         op = lookup(s, body.token)
         if op is None:
-            raise Refusal(401, "bad_token")
+            raise HTTPException(401, "unknown or revoked token")
         sid = open_session(s, op, body.token, request.app.state.clock())
     request.state.operator = op
     secure = request.url.scheme == "https"  # behind a trusted proxy: X-Forwarded-Proto
@@ -128,7 +127,7 @@ def create_user(request: Request, op: Admin, body: NewUser) -> dict[str, Any]:
     """Create a user and its first token (the token is in this answer only)."""
     enforce(_limits(request)[1], request, "token")
     if not body.region_prefix.startswith(op.region_prefix):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
         try:
             user = add_user(
@@ -144,9 +143,9 @@ def _managed(s: Any, op: Operator, name: str) -> CloudUser:
     try:
         user = find_user(s, name)
     except ValueError:
-        raise Refusal(404, "no_user", name=name) from None
+        raise HTTPException(404, f"no user {name!r}") from None
     if not user.region_prefix.startswith(op.region_prefix):
-        raise Refusal(404, "no_user", name=name)
+        raise HTTPException(404, f"no user {name!r}")
     return user
 
 

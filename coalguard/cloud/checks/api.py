@@ -11,7 +11,7 @@ import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -28,7 +28,6 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.privacy import redact
-from coalguard.cloud.refusal import Refusal, region_label
 from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
@@ -62,19 +61,18 @@ def put_checkpoint(
 ) -> dict[str, Any]:
     """Register a checkpoint's region and jurisdiction (admin); re-tags its rows."""
     if not op.covers(body.region_code):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     profiles = request.app.state.profiles
     if body.jurisdiction and body.jurisdiction not in profiles.jurisdictions:
-        raise Refusal(
+        raise HTTPException(
             422,
-            "unknown_jurisdiction",
-            jurisdiction=body.jurisdiction,
-            known=", ".join(sorted(profiles.jurisdictions)),
+            f"jurisdiction: unknown {body.jurisdiction!r} (known: "
+            f"{', '.join(sorted(profiles.jurisdictions))})",
         )
     with request.app.state.sessions.begin() as s:
         cp = s.get(Checkpoint, checkpoint_id)
         if cp is not None and not op.covers(cp.region_code):
-            raise Refusal(404, "no_checkpoint", id=checkpoint_id)
+            raise HTTPException(404, f"no checkpoint {checkpoint_id}")
         cp = registry.register_checkpoint(
             s,
             checkpoint_id,
@@ -90,7 +88,7 @@ def put_checkpoint(
 def put_office(request: Request, op: Admin, region_code: str, body: OfficeIn) -> dict[str, str]:
     """The air-pollution office failing lab reports of this region are routed to."""
     if not region_code.isdigit() or not op.covers(region_code):
-        raise Refusal(403, "region_manage", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
     with request.app.state.sessions.begin() as s:
         o = registry.set_office(s, region_code, body.name, body.contact)
         return {"region_code": o.region_code, "name": o.name, "contact": o.contact}
@@ -153,7 +151,7 @@ def get_inspection(request: Request, op: Reader, inspection_id: str) -> dict[str
     with request.app.state.sessions() as s:
         i = s.get(Inspection, inspection_id)
         if i is None or not op.covers(i.region_code):
-            raise Refusal(404, "no_inspection", id=inspection_id)
+            raise HTTPException(404, f"no inspection {inspection_id}")
         return redact(
             queries.inspection_detail(s, i, request.app.state.clock()), op.sees_personal_data
         )
@@ -237,7 +235,7 @@ def checks_summary(
     until = aware(until) or now
     since = aware(since) or until - timedelta(days=1)
     if since >= until:
-        raise Refusal(422, "since_until")
+        raise HTTPException(422, "since: must be before until")
     with request.app.state.sessions() as s:
         rows = queries.summary(s, region, since, until, now, by)
     return {

@@ -25,7 +25,6 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
 from coalguard.cloud.privacy import for_caller
-from coalguard.cloud.refusal import Refusal, alert_state_refusal, region_label
 from coalguard.edge.model import utcnow
 from coalguard.errors import InputError
 
@@ -75,7 +74,7 @@ def alert_view(a: CoAlert) -> dict[str, Any]:
 def _scoped_region(op: Operator, region: str | None) -> str:
     region = region or op.region_prefix
     if not region.startswith(op.region_prefix):
-        raise Refusal(403, "region_see", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
     return region
 
 
@@ -112,14 +111,14 @@ def _alert_action(
     with request.app.state.sessions.begin() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):
-            raise Refusal(404, "no_alert", id=alert_id)
+            raise HTTPException(404, f"no alert {alert_id}")
         try:
             if action == "ack":
                 book.acknowledge(s, alert, op.name, utcnow())
             else:
                 book.resolve(s, alert, op.name, utcnow(), note)
-        except AlertStateError:
-            raise alert_state_refusal(alert_id, alert.status) from None
+        except AlertStateError as exc:
+            raise HTTPException(409, str(exc)) from None
         return alert_view(alert)
 
 
@@ -141,11 +140,11 @@ def register_device(
 ) -> dict[str, Any]:
     """Bind an alarm to a household (installer or operator of that region)."""
     if not op.covers(reg.household.village_code):
-        raise Refusal(403, "region_see", region=region_label(op.region_prefix))
+        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
     with request.app.state.sessions.begin() as s:
         dev = s.get(CoDevice, reg.device_id)
         if dev is not None and dev.registered and not op.covers(dev.region_code):
-            raise Refusal(409, "device_elsewhere", id=reg.device_id)
+            raise HTTPException(409, f"device {reg.device_id} is registered in another region")
         dev = registry.register(s, reg, _settings(request).phone_hash_key, utcnow())
         return for_caller(registry.device_view(dev), op.sees_personal_data)
 
@@ -153,7 +152,7 @@ def register_device(
 def _device(s, op: Operator, device_id: str) -> CoDevice:  # type: ignore[no-untyped-def]
     dev = s.get(CoDevice, device_id)
     if dev is None or not op.covers(dev.region_code):
-        raise Refusal(404, "no_device", id=device_id)
+        raise HTTPException(404, f"no device {device_id}")
     return dev
 
 
@@ -256,7 +255,7 @@ def dead_letters(
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
     if op.region_prefix:
-        raise Refusal(403, "dead_letters")
+        raise HTTPException(403, "dead letters are visible to national-scope tokens only")
     with request.app.state.sessions() as s:
         total = s.scalar(select(func.count()).select_from(CoDeadLetter))
         rows = s.scalars(select(CoDeadLetter).order_by(CoDeadLetter.id.desc()).limit(limit))
@@ -288,7 +287,7 @@ def notifications(request: Request, op: Reader, alert_id: AlertId) -> list[dict[
     with request.app.state.sessions() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):
-            raise Refusal(404, "no_alert", id=alert_id)
+            raise HTTPException(404, f"no alert {alert_id}")
         rows = s.scalars(
             select(CoNotification)
             .where(CoNotification.alert_id == alert_id)

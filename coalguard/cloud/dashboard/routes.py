@@ -27,9 +27,9 @@ from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows
 from coalguard.cloud.privacy import for_caller, mask_name
-from coalguard.cloud.refusal import LANG_COOKIE
 from coalguard.edge.clock import LOCAL_ZONE
 
+LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
