@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
+from coalguard.cloud.auth import CloudUser
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoMessageRow
 from coalguard.gateway.clock import ManualClock
@@ -241,7 +243,7 @@ def _check_words(text: str, lang: str, path: str) -> None:
 def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Each dashboard page and the HTML report, in both languages, times in Beijing time."""
     binary = require_binary("chromium")
-    base, _app, tok = served
+    base, app, tok = served
     shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
     b = Browser(binary, tmp_path / "chromium-profile")
 
@@ -291,6 +293,9 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
             # START + 100 min is 02:10 UTC, 10:10 in Beijing: pages show the local hour.
             text = open_page("/alerts", lang)
             assert "2026-11-23 10:10" in text and "02:10" not in text
+            # The switch is the user's own setting: it follows them to another client.
+            page = httpx.get(base + "/alerts", headers=bearer(tok["county"])).text
+            assert f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in page
         # And back to Chinese.
         open_page("/alerts", "en")
         b.eval("document.querySelector('#lang-switch').click()")
@@ -302,6 +307,8 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
             timeout=20,
             what="page switched back to Chinese",
         )
+        with app.state.sessions() as s:
+            assert s.scalar(select(CloudUser.lang).where(CloudUser.name == "county-130102")) == "zh"
         assert (shots / "cloud-en-4.png").stat().st_size > 10_000
     finally:
         b.close()

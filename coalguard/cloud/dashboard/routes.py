@@ -3,8 +3,9 @@
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
 figure is region scoped like the API. Routes build a view model and render a
-template of ``cloud/templates/dashboard/`` in the user's language (the
-``cg_lang`` cookie beside the session, set by ``/lang/{lang}``; Chinese by default).
+template of ``cloud/templates/dashboard/`` in the user's language: the user's
+own setting (``PUT /api/v1/auth/me/lang``, what the page's switch calls), else
+the browser's ``cg_lang`` cookie (the switch on the login page), else Chinese.
 """
 
 from __future__ import annotations
@@ -39,15 +40,17 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Operator, allow_page(*EVERY_ROLE)]
 
 
-def page_lang(request: Request) -> str:
-    """The language this browser chose on the page switch; Chinese by default."""
+def page_lang(request: Request, op: Operator | None) -> str:
+    """The user's own language, else this browser's choice, else Chinese."""
+    if op is not None and op.lang:
+        return templating.pick_lang(op.lang)
     return templating.pick_lang(request.cookies.get(LANG_COOKIE))
 
 
 def _render(
     request: Request, template: str, op: Operator | None, http_status: int = 200, **view: Any
 ) -> HTMLResponse:
-    lang = page_lang(request)
+    lang = page_lang(request, op)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     chrome = Chrome(
         lang=lang,
@@ -81,7 +84,11 @@ def static(name: str) -> Response:
 
 @router.get("/lang/{lang}", dependencies=[PUBLIC])
 def switch_lang(lang: str, next: str = "/") -> Response:
-    """Remember the page language for this browser and go back where the switch was."""
+    """Remember the page language for this browser and go back where the switch was.
+
+    Signed-in pages also store it on the user first (``dashboard.js``), so the
+    choice follows the user to other browsers.
+    """
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     r = RedirectResponse(target, status_code=302)
     r.set_cookie(

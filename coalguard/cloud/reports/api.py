@@ -12,6 +12,7 @@ from coalguard.cloud.access import EVERY_ROLE, allow
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.reports import figures, render
 from coalguard.cloud.scope import scoped_region
+from coalguard.i18n import DEFAULT_LANG
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 Reader = Annotated[Operator, allow(*EVERY_ROLE)]
@@ -26,8 +27,9 @@ def report(
     region: str | None = None,
     format: Literal["json", "csv", "html"] = "json",
     lang: Annotated[
-        Literal["zh", "en"], Query(description="language of the HTML report (default Chinese)")
-    ] = "zh",
+        Literal["zh", "en"] | None,
+        Query(description="language of the HTML report (default: the user's, else Chinese)"),
+    ] = None,
 ) -> Any:
     """Daily dispatch or weekly bulletin (the week ending ``day``), as JSON, CSV or HTML."""
     region = scoped_region(op, region)
@@ -42,5 +44,5 @@ def report(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "html":
-        return HTMLResponse(render.to_html(doc, lang))
+        return HTMLResponse(render.to_html(doc, lang or op.lang or DEFAULT_LANG))
     return doc

@@ -7,9 +7,9 @@ function cgSay(key, fields) {
   for (const [k, v] of Object.entries(fields || {})) text = text.replaceAll(`{${k}}`, v);
   return text;
 }
-async function cgPost(url, body) {
+async function cgPost(url, body, method) {
   const r = await fetch(url, {
-    method: "POST",
+    method: method || "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CG-CSRF": "1" },
     body: body ? JSON.stringify(body) : null,
@@ -53,7 +53,16 @@ async function cgLogout() {
   await cgPost("/api/v1/auth/logout", null);
   window.location.href = "/login";
 }
+async function cgSwitchLang(ev, link) {
+  // Signed in: the choice is the user's own setting; the link then sets this browser's cookie.
+  if (!document.getElementById("logout")) return;
+  ev.preventDefault();
+  await cgPost("/api/v1/auth/me/lang", { lang: link.dataset.lang }, "PUT");
+  window.location.href = link.href;
+}
 document.addEventListener("click", (ev) => {
+  const link = ev.target.closest("#lang-switch");
+  if (link) { cgSwitchLang(ev, link); return; }
   const b = ev.target.closest("button[data-alert]");
   if (b) cgAlert(b.dataset.alert, b.dataset.action);
   if (ev.target.id === "logout") cgLogout();
