@@ -244,7 +244,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
             Kpi("dash.kpi_pass", today.get("pass", 0)),
             Kpi("dash.kpi_fail", today.get("fail", 0), crit=bool(today.get("fail"))),
             Kpi("dash.kpi_turned_back", today.get("turned_back", 0)),
-            Kpi("dash.kpi_fast_pass", today.get("fast_pass", 0)),
+            Kpi("state.fast_pass", today.get("fast_pass", 0)),
         ]
         return _render(
             request,
