@@ -25,7 +25,13 @@ def test_every_key_the_cloud_pages_use_is_in_chinese_and_english() -> None:
     used = {k for f in sources for k in KEY.findall(f.read_text(encoding="utf-8"))}
     assert len(used) > 80
     for lang in ("zh", "en"):
-        missing = sorted(used - _keys(lang))
+        have = _keys(lang)
+        # "dash.sev_" ~ severity: a prefix; some key must start with it (Chromium checks the rest).
+        missing = sorted(
+            k
+            for k in used
+            if k not in have and not (k.endswith("_") and any(h.startswith(k) for h in have))
+        )
         assert missing == [], f"{lang}.toml lacks {missing}"
 
 
