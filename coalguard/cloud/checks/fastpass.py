@@ -13,17 +13,16 @@ import json
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
+from coalguard.edge.clock import LOCAL_ZONE
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
 from coalguard.errors import CoalguardError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _DROP = re.compile(r"[\s·•\-_.]")
 
 
@@ -171,4 +170,4 @@ def as_toml(trucks: list[dict[str, str]], version: str, region: str) -> str:
 
 
 def today_local(now: datetime) -> date:
-    return now.astimezone(LOCAL_TZ).date()
+    return now.astimezone(LOCAL_ZONE).date()
