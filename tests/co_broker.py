@@ -38,12 +38,33 @@ def make_tls(dir_: Path) -> tuple[Path, Path, Path]:
     return ca, crt, key
 
 
+# Lines of a shipped mosquitto.conf that name this machine's ports, files and users:
+# the fixture sets its own; every other setting is taken as shipped.
+_SITE_KEYS = {
+    "listener", "port", "bind_address", "cafile", "capath", "certfile", "keyfile",
+    "password_file", "acl_file", "allow_anonymous", "persistence_location", "log_dest",
+    "user", "pid_file", "include_dir", "require_certificate", "tls_version",
+}  # fmt: skip
+
+
+def broker_settings(conf: Path) -> list[str]:
+    """The broker-wide settings of a mosquitto.conf (persistence, queues, logging)."""
+    out = []
+    for raw in conf.read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#") and line.split()[0] not in _SITE_KEYS:
+            out.append(line)
+    return out
+
+
 class Mosquitto:
     def __init__(
         self,
         dir_: Path,
         device_ids: list[str] | None = None,
         tls: bool = False,
+        persistence: bool = True,
+        settings_from: Path | None = None,
     ) -> None:
         self.bin = require_binary("mosquitto")
         self.dir = dir_
@@ -54,16 +75,21 @@ class Mosquitto:
         self.secured = device_ids is not None
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "persistence true",
             f"persistence_location {dir_}/",
-            "max_inflight_messages 1000",
-            "max_queued_messages 200000",
-            "autosave_interval 1",
             f"log_dest file {dir_}/mosquitto.log",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
         ]
+        if settings_from is None:
+            lines += [
+                f"persistence {str(persistence).lower()}",
+                "max_inflight_messages 1000",
+                "max_queued_messages 200000",
+                "autosave_interval 1",
+                "log_type error",
+                "log_type warning",
+                "log_type notice",
+            ]
+        else:
+            lines += broker_settings(settings_from)
         if os.geteuid() == 0:
             lines.append("user root")  # else mosquitto drops to 'mosquitto' and cannot read tmp
         if device_ids is not None:
@@ -118,6 +144,13 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save, like a crash or the OOM killer."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
         self.proc = None
 
     def restart(self) -> None:

@@ -7,12 +7,15 @@ from fastapi.testclient import TestClient
 
 from coalguard.gateway.web import create_app
 from tests.gateway.conftest import FAILING, RETEST, drive_to_judged
+from tests.gateway.session import add_user, sign_in
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "1e999"])
 def test_lab_report_with_nan_or_infinity_is_refused_not_500(gw, value: str) -> None:  # type: ignore[no-untyped-def]
     iid = drive_to_judged(gw, RETEST)
+    add_user(gw.store, "wangwu", "operator", "王五")
     with TestClient(create_app(gw, lang="en"), follow_redirects=True) as client:
+        sign_in(client, "wangwu")
         client.post(
             f"/ui/inspections/{iid}/lab_sample",
             data={"lab_sample_id": "L7", "lab_seal_no": "F7", "operator": "王五"},

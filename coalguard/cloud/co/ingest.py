@@ -5,7 +5,13 @@ acknowledgement: a message is acknowledged only after its batch committed, so
 a crash or a broker restart redelivers it instead of losing it. Optional
 shared subscription ``$share/<group>/co/v1/+/…`` lets several workers split
 the load. paho reconnects with exponential backoff (reconnect_min_s …
-reconnect_max_s); we resubscribe on every connect.
+reconnect_max_s); we resubscribe on every connect, and warn (and count
+``sessions_lost``) when a reconnect finds the persistent session gone.
+
+No message can hold a lane: when a batch fails, its messages are stored one
+by one, and one whose processing still raises is dead-lettered with the
+exception text, acknowledged, counted (``IngestStats.failed``) and logged.
+Only a database that cannot take even the dead letter holds the lane.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore, Received
-from coalguard.cloud.co.tables import CoDeadLetter
 from coalguard.edge.model import utcnow
 from coalguard.errors import InputError
 
@@ -90,6 +97,16 @@ def subscriptions(
     return [(prefix + f, 1) for f in filters]
 
 
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    """A received message and the connection it came on (its mid means nothing on another)."""
+
+    received: Received
+    mid: int
+    qos: int
+    connection: int
+
+
 class _Lane:
     """One MQTT session and one writer thread for some of the topics.
 
@@ -115,11 +132,17 @@ class _Lane:
         self.addr = addr
         self.store = store
         self.on_notifications = on_notifications
-        self._q: queue.Queue[tuple[Received, int, int]] = queue.Queue()
+        self._q: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
         self._writer: threading.Thread | None = None
         self.connected = threading.Event()
         self.connects = 0
+        # Bumped on every connect and disconnect: a PUBACK is sent only on the
+        # connection its message came on. After a broker restart the same mid names
+        # another message (restored from persistence), which a stale ack would drop.
+        self._connection = 0
+        self._ack_lock = threading.Lock()
+        self.sessions_lost = 0
         self.last_disconnect: str | None = None
         self.client = make_client(
             self.addr,
@@ -143,23 +166,41 @@ class _Lane:
             log.error("broker refused the connection: %s", reason_code)
             return
         self.connects += 1
-        log.info(
-            "connected to %s:%s (session present: %s)",
-            self.addr.host,
-            self.addr.port,
-            flags.session_present,
-        )
+        with self._ack_lock:
+            self._connection += 1
+        if flags.session_present:
+            log.info("connected to %s:%s (session present)", self.addr.host, self.addr.port)
+        elif self.connects > 1:
+            # The broker forgot our persistent session: QoS 1 messages it queued for
+            # us are gone, and so was our subscription until now (issue 10).
+            self.sessions_lost += 1
+            self.store.stats.sessions_lost += 1
+            log.warning(
+                "%s lane reconnected to %s:%s with session present: False; the broker lost "
+                "the persistent session and any alarm queued in it (persistence not "
+                "configured as in deploy/mosquitto/?)",
+                self.name, self.addr.host, self.addr.port,
+            )  # fmt: skip
+        else:
+            log.info(
+                "connected to %s:%s with a new session (first start of this client id, "
+                "or the broker lost the session)",
+                self.addr.host, self.addr.port,
+            )  # fmt: skip
         client.subscribe(subscriptions(self.settings.shared_group, self.filters))
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
+        with self._ack_lock:
+            self._connection += 1
         self.last_disconnect = str(reason_code)
         if not self._stop.is_set():
             log.warning("disconnected from broker (%s); reconnecting with backoff", reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        self._q.put((Received(msg.topic, bytes(msg.payload), utcnow()), msg.mid, msg.qos))
+        received = Received(msg.topic, bytes(msg.payload), utcnow())
+        self._q.put(_Delivery(received, msg.mid, msg.qos, self._connection))
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -188,7 +229,6 @@ class _Lane:
     # -- writer thread ------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        backoff = 0.2
         while True:
             try:
                 first = self._q.get(timeout=0.2)
@@ -202,54 +242,79 @@ class _Lane:
                     batch.append(self._q.get_nowait())
                 except queue.Empty:
                     break
-            while True:
-                try:
-                    self._apply(batch)
-                    backoff = 0.2
-                    break
-                except Exception:
-                    log.exception("storing a batch of %s failed; retrying", len(batch))
-                    time.sleep(backoff)  # database down: hold the batch, ack nothing
-                    backoff = min(backoff * 2, 10)
-                    if len(batch) > 1:
-                        self._one_by_one(batch)
-                        break
+            try:
+                self._commit(batch)
+            except Exception as exc:
+                # No retry of the whole batch: one poison message would hold it forever.
+                log.warning(
+                    "storing a batch of %s failed (%s: %s); storing its messages one by one",
+                    len(batch), type(exc).__name__, exc,
+                )  # fmt: skip
+                for item in batch:
+                    if not self._commit_alone(item):
+                        return  # stopping while the database is down: not acked, redelivered
 
-    def _apply(self, batch: list[tuple[Received, int, int]]) -> None:
-        notes = self.store.apply([r for r, _, _ in batch], self.urgent)
-        for _, mid, qos in batch:
-            if qos > 0:
-                self.client.ack(mid, qos)
+    def _commit(self, batch: list[_Delivery]) -> None:
+        """Store, then acknowledge (durable before ack), then wake the notifier."""
+        notes = self.store.apply([d.received for d in batch], self.urgent)
+        self._ack(batch)
         if notes:
-            self.on_notifications()
+            try:
+                self.on_notifications()
+            except Exception:  # stored and acked: the notifier's sweep sends them anyway
+                log.exception("waking the notifier failed")
 
-    def _one_by_one(self, batch: list[tuple[Received, int, int]]) -> None:
-        """Isolate a message that breaks its batch: it goes to dead-letter, the rest are stored."""
-        for item in batch:
-            while True:
+    def _ack(self, batch: list[_Delivery]) -> None:
+        with self._ack_lock:
+            for d in batch:
+                if d.qos > 0 and d.connection == self._connection:
+                    self.client.ack(d.mid, d.qos)
+
+    def _commit_alone(self, item: _Delivery) -> bool:
+        """Store one message, or dead-letter it when its processing raises.
+
+        A database that is down (transient errors, and the dead letter cannot be
+        written either) holds the message with backoff; anything else is the
+        message's own fault: dead letter, ack, count, log. False when stopped.
+        """
+        r = item.received
+        backoff, tries = 0.2, 0
+        while True:
+            try:
+                self._commit([item])
+                return True
+            except Exception as exc:
+                tries += 1
+                if _transient(exc) and tries < TRANSIENT_TRIES:
+                    if self._stop.wait(backoff):
+                        return False
+                    backoff *= 2
+                    continue
                 try:
-                    self._apply([item])
-                    break
-                except Exception as exc:
-                    r, mid, qos = item
-                    try:
-                        with self.store.sessions.begin() as s:
-                            s.add(
-                                CoDeadLetter(
-                                    received_at=r.received_at,
-                                    topic=r.topic[:1000],
-                                    device_id=None,
-                                    payload=r.payload,
-                                    reason=f"internal error while storing: {type(exc).__name__}",
-                                )
-                            )
-                        self.store.stats.dead_letters += 1
-                        if qos > 0:
-                            self.client.ack(mid, qos)
-                        break
-                    except Exception:
-                        log.exception("database unavailable; holding message")
-                        time.sleep(1)
+                    self.store.quarantine(r, exc, self.urgent)
+                except Exception:
+                    log.exception("database unavailable; holding a message on %s", r.topic)
+                    if self._stop.wait(backoff):
+                        return False
+                    backoff, tries = min(backoff * 2, 10.0), 0
+                    continue
+                log.error(
+                    "dead-lettered a message on %s whose processing failed: %s: %s",
+                    r.topic, type(exc).__name__, exc, exc_info=exc,
+                )  # fmt: skip
+                self._ack([item])
+                return True
+
+
+# Attempts of a message that fails with a database error that may pass.
+TRANSIENT_TRIES = 3
+
+
+def _transient(exc: BaseException) -> bool:
+    """A database error that may go away on its own (connection lost, locked, deadlock)."""
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout) or bool(
+        getattr(exc, "connection_invalidated", False)
+    )
 
 
 class _AllConnected:

@@ -9,7 +9,7 @@ MQTT messages only after ``apply`` committed: durable before ack.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,10 @@ from coalguard.drivers.co_alarm import (
     parse,
 )
 
+# Counters that ``apply`` moves inside its transaction (restored when it rolls back).
+_APPLY_COUNTERS = ("received", "stored", "duplicates", "dead_letters", "unregistered", "gaps")
+PROCESSING_FAILED = "processing failed"
+
 
 @dataclass(frozen=True, slots=True)
 class Received:
@@ -56,13 +60,14 @@ class IngestStats:
     unregistered: int = 0
     gaps: int = 0
     batches: int = 0
+    # Messages whose processing raised, isolated and dead-lettered (a bug or a bad row).
+    failed: int = 0
+    # Reconnects that found no session although one was kept (queued messages lost).
+    sessions_lost: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in ("received", "stored", "duplicates", "dead_letters", "unregistered", "gaps")
-        }
+        return {k: getattr(self, k) for k in (*_APPLY_COUNTERS, "failed", "sessions_lost")}
 
 
 def state_doc(st: CoState) -> dict[str, Any]:
@@ -138,12 +143,37 @@ class MessageStore:
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
         with self.write_lock.hold(urgent):
-            snapshot = replace(self.stats, by_reason=dict(self.stats.by_reason))
+            before = {k: getattr(self.stats, k) for k in _APPLY_COUNTERS}
+            reasons = dict(self.stats.by_reason)
             try:
                 return self._apply(parsed, ids)
             except Exception:
-                self.stats = snapshot  # nothing was stored: count nothing
+                for k, v in before.items():  # nothing was stored: count nothing
+                    setattr(self.stats, k, v)
+                self.stats.by_reason = reasons
                 raise
+
+    def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> None:
+        """Dead-letter a message whose processing raised, with the exception as the reason.
+
+        Its own small transaction, so one poison message cannot hold the queue
+        (issue 10). Raises only when the database cannot take even this row.
+        """
+        m = parse(r.topic, r.payload)
+        reason = _text(f"{PROCESSING_FAILED}: {type(exc).__name__}: {exc}")[:2000]
+        with self.write_lock.hold(urgent), self.sessions.begin() as s:
+            s.add(
+                CoDeadLetter(
+                    received_at=r.received_at,
+                    topic=_text(r.topic)[:1000],
+                    device_id=m.device_id,
+                    payload=r.payload,
+                    reason=reason,
+                )
+            )
+        self.stats.dead_letters += 1
+        self.stats.failed += 1
+        self.stats.by_reason[PROCESSING_FAILED] = self.stats.by_reason.get(PROCESSING_FAILED, 0) + 1
 
     def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
@@ -376,6 +406,11 @@ class MessageStore:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
+
+
+def _text(s: str) -> str:
+    """Text any database column holds: no NUL, no lone surrogate."""
+    return s.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _insert(s: Session, table: type) -> Any:

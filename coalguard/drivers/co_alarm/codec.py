@@ -1,7 +1,11 @@
 """CO alarm MQTT v1 codec: topic + bytes -> typed message, or a Rejection with a reason.
 
 Also encodes messages, for the fleet simulator and for alarm makers' test rigs.
-Parsing never raises on device input: every failure is a ``Rejection``.
+Parsing is total: any topic and any bytes give a typed message or a
+``Rejection`` naming what is wrong; it never raises (one malformed message
+that raised once stopped every CO alarm, issue 10). Values that no database
+column can hold (NUL, lone surrogates, infinities, deep nesting) are refused
+here, so a parsed message can always be stored.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ _STATE_KEYS = ("ts", "seq", "co_ppm", "battery_pct", "alarm", "tamper", "fault",
 _EVENT_KEYS = ("ts", "seq", "type", "co_ppm")
 _ALARM = {a.value: a for a in AlarmLevel}
 _EVENT = {e.value: e for e in EventType}
+# Unknown fields are kept; deeper nesting than this is refused (stored as JSON later).
+MAX_DEPTH = 16
+# A lone UTF-16 surrogate (from a JSON escape) or NUL: not storable text.
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+UNEXPECTED = "payload could not be decoded"
 
 
 class _Bad(Exception):
@@ -54,7 +63,14 @@ def split_topic(t: str) -> tuple[str, str] | None:
 
 
 def parse(t: str, payload: bytes) -> CoMessage | Rejection:
-    """Decode one MQTT message of the v1 contract."""
+    """Decode one MQTT message of the v1 contract; never raises."""
+    try:
+        return _parse(t, payload)
+    except Exception as exc:  # a codec bug must still not stop the ingest
+        return Rejection(t, bytes(payload), f"{UNEXPECTED} ({type(exc).__name__}: {exc})"[:500])
+
+
+def _parse(t: str, payload: bytes) -> CoMessage | Rejection:
     where = split_topic(t)
     if where is None:
         return Rejection(t, payload, "topic is not co/v1/{device_id}/availability|state|event")
@@ -69,11 +85,13 @@ def parse(t: str, payload: bytes) -> CoMessage | Rejection:
         if sub == "availability":
             return _availability(device_id, text)
         try:
-            doc = json.loads(text, parse_constant=_no_constant)
+            doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
         except (ValueError, RecursionError) as exc:
             raise _Bad(f"payload is not JSON ({exc})") from None
         if not isinstance(doc, dict):
             raise _Bad("payload is not a JSON object")
+        for key, value in doc.items():
+            _storable(key, value, 1)
         return _state(device_id, doc) if sub == "state" else _event(device_id, doc)
     except _Bad as exc:
         return Rejection(t, payload, str(exc), device_id)
@@ -81,6 +99,34 @@ def parse(t: str, payload: bytes) -> CoMessage | Rejection:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
+
+
+def _finite(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return v
+
+
+def _storable(key: str, value: Any, depth: int) -> None:
+    """Refuse what a JSON column cannot hold: NUL, lone surrogates, deep nesting."""
+    if _BAD_CHAR.search(key):
+        raise _Bad(f"field {_name(key)!r}: name contains NUL or a lone surrogate")
+    if depth > MAX_DEPTH:
+        raise _Bad(f"field {_name(key)!r}: nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str) and _BAD_CHAR.search(value):
+        raise _Bad(f"field {_name(key)!r}: text contains NUL or a lone surrogate")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _storable(k, v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _storable(key, v, depth + 1)
+
+
+def _name(key: str) -> str:
+    """A field name safe to quote in a reason (printable, short)."""
+    return _BAD_CHAR.sub("?", key)[:40]
 
 
 def _availability(device_id: str, text: str) -> Availability:
@@ -93,7 +139,7 @@ def _availability(device_id: str, text: str) -> Availability:
 def _ts(doc: dict[str, Any]) -> datetime:
     v = _int(doc, "ts")
     if not _TS_MIN <= v < _TS_MAX:
-        raise _Bad(f"field 'ts': {v} is not unix milliseconds between 2000 and 2100")
+        raise _Bad(f"field 'ts': {str(v)[:20]} is not unix milliseconds between 2000 and 2100")
     return datetime.fromtimestamp(v / 1000, UTC)
 
 
@@ -110,10 +156,10 @@ def _num(doc: dict[str, Any], key: str, lo: float, hi: float) -> float:
     if key not in doc:
         raise _Bad(f"field '{key}' is missing")
     v = doc[key]
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+    if isinstance(v, bool) or not isinstance(v, int | float):
         raise _Bad(f"field '{key}' must be a number")
-    if not lo <= v <= hi:
-        raise _Bad(f"field '{key}': {v} is outside {lo:g}..{hi:g}")
+    if not lo <= v <= hi:  # before float(): a huge integer does not fit a float
+        raise _Bad(f"field '{key}': {str(v)[:20]} is outside {lo:g}..{hi:g}")
     return float(v)
 
 
@@ -129,7 +175,7 @@ def _bool(doc: dict[str, Any], key: str) -> bool:
 def _seq(doc: dict[str, Any]) -> int:
     v = _int(doc, "seq")
     if not 0 <= v < 2**63:
-        raise _Bad(f"field 'seq': {v} is not a non-negative 64-bit integer")
+        raise _Bad(f"field 'seq': {str(v)[:20]} is not a non-negative 64-bit integer")
     return v
 
 
@@ -138,7 +184,7 @@ def _state(device_id: str, doc: dict[str, Any]) -> CoState:
     ts, seq = _ts(doc), _seq(doc)
     co, battery = _num(doc, "co_ppm", 0, 100_000), _num(doc, "battery_pct", 0, 100)
     alarm = doc.get("alarm")
-    if alarm not in _ALARM:
+    if not isinstance(alarm, str) or alarm not in _ALARM:
         raise _Bad("field 'alarm' must be one of none, warning, alarm")
     tamper = _bool(doc, "tamper")
     if "fault" not in doc:
@@ -163,7 +209,7 @@ def _state(device_id: str, doc: dict[str, Any]) -> CoState:
 def _event(device_id: str, doc: dict[str, Any]) -> CoEvent:
     ts, seq = _ts(doc), _seq(doc)
     kind = doc.get("type")
-    if kind not in _EVENT:
+    if not isinstance(kind, str) or kind not in _EVENT:
         raise _Bad(f"field 'type' must be one of {', '.join(_EVENT)}")
     co = _num(doc, "co_ppm", 0, 100_000) if doc.get("co_ppm") is not None else None
     return CoEvent(

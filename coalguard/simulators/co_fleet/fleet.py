@@ -52,6 +52,9 @@ class _Link:
     connected: bool = False
     retry_at: float = 0.0
     backoff: float = 0.5
+    # The last state/event published: sent again after a reconnect (contract rule:
+    # a broker crash may lose the last acknowledged message; the cloud dedupes by seq).
+    last: tuple[str, bytes] | None = None
 
 
 class Fleet:
@@ -150,6 +153,8 @@ class Fleet:
         link.backoff = 0.5
         self.stats.connects += 1
         client.publish(topic(a.device_id, "availability"), b"online", qos=1, retain=True)
+        if link.last is not None:
+            client.publish(*link.last, qos=1)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         _a, link = userdata
@@ -227,6 +232,7 @@ class Fleet:
                 msg = a.outbox.pop(0)
                 t, payload = encode(msg)
                 link.client.publish(t, payload, qos=1)
+                link.last = (t, payload)
                 self.stats.published += 1
                 if isinstance(msg, CoEvent) and msg.type is EventType.ALARM_START:
                     self.stats.alarm_starts.append((a.device_id, msg.seq, round(self.sim_min, 2)))
