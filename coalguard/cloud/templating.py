@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from coalguard.edge.clock import format_local
-from coalguard.i18n import LANGS, known, t
+from coalguard.i18n import DEFAULT_LANG, LANGS, known, t
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -65,7 +65,7 @@ ENV.filters["cell"] = cell
 
 def pick_lang(value: str | None) -> str:
     """A known language code, or Chinese."""
-    return value if value in LANGS else "zh"
+    return value if value in LANGS else DEFAULT_LANG
 
 
 def render(name: str, lang: str, **view: Any) -> str:
