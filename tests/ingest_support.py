@@ -62,7 +62,10 @@ CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone
 
 
 class CloudProcess:
-    """``coalguard cloud serve`` as a real subprocess (stop/start keep the port)."""
+    """``coalguard cloud serve`` as a real subprocess (stop/start keep the port).
+
+    ``env``: its whole environment (default ``CLOUD_ENV``); ``log``: where its output goes.
+    """
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class CloudProcess:
         port: int | None = None,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        log: Path | None = None,
     ) -> None:
         self.db_url = db_url
         self.args = args
@@ -77,8 +81,11 @@ class CloudProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = log
 
-    def start(self) -> CloudProcess:
+    def launch(self) -> CloudProcess:
+        """Start without waiting (several replicas start together)."""
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 COALGUARD,
@@ -90,23 +97,37 @@ class CloudProcess:
                 str(self.port),
                 *self.args,
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
             env=self.env,
         )
+        if self.log:
+            out.close()  # the child holds its own copy
+        return self
+
+    def wait_ready(self) -> CloudProcess:
+        assert self.proc is not None
         wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
         assert self.proc.poll() is None, "cloud serve exited"
         return self
 
+    def start(self) -> CloudProcess:
+        return self.launch().wait_ready()
+
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:

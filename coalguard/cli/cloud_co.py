@@ -29,9 +29,13 @@ def co_ingest(
     shared_group: Annotated[
         str | None, typer.Option(help="Join the shared subscription $share/<group>/co/v1/+/…")
     ] = None,
-    client_id: Annotated[str, typer.Option(help="MQTT client id (keeps the session).")] = (
-        "coalguard-co-ingest"
-    ),
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            help="MQTT client id; fixed, it keeps the session across restarts "
+            "(default: unique per process)."
+        ),
+    ] = None,
     ca_file: Annotated[Path | None, typer.Option(help="CA certificate for mqtts://.")] = None,
     rules: Annotated[Path | None, typer.Option(help="Alert rules TOML (default: shipped).")] = None,
     webhook_url: Annotated[
@@ -58,11 +62,11 @@ def co_ingest(
     settings = CoSettings(
         broker_url=broker,
         shared_group=shared_group,
-        client_id=client_id,
         ca_file=ca_file,
         rules_file=rules,
         webhook_url=webhook_url,
         **given,
+        **({"client_id": client_id} if client_id else {}),
     )
     uses = secrets_used(settings, serves_api=http is not None, runs_ingest=True)
     refuse_default_secrets(settings, demo=demo or cloud.demo, uses=uses)

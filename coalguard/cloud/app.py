@@ -25,11 +25,12 @@ from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.checks import api as checks_api
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
-from coalguard.cloud.checks.worker import ChecksWorker
+from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.leases import Leases
 from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
@@ -73,12 +74,16 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
-    app.state.projector = Projector(app.state.sessions, app.state.profiles)
+    leases = Leases()  # this replica's claims on shared background work
+    app.state.projector = Projector(
+        app.state.sessions, app.state.profiles, claim=projector_claim(leases)
+    )
     worker = ChecksWorker(
         app.state.sessions,
         app.state.projector,
         settings.checks_interval_s,
         lambda: app.state.clock(),
+        leases,
     )
     app.state.checks_worker = worker
     app.state.checks_kick = worker.kick
@@ -96,6 +101,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             settings.influx_token,
             batch_size=settings.influx_batch_size,
             interval_s=settings.influx_interval_s,
+            leases=leases,
         )
         app.state.background.append(app.state.influx)
 

@@ -13,7 +13,11 @@ The exporter runs in its own thread and reads what ingest already stored, so
 ingest never waits for InfluxDB. Rows go out in batches of ``batch_size``;
 a batch that fails is retried with exponential backoff (capped) and the
 cursors (kept in ``influx_cursor``) move only after InfluxDB accepted it, so
-an outage delays the export and loses nothing.
+an outage delays the export and loses nothing. With several replicas one
+exports: it holds the ``influx.export`` lease (``leases``), renewed with every
+pass and every cursor move; if it dies, another takes over when the lease
+expires. A batch is written twice only if a write outlasts the lease, and a
+repeated point (same series and time) overwrites itself in InfluxDB.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from influxdb_client import InfluxDBClient, Point, WritePrecision
@@ -34,8 +38,14 @@ from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.db import Base
+from coalguard.cloud.leases import Leases
 
 log = logging.getLogger("coalguard.cloud.influx")
+LEASE = "influx.export"
+
+
+class LeaseLost(RuntimeError):
+    """Another replica took over the export; this one stops and leaves the cursor."""
 
 
 class InfluxCursor(Base):
@@ -98,8 +108,12 @@ class InfluxExporter:
         backoff_min_s: float = 1.0,
         backoff_max_s: float = 300.0,
         timeout_ms: int = 10_000,
+        leases: Leases | None = None,
     ) -> None:
         self.sessions = sessions
+        self.leases = leases or Leases()
+        # Outlasts a pass's writes (timeout each) and the wait before the next pass.
+        self.lease_ttl = timedelta(seconds=max(60.0, 4 * interval_s, 6 * timeout_ms / 1000))
         self.bucket = bucket
         self.org = org
         self.batch_size = batch_size
@@ -178,6 +192,8 @@ class InfluxExporter:
         if batch.lines:
             self.writer.write(bucket=self.bucket, org=self.org, record=batch.lines)
         with self.sessions.begin() as s:
+            if not self.leases.take(s, LEASE, self.lease_ttl):
+                raise LeaseLost(f"{LEASE} is held by another replica")
             row = s.get(InfluxCursor, batch.source)
             if row is None:
                 s.add(InfluxCursor(source=batch.source, position=batch.last))
@@ -186,7 +202,13 @@ class InfluxExporter:
         self.exported += len(batch.lines)
 
     def run_once(self) -> int:
-        """Export what is pending until caught up; returns lines sent. Raises on failure."""
+        """Export what is pending until caught up; returns lines sent. Raises on failure.
+
+        0 at once while another replica holds the export lease.
+        """
+        with self.sessions.begin() as s:
+            if not self.leases.take(s, LEASE, self.lease_ttl):
+                return 0
         sent = 0
         while True:
             batches = list(self.pending())
@@ -222,6 +244,11 @@ class InfluxExporter:
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
+            try:  # hand the export to another replica now, not at expiry
+                with self.sessions.begin() as s:
+                    self.leases.release(s, LEASE)
+            except Exception as exc:  # the database is gone: the lease expires by itself
+                log.warning("influx export lease not released: %s", exc)
         self.client.close()
 
 

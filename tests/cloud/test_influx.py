@@ -16,6 +16,7 @@ import pytest
 
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.influx import InfluxCursor, InfluxExporter, analyzer_point, co_point
+from coalguard.cloud.leases import Leases
 from tests.cloud.checkpoint_feed import START, gateway_token, send
 from tests.cloud.ops_support import client, make_app
 from tests.conftest import free_port
@@ -136,3 +137,39 @@ def test_nothing_listening_is_retried_not_fatal(tmp_path: Path, cloud_db: str) -
     with app.state.sessions() as s:
         assert s.get(InfluxCursor, "co_message") is None
     ex.client.close()
+
+
+def test_two_replicas_export_each_batch_once(tmp_path: Path, cloud_db: str) -> None:
+    """One replica exports (it holds the lease); the other takes over when it expires."""
+    app = make_app(cloud_db)
+    _seed_states(app, 3)
+    _Refusing.bodies = []
+    srv = ThreadingHTTPServer(("127.0.0.1", free_port()), _Refusing)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    now = [datetime.now(UTC)]
+    a, b = (
+        InfluxExporter(
+            app.state.sessions,
+            f"http://127.0.0.1:{srv.server_port}",
+            "o",
+            "b",
+            None,
+            leases=Leases(owner, lambda: now[0]),
+        )
+        for owner in ("replica-a", "replica-b")
+    )
+    try:
+        with pytest.raises(Exception, match="503"):
+            a.run_once()
+        assert b.run_once() == 0  # a holds the export: b sends nothing
+        assert len(_Refusing.bodies) == 1
+        now[0] += a.lease_ttl  # a stopped (crashed): its lease expired
+        with pytest.raises(Exception, match="503"):
+            b.run_once()
+        assert a.run_once() == 0
+        assert len(_Refusing.bodies) == 2
+    finally:
+        a.client.close()
+        b.client.close()
+        srv.shutdown()
+        srv.server_close()

@@ -56,9 +56,16 @@ def _at(value: Any, fallback: datetime) -> datetime:
 class Projector:
     """Turns stored gateway records into the checkpoint tables."""
 
-    def __init__(self, sessions: sessionmaker, profiles: ProfileSet) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        profiles: ProfileSet,
+        claim: Callable[[Session], bool] = lambda s: True,
+    ) -> None:
         self.sessions = sessions
         self.profiles = profiles
+        # First in each write transaction: False while another replica projects.
+        self.claim = claim
         self.low: int | None = None
         self.handlers: dict[str, Callable[[Session, GatewayRecordRow, Checkpoint], str]] = {
             "inspection.transition": self._transition,
@@ -100,6 +107,8 @@ class Projector:
             return 0
         try:
             with self.sessions.begin() as s:
+                if not self.claim(s):
+                    return 0
                 for rec in pending:
                     self._apply(s, rec, strict=True)
         except Exception:  # one bad record: redo this chunk one record at a time
@@ -113,11 +122,13 @@ class Projector:
     def _apply_alone(self, rec: GatewayRecordRow) -> None:
         try:
             with self.sessions.begin() as s:
+                if not self.claim(s):
+                    return
                 self._apply(s, rec, strict=True)
         except Exception as exc:
             log.warning("record %s (%s) not projected: %s", rec.id, rec.kind, exc)
             with self.sessions.begin() as s:
-                if s.get(ProjectedRecord, rec.id) is None:
+                if self.claim(s) and s.get(ProjectedRecord, rec.id) is None:
                     s.add(
                         ProjectedRecord(
                             record_id=rec.id, seq=rec.seq, outcome="error", error=str(exc)[:2000]

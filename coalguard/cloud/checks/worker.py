@@ -1,7 +1,9 @@
 """The cloud process's background loop: project new records, sweep deadlines.
 
 Woken by each stored batch (``kick``) and every ``interval_s`` otherwise;
-ingest never waits for it.
+ingest never waits for it. With several replicas each pass takes its lease
+(``leases``) first: one projects and one sweeps at a time, so a record is
+projected, a lab-overdue alert raised and an escalation step taken once.
 """
 
 from __future__ import annotations
@@ -11,20 +13,31 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
+from coalguard.cloud.leases import Leases
 from coalguard.edge.model import utcnow
 
 log = logging.getLogger("coalguard.cloud.checks")
+SWEEP_LEASE = "checks.sweep"
+PROJECTOR_LEASE = "checks.projector"
 
 
-def sweep(sessions: sessionmaker, now: datetime) -> int:
-    """One pass of the cloud's own checks (lab deadlines, escalation)."""
+def sweep(sessions: sessionmaker, now: datetime, leases: Leases | None = None) -> int:
+    """One pass of the cloud's own checks (lab deadlines, escalation); 0 when another
+    replica is sweeping right now."""
     with sessions.begin() as s:
+        if not (leases or Leases()).take(s, SWEEP_LEASE):
+            return 0
         return sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
+
+
+def projector_claim(leases: Leases) -> Callable[[Session], bool]:
+    """The projector's guard: one replica projects at a time (``Projector(claim=…)``)."""
+    return lambda s: leases.take(s, PROJECTOR_LEASE)
 
 
 class ChecksWorker:
@@ -34,8 +47,10 @@ class ChecksWorker:
         projector: Projector,
         interval_s: float = 5.0,
         clock: Callable[[], datetime] = utcnow,
+        leases: Leases | None = None,
     ) -> None:
         self.sessions = sessions
+        self.leases = leases or Leases()
         self.projector = projector
         self.interval_s = interval_s
         self.clock = clock
@@ -69,6 +84,6 @@ class ChecksWorker:
                 if self.projector.run_until_idle():
                     for fn in self.listeners:
                         fn()
-                sweep(self.sessions, self.clock())
+                sweep(self.sessions, self.clock(), self.leases)
             except Exception:  # keep going: the next pass retries
                 log.exception("checks worker pass failed")

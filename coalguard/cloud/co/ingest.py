@@ -1,6 +1,7 @@
 """MQTT subscriber of the CO v1 topics (paho-mqtt 2.x).
 
-QoS 1, a persistent session (clean_session = False, fixed client id), manual
+QoS 1, a persistent session (clean_session = False; the client id is unique
+per process by default, fixed across restarts with ``--client-id``), manual
 acknowledgement: a message is acknowledged only after its batch committed, so
 a crash or a broker restart redelivers it instead of losing it. Optional
 shared subscription ``$share/<group>/co/v1/+/…`` lets several workers split

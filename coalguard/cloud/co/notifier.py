@@ -1,8 +1,10 @@
 """Delivers pending notification rows through their channels, with retries.
 
-Rows are written with the alert (durable first); this worker sends them,
-marks them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them
-failed with the last error. ``channel_health`` makes failures visible.
+Rows are written with the alert (durable first); this worker claims a few
+(``leases``: with several workers each row is sent by one), sends them, marks
+them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
+with the last error. A worker that dies holding a claim leaves it to expire;
+another then sends. ``channel_health`` makes failures visible.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.co.channels import Channel, ChannelError
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.leases import Leases
 from coalguard.edge.model import utcnow
 
 log = logging.getLogger("coalguard.cloud.co.notify")
@@ -44,8 +47,16 @@ class Notifier:
         channels: dict[str, Channel],
         retry: RetryPolicy | None = None,
         write_lock: WriteGate | None = None,
+        leases: Leases | None = None,
+        claim_s: float = 60.0,
+        send_budget_s: float = 15.0,
     ) -> None:
         self.write_lock = write_lock or WriteGate()
+        self.leases = leases or Leases()
+        # A claim lasts claim_s; a row is sent only while send_budget_s of it is
+        # left (a channel's timeout fits), else given back for the next pass.
+        self.claim = timedelta(seconds=claim_s)
+        self.send_budget = timedelta(seconds=send_budget_s)
         self.sessions = sessions
         self.channels = channels
         self.retry = retry or RetryPolicy()
@@ -79,20 +90,24 @@ class Notifier:
                 self._wake.wait(0.5)
                 self._wake.clear()
 
-    def deliver_due(self, now: datetime, limit: int = 100) -> bool:
-        """Send what is due; True when there may be more right now."""
-        with self.sessions() as s:
-            due = list(
-                s.scalars(
-                    select(CoNotification)
-                    .where(
-                        CoNotification.status == "pending", CoNotification.next_attempt_at <= now
-                    )
-                    .order_by(CoNotification.id)
-                    .limit(limit)
-                )
+    def deliver_due(self, now: datetime, limit: int = 10) -> bool:
+        """Claim and send what is due; True when there may be more right now."""
+        with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
+            ids = self.leases.claim(
+                s,
+                CoNotification,
+                CoNotification.status == "pending",
+                CoNotification.next_attempt_at <= now,
+                limit=limit,
+                ttl=self.claim,
             )
-        for n in due:
+            due = list(s.scalars(select(CoNotification).where(CoNotification.id.in_(ids))))
+        due.sort(key=lambda n: n.id)
+        for i, n in enumerate(due):
+            if n.claimed_until is None or self.leases.clock() + self.send_budget > n.claimed_until:
+                with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
+                    self.leases.unclaim(s, CoNotification, [m.id for m in due[i:]])
+                return True
             self._deliver(n)
         return len(due) == limit
 
@@ -115,6 +130,9 @@ class Notifier:
             row = s.get(CoNotification, n.id)
             if row is None:
                 return
+            if not self.leases.holds(row):  # ours expired and another worker took it
+                log.warning("notification %s: claim lost while sending", n.id)
+            row.claimed_by = row.claimed_until = None
             row.attempts += 1
             if error is None:
                 row.status = "sent"

@@ -20,6 +20,7 @@ from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
+from coalguard.cloud.leases import Leases
 
 log = logging.getLogger("coalguard.cloud.co")
 
@@ -49,14 +50,18 @@ class CoService:
         self.channels = channels if channels is not None else make_channels(settings)
         self.book = AlertBook(self.rules, tuple(self.channels))
         lock = WriteGate()  # one writer at a time in this process, alarms first
+        leases = Leases()  # one sweeper and one sender per notification among the workers
         self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,
             self.channels,
             RetryPolicy(settings.notify_max_attempts, settings.notify_first_backoff_s),
             lock,
+            leases,
         )
-        self.sweeper = Sweeper(sessions, self.book, settings.sweep_s, self.notifier.wake, lock)
+        self.sweeper = Sweeper(
+            sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases
+        )
         self.ingest = (
             MqttIngest(settings, self.store, self.notifier.wake) if settings.broker_url else None
         )

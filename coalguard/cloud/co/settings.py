@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
+import socket
+import tempfile
+from functools import cache
 from pathlib import Path
+from typing import IO
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_held_slot: list[IO[bytes]] = []  # the open, locked slot file: held until the process ends
+
+
+@cache
+def default_client_id() -> str:
+    """``coalguard-co-ingest-<host>-<n>``: the lowest slot ``n`` no live worker on this host holds.
+
+    Unique per live process, so two workers started alike never take each other's
+    place at the broker; stable across a restart (the dead worker's lock is
+    released, its successor takes the same slot), so the broker's persistent
+    session and the alarms queued in it while the worker was down are resumed.
+    Slots are ``flock``s in ``$COALGUARD_RUN_DIR`` (default: the temp dir).
+    """
+    host = re.sub(r"[^A-Za-z0-9_.-]", "-", socket.gethostname())[:24] or "host"
+    run_dir = Path(os.environ.get("COALGUARD_RUN_DIR") or tempfile.gettempdir()) / "coalguard"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1024):
+        f = open(run_dir / f"co-ingest-slot-{n}.lock", "ab")  # noqa: SIM115 - held for life
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            continue
+        _held_slot.append(f)
+        return f"coalguard-co-ingest-{host}-{n}"
+    raise RuntimeError(f"no free CO ingest slot in {run_dir}")
 
 
 class CoSettings(BaseSettings):
@@ -14,7 +48,7 @@ class CoSettings(BaseSettings):
     # Broker: mqtt://[user:pass@]host[:port] or mqtts://… (TLS, verified against ca_file).
     broker_url: str | None = None
     ca_file: Path | None = None
-    client_id: str = Field("coalguard-co-ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    client_id: str = Field(default_factory=default_client_id, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     # Shared subscription group: several ingest workers split the messages.
     shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     keepalive_s: int = 30

@@ -133,6 +133,7 @@ class MessageStore:
         self.sessions = sessions
         self.book = book
         self.stats = IngestStats()
+        self._tally = IngestStats()  # counts of the batch being applied
         self.write_lock = write_lock or WriteGate()
 
     def apply(self, batch: Sequence[Received], urgent: bool = False) -> int:
@@ -143,15 +144,15 @@ class MessageStore:
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
         with self.write_lock.hold(urgent):
-            before = {k: getattr(self.stats, k) for k in _APPLY_COUNTERS}
-            reasons = dict(self.stats.by_reason)
-            try:
-                return self._apply(parsed, ids)
-            except Exception:
-                for k, v in before.items():  # nothing was stored: count nothing
-                    setattr(self.stats, k, v)
-                self.stats.by_reason = reasons
-                raise
+            # Counts go to a tally and reach ``stats`` only after the commit, so a
+            # reader never sees a message counted as stored before it is (and a
+            # failed batch counts nothing).
+            self._tally = IngestStats(by_reason=dict(self.stats.by_reason))
+            n = self._apply(parsed, ids)
+            for k in (*_APPLY_COUNTERS, "batches"):
+                setattr(self.stats, k, getattr(self.stats, k) + getattr(self._tally, k))
+            self.stats.by_reason = self._tally.by_reason
+            return n
 
     def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> None:
         """Dead-letter a message whose processing raised, with the exception as the reason.
@@ -189,7 +190,7 @@ class MessageStore:
             ):
                 waiting.setdefault(c.device_id, []).append(c)
             for i, (r, m) in enumerate(parsed):
-                self.stats.received += 1
+                self._tally.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
                     continue
@@ -203,7 +204,7 @@ class MessageStore:
                     else:
                         self._event(s, dev, m, r.received_at, cache, w)
             self._write_devices(s, devices)
-        self.stats.batches += 1
+        self._tally.batches += 1
         return self.book.created - created
 
     def _insert_messages(
@@ -247,14 +248,20 @@ class MessageStore:
     def _devices(
         s: Session, ids: set[str], parsed: list[tuple[Received, CoMessage | Rejection]]
     ) -> dict[str, _Dev]:
-        """The batch's devices; unknown ones are created (race-free across workers)."""
+        """The batch's devices, locked until commit; unknown ones are created.
+
+        Locked in key order (no deadlock): two workers given one alarm's event
+        and state never both open its alert, nor overwrite each other's counters.
+        """
         table = CoDevice.__table__
         cols = [table.c[n] for n in _READ + _MUTABLE]
         conn = s.connection()
-        devices = {
-            r.device_id: _Dev(r)
-            for r in conn.execute(select(*cols).where(table.c.device_id.in_(ids)))
-        }
+
+        def locked(keys: set[str]) -> Any:
+            q = select(*cols).where(table.c.device_id.in_(keys)).order_by(table.c.device_id)
+            return conn.execute(q.with_for_update())
+
+        devices = {r.device_id: _Dev(r) for r in locked(ids)}
         missing = ids - devices.keys()
         if missing:
             first = {}
@@ -274,14 +281,11 @@ class MessageStore:
                         "eol": False,
                         "silent_alerted": False,
                     }
-                    for d, at in first.items()
+                    for d, at in sorted(first.items())  # key order, as above
                 ]
             )
             conn.execute(ins.on_conflict_do_nothing(index_elements=["device_id"]))
-            devices.update(
-                (r.device_id, _Dev(r))
-                for r in conn.execute(select(*cols).where(table.c.device_id.in_(missing)))
-            )
+            devices.update((r.device_id, _Dev(r)) for r in locked(missing))
         return devices
 
     @staticmethod
@@ -311,31 +315,31 @@ class MessageStore:
                 reason=m.reason,
             )
         )
-        self.stats.dead_letters += 1
+        self._tally.dead_letters += 1
         key = m.reason.split(":")[0][:60]
-        self.stats.by_reason[key] = self.stats.by_reason.get(key, 0) + 1
+        self._tally.by_reason[key] = self._tally.by_reason.get(key, 0) + 1
 
     def _count(self, dev: _Dev, m: CoState | CoEvent, at: datetime, is_new: bool) -> bool:
         """Update the device's counters for a stored or duplicate message; count gaps."""
         dev.last_seen = at
         if not is_new:
             dev.duplicates += 1
-            self.stats.duplicates += 1
+            self._tally.duplicates += 1
             return False
         dev.messages += 1
-        self.stats.stored += 1
+        self._tally.stored += 1
         if not dev.registered:
-            self.stats.unregistered += 1
+            self._tally.unregistered += 1
         if dev.max_seq is None:
             dev.max_seq = m.seq
         elif m.seq > dev.max_seq:
             missing = m.seq - dev.max_seq - 1
             dev.gaps += missing
-            self.stats.gaps += missing
+            self._tally.gaps += missing
             dev.max_seq = m.seq
         elif dev.gaps > 0:  # a late message fills one hole
             dev.gaps -= 1
-            self.stats.gaps -= 1
+            self._tally.gaps -= 1
         return True
 
     def _availability(

@@ -1,7 +1,9 @@
 """Time-driven checks: silent alarms, escalation, commissioning deadlines.
 
-Runs every ``sweep_s``; each pass is one transaction and idempotent, so
-several workers (or a restart) never double-open or double-escalate.
+Runs every ``sweep_s``; each pass is one idempotent transaction that first
+takes the ``co.sweep`` lease (``leases``), so with several workers one sweeps
+at a time and sees what the last one committed: no alert is opened, and no
+escalation step notified, twice.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from sqlalchemy.orm import sessionmaker
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
+from coalguard.cloud.leases import Leases
 from coalguard.edge.model import utcnow
 
 log = logging.getLogger("coalguard.cloud.co.sweeper")
+LEASE = "co.sweep"
 
 
 class Sweeper:
@@ -30,8 +34,10 @@ class Sweeper:
         every_s: float,
         on_notifications: Callable[[], None] = lambda: None,
         write_lock: WriteGate | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.write_lock = write_lock or WriteGate()
+        self.leases = leases or Leases()
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
@@ -55,14 +61,18 @@ class Sweeper:
             except Exception:
                 log.exception("sweep failed; retrying next interval")
 
-    def sweep(self, now: datetime) -> None:
+    def sweep(self, now: datetime) -> bool:
+        """One pass; False when another worker is sweeping right now (it does the work)."""
         created = self.book.created
         with self.write_lock, self.sessions.begin() as s:
+            if not self.leases.take(s, LEASE):
+                return False
             self._silent(s, now)
             self.book.escalate_due(s, now)
             self._commissioning(s, now)
         if self.book.created != created:
             self.on_notifications()
+        return True
 
     def _silent(self, s, now: datetime) -> None:  # type: ignore[no-untyped-def]
         """No state for offline_after_heartbeats x heartbeat_s: the alarm cannot sound."""

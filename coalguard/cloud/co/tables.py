@@ -7,14 +7,13 @@ keyed hash plus a masked form (``138****5678``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,34 +21,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coalguard.cloud.db import Base
-
-
-class _UTC(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime stored; use timezone-aware UTC")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UTCDateTime = _UTC
+from coalguard.cloud.db import Base, UTCDateTime
+from coalguard.cloud.leases import Claimable
 
 
 class CoDevice(Base):
@@ -142,8 +119,11 @@ class CoAlert(AlertLifecycle, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
 
 
-class CoNotification(Base):
-    """One message to one channel about one alert; durable before it is sent."""
+class CoNotification(Claimable, Base):
+    """One message to one channel about one alert; durable before it is sent.
+
+    A notifier claims the row before sending (``Claimable``), so with several
+    workers each notification is sent once."""
 
     __tablename__ = "co_notification"
 

@@ -1,0 +1,197 @@
+"""Two ``co-ingest --shared-group`` workers and two ``cloud serve`` replicas on one real
+PostgreSQL, a real Mosquitto and a webhook receiver: every notification is sent
+once, every escalation step taken once, every lab-overdue alert raised once, and
+no process logs a traceback (issue 10, item 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from coalguard.cloud.checks.registry import register_checkpoint
+from coalguard.cloud.checks.tables import CheckpointAlert, LabSample
+from coalguard.cloud.co.tables import CoAlert, CoNotification
+from coalguard.cloud.db import make_engine, make_sessionmaker
+from coalguard.cloud.gateways import register_gateway
+from coalguard.edge.model import utcnow
+from tests.cloud.test_co_mqtt import Hook
+from tests.co_broker import Mosquitto
+from tests.conftest import COALGUARD
+from tests.ingest_support import CLOUD_ENV, CloudProcess, PostgresServer, stop_process
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.timeout(180)
+ALARMS = 45
+LAB_SAMPLES = 2 * 20
+SHIPPED_RULES = Path(__file__).parents[2] / "coalguard/cloud/co/alert_rules.toml"
+
+
+def fast_rules(path: Path) -> Path:
+    """The shipped rules with escalation after 0, 1.2 and 2.4 s instead of minutes."""
+    text = SHIPPED_RULES.read_text()
+    text = re.sub(r"after_min = (\d+)", lambda m: f"after_min = {min(int(m[1]), 2) * 0.02}", text)
+    path.write_text(text)
+    return path
+
+
+def co_ingest(
+    broker: Mosquitto, db_url: str, hook: Hook, rules: Path, log: Path
+) -> subprocess.Popen:
+    """A worker started as the README shows: no --client-id."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
+             "--shared-group", "cloud", "--webhook-url", hook.url,
+             "--webhook-secret", "replica-test-secret", "--rules", str(rules)],
+            stdout=out, stderr=out, env={**os.environ, "COALGUARD_CO_SWEEP_S": "0.2"},
+        )  # fmt: skip
+
+
+def lab_batch(gateway_id: str, checkpoint_id: str, n: int) -> list[dict]:
+    """``n`` lab samples taken two days ago and never sent to the lab (overdue)."""
+    born = utcnow() - timedelta(days=2)
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "kind": "lab.sampled",
+            "priority": "critical",
+            "born_at": born.isoformat(),
+            "body": {
+                "checkpoint_id": checkpoint_id,
+                "lab_sample_id": f"{gateway_id}-L{k}",
+                "sample_id": f"{gateway_id}-S{k}",
+                "seal_no": f"F{k}",
+                "at": born.isoformat(),
+                "dispatch_due": (born + timedelta(days=1)).isoformat(),
+            },
+        }
+        for k in range(n)
+    ]
+
+
+def test_two_replicas_send_each_notification_once(
+    pg_server: PostgresServer, tmp_path: Path
+) -> None:
+    db_url = pg_server.new_database()
+    (tmp_path / "broker").mkdir()
+    broker = Mosquitto(tmp_path / "broker")
+    broker.conf.write_text(broker.conf.read_text() + "log_type subscribe\n")
+    broker.start()
+    hook = Hook()
+    rules = fast_rules(tmp_path / "rules.toml")
+    logs = [tmp_path / f"{name}.log" for name in ("ingest-1", "ingest-2", "cloud-1", "cloud-2")]
+    env = {**CLOUD_ENV, "COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0.2"}
+    clouds = [CloudProcess(db_url, env=env, log=log) for log in logs[2:]]
+    workers: list[subprocess.Popen] = []
+    engine = make_engine(db_url)
+    try:
+        # All four start together on an empty database (each creates the schema).
+        workers = [co_ingest(broker, db_url, hook, rules, log) for log in logs[:2]]
+        for c in clouds:
+            c.launch()
+        for c in clouds:
+            c.wait_ready()
+        mosquitto_log = broker.dir / "mosquitto.log"
+        wait_for(
+            lambda: mosquitto_log.read_text().count(" $share/cloud/co/v1/") >= 6,
+            60,
+            "both workers subscribed to the shared group",
+        )
+
+        # 45 alarms: each one's event and state reach either worker.
+        pub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="fleet")
+        pub.connect("127.0.0.1", broker.port)
+        pub.loop_start()
+        ts = int(utcnow().timestamp() * 1000)
+        for i in range(ALARMS):
+            dev = f"COA-{i:05d}"
+            ev = {"ts": ts, "seq": 1, "type": "alarm_start", "co_ppm": 180}
+            st = {"ts": ts, "seq": 2, "co_ppm": 180, "battery_pct": 90, "alarm": "alarm",
+                  "tamper": False, "fault": None, "eol": False}  # fmt: skip
+            pub.publish(f"co/v1/{dev}/event", json.dumps(ev), qos=1)
+            pub.publish(f"co/v1/{dev}/state", json.dumps(st), qos=1).wait_for_publish(5)
+
+        # 40 overdue lab samples from two checkpoints, one batch to each replica.
+        sm = make_sessionmaker(engine)
+        for k, cloud in enumerate(clouds):
+            gw, cp = f"gw-{k}", f"cp-{k}"
+            token = register_gateway(engine, gw)
+            with sm.begin() as s:
+                register_checkpoint(
+                    s, cp, name=cp, region_code="130102", jurisdiction=None, gateway_id=gw
+                )
+            r = httpx.post(
+                f"{cloud.url}/api/v1/gateways/{gw}/batches",
+                json={"records": lab_batch(gw, cp, LAB_SAMPLES // 2)},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+            assert r.status_code == 200 and r.json()["counts"]["stored"] == LAB_SAMPLES // 2
+
+        def escalated_and_sent() -> bool:
+            with sm() as s:
+                top = s.scalar(select(func.count()).where(CoAlert.escalation_level == 2))
+                pending = s.scalar(select(func.count()).where(CoNotification.status != "sent"))
+            return top == ALARMS and pending == 0
+
+        wait_for(escalated_and_sent, 60, "every alarm escalated to township and all sent")
+
+        def lab_alerts_raised() -> bool:
+            with sm() as s:
+                return s.scalar(select(func.count()).select_from(CheckpointAlert)) >= LAB_SAMPLES
+
+        wait_for(lab_alerts_raised, 30, "lab-overdue alerts")
+        with sm() as s:
+            alerts = list(s.scalars(select(CoAlert)))
+            notes = list(s.scalars(select(CoNotification)))
+            lab_alerts = list(s.scalars(select(CheckpointAlert)))
+            lab_rows = s.scalar(select(func.count()).select_from(LabSample))
+        deliveries = [b["notification_id"] for b in hook.bodies()]
+        webhook_rows = [n for n in notes if n.channel == "webhook"]
+        print(
+            f"webhook deliveries {len(deliveries)} for {len(webhook_rows)} webhook notifications "
+            f"({len(notes)} rows with the log channel), {len(alerts)} CO alerts, "
+            f"{len(lab_alerts)} lab-overdue alerts for {lab_rows} samples"
+        )
+        # One alert per alarm, each escalation step notified once per channel.
+        assert len(alerts) == ALARMS and {a.kind for a in alerts} == {"co_alarm"}
+        steps = Counter((n.alert_id, n.level, n.channel) for n in notes)
+        assert len(steps) == ALARMS * 3 * 2 and set(steps.values()) == {1}
+        # Each webhook notification delivered exactly once.
+        assert len(deliveries) == len(webhook_rows) == ALARMS * 3
+        assert sorted(deliveries) == sorted(n.id for n in webhook_rows)
+        # Each lab-overdue alert raised once, counted once.
+        assert lab_rows == LAB_SAMPLES
+        assert len(lab_alerts) == LAB_SAMPLES
+        assert {a.kind for a in lab_alerts} == {"lab.dispatch_overdue"}
+        assert {a.occurrences for a in lab_alerts} == {1}
+    finally:
+        for w in workers:
+            stop_process(w)
+        for c in clouds:
+            c.stop()
+        engine.dispose()
+        hook.close()
+        broker.stop()
+    outputs = {log.name: log.read_text(errors="replace") for log in logs}
+    # The log channel too: one line per log notification, over both workers.
+    sent_by = [outputs[log.name].count(" CO alert ") for log in logs[:2]]
+    print(f"log-channel notifications written by each worker: {sent_by}")
+    assert sum(sent_by) == ALARMS * 3
+    for name, text in outputs.items():
+        assert "Traceback" not in text, f"{name}:\n{text[-3000:]}"
+        assert "UniqueViolation" not in text, f"{name}:\n{text[-3000:]}"
+    # Default client ids are unique: no worker took another's place at the broker.
+    assert "already connected" not in mosquitto_log.read_text()
