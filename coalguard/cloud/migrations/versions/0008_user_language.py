@@ -1,7 +1,7 @@
 """each user's own language for pages and messages
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26 11:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0002"  # main: 0001 -> 0004 -> 0002 (one head); the coordinator re-chains
+down_revision = "0003"  # assigned none; main holds 0001 -> 0004 -> 0002 -> 0003 (one head)
 branch_labels = None
 depends_on = None
 
