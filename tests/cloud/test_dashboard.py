@@ -317,3 +317,17 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
         assert (shots / "cloud-en-4.png").stat().st_size > 10_000
     finally:
         b.close()
+
+
+def test_language_switch_goes_back_only_within_the_site(cloud_db: str) -> None:
+    c = client(make_app(cloud_db))
+    for target, expected in (
+        ("/alerts?status=resolved", "/alerts?status=resolved"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        r = c.get("/lang/en", params={"next": target}, follow_redirects=False)
+        assert r.status_code == 302 and r.headers["location"] == expected, target
+    assert 'cg_lang="en"' in r.headers["set-cookie"] or "cg_lang=en" in r.headers["set-cookie"]
+    assert "Sign in" in c.get("/login").text  # this browser now reads English

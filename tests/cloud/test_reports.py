@@ -164,3 +164,7 @@ def test_report_generation_time_is_shown_in_shanghai_time(cloud_db: str) -> None
     ).text
     assert "weekly bulletin" in english and "2026-11-17 to 2026-11-23" in english
     assert not re.search(r"[\u4e00-\u9fff]", english)  # no Chinese left in the English report
+    args = ["cloud", "report", "daily", "--region", "130102", "--date", "2026-11-23"]
+    r = CliRunner().invoke(cli, [*args, "--lang", "en", "--db", cloud_db])
+    assert r.exit_code == 0, r.output
+    assert "daily dispatch" in r.output and "(Beijing time, UTC+8)" in r.output

@@ -89,7 +89,8 @@ def switch_lang(lang: str, next: str = "/") -> Response:
     Signed-in pages also store it on the user first (``dashboard.js``), so the
     choice follows the user to other browsers.
     """
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    # Only a path of this site: "//host" and "/\\host" would leave it.
+    target = next if next.startswith("/") and next[1:2] not in ("/", "\\") else "/"
     r = RedirectResponse(target, status_code=302)
     r.set_cookie(
         LANG_COOKIE,
