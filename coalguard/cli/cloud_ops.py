@@ -128,7 +128,7 @@ def _report(  # type: ignore[no-untyped-def]
     from rich.progress import Progress
 
     from coalguard.cloud.reports import figures, render
-    from coalguard.edge.clock import LOCAL_ZONE
+    from coalguard.edge.clock import LOCAL_TZ
     from coalguard.edge.model import utcnow
 
     if fmt not in ("html", "csv", "json"):
@@ -136,7 +136,7 @@ def _report(  # type: ignore[no-untyped-def]
     if region and not region.isdigit():
         raise InputError(f"--region {region!r}: digits of a region code")
     try:
-        when = date.fromisoformat(day) if day else datetime.now(LOCAL_ZONE).date()
+        when = date.fromisoformat(day) if day else datetime.now(LOCAL_TZ).date()
     except ValueError:
         raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
     p = figures.period(kind, region, when)

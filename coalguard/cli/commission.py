@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRe
 
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.cli.render import console
-from coalguard.edge.clock import format_local
+from coalguard.edge.clock import local_text
 from coalguard.errors import CoalguardError, InputError
 from coalguard.i18n import t
 
@@ -138,7 +138,7 @@ def test_cmd(
 
 def _when(at: str | None) -> str:
     """An API time (ISO, UTC) as the installer reads it: Asia/Shanghai wall time."""
-    return format_local(at) if at else "—"
+    return local_text(at, "%Y-%m-%d %H:%M:%S")
 
 
 def _print_result(c: dict[str, Any], lang: str) -> None:

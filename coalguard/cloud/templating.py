@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from coalguard.edge.clock import format_local
+from coalguard.edge.clock import local_text
 from coalguard.i18n import DEFAULT_LANG, LANGS, known, t
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -35,7 +35,7 @@ class Words:
 
 
 def _local(dt: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "—" if dt is None else format_local(dt, fmt)
+    return local_text(dt, fmt)
 
 
 def percent(v: float | None) -> str:

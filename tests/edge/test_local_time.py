@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from coalguard.edge.clock import LOCAL_ZONE, format_local, to_local
+from coalguard.edge.clock import local_text
+
+FULL = "%Y-%m-%d %H:%M:%S"
 
 
-def test_format_local_shows_beijing_time_for_every_stored_form() -> None:
+def test_local_text_shows_beijing_time_for_every_stored_form() -> None:
     at = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)  # past midnight in Beijing
-    assert format_local(at) == "2026-11-24 00:30:00"
-    assert format_local("2026-11-23T16:30:00+00:00") == "2026-11-24 00:30:00"
-    assert format_local(datetime(2026, 11, 23, 16, 30)) == "2026-11-24 00:30:00"  # naive: UTC
-    other = at.astimezone(timezone(timedelta(hours=-5)))
-    assert format_local(other, "%H:%M") == "00:30"
-    assert to_local(at).utcoffset() == timedelta(hours=8) and to_local(at).tzinfo == LOCAL_ZONE
+    assert local_text(at, FULL) == "2026-11-24 00:30:00"
+    assert local_text("2026-11-23T16:30:00+00:00", FULL) == "2026-11-24 00:30:00"
+    assert local_text(datetime(2026, 11, 23, 16, 30), FULL) == "2026-11-24 00:30:00"  # naive: UTC
+    assert local_text(at.astimezone(timezone(timedelta(hours=-5))), "%H:%M") == "00:30"
+    assert local_text(None) == "—"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
-from coalguard.edge.clock import LOCAL_ZONE
+from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
 from coalguard.errors import CoalguardError
@@ -170,4 +170,4 @@ def as_toml(trucks: list[dict[str, str]], version: str, region: str) -> str:
 
 
 def today_local(now: datetime) -> date:
-    return now.astimezone(LOCAL_ZONE).date()
+    return now.astimezone(LOCAL_TZ).date()

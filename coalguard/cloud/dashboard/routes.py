@@ -28,7 +28,7 @@ from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows
 from coalguard.cloud.privacy import for_caller, mask_name
-from coalguard.edge.clock import LOCAL_ZONE
+from coalguard.edge.clock import LOCAL_TZ
 
 LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
@@ -67,8 +67,8 @@ def _not_found(request: Request, op: Operator, message: str, subject: str) -> HT
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
-    d = now.astimezone(LOCAL_ZONE).date()
-    start = datetime.combine(d, time(0), LOCAL_ZONE).astimezone(UTC)
+    d = now.astimezone(LOCAL_TZ).date()
+    start = datetime.combine(d, time(0), LOCAL_TZ).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 

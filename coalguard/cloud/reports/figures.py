@@ -19,7 +19,7 @@ from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import CheckpointAlert, Inspection, LabSample
 from coalguard.cloud.co.tables import CoAlert, CoDevice
-from coalguard.edge.clock import LOCAL_ZONE
+from coalguard.edge.clock import LOCAL_TZ
 
 SILENT_AFTER = timedelta(hours=24)
 
@@ -33,11 +33,11 @@ class Period:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), LOCAL_ZONE).astimezone(UTC)
+        return datetime.combine(self.first_day, time(0), LOCAL_TZ).astimezone(UTC)
 
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.last_day + timedelta(days=1), time(0), LOCAL_ZONE).astimezone(
+        return datetime.combine(self.last_day + timedelta(days=1), time(0), LOCAL_TZ).astimezone(
             UTC
         )
 
