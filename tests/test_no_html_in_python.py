@@ -1,4 +1,5 @@
-"""The checkpoint builds no HTML in Python: pages come from ``gateway/web/templates``."""
+"""No Python file of coalguard builds HTML or SVG: pages, reports and charts come from templates
+(``gateway/web/templates``, ``cloud/templates``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import ast
 import re
 from pathlib import Path
 
-import coalguard.gateway
+import coalguard
 
-GATEWAY = Path(coalguard.gateway.__file__).parent
+PACKAGE = Path(coalguard.__file__).parent
 TAGS = (
     "!doctype|html|head|body|meta|title|link|style|script|header|main|section|div|span|p|a|b|"
-    "br|small|h[1-6]|ul|ol|li|table|tr|td|th|form|input|select|option|label|button|textarea"
+    "br|small|h[1-6]|ul|ol|li|table|thead|tbody|tr|td|th|form|input|select|option|label|button|"
+    "textarea|svg|line|polyline|rect|text|path|g"
 )
 TAG = re.compile(rf"</?({TAGS})[\s>/]", re.IGNORECASE)
 
@@ -30,18 +32,24 @@ def html_in_strings(source: str, name: str) -> list[str]:
 
 
 def test_the_scan_finds_tags_in_f_strings_and_plain_strings() -> None:
-    source = 'x = 1\ny = f"<td class=a>{x}</td>"\nz = "<!doctype html>"\nw = "a < b > c"\n'
+    source = (
+        'x = 1\ny = f"<td class=a>{x}</td>"\nz = "<!doctype html>"\nw = "a < b > c"\n'
+        "v = f'<rect x=\"{x}\"/>'\n"
+    )
     assert sorted(h.split(": ")[0] for h in html_in_strings(source, "s.py")) == [
         "s.py:2",
         "s.py:2",
         "s.py:3",
+        "s.py:5",
     ]
 
 
-def test_no_python_file_under_gateway_contains_html_tags() -> None:
+def test_no_python_file_under_coalguard_contains_html_tags() -> None:
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert any("cloud" in f.parts for f in files) and any("gateway" in f.parts for f in files)
     hits = [
         hit
-        for path in sorted(GATEWAY.rglob("*.py"))
-        for hit in html_in_strings(path.read_text(encoding="utf-8"), str(path.relative_to(GATEWAY)))
+        for path in files
+        for hit in html_in_strings(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE)))
     ]
     assert not hits, "HTML built in Python (move it to a template):\n" + "\n".join(hits)
