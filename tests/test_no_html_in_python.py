@@ -18,13 +18,27 @@ TAGS = (
 TAG = re.compile(rf"</?({TAGS})[\s>/]", re.IGNORECASE)
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    """Ids of docstring constants: prose may name a tag (``"<path>: <detail>"``)."""
+    ids = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                ids.add(id(first.value))
+    return ids
+
+
 def html_in_strings(source: str, name: str) -> list[str]:
     """``name:line: text`` for every string literal (f-string parts too) with an HTML tag."""
     hits = []
-    for node in ast.walk(ast.parse(source, name)):
+    tree = ast.parse(source, name)
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
         if (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
+            and id(node) not in docs
             and TAG.search(node.value)
         ):
             hits.append(f"{name}:{node.lineno}: {node.value[:60]!r}")
@@ -35,6 +49,7 @@ def test_the_scan_finds_tags_in_f_strings_and_plain_strings() -> None:
     source = (
         'x = 1\ny = f"<td class=a>{x}</td>"\nz = "<!doctype html>"\nw = "a < b > c"\n'
         "v = f'<rect x=\"{x}\"/>'\n"
+        'def f():\n    """Names <path> in prose."""\n'
     )
     assert sorted(h.split(": ")[0] for h in html_in_strings(source, "s.py")) == [
         "s.py:2",
