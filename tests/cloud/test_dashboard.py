@@ -331,3 +331,20 @@ def test_language_switch_goes_back_only_within_the_site(cloud_db: str) -> None:
         assert r.status_code == 302 and r.headers["location"] == expected, target
     assert 'cg_lang="en"' in r.headers["set-cookie"] or "cg_lang=en" in r.headers["set-cookie"]
     assert "Sign in" in c.get("/login").text  # this browser now reads English
+
+
+def test_the_users_language_setting_words_pages_and_api_refusals(cloud_db: str) -> None:
+    app = make_app(cloud_db)
+    tok = users(app)
+    c = client(app)
+    admin = bearer(tok["admin"])
+    refused = c.post("/api/v1/users/nobody/revoke", headers=admin).json()["detail"]
+    assert "nobody" in refused and re.search(r"[\u4e00-\u9fff]", refused)  # Chinese by default
+    assert c.put("/api/v1/auth/me/lang", json={"lang": "en"}, headers=admin).json() == {
+        "lang": "en"
+    }
+    assert c.get("/api/v1/auth/me", headers=admin).json()["lang"] == "en"
+    refused = c.post("/api/v1/users/nobody/revoke", headers=admin).json()["detail"]
+    assert "nobody" in refused and not re.search(r"[\u4e00-\u9fff]", refused)
+    assert '<html lang="en">' in c.get("/alerts", headers=admin).text
+    assert c.put("/api/v1/auth/me/lang", json={"lang": "fr"}, headers=admin).status_code == 422
