@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -84,7 +84,7 @@ def test_put_keeps_kind_priority_body_and_births_the_record_now(sink_case: SinkC
 def test_put_keeps_a_given_id_and_birth_time_in_utc(sink_case: SinkCase) -> None:
     rid = str(uuid.uuid4())
     born = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    local = born.astimezone(datetime.now().astimezone().tzinfo)
+    local = born.astimezone(timezone(timedelta(hours=8)))  # as Asia/Shanghai gives it
     assert put_record(sink_case.sink, "verdict", {}, record_id=rid.upper(), born_at=local) == rid
     got = stored(sink_case.sink, rid)
     assert got is not None and got.born_at == born and got.born_at.utcoffset() == timedelta(0)
