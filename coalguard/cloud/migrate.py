@@ -2,7 +2,7 @@
 
 - ``upgrade(url)`` (``coalguard cloud migrate``, ``alembic upgrade head``)
   brings a database to the newest revision. A database made by ``create_all``
-  before revisions were stamped (releases up to 0003) is recognised by its
+  before revisions were stamped (releases up to 0008) is recognised by its
   tables, stamped at the revision it matches, then upgraded, so no migration
   is skipped.
 - ``require_head(engine)`` is what every cloud process runs at start: a
@@ -39,12 +39,14 @@ SCHEMA_LOCK = 0x636F616C  # "coal": the advisory lock key of every schema change
 SchemaStart = Literal["require", "migrate", "create"]
 
 # Unstamped create_all databases of earlier releases: the newest revision whose
-# table exists is the one the database matches (newest first).
+# table (and column) exists is the one the database matches (newest first).
+# Final: since this module, no process makes an unstamped database.
 _LEGACY_MARKERS = (
-    ("0003", "lease"),
-    ("0002", "gw_ledger_entry"),
-    ("0004", "cloud_login_session"),
-    ("0001", "gateway_records"),
+    ("0008", "cloud_user", "lang"),
+    ("0003", "lease", None),
+    ("0002", "gw_ledger_entry", None),
+    ("0004", "cloud_login_session", None),
+    ("0001", "gateway_records", None),
 )
 
 
@@ -92,10 +94,16 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
 
 def legacy_revision(conn: Connection) -> str | None:
     """The revision an unstamped ``create_all`` database matches (None: empty or stamped)."""
-    tables = set(inspect(conn).get_table_names())
+    found = inspect(conn)
+    tables = set(found.get_table_names())
     if "alembic_version" in tables:
         return None
-    return next((rev for rev, table in _LEGACY_MARKERS if table in tables), None)
+    for rev, table, column in _LEGACY_MARKERS:
+        if table in tables and (
+            column is None or column in {c["name"] for c in found.get_columns(table)}
+        ):
+            return rev
+    return None
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -52,7 +52,7 @@ def _assert_matches_models(url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.parametrize("older", ["0001", "0004", "0002"])
+@pytest.mark.parametrize("older", ["0001", "0004", "0002", "0003", "0008"])
 def test_serve_then_migrate_does_not_skip_a_migration(db_url: str, older: str) -> None:
     # A database made by an earlier release's ``serve`` (create_all of its models, never
     # stamped): ``migrate`` used to stamp it as head, skipping the migrations after it.
