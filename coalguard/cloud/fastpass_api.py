@@ -17,6 +17,8 @@ from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.scope import scoped_region
+from coalguard.edge.fastpass import to_toml
+from coalguard.edge.plates import normalize_plate
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
 Reader = Annotated[Operator, allow(*EVERY_ROLE)]
@@ -108,7 +110,7 @@ def remove_truck(
     with request.app.state.sessions.begin() as s:
         t = s.scalars(
             select(FastPassTruck).where(
-                FastPassTruck.plate == fp.normalize_plate(plate),
+                FastPassTruck.plate == normalize_plate(plate),
                 FastPassTruck.region_code == region_code,
             )
         ).first()
@@ -121,13 +123,13 @@ def remove_truck(
 def _list_response(request: Request, region: str, fmt: str) -> Any:
     today = fp.today_local(request.app.state.clock())
     with request.app.state.sessions() as s:
-        trucks = fp.listed(s, region, today)
-    version = fp.list_version(trucks, today)
+        fl = fp.listed(s, region, today)
     if fmt == "toml":
         return PlainTextResponse(
-            fp.as_toml(trucks, version, region), media_type="application/toml; charset=utf-8"
+            to_toml(fl, f"Fast-pass list for region {region}, made by the coalguard cloud."),
+            media_type="application/toml; charset=utf-8",
         )
-    return {"version": version, "region": region, "truck": trucks}
+    return {"region": region, **fl.model_dump(mode="json", by_alias=True)}
 
 
 @router.get("/fast-pass/list", response_model=None)

@@ -2,7 +2,7 @@
 
 ``GET {cloud}/api/v1/gateways/{gateway_id}/fast-pass.toml`` with the
 gateway's bearer token answers the list in the file format of
-``fastpass.py``. A failed pull changes nothing: the cached list stays in
+``coalguard.edge.fastpass``. A failed pull changes nothing: the cached list stays in
 force, and the local file (when configured) is the fallback.
 """
 
@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from coalguard.edge import fastpass
 from coalguard.edge.uplink.config import is_loopback
 from coalguard.errors import CoalguardError
 from coalguard.gateway.config import GatewayConfig
-from coalguard.gateway.fastpass import FastPassList, parse_fast_pass_toml
 
 
 class FastPassUnavailable(CoalguardError):
@@ -29,7 +29,7 @@ def fast_pass_url(config: GatewayConfig) -> str | None:
     return f"{config.cloud.url.rstrip('/')}/api/v1/gateways/{config.checkpoint.id}/fast-pass.toml"
 
 
-def pull_fast_pass(config: GatewayConfig, timeout_s: float = 15.0) -> FastPassList:
+def pull_fast_pass(config: GatewayConfig, timeout_s: float = 15.0) -> fastpass.FastPassList:
     url = fast_pass_url(config)
     if url is None:
         raise FastPassUnavailable("no [cloud] url configured")
@@ -54,4 +54,4 @@ def pull_fast_pass(config: GatewayConfig, timeout_s: float = 15.0) -> FastPassLi
         raise FastPassUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
     if resp.status_code != 200:
         raise FastPassUnavailable(f"{url}: HTTP {resp.status_code}: {resp.text[:200]}")
-    return parse_fast_pass_toml(resp.text, url)
+    return fastpass.parse_toml(resp.text, url)
