@@ -1,20 +1,35 @@
-"""Region scoping shared by the operators' routes."""
+"""Region scoping shared by the operators' routes: the one check of a region a caller names.
+
+A region is a prefix of the 12-digit administrative code (``13`` Hebei,
+``130102`` a county); ``""`` is the whole country. Only ASCII digits count:
+``str.isdigit`` also accepts ``²`` and Arabic-Indic digits, which name no region.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException
 
-from coalguard.cloud.auth import Operator
+if TYPE_CHECKING:
+    from coalguard.cloud.auth import Operator
+
+_REGION = re.compile(r"[0-9]{0,12}")
+
+
+def is_region_code(text: str) -> bool:
+    """Up to 12 ASCII digits (empty: the whole country)."""
+    return _REGION.fullmatch(text) is not None
 
 
 def scoped_region(op: Operator, region: str | None) -> str:
-    """``region`` (default: the caller's prefix), or 403 when outside the caller's."""
+    """``region`` (default: the caller's prefix); 422 if not a region, 403 outside the caller's."""
     region = region or op.region_prefix
-    if not region.isdigit() and region != "":
-        raise HTTPException(422, "region: must be digits of a region code")
-    if not region.startswith(op.region_prefix):
+    if not is_region_code(region):
+        raise HTTPException(422, "region: must be up to 12 digits of a region code")
+    if not op.covers(region):
         raise HTTPException(403, f"you may see region {op.region_prefix or '(all)'} only")
     return region
 

@@ -25,6 +25,7 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
 from coalguard.cloud.privacy import for_caller
+from coalguard.cloud.scope import scoped_region
 from coalguard.edge.model import utcnow
 from coalguard.errors import InputError
 
@@ -71,13 +72,6 @@ def alert_view(a: CoAlert) -> dict[str, Any]:
     }
 
 
-def _scoped_region(op: Operator, region: str | None) -> str:
-    region = region or op.region_prefix
-    if not region.startswith(op.region_prefix):
-        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
-    return region
-
-
 @router.get("/alerts")
 def list_alerts(
     request: Request,
@@ -88,7 +82,7 @@ def list_alerts(
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[dict[str, Any]]:
     """Alerts in a region (code prefix), newest first; ``active`` = open or acknowledged."""
-    region = _scoped_region(op, region)
+    region = scoped_region(op, region)
     q = select(CoAlert).where(CoAlert.region_code.startswith(region))
     if status == "active":
         q = q.where(CoAlert.status.in_(("open", "acknowledged")))
@@ -170,7 +164,7 @@ def list_devices(
     registered: bool | None = None,
     limit: int = Query(500, ge=1, le=10000),
 ) -> list[dict[str, Any]]:
-    region = _scoped_region(op, region)
+    region = scoped_region(op, region)
     q = select(CoDevice).where(CoDevice.region_code.startswith(region))
     if registered is not None:
         q = q.where(CoDevice.registered.is_(registered))
@@ -226,7 +220,7 @@ def season_check(
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | PlainTextResponse:
     """Per village: alarms not heard from since ``since``, not tested, low battery, expired."""
-    region = _scoped_region(op, region)
+    region = scoped_region(op, region)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     season_start = season_start or since
     season_start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
