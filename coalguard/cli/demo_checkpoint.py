@@ -229,7 +229,7 @@ def checkpoint_demo(
         def on_truck(plan: TruckPlan, iid: str) -> None:
             insp = gw.workflow.get(iid)
             verdict = t(f"status.{insp['overall']}", lang) if insp["overall"] else "—"
-            out.print(f"  {plan.plate}  {verdict:<6} → {t('gw_state.' + insp['state'], lang)}")
+            out.print(f"  {plan.plate}  {verdict:<6} → {t('state.' + insp['state'], lang)}")
 
         result = run_morning(
             gw,
@@ -280,7 +280,7 @@ def _summary(gw: Any, cloud: _Server, outcomes: Any, lang: str) -> dict[str, Any
     table.add_column(t("gw.outcome", lang))
     table.add_column("n")
     for key in ("release", "turn_back", "lab_sample", "fast_pass"):
-        label = t(f"gw_action.{key}", lang) if key != "fast_pass" else t("gw_state.fast_pass", lang)
+        label = t(f"action.{key}", lang) if key != "fast_pass" else t("state.fast_pass", lang)
         table.add_row(label, str(outcomes.get(key, 0)))
     table.add_row(t("gw.lab_pending", lang), str(len(gw.lab.pending())))
     table.add_row(t("gw.cloud_records", lang), str(delivered))

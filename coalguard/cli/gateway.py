@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.gateway_users import app as users_app
+from coalguard.cli.options import Lang, lang_or_default
 from coalguard.gateway.config import load_config
+from coalguard.i18n import t
 
 app = typer.Typer(
     help="The checkpoint gateway (inspection workflow, ledgers, cameras).", no_args_is_help=True
@@ -55,40 +57,70 @@ def check_config(config: ConfigOpt) -> None:
 
 @app.command("verify-ledger")
 def verify_ledger(config: ConfigOpt) -> None:
-    """Check every ledger's hash chain. Exit 0 intact, 1 when tampering is found."""
+    """Check every ledger's hash chain, and against the cloud's copy when it answers.
+
+    Exit 0 intact, 1 when tampering or a difference from the cloud is found.
+    """
     from coalguard.gateway.clock import SystemClock
+    from coalguard.gateway.cloud_get import CloudUnavailable
     from coalguard.gateway.ledger import Ledger
+    from coalguard.gateway.ledger_cloud import compare_with_cloud, fetch_cloud_ledger
     from coalguard.gateway.sink import StoreSink
     from coalguard.gateway.store import Store
+    from coalguard.i18n import t
 
     cfg = load_config(config)
     if not cfg.db_path.exists():
         raise typer.BadParameter(f"no gateway database at {cfg.db_path}")
     store = Store(cfg.db_path)
     try:
-        counts, problems = Ledger(store, StoreSink(store, SystemClock()), SystemClock()).verify()
+        ledger = Ledger(store, StoreSink(store, SystemClock()), SystemClock())
+        counts, problems = ledger.verify()
+        positions = ledger.positions()
     finally:
         store.close()
     for book, n in counts.items():
-        typer.echo(f"{book}: {n} entries")
-    if problems:
-        for p in problems:
-            typer.echo(f"TAMPERED {p}", err=True)
+        typer.echo(t("gw_ledger_check.entries").format(book=book, n=n))
+    for p in problems:
+        typer.echo(t("gw_ledger_check.tampered").format(problem=p), err=True)
+    differences = []
+    if not cfg.cloud.url:
+        typer.echo(t("gw_ledger_check.no_cloud"))
+    else:
+        try:
+            cmp = compare_with_cloud(positions, fetch_cloud_ledger(cfg))
+        except CloudUnavailable as exc:
+            typer.echo(t("gw_ledger_check.cloud_unreachable").format(reason=exc), err=True)
+        else:
+            differences = cmp.problems
+            typer.echo(
+                t("gw_ledger_check.cloud_compared").format(n=cmp.compared, pending=cmp.not_in_cloud)
+            )
+            for p in differences:
+                typer.echo(t("gw_ledger_check.cloud_differs").format(problem=p), err=True)
+    if problems or differences:
         raise typer.Exit(1)
-    typer.echo("ledger intact")
+    typer.echo(t("gw_ledger_check.intact"))
 
 
 @app.command("purge")
-def purge(config: ConfigOpt) -> None:
+def purge(config: ConfigOpt, lang: Lang = "") -> None:
     """Run one camera-metadata retention purge now and print its counts (service stopped)."""
+    from coalguard.edge.clock import local_text
     from coalguard.gateway.run import build
 
+    lang = lang_or_default(lang)
     parts = build(load_config(config))
     try:
         r = parts.gateway.cameras.purge()
     finally:
         parts.close()
-    typer.echo(f"cutoff {r.cutoff}: purged {r.purged}, held {r.held}, batches {r.batches}")
+    cutoff = local_text(r.cutoff, "%Y-%m-%d %H:%M:%S")
+    typer.echo(
+        t("gw_cli.purged", lang).format(
+            cutoff=cutoff, purged=r.purged, held=r.held, batches=r.batches
+        )
+    )
 
 
 @app.command("load-fast-pass")

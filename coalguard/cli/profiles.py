@@ -26,7 +26,7 @@ def list_(profiles: ProfilesDir = None, lang: Lang = "") -> None:
         table.add_column(t(f"profiles.{key}", lang))
     for pid in sorted(ps.profiles):
         p = ps.profiles[pid]
-        title = p.title if lang == "zh" or not p.title_en else p.title_en
+        title = p.title_in(lang)
         types = ", ".join(t(f"coal_type.{c}", lang) for c in p.coal_types)
         n_set = sum(1 for lim in p.limits if lim.is_set)
         table.add_row(pid, title, p.version, "✓" if p.verified else "✗", types, str(n_set))

@@ -73,7 +73,7 @@ def summary_table(verdicts: list[Verdict], lang: str) -> Table:
 
 
 def profile_table(p: Profile, lang: str, origin: str) -> Table:
-    title = p.title if lang == "zh" or not p.title_en else p.title_en
+    title = p.title_in(lang)
     caption = f"{t('profiles.source', lang)}: {p.source}\n{t('profiles.origin', lang)}: {origin}"
     if p.notes:
         caption += f"\n{p.notes}"

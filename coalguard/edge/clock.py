@@ -1,7 +1,8 @@
-"""Injectable time for the edge and the gateway.
+"""Injectable time for the edge and the gateway, and the one local time people read.
 
 Production uses ``SystemClock``; tests use ``ManualClock`` so that hours of
-outage, lab deadlines and 90-day retention happen in microseconds.
+outage, lab deadlines and 90-day retention happen in microseconds. Stored
+times are UTC; every time shown to a person is Asia/Shanghai (``local_text``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 class Clock(Protocol):
@@ -54,3 +58,16 @@ class ManualClock:
             raise ValueError("ManualClock needs a timezone-aware time")
         with self._lock:
             self._now = when.astimezone(UTC)
+
+
+def local_text(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
+    """A time as a person reads it: Asia/Shanghai, ``fmt``; ``—`` when there is none.
+
+    ``value`` is an aware datetime or stored ISO 8601 text (a naive one is UTC).
+    """
+    if value is None or value == "":
+        return "—"
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(LOCAL_TZ).strftime(fmt)

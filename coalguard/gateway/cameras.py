@@ -114,6 +114,11 @@ class CameraDesk:
                 self.counters.duplicates += 1
                 return Intake("duplicate", dup[0], dup[1])
             iid = self._open_inspection_for(db, plate) if plate else None
+            if iid is None and self._opens_arrival(cam, ev, plate):
+                # The arrival commits with the event: a push retried after a
+                # crash finds both or neither, never a duplicate without arrival.
+                assert plate is not None
+                iid = self.workflow.arrive(plate, f"camera:{cam.id}", source="camera")
             body = ev.model_dump(mode="json")
             db.execute(
                 "INSERT INTO camera_events(id, camera_id, event_id, type, at, received_at, plate, "
@@ -152,11 +157,6 @@ class CameraDesk:
             self.alerts.clear("camera.silent", ev.camera_id, "event received")
         self.counters.accepted += 1
         self.counters.by_camera[ev.camera_id] = self.counters.by_camera.get(ev.camera_id, 0) + 1
-        if iid is None and self._opens_arrival(cam, ev, plate):
-            assert plate is not None
-            iid = self.workflow.arrive(plate, f"camera:{cam.id}", source="camera")
-            with self.store.tx() as db:
-                db.execute("UPDATE camera_events SET inspection_id = ? WHERE id = ?", (iid, rid))
         return Intake("accepted", rid, iid)
 
     def _opens_arrival(self, cam: Camera, ev: CameraEvent, plate: str | None) -> bool:

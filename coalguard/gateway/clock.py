@@ -7,11 +7,8 @@ them as text); people see Asia/Shanghai.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from coalguard.edge.clock import Clock, ManualClock, SystemClock
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from coalguard.edge.clock import LOCAL_TZ, Clock, ManualClock, SystemClock
 
 
 def iso(dt: datetime) -> str:
@@ -23,14 +20,6 @@ def iso(dt: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def local_text(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
-    """A stored time as an operator reads it (Asia/Shanghai)."""
-    if value is None:
-        return "—"
-    dt = parse_iso(value) if isinstance(value, str) else value
-    return dt.astimezone(LOCAL_TZ).strftime(fmt)
 
 
 def local_day_start(now: datetime) -> datetime:
@@ -46,6 +35,5 @@ __all__ = [
     "SystemClock",
     "iso",
     "local_day_start",
-    "local_text",
     "parse_iso",
 ]

@@ -198,7 +198,8 @@ class GatewayConfig(_Strict):
         return self.storage.data_dir / "gateway.sqlite"
 
     @property
-    def outbox_path(self) -> Path:
+    def legacy_outbox_path(self) -> Path:
+        """The separate outbox file of earlier versions, adopted once at start."""
         return self.storage.data_dir / "outbox.sqlite"
 
     def cloud_token(self) -> str | None:

@@ -42,7 +42,8 @@ class Entry:
 class Problem:
     book: str
     seq: int | None
-    message: str
+    message: str  # English, for logs and the CLI
+    key: str = ""  # ``gw_verify.<key>`` in the catalogs: what a person reads
 
     def __str__(self) -> str:
         where = f"{self.book} #{self.seq}" if self.seq is not None else self.book
@@ -126,6 +127,11 @@ class Ledger:
         rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
         return [_entry(r) for r in rows]
 
+    def positions(self) -> dict[tuple[str, int], tuple[str, str]]:
+        """Every entry's (book, seq) -> (id, hash), to compare with the cloud's copy."""
+        rows = self.store.rows("SELECT book, seq, id, hash FROM ledger")
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
     def verify(self) -> tuple[dict[str, int], list[Problem]]:
         """Walk every book; returns entry counts and the problems found."""
         counts: dict[str, int] = {}
@@ -135,12 +141,12 @@ class Ledger:
             rows = self.store.rows("SELECT * FROM ledger WHERE book = ? ORDER BY seq", (book,))
             counts[book] = len(rows)
             if book not in BOOKS:
-                problems.append(Problem(book, None, "unknown book"))
+                problems.append(Problem(book, None, "unknown book", "unknown_book"))
             prev, expect = GENESIS, 1
             for r in rows:
                 if r["seq"] != expect:
                     problems.append(
-                        Problem(book, r["seq"], f"entry #{expect} is missing (deleted?)")
+                        Problem(book, r["seq"], f"entry #{expect} is missing (deleted?)", "missing")
                     )
                 if r["prev_hash"] != prev:
                     problems.append(
@@ -149,6 +155,7 @@ class Ledger:
                             r["seq"],
                             "previous-hash link broken (entry before it "
                             "was changed, deleted or reordered)",
+                            "link",
                         )
                     )
                 h = entry_hash(
@@ -165,7 +172,10 @@ class Ledger:
                 if h != r["hash"]:
                     problems.append(
                         Problem(
-                            book, r["seq"], "content does not match its hash (entry was edited)"
+                            book,
+                            r["seq"],
+                            "content does not match its hash (entry was edited)",
+                            "edited",
                         )
                     )
                 prev, expect = r["hash"], r["seq"] + 1

@@ -1,6 +1,7 @@
 """Composition root of the gateway process: the one place that builds long-lived objects.
 
-Config → gateway store → edge outbox (the record sink) → uplink → Gateway →
+Config → gateway store → its outbox tables (the record sink; an old outbox
+file is adopted once) → uplink → Gateway →
 analyzer link → web app, plus one housekeeping thread (lab deadlines, silent cameras,
 retention purge, fast-pass reload). Everything else receives what it needs
 from here.
@@ -16,12 +17,13 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from coalguard.edge.outbox import Outbox, OutboxPolicy
+from coalguard.edge.outbox import JoinedOutbox
 from coalguard.edge.uplink import Uplink
 from coalguard.errors import CoalguardError
 from coalguard.gateway.analyzers import AnalyzerLink
 from coalguard.gateway.clock import Clock, SystemClock
 from coalguard.gateway.config import GatewayConfig
+from coalguard.gateway.outbox import adopt_legacy_outbox, open_outbox
 from coalguard.gateway.preflight import preflight
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.store import Store
@@ -69,7 +71,7 @@ class Housekeeping:
 @dataclass
 class GatewayParts:
     gateway: Gateway
-    outbox: Outbox
+    outbox: JoinedOutbox
     uplink: Uplink | None
     status: StatusFn
     analyzers: AnalyzerLink | None = None
@@ -86,20 +88,18 @@ class GatewayParts:
 def build(
     config: GatewayConfig, clock: Clock | None = None, with_analyzers: bool = False
 ) -> GatewayParts:
-    """Open the store and the outbox; make the uplink and analyzer link (not started)."""
+    """Open the store and its outbox; make the uplink and analyzer link (not started)."""
     clock = clock or SystemClock()
     checked = preflight(config)  # the same checks as ``gateway check-config``
     store = Store(config.db_path)
-    outbox = Outbox(
-        config.outbox_path,
-        policy=OutboxPolicy(
-            quota_bytes=config.outbox.quota_mb * 1024**2,
-            min_free_disk_bytes=config.outbox.min_free_disk_mb * 1024**2,
-        ),
-        clock=clock,
-    )
     uplink = None
     try:
+        outbox = open_outbox(config, store, clock)
+    except BaseException:
+        store.close()
+        raise
+    try:
+        adopt_legacy_outbox(config.legacy_outbox_path, outbox, store)
         if checked.uplink is not None:
             uplink = Uplink(outbox, checked.uplink, clock=clock)
         gw = Gateway.build(config, store, outbox, clock, checked.profiles)

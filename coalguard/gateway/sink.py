@@ -1,10 +1,10 @@
 """The one seam every gateway record goes through on its way to the cloud.
 
-``RecordSink.put(kind, body, priority="critical")`` is durable on return. The
-edge outbox (``coalguard.edge.outbox.Outbox``) has this shape; until it is
-wired in, ``StoreSink`` keeps records in the gateway database itself. The
-gateway calls ``put`` inside its own transaction, so a step whose record
-cannot be stored is rolled back and reported, never half-done.
+``RecordSink.put(kind, body, priority="critical")`` is durable once the
+caller's transaction commits. The running gateway's sink is the edge outbox
+kept in the gateway database (``gateway/outbox.py``); ``StoreSink`` is a
+plain table for tools and unit tests. Either way ``put`` joins the step's
+transaction: the step and its records commit together or not at all.
 """
 
 from __future__ import annotations

@@ -596,7 +596,7 @@ class Workflow:
                 action=action,
                 plate=row["plate"],
                 state=state.value,
-                allowed=", ".join(allowed) or "—",
+                allowed=tuple(allowed),
             )
         return row
 
@@ -608,7 +608,7 @@ class Workflow:
                 action=action,
                 plate=row["plate"],
                 overall=ov.value,
-                allowed=", ".join(a for a, v in VERDICTS_FOR.items() if ov in v) or "—",
+                allowed=tuple(a for a, v in VERDICTS_FOR.items() if ov in v),
             )
 
     def _open_lab(

@@ -150,3 +150,24 @@ def test_silent_camera_raises_then_clears(gw, clock):
     gw.cameras.intake(plate_event(clock, 1, conf=0.1))
     assert [a for a in gw.alerts.open() if a["kind"] == "camera.silent"] == []
     assert gw.sink.kinds()["alert.cleared"] == 1
+
+
+def test_camera_push_retried_after_a_crash_opens_its_arrival(gw, clock):
+    # Regression: the event committed first and the arrival in a second
+    # transaction; a crash between them left the event stored, and the retried
+    # push answered "duplicate" with no arrival, ever.
+    db = gw.store.connection
+    db.execute(
+        "CREATE TEMP TRIGGER crash_before_arrival BEFORE INSERT ON inspections "
+        "BEGIN SELECT RAISE(ABORT, 'process killed'); END"
+    )
+    ev = plate_event(clock, 1)
+    with pytest.raises(Exception, match="process killed"):
+        gw.cameras.intake(ev)
+    db.execute("DROP TRIGGER crash_before_arrival")
+    r = gw.cameras.intake(ev)  # the camera retries its push
+    assert r.status == "accepted" and r.inspection_id
+    assert gw.workflow.get(r.inspection_id)["state"] == "arrived"
+    assert [e["event_id"] for e in gw.cameras.for_inspection(r.inspection_id)] == ["cam-entry-1"]
+    again = gw.cameras.intake(ev)
+    assert again.status == "duplicate" and again.inspection_id == r.inspection_id

@@ -14,90 +14,25 @@ import pytest
 
 from tests.conftest import COALGUARD, free_port, require_binary
 from tests.gateway.cdp import Browser
+from tests.gateway.processes import CAMERA_TOKEN, CONFIG, FASTPASS, GatewayProcess
 from tests.gateway.session import PASSWORD, logged_in_client
 from tests.gateway.waiting import wait_for
 
-CAMERA_AUTH = {"Authorization": "Bearer cam-token-e2e"}
-CONFIG = """
-[checkpoint]
-id = "cp-e2e"
-name = "端到端检查站"
-region_code = "130100"
-jurisdiction = "hebei-2022"
-
-[http]
-host = "127.0.0.1"
-port = {port}
-camera_token = "cam-token-e2e"
-
-[storage]
-data_dir = "data"
-
-[fast_pass]
-file = "fastpass.toml"
-
-[[camera]]
-id = "cam-entry"
-name = "入口"
-role = "entry"
-creates_arrival = true
-min_confidence = 0.85
-
-[[camera]]
-id = "cam-sampling"
-name = "采样区"
-role = "sampling"
-
-[[camera]]
-id = "cam-exit"
-name = "出口"
-role = "exit"
-"""
-
-FASTPASS = """
-version = "fp-1"
-[[truck]]
-plate = "冀E00001"
-company = "某热电厂"
-report_id = "QR-2026-001"
-expires = 2099-12-31
-"""
+CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
 
 
 @pytest.fixture
 def gateway(tmp_path: Path):
-    port = free_port()
-    cfg = tmp_path / "gateway.toml"
-    cfg.write_text(CONFIG.format(port=port), encoding="utf-8")
-    (tmp_path / "fastpass.toml").write_text(FASTPASS, encoding="utf-8")
-    env = {**os.environ, "COALGUARD_LANG": "zh"}
-    log = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [COALGUARD, "gateway", "run", "--config", str(cfg)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    gp = GatewayProcess(tmp_path).start()
     try:
-        wait_for(
-            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
-            timeout=30,
-            what="gateway /healthz",
-        )
-        yield base, cfg, tmp_path
+        yield gp.base, gp.cfg, tmp_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        gp.stop()
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "COALGUARD_LANG": "en"}
+    return subprocess.run([COALGUARD, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
 @pytest.mark.timeout(120)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import pytest
@@ -142,7 +143,7 @@ def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
         db.execute("DROP TRIGGER ledger_no_update")
         db.execute("UPDATE ledger SET body = replace(body, '早班', '晚班') WHERE seq = 1")
     r = client.get("/ledger?book=duty")
-    assert "台账被改动" in r.text and "duty #1" in r.text
+    assert "台账被改动" in r.text and "值班值守记录 #1" in r.text
 
 
 def test_alerts_read_in_chinese(client, gw, clock):
@@ -163,3 +164,67 @@ def test_camera_token_when_configured(client, gw, clock):
     good = {"Authorization": "Bearer s3cret-token"}
     assert client.post("/api/v1/camera-events", json=ev, headers=good).status_code == 201
     assert gw.cameras.counters.rejected == 2
+
+
+def _banner(html: str) -> str:
+    m = re.search(r'<div class="err" id="error">(.*?)</div>', html, re.S)
+    assert m, "no refusal banner on the page"
+    return html_lib.unescape(m.group(1))
+
+
+def test_refusal_banner_names_state_and_action_in_words(client, gw):
+    iid = gw.workflow.arrive("冀A12345", "王五")
+    gw.workflow.cancel(iid, "王五", "走错道")
+    r = client.post(f"/ui/inspections/{iid}/register", data=registration())
+    assert r.status_code == 409
+    banner = _banner(r.text)
+    # was: 车辆 冀A12345 当前状态为「cancelled」，不能执行「register」；可执行：close_case
+    assert "当前状态为「已取消」" in banner and "不能执行「登记」" in banner
+    assert "可执行：结案" in banner
+    for raw in ("cancelled", "register", "close_case"):
+        assert raw not in banner
+    # a refused field is named as the form labels it, not by its form name
+    other = gw.workflow.arrive("冀B54321", "王五")
+    r = client.post(
+        f"/ui/inspections/{other}/register",
+        data=registration("冀B54321") | {"weight_t": "abc"},
+    )
+    assert r.status_code == 409 and "申报重量(吨)" in _banner(r.text)
+    assert "weight_t" not in _banner(r.text)
+    # and in English, for a person who chose English
+    r = client.post("/lang", data={"lang": "en", "next": "/"})
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    r = client.post(f"/ui/inspections/{iid}/register", data=registration())
+    banner = _banner(r.text)
+    assert "'Cancelled'" in banner and "'Register'" in banner and "Close case" in banner
+    assert "cancelled" not in banner and "close_case" not in banner
+
+
+def test_language_is_the_accounts_setting_and_survives_sign_out(client, gw):
+    assert '<html lang="zh-CN">' in client.get("/").text  # default Chinese
+    r = client.post("/lang", data={"lang": "en", "next": "/ledger"})
+    assert r.url.path == "/ledger" and "Ledgers intact" in r.text
+    client.cookies.clear()  # another browser: the account still reads English
+    sign_in(client, "wangwu")
+    assert "At the gate" in client.get("/").text
+    r = client.post("/lang", data={"lang": "xx", "next": "/"})
+    assert r.status_code == 422 and "xx" in r.text
+    r = client.post("/lang", data={"lang": "zh", "next": "//evil.example/"})
+    assert r.url.path == "/" and "当前车辆" in r.text  # never off-site
+
+
+def test_language_switch_needs_the_csrf_token(client, gw):
+    r = client.post("/lang", data={"lang": "en"}, headers={"X-CSRF-Token": "wrong"})
+    assert r.status_code == 403
+    assert '<html lang="zh-CN">' in client.get("/").text
+
+
+def test_login_page_language_switch_before_sign_in(gw):
+    with TestClient(create_app(gw, lang="zh"), follow_redirects=True) as c:
+        assert "值班员登录" in c.get("/login").text
+        origin = {"Origin": str(c.base_url).rstrip("/")}
+        r = c.post("/lang", data={"lang": "en", "next": "/login"}, headers=origin)
+        assert r.url.path == "/login" and "Sign in" in r.text
+        r = c.post("/lang", data={"lang": "zh"}, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403
+        assert "Sign in" in c.get("/login").text

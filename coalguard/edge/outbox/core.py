@@ -1,8 +1,10 @@
 """Outbox policy over any ``Store``: group commit, quota, expiry, leases, stats.
 
-Both implementations (``Outbox`` on SQLite, ``MemoryOutbox`` for unit tests)
-are this class over a different store, so they behave the same and one
-contract suite tests both.
+Every implementation (``Outbox`` on its own SQLite file, ``JoinedOutbox``
+inside a host's database, ``MemoryOutbox`` for unit tests) is this class
+over a different store, so they behave the same and one contract suite tests
+them all. A store that joins its host's transaction is written in the
+caller's thread (the host's commit is the group commit).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ class OutboxCore:
         self.clock = clock or SystemClock()
         self._store = store
         self._disk_free = disk_free or (lambda: 1 << 62)
-        self._wlock = threading.RLock()
+        self._wlock = store.write_lock or threading.RLock()
         self._lease_lock = threading.Lock()
         self._arrived = threading.Condition()
         t = store.tallies()
@@ -84,6 +86,7 @@ class OutboxCore:
         self._committer: GroupCommitter[tuple[list[OutboxRecord], bool], list[OutboxRecord]] = (
             GroupCommitter(self._write_groups)
         )
+        self._joined_writes = 0
         self._closed = False
 
     # -- producers ---------------------------------------------------------
@@ -114,7 +117,7 @@ class OutboxCore:
             now=_UNSTAMPED,
             max_record_bytes=self.policy.max_record_bytes,
         )
-        return self._committer.submit(([rec], record_id is not None))[0]
+        return self._submit(([rec], record_id is not None))[0]
 
     def put_many(self, items: Iterable[dict[str, Any]]) -> list[OutboxRecord]:
         """Put several records in one transaction; each item holds ``put``'s
@@ -133,7 +136,19 @@ class OutboxCore:
             for item in items_list
         ]
         given = any(item.get("record_id") is not None for item in items_list)
-        return self._committer.submit((recs, given)) if recs else []
+        return self._submit((recs, given)) if recs else []
+
+    def _submit(self, group: tuple[list[OutboxRecord], bool]) -> list[OutboxRecord]:
+        if not self._store.joins_caller_transaction:
+            return self._committer.submit(group)
+        # In the caller's transaction: grouping with other threads' records
+        # would commit them with this caller's step, or roll them back with it.
+        with self._wlock:
+            self._joined_writes += 1
+            outcome = self._write_groups([group])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def _write_groups(
         self, groups: Sequence[tuple[list[OutboxRecord], bool]]
@@ -306,9 +321,16 @@ class OutboxCore:
         # Leases are not rolled back: a lease lost with a failed eviction only
         # means a record may be sent twice, which the cloud answers as duplicate.
         saved = (self._totals.copy(), dict(self._counters), set(self._dirty))
+
+        def restore() -> None:
+            self._totals = saved[0].copy()
+            self._counters, self._dirty = dict(saved[1]), set(saved[2])
+
         try:
             flushed = False
             with self._store.transaction():
+                # A joined store's host may still roll back after we return.
+                self._store.on_rollback(restore)
                 yield
                 if self._dirty and (
                     self._dirty - _LAZY_COUNTERS
@@ -320,7 +342,7 @@ class OutboxCore:
                 self._dirty = set()
                 self._flushed_at = time.monotonic()
         except BaseException:
-            self._totals, self._counters, self._dirty = saved
+            restore()
             raise
 
     def _maintain(self, now_us: int) -> None:
@@ -430,7 +452,7 @@ class OutboxCore:
                 oldest_pending_age_s=(now - oldest).total_seconds() if oldest else None,
                 health=health,
                 health_reason=reason,
-                commits=self._committer.groups,
+                commits=self._committer.groups + self._joined_writes,
                 counters=dict(self._counters),
             )
 

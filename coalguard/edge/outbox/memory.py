@@ -22,12 +22,17 @@ class MemoryStore:
     """Rows in a dict; a transaction restores the dict when it fails."""
 
     concurrent_reads = False
+    joins_caller_transaction = False
+    write_lock = None
 
     def __init__(self) -> None:
         # id -> (seq, record, acked_us)
         self._rows: dict[str, tuple[int, OutboxRecord, int | None]] = {}
         self._seq = 0
         self._counters: dict[str, int] = {}
+
+    def on_rollback(self, fn: Callable[[], None]) -> None:
+        """Own transactions only: the core restores its totals itself."""
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -3,11 +3,18 @@
 Every method is called with the core's write lock held; mutating calls run
 inside ``transaction()``. ``Row`` is what eviction and acknowledgement need
 to keep the running totals right.
+
+A store either owns its transactions (``SqliteStore``, ``MemoryStore``), or
+joins the transaction its host has open (``JoinedStore``): then a ``put``
+commits or rolls back with the caller's own rows, the core writes in the
+caller's thread under the host's lock (``write_lock``), and ``on_rollback``
+tells the core when the host's outermost transaction rolled back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
@@ -33,6 +40,13 @@ class Store(Protocol):
     # True when ``pending_in_order`` may run without the core's write lock,
     # concurrently with a write transaction (it then reads committed rows).
     concurrent_reads: bool
+    joins_caller_transaction: bool
+    # The lock the core must write under (the host's, for a joined store), or None.
+    write_lock: threading.RLock | None
+
+    def on_rollback(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` if the transaction now open is rolled back (joined stores)."""
+        ...
 
     def transaction(self) -> AbstractContextManager[None]: ...
 

@@ -83,6 +83,10 @@ class Profile(BaseModel):
     notes: str | None = None
     limits: list[Limit] = Field(default_factory=list, alias="limit")
 
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang``: the English one when asked and known, else the Chinese."""
+        return self.title_en if lang != "zh" and self.title_en else self.title
+
     @field_validator("coal_types")
     @classmethod
     def _types(cls, v: list[str]) -> list[str]:

@@ -7,7 +7,9 @@ and, with a session cookie, the CSRF token and this origin. The step is
 recorded under the signed-in person, never a name typed in the form. Forms
 are plain ``application/x-www-form-urlencoded`` posts answered with a
 redirect (post/redirect/get); a refused step re-renders the page with the
-reason in Chinese.
+reason in words. Pages render from ``templates/`` in the signed-in person's
+language (``web/language.py``, default Chinese); ``/static`` serves the one
+stylesheet and script.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from coalguard.errors import CoalguardError
 from coalguard.gateway.errors import GatewayError, NotFound
@@ -29,9 +32,12 @@ from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
 from coalguard.gateway.web.auth import Principal, principal, refusal
 from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.language import add_language_routes, page_lang
+from coalguard.gateway.web.ledger_page import ledger_view
 from coalguard.gateway.web.login import add_login_routes, to_login
 from coalguard.gateway.web.metrics import render_metrics
-from coalguard.gateway.web.page import INDICATOR_FIELDS, PageRenderer, render_ledger
+from coalguard.gateway.web.page import INDICATOR_FIELDS, OperatorPage
+from coalguard.gateway.web.render import STATIC_DIR, chrome, render
 from coalguard.gateway.web.users_page import add_users_routes
 from coalguard.i18n import default_lang, t
 from coalguard.untrusted_json import UntrustedJson, load_untrusted
@@ -61,21 +67,26 @@ def create_app(
     gw: Gateway, uplink_status: StatusFn | None = None, lang: str | None = None
 ) -> FastAPI:
     status_fn = uplink_status or store_sink_status(gw.store, gw.clock)
-    renderer = PageRenderer(gw, lang or default_lang())
-    lang = renderer.lang
+    lang = lang or default_lang()  # before a person chooses (login page, scripts)
     app = FastAPI(title="coalguard gateway", version="1", docs_url="/api/docs")
     app.state.gateway = gw
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_login_routes(app, gw, lang)
     add_users_routes(app, gw, lang)
+    add_language_routes(app, gw, lang)
 
     def page(
+        request: Request,
         who: Principal,
         selected: str | None = None,
         error: str | None = None,
         status: int = 200,
     ) -> HTMLResponse:
-        html = renderer.render(selected, who, status_fn(), error)
-        return HTMLResponse(html, status_code=status)
+        lang_ = page_lang(gw.store, request, who, lang)
+        view = OperatorPage(gw, lang_).build(selected, who, status_fn())
+        here = f"/?id={quote(selected)}" if selected else "/"
+        frame = chrome(gw, here, who, error or "", refresh=10)
+        return render("page.html", lang_, frame, view, status)
 
     def done(iid: str | None) -> RedirectResponse:
         return RedirectResponse(f"/?id={quote(iid)}" if iid else "/", status_code=303)
@@ -85,16 +96,17 @@ def create_app(
         who = principal(gw, request)
         if who is None:
             return to_login(request, lang)
-        refused = refusal(request, who, action, form.get("csrf"), lang)
+        lang_ = page_lang(gw.store, request, who, lang)
+        refused = refusal(request, who, action, form.get("csrf"), lang_)
         if refused:
-            return page(who, iid, refused, 403)
+            return page(request, who, iid, refused, 403)
         try:
             new_id = fn(form, who.operator)
         except GatewayError as exc:
             status = 404 if isinstance(exc, NotFound) else 409
-            return page(who, iid, exc.text(lang), status)
+            return page(request, who, iid, exc.text(lang_), status)
         except CoalguardError as exc:
-            return page(who, iid, str(exc), 400)
+            return page(request, who, iid, str(exc), 400)
         return done(new_id or iid)
 
     @app.get("/", response_class=HTMLResponse)
@@ -102,7 +114,7 @@ def create_app(
         who = principal(gw, request, touch=auto != "1")
         if who is None:
             return to_login(request, lang)
-        return page(who, id)
+        return page(request, who, id)
 
     @app.post("/ui/arrive")
     async def arrive(request: Request) -> Any:
@@ -207,7 +219,9 @@ def create_app(
             return to_login(request, lang)
         if book not in BOOKS:
             book = "duty"
-        return HTMLResponse(render_ledger(gw, book, who, lang))
+        lang_ = page_lang(gw.store, request, who, lang)
+        frame = chrome(gw, f"/ledger?book={book}", who)
+        return render("ledger.html", lang_, frame, ledger_view(gw, book, who, lang_))
 
     @app.post("/ui/ledger/{entry_id}/correct")
     async def correct(request: Request, entry_id: str) -> Any:
@@ -215,17 +229,18 @@ def create_app(
         who = principal(gw, request)
         if who is None:
             return to_login(request, lang)
-        refused = refusal(request, who, "ledger.correct", form.get("csrf"), lang)
+        lang_ = page_lang(gw.store, request, who, lang)
+        refused = refusal(request, who, "ledger.correct", form.get("csrf"), lang_)
         if refused:
-            return page(who, None, refused, 403)
+            return page(request, who, None, refused, 403)
         try:
             entry = gw.ledger.correct(
                 entry_id, who.operator, form.get("reason", ""), {"note": form.get("note", "")}
             )
         except GatewayError as exc:
-            return page(who, None, exc.text(lang), 409)
+            return page(request, who, None, exc.text(lang_), 409)
         except CoalguardError as exc:
-            return page(who, None, str(exc), 400)
+            return page(request, who, None, str(exc), 400)
         return RedirectResponse(f"/ledger?book={entry.book}", status_code=303)
 
     # -- machine API ------------------------------------------------------------------

@@ -94,4 +94,4 @@ def action_label(action: str, lang: str) -> str:
     """A role-table action as a person reads it."""
     key = f"gw_auth.action_{action.replace('.', '_')}"
     text = t(key, lang)
-    return t(f"gw_action.{action}", lang) if text == key else text
+    return t(f"action.{action}", lang) if text == key else text

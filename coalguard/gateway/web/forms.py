@@ -1,4 +1,4 @@
-"""Reading the page's url-encoded form posts."""
+"""Reading the pages' url-encoded form posts, and where a form may send the browser next."""
 
 from __future__ import annotations
 
@@ -13,3 +13,9 @@ async def read_form(request: Request) -> dict[str, str]:
     return {
         k: v.strip() for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     }
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site (never ``//evil`` or a full URL)."""
+    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/"

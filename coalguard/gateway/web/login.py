@@ -7,13 +7,11 @@ tells a script who it is and the CSRF token to send with its writes.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from coalguard.gateway.accounts import LoginRefused
 from coalguard.gateway.service import Gateway
@@ -24,19 +22,11 @@ from coalguard.gateway.web.auth import (
     same_origin,
     write_allowed,
 )
-from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.forms import read_form, safe_next
+from coalguard.gateway.web.language import page_lang
+from coalguard.gateway.web.render import chrome, render
+from coalguard.gateway.web.views import LoginView
 from coalguard.i18n import t
-
-TEMPLATES = Environment(
-    loader=PackageLoader("coalguard.gateway.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-)
-
-
-def _safe_next(target: str) -> str:
-    """Only a path on this site (never ``//evil`` or a full URL)."""
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if ok else "/"
 
 
 def to_login(request: Request, lang: str) -> Any:
@@ -49,43 +39,43 @@ def to_login(request: Request, lang: str) -> Any:
     return JSONResponse({"error": t("gw_auth.expired", lang)}, status_code=401)
 
 
-def add_login_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
-    tr = partial(t, lang=lang)
-    template = TEMPLATES.get_template("login.html")
-
+def add_login_routes(app: FastAPI, gw: Gateway, default: str) -> None:
     def login_page(
-        next_: str = "/", error: str = "", note: str = "", username: str = "", status: int = 200
+        request: Request,
+        next_: str = "/",
+        error: str = "",
+        note: str = "",
+        username: str = "",
+        status: int = 200,
     ) -> HTMLResponse:
-        html = template.render(
-            t=tr,
-            lang=lang,
-            checkpoint=gw.config.checkpoint.name,
-            next=_safe_next(next_),
-            error=error,
-            note=note,
-            username=username,
-        )
-        return HTMLResponse(html, status_code=status)
+        lang = page_lang(gw.store, request, None, default)
+        nxt = safe_next(next_)
+        frame = chrome(gw, f"/login?next={quote(nxt)}", None, error)
+        return render("login.html", lang, frame, LoginView(nxt, username, note), status)
 
     @app.get("/login", response_class=HTMLResponse)
-    def login_form(next: str = "/", expired: str = "", out: str = "") -> HTMLResponse:
-        note = tr("gw_auth.signed_out") if out else ""
-        return login_page(next, tr("gw_auth.expired") if expired else "", note)
+    def login_form(
+        request: Request, next: str = "/", expired: str = "", out: str = ""
+    ) -> HTMLResponse:
+        lang = page_lang(gw.store, request, None, default)
+        note = t("gw_auth.signed_out", lang) if out else ""
+        return login_page(request, next, t("gw_auth.expired", lang) if expired else "", note)
 
     @app.post("/login")
     async def login(request: Request) -> Any:
         form = await read_form(request)
-        username, nxt = form.get("username", ""), _safe_next(form.get("next", "/"))
+        lang = page_lang(gw.store, request, None, default)
+        username, nxt = form.get("username", ""), safe_next(form.get("next", "/"))
         sent_origin = request.headers.get("origin") or request.headers.get("referer")
         if sent_origin and not same_origin(request):  # a login posted from another site
-            return login_page(nxt, tr("gw_auth.csrf"), username=username, status=403)
+            return login_page(request, nxt, t("gw_auth.csrf", lang), username=username, status=403)
         try:
             user = gw.accounts.authenticate(
                 username, form.get("password", ""), client_address(request)
             )
         except LoginRefused as exc:
             status = 429 if exc.key.startswith("locked") else 401
-            return login_page(nxt, exc.text(lang), username=username, status=status)
+            return login_page(request, nxt, exc.text(lang), username=username, status=status)
         sid, _ = gw.sessions.start(user)
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(
@@ -102,9 +92,10 @@ def add_login_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
     async def logout(request: Request) -> Any:
         form = await read_form(request)
         who = principal(gw, request, touch=False)
+        lang = page_lang(gw.store, request, who, default)
         if who is not None and who.via == "session":
             if not write_allowed(request, who, form.get("csrf")):
-                return JSONResponse({"error": tr("gw_auth.csrf")}, status_code=403)
+                return JSONResponse({"error": t("gw_auth.csrf", lang)}, status_code=403)
             gw.sessions.end(request.cookies.get(COOKIE, ""))
         resp = RedirectResponse("/login?out=1", status_code=303)
         resp.delete_cookie(COOKIE, path="/")
@@ -114,7 +105,8 @@ def add_login_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
     def session(request: Request) -> JSONResponse:
         who = principal(gw, request)
         if who is None:
-            return JSONResponse({"error": tr("gw_auth.expired")}, status_code=401)
+            lang = page_lang(gw.store, request, None, default)
+            return JSONResponse({"error": t("gw_auth.expired", lang)}, status_code=401)
         return JSONResponse(
             {
                 "username": who.user.username,
@@ -123,5 +115,6 @@ def add_login_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
                 "operator": who.operator,
                 "via": who.via,
                 "csrf": who.csrf,
+                "lang": page_lang(gw.store, request, who, default),
             }
         )

@@ -7,7 +7,6 @@ their own account, so the last admin cannot lock everyone out by a click.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,59 +17,70 @@ from coalguard.gateway.roles import ROLE_NAMES, Role
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.web.auth import Principal, principal, refusal
 from coalguard.gateway.web.forms import read_form
-from coalguard.gateway.web.login import TEMPLATES, to_login
+from coalguard.gateway.web.language import page_lang
+from coalguard.gateway.web.login import to_login
+from coalguard.gateway.web.render import chrome, render
+from coalguard.gateway.web.views import UserRow, UsersView
 from coalguard.i18n import t
 
 ACTION = "users.manage"
 
 
-def add_users_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
-    tr = partial(t, lang=lang)
-    template = TEMPLATES.get_template("users.html")
-
-    def page(who: Principal, error: str = "", status: int = 200) -> HTMLResponse:
-        html = template.render(
-            t=tr,
-            lang=lang,
-            checkpoint=gw.config.checkpoint.name,
-            who=who,
-            csrf=who.csrf or "",
-            users=gw.accounts.all(),
-            roles=ROLE_NAMES,
-            error=error,
+def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
+    def page(request: Request, who: Principal, error: str = "", status: int = 200) -> HTMLResponse:
+        lang = page_lang(gw.store, request, who, default)
+        view = UsersView(
+            users=tuple(
+                UserRow(
+                    u.username,
+                    u.display_name,
+                    u.role.name,
+                    u.disabled,
+                    u.username == who.user.username,
+                )
+                for u in gw.accounts.all()
+            ),
+            roles=tuple(ROLE_NAMES),
         )
-        return HTMLResponse(html, status_code=status)
+        return render("users.html", lang, chrome(gw, "/users", who, error), view, status)
 
-    def forbidden(who: Principal) -> str:
-        return tr("gw_auth.forbidden").format(
-            role=tr(f"gw_auth.role_{who.user.role.name}"),
-            action=tr("gw_auth.action_users_manage"),
-            needed=tr("gw_auth.role_admin"),
+    def message(request: Request, who: Principal, error: str, status: int) -> HTMLResponse:
+        """A refusal on its own page (no list the person may not see)."""
+        lang = page_lang(gw.store, request, who, default)
+        return render("message.html", lang, chrome(gw, "/users", who, error), status=status)
+
+    def forbidden(who: Principal, lang: str) -> str:
+        return t("gw_auth.forbidden", lang).format(
+            role=t(f"gw_auth.role_{who.user.role.name}", lang),
+            action=t("gw_auth.action_users_manage", lang),
+            needed=t("gw_auth.role_admin", lang),
         )
 
     @app.get("/users", response_class=HTMLResponse)
     def users(request: Request) -> Any:
         who = principal(gw, request)
         if who is None:
-            return to_login(request, lang)
+            return to_login(request, default)
         if who.user.role < Role.admin:
-            return HTMLResponse(forbidden(who), status_code=403)
-        return page(who)
+            lang = page_lang(gw.store, request, who, default)
+            return message(request, who, forbidden(who, lang), 403)
+        return page(request, who)
 
     async def change(request: Request, fn: Any) -> Any:
         form = await read_form(request)
         who = principal(gw, request)
         if who is None:
-            return to_login(request, lang)
+            return to_login(request, default)
+        lang = page_lang(gw.store, request, who, default)
         refused = refusal(request, who, ACTION, form.get("csrf"), lang)
         if refused:
-            return HTMLResponse(refused, status_code=403)
+            return message(request, who, refused, 403)
         try:
             fn(form, who)
         except GatewayError as exc:
-            return page(who, exc.text(lang), 409)
+            return page(request, who, exc.text(lang), 409)
         except ValueError as exc:  # an unknown role name
-            return page(who, str(exc), 409)
+            return page(request, who, str(exc), 409)
         return RedirectResponse("/users", status_code=303)
 
     @app.post("/ui/users")
@@ -89,7 +99,7 @@ def add_users_routes(app: FastAPI, gw: Gateway, lang: str) -> None:
     async def update(request: Request, username: str, op: str) -> Any:
         def call(f: dict[str, str], who: Principal) -> None:
             if op in ("role", "disable") and username == who.user.username:
-                raise ValueError(tr("gw_auth.not_self"))
+                raise ValueError(t("gw_auth.not_self", page_lang(gw.store, request, who, default)))
             if op == "role":
                 gw.accounts.set_role(username, Role.parse(f.get("role", "")))
             elif op in ("disable", "enable"):

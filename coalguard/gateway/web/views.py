@@ -1,0 +1,226 @@
+"""View models of the checkpoint's pages: what a template shows, already in words.
+
+Routes build these from workflow rows (``page.py``, ``ledger_page.py``) so a
+template never sees a raw state, action or stored UTC time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What the base layout needs on every page."""
+
+    checkpoint: str
+    here: str  # where the language switch comes back to
+    langs: tuple[str, ...]
+    csrf: str = ""
+    operator: str = ""
+    error: str = ""
+    refresh: int = 0  # seconds between automatic reloads; 0: none
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    value: str = ""
+    kind: str = "text"  # text | number | password | select
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    size: int | None = None
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class StepForm:
+    """One posted form: a workflow step, a lab step, duty, a correction."""
+
+    url: str
+    button: str
+    fields: tuple[Field, ...] = ()
+    id: str = ""
+    title: str = ""
+    default: bool = False
+    css: str = "step"
+
+
+@dataclass(frozen=True)
+class Status:
+    css: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CameraRead:
+    camera: str
+    at: str
+    plate: str
+    confidence: str
+    snapshot: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    analyzer: str
+    values: str
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    indicator: str
+    value: str
+    limit: str
+    status: Status | None
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    overall: Status | None
+    profile: str
+    rows: tuple[VerdictRow, ...]
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: str
+    action: str
+    state: str
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TruckView:
+    id: str
+    plate: str
+    state: str  # raw, for the data-state attribute only
+    state_text: str
+    case_open: bool
+    opened_at: str
+    camera_reads: tuple[CameraRead, ...]
+    registration: tuple[tuple[str, str], ...]
+    fast_pass: str
+    result: ResultLine | None
+    verdict: VerdictView | None
+    steps: tuple[StepForm, ...]
+    history: tuple[HistoryRow, ...]
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    at: str
+    analyzer: str
+    sample_id: str
+    values: str
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    id: str
+    at: str
+    plate: str
+    state: str
+    overall: Status | None
+
+
+@dataclass(frozen=True)
+class LabRow:
+    sample_id: str
+    plate: str
+    step: str
+    due: str
+    overdue: bool
+    form: StepForm
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device: str
+    last_seen: str
+    errors: str
+    state: str
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    now: str
+    uplink: str
+    outbox_depth: int
+    role: str
+    can_manage_users: bool
+    truck: TruckView | None
+    arrive: StepForm
+    pending_results: tuple[PendingResult, ...]
+    manual_result: StepForm
+    today: tuple[TodayRow, ...]
+    lab: tuple[LabRow, ...]
+    equipment: tuple[DeviceRow, ...]
+    alerts: tuple[AlertRow, ...]
+    duty: StepForm
+    handover: StepForm
+
+
+@dataclass(frozen=True)
+class BookLink:
+    book: str
+    title: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    seq: int
+    at: str
+    operator: str
+    kind: str
+    fields: tuple[str, ...]
+    corrects: str
+    hash: str
+    correct: StepForm | None
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    title: str
+    books: tuple[BookLink, ...]
+    problems: tuple[str, ...]
+    entries: tuple[LedgerRow, ...]
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    role: str
+    disabled: bool
+    is_self: bool
+
+
+@dataclass(frozen=True)
+class UsersView:
+    users: tuple[UserRow, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LoginView:
+    next: str
+    username: str = ""
+    note: str = ""
