@@ -1,8 +1,9 @@
 """One alert list: CO alarm alerts and checkpoint alerts, same lifecycle, one filter.
 
 Ids carry their source: ``co-12`` is a CO alarm alert, ``cp-7`` a checkpoint
-alert. Acknowledge and resolve work on both; the CO ones go through the CO
-path's own ``AlertBook`` so its notifications and escalation stay in charge.
+alert. Acknowledge and resolve work on both with the one set of rules of
+``alert_lifecycle.py``; the old CO-only addresses (``/api/v1/co/alerts``)
+redirect here.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.alert_lifecycle import AlertStateError, alert_ref
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import CheckpointAlert
-from coalguard.cloud.co import api as co_api
-from coalguard.cloud.co.alerts import AlertStateError
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
@@ -59,7 +59,7 @@ def _common(a: CoAlert | CheckpointAlert) -> dict[str, Any]:
 
 def co_view(a: CoAlert) -> dict[str, Any]:
     return {
-        "id": f"co-{a.id}",
+        "id": alert_ref(a),
         "source": "co",
         "subject": a.device_id,
         "checkpoint_id": None,
@@ -71,7 +71,7 @@ def co_view(a: CoAlert) -> dict[str, Any]:
 
 def cp_view(a: CheckpointAlert) -> dict[str, Any]:
     return {
-        "id": f"cp-{a.id}",
+        "id": alert_ref(a),
         "source": "checkpoint",
         "subject": a.subject,
         "checkpoint_id": a.checkpoint_id,
@@ -80,6 +80,23 @@ def cp_view(a: CheckpointAlert) -> dict[str, Any]:
         "origin": a.origin,
         **_common(a),
     }
+
+
+Alert = CoAlert | CheckpointAlert
+
+
+def alert_view(a: Alert) -> dict[str, Any]:
+    """The one serializer of an alert of either kind."""
+    return co_view(a) if isinstance(a, CoAlert) else cp_view(a)
+
+
+def find_alert(s: Session, alert_id: str) -> Alert | None:
+    """The alert a public id (``co-12``, ``cp-7``) names; None also for a malformed id."""
+    prefix, _, num = alert_id.partition("-")
+    table = {"co": CoAlert, "cp": CheckpointAlert}.get(prefix)
+    if table is None or not num.isascii() or not num.isdigit() or len(num) > 18:
+        return None
+    return s.get(table, int(num))
 
 
 def _filtered(model, q, region, status, kind, severity, since):  # type: ignore[no-untyped-def]
@@ -158,35 +175,19 @@ def act_on_alert(
     request: Request, op: Operator, alert_id: str, action: str, note: str | None
 ) -> dict[str, Any]:
     """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``)."""
-    source, _, num = alert_id.partition("-")
-    if source not in ("co", "cp") or not num.isdigit() or len(num) > 18:
-        raise HTTPException(404, f"no alert {alert_id}")
     now = utcnow()
     with request.app.state.sessions.begin() as s:
-        if source == "co":
-            book = co_api._book(request)
-            co = s.get(CoAlert, int(num))
-            if co is None or not op.covers(co.region_code):
-                raise HTTPException(404, f"no alert {alert_id}")
-            try:
-                if action == "ack":
-                    book.acknowledge(s, co, op.name, now)
-                else:
-                    book.resolve(s, co, op.name, now, note)
-            except AlertStateError as exc:
-                raise HTTPException(409, str(exc)) from None
-            return co_view(co)
-        cp = s.get(CheckpointAlert, int(num))
-        if cp is None or not op.covers(cp.region_code):
+        alert = find_alert(s, alert_id)
+        if alert is None or not op.covers(alert.region_code):
             raise HTTPException(404, f"no alert {alert_id}")
         try:
             if action == "ack":
-                cp_alerts.acknowledge(s, cp, op.name, now)
+                lifecycle.acknowledge(alert, op.name, now)
             else:
-                cp_alerts.resolve(s, cp, op.name, now, note)
+                lifecycle.resolve(alert, op.name, now, note)
         except AlertStateError as exc:
             raise HTTPException(409, str(exc)) from None
-        return cp_view(cp)
+        return alert_view(alert)
 
 
 @router.post("/alerts/{alert_id}/ack")

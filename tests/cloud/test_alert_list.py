@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.gateway.clock import ManualClock
@@ -90,7 +91,7 @@ def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path, cloud_db: str
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=59)) == 0
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=61)) == 1
         assert a.escalation_level == 1
-        cp_alerts.acknowledge(s, a, "x", START + timedelta(minutes=62))
+        lifecycle.acknowledge(a, "x", START + timedelta(minutes=62))
         assert cp_alerts.escalate_due(s, START + timedelta(hours=5)) == 0
 
 

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.co import registry
-from coalguard.cloud.co.alerts import AlertBook, AlertStateError
 from coalguard.cloud.co.notifier import channel_health
-from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
 from coalguard.cloud.privacy import for_caller
@@ -33,7 +32,6 @@ router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
 Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
 DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
-AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 
 
 def _settings(request: Request) -> CoSettings:
@@ -43,89 +41,50 @@ def _settings(request: Request) -> CoSettings:
     return st
 
 
-def _book(request: Request) -> AlertBook:
-    book = getattr(request.app.state, "co_book", None)
-    if book is None:
-        book = request.app.state.co_book = AlertBook(load_rules(_settings(request).rules_file))
-    return book
+# The CO alerts moved to the one alert list (``alerts_api.py``: ids ``co-N``, one
+# serializer, one lifecycle); the old addresses answer with a redirect there.
+CoAlertRef = Annotated[
+    str, Path(pattern=r"^(co-)?[0-9]{1,18}$", description="alert id: 12 or co-12")
+]
+_MOVED = {307: {"description": "moved to /api/v1/alerts (ids co-N)"}}
+_MOVED_POST = {308: {"description": "moved to /api/v1/alerts/co-N/… (method and body kept)"}}
 
 
-def alert_view(a: CoAlert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "device_id": a.device_id,
-        "region_code": a.region_code,
-        "kind": a.kind,
-        "severity": a.severity,
-        "status": a.status,
-        "opened_at": a.opened_at.isoformat(),
-        "updated_at": a.updated_at.isoformat(),
-        "occurrences": a.occurrences,
-        "escalation_level": a.escalation_level,
-        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
-        "acknowledged_by": a.acknowledged_by,
-        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-        "resolved_by": a.resolved_by,
-        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
-        "resolution": a.resolution,
-        "detail": a.detail,
-    }
+def _co_ref(alert_id: str) -> str:
+    return alert_id if alert_id.startswith("co-") else f"co-{alert_id}"
 
 
-@router.get("/alerts")
-def list_alerts(
-    request: Request,
-    op: Reader,
-    region: str | None = None,
-    status: Literal["open", "acknowledged", "resolved", "active"] | None = None,
-    kind: str | None = None,
-    limit: int = Query(200, ge=1, le=5000),
-) -> list[dict[str, Any]]:
-    """Alerts in a region (code prefix), newest first; ``active`` = open or acknowledged."""
-    region = scoped_region(op, region)
-    q = select(CoAlert).where(CoAlert.region_code.startswith(region))
-    if status == "active":
-        q = q.where(CoAlert.status.in_(("open", "acknowledged")))
-    elif status:
-        q = q.where(CoAlert.status == status)
-    if kind:
-        q = q.where(CoAlert.kind == kind)
-    with request.app.state.sessions() as s:
-        return [alert_view(a) for a in s.scalars(q.order_by(CoAlert.id.desc()).limit(limit))]
+@router.get(
+    "/alerts", deprecated=True, response_class=RedirectResponse, status_code=307, responses=_MOVED
+)
+def list_alerts(request: Request, op: Reader) -> RedirectResponse:
+    """Moved: ``GET /api/v1/alerts?source=co`` (same filters)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "source"]
+    return RedirectResponse(f"/api/v1/alerts?{urlencode([*query, ('source', 'co')])}", 307)
 
 
-class Note(BaseModel):
-    note: str | None = Field(None, max_length=1000)
+@router.post(
+    "/alerts/{alert_id}/ack",
+    deprecated=True,
+    response_class=RedirectResponse,
+    status_code=308,
+    responses=_MOVED_POST,
+)
+def acknowledge(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
+    """Moved: ``POST /api/v1/alerts/co-{alert_id}/ack``."""
+    return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/ack", 308)
 
 
-def _alert_action(
-    request: Request, op: Operator, alert_id: int, action: str, note: str | None
-) -> dict:
-    book = _book(request)
-    with request.app.state.sessions.begin() as s:
-        alert = s.get(CoAlert, alert_id)
-        if alert is None or not op.covers(alert.region_code):
-            raise HTTPException(404, f"no alert {alert_id}")
-        try:
-            if action == "ack":
-                book.acknowledge(s, alert, op.name, utcnow())
-            else:
-                book.resolve(s, alert, op.name, utcnow(), note)
-        except AlertStateError as exc:
-            raise HTTPException(409, str(exc)) from None
-        return alert_view(alert)
-
-
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: AlertActor, alert_id: AlertId) -> dict[str, Any]:
-    return _alert_action(request, op, alert_id, "ack", None)
-
-
-@router.post("/alerts/{alert_id}/resolve")
-def resolve(
-    request: Request, op: AlertActor, alert_id: AlertId, body: Note | None = None
-) -> dict[str, Any]:
-    return _alert_action(request, op, alert_id, "resolve", body.note if body else None)
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    deprecated=True,
+    response_class=RedirectResponse,
+    status_code=308,
+    responses=_MOVED_POST,
+)
+def resolve(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
+    """Moved: ``POST /api/v1/alerts/co-{alert_id}/resolve`` (the note goes along)."""
+    return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/resolve", 308)
 
 
 @router.post("/devices", status_code=201)
@@ -277,14 +236,14 @@ def channels(request: Request, op: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/alerts/{alert_id}/notifications")
-def notifications(request: Request, op: Reader, alert_id: AlertId) -> list[dict[str, Any]]:
+def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
-        alert = s.get(CoAlert, alert_id)
+        alert = s.get(CoAlert, int(alert_id.removeprefix("co-")))
         if alert is None or not op.covers(alert.region_code):
             raise HTTPException(404, f"no alert {alert_id}")
         rows = s.scalars(
             select(CoNotification)
-            .where(CoNotification.alert_id == alert_id)
+            .where(CoNotification.alert_id == alert.id)
             .order_by(CoNotification.id)
         )
         return [
