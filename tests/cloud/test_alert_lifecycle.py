@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.co.rules import DEFAULT_RULES, load_rules
-from coalguard.cloud.co.tables import CoAlert
 from coalguard.errors import DataFileError
+from tests.cloud.alert_support import camera_silent, co_alert
 from tests.cloud.checkpoint_feed import START
 from tests.cloud.ops_support import bearer, client, make_app, users
 
@@ -58,37 +58,11 @@ CASES: dict[str, tuple[list[tuple[str, str]], list[int], dict[str, Any]]] = {
 
 
 def _co(app: FastAPI) -> str:
-    with app.state.sessions.begin() as s:
-        a = CoAlert(
-            device_id="dev-1",
-            region_code="130102001001",
-            kind="co_alarm",
-            severity="critical",
-            status="open",
-            opened_at=START,
-            updated_at=START,
-            occurrences=1,
-            detail={},
-            escalation_level=0,
-        )
-        s.add(a)
-        s.flush()
-        return f"co-{a.id}"
+    return f"co-{co_alert(app)}"
 
 
 def _cp(app: FastAPI) -> str:
-    with app.state.sessions.begin() as s:
-        a = cp_alerts.raise_alert(
-            s,
-            checkpoint_id="cp-zz",
-            region_code="130102",
-            kind="camera.silent",
-            subject="cam-entry",
-            message="camera cam-entry silent",
-            at=START,
-            origin="gateway",
-        )
-        return f"cp-{a.id}"
+    return f"cp-{camera_silent(app)}"
 
 
 @pytest.mark.parametrize("make", [_co, _cp], ids=["co", "checkpoint"])

@@ -7,50 +7,20 @@ from pathlib import Path
 
 from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.checks import alerts as cp_alerts
-from coalguard.cloud.co.tables import CoAlert
 from coalguard.gateway.clock import ManualClock
+from tests.cloud.alert_support import camera_silent, co_alert
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.gateway.waiting import wait_for
-
-
-def _co_alert(app, region: str, kind: str = "co_alarm") -> int:  # type: ignore[no-untyped-def]
-    with app.state.sessions.begin() as s:
-        a = CoAlert(
-            device_id=f"dev-{region}",
-            region_code=region,
-            kind=kind,
-            severity="critical",
-            status="open",
-            opened_at=START,
-            updated_at=START,
-            occurrences=1,
-            detail={"co_ppm": 180},
-            escalation_level=0,
-        )
-        s.add(a)
-        s.flush()
-        return a.id
 
 
 def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
     tok = users(app)
     c = client(app)
-    co_id = _co_alert(app, "130102001001")
-    _co_alert(app, "140200001001")
-    with app.state.sessions.begin() as s:
-        cp = cp_alerts.raise_alert(
-            s,
-            checkpoint_id="cp-zz",
-            region_code="130102",
-            kind="camera.silent",
-            subject="cam-entry",
-            message="camera cam-entry silent",
-            at=START + timedelta(minutes=5),
-            origin="gateway",
-        )
-        cp_id = cp.id
+    co_id = co_alert(app, "130102001001")
+    co_alert(app, "140200001001")
+    cp_id = camera_silent(app, START + timedelta(minutes=5))
     county = bearer(tok["county"])
     rows = c.get("/api/v1/alerts", headers=county).json()
     assert [r["id"] for r in rows] == [f"cp-{cp_id}", f"co-{co_id}"]

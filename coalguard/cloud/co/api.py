@@ -63,28 +63,25 @@ def list_alerts(request: Request, op: Reader) -> RedirectResponse:
     return RedirectResponse(f"/api/v1/alerts?{urlencode([*query, ('source', 'co')])}", 307)
 
 
-@router.post(
-    "/alerts/{alert_id}/ack",
-    deprecated=True,
-    response_class=RedirectResponse,
-    status_code=308,
-    responses=_MOVED_POST,
-)
-def acknowledge(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
-    """Moved: ``POST /api/v1/alerts/co-{alert_id}/ack``."""
-    return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/ack", 308)
+def _moved_step(step: str) -> None:
+    """``POST /alerts/{N}/{step}`` moved to ``/api/v1/alerts/co-N/{step}`` (a note goes along)."""
+
+    def moved(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
+        return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/{step}", 308)
+
+    moved.__doc__ = f"Moved: ``POST /api/v1/alerts/co-{{alert_id}}/{step}``."
+    router.post(
+        f"/alerts/{{alert_id}}/{step}",
+        name=f"co_alert_{step}",
+        deprecated=True,
+        response_class=RedirectResponse,
+        status_code=308,
+        responses=_MOVED_POST,
+    )(moved)
 
 
-@router.post(
-    "/alerts/{alert_id}/resolve",
-    deprecated=True,
-    response_class=RedirectResponse,
-    status_code=308,
-    responses=_MOVED_POST,
-)
-def resolve(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
-    """Moved: ``POST /api/v1/alerts/co-{alert_id}/resolve`` (the note goes along)."""
-    return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/resolve", 308)
+for _step in ("ack", "resolve"):
+    _moved_step(_step)
 
 
 @router.post("/devices", status_code=201)
