@@ -9,28 +9,55 @@ redirect here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud import alert_lifecycle as lifecycle
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
-from coalguard.cloud.alert_lifecycle import AlertStateError, alert_ref
+from coalguard.cloud.alert_lifecycle import alert_ref
+from coalguard.cloud.api.deps import AlertActor, ClockDep, Reader
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
-AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
 Status = Literal["open", "acknowledged", "resolved", "active"]
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+class UnifiedAlert(BaseModel):
+    """A CO alarm alert (``co-…``) or a checkpoint alert (``cp-…``)."""
+
+    id: str
+    source: Literal["co", "checkpoint"]
+    subject: str | None
+    checkpoint_id: str | None
+    device_id: str | None
+    message: str | None
+    origin: str | None = None
+    kind: str
+    severity: str
+    status: str
+    region_code: str
+    opened_at: str | None
+    updated_at: str | None
+    occurrences: int
+    escalation_level: int
+    cleared_at: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    resolved_by: str | None
+    resolved_at: str | None
+    resolution: str | None
+    detail: dict[str, Any] | None
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -139,7 +166,7 @@ def unified_alerts(
     return out[:limit]
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[UnifiedAlert])
 def list_alerts(
     request: Request,
     op: Reader,
@@ -172,33 +199,39 @@ class Note(BaseModel):
 
 
 def act_on_alert(
-    request: Request, op: Operator, alert_id: str, action: str, note: str | None
+    request: Request, op: Operator, clock: Clock, alert_id: str, action: str, note: str | None
 ) -> dict[str, Any]:
-    """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``)."""
-    now = utcnow()
+    """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``).
+
+    A state that does not allow it raises ``AlertStateError``: a 409 problem.
+    """
+    now = clock.now()
     with request.app.state.sessions.begin() as s:
         alert = find_alert(s, alert_id)
         if alert is None or not op.covers(alert.region_code):
-            raise HTTPException(404, f"no alert {alert_id}")
-        try:
-            if action == "ack":
-                lifecycle.acknowledge(alert, op.name, now)
-            else:
-                lifecycle.resolve(alert, op.name, now, note)
-        except AlertStateError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Problem(404, "no_alert", alert_id=alert_id)
+        if action == "ack":
+            lifecycle.acknowledge(alert, op.name, now)
+        else:
+            lifecycle.resolve(alert, op.name, now, note)
         return alert_view(alert)
 
 
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: AlertActor, alert_id: str) -> dict[str, Any]:
+@router.post("/alerts/{alert_id}/ack", response_model=UnifiedAlert, responses=problems(404, 409))
+def acknowledge(request: Request, op: AlertActor, clock: ClockDep, alert_id: str) -> dict[str, Any]:
     """Acknowledge an open alert (stops its escalation)."""
-    return act_on_alert(request, op, alert_id, "ack", None)
+    return act_on_alert(request, op, clock, alert_id, "ack", None)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post(
+    "/alerts/{alert_id}/resolve", response_model=UnifiedAlert, responses=problems(404, 409)
+)
 def resolve(
-    request: Request, op: AlertActor, alert_id: str, body: Note | None = None
+    request: Request,
+    op: AlertActor,
+    clock: ClockDep,
+    alert_id: str,
+    body: Note | None = None,
 ) -> dict[str, Any]:
     """Resolve an alert with an optional note."""
-    return act_on_alert(request, op, alert_id, "resolve", body.note if body else None)
+    return act_on_alert(request, op, clock, alert_id, "resolve", body.note if body else None)

@@ -11,9 +11,9 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from fastapi import HTTPException
+from coalguard.cloud.api.problems import Problem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # auth checks region prefixes with ``is_region_code``
     from coalguard.cloud.auth import Operator
 
 _REGION = re.compile(r"[0-9]{0,12}")
@@ -28,9 +28,9 @@ def scoped_region(op: Operator, region: str | None) -> str:
     """``region`` (default: the caller's prefix); 422 if not a region, 403 outside the caller's."""
     region = region or op.region_prefix
     if not is_region_code(region):
-        raise HTTPException(422, "region: must be up to 12 digits of a region code")
+        raise Problem(422, "region_digits")
     if not op.covers(region):
-        raise HTTPException(403, f"you may see region {op.region_prefix or '(all)'} only")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     return region
 
 
