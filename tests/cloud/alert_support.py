@@ -31,16 +31,22 @@ def co_alert(app: FastAPI, region: str = "130102001001", kind: str = "co_alarm")
         return a.id
 
 
-def camera_silent(app: FastAPI, at: datetime = START) -> int:
-    """An open checkpoint alert: camera ``cam-entry`` of ``cp-zz`` (county 130102) is silent."""
+def checkpoint_alert(
+    app: FastAPI,
+    at: datetime = START,
+    kind: str = "camera.silent",
+    subject: str = "cam-entry",
+    origin: str = "gateway",
+) -> int:
+    """An open alert at checkpoint ``cp-zz`` (county 130102), by default a silent camera."""
     with app.state.sessions.begin() as s:
         return cp_alerts.raise_alert(
             s,
             checkpoint_id="cp-zz",
             region_code="130102",
-            kind="camera.silent",
-            subject="cam-entry",
-            message="camera cam-entry silent",
+            kind=kind,
+            subject=subject,
+            message=f"{kind} {subject}",
             at=at,
-            origin="gateway",
+            origin=origin,
         ).id

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.co.rules import DEFAULT_RULES, load_rules
 from coalguard.errors import DataFileError
-from tests.cloud.alert_support import camera_silent, co_alert
+from tests.cloud.alert_support import checkpoint_alert, co_alert
 from tests.cloud.checkpoint_feed import START
 from tests.cloud.ops_support import bearer, client, make_app, users
 
@@ -62,7 +62,7 @@ def _co(app: FastAPI) -> str:
 
 
 def _cp(app: FastAPI) -> str:
-    return f"cp-{camera_silent(app)}"
+    return f"cp-{checkpoint_alert(app)}"
 
 
 @pytest.mark.parametrize("make", [_co, _cp], ids=["co", "checkpoint"])

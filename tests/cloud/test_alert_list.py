@@ -7,8 +7,9 @@ from pathlib import Path
 
 from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.checks import alerts as cp_alerts
+from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.gateway.clock import ManualClock
-from tests.cloud.alert_support import camera_silent, co_alert
+from tests.cloud.alert_support import checkpoint_alert, co_alert
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.gateway.waiting import wait_for
@@ -20,7 +21,7 @@ def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
     c = client(app)
     co_id = co_alert(app, "130102001001")
     co_alert(app, "140200001001")
-    cp_id = camera_silent(app, START + timedelta(minutes=5))
+    cp_id = checkpoint_alert(app, START + timedelta(minutes=5))
     county = bearer(tok["county"])
     rows = c.get("/api/v1/alerts", headers=county).json()
     assert [r["id"] for r in rows] == [f"cp-{cp_id}", f"co-{co_id}"]
@@ -47,17 +48,9 @@ def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
 
 def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
+    aid = checkpoint_alert(app, kind="lab.report_overdue", subject="S1", origin="cloud")
     with app.state.sessions.begin() as s:
-        a = cp_alerts.raise_alert(
-            s,
-            checkpoint_id="cp",
-            region_code="130102",
-            kind="lab.report_overdue",
-            subject="S1",
-            message="",
-            at=START,
-            origin="cloud",
-        )
+        a = s.get(CheckpointAlert, aid)
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=59)) == 0
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=61)) == 1
         assert a.escalation_level == 1
