@@ -4,17 +4,19 @@
 caller's transaction commits. The running gateway's sink is the edge outbox
 kept in the gateway database (``gateway/outbox.py``); ``StoreSink`` is a
 plain table for tools and unit tests. Either way ``put`` joins the step's
-transaction: the step and its records commit together or not at all.
+transaction: the step and its records commit together or not at all. Every
+implementation passes one contract suite (``tests/gateway/sink_contract.py``).
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from coalguard.gateway.clock import Clock, iso
+from coalguard.edge.outbox import OutboxRecord, RecordInvalid
+from coalguard.edge.outbox.record import make_record, record_size
+from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.store import Store
 
 
@@ -28,7 +30,13 @@ class RecordSink(Protocol):
         priority: str = "critical",
         record_id: str | None = None,
         born_at: datetime | None = None,
-    ) -> Any: ...
+    ) -> OutboxRecord:
+        """Record ``body``; durable when the caller's transaction commits.
+
+        Raises ``RecordInvalid`` for bad input or an id already used by other
+        content (the same content again returns the held record).
+        """
+        ...
 
 
 def dumps(body: Any) -> str:
@@ -37,7 +45,14 @@ def dumps(body: Any) -> str:
 
 
 class StoreSink:
-    """Records kept in the gateway's own database (tools and tests without an outbox)."""
+    """Records kept in a plain ``records`` table of the gateway database.
+
+    For tools and tests that run without an outbox. It keeps the sink
+    contract (``tests/gateway/sink_contract.py``) like the outbox does: input
+    checked by the outbox's own ``make_record``, the same id with the same
+    content is a no-op, with other content a ``RecordInvalid``. It has no
+    quota and no disk floor: those are the outbox's policy, not the seam's.
+    """
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
@@ -51,16 +66,43 @@ class StoreSink:
         priority: str = "critical",
         record_id: str | None = None,
         born_at: datetime | None = None,
-    ) -> str:
-        rid = record_id or str(uuid.uuid4())
-        born = iso(born_at or self.clock.now())
+    ) -> OutboxRecord:
+        rec = make_record(
+            kind,
+            body,
+            priority=priority,
+            record_id=record_id,
+            born_at=born_at,
+            now=self.clock.now(),
+        )
         with self.store.tx() as db:
-            db.execute(
+            added = db.execute(
                 "INSERT OR IGNORE INTO records(id, kind, priority, born_at, body) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (rid, kind, priority, born, dumps(body)),
-            )
-        return rid
+                (rec.id, rec.kind, rec.priority, iso(rec.born_at), rec.body_json),
+            ).rowcount
+            if added:
+                return rec
+            held = self.get(rec.id)
+            if held is None or not held.same_content(rec):
+                raise RecordInvalid(f"record id {rec.id} is already used by a different record")
+            return held
+
+    def get(self, record_id: str) -> OutboxRecord | None:
+        """The record with ``record_id``, or None."""
+        row = self.store.row(
+            "SELECT id, kind, priority, born_at, body FROM records WHERE id = ?", (record_id,)
+        )
+        if row is None:
+            return None
+        return OutboxRecord(
+            id=row[0],
+            kind=row[1],
+            priority=row[2],
+            born_at=parse_iso(row[3]),
+            body_json=row[4],
+            size=record_size(row[1], row[4]),
+        )
 
     def depth(self) -> int:
         return int(self.store.scalar("SELECT COUNT(*) FROM records") or 0)
