@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coalguard.datafile import load_model, validate
+from coalguard.edge.records import FastPassLoaded
 from coalguard.errors import DataFileError
 from coalguard.gateway.clock import LOCAL_TZ, Clock, iso
 from coalguard.gateway.plates import normalize_plate
@@ -102,14 +103,13 @@ class FastPassCache:
                     (t.plate, t.company, t.report_id, t.expires.isoformat(), fl.version, now),
                 )
             self.sink.put(
-                "fast_pass.loaded",
-                {
-                    "checkpoint_id": self.checkpoint_id,
-                    "version": fl.version,
-                    "trucks": len(fl.trucks),
-                    "source": source,
-                    "at": now,
-                },
+                FastPassLoaded(
+                    checkpoint_id=self.checkpoint_id,
+                    version=fl.version,
+                    trucks=len(fl.trucks),
+                    source=source,
+                    at=now,
+                )
             )
         return len(fl.trucks)
 

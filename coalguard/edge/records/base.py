@@ -102,6 +102,13 @@ def decode(kind: str, body: Any) -> Record:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "body"
-        raise InvalidBody(kind, f"{where}: {err['msg']}") from None
+        raise InvalidBody(kind, explain(exc)) from None
+
+
+def explain(exc: ValidationError, most: int = 5) -> str:
+    """The first few problems, each naming its field."""
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:most]
+    ]
+    more = exc.error_count() - most
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from coalguard.edge.quality.verdict import Verdict
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import Record, explain, register
 
 
 class _Payload(BaseModel):
@@ -81,7 +89,6 @@ class CaseClosed(_Payload):
     pass
 
 
-TransitionData = Arrived | Registered | FastPassChecked | Sampled | ResultBound | Judged | Rerun
 PAYLOADS: dict[str, type[_Payload]] = {
     "arrive": Arrived,
     "register": Registered,
@@ -114,22 +121,22 @@ class InspectionTransition(Record):
     at: str
     operator: str
     reason: str
-    data: _Payload
+    data: SerializeAsAny[_Payload]
 
-    @model_validator(mode="before")
+    @field_validator("data", mode="before")
     @classmethod
-    def _payload(cls, raw: Any) -> Any:
+    def _payload(cls, data: Any, info: ValidationInfo) -> Any:
         """Validate ``data`` with the model of the record's action."""
-        if not isinstance(raw, dict):
-            return raw
-        action = raw.get("action")
+        action = info.data.get("action")
         model = PAYLOADS.get(action) if isinstance(action, str) else None
         if model is None:
-            raise ValueError(f"unknown action {action!r}")
-        data = raw.get("data")
-        if not isinstance(data, model):
-            data = model.model_validate(data if data is not None else {})
-        return {**raw, "data": data}
+            raise ValueError(f"no payload model for action {action!r}")
+        if isinstance(data, model):
+            return data
+        try:
+            return model.model_validate(data if data is not None else {})
+        except ValidationError as exc:
+            raise ValueError(f"{action} payload: {explain(exc)}") from None
 
     def wire_body(self) -> dict[str, Any]:
         out = super().wire_body()
