@@ -51,6 +51,7 @@ from coalguard.edge.records import (
     Arrived,
     CameraEventRecord,
     CameraPurge,
+    CheckpointRecord,
     FastPassChecked,
     FastPassLoaded,
     InspectionTransition,
@@ -184,7 +185,9 @@ class Projector:
             return "dead_letter", exc.reason
         if isinstance(record, LedgerEntryRecord):
             return ledger_chain.keep_entry(s, rec, record), None
-        cp_id: str = record.checkpoint_id  # type: ignore[attr-defined]
+        if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
+            raise TypeError(f"no projection for record kind {record.KIND!r}")
+        cp_id = record.checkpoint_id
         known = s.get(Checkpoint, cp_id)
         why = binding.refusal(known, rec.gateway_id)
         if known is not None and why is not None:

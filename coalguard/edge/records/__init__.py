@@ -11,6 +11,7 @@ from coalguard.edge.records.analyzer import AnalyzerDeadLetter, AnalyzerResultRe
 from coalguard.edge.records.base import (
     REGISTRY,
     VERSION_KEY,
+    CheckpointRecord,
     Encoded,
     InvalidBody,
     Record,
@@ -55,6 +56,7 @@ __all__ = [
     "CameraEventRecord",
     "CameraPurge",
     "CaseClosed",
+    "CheckpointRecord",
     "Closed",
     "Encoded",
     "FastPassChecked",

@@ -6,18 +6,17 @@ from typing import Any
 
 from pydantic import Field, model_serializer, model_validator
 
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import CheckpointRecord, register
 
 _RAISED = ("checkpoint_id", "alert_id", "kind", "subject", "message", "at")
 
 
 @register
-class AlertRaised(Record):
+class AlertRaised(CheckpointRecord):
     """An alert opened; ``detail`` travels flattened beside the named fields (today's shape)."""
 
     KIND = "alert.raised"
 
-    checkpoint_id: str = Field(min_length=1)
     alert_id: str = Field(min_length=1)
     kind: str
     subject: str
@@ -42,10 +41,9 @@ class AlertRaised(Record):
 
 
 @register
-class AlertCleared(Record):
+class AlertCleared(CheckpointRecord):
     KIND = "alert.cleared"
 
-    checkpoint_id: str = Field(min_length=1)
     alert_id: str = Field(min_length=1)
     kind: str
     subject: str

@@ -6,17 +6,16 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import CheckpointRecord, register
 
 
 @register
-class AnalyzerResultRecord(Record):
+class AnalyzerResultRecord(CheckpointRecord):
     """A rapid result; ``entered_by`` names the person who typed it by hand."""
 
     KIND = "analyzer.result"
     OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"entered_by"})
 
-    checkpoint_id: str = Field(min_length=1)
     result_id: str = Field(min_length=1)
     analyzer_id: str
     sample_id: str | None
@@ -27,12 +26,11 @@ class AnalyzerResultRecord(Record):
 
 
 @register
-class AnalyzerDeadLetter(Record):
+class AnalyzerDeadLetter(CheckpointRecord):
     """Analyzer output the gateway refused, with the reason and what came in."""
 
     KIND = "analyzer.dead_letter"
 
-    checkpoint_id: str = Field(min_length=1)
     analyzer_id: str
     reason: str
     raw: dict[str, Any]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 VERSION_KEY = "schema_version"
 
@@ -56,6 +56,12 @@ class Record(BaseModel):
         if self.VERSION != 1:
             out[VERSION_KEY] = self.VERSION
         return out
+
+
+class CheckpointRecord(Record):
+    """A record about one checkpoint: the cloud checks the sending gateway may write it."""
+
+    checkpoint_id: str = Field(min_length=1, max_length=64)
 
 
 class Encoded(NamedTuple):

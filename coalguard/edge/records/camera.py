@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import CheckpointRecord, register
 
 
 @register
-class CameraEventRecord(Record):
+class CameraEventRecord(CheckpointRecord):
     """A pushed camera event (``docs/camera-events.md``; vendor extras kept) and its link."""
 
     KIND = "camera.event"
     model_config = ConfigDict(extra="allow")
 
-    checkpoint_id: str = Field(min_length=1)
     record_id: str
     inspection_id: str | None
     received_at: str
@@ -36,12 +35,11 @@ class CameraEventRecord(Record):
 
 
 @register
-class CameraPurge(Record):
+class CameraPurge(CheckpointRecord):
     """One retention run: camera metadata older than ``cutoff`` deleted, held events kept."""
 
     KIND = "camera.purge"
 
-    checkpoint_id: str = Field(min_length=1)
     at: str
     cutoff: str
     examined: int

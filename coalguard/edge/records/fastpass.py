@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import CheckpointRecord, register
 
 
 @register
-class FastPassLoaded(Record):
+class FastPassLoaded(CheckpointRecord):
     KIND = "fast_pass.loaded"
 
-    checkpoint_id: str = Field(min_length=1)
     version: str
     trucks: int = Field(ge=0)
     source: str

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from coalguard.edge.quality.verdict import Verdict
-from coalguard.edge.records.base import Record, explain, register
+from coalguard.edge.records.base import CheckpointRecord, explain, register
 
 
 class _Payload(BaseModel):
@@ -106,12 +106,11 @@ PAYLOADS: dict[str, type[_Payload]] = {
 
 
 @register
-class InspectionTransition(Record):
+class InspectionTransition(CheckpointRecord):
     """The inspection moved from ``from_state`` to ``to``; ``data`` is the action's payload."""
 
     KIND = "inspection.transition"
 
-    checkpoint_id: str = Field(min_length=1)
     inspection_id: str = Field(min_length=1)
     plate: str
     seq: int = Field(ge=1)

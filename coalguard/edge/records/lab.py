@@ -5,11 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from coalguard.edge.quality.verdict import Verdict
-from coalguard.edge.records.base import Record, register
+from coalguard.edge.records.base import CheckpointRecord, register
 
 
-class _LabStep(Record):
-    checkpoint_id: str = Field(min_length=1)
+class _LabStep(CheckpointRecord):
     lab_sample_id: str = Field(min_length=1)
     sample_id: str
     operator: str
@@ -42,8 +41,7 @@ class LabReceived(_LabStep):
     report_due: str
 
 
-class _Report(Record):
-    checkpoint_id: str = Field(min_length=1)
+class _Report(CheckpointRecord):
     lab_sample_id: str = Field(min_length=1)
     inspection_id: str | None
     sample_id: str
