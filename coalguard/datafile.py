@@ -23,6 +23,7 @@ from pydantic_core import ErrorDetails
 
 from coalguard.errors import DataFileError
 from coalguard.i18n import t
+from coalguard.untrusted_json import printable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -193,7 +194,7 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
 
 def field_path(loc: tuple[str | int, ...]) -> str | None:
     """``limit.2.max`` for a pydantic location, shortened when a key is absurdly long."""
-    path = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in ".".join(map(str, loc)))
+    path = printable(".".join(map(str, loc)))
     if not path:
         return None
     return path if len(path) <= _FIELD_MAX else path[: _FIELD_MAX - 1] + "…"

@@ -68,23 +68,16 @@ def serve(
     import uvicorn
 
     from coalguard.cloud.app import create_app
-    from coalguard.cloud.co.settings import CoSettings
-    from coalguard.cloud.process import (
-        prepare_api,
-        refuse_default_secrets,
-        secrets_used,
-        uvicorn_options,
-    )
+    from coalguard.cloud.process import refuse_default_secrets, secrets_used, uvicorn_options
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InputError("--ssl-certfile and --ssl-keyfile go together")
     settings = _settings(db)
     if forwarded_allow_ips is not None:
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
-    co = CoSettings()
-    uses = secrets_used(co, serves_api=True, runs_ingest=False)
-    refuse_default_secrets(co, demo=demo or settings.demo, uses=uses)
-    application = prepare_api(create_app(settings), co)
+    uses = secrets_used(settings.co, serves_api=True, runs_ingest=False)
+    refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
+    application = create_app(settings)
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,

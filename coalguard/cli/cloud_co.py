@@ -57,9 +57,8 @@ def co_ingest(
     from coalguard.cloud.settings import CloudSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    cloud = CloudSettings(db_url=db) if db else CloudSettings()
     given = {"webhook_secret": webhook_secret} if webhook_secret is not None else {}
-    settings = CoSettings(
+    co = CoSettings(
         broker_url=broker,
         shared_group=shared_group,
         ca_file=ca_file,
@@ -68,20 +67,22 @@ def co_ingest(
         **given,
         **({"client_id": client_id} if client_id else {}),
     )
-    uses = secrets_used(settings, serves_api=http is not None, runs_ingest=True)
-    refuse_default_secrets(settings, demo=demo or cloud.demo, uses=uses)
+    # One validated settings object for the whole process: ingest and API share it.
+    cloud = CloudSettings(co=co, **({"db_url": db} if db else {}))
+    uses = secrets_used(cloud.co, serves_api=http is not None, runs_ingest=True)
+    refuse_default_secrets(cloud.co, demo=demo or cloud.demo, uses=uses)
     engine = make_engine(cloud.db_url)
     from coalguard.cloud import auth  # noqa: F401
     from coalguard.cloud.co import tables  # noqa: F401
 
     create_schema(engine)
-    svc = CoService(settings, make_sessionmaker(engine))
+    svc = CoService(cloud.co, make_sessionmaker(engine))
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
-            _serve_api(cloud, settings, http)
+            _serve_api(cloud, http)
         else:
             while not stop.wait(1):
                 pass
@@ -91,17 +92,17 @@ def co_ingest(
         svc.stop()
 
 
-def _serve_api(cloud, co, http: str) -> None:  # type: ignore[no-untyped-def]
+def _serve_api(cloud, http: str) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from coalguard.cloud.app import create_app
-    from coalguard.cloud.process import prepare_api, uvicorn_options
+    from coalguard.cloud.process import uvicorn_options
 
     host, _, port = http.rpartition(":")
     if not port.isdigit():
         raise InputError(f"--http {http!r}: use HOST:PORT")
     uvicorn.run(
-        prepare_api(create_app(cloud), co),
+        create_app(cloud),
         host=host or "127.0.0.1",
         port=int(port),
         log_level="warning",

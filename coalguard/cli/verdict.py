@@ -16,26 +16,15 @@ from coalguard.datafile import field_path, reason
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import ProfileSet, judge
 from coalguard.errors import InputError
-from coalguard.i18n import t
-
-# Python refuses to read an integer this long (its int/str limit); no sample
-# field holds one, so it stands in as "too large" and validation names the field.
-_INT_DIGITS = 4300
-_TOO_LARGE = 10**_INT_DIGITS
-
-
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) <= _INT_DIGITS:
-        return int(text)
-    return -_TOO_LARGE if text.startswith("-") else _TOO_LARGE
+from coalguard.untrusted_json import UntrustedJson, check, parse
 
 
 def read_samples(source: str) -> list[Sample]:
     """Parse a JSON sample (or a list of them) from a file path or '-'.
 
     Any document gives samples or an InputError naming the field: NaN,
-    infinity, huge integers, booleans and strings are refused by ``Sample``'s
-    number type; nesting deeper than Python can parse is refused here.
+    infinity, huge integers, deep nesting, lone surrogates and NUL are refused
+    by ``untrusted_json``, booleans and strings by ``Sample``'s number type.
     """
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -44,15 +33,19 @@ def read_samples(source: str) -> list[Sample]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{source}: not UTF-8 text ({exc.reason})") from None
     try:
-        data: Any = json.loads(text, parse_int=_int)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not JSON: {exc.msg} at line {exc.lineno}") from None
-    except RecursionError:
-        raise InputError(f"{source}: {t('datafile.too_deep')}") from None
+        data: Any = parse(text)
+    except UntrustedJson as exc:
+        why = exc.text() if exc.code == "depth" else exc.reason
+        raise InputError(f"{source}: {why}") from None
     items = data if isinstance(data, list) else [data]
     samples = []
     for n, item in enumerate(items):
         where = f"{source}[{n}]" if isinstance(data, list) else source
+        try:
+            check(item, root="")
+        except UntrustedJson as exc:
+            field = field_path(exc.loc or ()) or "(document)"
+            raise InputError(f"{where}: field '{field}': {exc.text()}") from None
         try:
             samples.append(Sample.model_validate(item))
         except ValidationError as exc:

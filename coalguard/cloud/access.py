@@ -21,6 +21,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.auth import Operator, Role, lookup
 from coalguard.cloud.login_sessions import COOKIE, Lifetime, find_session
 
@@ -42,10 +43,10 @@ class Access:
     page: bool = False
 
 
-def _unauthorized(detail: str, page: bool) -> HTTPException:
+def _unauthorized(key: str, page: bool) -> HTTPException:
     if page:
         return HTTPException(303, "sign in first", headers={"Location": "/login"})
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+    return Problem(401, key, headers={"WWW-Authenticate": "Bearer"})
 
 
 def session_lifetime(request: Request) -> Lifetime:
@@ -57,20 +58,20 @@ def identify(request: Request, bearer: str | None, *, page: bool = False) -> Ope
     """The caller by bearer token, else by session cookie; 401 (pages: redirect) when neither."""
     sid = request.cookies.get(COOKIE)
     if not bearer and not sid:
-        raise _unauthorized("missing bearer token", page)
+        raise _unauthorized("missing_credential", page)
     if bearer:
         with request.app.state.sessions() as s:
             op = lookup(s, bearer)
         if op is None:
-            raise _unauthorized("unknown or revoked token", page)
+            raise _unauthorized("bad_credential", page)
     else:
         assert sid is not None
         with request.app.state.sessions.begin() as s:
-            op = find_session(s, sid, request.app.state.clock(), session_lifetime(request))
+            op = find_session(s, sid, request.app.state.clock.now(), session_lifetime(request))
         if op is None:
-            raise _unauthorized("session ended or expired; sign in again", page)
+            raise _unauthorized("session_expired", page)
         if request.method not in _READS and request.headers.get(CSRF_HEADER) != "1":
-            raise HTTPException(403, f"cookie-authenticated writes need the {CSRF_HEADER} header")
+            raise Problem(403, "csrf_missing", header=CSRF_HEADER)
     request.state.operator = op  # for the audit log
     return op
 
@@ -82,7 +83,7 @@ def _dependency(access: Access) -> Any:
         op = identify(request, cred.credentials if cred else None, page=access.page)
         if op.role not in access.roles:
             allowed = ", ".join(sorted(access.roles))
-            raise HTTPException(403, f"role {op.role} may not do this (allowed: {allowed})")
+            raise Problem(403, "role_refused", role=op.role, allowed=allowed)
         return op
 
     check.access = access  # type: ignore[attr-defined]

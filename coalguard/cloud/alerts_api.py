@@ -8,29 +8,55 @@ path's own ``AlertBook`` so its notifications and escalation stay in charge.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.api.deps import AlertActor, ClockDep, Reader
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co import api as co_api
-from coalguard.cloud.co.alerts import AlertStateError
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
-AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
 Status = Literal["open", "acknowledged", "resolved", "active"]
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+class UnifiedAlert(BaseModel):
+    """A CO alarm alert (``co-…``) or a checkpoint alert (``cp-…``)."""
+
+    id: str
+    source: Literal["co", "checkpoint"]
+    subject: str | None
+    checkpoint_id: str | None
+    device_id: str | None
+    message: str | None
+    origin: str | None = None
+    kind: str
+    severity: str
+    status: str
+    region_code: str
+    opened_at: str | None
+    updated_at: str | None
+    occurrences: int
+    escalation_level: int
+    cleared_at: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    resolved_by: str | None
+    resolved_at: str | None
+    resolution: str | None
+    detail: dict[str, Any] | None
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -122,7 +148,7 @@ def unified_alerts(
     return out[:limit]
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[UnifiedAlert])
 def list_alerts(
     request: Request,
     op: Reader,
@@ -155,49 +181,52 @@ class Note(BaseModel):
 
 
 def act_on_alert(
-    request: Request, op: Operator, alert_id: str, action: str, note: str | None
+    request: Request, op: Operator, clock: Clock, alert_id: str, action: str, note: str | None
 ) -> dict[str, Any]:
-    """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``)."""
+    """Acknowledge or resolve; the caller's role was checked by the route (``ALERT_ACTORS``).
+
+    A state that does not allow it raises ``AlertStateError``: a 409 problem.
+    """
     source, _, num = alert_id.partition("-")
     if source not in ("co", "cp") or not num.isdigit() or len(num) > 18:
-        raise HTTPException(404, f"no alert {alert_id}")
-    now = utcnow()
+        raise Problem(404, "no_alert", alert_id=alert_id)
+    now = clock.now()
     with request.app.state.sessions.begin() as s:
         if source == "co":
             book = co_api._book(request)
             co = s.get(CoAlert, int(num))
             if co is None or not op.covers(co.region_code):
-                raise HTTPException(404, f"no alert {alert_id}")
-            try:
-                if action == "ack":
-                    book.acknowledge(s, co, op.name, now)
-                else:
-                    book.resolve(s, co, op.name, now, note)
-            except AlertStateError as exc:
-                raise HTTPException(409, str(exc)) from None
+                raise Problem(404, "no_alert", alert_id=alert_id)
+            if action == "ack":
+                book.acknowledge(s, co, op.name, now)
+            else:
+                book.resolve(s, co, op.name, now, note)
             return co_view(co)
         cp = s.get(CheckpointAlert, int(num))
         if cp is None or not op.covers(cp.region_code):
-            raise HTTPException(404, f"no alert {alert_id}")
-        try:
-            if action == "ack":
-                cp_alerts.acknowledge(s, cp, op.name, now)
-            else:
-                cp_alerts.resolve(s, cp, op.name, now, note)
-        except AlertStateError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Problem(404, "no_alert", alert_id=alert_id)
+        if action == "ack":
+            cp_alerts.acknowledge(s, cp, op.name, now)
+        else:
+            cp_alerts.resolve(s, cp, op.name, now, note)
         return cp_view(cp)
 
 
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: AlertActor, alert_id: str) -> dict[str, Any]:
+@router.post("/alerts/{alert_id}/ack", response_model=UnifiedAlert, responses=problems(404, 409))
+def acknowledge(request: Request, op: AlertActor, clock: ClockDep, alert_id: str) -> dict[str, Any]:
     """Acknowledge an open alert (stops its escalation)."""
-    return act_on_alert(request, op, alert_id, "ack", None)
+    return act_on_alert(request, op, clock, alert_id, "ack", None)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post(
+    "/alerts/{alert_id}/resolve", response_model=UnifiedAlert, responses=problems(404, 409)
+)
 def resolve(
-    request: Request, op: AlertActor, alert_id: str, body: Note | None = None
+    request: Request,
+    op: AlertActor,
+    clock: ClockDep,
+    alert_id: str,
+    body: Note | None = None,
 ) -> dict[str, Any]:
     """Resolve an alert with an optional note."""
-    return act_on_alert(request, op, alert_id, "resolve", body.note if body else None)
+    return act_on_alert(request, op, clock, alert_id, "resolve", body.note if body else None)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from coalguard.cloud import (
     alerts_api,
@@ -22,6 +23,8 @@ from coalguard.cloud import (
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
 from coalguard.cloud.access import PUBLIC
+from coalguard.cloud.api import problems
+from coalguard.cloud.api.responses import declare_refusals
 from coalguard.cloud.checks import api as checks_api
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
@@ -34,7 +37,7 @@ from coalguard.cloud.leases import Leases
 from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
 
 _ROUTERS = (
@@ -62,13 +65,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             svc.stop()
 
 
-def create_app(settings: CloudSettings | None = None) -> FastAPI:
+class Health(BaseModel):
+    status: str
+
+
+def create_app(settings: CloudSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The cloud app on one validated ``settings``; every route reads time from ``clock``."""
     settings = settings or CloudSettings()
     engine = make_engine(settings.db_url)
     create_schema(engine)
     app = FastAPI(title="coalguard cloud", version="1", lifespan=_lifespan)
     app.state.background = []
-    app.state.clock = utcnow  # tests move it
+    app.state.clock = clock or SystemClock()  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
@@ -82,7 +90,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         app.state.sessions,
         app.state.projector,
         settings.checks_interval_s,
-        lambda: app.state.clock(),
+        lambda: app.state.clock.now(),
         leases,
     )
     app.state.checks_worker = worker
@@ -108,9 +116,12 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     for router in _ROUTERS:
         app.include_router(router)
     audit.install(app)
+    problems.install(app)
 
-    @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC], response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    declare_refusals(app, _ROUTERS)
 
     return app

@@ -60,11 +60,12 @@ def record(
     status: int = 0,
     client: str = "local",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Add one entry inside the caller's transaction."""
+    """Add one entry inside the caller's transaction (``at``: the app clock's now; CLI: now)."""
     s.add(
         AuditEntry(
-            at=utcnow(),
+            at=at or utcnow(),
             actor=actor[:80],
             role=role,
             actor_region=actor_region,
@@ -118,6 +119,7 @@ def install(app: FastAPI) -> None:
             "status": response.status_code,
             "client": client_address(request),
             "detail": detail,
+            "at": request.app.state.clock.now(),
         }
         await run_in_threadpool(_write, request.app.state.sessions, row)
         return response

@@ -98,9 +98,18 @@ def check_user_fields(role: str, region_prefix: str) -> None:
 
 
 def add_user(
-    s: Session, name: str, role: str, region_prefix: str, *, personal_data: bool = False
+    s: Session,
+    name: str,
+    role: str,
+    region_prefix: str,
+    *,
+    personal_data: bool = False,
+    now: datetime | None = None,
 ) -> CloudUser:
-    """Create a user inside the caller's transaction (ValueError when it exists)."""
+    """Create a user inside the caller's transaction (ValueError when it exists).
+
+    ``now``: the app clock's time (routes); the CLI leaves it to the wall clock.
+    """
     check_user_fields(role, region_prefix)
     if not name.strip() or len(name) > 64:
         raise ValueError("user name must be 1-64 characters")
@@ -111,7 +120,7 @@ def add_user(
         role=role,
         region_prefix=region_prefix,
         personal_data=personal_data,
-        created_at=utcnow(),
+        created_at=now or utcnow(),
         revoked=False,
     )
     s.add(user)
@@ -119,7 +128,7 @@ def add_user(
     return user
 
 
-def new_token(s: Session, user: CloudUser, label: str = "") -> str:
+def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime | None = None) -> str:
     """A fresh token for ``user`` (shown once; only its hash is stored)."""
     if user.revoked:
         raise ValueError(f"user {user.name!r} is revoked")
@@ -129,7 +138,7 @@ def new_token(s: Session, user: CloudUser, label: str = "") -> str:
             token_hash=token_hash(token),
             user_id=user.id,
             label=label[:64],
-            created_at=utcnow(),
+            created_at=now or utcnow(),
             revoked=False,
         )
     )

@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from coalguard.cloud.db import Base
 from coalguard.edge.uplink.wire import WireRecord
+from coalguard.untrusted_json import storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
 
@@ -132,25 +133,18 @@ def explain(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def safe_text(text: str) -> str:
-    """``text`` any database and JSON response can hold: lone surrogates and NUL escaped."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\x00", "\\x00")
-
-
 def raw_text(item: Any) -> str:
     """What was sent, as text to keep beside a dead letter (at most 64 KiB)."""
     try:
         text = json.dumps(item, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):
         text = f"<{type(item).__name__} that cannot be shown as JSON>"
-    return safe_text(text[:_RAW_LIMIT])
+    return storable_text(text[:_RAW_LIMIT])
 
 
-def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes) -> None:
+def dead_letter_request(
+    engine: Engine, gateway_id: str, reason: str, raw: bytes, *, received_at: datetime
+) -> None:
     """Keep a whole request the cloud could not read, with the reason it was refused."""
     text = raw[:_RAW_LIMIT].decode("utf-8", "backslashreplace")
     with engine.begin() as conn:
@@ -160,9 +154,9 @@ def dead_letter_request(engine: Engine, gateway_id: str, reason: str, raw: bytes
                 "gateway_id": gateway_id,
                 "record_id": None,
                 "outcome": "rejected",
-                "reason": safe_text(reason),
-                "raw": safe_text(text),
-                "received_at": datetime.now(UTC),
+                "reason": storable_text(reason),
+                "raw": storable_text(text),
+                "received_at": received_at,
             },
         )
     log.warning("gateway %s: whole batch refused and dead-lettered: %s", gateway_id, reason)
@@ -227,7 +221,12 @@ def _same_record(row: Any, rec: WireRecord) -> bool:
 
 
 def store_batch(
-    engine: Engine, gateway_id: str, items: Sequence[Any], *, max_record_bytes: int
+    engine: Engine,
+    gateway_id: str,
+    items: Sequence[Any],
+    *,
+    max_record_bytes: int,
+    received_at: datetime,
 ) -> list[Outcome]:
     """Validate and store ``items``; one outcome per item, in order.
 
@@ -237,14 +236,14 @@ def store_batch(
     dialect = engine.dialect.name
     if dialect not in _INSERT_SQL:
         raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
-    now = datetime.now(UTC)
+    now = received_at
     outcomes: list[Outcome | None] = [None] * len(items)
     dead: list[dict[str, Any]] = []
     fresh: dict[str, tuple[int, WireRecord, str]] = {}  # id -> (index, record, body text)
 
     def reject(i: int, rid: str | None, outcome: str, reason: str) -> None:
-        rid = None if rid is None else safe_text(rid)[:200]
-        reason = safe_text(reason)
+        rid = None if rid is None else storable_text(rid)[:200]
+        reason = storable_text(reason)
         outcomes[i] = Outcome(i, rid, outcome, reason)
         dead.append(
             {

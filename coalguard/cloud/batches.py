@@ -7,9 +7,9 @@ never past ``max_batch_bytes``.
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,52 +18,70 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.batch_store import BatchRace, dead_letter_request, safe_text, store_batch
+from coalguard.cloud.api.problems import problem_response
+from coalguard.cloud.api.responses import problems
+from coalguard.cloud.batch_store import BatchRace, dead_letter_request, store_batch
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
-from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, MAX_INT_DIGITS, OUTCOMES, OversizedInt
+from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES, BatchResponse, WireRecord
+from coalguard.untrusted_json import UntrustedJson, parse, storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
 
 router = APIRouter(tags=["ingest"])
 
 
-def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": safe_text(detail)}, status_code=status, headers=headers)
+# The body is read raw (size limits before parsing, gzip, per-record outcomes), so
+# FastAPI never sees a body parameter: the schema of what it expects is declared here.
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "Records of one gateway; gzip allowed (Content-Encoding). "
+        "Bounded by max_batch_bytes (413) and max_batch_records (413).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "records": {"type": "array", "items": WireRecord.model_json_schema()}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _error(
+    request: Request, status: int, key: str, headers: dict[str, str] | None = None, **params: Any
+) -> JSONResponse:
+    safe = {k: storable_text(str(v)) for k, v in params.items()}
+    return problem_response(request, status, key, safe, headers=headers)
 
 
 class Unreadable(ValueError):
     """The request body is not a batch the cloud can read; the text says why."""
 
 
-def _int(text: str) -> int | OversizedInt:
-    digits = len(text.lstrip("-"))
-    return OversizedInt(digits) if digits > MAX_INT_DIGITS else int(text)
-
-
 def parse_batch(raw: bytes) -> Any:
     """The JSON document, or ``Unreadable`` naming what is wrong; never another error.
 
-    An integer too long to convert does not spoil the batch: it parses as
-    ``OversizedInt`` and only the record holding it is rejected.
+    Only what spoils the whole text refuses the batch; a value a record may not
+    hold (an integer too long to convert, NaN, a lone surrogate) is judged with
+    its record (``WireRecord``), which alone is rejected.
     """
-    parse_int: Any = None
-    while True:
-        try:
-            return json.loads(raw, parse_int=parse_int)
-        except RecursionError:
+    try:
+        return parse(raw)
+    except UntrustedJson as exc:
+        if exc.code == "depth":
             raise Unreadable(
                 "request body is nested too deeply to parse "
                 f"(a record body may nest at most {MAX_BODY_DEPTH} levels)"
             ) from None
-        except UnicodeDecodeError as exc:
-            raise Unreadable(f"request body is not valid UTF-8: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise Unreadable(f"request body is not valid JSON: {exc}") from None
-        except ValueError as exc:  # an integer over the conversion limit
-            if parse_int is not None:
-                raise Unreadable(f"request body is not valid JSON: {exc}") from None
-            parse_int = _int
+        why = exc.detail if exc.code == "syntax" else exc.reason
+        raise Unreadable(f"request body is not valid JSON: {why}") from None
 
 
 def _shape_problem(doc: Any, max_records: int) -> tuple[int, str] | None:
@@ -78,9 +96,9 @@ def _shape_problem(doc: Any, max_records: int) -> tuple[int, str] | None:
     return None
 
 
-def _unavailable(gateway_id: str, exc: Exception) -> JSONResponse:
+def _unavailable(request: Request, gateway_id: str, exc: Exception) -> JSONResponse:
     log.error("batch from %s not taken, database unavailable: %s", gateway_id, exc)
-    return _error(503, "database unavailable; retry later", {"Retry-After": "5"})
+    return _error(request, 503, "db_unavailable", {"Retry-After": "5"})
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -110,7 +128,7 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
 
 
 async def _refuse_whole(
-    engine: Any, gateway_id: str, status: int, reason: str, raw: bytes
+    request: Request, engine: Any, gateway_id: str, status: int, reason: str, raw: bytes
 ) -> JSONResponse:
     """Answer ``status`` with the reason; an unreadable batch is kept as a dead letter.
 
@@ -119,14 +137,23 @@ async def _refuse_whole(
     """
     if status == 422:
         try:
-            await run_in_threadpool(dead_letter_request, engine, gateway_id, reason, raw)
+            at = request.app.state.clock.now()
+            await run_in_threadpool(
+                partial(dead_letter_request, received_at=at), engine, gateway_id, reason, raw
+            )
         except OperationalError as exc:  # not kept: the sender must keep it and retry
-            return _unavailable(gateway_id, exc)
-    log.warning("batch from %s refused (%d): %s", gateway_id, status, safe_text(reason))
-    return _error(status, reason)
+            return _unavailable(request, gateway_id, exc)
+    log.warning("batch from %s refused (%d): %s", gateway_id, status, storable_text(reason))
+    return _error(request, status, "batch_refused", reason=reason)
 
 
-@router.post("/api/v1/gateways/{gateway_id}/batches", dependencies=[GATEWAY_TOKEN])
+@router.post(
+    "/api/v1/gateways/{gateway_id}/batches",
+    dependencies=[GATEWAY_TOKEN],
+    response_model=BatchResponse,
+    responses=problems(413, 415, 503),
+    openapi_extra=BATCH_BODY,
+)
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
     settings = request.app.state.settings
@@ -135,19 +162,23 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     try:
         known = await run_in_threadpool(authenticate, engine, gateway_id, token)
     except OperationalError as exc:
-        return _unavailable(gateway_id, exc)
+        return _unavailable(request, gateway_id, exc)
     if not known:
         log.warning("batch refused: gateway %r unknown or wrong token", gateway_id)
         return _error(
-            401,
-            f"gateway {gateway_id!r} is not registered, is disabled, or the bearer token is wrong",
-            {"WWW-Authenticate": "Bearer"},
+            request, 401, "gateway_refused", {"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
         )
     limit = settings.max_batch_bytes
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
-        return _error(415, f"content encoding {encoding!r} not accepted; use gzip or none")
-    too_big = _error(413, f"batch is larger than the limit of {limit} bytes (max_batch_bytes)")
+        why = f"content encoding {encoding!r} not accepted; use gzip or none"
+        return _error(request, 415, "batch_refused", reason=why)
+    too_big = _error(
+        request,
+        413,
+        "batch_refused",
+        reason=f"batch is larger than the limit of {limit} bytes (max_batch_bytes)",
+    )
     raw = await _read_limited(request, limit)
     if raw is None:
         return too_big
@@ -161,19 +192,24 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
                 return too_big
         doc: Any = parse_batch(raw)
     except Unreadable as exc:
-        return await _refuse_whole(engine, gateway_id, 422, str(exc), raw)
+        return await _refuse_whole(request, engine, gateway_id, 422, str(exc), raw)
     problem = _shape_problem(doc, settings.max_batch_records)
     if problem is not None:
-        return await _refuse_whole(engine, gateway_id, *problem, raw)
+        return await _refuse_whole(request, engine, gateway_id, *problem, raw)
     items = doc["records"]
     try:
         outcomes = await run_in_threadpool(
-            store_batch, engine, gateway_id, items, max_record_bytes=DEFAULT_MAX_RECORD_BYTES
+            store_batch,
+            engine,
+            gateway_id,
+            items,
+            max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+            received_at=request.app.state.clock.now(),
         )
     except BatchRace as exc:
-        return _error(503, f"retry: {exc}", {"Retry-After": "1"})
+        return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=f"retry: {exc}")
     except OperationalError as exc:
-        return _unavailable(gateway_id, exc)
+        return _unavailable(request, gateway_id, exc)
     kick = getattr(request.app.state, "checks_kick", None)
     if kick is not None:  # wake the projector; never wait for it
         kick()

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import EVERY_ROLE, GATEWAY_TOKEN, allow
-from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.access import GATEWAY_TOKEN
+from coalguard.cloud.api.deps import ClockDep, Reader
+from coalguard.cloud.api.deps import Staff as FastPassWriter
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
-FastPassWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
+TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
 
 
 class ReportIn(BaseModel):
@@ -42,17 +44,64 @@ class ReportIn(BaseModel):
         return self
 
 
+class ReportOut(BaseModel):
+    report_id: str
+    company: str
+    region_code: str
+    coal_type: str
+    lab: str
+    issued_on: str
+    expires: str
+    indicators: dict[str, float]
+    profile_id: str | None
+    overall: str
+    accepted: bool
+    uploaded_by: str
+    uploaded_at: str
+
+
+class TruckOut(BaseModel):
+    plate: str
+    region_code: str
+    company: str | None = None
+    report_id: str | None = None
+    active: bool
+
+
+class ListedTruck(BaseModel):
+    plate: str
+    company: str
+    report_id: str
+    expires: str
+
+
+class FastPassList(BaseModel):
+    """The trucks valid today in a region; ``version`` changes whenever the list does."""
+
+    version: str
+    region: str
+    truck: list[ListedTruck]
+
+
+def _region_refused(op: Any) -> Problem:
+    return Problem(403, "region_refused", region=op.region_prefix or "(all)")
+
+
 class TruckIn(BaseModel):
     plate: str = Field(min_length=2, max_length=16, examples=["冀A12345"])
     region_code: str = Field(pattern=r"^[0-9]{2,12}$", examples=["130102"])
     report_id: str = Field(min_length=1, max_length=64, examples=["QR-2026-0412"])
 
 
-@router.post("/fast-pass/reports", status_code=201)
-def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[str, Any]:
+@router.post(
+    "/fast-pass/reports", status_code=201, response_model=ReportOut, responses=problems(409)
+)
+def upload_report(
+    request: Request, op: FastPassWriter, clock: ClockDep, body: ReportIn
+) -> dict[str, Any]:
     """Store a company's quality report; the cloud judges it (``accepted`` when it passes)."""
     if not op.covers(body.region_code):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise _region_refused(op)
     try:
         profile_id, overall = fp.judge_report(
             request.app.state.profiles,
@@ -62,34 +111,41 @@ def upload_report(request: Request, op: FastPassWriter, body: ReportIn) -> dict[
             body.indicators,
         )
     except fp.FastPassError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise Problem(422, "invalid", reason=str(exc)) from None
     with request.app.state.sessions.begin() as s:
         if s.get(FastPassReport, body.report_id) is not None:
-            raise HTTPException(409, f"report {body.report_id} already uploaded")
+            raise Problem(409, "report_uploaded", report_id=body.report_id)
         r = FastPassReport(
             **body.model_dump(),
             profile_id=profile_id,
             overall=overall,
             uploaded_by=op.name,
-            uploaded_at=request.app.state.clock(),
+            uploaded_at=clock.now(),
         )
         s.add(r)
         s.flush()
         return fp.report_view(r)
 
 
-@router.post("/fast-pass/trucks", status_code=201)
-def register_truck(request: Request, op: FastPassWriter, body: TruckIn) -> dict[str, Any]:
+@router.post("/fast-pass/trucks", status_code=201, response_model=TruckOut)
+def register_truck(
+    request: Request, op: FastPassWriter, clock: ClockDep, body: TruckIn
+) -> dict[str, Any]:
     """Put a truck on the fast-pass list of a region, backed by an accepted report."""
     if not op.covers(body.region_code):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise _region_refused(op)
     with request.app.state.sessions.begin() as s:
         try:
             t = fp.add_truck(
-                s, body.plate, body.region_code, body.report_id, op.name, request.app.state.clock()
+                s,
+                body.plate,
+                body.region_code,
+                body.report_id,
+                op.name,
+                clock.now(),
             )
         except fp.FastPassError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise Problem(422, "invalid", reason=str(exc)) from None
         return {
             "plate": t.plate,
             "region_code": t.region_code,
@@ -99,12 +155,12 @@ def register_truck(request: Request, op: FastPassWriter, body: TruckIn) -> dict[
         }
 
 
-@router.delete("/fast-pass/trucks/{plate}")
+@router.delete("/fast-pass/trucks/{plate}", response_model=TruckOut, responses=problems(404))
 def remove_truck(
     request: Request, op: FastPassWriter, plate: str, region_code: str
 ) -> dict[str, Any]:
     if not op.covers(region_code):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise _region_refused(op)
     with request.app.state.sessions.begin() as s:
         t = s.scalars(
             select(FastPassTruck).where(
@@ -113,13 +169,14 @@ def remove_truck(
             )
         ).first()
         if t is None:
-            raise HTTPException(404, f"no fast-pass truck {plate} in {region_code}")
+            raise Problem(404, "no_fast_pass_truck", plate=plate, region=region_code)
         t.active = False
         return {"plate": t.plate, "region_code": region_code, "active": False}
 
 
 def _list_response(request: Request, region: str, fmt: str) -> Any:
-    today = fp.today_local(request.app.state.clock())
+    """The list as JSON (``FastPassList``) or as the gateway's TOML file."""
+    today = fp.today_local(request.app.state.clock.now())
     with request.app.state.sessions() as s:
         trucks = fp.listed(s, region, today)
     version = fp.list_version(trucks, today)
@@ -130,7 +187,7 @@ def _list_response(request: Request, region: str, fmt: str) -> Any:
     return {"version": version, "region": region, "truck": trucks}
 
 
-@router.get("/fast-pass/list", response_model=None)
+@router.get("/fast-pass/list", response_model=FastPassList, responses=TOML)
 def fast_pass_list(
     request: Request,
     op: Reader,
@@ -145,6 +202,8 @@ def fast_pass_list(
     "/gateways/{gateway_id}/fast-pass.toml",
     response_class=PlainTextResponse,
     dependencies=[GATEWAY_TOKEN],
+    response_model=str,
+    responses={**TOML, **problems(404)},
 )
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
@@ -155,7 +214,9 @@ async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
         bearer_token(request.headers.get("authorization")),
     )
     if not ok:
-        raise HTTPException(401, f"gateway {gateway_id!r} unknown or wrong token")
+        raise Problem(
+            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
+        )
 
     def region() -> str | None:
         with request.app.state.sessions() as s:
@@ -168,5 +229,5 @@ async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
 
     rc = await run_in_threadpool(region)
     if rc is None:
-        raise HTTPException(404, f"gateway {gateway_id!r} has no registered checkpoint")
+        raise Problem(404, "gateway_unbound", gateway_id=gateway_id)
     return await run_in_threadpool(_list_response, request, rc, "toml")

@@ -17,8 +17,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.settings import CloudSettings
 from coalguard.errors import InputError
@@ -72,9 +70,3 @@ def uvicorn_options(
         "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
         "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
     }
-
-
-def prepare_api(app: FastAPI, co: CoSettings) -> FastAPI:
-    """Give the API the CO settings this process checked (not a fresh read of the environment)."""
-    app.state.co_settings = co
-    return app

@@ -11,7 +11,9 @@ import threading
 import time
 from collections import deque
 
-from fastapi import HTTPException, Request
+from fastapi import Request
+
+from coalguard.cloud.api.problems import Problem
 
 
 class SlidingWindow:
@@ -47,8 +49,6 @@ def enforce(window: SlidingWindow, request: Request, what: str) -> None:
     """429 with Retry-After when this client has hit ``what`` too often."""
     wait = window.hit(f"{what}:{client_address(request)}")
     if wait is not None:
-        raise HTTPException(
-            429,
-            f"too many {what} attempts from this address; retry in {math.ceil(wait)} s",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        seconds = math.ceil(wait)
+        headers = {"Retry-After": str(seconds)}
+        raise Problem(429, f"too_many_{what}", headers=headers, seconds=seconds)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import HTTPException
-
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.auth import Operator
 
 
@@ -13,9 +12,9 @@ def scoped_region(op: Operator, region: str | None) -> str:
     """``region`` (default: the caller's prefix), or 403 when outside the caller's."""
     region = region or op.region_prefix
     if not region.isdigit() and region != "":
-        raise HTTPException(422, "region: must be digits of a region code")
+        raise Problem(422, "region_digits")
     if not region.startswith(op.region_prefix):
-        raise HTTPException(403, f"you may see region {op.region_prefix or '(all)'} only")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     return region
 
 

@@ -1,6 +1,9 @@
 """The cloud process's one configuration object (pydantic-settings).
 
-Values come from arguments, then ``COALGUARD_CLOUD_*`` environment variables.
+Values come from arguments, then environment variables: ``COALGUARD_CLOUD_*``
+for the process, ``COALGUARD_CO_*`` for its CO alarm section (``co``). Every
+cloud process (``serve``, ``co-ingest``) validates one ``CloudSettings`` at
+start and hands it down; nothing reads the environment again later.
 """
 
 from __future__ import annotations
@@ -10,13 +13,15 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from coalguard.cloud.co.settings import CoSettings
+
 
 class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COALGUARD_CLOUD_", extra="forbid")
 
     db_url: str = "sqlite:///var/cloud.sqlite"
-    # MQTT ingest of CO alarms (None: no MQTT ingest in this process).
-    mqtt_url: str | None = None
+    # The CO alarm path: broker, rules, channels, phone-hash key (env COALGUARD_CO_*).
+    co: CoSettings = Field(default_factory=CoSettings)
     # Upper bound of one gateway batch, in records and bytes.
     max_batch_records: int = 5000
     max_batch_bytes: int = 8 * 1024 * 1024

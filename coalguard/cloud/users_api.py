@@ -8,18 +8,20 @@ inside it, and reads only the audit entries of actors inside it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from coalguard.cloud import audit
-from coalguard.cloud.access import EVERY_ROLE, PUBLIC, allow
+from coalguard.cloud.access import PUBLIC
+from coalguard.cloud.api.deps import Admin, ClockDep, Reader, SessionDep
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import (
     CloudUser,
     Operator,
-    Role,
     add_user,
     find_user,
     lookup,
@@ -31,8 +33,6 @@ from coalguard.cloud.ratelimit import SlidingWindow, enforce
 from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
-Anyone = Annotated[Operator, allow(*EVERY_ROLE)]
-Admin = Annotated[Operator, allow(Role.ADMIN)]
 
 LOGIN_LIMIT = SlidingWindow(limit=10, window_s=60.0)
 TOKEN_LIMIT = SlidingWindow(limit=20, window_s=60.0)
@@ -50,6 +50,53 @@ class Login(BaseModel):
     token: str = Field(min_length=8, max_length=200, examples=["cgt_3q2…"])
 
 
+class Me(BaseModel):
+    name: str
+    role: str
+    region_prefix: str
+    personal_data: bool
+
+
+class LoggedOut(BaseModel):
+    status: str
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str
+    region_prefix: str
+    personal_data: bool
+    created_at: str
+    revoked: bool
+
+
+class NewUserOut(UserOut):
+    token: str
+
+
+class TokenOut(BaseModel):
+    name: str
+    token: str
+
+
+class RevokedOut(BaseModel):
+    name: str
+    revoked: bool
+    tokens_revoked: int
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    role: str
+    actor_region: str
+    action: str
+    status: int
+    client: str
+    detail: dict[str, Any]
+
+
 def whoami(op: Operator) -> dict[str, Any]:
     return {
         "name": op.name,
@@ -59,15 +106,15 @@ def whoami(op: Operator) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login", dependencies=[PUBLIC])
-def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
+@router.post("/auth/login", dependencies=[PUBLIC], response_model=Me, responses=problems(401, 429))
+def login(request: Request, response: Response, clock: ClockDep, body: Login) -> dict[str, Any]:
     """Exchange a token for a server-side session; the HttpOnly cookie holds only its id."""
     enforce(_limits(request)[0], request, "login")
     with request.app.state.sessions.begin() as s:
         op = lookup(s, body.token)
         if op is None:
-            raise HTTPException(401, "unknown or revoked token")
-        sid = open_session(s, op, body.token, request.app.state.clock())
+            raise Problem(401, "bad_credential")
+        sid = open_session(s, op, body.token, clock.now())
     request.state.operator = op
     secure = request.url.scheme == "https"  # behind a trusted proxy: X-Forwarded-Proto
     max_age = int(request.app.state.settings.session_max_s)
@@ -77,7 +124,7 @@ def login(request: Request, response: Response, body: Login) -> dict[str, Any]:
     return whoami(op)
 
 
-@router.post("/auth/logout", dependencies=[PUBLIC])
+@router.post("/auth/logout", dependencies=[PUBLIC], response_model=LoggedOut)
 def logout(request: Request, response: Response) -> dict[str, str]:
     """End this browser's session on the server (the cookie alone is worthless after)."""
     sid = request.cookies.get(COOKIE)
@@ -88,8 +135,8 @@ def logout(request: Request, response: Response) -> dict[str, str]:
     return {"status": "logged out"}
 
 
-@router.get("/auth/me")
-def me(op: Anyone) -> dict[str, Any]:
+@router.get("/auth/me", response_model=Me)
+def me(op: Reader) -> dict[str, Any]:
     return whoami(op)
 
 
@@ -111,31 +158,35 @@ def user_view(u: CloudUser) -> dict[str, Any]:
     }
 
 
-@router.get("/users")
-def list_users(request: Request, op: Admin) -> list[dict[str, Any]]:
-    with request.app.state.sessions() as s:
-        rows = s.scalars(
-            select(CloudUser)
-            .where(CloudUser.region_prefix.startswith(op.region_prefix))
-            .order_by(CloudUser.name)
-        )
-        return [user_view(u) for u in rows]
+@router.get("/users", response_model=list[UserOut])
+def list_users(op: Admin, s: SessionDep) -> list[dict[str, Any]]:
+    rows = s.scalars(
+        select(CloudUser)
+        .where(CloudUser.region_prefix.startswith(op.region_prefix))
+        .order_by(CloudUser.name)
+    )
+    return [user_view(u) for u in rows]
 
 
-@router.post("/users", status_code=201)
-def create_user(request: Request, op: Admin, body: NewUser) -> dict[str, Any]:
+@router.post("/users", status_code=201, response_model=NewUserOut, responses=problems(409, 429))
+def create_user(request: Request, op: Admin, clock: ClockDep, body: NewUser) -> dict[str, Any]:
     """Create a user and its first token (the token is in this answer only)."""
     enforce(_limits(request)[1], request, "token")
     if not body.region_prefix.startswith(op.region_prefix):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     with request.app.state.sessions.begin() as s:
         try:
             user = add_user(
-                s, body.name, body.role, body.region_prefix, personal_data=body.personal_data
+                s,
+                body.name,
+                body.role,
+                body.region_prefix,
+                personal_data=body.personal_data,
+                now=clock.now(),
             )
         except ValueError as exc:
-            raise HTTPException(409, str(exc)) from None
-        token = new_token(s, user, "api")
+            raise Problem(409, "conflict", reason=str(exc)) from None
+        token = new_token(s, user, "api", now=clock.now())
         return {**user_view(user), "token": token}
 
 
@@ -143,24 +194,29 @@ def _managed(s: Any, op: Operator, name: str) -> CloudUser:
     try:
         user = find_user(s, name)
     except ValueError:
-        raise HTTPException(404, f"no user {name!r}") from None
+        raise Problem(404, "no_user", name=name) from None
     if not user.region_prefix.startswith(op.region_prefix):
-        raise HTTPException(404, f"no user {name!r}")
+        raise Problem(404, "no_user", name=name)
     return user
 
 
-@router.post("/users/{name}/tokens", status_code=201)
-def create_token(request: Request, op: Admin, name: str) -> dict[str, str]:
+@router.post(
+    "/users/{name}/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    responses=problems(404, 409, 429),
+)
+def create_token(request: Request, op: Admin, clock: ClockDep, name: str) -> dict[str, str]:
     enforce(_limits(request)[1], request, "token")
     with request.app.state.sessions.begin() as s:
         user = _managed(s, op, name)
         try:
-            return {"name": user.name, "token": new_token(s, user, "api")}
+            return {"name": user.name, "token": new_token(s, user, "api", now=clock.now())}
         except ValueError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Problem(409, "conflict", reason=str(exc)) from None
 
 
-@router.post("/users/{name}/revoke")
+@router.post("/users/{name}/revoke", response_model=RevokedOut, responses=problems(404))
 def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
     with request.app.state.sessions.begin() as s:
         _managed(s, op, name)
@@ -168,10 +224,10 @@ def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
         return {"name": name, "revoked": True, "tokens_revoked": n}
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[AuditEntryOut])
 def audit_log(
-    request: Request,
     op: Admin,
+    s: SessionDep,
     actor: str | None = None,
     since: datetime | None = None,
     region: str | None = None,
@@ -179,5 +235,4 @@ def audit_log(
 ) -> list[dict[str, Any]]:
     """Every write, newest first: those of actors in ``region`` (default: the admin's own)."""
     region = scoped_region(op, region)
-    with request.app.state.sessions() as s:
-        return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)
+    return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)

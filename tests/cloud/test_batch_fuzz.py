@@ -22,31 +22,18 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.gateways import register_gateway
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.uplink.wire import OUTCOMES
+from tests.hostile_json import HOSTILE_FRAGMENTS, json_values
 from tests.ingest_support import ThreadServer
 
 _DIR = Path(tempfile.mkdtemp(prefix="coalguard-batch-fuzz-"))
 APP = create_app(CloudSettings(db_url=f"sqlite:///{_DIR}/fuzz.sqlite", checks_interval_s=0))
 TOKEN = register_gateway(APP.state.engine, "gw-fuzz")
 
-_text = st.text(st.characters(exclude_categories=()), max_size=8)
-_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | _text,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
-    max_leaves=8,
-)
-_RAW = [  # JSON text Python's encoder will not write, or values at the edge of a limit
-    "9" * 5000,
-    "-" + "1" * 4301,
-    "1" * 4300,
-    "[" * 100 + "]" * 100,
-    "[" * 3000 + "]" * 3000,
-    "NaN",
-    "1e999",
+_values = json_values()
+_RAW = [
+    *HOSTILE_FRAGMENTS,
     '"0001-01-01T00:00:00+08:00"',
     '"9999-12-31T23:59:59-08:00"',
-    '"\\ud800"',
-    '"\\u0000"',
-    '{"\\udfff": 1}',
 ]
 _fragment = st.one_of(
     _values.map(lambda v: json.dumps(v)),  # ensure_ascii: surrogates travel as \\uXXXX

@@ -306,7 +306,7 @@ def test_database_down_is_503_with_retry_after_then_recovers() -> None:
             resp = cloud.post([rec()])
             assert resp.status_code == 503
             assert resp.headers["retry-after"] == "5"
-            assert "database unavailable" in resp.json()["detail"]
+            assert resp.json()["type"] == "urn:coalguard:problem:db_unavailable"
             pg.start_server()
             r = rec()
             assert outcomes(cloud.post([r])) == ["stored"]  # the pool reconnects by itself
@@ -390,7 +390,7 @@ def test_lone_surrogates_are_rejected_with_the_reason_not_500(cloud: Cloud) -> N
     resp = cloud.post(None, raw=_batch(rec(id="Z")).replace(b'"Z"', b'"\\udc00"'))
     assert resp.json()["results"][0]["id"] == "\\udc00"
     resp = cloud.post(None, raw=_batch(rec(), extra=b', "\\ud801": 1'))
-    assert resp.status_code == 422 and resp.json()["detail"] == (
+    assert resp.status_code == 422 and resp.json()["detail"].endswith(
         "unknown field(s) in batch: \\ud801"
     )
     assert len(cloud.dead_letters()) == 5

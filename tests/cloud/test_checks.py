@@ -197,7 +197,7 @@ def test_lab_deadlines_and_failing_report_routed_to_office(fed) -> None:  # type
     # Nothing sent to the lab for 25 hours: the cloud's own sweep raises the alert.
     assert sweep(app.state.sessions, START + timedelta(hours=2)) == 0
     assert sweep(app.state.sessions, START + timedelta(hours=26)) >= 1
-    app.state.clock = lambda: START + timedelta(hours=26)
+    app.state.clock = ManualClock(START + timedelta(hours=26))
     overdue = c.get("/api/v1/lab-samples?status=overdue", headers=county).json()
     assert [x["overdue"] for x in overdue] == ["dispatch"]
     alerts = c.get("/api/v1/alerts?kind=lab.dispatch_overdue", headers=county).json()

@@ -26,7 +26,7 @@ def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-2
 
 def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
-    app.state.clock = lambda: START
+    app.state.clock = ManualClock(START)
     tok = users(app)
     c = client(app)
     county, admin = bearer(tok["county"]), bearer(tok["admin"])

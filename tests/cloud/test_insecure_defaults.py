@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.login_sessions import COOKIE
+from coalguard.edge.clock import ManualClock
 from coalguard.edge.model import utcnow
 from tests.cloud.ops_support import bearer, client, make_app
 from tests.conftest import COALGUARD
@@ -82,8 +83,7 @@ def test_dashboard_cookie_holds_a_session_that_logout_ends(tmp_path: Path) -> No
 def test_dashboard_session_expires_when_idle_and_absolutely(tmp_path: Path) -> None:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
     token = issue_token(app.state.sessions, "desk", "130102", "operator")
-    now = [utcnow()]
-    app.state.clock = lambda: now[0]
+    clock = app.state.clock = ManualClock(utcnow())
     idle = timedelta(seconds=app.state.settings.session_idle_s)
     absolute = timedelta(seconds=app.state.settings.session_max_s)
 
@@ -93,17 +93,17 @@ def test_dashboard_session_expires_when_idle_and_absolutely(tmp_path: Path) -> N
         return c
 
     c = login()
-    now[0] += idle - timedelta(minutes=1)
+    clock.advance(idle - timedelta(minutes=1))
     assert c.get("/api/v1/auth/me").status_code == 200  # activity keeps it alive
-    now[0] += idle
+    clock.advance(idle)
     assert c.get("/api/v1/auth/me").status_code == 401  # idle too long
 
     c = login()
-    started = now[0]
-    while now[0] - started < absolute - idle / 2:  # busy all day
-        now[0] += idle / 2
+    started = clock.now()
+    while clock.now() - started < absolute - idle / 2:  # busy all day
+        clock.advance(idle / 2)
         assert c.get("/api/v1/auth/me").status_code == 200
-    now[0] = started + absolute
+    clock.set(started + absolute)
     assert c.get("/api/v1/auth/me").status_code == 401  # absolute limit
 
     c = login()

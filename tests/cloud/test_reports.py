@@ -64,7 +64,7 @@ def _alarms(app) -> None:  # type: ignore[no-untyped-def]
 def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
     db = cloud_db
     app = make_app(db)
-    app.state.clock = lambda: START + timedelta(hours=6)
+    app.state.clock = ManualClock(START + timedelta(hours=6))
     tok = users(app)
     c = client(app)
     c.put(

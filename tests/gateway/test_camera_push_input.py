@@ -77,3 +77,10 @@ def test_unparsable_push_is_dead_lettered_with_its_own_reason(client, gw):
     # Before: the dead letter said "camera_id: Field required", not why the body failed.
     r = _push(client, b"{nope")
     _refused_and_kept(gw, r, 400, "not JSON")
+
+
+@pytest.mark.parametrize("field", ["plate", "note"])
+def test_nul_in_push_is_422_not_forwarded_for_the_cloud_to_reject(client, gw, clock, field):
+    # Before: accepted here, then rejected by the cloud (which refuses NUL) far from the camera.
+    body = json.dumps(plate_event(clock, 1) | {field: "A\u0000B"})
+    _refused_and_kept(gw, _push(client, body.encode()), 422, "NUL")

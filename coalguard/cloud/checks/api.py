@@ -9,17 +9,28 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from coalguard.cloud.access import EVERY_ROLE, allow
-from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.api.deps import Admin, ClockDep, Reader
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.checks import queries, registry
+from coalguard.cloud.checks.schemas import (
+    CheckpointOut,
+    InspectionDetail,
+    InspectionOut,
+    LabSampleOut,
+    OfficeOut,
+    ProjectionOut,
+    SummaryOut,
+    VerdictOut,
+)
 from coalguard.cloud.checks.tables import (
     Checkpoint,
     Inspection,
@@ -31,8 +42,6 @@ from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
-Admin = Annotated[Operator, allow(Role.ADMIN)]
 Result = Literal["pass", "fail", "retest", "incomplete", "no_limits"]
 
 
@@ -48,31 +57,33 @@ class OfficeIn(BaseModel):
     contact: str = Field(min_length=1, max_length=200, examples=["0312-1234567"])
 
 
-@router.get("/checkpoints")
-def list_checkpoints(request: Request, op: Reader, region: str | None = None) -> list[dict]:
+CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/checkpoints", response_model=list[CheckpointOut])
+def list_checkpoints(
+    request: Request, op: Reader, region: str | None = None
+) -> list[dict[str, Any]]:
     region = scoped_region(op, region)
     with request.app.state.sessions() as s:
         return [registry.checkpoint_view(c) for c in queries.checkpoints_in(s, region)]
 
 
-@router.put("/checkpoints/{checkpoint_id}")
+@router.put("/checkpoints/{checkpoint_id}", response_model=CheckpointOut, responses=problems(404))
 def put_checkpoint(
     request: Request, op: Admin, checkpoint_id: str, body: CheckpointIn
 ) -> dict[str, Any]:
     """Register a checkpoint's region and jurisdiction (admin); re-tags its rows."""
     if not op.covers(body.region_code):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     profiles = request.app.state.profiles
     if body.jurisdiction and body.jurisdiction not in profiles.jurisdictions:
-        raise HTTPException(
-            422,
-            f"jurisdiction: unknown {body.jurisdiction!r} (known: "
-            f"{', '.join(sorted(profiles.jurisdictions))})",
-        )
+        known = ", ".join(sorted(profiles.jurisdictions))
+        raise Problem(422, "unknown_jurisdiction", jurisdiction=body.jurisdiction, known=known)
     with request.app.state.sessions.begin() as s:
         cp = s.get(Checkpoint, checkpoint_id)
         if cp is not None and not op.covers(cp.region_code):
-            raise HTTPException(404, f"no checkpoint {checkpoint_id}")
+            raise Problem(404, "no_checkpoint", checkpoint_id=checkpoint_id)
         cp = registry.register_checkpoint(
             s,
             checkpoint_id,
@@ -84,17 +95,17 @@ def put_checkpoint(
         return registry.checkpoint_view(cp)
 
 
-@router.put("/regions/{region_code}/office")
+@router.put("/regions/{region_code}/office", response_model=OfficeOut)
 def put_office(request: Request, op: Admin, region_code: str, body: OfficeIn) -> dict[str, str]:
     """The air-pollution office failing lab reports of this region are routed to."""
     if not region_code.isdigit() or not op.covers(region_code):
-        raise HTTPException(403, f"you manage region {op.region_prefix or '(all)'} only")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     with request.app.state.sessions.begin() as s:
         o = registry.set_office(s, region_code, body.name, body.contact)
         return {"region_code": o.region_code, "name": o.name, "contact": o.contact}
 
 
-@router.get("/inspections", response_model=None)
+@router.get("/inspections", response_model=list[InspectionOut], responses=CSV)
 def list_inspections(
     request: Request,
     op: Reader,
@@ -145,19 +156,21 @@ def list_inspections(
     return rows
 
 
-@router.get("/inspections/{inspection_id}")
-def get_inspection(request: Request, op: Reader, inspection_id: str) -> dict[str, Any]:
+@router.get(
+    "/inspections/{inspection_id}", response_model=InspectionDetail, responses=problems(404)
+)
+def get_inspection(
+    request: Request, op: Reader, clock: ClockDep, inspection_id: str
+) -> dict[str, Any]:
     """One inspection with its workflow history, verdicts and lab samples."""
     with request.app.state.sessions() as s:
         i = s.get(Inspection, inspection_id)
         if i is None or not op.covers(i.region_code):
-            raise HTTPException(404, f"no inspection {inspection_id}")
-        return redact(
-            queries.inspection_detail(s, i, request.app.state.clock()), op.sees_personal_data
-        )
+            raise Problem(404, "no_inspection", inspection_id=inspection_id)
+        return redact(queries.inspection_detail(s, i, clock.now()), op.sees_personal_data)
 
 
-@router.get("/verdicts")
+@router.get("/verdicts", response_model=list[VerdictOut])
 def list_verdicts(
     request: Request,
     op: Reader,
@@ -189,10 +202,11 @@ def list_verdicts(
         ]
 
 
-@router.get("/lab-samples")
+@router.get("/lab-samples", response_model=list[LabSampleOut])
 def list_lab_samples(
     request: Request,
     op: Reader,
+    clock: ClockDep,
     region: str | None = None,
     checkpoint: str | None = None,
     status: Literal["pending", "overdue", "reported", "failed"] | None = None,
@@ -200,7 +214,7 @@ def list_lab_samples(
 ) -> list[dict[str, Any]]:
     """Lab samples with their deadlines; ``overdue``: past the 24 h / 2 day limits."""
     region = scoped_region(op, region)
-    now = request.app.state.clock()
+    now = clock.now()
     q = select(LabSample).where(LabSample.region_code.startswith(region))
     if checkpoint:
         q = q.where(LabSample.checkpoint_id == checkpoint)
@@ -217,10 +231,11 @@ def list_lab_samples(
         return [queries.lab_view(lab, now) for lab in rows]
 
 
-@router.get("/checks/summary")
+@router.get("/checks/summary", response_model=SummaryOut)
 def checks_summary(
     request: Request,
     op: Reader,
+    clock: ClockDep,
     region: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -231,11 +246,11 @@ def checks_summary(
     Default range: the last 24 hours.
     """
     region = scoped_region(op, region)
-    now = request.app.state.clock()
+    now = clock.now()
     until = aware(until) or now
     since = aware(since) or until - timedelta(days=1)
     if since >= until:
-        raise HTTPException(422, "since: must be before until")
+        raise Problem(422, "since_before_until")
     with request.app.state.sessions() as s:
         rows = queries.summary(s, region, since, until, now, by)
     return {
@@ -247,7 +262,7 @@ def checks_summary(
     }
 
 
-@router.get("/checks/projection")
+@router.get("/checks/projection", response_model=ProjectionOut)
 def projection_status(request: Request, op: Admin) -> dict[str, Any]:
     """How far gateway records have been projected, and the ones that failed (admins).
 

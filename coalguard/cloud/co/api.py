@@ -11,41 +11,50 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
-from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.api.deps import (
+    AlertActor,
+    ClockDep,
+    DeviceWriter,
+    Reader,
+    SessionDep,
+    SettingsDep,
+    Staff,
+)
+from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.co import registry
-from coalguard.cloud.co.alerts import AlertBook, AlertStateError
+from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.rules import load_rules
-from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.co.schemas import (
+    AlertOut,
+    ChannelHealthOut,
+    CommissioningOut,
+    DeadLettersOut,
+    NotificationOut,
+    SeasonCheckOut,
+)
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
 from coalguard.cloud.privacy import for_caller
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 from coalguard.errors import InputError
 
 router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
-AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
-DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
 AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 
 
-def _settings(request: Request) -> CoSettings:
-    st = getattr(request.app.state, "co_settings", None)
-    if st is None:
-        st = request.app.state.co_settings = CoSettings()
-    return st
-
-
 def _book(request: Request) -> AlertBook:
+    """The alert book of the process's CO rules (read once, from the one settings object)."""
     book = getattr(request.app.state, "co_book", None)
     if book is None:
-        book = request.app.state.co_book = AlertBook(load_rules(_settings(request).rules_file))
+        rules = load_rules(request.app.state.settings.co.rules_file)
+        book = request.app.state.co_book = AlertBook(rules)
     return book
 
 
@@ -74,11 +83,11 @@ def alert_view(a: CoAlert) -> dict[str, Any]:
 def _scoped_region(op: Operator, region: str | None) -> str:
     region = region or op.region_prefix
     if not region.startswith(op.region_prefix):
-        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     return region
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=list[AlertOut])
 def list_alerts(
     request: Request,
     op: Reader,
@@ -105,80 +114,98 @@ class Note(BaseModel):
 
 
 def _alert_action(
-    request: Request, op: Operator, alert_id: int, action: str, note: str | None
-) -> dict:
+    request: Request, op: Operator, clock: Clock, alert_id: int, action: str, note: str | None
+) -> dict[str, Any]:
     book = _book(request)
     with request.app.state.sessions.begin() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):
-            raise HTTPException(404, f"no alert {alert_id}")
-        try:
-            if action == "ack":
-                book.acknowledge(s, alert, op.name, utcnow())
-            else:
-                book.resolve(s, alert, op.name, utcnow(), note)
-        except AlertStateError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Problem(404, "no_alert", alert_id=alert_id)
+        if action == "ack":  # a state that does not allow it: AlertStateError, a 409 problem
+            book.acknowledge(s, alert, op.name, clock.now())
+        else:
+            book.resolve(s, alert, op.name, clock.now(), note)
         return alert_view(alert)
 
 
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge(request: Request, op: AlertActor, alert_id: AlertId) -> dict[str, Any]:
-    return _alert_action(request, op, alert_id, "ack", None)
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=problems(404, 409))
+def acknowledge(
+    request: Request, op: AlertActor, clock: ClockDep, alert_id: AlertId
+) -> dict[str, Any]:
+    return _alert_action(request, op, clock, alert_id, "ack", None)
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=problems(404, 409))
 def resolve(
-    request: Request, op: AlertActor, alert_id: AlertId, body: Note | None = None
+    request: Request,
+    op: AlertActor,
+    clock: ClockDep,
+    alert_id: AlertId,
+    body: Note | None = None,
 ) -> dict[str, Any]:
-    return _alert_action(request, op, alert_id, "resolve", body.note if body else None)
+    return _alert_action(request, op, clock, alert_id, "resolve", body.note if body else None)
 
 
-@router.post("/devices", status_code=201)
+# Device answers are serialized by ``for_caller`` (personal fields masked per caller), so
+# the route returns that JSON as is; ``DeviceOut`` is still the declared response model.
+@router.post(
+    "/devices",
+    status_code=201,
+    response_model=registry.DeviceOut,
+    responses=problems(409),
+)
 def register_device(
-    request: Request, op: DeviceWriter, reg: registry.Registration
-) -> dict[str, Any]:
+    request: Request,
+    op: DeviceWriter,
+    clock: ClockDep,
+    settings: SettingsDep,
+    reg: registry.Registration,
+) -> JSONResponse:
     """Bind an alarm to a household (installer or operator of that region)."""
     if not op.covers(reg.household.village_code):
-        raise HTTPException(403, f"token is limited to region {op.region_prefix or '(all)'}")
+        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     with request.app.state.sessions.begin() as s:
         dev = s.get(CoDevice, reg.device_id)
         if dev is not None and dev.registered and not op.covers(dev.region_code):
-            raise HTTPException(409, f"device {reg.device_id} is registered in another region")
-        dev = registry.register(s, reg, _settings(request).phone_hash_key, utcnow())
-        return for_caller(registry.device_view(dev), op.sees_personal_data)
+            raise Problem(409, "device_elsewhere", device_id=reg.device_id)
+        dev = registry.register(s, reg, settings.co.phone_hash_key, clock.now())
+        view = for_caller(registry.device_view(dev), op.sees_personal_data)
+    return JSONResponse(view, status_code=201)
 
 
 def _device(s, op: Operator, device_id: str) -> CoDevice:  # type: ignore[no-untyped-def]
     dev = s.get(CoDevice, device_id)
     if dev is None or not op.covers(dev.region_code):
-        raise HTTPException(404, f"no device {device_id}")
+        raise Problem(404, "no_device", device_id=device_id)
     return dev
 
 
-@router.get("/devices/{device_id}")
-def get_device(request: Request, op: Reader, device_id: str) -> dict[str, Any]:
+@router.get("/devices/{device_id}", response_model=registry.DeviceOut, responses=problems(404))
+def get_device(request: Request, op: Reader, device_id: str) -> JSONResponse:
     with request.app.state.sessions() as s:
-        return for_caller(registry.device_view(_device(s, op, device_id)), op.sees_personal_data)
+        dev = _device(s, op, device_id)
+        return JSONResponse(for_caller(registry.device_view(dev), op.sees_personal_data))
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[registry.DeviceOut])
 def list_devices(
     request: Request,
     op: Reader,
     region: str | None = None,
     registered: bool | None = None,
     limit: int = Query(500, ge=1, le=10000),
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     region = _scoped_region(op, region)
     q = select(CoDevice).where(CoDevice.region_code.startswith(region))
     if registered is not None:
         q = q.where(CoDevice.registered.is_(registered))
     with request.app.state.sessions() as s:
-        return [
-            for_caller(registry.device_view(d), op.sees_personal_data)
-            for d in s.scalars(q.order_by(CoDevice.device_id).limit(limit))
-        ]
+        return JSONResponse(
+            [
+                for_caller(registry.device_view(d), op.sees_personal_data)
+                for d in s.scalars(q.order_by(CoDevice.device_id).limit(limit))
+            ]
+        )
 
 
 class TestStart(BaseModel):
@@ -186,23 +213,40 @@ class TestStart(BaseModel):
     timeout_s: float | None = Field(None, gt=0, le=3600)
 
 
-@router.post("/devices/{device_id}/commissioning", status_code=201)
+@router.post(
+    "/devices/{device_id}/commissioning",
+    status_code=201,
+    response_model=CommissioningOut,
+    responses=problems(404, 409),
+)
 def start_commissioning(
-    request: Request, op: DeviceWriter, device_id: str, body: TestStart
-) -> dict:
+    request: Request,
+    op: DeviceWriter,
+    clock: ClockDep,
+    settings: SettingsDep,
+    device_id: str,
+    body: TestStart,
+) -> dict[str, Any]:
     """Start a test: the cloud now waits for the device's test event and a fresh state."""
-    timeout = body.timeout_s or _settings(request).commission_timeout_s
+    timeout = body.timeout_s or settings.co.commission_timeout_s
+    now = clock.now()
     with request.app.state.sessions.begin() as s:
         _device(s, op, device_id)
         try:
-            c = registry.start_test(s, device_id, body.installer_id, utcnow(), timeout)
+            c = registry.start_test(s, device_id, body.installer_id, now, timeout)
         except InputError as exc:
-            raise HTTPException(409, str(exc)) from None
-        return registry.commissioning_view(c, utcnow())
+            raise Problem(409, "conflict", reason=str(exc)) from None
+        return registry.commissioning_view(c, now)
 
 
-@router.get("/devices/{device_id}/commissioning")
-def commissioning_status(request: Request, op: Reader, device_id: str) -> list[dict[str, Any]]:
+@router.get(
+    "/devices/{device_id}/commissioning",
+    response_model=list[CommissioningOut],
+    responses=problems(404),
+)
+def commissioning_status(
+    request: Request, op: Reader, clock: ClockDep, device_id: str
+) -> list[dict[str, Any]]:
     from coalguard.cloud.co.tables import CoCommissioning
 
     with request.app.state.sessions() as s:
@@ -212,11 +256,15 @@ def commissioning_status(request: Request, op: Reader, device_id: str) -> list[d
             .where(CoCommissioning.device_id == device_id)
             .order_by(CoCommissioning.id.desc())
         )
-        now = utcnow()
+        now = clock.now()
         return [registry.commissioning_view(c, now) for c in rows]
 
 
-@router.get("/season-check", response_model=None)
+@router.get(
+    "/season-check",
+    response_model=SeasonCheckOut,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def season_check(
     request: Request,
     op: Reader,
@@ -224,7 +272,7 @@ def season_check(
     season_start: datetime | None = None,
     region: str | None = None,
     format: Literal["json", "csv"] = "json",
-) -> dict[str, Any] | PlainTextResponse:
+) -> Any:
     """Per village: alarms not heard from since ``since``, not tested, low battery, expired."""
     region = _scoped_region(op, region)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
@@ -248,14 +296,14 @@ def season_check(
         }
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", response_model=DeadLettersOut)
 def dead_letters(
     request: Request,
-    op: Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)],
+    op: Staff,
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
     if op.region_prefix:
-        raise HTTPException(403, "dead letters are visible to national-scope tokens only")
+        raise Problem(403, "dead_letters_national")
     with request.app.state.sessions() as s:
         total = s.scalar(select(func.count()).select_from(CoDeadLetter))
         rows = s.scalars(select(CoDeadLetter).order_by(CoDeadLetter.id.desc()).limit(limit))
@@ -275,19 +323,22 @@ def dead_letters(
         }
 
 
-@router.get("/channels")
-def channels(request: Request, op: Reader) -> list[dict[str, Any]]:
+@router.get("/channels", response_model=list[ChannelHealthOut])
+def channels(op: Reader, s: SessionDep) -> list[dict[str, Any]]:
     """Delivery health per channel: pending/sent/failed and the latest error."""
-    with request.app.state.sessions() as s:
-        return channel_health(s)
+    return channel_health(s)
 
 
-@router.get("/alerts/{alert_id}/notifications")
+@router.get(
+    "/alerts/{alert_id}/notifications",
+    response_model=list[NotificationOut],
+    responses=problems(404),
+)
 def notifications(request: Request, op: Reader, alert_id: AlertId) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
         alert = s.get(CoAlert, alert_id)
         if alert is None or not op.covers(alert.region_code):
-            raise HTTPException(404, f"no alert {alert_id}")
+            raise Problem(404, "no_alert", alert_id=alert_id)
         rows = s.scalars(
             select(CoNotification)
             .where(CoNotification.alert_id == alert_id)

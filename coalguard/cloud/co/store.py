@@ -34,6 +34,7 @@ from coalguard.drivers.co_alarm import (
     Rejection,
     parse,
 )
+from coalguard.untrusted_json import storable_text
 
 # Counters that ``apply`` moves inside its transaction (restored when it rolls back).
 _APPLY_COUNTERS = ("received", "stored", "duplicates", "dead_letters", "unregistered", "gaps")
@@ -161,12 +162,12 @@ class MessageStore:
         (issue 10). Raises only when the database cannot take even this row.
         """
         m = parse(r.topic, r.payload)
-        reason = _text(f"{PROCESSING_FAILED}: {type(exc).__name__}: {exc}")[:2000]
+        reason = storable_text(f"{PROCESSING_FAILED}: {type(exc).__name__}: {exc}")[:2000]
         with self.write_lock.hold(urgent), self.sessions.begin() as s:
             s.add(
                 CoDeadLetter(
                     received_at=r.received_at,
-                    topic=_text(r.topic)[:1000],
+                    topic=storable_text(r.topic)[:1000],
                     device_id=m.device_id,
                     payload=r.payload,
                     reason=reason,
@@ -410,11 +411,6 @@ class MessageStore:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
-
-
-def _text(s: str) -> str:
-    """Text any database column holds: no NUL, no lone surrogate."""
-    return s.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _insert(s: Session, table: type) -> Any:

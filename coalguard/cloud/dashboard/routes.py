@@ -56,7 +56,7 @@ def login() -> HTMLResponse:
 @router.get("/")
 def overview(request: Request, op: Viewer) -> Response:
     region = op.region_prefix
-    now = request.app.state.clock()
+    now = request.app.state.clock.now()
     since, until = _today(now)
     with request.app.state.sessions() as s:
         alerts = unified_alerts(s, region, status="active", limit=500)
@@ -153,7 +153,7 @@ def alerts_page(
 
 @router.get("/checkpoints/{checkpoint_id}")
 def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Response:
-    now = request.app.state.clock()
+    now = request.app.state.clock.now()
     since, until = _today(now)
     with request.app.state.sessions() as s:
         cp = s.get(Checkpoint, checkpoint_id)
@@ -245,7 +245,7 @@ def co_history(s: Any, device_id: str, since: datetime) -> list[tuple[datetime, 
 @router.get("/alarms/{device_id}")
 def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) -> Response:
     hours = min(max(hours, 1), 24 * 31)
-    now = request.app.state.clock()
+    now = request.app.state.clock.now()
     with request.app.state.sessions() as s:
         dev = s.get(CoDevice, device_id)
         if dev is None or not op.covers(dev.region_code):

@@ -8,32 +8,69 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import EVERY_ROLE, GATEWAY_TOKEN, allow
-from coalguard.cloud.auth import Operator
+from coalguard.cloud.access import GATEWAY_TOKEN
+from coalguard.cloud.api.deps import Reader
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.ledger import chain
 
 router = APIRouter(prefix="/api/v1", tags=["ledgers"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 
 
-@router.get("/gateways/{gateway_id}/ledger", dependencies=[GATEWAY_TOKEN])
+class LedgerEntryOut(BaseModel):
+    book: str
+    seq: int
+    id: str
+    hash: str
+    prev_hash: str
+
+
+class ForkOut(BaseModel):
+    """Two or more entries with one book and seq but different hashes."""
+
+    book: str
+    seq: int
+    ids: list[str]
+    hashes: list[str]
+
+
+class GatewayLedgerOut(BaseModel):
+    gateway_id: str
+    entries: list[LedgerEntryOut]
+    forks: list[ForkOut]
+
+
+class LedgerStateOut(BaseModel):
+    gateway_id: str
+    entries: int
+    last_seq: dict[str, int]
+    bad_hashes: int
+    broken_links: int
+    gaps: int
+    forks: int
+    intact: bool
+
+
+@router.get(
+    "/gateways/{gateway_id}/ledger",
+    dependencies=[GATEWAY_TOKEN],
+    response_model=GatewayLedgerOut,
+)
 async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
     """Every ledger entry the cloud holds from this gateway, by book and seq, and its forks."""
     token = bearer_token(request.headers.get("authorization"))
     ok = await run_in_threadpool(authenticate, request.app.state.engine, gateway_id, token)
     if not ok:
-        raise HTTPException(
-            401,
-            f"gateway {gateway_id!r} is not registered, is disabled, or the bearer token is wrong",
-            headers={"WWW-Authenticate": "Bearer"},
+        raise Problem(
+            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
         )
 
     def read() -> dict[str, Any]:
@@ -43,7 +80,7 @@ async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
     return await run_in_threadpool(read)
 
 
-@router.get("/ledgers")
+@router.get("/ledgers", response_model=list[LedgerStateOut])
 def ledger_verification(request: Request, op: Reader) -> list[dict[str, Any]]:
     """Each gateway's ledger copy: intact, or its bad hashes, broken links, gaps and forks.
 

@@ -7,20 +7,49 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel
 
-from coalguard.cloud.access import EVERY_ROLE, allow
-from coalguard.cloud.auth import Operator
+from coalguard.cloud.api.deps import ClockDep, Reader
 from coalguard.cloud.reports import figures, render
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 
 
-@router.get("/reports/{kind}", response_model=None)
+class ReportDoc(BaseModel):
+    """Every figure of a daily dispatch or weekly bulletin (``reports.figures.build``)."""
+
+    kind: str
+    region: str
+    first_day: str
+    last_day: str
+    generated_at: str
+    checkpoint_count: int
+    inspections_total: int | None
+    checkpoints: dict[str, Any]
+    series: list[dict[str, Any]]
+    lab: dict[str, Any]
+    alarms: dict[str, Any]
+    checkpoint_alerts: dict[str, Any]
+    sales_points: dict[str, Any] | None
+
+
+@router.get(
+    "/reports/{kind}",
+    response_model=ReportDoc,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 def report(
     request: Request,
     op: Reader,
+    clock: ClockDep,
     kind: Literal["daily", "weekly"],
     day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
     region: str | None = None,
@@ -30,7 +59,7 @@ def report(
     region = scoped_region(op, region)
     p = figures.period(kind, region, day)
     with request.app.state.sessions() as s:
-        doc = figures.build(s, p, request.app.state.clock())
+        doc = figures.build(s, p, clock.now())
     name = f"{kind}-{region or 'all'}-{day.isoformat()}"
     if format == "csv":
         return PlainTextResponse(

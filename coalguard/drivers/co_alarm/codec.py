@@ -11,7 +11,6 @@ here, so a parsed message can always be stored.
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +24,8 @@ from coalguard.drivers.co_alarm.messages import (
     EventType,
     Rejection,
 )
+from coalguard.untrusted_json import Limits, UntrustedJson, check, printable
+from coalguard.untrusted_json import parse as parse_json
 
 ROOT = "co/v1"
 DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{4,64}")
@@ -38,8 +39,7 @@ _ALARM = {a.value: a for a in AlarmLevel}
 _EVENT = {e.value: e for e in EventType}
 # Unknown fields are kept; deeper nesting than this is refused (stored as JSON later).
 MAX_DEPTH = 16
-# A lone UTF-16 surrogate (from a JSON escape) or NUL: not storable text.
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+_LIMITS = Limits(max_depth=MAX_DEPTH)
 UNEXPECTED = "payload could not be decoded"
 
 
@@ -84,49 +84,37 @@ def _parse(t: str, payload: bytes) -> CoMessage | Rejection:
     try:
         if sub == "availability":
             return _availability(device_id, text)
-        try:
-            doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-        except (ValueError, RecursionError) as exc:
-            raise _Bad(f"payload is not JSON ({exc})") from None
-        if not isinstance(doc, dict):
-            raise _Bad("payload is not a JSON object")
-        for key, value in doc.items():
-            _storable(key, value, 1)
+        doc = _json(text)
         return _state(device_id, doc) if sub == "state" else _event(device_id, doc)
     except _Bad as exc:
         return Rejection(t, payload, str(exc), device_id)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
-def _finite(text: str) -> float:
-    v = float(text)
-    if not math.isfinite(v):
-        raise ValueError(f"{text[:20]} is not a finite number")
-    return v
-
-
-def _storable(key: str, value: Any, depth: int) -> None:
-    """Refuse what a JSON column cannot hold: NUL, lone surrogates, deep nesting."""
-    if _BAD_CHAR.search(key):
-        raise _Bad(f"field {_name(key)!r}: name contains NUL or a lone surrogate")
-    if depth > MAX_DEPTH:
-        raise _Bad(f"field {_name(key)!r}: nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str) and _BAD_CHAR.search(value):
-        raise _Bad(f"field {_name(key)!r}: text contains NUL or a lone surrogate")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _storable(k, v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _storable(key, v, depth + 1)
+def _json(text: str) -> dict[str, Any]:
+    """The payload object, refused with a reason naming its field (storable as JSON later)."""
+    try:
+        doc = parse_json(text, _LIMITS)
+    except UntrustedJson as exc:
+        raise _Bad(f"payload is not JSON ({exc.reason})") from None
+    if not isinstance(doc, dict):
+        raise _Bad("payload is not a JSON object")
+    try:
+        check(doc, _LIMITS, root="")
+    except UntrustedJson as exc:
+        if exc.code == "number":  # NaN / Infinity: not strict JSON
+            raise _Bad(f"payload is not JSON ({exc.reason})") from None
+        top = exc.loc[0] if exc.loc else exc.key
+        field = _name(str(top))
+        if exc.code in ("surrogate", "nul"):
+            where = "name" if exc.in_key else "text"
+            raise _Bad(f"field {field!r}: {where} contains NUL or a lone surrogate") from None
+        raise _Bad(f"field {field!r}: {exc.detail}") from None
+    return doc
 
 
 def _name(key: str) -> str:
     """A field name safe to quote in a reason (printable, short)."""
-    return _BAD_CHAR.sub("?", key)[:40]
+    return printable(key[:40])
 
 
 def _availability(device_id: str, text: str) -> Availability:

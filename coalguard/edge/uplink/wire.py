@@ -17,8 +17,10 @@ limit), 422 (not JSON, or not the shape above), 429/503 (come back later,
 Limits of a record (each breach rejects that record alone, with the reason):
 ``born_at`` must be a time UTC can hold (years 1-9999 after the offset is
 applied); a body nests at most ``MAX_BODY_DEPTH`` levels, holds integers of
-at most ``MAX_INT_DIGITS`` digits and only valid Unicode text without NUL
-(lone surrogates such as ``"\\ud800"`` are refused: they cannot be stored).
+at most ``MAX_INT_DIGITS`` digits, only finite numbers and only valid Unicode
+text without NUL (lone surrogates such as ``"\\ud800"`` are refused: they
+cannot be stored). The checks are ``coalguard.untrusted_json`` with
+``BODY_LIMITS``; the reason names the path (``body.n: …``).
 """
 
 from __future__ import annotations
@@ -39,33 +41,14 @@ from pydantic import (
     model_validator,
 )
 
+from coalguard.untrusted_json import Limits, UntrustedJson, check
+
 BATCH_PATH = "/api/v1/gateways/{gateway_id}/batches"
 GATEWAY_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{3,64}$")
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 OUTCOMES: tuple[str, ...] = ("stored", "duplicate", "rejected", "conflict")
 MAX_BODY_DEPTH = 64
-MAX_INT_DIGITS = 4300  # Python's own int/str conversion limit
-
-
-class OversizedInt:
-    """Stands for a JSON integer too long to convert; the record holding it is rejected."""
-
-    def __init__(self, digits: int) -> None:
-        self.digits = digits
-
-    def __str__(self) -> str:
-        return f"<integer of {self.digits} digits>"
-
-
-def _text_problem(text: str) -> str | None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        bad = text[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
-        return f"text is not valid Unicode (lone surrogate {bad})"
-    if "\x00" in text:
-        return "text holds a NUL character (\\u0000), which cannot be stored"
-    return None
+BODY_LIMITS = Limits(max_depth=MAX_BODY_DEPTH)  # NaN, NUL, lone surrogates, huge ints refused
 
 
 def _encodes(text: str) -> bool:
@@ -74,32 +57,6 @@ def _encodes(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def body_problem(body: Any) -> str | None:
-    """What makes ``body`` unstorable (path and reason), or None. Iterative: any depth."""
-    stack: list[tuple[Any, str, int]] = [(body, "body", 1)]
-    while stack:
-        value, path, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_BODY_DEPTH:
-                return f"body: nested deeper than {MAX_BODY_DEPTH} levels"
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for k, v in items:
-                if isinstance(k, str) and (why := _text_problem(k)):
-                    return f"{path}: key {why}"
-                stack.append(
-                    (v, f"{path}.{k}" if isinstance(k, str) else f"{path}[{k}]", depth + 1)
-                )
-        elif isinstance(value, str):
-            if why := _text_problem(value):
-                return f"{path}: {why}"
-        elif isinstance(value, OversizedInt):
-            return (
-                f"{path}: integer of {value.digits} digits is over the limit of "
-                f"{MAX_INT_DIGITS} digits"
-            )
-    return None
 
 
 class WireRecord(BaseModel):
@@ -138,9 +95,7 @@ class WireRecord(BaseModel):
                 ensure_ascii=False,
                 allow_nan=False,
             )
-        except ValueError as exc:  # NaN / Infinity
-            raise ValueError(f"body: {exc}") from None
-        except (TypeError, RecursionError):
+        except (TypeError, ValueError, RecursionError):  # OversizedInt, NaN, depth
             text = None
         if (
             text is None
@@ -148,9 +103,10 @@ class WireRecord(BaseModel):
             or "\\u0000" in text
             or not _encodes(text)
         ):
-            why = body_problem(self.body)
-            if why is not None:
-                raise ValueError(why)
+            try:
+                check(self.body, BODY_LIMITS, root="body")
+            except UntrustedJson as exc:
+                raise ValueError(exc.reason) from None
             if text is None:
                 raise ValueError("body: not JSON")
         self._body_json = text

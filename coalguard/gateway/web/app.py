@@ -40,10 +40,11 @@ from coalguard.gateway.web.page import INDICATOR_FIELDS, OperatorPage
 from coalguard.gateway.web.render import STATIC_DIR, chrome, render
 from coalguard.gateway.web.users_page import add_users_routes
 from coalguard.i18n import default_lang, t
-from coalguard.untrusted_json import UntrustedJson, load_untrusted
+from coalguard.untrusted_json import Limits, UntrustedJson, loads
 
 log = logging.getLogger("coalguard.gateway.web")
 MAX_BODY = 1024 * 1024
+_PUSH_LIMITS = Limits(max_bytes=MAX_BODY)  # whole document refused: 413/400/422
 
 Step = Callable[[dict[str, str], str], Any]
 
@@ -256,7 +257,7 @@ def create_app(
             return JSONResponse({"error": "camera token missing or wrong"}, status_code=401)
         body = await request.body()
         try:
-            data = load_untrusted(body, MAX_BODY)
+            data = loads(body, _PUSH_LIMITS)
         except UntrustedJson as exc:
             gw.cameras.reject_body(body, exc.reason)
             return JSONResponse(

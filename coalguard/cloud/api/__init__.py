@@ -1,0 +1,1 @@
+"""The cloud API's shared shape: dependencies, problem responses, declared statuses."""

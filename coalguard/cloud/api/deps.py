@@ -1,0 +1,55 @@
+"""What a cloud route may ask FastAPI for: settings, clock, database session, caller.
+
+Routes take these as annotated parameters instead of reaching into
+``request.app.state``, so a test can hand any of them over (a ``ManualClock``
+at a chosen time, other settings) and a route reads as what it needs. Who may
+call is declared with ``access.allow`` (the role matrix test reads it back);
+the aliases below name the usual groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import Clock
+
+
+def get_settings(request: Request) -> CloudSettings:
+    """The one settings object this process validated at start."""
+    return request.app.state.settings
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (``SystemClock`` in service, ``ManualClock`` in tests)."""
+    return request.app.state.clock
+
+
+def get_sessionmaker(request: Request) -> sessionmaker:
+    """For routes that open more than one transaction or choose read vs write."""
+    return request.app.state.sessions
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A read session closed after the response (writes use ``SessionMakerDep.begin()``)."""
+    with request.app.state.sessions() as s:
+        yield s
+
+
+SettingsDep = Annotated[CloudSettings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SessionMakerDep = Annotated[sessionmaker, Depends(get_sessionmaker)]
+SessionDep = Annotated[Session, Depends(get_db)]
+
+# The caller, by what it may do (each one declares the route's roles once).
+Reader = Annotated[Operator, allow(*EVERY_ROLE)]
+AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
+DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
+Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
+Admin = Annotated[Operator, allow(Role.ADMIN)]

@@ -1,0 +1,92 @@
+"""What the CO alarm routes answer: one response model per shape (OpenAPI and checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class AlertOut(BaseModel):
+    id: int
+    device_id: str
+    region_code: str
+    kind: str
+    severity: str
+    status: str
+    opened_at: str
+    updated_at: str
+    occurrences: int
+    escalation_level: int
+    cleared_at: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    resolved_by: str | None
+    resolved_at: str | None
+    resolution: str | None
+    detail: dict[str, Any] | None
+
+
+class CommissioningOut(BaseModel):
+    id: int
+    device_id: str
+    installer_id: str
+    status: str
+    started_at: str | None
+    deadline: str | None
+    remaining_s: float
+    test_event_at: str | None
+    state_at: str | None
+    finished_at: str | None
+    missing: list[str] | None
+
+
+class VillageSummary(BaseModel):
+    """Alarms registered in a village and how many have each problem."""
+
+    model_config = {"extra": "allow"}
+    village_code: str
+    registered: int
+    ok: int
+
+
+class SeasonCheckOut(BaseModel):
+    region: str
+    since: str
+    season_start: str
+    villages: list[VillageSummary]
+    alarms: list[dict[str, Any]]
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: str
+    topic: str | None
+    device_id: str | None
+    payload_hex: str
+    reason: str
+
+
+class DeadLettersOut(BaseModel):
+    total: int
+    items: list[DeadLetterOut]
+
+
+class ChannelHealthOut(BaseModel):
+    channel: str
+    pending: int
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+class NotificationOut(BaseModel):
+    id: int
+    channel: str
+    level: str | int | None
+    reason: str | None
+    status: str
+    attempts: int
+    created_at: str
+    sent_at: str | None
+    last_error: str | None
