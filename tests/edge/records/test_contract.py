@@ -22,6 +22,7 @@ from coalguard.cloud.batch_store import GatewayDeadLetterRow, store_batch
 from coalguard.cloud.checks.projector import ARCHIVE_ONLY, Projector
 from coalguard.cloud.checks.tables import ProjectedRecord
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.edge.model import utcnow
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.records import REGISTRY, decode, encode, kinds
 from tests.edge.records.gateway_day import drive, wire_records
@@ -38,7 +39,9 @@ class Cloud:
 
     def ingest(self, wires: list[dict[str, Any]], gateway_id: str = "gw-golden") -> None:
         """Through the cloud's own batch store, then the projector."""
-        outcomes = store_batch(self.engine, gateway_id, wires, max_record_bytes=1 << 20)
+        outcomes = store_batch(
+            self.engine, gateway_id, wires, max_record_bytes=1 << 20, received_at=utcnow()
+        )
         assert {o.outcome for o in outcomes} == {"stored"}, outcomes
         Projector(self.sessions, PROFILES).run_until_idle()
 
