@@ -36,3 +36,8 @@ def t(key: str, lang: str | None = None) -> str:
     """The message for ``key``; falls back to English, then to the key itself."""
     lang = lang or default_lang()
     return _catalog(lang).get(key) or _catalog("en").get(key) or key
+
+
+def known(key: str) -> bool:
+    """Whether a catalog has ``key`` (so a caller can fall back to a generic word)."""
+    return any(key in _catalog(lang) for lang in LANGS)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from coalguard.edge.clock import local_text
 from coalguard.errors import InputError
 
 app = typer.Typer(help="The cloud service: ingest, alerts, registry.", no_args_is_help=True)
@@ -152,7 +153,8 @@ def gateway_list(db: DbUrl = None) -> None:
 
     for g in list_gateways(_engine(db)):
         state = "enabled" if g.enabled else "disabled"
-        typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\ttoken set {g.token_set_at:%Y-%m-%d}")
+        token_set = local_text(g.token_set_at, "%Y-%m-%d")
+        typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\ttoken set {token_set}")
 
 
 # The operators' commands (users, reports) live in their own module.

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from coalguard.cli.options import Lang, lang_or_default
 from coalguard.errors import InputError
 
 users_app = typer.Typer(help="Cloud users, roles and tokens.", no_args_is_help=True)
@@ -113,12 +114,21 @@ report_app = typer.Typer(
 )
 
 
-def _report(kind: str, region: str, day: str | None, fmt: str, out: Path | None, db: str | None):  # type: ignore[no-untyped-def]
+def _report(  # type: ignore[no-untyped-def]
+    kind: str,
+    region: str,
+    day: str | None,
+    fmt: str,
+    out: Path | None,
+    db: str | None,
+    lang: str = "",
+):
     from datetime import date, datetime
 
     from rich.progress import Progress
 
     from coalguard.cloud.reports import figures, render
+    from coalguard.edge.clock import LOCAL_TZ
     from coalguard.edge.model import utcnow
 
     if fmt not in ("html", "csv", "json"):
@@ -126,7 +136,7 @@ def _report(kind: str, region: str, day: str | None, fmt: str, out: Path | None,
     if region and not region.isdigit():
         raise InputError(f"--region {region!r}: digits of a region code")
     try:
-        when = date.fromisoformat(day) if day else datetime.now(figures.LOCAL_TZ).date()
+        when = date.fromisoformat(day) if day else datetime.now(LOCAL_TZ).date()
     except ValueError:
         raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
     p = figures.period(kind, region, when)
@@ -135,7 +145,10 @@ def _report(kind: str, region: str, day: str | None, fmt: str, out: Path | None,
         task = bar.add_task(f"{kind} {region or 'all'} {when}", total=len(figures.STEPS) + 1)
         with sessions() as s:
             doc = figures.build(s, p, utcnow(), progress=lambda _n: bar.advance(task))
-        text = {"html": render.to_html, "csv": render.to_csv, "json": render.to_json}[fmt](doc)
+        if fmt == "html":
+            text = render.to_html(doc, lang_or_default(lang))
+        else:
+            text = {"csv": render.to_csv, "json": render.to_json}[fmt](doc)
         bar.advance(task)
     if out is None:
         typer.echo(text)
@@ -152,18 +165,28 @@ Out = Annotated[Path | None, typer.Option("--out", help="Write to this file inst
 
 @report_app.command("daily")
 def report_daily(
-    region: Region, date: Day = None, format: Fmt = "html", out: Out = None, db: Db = None
+    region: Region,
+    date: Day = None,
+    format: Fmt = "html",
+    out: Out = None,
+    db: Db = None,
+    lang: Lang = "",
 ) -> None:
     """The daily dispatch of a region."""
-    _report("daily", region, date, format, out, db)
+    _report("daily", region, date, format, out, db, lang)
 
 
 @report_app.command("weekly")
 def report_weekly(
-    region: Region, date: Day = None, format: Fmt = "html", out: Out = None, db: Db = None
+    region: Region,
+    date: Day = None,
+    format: Fmt = "html",
+    out: Out = None,
+    db: Db = None,
+    lang: Lang = "",
 ) -> None:
     """The weekly bulletin: the seven days ending on --date."""
-    _report("weekly", region, date, format, out, db)
+    _report("weekly", region, date, format, out, db, lang)
 
 
 def migrate(

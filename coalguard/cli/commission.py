@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRe
 
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.cli.render import console
+from coalguard.edge.clock import local_text
 from coalguard.errors import CoalguardError, InputError
 from coalguard.i18n import t
 
@@ -135,12 +136,17 @@ def test_cmd(
         raise typer.Exit(1)
 
 
+def _when(at: str | None) -> str:
+    """An API time (ISO, UTC) as the installer reads it: Asia/Shanghai wall time."""
+    return local_text(at, "%Y-%m-%d %H:%M:%S")
+
+
 def _print_result(c: dict[str, Any], lang: str) -> None:
     out = console()
     if c["status"] == "passed":
         out.print(f"[green]✓ {t('co.passed', lang)}[/] {c['device_id']}")
-        out.print(f"  {t('co.test_event', lang)}: {c['test_event_at']}")
-        out.print(f"  {t('co.state', lang)}: {c['state_at']}")
+        out.print(f"  {t('co.test_event', lang)}: {_when(c['test_event_at'])}")
+        out.print(f"  {t('co.state', lang)}: {_when(c['state_at'])}")
     elif c["status"] == "failed":
         missing = ", ".join(t(f"co.{m}", lang) for m in c["missing"])
         out.print(f"[red]✗ {t('co.failed', lang)}: {missing}[/] ({c['device_id']})")
@@ -166,7 +172,8 @@ def status_cmd(
     if d["household"]:
         h = d["household"]
         out.print(f"  {t('co.household', lang)}: {h['name']}, {h['address']} ({h['phone']})")
-    out.print(f"  {t('co.last_seen', lang)}: {d['last_seen'] or t('co.never', lang)}")
+    seen = _when(d["last_seen"]) if d["last_seen"] else t("co.never", lang)
+    out.print(f"  {t('co.last_seen', lang)}: {seen}")
     out.print(
         f"  {t('co.battery', lang)}: {d['battery_pct'] if d['battery_pct'] is not None else '—'}"
     )

@@ -49,6 +49,8 @@ class CloudUser(Base):
     personal_data: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language of the user's pages and messages ("zh" | "en"); None: not chosen (Chinese).
+    lang: Mapped[str | None] = mapped_column(String(8), nullable=True, default=None)
 
 
 class UserToken(Base):
@@ -73,6 +75,7 @@ class Operator:
     user_id: int | None = None
     personal_data: bool = False
     via_cookie: bool = False
+    lang: str | None = None  # the user's own language setting, when chosen
 
     def covers(self, region_code: str) -> bool:
         return region_code.startswith(self.region_prefix)
@@ -200,5 +203,11 @@ def lookup(s: Session, token: str) -> Operator | None:
 
 def operator_of(user: CloudUser, *, via_cookie: bool = False) -> Operator:
     return Operator(
-        user.name, user.region_prefix, user.role, user.id, user.personal_data, via_cookie
+        user.name,
+        user.region_prefix,
+        user.role,
+        user.id,
+        user.personal_data,
+        via_cookie,
+        lang=user.lang,
     )

@@ -31,6 +31,7 @@ from coalguard.cloud.auth import (
 from coalguard.cloud.login_sessions import COOKIE, end_session, open_session
 from coalguard.cloud.ratelimit import SlidingWindow, enforce
 from coalguard.cloud.scope import aware, scoped_region
+from coalguard.i18n import DEFAULT_LANG
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -55,6 +56,7 @@ class Me(BaseModel):
     role: str
     region_prefix: str
     personal_data: bool
+    lang: str  # the user's own language setting (Chinese when not chosen)
 
 
 class LoggedOut(BaseModel):
@@ -103,7 +105,23 @@ def whoami(op: Operator) -> dict[str, Any]:
         "role": op.role,
         "region_prefix": op.region_prefix,
         "personal_data": op.sees_personal_data,
+        "lang": op.lang or DEFAULT_LANG,
     }
+
+
+class LangChoice(BaseModel):
+    lang: Literal["zh", "en"]
+
+
+@router.put("/auth/me/lang", response_model=LangChoice, responses=problems(404))
+def set_my_lang(request: Request, op: Reader, body: LangChoice) -> LangChoice:
+    """The caller's own language for pages and messages (the dashboard's switch)."""
+    with request.app.state.sessions.begin() as s:
+        user = s.get(CloudUser, op.user_id)
+        if user is None:
+            raise Problem(404, "no_user", name=op.name)
+        user.lang = body.lang
+    return body
 
 
 @router.post("/auth/login", dependencies=[PUBLIC], response_model=Me, responses=problems(401, 429))

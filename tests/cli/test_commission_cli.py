@@ -104,6 +104,7 @@ def test_register_test_status_pass(coalguard_cmd: str, cloud) -> None:  # type: 
     c.loop_stop()
     assert proc.returncode == 0, out + err
     assert "Commissioning passed" in out
+    assert "+00:00" not in out  # times in Asia/Shanghai wall time, not raw UTC ISO text
 
     r = run(coalguard_cmd, url, token, "status", DEV)
     assert r.returncode == 0, r.stderr

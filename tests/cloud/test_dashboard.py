@@ -4,6 +4,7 @@ acknowledges an alert, looks at an alarm's CO history; screenshots for a person 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
+from coalguard.cloud.auth import CloudUser
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoMessageRow
 from coalguard.gateway.clock import ManualClock
@@ -173,3 +176,175 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
         assert (shots / "cloud-alarm.png").stat().st_size > 10_000
     finally:
         b.close()
+
+
+# What each page must say in each language (words from the locale catalogs).
+PAGE_WORDS = {
+    "zh": {
+        "/": ["区域总览 · 130102", "紧急告警", "涿州检查站", "时间均为北京时间"],
+        "/alerts": ["告警列表", "摄像头无数据", "一氧化碳报警", "紧急"],
+        "/alerts?status=resolved&source=co": ["告警列表", "无"],
+        "/checkpoints/cp-zz": ["检查站 · 涿州检查站", "最近检查", "已劝返", "已送检", "已放行"],
+        "/alarms/co-hb-1?hours=6": ["报警器 · co-hb-1", "最近 6 小时一氧化碳浓度", "在线"],
+        "/checkpoints/cp-dt": ["未找到", "没有检查站 cp-dt"],
+        "/api/v1/reports/daily?date=2026-11-23&format=html&lang=zh": [
+            "每日调度",
+            "生成时间 2026-11-23 12:30:00（北京时间）",
+            "一、检查站煤质检查",
+        ],
+    },
+    "en": {
+        "/": ["Region overview · 130102", "Critical alerts", "涿州检查站", "Beijing time"],
+        "/alerts": ["Alerts", "camera silent", "CO alarm", "Critical"],
+        "/alerts?status=resolved&source=co": ["Alerts", "None"],
+        "/checkpoints/cp-zz": [
+            "Checkpoint · 涿州检查站",
+            "Recent inspections",
+            "Sent to lab",
+            "Released",
+        ],
+        "/alarms/co-hb-1?hours=6": ["CO alarm · co-hb-1", "CO concentration, last 6 hours"],
+        "/checkpoints/cp-dt": ["Not found", "No checkpoint cp-dt"],
+        "/api/v1/reports/daily?date=2026-11-23&format=html&lang=en": [
+            "daily dispatch",
+            "generated 2026-11-23 12:30:00 (Beijing time",
+            "1. Coal quality at checkpoints",
+        ],
+    },
+}
+# Chinese words of the page chrome that must not be left on an English page.
+CHINESE_CHROME = ["区域总览", "告警列表", "未处理", "检查站 ·", "退出", "时间", "状态", "合格"]
+STATE_NAMES = [
+    "arrived",
+    "registered",
+    "fast_pass",
+    "awaiting_sample",
+    "sampled",
+    "tested",
+    "judged",
+    "released",
+    "turned_back",
+    "lab_sample",
+    "cancelled",
+]
+
+
+def _check_words(text: str, lang: str, path: str) -> None:
+    for word in PAGE_WORDS[lang][path]:
+        assert word in text, f"{lang} {path}: {word!r} missing"
+    assert not re.search(r"\{[a-z_]+\}", text), f"{lang} {path}: a {{placeholder}} is shown"
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), f"{lang} {path}: a raw name is shown"
+    assert not re.search(r"\b\w+=\w+", text), f"{lang} {path}: key=value text is shown"
+    assert not re.search(r"\b[a-z]+\.[a-z_]+\b", text), f"{lang} {path}: a raw alert kind"
+    if lang == "zh":
+        shown = set(re.findall(r"[a-z_]+", text))
+        assert not shown & set(STATE_NAMES), f"zh {path}: raw state names {shown}"
+    else:
+        left = [w for w in CHINESE_CHROME if w in text]
+        assert left == [], f"en {path}: Chinese chrome left: {left}"
+
+
+@pytest.mark.timeout(240)
+def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each dashboard page and the HTML report, in both languages, times in Beijing time."""
+    binary = require_binary("chromium")
+    base, app, tok = served
+    shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
+    b = Browser(binary, tmp_path / "chromium-profile")
+
+    def open_page(path: str, lang: str) -> str:
+        b.call("Page.navigate", url=base + path)
+        wait_for(
+            lambda: (
+                b.eval("location.href") == base + path
+                and b.eval("document.readyState") == "complete"
+                and b.eval("document.documentElement.lang").startswith(lang)
+            ),
+            timeout=20,
+            what=f"{path} in {lang}",
+        )
+        return b.eval("document.body.innerText")
+
+    try:
+        b.goto(base + "/login")
+        assert "访问令牌" in b.eval("document.body.innerText")  # Chinese by default
+        b.eval(
+            f"document.querySelector('#token').value = {tok['county']!r};"
+            "document.querySelector('#login button').click();"
+        )
+        wait_for(
+            lambda: (
+                b.eval("location.pathname") == "/"
+                and "区域总览" in b.eval("document.body.innerText")
+            ),
+            timeout=20,
+            what="overview after login",
+        )
+        for lang in ("zh", "en"):
+            if lang == "en":  # the switch on the page, remembered for the next pages
+                b.eval("document.querySelector('#lang-switch').click()")
+                wait_for(
+                    lambda: (
+                        b.eval("document.documentElement.lang") == "en"
+                        and b.eval("document.readyState") == "complete"
+                    ),
+                    timeout=20,
+                    what="page switched to English",
+                )
+            for n, path in enumerate(PAGE_WORDS[lang]):
+                text = open_page(path, lang)
+                _check_words(text, lang, path)
+                b.screenshot(shots / f"cloud-{lang}-{n}.png")
+            # START + 100 min is 02:10 UTC, 10:10 in Beijing: pages show the local hour.
+            text = open_page("/alerts", lang)
+            assert "2026-11-23 10:10" in text and "02:10" not in text
+            # The switch is the user's own setting: it follows them to another client.
+            page = httpx.get(base + "/alerts", headers=bearer(tok["county"])).text
+            assert f'<html lang="{"en" if lang == "en" else "zh-CN"}">' in page
+        # And back to Chinese.
+        open_page("/alerts", "en")
+        b.eval("document.querySelector('#lang-switch').click()")
+        wait_for(
+            lambda: (
+                b.eval("document.documentElement.lang") == "zh-CN"
+                and "告警列表" in b.eval("document.body.innerText")
+            ),
+            timeout=20,
+            what="page switched back to Chinese",
+        )
+        with app.state.sessions() as s:
+            assert s.scalar(select(CloudUser.lang).where(CloudUser.name == "county-130102")) == "zh"
+        assert (shots / "cloud-en-4.png").stat().st_size > 10_000
+    finally:
+        b.close()
+
+
+def test_language_switch_goes_back_only_within_the_site(cloud_db: str) -> None:
+    c = client(make_app(cloud_db))
+    for target, expected in (
+        ("/alerts?status=resolved", "/alerts?status=resolved"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        r = c.get("/lang/en", params={"next": target}, follow_redirects=False)
+        assert r.status_code == 302 and r.headers["location"] == expected, target
+    assert 'cg_lang="en"' in r.headers["set-cookie"] or "cg_lang=en" in r.headers["set-cookie"]
+    assert "Sign in" in c.get("/login").text  # this browser now reads English
+
+
+def test_the_users_language_setting_words_pages_and_api_refusals(cloud_db: str) -> None:
+    app = make_app(cloud_db)
+    tok = users(app)
+    c = client(app)
+    admin = bearer(tok["admin"])
+    refused = c.post("/api/v1/users/nobody/revoke", headers=admin).json()["detail"]
+    assert "nobody" in refused and re.search(r"[\u4e00-\u9fff]", refused)  # Chinese by default
+    assert c.put("/api/v1/auth/me/lang", json={"lang": "en"}, headers=admin).json() == {
+        "lang": "en"
+    }
+    assert c.get("/api/v1/auth/me", headers=admin).json()["lang"] == "en"
+    refused = c.post("/api/v1/users/nobody/revoke", headers=admin).json()["detail"]
+    assert "nobody" in refused and not re.search(r"[\u4e00-\u9fff]", refused)
+    assert '<html lang="en">' in c.get("/alerts", headers=admin).text
+    assert c.put("/api/v1/auth/me/lang", json={"lang": "fr"}, headers=admin).status_code == 422

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -142,3 +143,28 @@ def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
         cli, ["cloud", "report", "daily", "--region", "13", "--date", "x", "--db", db]
     )
     assert "use YYYY-MM-DD" in str(r.exception)
+
+
+def test_report_generation_time_is_shown_in_shanghai_time(cloud_db: str) -> None:
+    """The report said "生成时间 2026-11-23T06:30:00 UTC": people read Beijing time."""
+    app = make_app(cloud_db)
+    app.state.clock = ManualClock(datetime(2026, 11, 23, 6, 30, tzinfo=UTC))
+    tok = users(app)
+    c = client(app)
+    for lang, words in (("zh", "生成时间 2026-11-23 14:30:00（北京时间）"), ("en", "14:30:00")):
+        html = c.get(
+            f"/api/v1/reports/daily?date=2026-11-23&format=html&lang={lang}",
+            headers=bearer(tok["county"]),
+        ).text
+        assert words in html
+        assert "06:30" not in html and "UTC</p>" not in html
+    english = c.get(
+        "/api/v1/reports/weekly?date=2026-11-23&format=html&lang=en",
+        headers=bearer(tok["county"]),
+    ).text
+    assert "weekly bulletin" in english and "2026-11-17 to 2026-11-23" in english
+    assert not re.search(r"[\u4e00-\u9fff]", english)  # no Chinese left in the English report
+    args = ["cloud", "report", "daily", "--region", "130102", "--date", "2026-11-23"]
+    r = CliRunner().invoke(cli, [*args, "--lang", "en", "--db", cloud_db])
+    assert r.exit_code == 0, r.output
+    assert "daily dispatch" in r.output and "(Beijing time, UTC+8)" in r.output

@@ -49,6 +49,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): PUBLIC,
     ("GET", "/api/v1/auth/me"): READ,
+    ("PUT", "/api/v1/auth/me/lang"): READ,
     ("POST", "/api/v1/gateways/{gateway_id}/batches"): GATEWAY_ONLY,
     ("GET", "/api/v1/gateways/{gateway_id}/fast-pass.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/gateways/{gateway_id}/ledger"): GATEWAY_ONLY,
@@ -97,7 +98,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/login"): PUBLIC,
-    ("GET", "/dashboard.js"): PUBLIC,
+    ("GET", "/static/{name}"): PUBLIC,
+    ("GET", "/lang/{lang}"): PUBLIC,
     ("GET", "/"): READ,
     ("GET", "/alerts"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,

@@ -13,17 +13,16 @@ import json
 import re
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
+from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
 from coalguard.errors import CoalguardError
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _DROP = re.compile(r"[\s·•\-_.]")
 
 

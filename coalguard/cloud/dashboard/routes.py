@@ -2,55 +2,109 @@
 
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
-figure is region scoped like the API.
+figure is region scoped like the API. Routes build a view model and render a
+template of ``cloud/templates/dashboard/`` in the user's language: the user's
+own setting (``PUT /api/v1/auth/me/lang``, what the page's switch calls), else
+the browser's ``cg_lang`` cookie (the switch on the login page), else Chinese.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from html import escape
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
+from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, allow_page
 from coalguard.cloud.alerts_api import unified_alerts
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
-from coalguard.cloud.dashboard import pages
+from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows
 from coalguard.cloud.privacy import for_caller, mask_name
+from coalguard.edge.clock import LOCAL_TZ
 
+LANG_COOKIE = "cg_lang"
+STATIC_TYPES = {
+    "dashboard.css": "text/css; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+}
 router = APIRouter(include_in_schema=False)
-_JS = (Path(__file__).with_name("dashboard.js")).read_text(encoding="utf-8")
-
 
 Viewer = Annotated[Operator, allow_page(*EVERY_ROLE)]
 
 
-def _html(body: str) -> HTMLResponse:
-    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+def page_lang(request: Request, op: Operator | None) -> str:
+    """The user's own language, else this browser's choice, else Chinese."""
+    if op is not None and op.lang:
+        return templating.pick_lang(op.lang)
+    return templating.pick_lang(request.cookies.get(LANG_COOKIE))
+
+
+def _render(
+    request: Request, template: str, op: Operator | None, http_status: int = 200, **view: Any
+) -> HTMLResponse:
+    lang = page_lang(request, op)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    chrome = Chrome(
+        lang=lang,
+        here=here,
+        op_name=op.name if op else None,
+        region=(op.region_prefix or None) if op else None,
+    )
+    html = templating.render(f"dashboard/{template}", lang, chrome=chrome, **view)
+    return HTMLResponse(html, status_code=http_status, headers={"Cache-Control": "no-store"})
+
+
+def _not_found(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
+    return _render(request, "not_found.html", op, http_status=404, message=message, subject=subject)
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
-    d = now.astimezone(pages.LOCAL_TZ).date()
-    start = datetime.combine(d, time(0), pages.LOCAL_TZ).astimezone(UTC)
+    d = now.astimezone(LOCAL_TZ).date()
+    start = datetime.combine(d, time(0), LOCAL_TZ).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
-@router.get("/dashboard.js", dependencies=[PUBLIC])
-def script() -> Response:
-    return Response(_JS, media_type="text/javascript; charset=utf-8")
+@router.get("/static/{name}", dependencies=[PUBLIC])
+def static(name: str) -> Response:
+    """The dashboard's stylesheet and script (a fixed list; nothing else is served)."""
+    media = STATIC_TYPES.get(name)
+    if media is None:
+        return Response(status_code=404)
+    body = (templating.STATIC / name).read_text(encoding="utf-8")
+    return Response(body, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/lang/{lang}", dependencies=[PUBLIC])
+def switch_lang(lang: str, next: str = "/") -> Response:
+    """Remember the page language for this browser and go back where the switch was.
+
+    Signed-in pages also store it on the user first (``dashboard.js``), so the
+    choice follows the user to other browsers.
+    """
+    # Only a path of this site: "//host" and "/\\host" would leave it.
+    target = next if next.startswith("/") and next[1:2] not in ("/", "\\") else "/"
+    r = RedirectResponse(target, status_code=302)
+    r.set_cookie(
+        LANG_COOKIE,
+        templating.pick_lang(lang),
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="lax",
+    )
+    return r
 
 
 @router.get("/login", dependencies=[PUBLIC])
-def login() -> HTMLResponse:
-    return _html(pages.login_page())
+def login(request: Request) -> HTMLResponse:
+    return _render(request, "login.html", None)
 
 
 @router.get("/")
@@ -78,53 +132,38 @@ def overview(request: Request, op: Viewer) -> Response:
         if a["status"] == "open":
             sev[a["severity"]] = sev.get(a["severity"], 0) + 1
     t = total[0] if total else {}
-    kpis = [
-        pages.kpi("紧急告警", sev.get("critical", 0), crit=bool(sev.get("critical"))),
-        pages.kpi("高/重要告警", sev.get("high", 0) + sev.get("major", 0)),
-        pages.kpi(
-            "其他未处理告警",
-            sum(sev.values()) - sev.get("critical", 0) - sev.get("high", 0) - sev.get("major", 0),
-        ),
-        pages.kpi("报警器在线", online),
-        pages.kpi("报警器离线", offline, crit=offline > 0),
-        pages.kpi("今日检查车辆", t.get("checked", 0)),
-        pages.kpi(
-            "今日不合格率",
-            f"{t['fail_rate']:.1%}" if t.get("fail_rate") is not None else "—",
-        ),
+    high = sev.get("high", 0) + sev.get("major", 0)
+    figures = [
+        Kpi("dash.kpi_critical", sev.get("critical", 0), crit=bool(sev.get("critical"))),
+        Kpi("dash.kpi_high", high),
+        Kpi("dash.kpi_other", sum(sev.values()) - sev.get("critical", 0) - high),
+        Kpi("dash.kpi_online", online),
+        Kpi("dash.kpi_offline", offline, crit=offline > 0),
+        Kpi("dash.kpi_checked_today", t.get("checked", 0)),
+        Kpi("dash.kpi_fail_rate_today", templating.percent(t.get("fail_rate"))),
     ]
-    cp_rows = []
-    for c in cps:
-        r = by_cp.get(c.checkpoint_id, {})
-        n_alerts = sum(1 for a in alerts if a["checkpoint_id"] == c.checkpoint_id)
-        cp_rows.append(
-            f"<tr><td><a href='/checkpoints/{escape(c.checkpoint_id)}'>{escape(c.name)}</a></td>"
-            f"<td>{escape(c.region_code or '未登记')}</td><td>{pages.local(c.last_seen)}</td>"
-            f"<td>{r.get('checked', 0)}</td><td>{r.get('fail', 0)}</td>"
-            f"<td>{r.get('turned_back', 0)}</td><td>{r.get('lab_overdue', 0)}</td>"
-            f"<td>{n_alerts}</td></tr>"
-        )
-    body = (
-        f"<h1>区域总览 · {escape(region or '全国')}</h1>"
-        f"<div class='kpis'>{''.join(kpis)}</div>"
-        "<h2>检查站</h2>"
-        + pages.table(
-            [
-                "检查站",
-                "区划",
-                "最近通信",
-                "今日检查",
-                "不合格",
-                "劝返",
-                "实验室逾期",
-                "未处理告警",
-            ],
-            cp_rows,
-        )
-        + "<h2>未处理告警</h2>"
-        + pages.table(pages.ALERT_HEADERS, pages.alert_rows(alerts[:50], op))
+    checkpoints = [
+        {
+            "id": c.checkpoint_id,
+            "name": c.name,
+            "region_code": c.region_code,
+            "last_seen": c.last_seen,
+            "checked": by_cp.get(c.checkpoint_id, {}).get("checked", 0),
+            "fail": by_cp.get(c.checkpoint_id, {}).get("fail", 0),
+            "turned_back": by_cp.get(c.checkpoint_id, {}).get("turned_back", 0),
+            "lab_overdue": by_cp.get(c.checkpoint_id, {}).get("lab_overdue", 0),
+            "open_alerts": sum(1 for a in alerts if a["checkpoint_id"] == c.checkpoint_id),
+        }
+        for c in cps
+    ]
+    return _render(
+        request,
+        "overview.html",
+        op,
+        figures=figures,
+        checkpoints=checkpoints,
+        alerts=alert_rows(alerts[:50], op),
     )
-    return _html(pages.page("区域总览", body, op))
 
 
 @router.get("/alerts")
@@ -137,18 +176,14 @@ def alerts_page(
         source = None
     with request.app.state.sessions() as s:
         alerts = unified_alerts(s, op.region_prefix, status=status, source=source, limit=500)
-    links = " ".join(
-        f"<a href='/alerts?status={k}'>{v}</a>"
-        for k, v in (("active", "未处理"), ("acknowledged", "已确认"), ("resolved", "已处置"))
+    return _render(
+        request,
+        "alerts.html",
+        op,
+        status=status,
+        source=source,
+        alerts=alert_rows(alerts, op),
     )
-    src = " ".join(
-        f"<a href='/alerts?status={status}&source={k}'>{v}</a>"
-        for k, v in (("co", "报警器"), ("checkpoint", "检查站"))
-    )
-    body = f"<h1>告警列表</h1><p class='filters'>{links} ｜ {src}</p>" + pages.table(
-        pages.ALERT_HEADERS, pages.alert_rows(alerts, op)
-    )
-    return _html(pages.page("告警列表", body, op))
 
 
 @router.get("/checkpoints/{checkpoint_id}")
@@ -158,7 +193,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
     with request.app.state.sessions() as s:
         cp = s.get(Checkpoint, checkpoint_id)
         if cp is None or not op.covers(cp.region_code):
-            raise HTTPException(404, f"no checkpoint {checkpoint_id}")
+            return _not_found(request, op, "dash.no_checkpoint", checkpoint_id)
         t = queries.summary(s, cp.region_code, since, until, now, by="checkpoint")
         today = next((r for r in t if r["checkpoint"] == checkpoint_id), {})
         recent = list(
@@ -181,41 +216,47 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
             for a in unified_alerts(s, cp.region_code, status="active", source="checkpoint")
             if a["checkpoint_id"] == checkpoint_id
         ]
-    rows = [
-        f"<tr><td>{pages.local(i.opened_at)}</td><td>{escape(i.plate)}</td>"
-        f"<td>{escape(_driver(i, op))}</td>"
-        f"<td>{escape(i.origin or '')}</td><td>{escape(i.coal_type or '')}</td>"
-        f"<td>{escape(pages.STATE_ZH.get(i.state, i.state))}</td>"
-        f"<td>{escape(pages.RESULT_ZH.get(i.overall, i.overall or ''))}</td>"
-        f"<td>{'⚠ 不一致' if i.disagreement else ''}</td></tr>"
-        for i in recent
-    ]
-    lab_rows = [
-        f"<tr><td>{escape(lab.sample_id)}</td><td>{pages.local(lab.sampled_at)}</td>"
-        f"<td>{pages.local(lab.dispatch_due)}</td><td>{pages.local(lab.dispatched_at)}</td>"
-        f"<td>{pages.local(lab.report_due)}</td>"
-        f"<td>{'逾期' if queries.lab_overdue(lab, now) else ''}</td></tr>"
-        for lab in labs
-    ]
-    kp = [
-        pages.kpi("今日检查", today.get("checked", 0)),
-        pages.kpi("合格", today.get("pass", 0)),
-        pages.kpi("不合格", today.get("fail", 0), crit=bool(today.get("fail"))),
-        pages.kpi("劝返", today.get("turned_back", 0)),
-        pages.kpi("绿色通道", today.get("fast_pass", 0)),
-    ]
-    body = (
-        f"<h1>检查站 · {escape(cp.name)}</h1><p>编号 {escape(cp.checkpoint_id)} ｜ 区划 "
-        f"{escape(cp.region_code or '未登记')} ｜ 标准 {escape(cp.jurisdiction or '—')} ｜ "
-        f"最近通信 {pages.local(cp.last_seen)}</p><div class='kpis'>{''.join(kp)}</div>"
-        "<h2>未处理告警</h2>"
-        + pages.table(pages.ALERT_HEADERS, pages.alert_rows(alerts, op))
-        + "<h2>最近检查</h2>"
-        + pages.table(["时间", "车牌", "司机", "来源地", "煤种", "状态", "结果", "云端复核"], rows)
-        + "<h2>待完成的实验室送检</h2>"
-        + pages.table(["样品", "采样", "送检期限", "送检", "报告期限", "状态"], lab_rows)
-    )
-    return _html(pages.page(f"检查站 {cp.name}", body, op))
+        inspections = [
+            {
+                "opened_at": i.opened_at,
+                "plate": i.plate,
+                "driver": _driver(i, op),
+                "origin": i.origin,
+                "coal_type": i.coal_type,
+                "state": i.state,
+                "overall": i.overall,
+                "disagreement": bool(i.disagreement),
+            }
+            for i in recent
+        ]
+        lab_rows = [
+            {
+                "sample_id": lab.sample_id,
+                "sampled_at": lab.sampled_at,
+                "dispatch_due": lab.dispatch_due,
+                "dispatched_at": lab.dispatched_at,
+                "report_due": lab.report_due,
+                "overdue": queries.lab_overdue(lab, now),
+            }
+            for lab in labs
+        ]
+        figures = [
+            Kpi("dash.kpi_checked", today.get("checked", 0)),
+            Kpi("dash.kpi_pass", today.get("pass", 0)),
+            Kpi("dash.kpi_fail", today.get("fail", 0), crit=bool(today.get("fail"))),
+            Kpi("dash.kpi_turned_back", today.get("turned_back", 0)),
+            Kpi("state.fast_pass", today.get("fast_pass", 0)),
+        ]
+        return _render(
+            request,
+            "checkpoint.html",
+            op,
+            cp=cp,
+            figures=figures,
+            alerts=alert_rows(alerts, op),
+            inspections=inspections,
+            labs=lab_rows,
+        )
 
 
 def _driver(i: Inspection, op: Operator) -> str:
@@ -249,25 +290,22 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
     with request.app.state.sessions() as s:
         dev = s.get(CoDevice, device_id)
         if dev is None or not op.covers(dev.region_code):
-            raise HTTPException(404, f"no alarm {device_id}")
+            return _not_found(request, op, "dash.no_alarm", device_id)
         points = co_history(s, device_id, now - timedelta(hours=hours))
         alerts = [
             a
             for a in unified_alerts(s, dev.region_code, source="co", limit=500)
             if a["device_id"] == device_id
         ][:20]
-    household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"] or {}
-    name = household.get("name") or "—"
-    phone = household.get("phone") or "—"
-    battery = f"{dev.battery_pct:.0f}%" if dev.battery_pct is not None else "—"
-    body = (
-        f"<h1>报警器 · {escape(device_id)}</h1>"
-        f"<p>住户 {escape(name)} ｜ 电话 {escape(phone)} ｜ 区划 {escape(dev.region_code)} ｜ "
-        f"{'在线' if dev.online else '离线'} ｜ 电量 {battery} ｜ 最近通信 "
-        f"{pages.local(dev.last_seen)}</p>"
-        f"<h2>最近 {hours} 小时一氧化碳浓度</h2>"
-        + pages.co_plot(points)
-        + "<h2>告警记录</h2>"
-        + pages.table(pages.ALERT_HEADERS, pages.alert_rows(alerts, op))
-    )
-    return _html(pages.page(f"报警器 {device_id}", body, op))
+        household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
+        return _render(
+            request,
+            "alarm.html",
+            op,
+            device=dev,
+            household_name=(household or {}).get("name") or "—",
+            phone=(household or {}).get("phone") or "—",
+            hours=hours,
+            plot=co_line(points) if points else None,
+            alerts=alert_rows(alerts, op),
+        )

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from coalguard.cloud.api.deps import ClockDep, Reader
 from coalguard.cloud.reports import figures, render
 from coalguard.cloud.scope import scoped_region
+from coalguard.i18n import DEFAULT_LANG
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -54,6 +55,10 @@ def report(
     day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
     region: str | None = None,
     format: Literal["json", "csv", "html"] = "json",
+    lang: Annotated[
+        Literal["zh", "en"] | None,
+        Query(description="language of the HTML report (default: the user's, else Chinese)"),
+    ] = None,
 ) -> Any:
     """Daily dispatch or weekly bulletin (the week ending ``day``), as JSON, CSV or HTML."""
     region = scoped_region(op, region)
@@ -68,5 +73,5 @@ def report(
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "html":
-        return HTMLResponse(render.to_html(doc))
+        return HTMLResponse(render.to_html(doc, lang or op.lang or DEFAULT_LANG))
     return doc

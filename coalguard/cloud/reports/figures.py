@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -20,8 +19,8 @@ from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import CheckpointAlert, Inspection, LabSample
 from coalguard.cloud.co.tables import CoAlert, CoDevice
+from coalguard.edge.clock import LOCAL_TZ
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 SILENT_AFTER = timedelta(hours=24)
 
 

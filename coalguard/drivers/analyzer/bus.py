@@ -156,6 +156,11 @@ class ModbusBus:
     def __str__(self) -> str:
         return str(self.endpoint)
 
+    @property
+    def reconnect_delay(self) -> float:
+        """The backoff before the next attempt to open the bus (0 while it is open)."""
+        return self._reconnect_delay
+
     # -- raw bytes seen during a transaction, to tell CRC from garbage from silence
     def _trace(self, sending: bool, data: bytes) -> bytes:
         if not sending:

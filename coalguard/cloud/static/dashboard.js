@@ -1,8 +1,15 @@
 // coalguard dashboard: login, acknowledge/resolve alerts. Writes carry the CSRF header.
+// Every word comes from the page's #cg-words (the locale catalogs, in the user's language).
 "use strict";
-async function cgPost(url, body) {
+const cgWords = JSON.parse(document.getElementById("cg-words")?.textContent || "{}");
+function cgSay(key, fields) {
+  let text = cgWords[key] || "";
+  for (const [k, v] of Object.entries(fields || {})) text = text.replaceAll(`{${k}}`, v);
+  return text;
+}
+async function cgPost(url, body, method) {
   const r = await fetch(url, {
-    method: "POST",
+    method: method || "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CG-CSRF": "1" },
     body: body ? JSON.stringify(body) : null,
@@ -20,32 +27,42 @@ async function cgLogin(ev) {
   const token = document.getElementById("token").value.trim();
   const r = await cgPost("/api/v1/auth/login", { token });
   if (r.ok) { window.location.href = "/"; return; }
-  cgMsg(r.status === 429 ? "尝试次数过多，请稍后再试" : "令牌无效或已停用", true);
+  cgMsg(cgSay(r.status === 429 ? "login_throttled" : "login_failed"), true);
 }
 async function cgAlert(id, action) {
   let body = null;
   if (action === "resolve") {
-    const note = window.prompt("处置说明（可选）", "");
+    const note = window.prompt(cgSay("resolve_note"), "");
     if (note === null) return;
     body = { note: note || null };
   }
   const r = await cgPost(`/api/v1/alerts/${id}/${action}`, body);
-  if (!r.ok) { cgMsg((r.data && r.data.detail) || `操作失败 (${r.status})`, true); return; }
+  if (!r.ok) { cgMsg(cgSay("action_failed", { status: r.status }), true); return; }
   const row = document.querySelector(`tr[data-alert="${id}"]`);
   if (row) {
-    row.querySelector(".status").textContent = r.data.status === "acknowledged" ? "已确认" : "已处置";
+    row.querySelector(".status").textContent = cgSay(
+      r.data.status === "acknowledged" ? "status_acknowledged" : "status_resolved");
     row.dataset.status = r.data.status;
     row.querySelectorAll("button").forEach((b) => {
       if (action === "resolve" || b.dataset.action === "ack") b.remove();
     });
   }
-  cgMsg(action === "ack" ? `告警 ${id} 已确认` : `告警 ${id} 已处置`, false);
+  cgMsg(cgSay(action === "ack" ? "acked" : "resolved", { id }), false);
 }
 async function cgLogout() {
   await cgPost("/api/v1/auth/logout", null);
   window.location.href = "/login";
 }
+async function cgSwitchLang(ev, link) {
+  // Signed in: the choice is the user's own setting; the link then sets this browser's cookie.
+  if (!document.getElementById("logout")) return;
+  ev.preventDefault();
+  await cgPost("/api/v1/auth/me/lang", { lang: link.dataset.lang }, "PUT");
+  window.location.href = link.href;
+}
 document.addEventListener("click", (ev) => {
+  const link = ev.target.closest("#lang-switch");
+  if (link) { cgSwitchLang(ev, link); return; }
   const b = ev.target.closest("button[data-alert]");
   if (b) cgAlert(b.dataset.alert, b.dataset.action);
   if (ev.target.id === "logout") cgLogout();
