@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coalguard.cli.render import console
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud import auth  # noqa: F401  (token table)
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co import tables as _tables  # noqa: F401
@@ -200,7 +201,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     # The township's duty officer acknowledges the CO alarm: escalation stops there.
     with sessions.begin() as s:
         for a in s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")):
-            svc.book.acknowledge(s, a, "township-duty-officer", utcnow())
+            lifecycle.acknowledge(a, "township-duty-officer", utcnow())
             out.print(f"[green]✓ {t('co.demo_ack', lang)}[/]: {a.device_id}")
     table = Table(title=t("co.alerts", lang))
     table.add_column("#")

@@ -1,8 +1,9 @@
 """One alert list: CO alarm alerts and checkpoint alerts, same lifecycle, one filter.
 
 Ids carry their source: ``co-12`` is a CO alarm alert, ``cp-7`` a checkpoint
-alert. Acknowledge and resolve work on both; the CO ones go through the CO
-path's own ``AlertBook`` so its notifications and escalation stay in charge.
+alert. Acknowledge and resolve work on both with the one set of rules of
+``alert_lifecycle.py``; the old CO-only addresses (``/api/v1/co/alerts``)
+redirect here.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud import alert_lifecycle as lifecycle
+from coalguard.cloud.alert_lifecycle import alert_ref
 from coalguard.cloud.api.deps import AlertActor, ClockDep, Reader
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import CheckpointAlert
-from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, scoped_region
@@ -85,7 +86,7 @@ def _common(a: CoAlert | CheckpointAlert) -> dict[str, Any]:
 
 def co_view(a: CoAlert) -> dict[str, Any]:
     return {
-        "id": f"co-{a.id}",
+        "id": alert_ref(a),
         "source": "co",
         "subject": a.device_id,
         "checkpoint_id": None,
@@ -97,7 +98,7 @@ def co_view(a: CoAlert) -> dict[str, Any]:
 
 def cp_view(a: CheckpointAlert) -> dict[str, Any]:
     return {
-        "id": f"cp-{a.id}",
+        "id": alert_ref(a),
         "source": "checkpoint",
         "subject": a.subject,
         "checkpoint_id": a.checkpoint_id,
@@ -106,6 +107,23 @@ def cp_view(a: CheckpointAlert) -> dict[str, Any]:
         "origin": a.origin,
         **_common(a),
     }
+
+
+Alert = CoAlert | CheckpointAlert
+
+
+def alert_view(a: Alert) -> dict[str, Any]:
+    """The one serializer of an alert of either kind."""
+    return co_view(a) if isinstance(a, CoAlert) else cp_view(a)
+
+
+def find_alert(s: Session, alert_id: str) -> Alert | None:
+    """The alert a public id (``co-12``, ``cp-7``) names; None also for a malformed id."""
+    prefix, _, num = alert_id.partition("-")
+    table = {"co": CoAlert, "cp": CheckpointAlert}.get(prefix)
+    if table is None or not num.isascii() or not num.isdigit() or len(num) > 18:
+        return None
+    return s.get(table, int(num))
 
 
 def _filtered(model, q, region, status, kind, severity, since):  # type: ignore[no-untyped-def]
@@ -187,29 +205,16 @@ def act_on_alert(
 
     A state that does not allow it raises ``AlertStateError``: a 409 problem.
     """
-    source, _, num = alert_id.partition("-")
-    if source not in ("co", "cp") or not num.isdigit() or len(num) > 18:
-        raise Problem(404, "no_alert", alert_id=alert_id)
     now = clock.now()
     with request.app.state.sessions.begin() as s:
-        if source == "co":
-            book = co_api._book(request)
-            co = s.get(CoAlert, int(num))
-            if co is None or not op.covers(co.region_code):
-                raise Problem(404, "no_alert", alert_id=alert_id)
-            if action == "ack":
-                book.acknowledge(s, co, op.name, now)
-            else:
-                book.resolve(s, co, op.name, now, note)
-            return co_view(co)
-        cp = s.get(CheckpointAlert, int(num))
-        if cp is None or not op.covers(cp.region_code):
+        alert = find_alert(s, alert_id)
+        if alert is None or not op.covers(alert.region_code):
             raise Problem(404, "no_alert", alert_id=alert_id)
         if action == "ack":
-            cp_alerts.acknowledge(s, cp, op.name, now)
+            lifecycle.acknowledge(alert, op.name, now)
         else:
-            cp_alerts.resolve(s, cp, op.name, now, note)
-        return cp_view(cp)
+            lifecycle.resolve(alert, op.name, now, note)
+        return alert_view(alert)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=UnifiedAlert, responses=problems(404, 409))

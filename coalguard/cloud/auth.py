@@ -22,6 +22,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalguard.cloud.db import Base
+from coalguard.cloud.scope import is_region_code
 from coalguard.edge.model import utcnow
 
 
@@ -94,7 +95,7 @@ def token_hash(token: str) -> str:
 def check_user_fields(role: str, region_prefix: str) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    if region_prefix and (not region_prefix.isdigit() or len(region_prefix) > 12):
+    if not is_region_code(region_prefix):
         raise ValueError(
             "region prefix must be up to 12 digits of a region code (or empty for all)"
         )

@@ -20,6 +20,8 @@ from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.scope import scoped_region
+from coalguard.edge import fastpass
+from coalguard.edge.plates import normalize_plate
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
 TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
@@ -68,19 +70,11 @@ class TruckOut(BaseModel):
     active: bool
 
 
-class ListedTruck(BaseModel):
-    plate: str
-    company: str
-    report_id: str
-    expires: str
+class FastPassList(fastpass.FastPassList):
+    """The trucks valid today in a region (the gateway's list model, plus the region);
+    ``version`` changes whenever the list does."""
 
-
-class FastPassList(BaseModel):
-    """The trucks valid today in a region; ``version`` changes whenever the list does."""
-
-    version: str
     region: str
-    truck: list[ListedTruck]
 
 
 def _region_refused(op: Any) -> Problem:
@@ -164,7 +158,7 @@ def remove_truck(
     with request.app.state.sessions.begin() as s:
         t = s.scalars(
             select(FastPassTruck).where(
-                FastPassTruck.plate == fp.normalize_plate(plate),
+                FastPassTruck.plate == normalize_plate(plate),
                 FastPassTruck.region_code == region_code,
             )
         ).first()
@@ -178,13 +172,13 @@ def _list_response(request: Request, region: str, fmt: str) -> Any:
     """The list as JSON (``FastPassList``) or as the gateway's TOML file."""
     today = fp.today_local(request.app.state.clock.now())
     with request.app.state.sessions() as s:
-        trucks = fp.listed(s, region, today)
-    version = fp.list_version(trucks, today)
+        fl = fp.listed(s, region, today)
     if fmt == "toml":
         return PlainTextResponse(
-            fp.as_toml(trucks, version, region), media_type="application/toml; charset=utf-8"
+            fastpass.to_toml(fl, f"Fast-pass list for region {region}, made by coalguard cloud."),
+            media_type="application/toml; charset=utf-8",
         )
-    return {"version": version, "region": region, "truck": trucks}
+    return {"region": region, **fl.model_dump(mode="json", by_alias=True)}
 
 
 @router.get("/fast-pass/list", response_model=FastPassList, responses=TOML)

@@ -24,14 +24,24 @@ NAME_KEYS = frozenset({"driver", "driver_name", "household_name", "owner_name"})
 PERSONAL_KEYS = PHONE_KEYS | ID_CARD_KEYS | NAME_KEYS
 
 
+def normalize_phone(value: str) -> str:
+    """The one stored form of a phone number: ``139-1234 5678`` -> ``13912345678``."""
+    return value.strip().replace(" ", "").replace("-", "")
+
+
 def mask_phone(value: str) -> str:
-    """``13812345678`` -> ``138****5678`` (an already masked number stays as it is)."""
+    """``13812345678`` -> ``138****5678``; an already masked number stays as it is.
+
+    At least half the digits are hidden: the first three show only from eleven
+    digits (a mobile number), the last four from eight; shorter ones not at all.
+    """
     if "*" in value:
         return value
-    digits = "".join(c for c in value if c.isdigit())
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    digits = "".join(c for c in value if c in "0123456789")
+    n = len(digits)
+    head = digits[:3] if n >= 11 else ""
+    tail = digits[-4:] if n >= 8 else ""
+    return f"{head}{'*' * (n - len(head) - len(tail))}{tail}"
 
 
 def mask_id_card(value: str) -> str:
@@ -96,6 +106,12 @@ def for_caller(model: BaseModel, sees_personal_data: bool) -> dict[str, Any]:
     return model.model_dump(mode="json", context={_UNMASKED: sees_personal_data})
 
 
-def keyed_hash(value: str, key: str) -> str:
-    """HMAC-SHA256 of a personal value, for matching without keeping it."""
+def keyed_hash(value: str, *, key: str) -> str:
+    """HMAC-SHA256 of a personal value, for matching without keeping it (``key`` by name:
+    swapping the two arguments would still give a hash, of the wrong thing)."""
     return hmac.new(key.encode(), value.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def hash_phone(phone: str, *, key: str) -> str:
+    """The keyed hash a household is found by; any writing of one number gives one hash."""
+    return keyed_hash(normalize_phone(phone), key=key)

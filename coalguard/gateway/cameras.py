@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from coalguard.drivers.camera import CameraEvent, parse_event
+from coalguard.edge.plates import normalize_plate
 from coalguard.edge.records import CameraEventRecord, CameraPurge
 from coalguard.errors import InputError
 from coalguard.gateway.alerts import Alerts
@@ -25,7 +26,6 @@ from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.config import MIN_RETENTION_DAYS, Camera
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.errors import GatewayError
-from coalguard.gateway.plates import normalize_plate
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.workflow import TERMINAL, Workflow

@@ -1,61 +1,23 @@
 """The fast-pass list (R11): pre-registered trucks with a valid quality report.
 
 The list is cached in the gateway database so the green lane works with the
-uplink down. It comes from a TOML file (``[[truck]]`` entries) until the cloud
-endpoint serves it; either way ``replace()`` swaps the whole list atomically.
+uplink down. It is pulled from the cloud or read from a local file, both in
+the one format of ``coalguard.edge.fastpass``; either way ``replace()`` swaps
+the whole list atomically.
 A report past its expiry sends the truck to normal inspection.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from coalguard.datafile import load_model, validate
+from coalguard.edge.fastpass import FastPassList
+from coalguard.edge.plates import normalize_plate
 from coalguard.edge.records import FastPassLoaded
-from coalguard.errors import DataFileError
 from coalguard.gateway.clock import LOCAL_TZ, Clock, iso
-from coalguard.gateway.plates import normalize_plate
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
-
-
-class FastPassTruck(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    plate: str = Field(min_length=2, max_length=16)
-    company: str = Field(min_length=1)
-    report_id: str = Field(min_length=1, description="the valid coal quality report")
-    expires: date = Field(description="last day the report is valid (local date)")
-
-    @field_validator("plate")
-    @classmethod
-    def _norm(cls, v: str) -> str:
-        return normalize_plate(v)
-
-
-class FastPassList(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: str = Field(min_length=1)
-    trucks: list[FastPassTruck] = Field(default_factory=list, alias="truck")
-
-
-def load_fast_pass_file(path: Path) -> FastPassList:
-    return load_model(Path(path), FastPassList)
-
-
-def parse_fast_pass_toml(text: str, source: str) -> FastPassList:
-    """The same format served by the cloud; errors name ``source``, line and field."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DataFileError(source, f"TOML syntax: {exc}") from None
-    return validate(Path(source), text, data, FastPassList)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from coalguard.gateway.fastpass import FastPassList, FastPassTruck
+from coalguard.edge.fastpass import FastPassList, FastPassTruck
 from coalguard.gateway.service import Gateway
 
 # Hebei anthracite (GB 34169-2017 无烟1号): Ad ≤ 12.5, Vdaf ≤ 10, St,d ≤ 0.40, Qnet,ar ≥ 25.

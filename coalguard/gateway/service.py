@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from coalguard.edge.fastpass import FastPassList, load_file
 from coalguard.edge.quality import ProfileSet
 from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
@@ -20,7 +21,7 @@ from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk
 from coalguard.gateway.errors import GatewayError
-from coalguard.gateway.fastpass import FastPassCache, FastPassList, load_fast_pass_file
+from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.fastpass_pull import pull_fast_pass
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
@@ -123,7 +124,7 @@ class Gateway:
         path = path or self.config.fast_pass.file
         if path is None:
             return self.fast_pass.count()
-        return self._install(load_fast_pass_file(path), str(path))
+        return self._install(load_file(path), str(path))
 
     def refresh_fast_pass(self) -> int:
         """The cloud's list when it answers; else the local file; else the cache as is."""

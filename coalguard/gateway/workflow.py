@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coalguard.edge.model import Sample
+from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
 from coalguard.edge.quality.basis import validate_measured
 from coalguard.edge.records import AnalyzerResultRecord, InspectionTransition, encode
@@ -33,7 +34,6 @@ from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
-from coalguard.gateway.plates import normalize_plate, plates_match
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 

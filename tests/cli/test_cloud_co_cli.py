@@ -43,11 +43,12 @@ def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
     )  # fmt: skip
     try:
         api = f"http://127.0.0.1:{port}/api/v1/co"
+        alerts_api = f"http://127.0.0.1:{port}/api/v1/alerts"  # the one alert list
         auth = {"Authorization": f"Bearer {token}"}
 
         def up() -> bool:
             try:
-                return httpx.get(f"{api}/alerts", headers=auth).status_code == 200
+                return httpx.get(alerts_api, headers=auth).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -60,7 +61,9 @@ def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
         r = event("COA-00001", 1, "alarm_start")
         c.publish(r.topic, r.payload, qos=1).wait_for_publish(5)
         alerts = wait_for(
-            lambda: httpx.get(f"{api}/alerts", headers=auth, params={"status": "open"}).json(),
+            lambda: httpx.get(
+                alerts_api, headers=auth, params={"status": "open", "source": "co"}
+            ).json(),
             20,
             "alert over the API",
         )

@@ -5,51 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.checks import alerts as cp_alerts
-from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.gateway.clock import ManualClock
+from tests.cloud.alert_support import checkpoint_alert, co_alert
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.gateway.waiting import wait_for
-
-
-def _co_alert(app, region: str, kind: str = "co_alarm") -> int:  # type: ignore[no-untyped-def]
-    with app.state.sessions.begin() as s:
-        a = CoAlert(
-            device_id=f"dev-{region}",
-            region_code=region,
-            kind=kind,
-            severity="critical",
-            status="open",
-            opened_at=START,
-            updated_at=START,
-            occurrences=1,
-            detail={"co_ppm": 180},
-            escalation_level=0,
-        )
-        s.add(a)
-        s.flush()
-        return a.id
 
 
 def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
     tok = users(app)
     c = client(app)
-    co_id = _co_alert(app, "130102001001")
-    _co_alert(app, "140200001001")
-    with app.state.sessions.begin() as s:
-        cp = cp_alerts.raise_alert(
-            s,
-            checkpoint_id="cp-zz",
-            region_code="130102",
-            kind="camera.silent",
-            subject="cam-entry",
-            message="camera cam-entry silent",
-            at=START + timedelta(minutes=5),
-            origin="gateway",
-        )
-        cp_id = cp.id
+    co_id = co_alert(app, "130102001001")
+    co_alert(app, "140200001001")
+    cp_id = checkpoint_alert(app, START + timedelta(minutes=5))
     county = bearer(tok["county"])
     rows = c.get("/api/v1/alerts", headers=county).json()
     assert [r["id"] for r in rows] == [f"cp-{cp_id}", f"co-{co_id}"]
@@ -76,21 +48,13 @@ def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
 
 def test_unacknowledged_checkpoint_alert_escalates(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
+    aid = checkpoint_alert(app, kind="lab.report_overdue", subject="S1", origin="cloud")
     with app.state.sessions.begin() as s:
-        a = cp_alerts.raise_alert(
-            s,
-            checkpoint_id="cp",
-            region_code="130102",
-            kind="lab.report_overdue",
-            subject="S1",
-            message="",
-            at=START,
-            origin="cloud",
-        )
+        a = s.get(CheckpointAlert, aid)
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=59)) == 0
         assert cp_alerts.escalate_due(s, START + timedelta(minutes=61)) == 1
         assert a.escalation_level == 1
-        cp_alerts.acknowledge(s, a, "x", START + timedelta(minutes=62))
+        lifecycle.acknowledge(a, "x", START + timedelta(minutes=62))
         assert cp_alerts.escalate_due(s, START + timedelta(hours=5)) == 0
 
 

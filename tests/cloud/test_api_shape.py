@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pytest
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
@@ -46,6 +46,7 @@ def test_every_route_has_a_response_model(tmp_path: Path) -> None:
         for r in _api_routes(app)
         if not _is_model(r.response_model)
         and not (r.response_model is str and r.response_class is PlainTextResponse)
+        and not (r.deprecated and r.response_class is RedirectResponse)  # moved: no body
     ]
     assert missing == [], "\n".join(missing)
 

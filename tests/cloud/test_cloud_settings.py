@@ -12,7 +12,7 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoDevice
-from coalguard.cloud.privacy import keyed_hash
+from coalguard.cloud.privacy import hash_phone
 from coalguard.cloud.settings import CloudSettings
 from tests.cloud.ops_support import bearer
 
@@ -42,7 +42,7 @@ def test_api_hashes_phones_with_the_process_settings_not_a_fresh_read_of_the_env
     assert TestClient(app).post("/api/v1/co/devices", json=reg, headers=admin).status_code == 201
     with app.state.sessions() as s:
         stored = s.get(CoDevice, "COA-9").phone_hash
-    assert stored == keyed_hash("13500001234", "checked-key")
+    assert stored == hash_phone("13500001234", key="checked-key")
 
 
 def test_co_section_reads_its_own_environment(monkeypatch: pytest.MonkeyPatch) -> None:

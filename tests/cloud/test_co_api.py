@@ -158,3 +158,20 @@ def test_unregistered_devices_visible_only_nationally(env) -> None:  # type: ign
     assert client.get("/api/v1/co/devices/stray-1", headers=h(tok["county"])).status_code == 404
     d = client.get("/api/v1/co/devices/stray-1", headers=h(tok["nation"])).json()
     assert d["registered"] is False and d["messages"] == 1
+
+
+def test_old_co_alert_addresses_redirect_to_the_one_alert_list(env) -> None:  # type: ignore[no-untyped-def]
+    client, tok, _ = env
+    county = h(tok["county"])
+    r = client.get(
+        "/api/v1/co/alerts",
+        params={"status": "open", "source": "checkpoint"},
+        headers=county,
+        follow_redirects=False,
+    )
+    assert r.status_code == 307
+    assert r.headers["location"] == "/api/v1/alerts?status=open&source=co"
+    for old, new in (("12", "co-12"), ("co-12", "co-12")):
+        r = client.post(f"/api/v1/co/alerts/{old}/resolve", headers=county, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (308, f"/api/v1/alerts/{new}/resolve")
+    assert client.post("/api/v1/co/alerts/cp-12/ack", headers=county).status_code == 422

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.co.registry import start_test
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import (
@@ -153,7 +154,7 @@ def test_escalation_household_then_grid_worker_then_township(db_url: str) -> Non
         store.book.escalate_due(s, T0 + timedelta(minutes=6))  # no double notification
     assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]
     with store.sessions.begin() as s:
-        store.book.acknowledge(s, s.get(CoAlert, a1.id), "grid-worker-7", T0 + timedelta(minutes=7))
+        lifecycle.acknowledge(s.get(CoAlert, a1.id), "grid-worker-7", T0 + timedelta(minutes=7))
         store.book.escalate_due(s, T0 + timedelta(minutes=30))
     assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]  # acked: stops
     assert _notified_levels(store, a2.id) == ["household", "village_grid_worker", "township"]

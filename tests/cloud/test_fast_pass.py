@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from coalguard.edge.fastpass import load_file, parse_toml
 from coalguard.gateway.clock import ManualClock
-from coalguard.gateway.fastpass import load_fast_pass_file
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.gateway.conftest import FAILING, PASSING
@@ -77,7 +77,7 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     path.write_text(r.text, encoding="utf-8")
     gw = build_gateway(tmp_path, "cp-zz", "130102", ManualClock(START))
     try:
-        assert gw.fast_pass.replace(load_fast_pass_file(path), "cloud") == 1
+        assert gw.fast_pass.replace(load_file(path), "cloud") == 1
         assert gw.fast_pass.check("冀A12345").green is True
         assert gw.fast_pass.check("冀B00001").green is False  # expired report: not listed
     finally:
@@ -92,3 +92,28 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     )
     doc = c.get("/api/v1/fast-pass/list", headers=county).json()
     assert doc["truck"] == []
+
+
+def test_company_with_a_control_character_still_reaches_the_gateway(cloud_db: str) -> None:
+    """The cloud wrote TOML by hand: a DEL in a company name made a file no gateway could read."""
+    app = make_app(cloud_db)
+    app.state.clock = ManualClock(START)
+    tok = users(app)
+    c = client(app)
+    admin = bearer(tok["admin"])
+    odd = {**_report("QR-9", "130102", PASSING), "company": 'Odd\x7f "煤业"\\ co'}
+    assert c.post("/api/v1/fast-pass/reports", json=odd, headers=admin).status_code == 201
+    truck = {"plate": "冀C77777", "region_code": "130102", "report_id": "QR-9"}
+    assert c.post("/api/v1/fast-pass/trucks", json=truck, headers=admin).status_code == 201
+    cp = {
+        "name": "涿州",
+        "region_code": "130102",
+        "jurisdiction": "hebei-2022",
+        "gateway_id": "gw-c",
+    }
+    assert c.put("/api/v1/checkpoints/cp-c", json=cp, headers=admin).status_code == 200
+    r = c.get("/api/v1/gateways/gw-c/fast-pass.toml", headers=bearer(gateway_token(app, "gw-c")))
+    fl = parse_toml(r.text, "cloud")
+    assert [(t.plate, t.company) for t in fl.trucks] == [("冀C77777", odd["company"])]
+    doc = c.get("/api/v1/fast-pass/list", params={"region": "130102"}, headers=admin).json()
+    assert doc["version"] == fl.version and doc["truck"][0]["company"] == odd["company"]

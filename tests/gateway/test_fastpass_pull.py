@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from coalguard.edge.fastpass import parse_toml
 from coalguard.errors import DataFileError
-from coalguard.gateway.fastpass import parse_fast_pass_toml
 from tests.conftest import free_port
 
 LIST = """version = "v7"
@@ -70,5 +70,5 @@ def test_pull_cache_and_offline(gw):
 
 def test_a_bad_list_names_the_source_line_and_field():
     with pytest.raises(DataFileError) as exc:
-        parse_fast_pass_toml(LIST.replace("2099-12-31", '"soon"'), "https://cloud/x.toml")
+        parse_toml(LIST.replace("2099-12-31", '"soon"'), "https://cloud/x.toml")
     assert exc.value.line == 6 and exc.value.field == "truck.0.expires"

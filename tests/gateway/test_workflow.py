@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from coalguard.edge.fastpass import FastPassList
 from coalguard.gateway.errors import GatewayError, IllegalTransition
-from coalguard.gateway.fastpass import FastPassList
 from coalguard.gateway.workflow import State
 from tests.gateway.conftest import (
     FAILING,

@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coalguard.cloud.co.alerts import AlertStateError
+from coalguard.cloud.alert_lifecycle import AlertStateError
 from coalguard.errors import InputError
 from coalguard.i18n import DEFAULT_LANG, LANGS, t
 

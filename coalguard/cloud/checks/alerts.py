@@ -1,9 +1,10 @@
-"""Checkpoint alerts with the CO alerts' lifecycle: open -> acknowledged -> resolved.
+"""Checkpoint alerts: raised, cleared and escalated; the lifecycle is ``cloud/alert_lifecycle.py``.
 
 Raised by gateways (``alert.raised`` records) or by the cloud itself (lab
 deadlines, verdict disagreement). One active alert per (checkpoint, kind,
 subject): a repeat counts an occurrence. Unacknowledged alerts escalate one
-level per ``ESCALATE_AFTER`` of their severity.
+level per ``ESCALATE_AFTER`` of their severity. None resolves itself: the
+gateway's "cleared" only marks it, a person resolves it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud import alert_lifecycle as lifecycle
+from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN
 from coalguard.cloud.checks.tables import CheckpointAlert, RegionOffice
-from coalguard.cloud.co.alerts import ACKNOWLEDGED, ACTIVE, OPEN, RESOLVED, AlertStateError
 
 SEVERITY: dict[str, str] = {
     "verdict.disagreement": "critical",
@@ -60,10 +62,7 @@ def raise_alert(
         )
     ).first()
     if active is not None:
-        active.occurrences += 1
-        active.updated_at = at
-        active.cleared_at = None
-        active.detail = {**active.detail, **(detail or {})}
+        lifecycle.recur(active, at, detail or {})
         return active
     alert = CheckpointAlert(
         checkpoint_id=checkpoint_id,
@@ -96,33 +95,9 @@ def clear_alert(s: Session, checkpoint_id: str, kind: str, subject: str, at: dat
             CheckpointAlert.status.in_(ACTIVE),
         )
     ):
-        a.cleared_at = at
-        a.updated_at = at
+        lifecycle.clear(a, at, auto_resolve=False, cause="gateway")
         n += 1
     return n
-
-
-def acknowledge(s: Session, alert: CheckpointAlert, who: str, at: datetime) -> CheckpointAlert:
-    if alert.status != OPEN:
-        raise AlertStateError(f"alert cp-{alert.id} is {alert.status}; only open alerts are acked")
-    alert.status = ACKNOWLEDGED
-    alert.acknowledged_by = who
-    alert.acknowledged_at = at
-    alert.updated_at = at
-    return alert
-
-
-def resolve(
-    s: Session, alert: CheckpointAlert, who: str, at: datetime, note: str | None
-) -> CheckpointAlert:
-    if alert.status == RESOLVED:
-        raise AlertStateError(f"alert cp-{alert.id} is already resolved")
-    alert.status = RESOLVED
-    alert.resolved_by = who
-    alert.resolved_at = at
-    alert.resolution = note
-    alert.updated_at = at
-    return alert
 
 
 def escalate_due(s: Session, now: datetime) -> int:

@@ -39,7 +39,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.privacy import redact
-from coalguard.cloud.scope import aware, scoped_region
+from coalguard.cloud.scope import aware, is_region_code, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
 Result = Literal["pass", "fail", "retest", "incomplete", "no_limits"]
@@ -98,7 +98,7 @@ def put_checkpoint(
 @router.put("/regions/{region_code}/office", response_model=OfficeOut)
 def put_office(request: Request, op: Admin, region_code: str, body: OfficeIn) -> dict[str, str]:
     """The air-pollution office failing lab reports of this region are routed to."""
-    if not region_code.isdigit() or not op.covers(region_code):
+    if not is_region_code(region_code) or not op.covers(region_code):
         raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
     with request.app.state.sessions.begin() as s:
         o = registry.set_office(s, region_code, body.name, body.contact)

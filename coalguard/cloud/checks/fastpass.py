@@ -3,14 +3,13 @@
 A report counts only when the cloud's own judgement of its values passes the
 profile the region's jurisdiction enforces, and only until it expires. A
 checkpoint's list holds the trucks registered for its region or any region
-containing it, in the gateway's fast-pass file format (TOML ``[[truck]]``).
+containing it, as the one model the gateway reads (``coalguard.edge.fastpass``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import date, datetime
 from typing import Any
 
@@ -18,21 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
+from coalguard.edge import fastpass
 from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
+from coalguard.edge.plates import normalize_plate
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
 from coalguard.errors import CoalguardError
-
-_DROP = re.compile(r"[\s·•\-_.]")
 
 
 class FastPassError(ValueError):
     """A report or truck the registry refuses, with the reason."""
-
-
-def normalize_plate(text: str) -> str:
-    """The gateway's plate form: ``冀a·12345`` -> ``冀A12345``."""
-    return _DROP.sub("", text).upper()
 
 
 def jurisdiction_for(profiles: ProfileSet, region_code: str) -> Jurisdiction | None:
@@ -113,7 +107,7 @@ def add_truck(
     return truck
 
 
-def listed(s: Session, checkpoint_region: str, today: date) -> list[dict[str, str]]:
+def listed(s: Session, checkpoint_region: str, today: date) -> fastpass.FastPassList:
     """Trucks valid at a checkpoint of ``checkpoint_region`` today, one per plate."""
     prefixes = [checkpoint_region[:k] for k in range(1, len(checkpoint_region) + 1)]
     rows = s.execute(
@@ -127,46 +121,24 @@ def listed(s: Session, checkpoint_region: str, today: date) -> list[dict[str, st
         )
         .order_by(FastPassTruck.plate, FastPassReport.expires.desc())
     )
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, fastpass.FastPassTruck] = {}
     for truck, report in rows:
-        out.setdefault(
-            truck.plate,
-            {
-                "plate": truck.plate,
-                "company": report.company,
-                "report_id": report.report_id,
-                "expires": report.expires.isoformat(),
-            },
-        )
-    return list(out.values())
+        if truck.plate not in out:
+            out[truck.plate] = fastpass.FastPassTruck(
+                plate=truck.plate,
+                company=report.company,
+                report_id=report.report_id,
+                expires=report.expires,
+            )
+    trucks = list(out.values())
+    return fastpass.FastPassList(version=_version(trucks, today), trucks=trucks)
 
 
-def list_version(trucks: list[dict[str, str]], today: date) -> str:
-    digest = hashlib.sha256(json.dumps(trucks, sort_keys=True).encode()).hexdigest()[:12]
+def _version(trucks: list[fastpass.FastPassTruck], today: date) -> str:
+    """The day and a digest of the list: a gateway sees at a glance whether it changed."""
+    body = [t.model_dump(mode="json") for t in trucks]
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     return f"{today.isoformat()}-{digest}"
-
-
-def _toml_str(v: str) -> str:
-    return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def as_toml(trucks: list[dict[str, str]], version: str, region: str) -> str:
-    """The gateway's fast-pass file (``coalguard.gateway.fastpass``) as text."""
-    lines = [
-        f"# Fast-pass list for region {region}, made by the coalguard cloud.",
-        f"version = {_toml_str(version)}",
-        "",
-    ]
-    for t in trucks:
-        lines += [
-            "[[truck]]",
-            f"plate = {_toml_str(t['plate'])}",
-            f"company = {_toml_str(t['company'])}",
-            f"report_id = {_toml_str(t['report_id'])}",
-            f"expires = {t['expires']}",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def today_local(now: datetime) -> date:

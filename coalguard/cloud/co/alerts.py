@@ -1,4 +1,7 @@
-"""Alert lifecycle (open -> acknowledged -> resolved) and the escalation chain.
+"""CO alarm alerts: opened and cleared by the rules, escalated, notified.
+
+The lifecycle itself (acknowledge, resolve, repeat, clear) is the one of
+``cloud/alert_lifecycle.py``.
 
 Works inside the caller's session/transaction so an alert and the message that
 caused it commit together. Notifications are rows (``CoNotification``) written
@@ -15,17 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud import alert_lifecycle as lifecycle
+from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN
 from coalguard.cloud.co.rules import AlertRules, Rule
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
-from coalguard.errors import InputError
 
-OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
-ACTIVE = (OPEN, ACKNOWLEDGED)
 ActiveCache = dict[tuple[str, str], CoAlert]
-
-
-class AlertStateError(InputError):
-    """An acknowledge/resolve that the alert's status does not allow."""
 
 
 @dataclass
@@ -62,10 +60,7 @@ class AlertBook:
         """Open an alert, or update the active one of the same kind at the same alarm."""
         alert = self.active(s, dev.device_id, rule.kind, cache)
         if alert is not None:
-            alert.occurrences += 1
-            alert.updated_at = at
-            alert.cleared_at = None
-            alert.detail = {**alert.detail, **detail}
+            lifecycle.recur(alert, at, detail)
             return alert
         alert = CoAlert(
             device_id=dev.device_id,
@@ -98,42 +93,11 @@ class AlertBook:
     ) -> None:
         """The condition went away: resolve automatically where the rule says it is safe."""
         alert = self.active(s, dev.device_id, rule.kind, cache)
-        if alert is None or (alert.cleared_at is not None and not rule.auto_resolve):
+        if alert is None:
             return
-        alert.cleared_at = at
-        alert.updated_at = at
-        if rule.auto_resolve:
-            alert.status = RESOLVED
-            alert.resolved_at = at
-            alert.resolved_by = "system"
-            alert.resolution = f"condition cleared ({by})"
-            if cache is not None:
-                cache.pop((dev.device_id, rule.kind), None)
-
-    def acknowledge(self, s: Session, alert: CoAlert, who: str, at: datetime) -> CoAlert:
-        if alert.status != OPEN:
-            raise AlertStateError(f"alert {alert.id} is {alert.status}, not open")
-        alert.status = ACKNOWLEDGED
-        alert.acknowledged_by = who
-        alert.acknowledged_at = at
-        alert.updated_at = at
-        return alert
-
-    def resolve(
-        self, s: Session, alert: CoAlert, who: str, at: datetime, note: str | None
-    ) -> CoAlert:
-        if alert.status == RESOLVED:
-            raise AlertStateError(f"alert {alert.id} is already resolved")
-        if alert.status == OPEN and alert.acknowledged_at is None:
-            # Resolving implies acknowledging; keep both facts.
-            alert.acknowledged_by = who
-            alert.acknowledged_at = at
-        alert.status = RESOLVED
-        alert.resolved_by = who
-        alert.resolved_at = at
-        alert.resolution = note
-        alert.updated_at = at
-        return alert
+        resolved = lifecycle.clear(alert, at, auto_resolve=rule.auto_resolve, cause=by)
+        if resolved and cache is not None:
+            cache.pop((dev.device_id, rule.kind), None)
 
     def load_active(self, s: Session, device_ids: set[str]) -> ActiveCache:
         """Active alerts of these devices, keyed by (device_id, kind): one query per batch."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -29,11 +30,8 @@ from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.co import registry
-from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.notifier import channel_health
-from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.schemas import (
-    AlertOut,
     ChannelHealthOut,
     CommissioningOut,
     DeadLettersOut,
@@ -42,108 +40,53 @@ from coalguard.cloud.co.schemas import (
 )
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
 from coalguard.cloud.privacy import for_caller
-from coalguard.edge.clock import Clock
+from coalguard.cloud.scope import scoped_region
 from coalguard.errors import InputError
 
 router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
-AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="alert id")]
 
 
-def _book(request: Request) -> AlertBook:
-    """The alert book of the process's CO rules (read once, from the one settings object)."""
-    book = getattr(request.app.state, "co_book", None)
-    if book is None:
-        rules = load_rules(request.app.state.settings.co.rules_file)
-        book = request.app.state.co_book = AlertBook(rules)
-    return book
+# The CO alerts moved to the one alert list (``alerts_api.py``: ids ``co-N``, one
+# serializer, one lifecycle); the old addresses answer with a redirect there.
+CoAlertRef = Annotated[
+    str, Path(pattern=r"^(co-)?[0-9]{1,18}$", description="alert id: 12 or co-12")
+]
+_MOVED = {307: {"description": "moved to /api/v1/alerts (ids co-N)"}}
+_MOVED_POST = {308: {"description": "moved to /api/v1/alerts/co-N/… (method and body kept)"}}
 
 
-def alert_view(a: CoAlert) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "device_id": a.device_id,
-        "region_code": a.region_code,
-        "kind": a.kind,
-        "severity": a.severity,
-        "status": a.status,
-        "opened_at": a.opened_at.isoformat(),
-        "updated_at": a.updated_at.isoformat(),
-        "occurrences": a.occurrences,
-        "escalation_level": a.escalation_level,
-        "cleared_at": a.cleared_at.isoformat() if a.cleared_at else None,
-        "acknowledged_by": a.acknowledged_by,
-        "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-        "resolved_by": a.resolved_by,
-        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
-        "resolution": a.resolution,
-        "detail": a.detail,
-    }
+def _co_ref(alert_id: str) -> str:
+    return alert_id if alert_id.startswith("co-") else f"co-{alert_id}"
 
 
-def _scoped_region(op: Operator, region: str | None) -> str:
-    region = region or op.region_prefix
-    if not region.startswith(op.region_prefix):
-        raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
-    return region
+@router.get(
+    "/alerts", deprecated=True, response_class=RedirectResponse, status_code=307, responses=_MOVED
+)
+def list_alerts(request: Request, op: Reader) -> RedirectResponse:
+    """Moved: ``GET /api/v1/alerts?source=co`` (same filters)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "source"]
+    return RedirectResponse(f"/api/v1/alerts?{urlencode([*query, ('source', 'co')])}", 307)
 
 
-@router.get("/alerts", response_model=list[AlertOut])
-def list_alerts(
-    request: Request,
-    op: Reader,
-    region: str | None = None,
-    status: Literal["open", "acknowledged", "resolved", "active"] | None = None,
-    kind: str | None = None,
-    limit: int = Query(200, ge=1, le=5000),
-) -> list[dict[str, Any]]:
-    """Alerts in a region (code prefix), newest first; ``active`` = open or acknowledged."""
-    region = _scoped_region(op, region)
-    q = select(CoAlert).where(CoAlert.region_code.startswith(region))
-    if status == "active":
-        q = q.where(CoAlert.status.in_(("open", "acknowledged")))
-    elif status:
-        q = q.where(CoAlert.status == status)
-    if kind:
-        q = q.where(CoAlert.kind == kind)
-    with request.app.state.sessions() as s:
-        return [alert_view(a) for a in s.scalars(q.order_by(CoAlert.id.desc()).limit(limit))]
+def _moved_step(step: str) -> None:
+    """``POST /alerts/{N}/{step}`` moved to ``/api/v1/alerts/co-N/{step}`` (a note goes along)."""
+
+    def moved(op: AlertActor, alert_id: CoAlertRef) -> RedirectResponse:
+        return RedirectResponse(f"/api/v1/alerts/{_co_ref(alert_id)}/{step}", 308)
+
+    moved.__doc__ = f"Moved: ``POST /api/v1/alerts/co-{{alert_id}}/{step}``."
+    router.post(
+        f"/alerts/{{alert_id}}/{step}",
+        name=f"co_alert_{step}",
+        deprecated=True,
+        response_class=RedirectResponse,
+        status_code=308,
+        responses=_MOVED_POST,
+    )(moved)
 
 
-class Note(BaseModel):
-    note: str | None = Field(None, max_length=1000)
-
-
-def _alert_action(
-    request: Request, op: Operator, clock: Clock, alert_id: int, action: str, note: str | None
-) -> dict[str, Any]:
-    book = _book(request)
-    with request.app.state.sessions.begin() as s:
-        alert = s.get(CoAlert, alert_id)
-        if alert is None or not op.covers(alert.region_code):
-            raise Problem(404, "no_alert", alert_id=alert_id)
-        if action == "ack":  # a state that does not allow it: AlertStateError, a 409 problem
-            book.acknowledge(s, alert, op.name, clock.now())
-        else:
-            book.resolve(s, alert, op.name, clock.now(), note)
-        return alert_view(alert)
-
-
-@router.post("/alerts/{alert_id}/ack", response_model=AlertOut, responses=problems(404, 409))
-def acknowledge(
-    request: Request, op: AlertActor, clock: ClockDep, alert_id: AlertId
-) -> dict[str, Any]:
-    return _alert_action(request, op, clock, alert_id, "ack", None)
-
-
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut, responses=problems(404, 409))
-def resolve(
-    request: Request,
-    op: AlertActor,
-    clock: ClockDep,
-    alert_id: AlertId,
-    body: Note | None = None,
-) -> dict[str, Any]:
-    return _alert_action(request, op, clock, alert_id, "resolve", body.note if body else None)
+for _step in ("ack", "resolve"):
+    _moved_step(_step)
 
 
 # Device answers are serialized by ``for_caller`` (personal fields masked per caller), so
@@ -195,7 +138,7 @@ def list_devices(
     registered: bool | None = None,
     limit: int = Query(500, ge=1, le=10000),
 ) -> JSONResponse:
-    region = _scoped_region(op, region)
+    region = scoped_region(op, region)
     q = select(CoDevice).where(CoDevice.region_code.startswith(region))
     if registered is not None:
         q = q.where(CoDevice.registered.is_(registered))
@@ -274,7 +217,7 @@ def season_check(
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """Per village: alarms not heard from since ``since``, not tested, low battery, expired."""
-    region = _scoped_region(op, region)
+    region = scoped_region(op, region)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     season_start = season_start or since
     season_start = season_start if season_start.tzinfo else season_start.replace(tzinfo=UTC)
@@ -334,14 +277,14 @@ def channels(op: Reader, s: SessionDep) -> list[dict[str, Any]]:
     response_model=list[NotificationOut],
     responses=problems(404),
 )
-def notifications(request: Request, op: Reader, alert_id: AlertId) -> list[dict[str, Any]]:
+def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[dict[str, Any]]:
     with request.app.state.sessions() as s:
-        alert = s.get(CoAlert, alert_id)
+        alert = s.get(CoAlert, int(alert_id.removeprefix("co-")))
         if alert is None or not op.covers(alert.region_code):
             raise Problem(404, "no_alert", alert_id=alert_id)
         rows = s.scalars(
             select(CoNotification)
-            .where(CoNotification.alert_id == alert_id)
+            .where(CoNotification.alert_id == alert.id)
             .order_by(CoNotification.id)
         )
         return [

@@ -7,8 +7,6 @@ and a masked form for people (``138****5678``).
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import re
 from datetime import datetime, timedelta
@@ -19,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
-from coalguard.cloud.privacy import PersonName, Phone
+from coalguard.cloud.privacy import PersonName, Phone, hash_phone, mask_phone, normalize_phone
 from coalguard.drivers.co_alarm import DEVICE_ID
 from coalguard.errors import InputError
 
@@ -50,7 +48,7 @@ class Household(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str) -> str:
-        v = v.replace(" ", "").replace("-", "")
+        v = normalize_phone(v)
         if not PHONE.match(v):
             raise ValueError("phone must be 7 to 15 digits")
         return v
@@ -71,14 +69,6 @@ class Registration(BaseModel):
         return v
 
 
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "*" * max(0, len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****"
-
-
-def hash_phone(key: str, phone: str) -> str:
-    return hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()
-
-
 def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice:
     """Bind (or re-bind) an alarm to a household; earlier messages stay, now attributed."""
     dev = s.get(CoDevice, reg.device_id)
@@ -96,7 +86,7 @@ def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice
     dev.region_code = reg.household.village_code
     dev.household_name = reg.household.name
     dev.address = reg.household.address
-    dev.phone_hash = hash_phone(key, reg.household.phone)
+    dev.phone_hash = hash_phone(reg.household.phone, key=key)
     dev.phone_masked = mask_phone(reg.household.phone)
     dev.installer_id = reg.installer_id
     dev.registered_at = now

@@ -97,6 +97,14 @@ class Rule(_Strict):
     auto_resolve: StrictBool = True
     escalate: StrictBool = False
 
+    @model_validator(mode="after")
+    def _alarm_resolved_by_a_person(self) -> Rule:
+        if self.severity == "critical" and self.auto_resolve:
+            raise FieldError(
+                ("auto_resolve",), "a critical alert (a CO alarm) is resolved by a person: false"
+            )
+        return self
+
     def opened_by_state(self, state: dict[str, Any]) -> bool:
         return bool(self.state) and all(c.holds(state) for c in self.state)
 

@@ -7,26 +7,6 @@ from typing import Any
 from pydantic import BaseModel
 
 
-class AlertOut(BaseModel):
-    id: int
-    device_id: str
-    region_code: str
-    kind: str
-    severity: str
-    status: str
-    opened_at: str
-    updated_at: str
-    occurrences: int
-    escalation_level: int
-    cleared_at: str | None
-    acknowledged_by: str | None
-    acknowledged_at: str | None
-    resolved_by: str | None
-    resolved_at: str | None
-    resolution: str | None
-    detail: dict[str, Any] | None
-
-
 class CommissioningOut(BaseModel):
     id: int
     device_id: str

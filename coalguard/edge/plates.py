@@ -1,4 +1,8 @@
-"""Licence plates as the gateway compares them."""
+"""Licence plates in one form, for the gateway that reads them and the cloud that lists them.
+
+The fast-pass list the cloud serves is looked up by the gateway with the plate
+its camera or desk read, so both sides must write a plate the same way.
+"""
 
 from __future__ import annotations
 

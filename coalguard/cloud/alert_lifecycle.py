@@ -1,0 +1,93 @@
+"""The one alert lifecycle, for CO alarm alerts and checkpoint alerts alike.
+
+open -> acknowledged -> resolved, with who and when (the ``AlertLifecycle``
+columns both tables share). The rules, the same for every kind:
+
+- Acknowledge: only an open alert; records who and when, and stops escalation.
+- Resolve: an open or acknowledged alert. A person resolving an alert nobody
+  had acknowledged records the acknowledgement too (same person, same time):
+  an alert a person resolved always says who took it on.
+- A repeat while the alert is active counts an occurrence and un-clears it.
+- The condition going away marks the alert cleared (the first time counts);
+  it resolves itself only where the caller says its kind may (health alerts:
+  low battery, back online). A CO alarm never does: a person resolves it.
+
+Changes of state happen inside the caller's transaction; notifications and
+escalation stay with each kind's own module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from coalguard.errors import InputError
+
+if TYPE_CHECKING:  # the tables import this package's CO side, which imports this module
+    from coalguard.cloud.checks.tables import CheckpointAlert
+    from coalguard.cloud.co.tables import CoAlert
+
+    Alert = CoAlert | CheckpointAlert
+
+OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
+ACTIVE = (OPEN, ACKNOWLEDGED)
+SYSTEM = "system"  # who resolved an alert whose condition went away
+
+# The public id's prefix of each alert table: ``co-12``, ``cp-7``.
+PREFIX = {"co_alert": "co", "chk_alert": "cp"}
+
+
+class AlertStateError(InputError):
+    """An acknowledge or resolve that the alert's status does not allow."""
+
+
+def alert_ref(alert: Alert) -> str:
+    """The public id of an alert of any kind: ``co-12``, ``cp-7``."""
+    return f"{PREFIX[alert.__tablename__]}-{alert.id}"
+
+
+def acknowledge(alert: Alert, who: str, at: datetime) -> None:
+    if alert.status != OPEN:
+        raise AlertStateError(
+            f"alert {alert_ref(alert)} is {alert.status}; only an open alert is acknowledged"
+        )
+    alert.status = ACKNOWLEDGED
+    alert.acknowledged_by = who
+    alert.acknowledged_at = at
+    alert.updated_at = at
+
+
+def resolve(alert: Alert, who: str, at: datetime, note: str | None) -> None:
+    if alert.status == RESOLVED:
+        raise AlertStateError(f"alert {alert_ref(alert)} is already resolved")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_by = who
+        alert.acknowledged_at = at
+    alert.status = RESOLVED
+    alert.resolved_by = who
+    alert.resolved_at = at
+    alert.resolution = note
+    alert.updated_at = at
+
+
+def recur(alert: Alert, at: datetime, detail: dict[str, Any]) -> None:
+    """The condition happened again while the alert is active."""
+    alert.occurrences += 1
+    alert.updated_at = at
+    alert.cleared_at = None
+    alert.detail = {**alert.detail, **detail}
+
+
+def clear(alert: Alert, at: datetime, *, auto_resolve: bool, cause: str) -> bool:
+    """The condition went away; True when that resolved the alert (``auto_resolve``)."""
+    if alert.cleared_at is not None and not auto_resolve:
+        return False
+    alert.cleared_at = at
+    alert.updated_at = at
+    if not auto_resolve:
+        return False
+    alert.status = RESOLVED
+    alert.resolved_at = at
+    alert.resolved_by = SYSTEM
+    alert.resolution = f"condition cleared ({cause})"
+    return True
