@@ -39,6 +39,7 @@ from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.db import Base
 from coalguard.cloud.leases import Leases
+from coalguard.edge.records import AnalyzerResultRecord, UndecodableRecord, decode
 
 log = logging.getLogger("coalguard.cloud.influx")
 LEASE = "influx.export"
@@ -70,18 +71,17 @@ def co_point(device_id: str, region_code: str, ts: datetime, payload: dict[str, 
     return p.time(ts, WritePrecision.S)
 
 
-def analyzer_point(body: dict[str, Any], region_code: str, at: datetime) -> Point:
+def analyzer_point(result: AnalyzerResultRecord, region_code: str, at: datetime) -> Point:
     p = (
         Point("analyzer_result")
-        .tag("checkpoint_id", str(body.get("checkpoint_id") or ""))
+        .tag("checkpoint_id", result.checkpoint_id)
         .tag("region_code", region_code or "")
-        .tag("analyzer_id", str(body.get("analyzer_id") or ""))
+        .tag("analyzer_id", result.analyzer_id)
     )
-    for sym, v in sorted((body.get("indicators") or {}).items()):
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            p = p.field(sym, float(v))
-    if body.get("sample_id"):
-        p = p.field("sample_id", str(body["sample_id"]))
+    for sym, v in sorted(result.indicators.items()):
+        p = p.field(sym, float(v))
+    if result.sample_id:
+        p = p.field("sample_id", result.sample_id)
     return p.time(at, WritePrecision.S)
 
 
@@ -166,7 +166,9 @@ class InfluxExporter:
             pos = self._cursor(s, "analyzer_result")
             recs = s.execute(
                 select(GatewayRecordRow.seq, GatewayRecordRow.body, GatewayRecordRow.born_at)
-                .where(GatewayRecordRow.seq > pos, GatewayRecordRow.kind == "analyzer.result")
+                .where(
+                    GatewayRecordRow.seq > pos, GatewayRecordRow.kind == AnalyzerResultRecord.KIND
+                )
                 .order_by(GatewayRecordRow.seq)
                 .limit(self.batch_size)
             ).all()
@@ -176,12 +178,14 @@ class InfluxExporter:
                 )
                 lines = []
                 for _seq, body, born in recs:
-                    at = _parse(body.get("at")) or born
-                    lines.append(
-                        analyzer_point(
-                            body, cps.get(body.get("checkpoint_id"), ""), at
-                        ).to_line_protocol()
-                    )
+                    try:
+                        result = decode(AnalyzerResultRecord.KIND, body)
+                    except UndecodableRecord:  # dead-lettered by the projector
+                        continue
+                    assert isinstance(result, AnalyzerResultRecord)
+                    at = _parse(result.at) or born
+                    region = cps.get(result.checkpoint_id, "")
+                    lines.append(analyzer_point(result, region, at).to_line_protocol())
                 yield Batch("analyzer_result", recs[-1][0], [ln for ln in lines if ln])
 
     # -- writing -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from coalguard.edge.records import AlertCleared, AlertRaised
 from coalguard.gateway.clock import Clock, iso
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
@@ -37,16 +38,15 @@ class Alerts:
                 (aid, iso(now), kind, subject, message),
             )
             self.sink.put(
-                "alert.raised",
-                {
-                    "checkpoint_id": self.checkpoint_id,
-                    "alert_id": aid,
-                    "kind": kind,
-                    "subject": subject,
-                    "message": message,
-                    "at": iso(now),
-                    **data,
-                },
+                AlertRaised(
+                    checkpoint_id=self.checkpoint_id,
+                    alert_id=aid,
+                    kind=kind,
+                    subject=subject,
+                    message=message,
+                    at=iso(now),
+                    detail=data,
+                ),
                 record_id=aid,
                 born_at=now,
             )
@@ -62,15 +62,14 @@ class Alerts:
             for r in rows:
                 db.execute("UPDATE alerts SET cleared_at = ? WHERE id = ?", (now, r[0]))
                 self.sink.put(
-                    "alert.cleared",
-                    {
-                        "checkpoint_id": self.checkpoint_id,
-                        "alert_id": r[0],
-                        "kind": kind,
-                        "subject": subject,
-                        "reason": reason,
-                        "at": now,
-                    },
+                    AlertCleared(
+                        checkpoint_id=self.checkpoint_id,
+                        alert_id=r[0],
+                        kind=kind,
+                        subject=subject,
+                        reason=reason,
+                        at=now,
+                    )
                 )
             return len(rows)
 

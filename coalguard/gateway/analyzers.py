@@ -33,6 +33,7 @@ from coalguard.drivers.analyzer import (
     RegisterMap,
     resolve_map,
 )
+from coalguard.edge.records import AnalyzerDeadLetter
 from coalguard.gateway.clock import iso
 from coalguard.gateway.config import Analyzer as AnalyzerConfig
 from coalguard.gateway.errors import GatewayError
@@ -230,14 +231,13 @@ class AnalyzerLink:
                 (reason[:500], analyzer_id),
             )
             self.gw.sink.put(
-                "analyzer.dead_letter",
-                {
-                    "checkpoint_id": self.gw.config.checkpoint.id,
-                    "analyzer_id": analyzer_id,
-                    "reason": reason,
-                    "raw": raw,
-                    "at": now,
-                },
+                AnalyzerDeadLetter(
+                    checkpoint_id=self.gw.config.checkpoint.id,
+                    analyzer_id=analyzer_id,
+                    reason=reason,
+                    raw=json.loads(json.dumps(raw, ensure_ascii=False, default=str)),
+                    at=now,
+                ),
                 record_id=did,
             )
 

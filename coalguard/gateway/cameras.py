@@ -19,6 +19,7 @@ from typing import Any
 
 from coalguard.drivers.camera import CameraEvent, parse_event
 from coalguard.edge.plates import normalize_plate
+from coalguard.edge.records import CameraEventRecord, CameraPurge
 from coalguard.errors import InputError
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.clock import Clock, iso, parse_iso
@@ -142,14 +143,13 @@ class CameraDesk:
                 ),
             )
             self.sink.put(
-                "camera.event",
-                {
-                    "checkpoint_id": self.checkpoint_id,
-                    "record_id": rid,
-                    "inspection_id": iid,
-                    "received_at": iso(now),
+                CameraEventRecord(
+                    checkpoint_id=self.checkpoint_id,
+                    record_id=rid,
+                    inspection_id=iid,
+                    received_at=iso(now),
                     **body,
-                },
+                ),
                 record_id=rid,
             )
             was_silent = self.devices.seen(ev.camera_id)  # same transaction: one fsync
@@ -261,10 +261,7 @@ class CameraDesk:
                     run.batches,
                 ),
             )
-            self.sink.put(
-                "camera.purge",
-                {"checkpoint_id": self.checkpoint_id, **run.__dict__},
-            )
+            self.sink.put(CameraPurge(checkpoint_id=self.checkpoint_id, **run.__dict__))
         return run
 
     # -- silence ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from coalguard.edge.fastpass import FastPassList
 from coalguard.edge.plates import normalize_plate
+from coalguard.edge.records import FastPassLoaded
 from coalguard.gateway.clock import LOCAL_TZ, Clock, iso
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
@@ -64,14 +65,13 @@ class FastPassCache:
                     (t.plate, t.company, t.report_id, t.expires.isoformat(), fl.version, now),
                 )
             self.sink.put(
-                "fast_pass.loaded",
-                {
-                    "checkpoint_id": self.checkpoint_id,
-                    "version": fl.version,
-                    "trucks": len(fl.trucks),
-                    "source": source,
-                    "at": now,
-                },
+                FastPassLoaded(
+                    checkpoint_id=self.checkpoint_id,
+                    version=fl.version,
+                    trucks=len(fl.trucks),
+                    source=source,
+                    at=now,
+                )
             )
         return len(fl.trucks)
 

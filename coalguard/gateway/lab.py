@@ -16,6 +16,14 @@ from typing import Any
 
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Overall, ProfileSet, Verdict, judge
+from coalguard.edge.records import (
+    LabDispatched,
+    LabOfficeReferral,
+    LabReceived,
+    LabReported,
+    LabSampled,
+    Record,
+)
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
@@ -77,7 +85,7 @@ class LabDesk:
             "profile_id": profile_id,
             "dispatch_due": iso(due),
         }
-        self._record("lab.sampled", operator, body)
+        self._record(LabSampled, operator, body)
         return lab_id
 
     def dispatch(self, lab_id: str, operator: str, lab_name: str) -> None:
@@ -95,7 +103,7 @@ class LabDesk:
                 (iso(now), lab_name, lab_id),
             )
             self._record(
-                "lab.dispatched",
+                LabDispatched,
                 operator,
                 {
                     "lab_sample_id": lab_id,
@@ -122,7 +130,7 @@ class LabDesk:
                 (iso(at), iso(due), lab_id),
             )
             self._record(
-                "lab.received",
+                LabReceived,
                 operator,
                 {
                     "lab_sample_id": lab_id,
@@ -180,11 +188,12 @@ class LabDesk:
                 "verdict": verdict.model_dump(mode="json"),
                 "late": late,
             }
-            self._record("lab.reported", operator, body)
+            self._record(LabReported, operator, body)
             if failed:
                 self.sink.put(
-                    "lab.office_referral",
-                    {"checkpoint_id": self.checkpoint_id, "to": "air_pollution_office", **body},
+                    LabOfficeReferral(
+                        checkpoint_id=self.checkpoint_id, to="air_pollution_office", **body
+                    )
                 )
                 self.alerts.raise_(
                     "lab.failed",
@@ -270,7 +279,7 @@ class LabDesk:
             raise NotFound("no_lab_sample", id=lab_id)
         return row
 
-    def _record(self, kind: str, operator: str, body: dict[str, Any]) -> None:
+    def _record(self, model: type[Record], operator: str, body: dict[str, Any]) -> None:
         full = {"checkpoint_id": self.checkpoint_id, **body}
-        self.sink.put(kind, {**full, "operator": operator, "at": iso(self.clock.now())})
-        self.ledger.append("sampling", kind, operator, full)
+        self.sink.put(model(**full, operator=operator, at=iso(self.clock.now())))
+        self.ledger.append("sampling", model.KIND, operator, full)

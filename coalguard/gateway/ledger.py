@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
+from coalguard.edge.records import LedgerEntryRecord
 from coalguard.errors import InputError
 from coalguard.gateway.clock import Clock, iso
 from coalguard.gateway.sink import RecordSink, dumps
@@ -91,18 +92,17 @@ class Ledger:
             )
             entry = Entry(book, seq, eid, at, operator, kind, body, corrects, prev, h)
             self.sink.put(
-                "ledger.entry",
-                {
-                    "book": book,
-                    "seq": seq,
-                    "at": at,
-                    "operator": operator,
-                    "kind": kind,
-                    "body": body,
-                    "corrects": corrects,
-                    "prev_hash": prev,
-                    "hash": h,
-                },
+                LedgerEntryRecord(
+                    book=book,
+                    seq=seq,
+                    at=at,
+                    operator=operator,
+                    kind=kind,
+                    body=body,
+                    corrects=corrects,
+                    prev_hash=prev,
+                    hash=h,
+                ),
                 record_id=eid,
             )
         return entry

@@ -26,6 +26,7 @@ from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.outbox import adopt_legacy_outbox, open_outbox
 from coalguard.gateway.preflight import preflight
 from coalguard.gateway.service import Gateway
+from coalguard.gateway.sink import OutboxSink
 from coalguard.gateway.store import Store
 from coalguard.gateway.uplink_status import StatusFn, outbox_status
 from coalguard.gateway.web import create_app
@@ -102,7 +103,7 @@ def build(
         adopt_legacy_outbox(config.legacy_outbox_path, outbox, store)
         if checked.uplink is not None:
             uplink = Uplink(outbox, checked.uplink, clock=clock)
-        gw = Gateway.build(config, store, outbox, clock, checked.profiles)
+        gw = Gateway.build(config, store, OutboxSink(outbox), clock, checked.profiles)
         link = AnalyzerLink(gw, config.analyzers) if with_analyzers and config.analyzers else None
     except BaseException:
         outbox.close()

@@ -1,11 +1,14 @@
 """The one seam every gateway record goes through on its way to the cloud.
 
-``RecordSink.put(kind, body, priority="critical")`` is durable once the
-caller's transaction commits. The running gateway's sink is the edge outbox
-kept in the gateway database (``gateway/outbox.py``); ``StoreSink`` is a
-plain table for tools and unit tests. Either way ``put`` joins the step's
-transaction: the step and its records commit together or not at all. Every
-implementation passes one contract suite (``tests/gateway/sink_contract.py``).
+``RecordSink.put(record)`` takes a typed record (``coalguard.edge.records``:
+the model knows its kind, schema version and priority) and is durable once
+the caller's transaction commits. The running gateway's sink is the edge
+outbox kept in the gateway database (``OutboxSink`` over ``gateway/outbox.py``);
+``StoreSink`` is a plain table for tools and unit tests. Either way ``put``
+joins the step's transaction: the step and its records commit together or
+not at all. ``record_id`` and ``born_at`` keep their outbox meaning (a
+producer that retries by id passes both). Every implementation passes one
+contract suite (``tests/gateway/sink_contract.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import json
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from coalguard.edge.outbox import OutboxRecord, RecordInvalid
+from coalguard.edge.outbox import OutboxCore, OutboxRecord, RecordInvalid
 from coalguard.edge.outbox.record import make_record, record_size
+from coalguard.edge.records import Record, encode
 from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.store import Store
 
@@ -23,15 +27,9 @@ from coalguard.gateway.store import Store
 @runtime_checkable
 class RecordSink(Protocol):
     def put(
-        self,
-        kind: str,
-        body: dict[str, Any],
-        *,
-        priority: str = "critical",
-        record_id: str | None = None,
-        born_at: datetime | None = None,
+        self, record: Record, *, record_id: str | None = None, born_at: datetime | None = None
     ) -> OutboxRecord:
-        """Record ``body``; durable when the caller's transaction commits.
+        """Record ``record``; durable when the caller's transaction commits.
 
         Raises ``RecordInvalid`` for bad input or an id already used by other
         content (the same content again returns the held record).
@@ -42,6 +40,23 @@ class RecordSink(Protocol):
 def dumps(body: Any) -> str:
     """Canonical JSON: the same body always gives the same text (ledger hashes rely on it)."""
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class OutboxSink:
+    """Typed records into an edge outbox (the gateway's ``JoinedOutbox``)."""
+
+    def __init__(self, outbox: OutboxCore) -> None:
+        self.outbox = outbox
+
+    def put(
+        self, record: Record, *, record_id: str | None = None, born_at: datetime | None = None
+    ) -> OutboxRecord:
+        kind, priority, body = encode(record)
+        return self.outbox.put(kind, body, priority=priority, record_id=record_id, born_at=born_at)
+
+    def get(self, record_id: str) -> OutboxRecord | None:
+        """The record with ``record_id``, or None."""
+        return self.outbox.get(record_id)
 
 
 class StoreSink:
@@ -59,14 +74,9 @@ class StoreSink:
         self.clock = clock
 
     def put(
-        self,
-        kind: str,
-        body: dict[str, Any],
-        *,
-        priority: str = "critical",
-        record_id: str | None = None,
-        born_at: datetime | None = None,
+        self, record: Record, *, record_id: str | None = None, born_at: datetime | None = None
     ) -> OutboxRecord:
+        kind, priority, body = encode(record)
         rec = make_record(
             kind,
             body,

@@ -27,6 +27,7 @@ from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
 from coalguard.edge.quality.basis import validate_measured
+from coalguard.edge.records import AnalyzerResultRecord, InspectionTransition, encode
 from coalguard.errors import InputError
 from coalguard.gateway.clock import Clock, iso, local_day_start
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
@@ -324,17 +325,16 @@ class Workflow:
                 (rid, analyzer_id, sample_id, when, dumps(indicators), dumps(uncertainty or {})),
             )
             self.sink.put(
-                "analyzer.result",
-                {
-                    "checkpoint_id": self.checkpoint_id,
-                    "result_id": rid,
-                    "analyzer_id": analyzer_id,
-                    "sample_id": sample_id,
-                    "at": when,
-                    "indicators": indicators,
-                    "uncertainty": uncertainty or {},
-                }
-                | ({"entered_by": entered_by} if entered_by else {}),
+                AnalyzerResultRecord(
+                    checkpoint_id=self.checkpoint_id,
+                    result_id=rid,
+                    analyzer_id=analyzer_id,
+                    sample_id=sample_id,
+                    at=when,
+                    indicators=indicators,
+                    uncertainty=uncertainty or {},
+                    entered_by=entered_by or None,
+                ),
                 record_id=rid,
             )
         if sample_id:
@@ -670,20 +670,21 @@ class Workflow:
             (to.value, now, seq, iid),
         )
         plate = db.execute("SELECT plate FROM inspections WHERE id = ?", (iid,)).fetchone()[0]
-        body = {
-            "checkpoint_id": self.checkpoint_id,
-            "inspection_id": iid,
-            "plate": plate,
-            "seq": seq,
-            "action": action,
-            "from": from_state,
-            "to": to.value,
-            "at": now,
-            "operator": operator,
-            "reason": reason,
-            "data": data,
-        }
-        self.sink.put("inspection.transition", body, record_id=tid)
+        record = InspectionTransition(
+            checkpoint_id=self.checkpoint_id,
+            inspection_id=iid,
+            plate=plate,
+            seq=seq,
+            action=action,
+            from_state=from_state,
+            to=to.value,
+            at=now,
+            operator=operator,
+            reason=reason,
+            data=data,
+        )
+        self.sink.put(record, record_id=tid)
+        body = encode(record).body
         self.ledger.append(
             "inspection", action, operator, {k: v for k, v in body.items() if k != "operator"}
         )

@@ -20,6 +20,13 @@ from sqlalchemy import select
 
 from coalguard.cloud.batch_store import GatewayDeadLetterRow
 from coalguard.cloud.checks.tables import Checkpoint
+from coalguard.edge.records import (
+    AlertRaised,
+    InspectionTransition,
+    LabDispatched,
+    Record,
+    encode,
+)
 from coalguard.gateway.clock import ManualClock
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
@@ -113,14 +120,32 @@ def test_gateway_cannot_write_another_checkpoints_records(site: Site, tmp_path: 
     forged.store.close()
 
 
-def _alert_record(checkpoint_id: str) -> dict[str, Any]:
+def _wire(record: Record, born: str = "2026-11-23T09:00:00+00:00") -> dict[str, Any]:
+    """``record`` as the gateway's outbox sends it."""
+    kind, priority, body = encode(record)
     return {
         "id": str(uuid.uuid4()),
-        "kind": "alert.raised",
-        "priority": "critical",
-        "born_at": "2026-11-23T02:00:00+00:00",
-        "body": {"checkpoint_id": checkpoint_id, "kind": "outbox.backlog", "subject": "outbox"},
+        "kind": kind,
+        "priority": priority,
+        "born_at": born,
+        "body": body,
     }
+
+
+def _alert_record(checkpoint_id: str) -> dict[str, Any]:
+    rid = str(uuid.uuid4())
+    kind, priority, body = encode(
+        AlertRaised(
+            checkpoint_id=checkpoint_id,
+            alert_id=rid,
+            kind="outbox.backlog",
+            subject="outbox",
+            message="outbox backlog",
+            at="2026-11-23T02:00:00+00:00",
+        )
+    )
+    born = "2026-11-23T02:00:00+00:00"
+    return {"id": rid, "kind": kind, "priority": priority, "born_at": born, "body": body}
 
 
 def test_unbound_checkpoint_is_bound_to_the_first_gateway_that_writes_it(site: Site) -> None:
@@ -157,33 +182,32 @@ def test_gateway_cannot_reach_another_checkpoints_inspection_by_its_id(
     victim = day.lab[0]  # waiting for the lab at cp-zz
     before = site.get(f"/api/v1/inspections/{victim}")
     # gw-dt names its own checkpoint but cp-zz's inspection and lab sample.
-    release = {
-        "id": str(uuid.uuid4()),
-        "kind": "inspection.transition",
-        "priority": "critical",
-        "born_at": "2026-11-23T09:00:00+00:00",
-        "body": {
-            "checkpoint_id": "cp-dt",
-            "inspection_id": victim,
-            "seq": 99,
-            "action": "release",
-            "from": "lab_sample",
-            "to": "released",
-            "operator": "x",
-        },
-    }
-    lab = {
-        **release,
-        "id": str(uuid.uuid4()),
-        "kind": "lab.reported",
-        "body": {
-            "checkpoint_id": "cp-dt",
-            "lab_sample_id": day.lab_sample_ids[0],
-            "report_no": "R-1",
-            "overall": "pass",
-            "indicators": {},
-        },
-    }
+    release = _wire(
+        InspectionTransition(
+            checkpoint_id="cp-dt",
+            inspection_id=victim,
+            plate="冀Z00000",
+            seq=99,
+            action="release",
+            from_state="lab_sample",
+            to="released",
+            at="2026-11-23T09:00:00+00:00",
+            operator="x",
+            reason="",
+            data={"overall": "pass", "case_open": False},
+        )
+    )
+    lab = _wire(
+        LabDispatched(
+            checkpoint_id="cp-dt",
+            lab_sample_id=day.lab_sample_ids[0],
+            sample_id="S-1",
+            lab_name="elsewhere",
+            late=False,
+            operator="x",
+            at="2026-11-23T09:00:00+00:00",
+        )
+    )
     site.send("gw-dt", [release, lab])
     site.app.state.projector.run_until_idle()
     after = site.get(f"/api/v1/inspections/{victim}")

@@ -119,7 +119,7 @@ def test_projection_is_idempotent_by_record_id(fed) -> None:  # type: ignore[no-
     assert status["pending"] == 0 and status["errors"] == []
     assert status["projected"]["applied"] > 20 and status["refused"] == []
     assert "ignored" not in status["projected"]  # ledger entries are kept now (issue 10.3)
-    # A record the projector cannot use is marked with its reason; the next one still lands.
+    # A record that does not fit its model is dead-lettered with its reason; the next lands.
     bad = {
         "id": str(uuid.uuid4()),
         "kind": "inspection.transition",
@@ -128,12 +128,20 @@ def test_projection_is_idempotent_by_record_id(fed) -> None:  # type: ignore[no-
         "body": {"checkpoint_id": "cp-zz", "action": "arrive"},
     }
     good = {**bad, "id": str(uuid.uuid4()), "kind": "alert.raised"}
-    good["body"] = {"checkpoint_id": "cp-zz", "kind": "outbox.backlog", "subject": "outbox"}
+    good["body"] = {
+        "checkpoint_id": "cp-zz",
+        "alert_id": good["id"],
+        "kind": "outbox.backlog",
+        "subject": "outbox",
+        "message": "outbox backlog",
+        "at": "2026-11-23T02:00:00+00:00",
+    }
     send(c, "gw-zz", app.state.gw_token, [bad, good])
     assert app.state.projector.run_until_idle() == 2
     status = c.get("/api/v1/checks/projection", headers=bearer(tok["admin"])).json()
-    assert [e["record_id"] for e in status["errors"]] == [bad["id"]], status["errors"]
-    assert "inspection_id" in status["errors"][0]["error"]
+    assert status["errors"] == []
+    assert [e["record_id"] for e in status["dead_lettered"]] == [bad["id"]]
+    assert "inspection_id" in status["dead_lettered"][0]["reason"]
     kinds = [a["kind"] for a in c.get("/api/v1/alerts", headers=bearer(tok["county"])).json()]
     assert "outbox.backlog" in kinds
 

@@ -17,6 +17,7 @@ import pytest
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.influx import InfluxCursor, InfluxExporter, analyzer_point, co_point
 from coalguard.cloud.leases import Leases
+from coalguard.edge.records import AnalyzerResultRecord
 from tests.cloud.checkpoint_feed import START, gateway_token, send
 from tests.cloud.ops_support import client, make_app
 from tests.conftest import free_port
@@ -37,12 +38,15 @@ def test_line_protocol_of_the_documented_schema() -> None:
         'alarm="low",battery_pct=80,co_ppm=35,eol=false,tamper=false 1795420800'
     )
     a = analyzer_point(
-        {
-            "checkpoint_id": "cp-zz",
-            "analyzer_id": "an-1",
-            "sample_id": "S1",
-            "indicators": {"St_ad": 0.3, "Aad": 10.0},
-        },
+        AnalyzerResultRecord(
+            checkpoint_id="cp-zz",
+            result_id="r1",
+            analyzer_id="an-1",
+            sample_id="S1",
+            at=T.isoformat(),
+            indicators={"St_ad": 0.3, "Aad": 10.0},
+            uncertainty={},
+        ),
         "130102",
         T,
     )

@@ -25,6 +25,7 @@ from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.ledger import chain
 from coalguard.cloud.ledger.tables import LedgerForkRow
 from coalguard.edge.ledger_chain import canonical_body, entry_hash
+from coalguard.edge.records import LedgerEntryRecord, decode
 from coalguard.gateway.clock import ManualClock
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
@@ -173,19 +174,25 @@ def test_cloud_keeps_each_gateways_ledger_and_finds_forks(site: Site, tmp_path: 
     gw.store.close()
 
 
-def test_malformed_ledger_entry_is_an_error_not_a_crash(site: Site) -> None:
+def test_malformed_ledger_entry_is_dead_lettered_not_a_crash(site: Site) -> None:
     bad = _entry("duty", 1, "0" * 64, note="x")
     bad["body"]["seq"] = "one"
     good = _entry("duty", 1, "0" * 64, note="y")
     site.send("gw-zz", [bad, good])
     status = site.admin("/api/v1/checks/projection")
-    assert [e["record_id"] for e in status["errors"]] == [bad["id"]]
-    assert "seq" in status["errors"][0]["error"]
+    assert [e["record_id"] for e in status["dead_lettered"]] == [bad["id"]]
+    assert "seq" in status["dead_lettered"][0]["reason"]
     assert [e["id"] for e in site.ledger("gw-zz").json()["entries"]] == [good["id"]]
 
 
 def _stored(rec: dict[str, Any], gateway_id: str = "gw-zz") -> GatewayRecordRow:
     return GatewayRecordRow(id=rec["id"], gateway_id=gateway_id, kind=rec["kind"], body=rec["body"])
+
+
+def _decoded(rec: dict[str, Any]) -> LedgerEntryRecord:
+    entry = decode(rec["kind"], rec["body"])
+    assert isinstance(entry, LedgerEntryRecord)
+    return entry
 
 
 def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> None:
@@ -198,7 +205,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
 
     def second() -> None:
         with sessions.begin() as s:
-            chain.keep_entry(s, _stored(two))
+            chain.keep_entry(s, _stored(two), _decoded(two))
         done.set()
 
     def waiting_for_a_lock() -> bool:
@@ -212,7 +219,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
             )
 
     with sessions.begin() as s:
-        chain.keep_entry(s, _stored(one))
+        chain.keep_entry(s, _stored(one), _decoded(one))
         other = threading.Thread(target=second)
         other.start()
         wait_for(waiting_for_a_lock, 10, "the second projector to wait for the first")

@@ -26,6 +26,7 @@ import pytest
 
 from coalguard.edge.clock import ManualClock
 from coalguard.edge.outbox import RecordInvalid
+from coalguard.edge.records import Record
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
 
@@ -53,9 +54,21 @@ class Stored:
     body: dict[str, Any]
 
 
-def put_record(sink: RecordSink, kind: str, body: Any, **kw: Any) -> str:
+class _Probe(Record):
+    """Any kind, priority and body, for the storage contract (typing is the registry's)."""
+
+    raw: Any
+
+    def wire_body(self) -> Any:
+        return self.raw
+
+
+def put_record(
+    sink: RecordSink, kind: str, body: Any, *, priority: str = "critical", **kw: Any
+) -> str:
     """The suite's one call of ``RecordSink.put``; returns the record's id."""
-    return sink.put(kind, body, **kw).id
+    probe = type("Probe", (_Probe,), {"KIND": kind, "PRIORITY": priority})
+    return sink.put(probe(raw=body), **kw).id
 
 
 def stored(sink: Any, record_id: str) -> Stored | None:

@@ -17,7 +17,7 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.outbox import MemoryOutbox, Outbox, OutboxCore
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.outbox import open_outbox
-from coalguard.gateway.sink import RecordSink, StoreSink
+from coalguard.gateway.sink import OutboxSink, RecordSink, StoreSink
 from coalguard.gateway.store import Store
 from tests.gateway.conftest import config_dict
 from tests.gateway.sink_contract import *  # noqa: F403
@@ -42,13 +42,13 @@ def sink_case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SinkCa
     elif store is not None:
         config = GatewayConfig.model_validate(config_dict(tmp_path / "data"))
         outbox = open_outbox(config, store, clock)
-        case = SinkCase(outbox, clock, lambda: _held(outbox), host=store)
+        case = SinkCase(OutboxSink(outbox), clock, lambda: _held(outbox), host=store)
     else:
         if request.param == "outbox":
             outbox = Outbox(tmp_path / "outbox.sqlite", clock=clock)
         else:
             outbox = MemoryOutbox(clock=clock)
-        case = SinkCase(outbox, clock, lambda: _held(outbox))
+        case = SinkCase(OutboxSink(outbox), clock, lambda: _held(outbox))
     assert isinstance(case.sink, RecordSink)
     yield case
     if outbox is not None:

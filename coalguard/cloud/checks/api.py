@@ -267,6 +267,8 @@ def projection_status(request: Request, op: Admin) -> dict[str, Any]:
     """How far gateway records have been projected, and the ones that failed (admins).
 
     ``refused``: records naming a checkpoint bound to another gateway.
+    ``dead_lettered``: records whose kind, schema version or body the record
+    registry does not accept, with the reason.
     ``dead_letters``: everything kept with a reason (rejected at ingest or
     refused here, conflicts), counted by outcome.
     """
@@ -290,7 +292,7 @@ def projection_status(request: Request, op: Admin) -> dict[str, Any]:
                 .order_by(ProjectedRecord.seq.desc())
                 .limit(50)
             ).all()
-            for outcome in ("error", "refused")
+            for outcome in ("error", "refused", "dead_letter")
         }
         dead = dict(
             s.execute(
@@ -309,5 +311,9 @@ def projection_status(request: Request, op: Admin) -> dict[str, Any]:
         "refused": [
             {"record_id": r, "kind": k, "gateway_id": g, "reason": e}
             for r, k, g, e in latest["refused"]
+        ],
+        "dead_lettered": [
+            {"record_id": r, "kind": k, "gateway_id": g, "reason": e}
+            for r, k, g, e in latest["dead_letter"]
         ],
     }

@@ -8,6 +8,13 @@ committed late is still found. A record that cannot be projected is marked
 ``error`` with the reason and never blocks the ones after it. A record naming
 a checkpoint bound to another gateway is ``refused`` (``binding``); ledger
 entries go to the ledger copy (``cloud.ledger.chain``).
+
+Each body is decoded with the record registry (``coalguard.edge.records``)
+and dispatched on the model's type. A kind or schema version the registry
+does not know, or a body that does not fit its model, is a dead letter with
+the reason (outcome ``dead_letter``), never silently skipped. Kinds in
+``ARCHIVE_ONLY`` are kept in ``gateway_records`` on purpose and feed no table
+(outcome ``archived``).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow, raw_text
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
 from coalguard.cloud.checks.rejudge import rejudge
@@ -35,10 +42,47 @@ from coalguard.cloud.checks.tables import (
 )
 from coalguard.cloud.ledger import chain as ledger_chain
 from coalguard.edge.quality import ProfileSet
+from coalguard.edge.quality.verdict import Verdict
+from coalguard.edge.records import (
+    AlertCleared,
+    AlertRaised,
+    AnalyzerDeadLetter,
+    AnalyzerResultRecord,
+    Arrived,
+    CameraEventRecord,
+    CameraPurge,
+    CheckpointRecord,
+    FastPassChecked,
+    FastPassLoaded,
+    InspectionTransition,
+    Judged,
+    LabDispatched,
+    LabOfficeReferral,
+    LabReceived,
+    LabReported,
+    LabSampled,
+    LedgerEntryRecord,
+    Record,
+    Registered,
+    Rerun,
+    ResultBound,
+    Sampled,
+    UndecodableRecord,
+    decode,
+)
+from coalguard.edge.records.inspection import payload_body
 
 log = logging.getLogger("coalguard.cloud.checks")
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
 _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "waybill_no")
+LabStep = LabSampled | LabDispatched | LabReceived | LabReported
+# Kept in ``gateway_records`` (the archive) and projected into no table, on purpose:
+# camera metadata and purges, fast-pass loads and analyzer dead letters are the
+# checkpoint's own housekeeping; an office referral repeats ``lab.reported``,
+# from which the cloud raises its own ``lab.failed`` alert.
+ARCHIVE_ONLY: frozenset[type[Record]] = frozenset(
+    {CameraEventRecord, CameraPurge, FastPassLoaded, AnalyzerDeadLetter, LabOfficeReferral}
+)
 
 
 def _at(value: Any, fallback: datetime) -> datetime:
@@ -67,16 +111,6 @@ class Projector:
         # First in each write transaction: False while another replica projects.
         self.claim = claim
         self.low: int | None = None
-        self.handlers: dict[str, Callable[[Session, GatewayRecordRow, Checkpoint], str]] = {
-            "inspection.transition": self._transition,
-            "analyzer.result": self._analyzer_result,
-            "lab.sampled": self._lab,
-            "lab.dispatched": self._lab,
-            "lab.received": self._lab,
-            "lab.reported": self._lab,
-            "alert.raised": self._alert_raised,
-            "alert.cleared": self._alert_cleared,
-        }
 
     # -- driving -------------------------------------------------------------
 
@@ -143,25 +177,47 @@ class Projector:
         s.flush()
 
     def _project(self, s: Session, rec: GatewayRecordRow) -> tuple[str, str | None]:
-        """One record's effect: (outcome, reason when refused)."""
-        if rec.kind == ledger_chain.KIND:
-            return ledger_chain.keep_entry(s, rec), None
-        cp_id = rec.body.get("checkpoint_id") if isinstance(rec.body, dict) else None
-        if not isinstance(cp_id, str) or not cp_id:
-            return "ignored", None
+        """One record's effect: (outcome, reason when refused or dead-lettered)."""
+        try:
+            record = decode(rec.kind, rec.body)
+        except UndecodableRecord as exc:
+            _dead_letter(s, rec, exc.reason)
+            return "dead_letter", exc.reason
+        if isinstance(record, LedgerEntryRecord):
+            return ledger_chain.keep_entry(s, rec, record), None
+        if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
+            raise TypeError(f"no projection for record kind {record.KIND!r}")
+        cp_id = record.checkpoint_id
         known = s.get(Checkpoint, cp_id)
         why = binding.refusal(known, rec.gateway_id)
         if known is not None and why is not None:
             binding.refuse(s, rec, known, why)
             return "refused", why
         cp = self._checkpoint(s, cp_id, rec)
-        handler = self.handlers.get(rec.kind)
+        if type(record) in ARCHIVE_ONLY:
+            return "archived", None
         try:
-            return (handler(s, rec, cp) if handler is not None else "ignored"), None
+            self._dispatch(s, rec, cp, record)
         except binding.Foreign as exc:  # raised before the handler changed anything
             victim = s.get(Checkpoint, exc.checkpoint_id)
             binding.refuse(s, rec, victim or cp, str(exc))
             return "refused", str(exc)
+        return "applied", None
+
+    def _dispatch(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, record: Record) -> None:
+        match record:
+            case InspectionTransition():
+                self._transition(s, rec, cp, record)
+            case AnalyzerResultRecord():
+                self._analyzer_result(s, rec, cp, record)
+            case LabSampled() | LabDispatched() | LabReceived() | LabReported():
+                self._lab(s, rec, cp, record)
+            case AlertRaised():
+                self._alert_raised(s, rec, cp, record)
+            case AlertCleared():
+                self._alert_cleared(s, rec, cp, record)
+            case _:  # a kind registered but neither projected nor archive-only
+                raise TypeError(f"no projection for record kind {record.KIND!r}")
 
     def _checkpoint(self, s: Session, cp_id: str, rec: GatewayRecordRow) -> Checkpoint:
         cp = s.get(Checkpoint, cp_id)
@@ -186,12 +242,12 @@ class Projector:
 
     # -- inspections -----------------------------------------------------------
 
-    def _transition(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint) -> str:
-        b = rec.body
-        iid = str(b["inspection_id"])
-        at = _at(b.get("at"), rec.born_at)
-        seq = int(b.get("seq") or 0)
-        data = b.get("data") or {}
+    def _transition(
+        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, t: InspectionTransition
+    ) -> None:
+        iid = t.inspection_id
+        at = _at(t.at, rec.born_at)
+        data = t.data
         insp = s.get(Inspection, iid)
         binding.same_checkpoint(insp, cp, "inspection", iid)
         if insp is None:
@@ -199,58 +255,56 @@ class Projector:
                 id=iid,
                 checkpoint_id=cp.checkpoint_id,
                 region_code=cp.region_code,
-                plate=str(b.get("plate") or ""),
-                state=str(b.get("to")),
+                plate=t.plate,
+                state=t.to,
                 opened_at=at,
                 updated_at=at,
                 last_seq=0,
                 disagreement=False,
             )
             s.add(insp)
-        if seq == 1 or b.get("action") == "arrive":
+        if t.seq == 1 or isinstance(data, Arrived):
             insp.opened_at = min(insp.opened_at, at)
-            insp.source = data.get("source")
-        if seq >= insp.last_seq:
-            insp.state = str(b.get("to"))
+            insp.source = data.source if isinstance(data, Arrived) else None
+        if t.seq >= insp.last_seq:
+            insp.state = t.to
             insp.updated_at = at
-            insp.last_seq = seq
-            insp.plate = str(b.get("plate") or insp.plate)
+            insp.last_seq = t.seq
+            insp.plate = t.plate or insp.plate
         s.add(
             Transition(
                 id=rec.id,
                 inspection_id=iid,
-                seq=seq,
-                action=str(b.get("action")),
-                from_state=b.get("from"),
-                to_state=str(b.get("to")),
+                seq=t.seq,
+                action=t.action,
+                from_state=t.from_state,
+                to_state=t.to,
                 at=at,
-                operator=str(b.get("operator") or ""),
-                reason=str(b.get("reason") or ""),
-                data=data,
+                operator=t.operator,
+                reason=t.reason,
+                data=payload_body(data),
             )
         )
-        action = b.get("action")
-        if action == "register":
-            for k in _REG_FIELDS:
-                if k in data:
-                    setattr(insp, k, data[k])
-            insp.profile_id = data.get("profile_id", insp.profile_id)
-        elif action == "check_fast_pass":
-            insp.fast_pass = bool(data.get("green"))
-        elif action == "take_sample":
-            insp.sample_id = data.get("sample_id")
-        elif action == "bind_result":
-            insp.result = {
-                "indicators": data.get("indicators") or {},
-                "uncertainty": data.get("uncertainty") or {},
-                "analyzer_id": data.get("analyzer_id"),
-                "result_id": data.get("result_id"),
-            }
-        elif action == "judge":
-            self._rapid_verdict(s, rec, cp, insp, data.get("verdict") or {}, at)
-        elif action == "rerun":
-            insp.result = None
-        return "applied"
+        match data:
+            case Registered():
+                for k in _REG_FIELDS:
+                    setattr(insp, k, getattr(data, k))
+                insp.profile_id = data.profile_id
+            case FastPassChecked():
+                insp.fast_pass = data.green
+            case Sampled():
+                insp.sample_id = data.sample_id
+            case ResultBound():
+                insp.result = {
+                    "indicators": data.indicators,
+                    "uncertainty": data.uncertainty,
+                    "analyzer_id": data.analyzer_id,
+                    "result_id": data.result_id,
+                }
+            case Judged():
+                self._rapid_verdict(s, rec, cp, insp, data.verdict, at)
+            case Rerun():
+                insp.result = None
 
     def _rapid_verdict(
         self,
@@ -258,11 +312,11 @@ class Projector:
         rec: GatewayRecordRow,
         cp: Checkpoint,
         insp: Inspection,
-        verdict: dict[str, Any],
+        verdict: Verdict,
         at: datetime,
     ) -> None:
-        overall = verdict.get("overall")
-        profile_id = verdict.get("profile_id") or insp.profile_id
+        overall = verdict.overall.value
+        profile_id = verdict.profile_id or insp.profile_id
         measured = (insp.result or {}).get("indicators") or {}
         row = VerdictRow(
             id=rec.id,
@@ -271,10 +325,10 @@ class Projector:
             region_code=cp.region_code,
             source="rapid",
             at=at,
-            sample_id=verdict.get("sample_id") or insp.sample_id,
+            sample_id=verdict.sample_id or insp.sample_id,
             profile_id=profile_id,
             overall=overall,
-            indicators=verdict.get("indicators") or [],
+            indicators=_indicators(verdict),
             measured=measured,
         )
         insp.overall = overall
@@ -312,76 +366,83 @@ class Projector:
             detail={"source": source, "why": why, "plate": plate},
         )
 
-    def _analyzer_result(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint) -> str:
-        b = rec.body
+    def _analyzer_result(
+        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, r: AnalyzerResultRecord
+    ) -> None:
         if s.get(AnalyzerReading, rec.id) is None:
             s.add(
                 AnalyzerReading(
                     id=rec.id,
                     checkpoint_id=cp.checkpoint_id,
-                    analyzer_id=str(b.get("analyzer_id") or ""),
-                    sample_id=b.get("sample_id"),
-                    at=_at(b.get("at"), rec.born_at),
-                    indicators=b.get("indicators") or {},
+                    analyzer_id=r.analyzer_id,
+                    sample_id=r.sample_id,
+                    at=_at(r.at, rec.born_at),
+                    indicators=r.indicators,
                 )
             )
-        return "applied"
 
     # -- lab --------------------------------------------------------------------
 
-    def _lab(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint) -> str:
-        b = rec.body
-        lab_id = str(b["lab_sample_id"])
-        at = _at(b.get("at"), rec.born_at)
+    def _lab(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, step: LabStep) -> None:
+        lab_id = step.lab_sample_id
+        at = _at(step.at, rec.born_at)
         lab = s.get(LabSample, lab_id)
         binding.same_checkpoint(lab, cp, "lab sample", lab_id)
-        if b.get("inspection_id"):
-            linked = s.get(Inspection, str(b["inspection_id"]))
-            binding.same_checkpoint(linked, cp, "inspection", str(b["inspection_id"]))
+        inspection_id = step.inspection_id if isinstance(step, LabSampled | LabReported) else None
+        if inspection_id:
+            linked = s.get(Inspection, inspection_id)
+            binding.same_checkpoint(linked, cp, "inspection", inspection_id)
         if lab is None:
             lab = LabSample(
                 id=lab_id,
                 checkpoint_id=cp.checkpoint_id,
                 region_code=cp.region_code,
-                sample_id=str(b.get("sample_id") or lab_id),
+                sample_id=step.sample_id or lab_id,
                 dispatch_alerted=False,
                 report_alerted=False,
             )
             s.add(lab)
-        if b.get("inspection_id"):
-            lab.inspection_id = b["inspection_id"]
-        if rec.kind == "lab.sampled":
-            lab.seal_no = b.get("seal_no")
-            lab.profile_id = b.get("profile_id")
-            lab.sampled_at = at
-            lab.dispatch_due = _at(b.get("dispatch_due"), at)
-        elif rec.kind == "lab.dispatched":
-            lab.dispatched_at = at
-            lab.lab_name = b.get("lab_name")
-            cp_alerts.clear_alert(s, cp.checkpoint_id, "lab.dispatch_overdue", lab.sample_id, at)
-        elif rec.kind == "lab.received":
-            lab.received_at = _at(b.get("received_at"), at)
-            lab.report_due = _at(b.get("report_due"), at)
-        elif rec.kind == "lab.reported":
-            self._lab_report(s, rec, cp, lab, at)
-        return "applied"
+        if inspection_id:
+            lab.inspection_id = inspection_id
+        match step:
+            case LabSampled():
+                lab.seal_no = step.seal_no
+                lab.profile_id = step.profile_id
+                lab.sampled_at = at
+                lab.dispatch_due = _at(step.dispatch_due, at)
+            case LabDispatched():
+                lab.dispatched_at = at
+                lab.lab_name = step.lab_name
+                cp_alerts.clear_alert(
+                    s, cp.checkpoint_id, "lab.dispatch_overdue", lab.sample_id, at
+                )
+            case LabReceived():
+                lab.received_at = _at(step.received_at, at)
+                lab.report_due = _at(step.report_due, at)
+            case LabReported():
+                self._lab_report(s, rec, cp, lab, step, at)
 
     def _lab_report(
-        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, lab: LabSample, at: datetime
+        self,
+        s: Session,
+        rec: GatewayRecordRow,
+        cp: Checkpoint,
+        lab: LabSample,
+        report: LabReported,
+        at: datetime,
     ) -> None:
-        b = rec.body
         lab.reported_at = at
-        lab.report_no = b.get("report_no")
-        lab.indicators = b.get("indicators") or {}
-        lab.overall = b.get("overall")
+        lab.report_no = report.report_no
+        lab.indicators = report.indicators
+        lab.overall = report.overall
         cp_alerts.clear_alert(s, cp.checkpoint_id, "lab.report_overdue", lab.sample_id, at)
-        verdict = b.get("verdict") or {}
+        verdict = report.verdict
         insp = s.get(Inspection, lab.inspection_id) if lab.inspection_id else None
         j = rejudge(
             self.profiles,
             jurisdiction=cp.jurisdiction,
             coal_type=insp.coal_type if insp else None,
-            gateway_profile_id=verdict.get("profile_id") or lab.profile_id,
+            gateway_profile_id=verdict.profile_id or lab.profile_id,
             gateway_overall=lab.overall,
             sample_id=lab.sample_id,
             indicators=lab.indicators or {},
@@ -397,9 +458,9 @@ class Projector:
                 source="lab",
                 at=at,
                 sample_id=lab.sample_id,
-                profile_id=verdict.get("profile_id") or lab.profile_id,
+                profile_id=verdict.profile_id or lab.profile_id,
                 overall=lab.overall,
-                indicators=verdict.get("indicators") or [],
+                indicators=_indicators(verdict),
                 measured=lab.indicators or {},
                 cloud_profile_id=j.profile_id,
                 cloud_overall=j.overall,
@@ -431,33 +492,50 @@ class Projector:
 
     # -- alerts -----------------------------------------------------------------
 
-    def _alert_raised(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint) -> str:
-        b = rec.body
-        extra = {
-            k: v
-            for k, v in b.items()
-            if k not in ("checkpoint_id", "kind", "subject", "message", "at")
-        }
+    def _alert_raised(
+        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, a: AlertRaised
+    ) -> None:
         cp_alerts.raise_alert(
             s,
             checkpoint_id=cp.checkpoint_id,
             region_code=cp.region_code,
-            kind=str(b.get("kind") or "unknown"),
-            subject=str(b.get("subject") or ""),
-            message=str(b.get("message") or ""),
-            at=_at(b.get("at"), rec.born_at),
+            kind=a.kind or "unknown",
+            subject=a.subject,
+            message=a.message,
+            at=_at(a.at, rec.born_at),
             origin="gateway",
-            detail=extra,
+            detail={"alert_id": a.alert_id, **a.detail},
         )
-        return "applied"
 
-    def _alert_cleared(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint) -> str:
-        b = rec.body
-        cp_alerts.clear_alert(
-            s,
-            cp.checkpoint_id,
-            str(b.get("kind") or ""),
-            str(b.get("subject") or ""),
-            _at(b.get("at"), rec.born_at),
+    def _alert_cleared(
+        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, a: AlertCleared
+    ) -> None:
+        cp_alerts.clear_alert(s, cp.checkpoint_id, a.kind, a.subject, _at(a.at, rec.born_at))
+
+
+def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
+    """Per-indicator verdicts as the gateway sent them (JSON)."""
+    return [i.model_dump(mode="json") for i in verdict.indicators]
+
+
+def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str) -> None:
+    """Keep a record the registry cannot decode, with the reason (outcome ``undecodable``)."""
+    log.warning("record %s (%s) from gateway %s: %s", rec.id, rec.kind, rec.gateway_id, reason)
+    s.add(
+        GatewayDeadLetterRow(
+            gateway_id=rec.gateway_id,
+            record_id=rec.id,
+            outcome="undecodable",
+            reason=reason,
+            raw=raw_text(
+                {
+                    "id": rec.id,
+                    "kind": rec.kind,
+                    "priority": rec.priority,
+                    "born_at": rec.born_at.isoformat(),
+                    "body": rec.body,
+                }
+            ),
+            received_at=datetime.now(UTC),
         )
-        return "applied"
+    )

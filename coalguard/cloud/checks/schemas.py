@@ -135,3 +135,7 @@ class ProjectionOut(BaseModel):
     pending: int
     errors: list[ProjectionError]
     refused: list[ProjectionRefusal]
+    dead_lettered: list[ProjectionRefusal] = Field(
+        description="records the record registry could not decode (unknown kind or schema "
+        "version, or a body that does not fit its model), with the reason"
+    )

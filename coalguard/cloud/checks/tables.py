@@ -183,7 +183,8 @@ class ProjectedRecord(Base):
 
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
-    outcome: Mapped[str] = mapped_column(String(16))  # applied | ignored | error
+    # applied | archived | refused | dead_letter | error
+    outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
 
 

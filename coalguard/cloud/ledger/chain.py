@@ -1,6 +1,7 @@
 """Keep each ``ledger.entry`` record, check its hash, find forks, and report the chain.
 
-The projector hands every ``ledger.entry`` record here. The entry's hash is
+The projector hands every ``ledger.entry`` record here, decoded (the model
+checks each field). The entry's hash is
 recomputed with the gateway's own definition (``coalguard.edge.ledger_chain``);
 a mismatch raises ``ledger.tampered``. A second entry at a (gateway, book,
 seq) already held with another hash is a fork: recorded once in
@@ -12,7 +13,6 @@ entries may arrive in any order.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
@@ -25,35 +25,9 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.ledger.tables import LedgerEntryRow, LedgerForkRow
 from coalguard.edge.ledger_chain import GENESIS, canonical_body, entry_hash
+from coalguard.edge.records import LedgerEntryRecord
 
 log = logging.getLogger("coalguard.cloud.ledger")
-KIND = "ledger.entry"
-_HASH = re.compile(r"^[0-9a-f]{64}$")
-_TEXT = {"book": 32, "at": 64, "operator": 200, "kind": 64}
-
-
-def _fields(body: dict[str, Any]) -> dict[str, Any]:
-    """The entry's fields, or ValueError naming the first bad one."""
-    out: dict[str, Any] = {}
-    for name, longest in _TEXT.items():
-        v = body.get(name)
-        if not isinstance(v, str) or not v or len(v) > longest:
-            raise ValueError(f"ledger entry: {name} must be text of 1-{longest} characters")
-        out[name] = v
-    seq = body.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**62:
-        raise ValueError("ledger entry: seq must be a whole number from 1")
-    for name in ("prev_hash", "hash"):
-        v = body.get(name)
-        if not isinstance(v, str) or not _HASH.match(v):
-            raise ValueError(f"ledger entry: {name} must be 64 lowercase hex digits")
-        out[name] = v
-    corrects = body.get("corrects")
-    if corrects is not None and (not isinstance(corrects, str) or len(corrects) > 64):
-        raise ValueError("ledger entry: corrects must be an entry id or null")
-    if not isinstance(body.get("body"), dict):
-        raise ValueError("ledger entry: body must be an object")
-    return {**out, "seq": seq, "corrects": corrects, "body": body["body"]}
 
 
 def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
@@ -66,63 +40,53 @@ def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
     return (cp.checkpoint_id, cp.region_code) if cp else (gateway_id, "")
 
 
-def keep_entry(s: Session, rec: GatewayRecordRow) -> str:
-    """Store ``rec``'s entry; alert a bad hash or a new fork. Returns the outcome."""
-    f = _fields(rec.body)
-    text = canonical_body(f["body"])
+def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord) -> str:
+    """Store ``rec``'s decoded ``entry``; alert a bad hash or a new fork. Returns the outcome."""
+    f = entry
+    text = canonical_body(f.body)
     computed = entry_hash(
-        f["book"],
-        f["seq"],
-        rec.id,
-        f["at"],
-        f["operator"],
-        f["kind"],
-        text,
-        f["corrects"],
-        f["prev_hash"],
+        f.book, f.seq, rec.id, f.at, f.operator, f.kind, text, f.corrects, f.prev_hash
     )
     position = (
         LedgerEntryRow.gateway_id == rec.gateway_id,
-        LedgerEntryRow.book == f["book"],
-        LedgerEntryRow.seq == f["seq"],
+        LedgerEntryRow.book == f.book,
+        LedgerEntryRow.seq == f.seq,
     )
-    _lock_position(s, rec.gateway_id, f["book"], f["seq"])
+    _lock_position(s, rec.gateway_id, f.book, f.seq)
     others = s.execute(select(LedgerEntryRow.id, LedgerEntryRow.hash).where(*position)).all()
     now = datetime.now(UTC)
     s.add(
         LedgerEntryRow(
             id=rec.id,
             gateway_id=rec.gateway_id,
-            book=f["book"],
-            seq=f["seq"],
-            at=f["at"],
-            operator=f["operator"],
-            kind=f["kind"],
+            book=f.book,
+            seq=f.seq,
+            at=f.at,
+            operator=f.operator,
+            kind=f.kind,
             body=text,
-            corrects=f["corrects"],
-            prev_hash=f["prev_hash"],
-            hash=f["hash"],
-            hash_ok=computed == f["hash"],
+            corrects=f.corrects,
+            prev_hash=f.prev_hash,
+            hash=f.hash,
+            hash_ok=computed == f.hash,
             received_at=now,
         )
     )
     s.flush()
-    where = f"{rec.gateway_id}:{f['book']}#{f['seq']}"
-    if computed != f["hash"]:
+    where = f"{rec.gateway_id}:{f.book}#{f.seq}"
+    if computed != f.hash:
         log.warning("ledger %s: entry %s does not match its hash", where, rec.id)
         _alert(s, rec.gateway_id, "ledger.tampered", where, now, {"entry_id": rec.id})
-    if any(h != f["hash"] for _, h in others):
+    if any(h != f.hash for _, h in others):
         fork = s.scalars(
             select(LedgerForkRow).where(
                 LedgerForkRow.gateway_id == rec.gateway_id,
-                LedgerForkRow.book == f["book"],
-                LedgerForkRow.seq == f["seq"],
+                LedgerForkRow.book == f.book,
+                LedgerForkRow.seq == f.seq,
             )
         ).first()
         if fork is None:
-            s.add(
-                LedgerForkRow(gateway_id=rec.gateway_id, book=f["book"], seq=f["seq"], found_at=now)
-            )
+            s.add(LedgerForkRow(gateway_id=rec.gateway_id, book=f.book, seq=f.seq, found_at=now))
             s.flush()
             ids = sorted([i for i, _ in others] + [rec.id])
             log.warning("ledger %s: fork, entries %s", where, ", ".join(ids))

@@ -1,0 +1,151 @@
+"""``inspection.transition``: one step of a truck's inspection, with a typed payload per action."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from coalguard.edge.quality.verdict import Verdict
+from coalguard.edge.records.base import CheckpointRecord, explain, register
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset()
+
+
+class Arrived(_Payload):
+    plate: str
+    source: str
+
+
+class Registered(_Payload):
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"plate_corrected_from"})
+
+    plate: str
+    driver: str
+    origin: str
+    destination: str
+    coal_type: str
+    weight_t: float
+    waybill_no: str
+    profile_id: str
+    plate_corrected_from: str | None = None
+
+
+class FastPassChecked(_Payload):
+    plate: str
+    green: bool
+    reason: str  # listed | not_listed | expired
+    company: str | None
+    report_id: str | None
+    expires: str | None
+
+
+class Sampled(_Payload):
+    sample_id: str
+    seal_no: str
+    sampler: str
+    taken_at: str
+
+
+class ResultBound(_Payload):
+    result_id: str
+    analyzer_id: str
+    analyzer_sample_id: str | None
+    at: str
+    indicators: dict[str, float]
+    uncertainty: dict[str, float]
+
+
+class Judged(_Payload):
+    verdict: Verdict
+
+
+class Rerun(_Payload):
+    previous_overall: str | None
+
+
+class Closed(_Payload):
+    """release, turn_back, lab_sample, cancel: the verdict then and whether a case stays open."""
+
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"lab_sample_id"})
+
+    overall: str | None
+    case_open: bool
+    lab_sample_id: str | None = None
+
+
+class CaseClosed(_Payload):
+    pass
+
+
+PAYLOADS: dict[str, type[_Payload]] = {
+    "arrive": Arrived,
+    "register": Registered,
+    "check_fast_pass": FastPassChecked,
+    "take_sample": Sampled,
+    "bind_result": ResultBound,
+    "judge": Judged,
+    "rerun": Rerun,
+    "release": Closed,
+    "turn_back": Closed,
+    "lab_sample": Closed,
+    "cancel": Closed,
+    "close_case": CaseClosed,
+}
+
+
+@register
+class InspectionTransition(CheckpointRecord):
+    """The inspection moved from ``from_state`` to ``to``; ``data`` is the action's payload."""
+
+    KIND = "inspection.transition"
+
+    inspection_id: str = Field(min_length=1)
+    plate: str
+    seq: int = Field(ge=1)
+    action: str
+    from_state: str | None = Field(alias="from")
+    to: str
+    at: str
+    operator: str
+    reason: str
+    data: SerializeAsAny[_Payload]
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _payload(cls, data: Any, info: ValidationInfo) -> Any:
+        """Validate ``data`` with the model of the record's action."""
+        action = info.data.get("action")
+        model = PAYLOADS.get(action) if isinstance(action, str) else None
+        if model is None:
+            raise ValueError(f"no payload model for action {action!r}")
+        if isinstance(data, model):
+            return data
+        try:
+            return model.model_validate(data if data is not None else {})
+        except ValidationError as exc:
+            raise ValueError(f"{action} payload: {explain(exc)}") from None
+
+    def wire_body(self) -> dict[str, Any]:
+        out = super().wire_body()
+        out["data"] = payload_body(self.data)
+        return out
+
+
+def payload_body(p: _Payload) -> dict[str, Any]:
+    out = p.model_dump(mode="json")
+    for name in p.OMIT_IF_NONE:
+        if out.get(name, 0) is None:
+            del out[name]
+    return out
