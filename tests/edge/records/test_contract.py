@@ -48,7 +48,7 @@ class Cloud:
 
 def _cloud(where: Path) -> Iterator[Cloud]:
     engine = make_engine(f"sqlite:///{where}/cloud.sqlite")
-    create_schema(engine)
+    create_schema(engine, for_tests_or_demo=True)
     yield Cloud(engine, make_sessionmaker(engine))
     engine.dispose()
 
