@@ -32,11 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coalguard.edge.clock import ManualClock  # noqa: E402
 from coalguard.edge.outbox import Outbox  # noqa: E402
-from coalguard.gateway.clock import ManualClock, iso  # noqa: E402
 from coalguard.gateway.config import GatewayConfig  # noqa: E402
 from coalguard.gateway.service import Gateway  # noqa: E402
 from coalguard.gateway.store import Store  # noqa: E402
+from coalguard.gateway.stored_time import iso  # noqa: E402
 
 SHA = hashlib.sha256(b"x").hexdigest()
 

@@ -61,7 +61,7 @@ def verify_ledger(config: ConfigOpt) -> None:
 
     Exit 0 intact, 1 when tampering or a difference from the cloud is found.
     """
-    from coalguard.gateway.clock import SystemClock
+    from coalguard.edge.clock import SystemClock
     from coalguard.gateway.cloud_get import CloudUnavailable
     from coalguard.gateway.ledger import Ledger
     from coalguard.gateway.ledger_cloud import compare_with_cloud, fetch_cloud_ledger

@@ -16,8 +16,8 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.options import Lang, lang_or_default
+from coalguard.edge.clock import SystemClock
 from coalguard.gateway.accounts import Accounts
-from coalguard.gateway.clock import SystemClock
 from coalguard.gateway.config import load_config
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import ROLE_NAMES, Role

@@ -22,11 +22,12 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from coalguard.gateway.clock import Clock, iso
+from coalguard.edge.clock import Clock
 from coalguard.gateway.config import Auth
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import Role
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 
 log = logging.getLogger("coalguard.gateway.accounts")
 SIGN_IN_OUTCOMES = ("ok", "bad_credentials", "locked_account", "locked_client", "disabled")

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.records import AlertCleared, AlertRaised
-from coalguard.gateway.clock import Clock, iso
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 
 
 class Alerts:

@@ -34,10 +34,10 @@ from coalguard.drivers.analyzer import (
     resolve_map,
 )
 from coalguard.edge.records import AnalyzerDeadLetter
-from coalguard.gateway.clock import iso
 from coalguard.gateway.config import Analyzer as AnalyzerConfig
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.service import Gateway
+from coalguard.gateway.stored_time import iso
 
 log = logging.getLogger("coalguard.gateway.analyzers")
 

@@ -18,16 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from coalguard.drivers.camera import CameraEvent, parse_event
+from coalguard.edge.clock import Clock
 from coalguard.edge.plates import normalize_plate
 from coalguard.edge.records import CameraEventRecord, CameraPurge
 from coalguard.errors import InputError
 from coalguard.gateway.alerts import Alerts
-from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.config import MIN_RETENTION_DAYS, Camera
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso, parse_iso
 from coalguard.gateway.workflow import TERMINAL, Workflow
 
 RAW_KEPT = 20000  # characters of a rejected push kept in its dead letter

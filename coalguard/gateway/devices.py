@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from coalguard.gateway.clock import Clock, iso
+from coalguard.edge.clock import Clock
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 
 
 class Devices:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from coalguard.edge.clock import LOCAL_TZ, Clock
 from coalguard.edge.fastpass import FastPassList
 from coalguard.edge.plates import normalize_plate
 from coalguard.edge.records import FastPassLoaded
-from coalguard.gateway.clock import LOCAL_TZ, Clock, iso
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import Overall, ProfileSet, Verdict, judge
 from coalguard.edge.records import (
@@ -25,11 +26,11 @@ from coalguard.edge.records import (
     Record,
 )
 from coalguard.gateway.alerts import Alerts
-from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso, parse_iso
 
 
 class LabDesk:

@@ -15,12 +15,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
 from coalguard.edge.records import LedgerEntryRecord
 from coalguard.errors import InputError
-from coalguard.gateway.clock import Clock, iso
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 
 BOOKS = ("duty", "handover", "inspection", "sampling")
 

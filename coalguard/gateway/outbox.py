@@ -18,9 +18,9 @@ import logging
 import os
 from pathlib import Path
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox import JoinedOutbox, Outbox, OutboxPolicy
 from coalguard.edge.outbox.sqlite import disk_free_at
-from coalguard.gateway.clock import Clock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.store import Store
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox import JoinedOutbox
 from coalguard.edge.uplink import Uplink
 from coalguard.errors import CoalguardError
 from coalguard.gateway.analyzers import AnalyzerLink
-from coalguard.gateway.clock import Clock, SystemClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.outbox import adopt_legacy_outbox, open_outbox
 from coalguard.gateway.preflight import preflight

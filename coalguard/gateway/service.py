@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.fastpass import FastPassList, load_file
 from coalguard.edge.quality import ProfileSet
 from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.cameras import CameraDesk
-from coalguard.gateway.clock import Clock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk

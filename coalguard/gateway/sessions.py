@@ -14,10 +14,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from coalguard.edge.clock import Clock
 from coalguard.gateway.accounts import Accounts, User
-from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.config import Auth
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso, parse_iso
 
 TOUCH_EVERY = timedelta(seconds=30)  # fewer writes; idle timeouts are minutes
 

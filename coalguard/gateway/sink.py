@@ -17,11 +17,12 @@ import json
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox import OutboxCore, OutboxRecord, RecordInvalid
 from coalguard.edge.outbox.record import make_record, record_size
 from coalguard.edge.records import Record, encode
-from coalguard.gateway.clock import Clock, iso, parse_iso
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso, parse_iso
 
 
 @runtime_checkable

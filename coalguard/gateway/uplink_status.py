@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox import OutboxCore
 from coalguard.edge.uplink import Uplink
-from coalguard.gateway.clock import Clock, parse_iso
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import parse_iso
 
 
 @dataclass(frozen=True)

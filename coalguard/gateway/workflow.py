@@ -23,19 +23,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from coalguard.edge.clock import Clock
 from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
 from coalguard.edge.quality.basis import validate_measured
 from coalguard.edge.records import AnalyzerResultRecord, InspectionTransition, encode
 from coalguard.errors import InputError
-from coalguard.gateway.clock import Clock, iso, local_day_start
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso, local_day_start
 
 
 class State(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from coalguard.cloud.gateways import register_gateway
-from coalguard.gateway.clock import ManualClock
+from coalguard.edge.clock import ManualClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink

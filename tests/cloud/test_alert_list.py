@@ -8,7 +8,7 @@ from pathlib import Path
 from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import CheckpointAlert
-from coalguard.gateway.clock import ManualClock
+from coalguard.edge.clock import ManualClock
 from tests.cloud.alert_support import checkpoint_alert, co_alert
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users

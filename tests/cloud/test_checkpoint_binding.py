@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from coalguard.cloud.batch_store import GatewayDeadLetterRow
 from coalguard.cloud.checks.tables import Checkpoint
+from coalguard.edge.clock import ManualClock
 from coalguard.edge.records import (
     AlertRaised,
     InspectionTransition,
@@ -27,7 +28,6 @@ from coalguard.edge.records import (
     Record,
     encode,
 )
-from coalguard.gateway.clock import ManualClock
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
 from tests.ingest_support import ThreadServer

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from coalguard.cloud.auth import CloudUser
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoMessageRow
-from coalguard.gateway.clock import ManualClock
+from coalguard.edge.clock import ManualClock
 from tests.cloud.checkpoint_feed import (
     START,
     build_gateway,

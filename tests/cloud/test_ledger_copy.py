@@ -24,9 +24,9 @@ from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.ledger import chain
 from coalguard.cloud.ledger.tables import LedgerForkRow
+from coalguard.edge.clock import ManualClock
 from coalguard.edge.ledger_chain import canonical_body, entry_hash
 from coalguard.edge.records import LedgerEntryRecord, decode
-from coalguard.gateway.clock import ManualClock
 from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
 from tests.ingest_support import ThreadServer

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from coalguard.edge.outbox import ManualClock, OutboxFull, OutboxPolicy, RecordInvalid
+from coalguard.edge.clock import ManualClock
+from coalguard.edge.outbox import OutboxFull, OutboxPolicy, RecordInvalid
 
 __all__ = [name for name in dir() if name.startswith("test_")]  # filled below
 

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from coalguard.cloud.batch_store import GatewayRecordRow
-from coalguard.edge.outbox import ManualClock, Outbox, OutboxPolicy
+from coalguard.edge.clock import ManualClock
+from coalguard.edge.outbox import Outbox, OutboxPolicy
 from coalguard.edge.uplink import Uplink, UplinkConfig
 from tests.conftest import COALGUARD
 from tests.ingest_support import CloudProcess, add_gateway

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from coalguard.edge.outbox import ManualClock, MemoryOutbox, Outbox
+from coalguard.edge.clock import ManualClock
+from coalguard.edge.outbox import MemoryOutbox, Outbox
 
 KINDS = ["verdict", "inspection", "reading"]
 

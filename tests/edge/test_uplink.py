@@ -20,7 +20,8 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.outbox import ManualClock, MemoryOutbox, Outbox
+from coalguard.edge.clock import ManualClock
+from coalguard.edge.outbox import MemoryOutbox, Outbox
 from coalguard.edge.uplink import Backoff, Uplink, UplinkConfig, parse_retry_after
 from tests.conftest import free_port
 from tests.ingest_support import ThreadServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coalguard.gateway.clock import ManualClock
+from coalguard.edge.clock import ManualClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 from argon2 import PasswordHasher
 
+from coalguard.edge.clock import SystemClock
 from coalguard.gateway.accounts import Accounts, User
-from coalguard.gateway.clock import SystemClock
 from coalguard.gateway.config import Auth
 from coalguard.gateway.roles import Role
 from coalguard.gateway.store import Store

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from coalguard.gateway.cameras import CameraDesk
-from coalguard.gateway.clock import iso
 from coalguard.gateway.errors import GatewayError
+from coalguard.gateway.stored_time import iso
 from tests.gateway.conftest import FAILING, PASSING, drive_to_judged
 
 SHA = hashlib.sha256(b"jpeg").hexdigest()

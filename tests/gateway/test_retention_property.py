@@ -8,12 +8,13 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coalguard.edge.clock import ManualClock
 from coalguard.edge.quality import ProfileSet
-from coalguard.gateway.clock import ManualClock, iso
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink
 from coalguard.gateway.store import Store
+from coalguard.gateway.stored_time import iso
 from tests.gateway.conftest import START, config_dict
 
 PROFILES = ProfileSet.load()

@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from coalguard.edge.clock import SystemClock
 from coalguard.gateway.accounts import Accounts
-from coalguard.gateway.clock import SystemClock
 from coalguard.gateway.config import load_config
 from coalguard.gateway.sessions import Sessions
 from coalguard.gateway.store import Store

@@ -8,7 +8,6 @@ transaction: commits with it); the uplink ``lease``s batches and ``ack``s what
 the cloud confirmed.
 """
 
-from coalguard.edge.outbox.clock import Clock, ManualClock, SystemClock
 from coalguard.edge.outbox.core import OutboxCore
 from coalguard.edge.outbox.joined import JoinedOutbox, TransactionHost
 from coalguard.edge.outbox.memory import MemoryOutbox
@@ -18,9 +17,7 @@ from coalguard.edge.outbox.sqlite import Outbox, OutboxCorrupt, OutboxLocked
 
 __all__ = [
     "PRIORITIES",
-    "Clock",
     "JoinedOutbox",
-    "ManualClock",
     "MemoryOutbox",
     "Outbox",
     "OutboxCore",
@@ -31,6 +28,5 @@ __all__ = [
     "OutboxRecord",
     "OutboxStats",
     "RecordInvalid",
-    "SystemClock",
     "TransactionHost",
 ]

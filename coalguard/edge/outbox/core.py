@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from coalguard.edge.outbox.clock import Clock, SystemClock, from_us, to_us
+from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox.group_commit import GroupCommitter
+from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.policy import COUNTERS, OutboxFull, OutboxPolicy, OutboxStats
 from coalguard.edge.outbox.record import OutboxRecord, RecordInvalid, make_record
 from coalguard.edge.outbox.store import Row, Store

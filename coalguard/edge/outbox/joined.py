@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from coalguard.edge.outbox.clock import Clock
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox.core import OutboxCore
 from coalguard.edge.outbox.policy import OutboxPolicy
 from coalguard.edge.outbox.rows import SqlRows, create_tables

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from coalguard.edge.outbox.clock import Clock, from_us, to_us
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox.core import OutboxCore
+from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.policy import OutboxPolicy
 from coalguard.edge.outbox.record import OutboxRecord
 from coalguard.edge.outbox.store import Row, Tallies

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from coalguard.edge.outbox.clock import from_us, to_us
+from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.record import OutboxRecord
 from coalguard.edge.outbox.store import Row, Tallies
 from coalguard.errors import CoalguardError

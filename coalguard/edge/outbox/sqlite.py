@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from coalguard.edge.outbox.clock import Clock
+from coalguard.edge.clock import Clock
 from coalguard.edge.outbox.core import OutboxCore
 from coalguard.edge.outbox.policy import COUNTERS, OutboxPolicy
 from coalguard.edge.outbox.rows import OutboxCorrupt, SqlRows, create_tables

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from coalguard.edge.outbox.clock import Clock, SystemClock
+from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox.core import OutboxCore
 from coalguard.edge.outbox.record import OutboxRecord
 from coalguard.edge.uplink.backoff import Backoff, parse_retry_after

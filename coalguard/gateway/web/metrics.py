@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from coalguard.gateway.clock import parse_iso
 from coalguard.gateway.service import Gateway
+from coalguard.gateway.stored_time import parse_iso
 from coalguard.gateway.uplink_status import UplinkStatus
 
 OUTBOX_HEALTH = ("ok", "over_quota", "disk_floor")

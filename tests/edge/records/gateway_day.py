@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from coalguard.edge.clock import ManualClock
 from coalguard.gateway.analyzers import AnalyzerLink
-from coalguard.gateway.clock import ManualClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.scenario import fast_pass_list, plan_morning, run_morning
 from coalguard.gateway.service import Gateway

@@ -1,16 +1,13 @@
-"""Clocks the outbox and uplink read time from.
+"""Times as whole microseconds since the epoch: how the outbox stores and compares them.
 
-Production uses ``SystemClock``; tests use ``ManualClock`` to make hours of
-outage, telemetry expiry and retention happen in microseconds.
+The clock itself lives in ``coalguard.edge.clock`` (one home for every layer).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from coalguard.edge.clock import Clock, ManualClock, SystemClock
-
-__all__ = ["Clock", "ManualClock", "SystemClock", "from_us", "to_us"]
+__all__ = ["from_us", "to_us"]
 
 
 def to_us(t: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Time for the gateway: one injectable clock so deadlines and retention are testable.
+"""How the gateway stores times; the clock itself is ``coalguard.edge.clock``.
 
 Stored times are UTC ISO 8601 strings of one fixed width (so SQLite compares
 them as text); people see Asia/Shanghai.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from coalguard.edge.clock import LOCAL_TZ, Clock, ManualClock, SystemClock
+from coalguard.edge.clock import LOCAL_TZ
 
 
 def iso(dt: datetime) -> str:
@@ -26,14 +26,3 @@ def local_day_start(now: datetime) -> datetime:
     """Midnight of ``now``'s local (Asia/Shanghai) day, in UTC."""
     local = now.astimezone(LOCAL_TZ)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
-__all__ = [
-    "LOCAL_TZ",
-    "Clock",
-    "ManualClock",
-    "SystemClock",
-    "iso",
-    "local_day_start",
-    "parse_iso",
-]
