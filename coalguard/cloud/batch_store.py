@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from coalguard.cloud.db import Base
@@ -140,6 +140,30 @@ def raw_text(item: Any) -> str:
     except (TypeError, ValueError, RecursionError):
         text = f"<{type(item).__name__} that cannot be shown as JSON>"
     return storable_text(text[:_RAW_LIMIT])
+
+
+def dead_letter_record(
+    s: Session, rec: GatewayRecordRow, outcome: str, reason: str, received_at: datetime
+) -> None:
+    """Keep a stored record the cloud refuses to project, whole, with the reason."""
+    s.add(
+        GatewayDeadLetterRow(
+            gateway_id=rec.gateway_id,
+            record_id=rec.id,
+            outcome=outcome,
+            reason=reason,
+            raw=raw_text(
+                {
+                    "id": rec.id,
+                    "kind": rec.kind,
+                    "priority": rec.priority,
+                    "born_at": rec.born_at.isoformat(),
+                    "body": rec.body,
+                }
+            ),
+            received_at=received_at,
+        )
+    )
 
 
 def dead_letter_request(

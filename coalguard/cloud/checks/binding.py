@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow, raw_text
+from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import Checkpoint
 
@@ -85,24 +85,7 @@ def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str) -> No
     log.warning(
         "record %s (%s) from gateway %s refused: %s", rec.id, rec.kind, rec.gateway_id, reason
     )
-    s.add(
-        GatewayDeadLetterRow(
-            gateway_id=rec.gateway_id,
-            record_id=rec.id,
-            outcome="rejected",
-            reason=reason,
-            raw=raw_text(
-                {
-                    "id": rec.id,
-                    "kind": rec.kind,
-                    "priority": rec.priority,
-                    "born_at": rec.born_at.isoformat(),
-                    "body": rec.body,
-                }
-            ),
-            received_at=now,
-        )
-    )
+    dead_letter_record(s, rec, "rejected", reason, now)
     cp_alerts.raise_alert(
         s,
         checkpoint_id=cp.checkpoint_id,

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow, raw_text
+from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
 from coalguard.cloud.checks.rejudge import rejudge
@@ -521,21 +521,4 @@ def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
 def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str) -> None:
     """Keep a record the registry cannot decode, with the reason (outcome ``undecodable``)."""
     log.warning("record %s (%s) from gateway %s: %s", rec.id, rec.kind, rec.gateway_id, reason)
-    s.add(
-        GatewayDeadLetterRow(
-            gateway_id=rec.gateway_id,
-            record_id=rec.id,
-            outcome="undecodable",
-            reason=reason,
-            raw=raw_text(
-                {
-                    "id": rec.id,
-                    "kind": rec.kind,
-                    "priority": rec.priority,
-                    "born_at": rec.born_at.isoformat(),
-                    "body": rec.body,
-                }
-            ),
-            received_at=datetime.now(UTC),
-        )
-    )
+    dead_letter_record(s, rec, "undecodable", reason, datetime.now(UTC))
