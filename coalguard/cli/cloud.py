@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from coalguard.cli.options import Demo, MigrateFirst
 from coalguard.edge.clock import local_text
 from coalguard.errors import InputError
 
@@ -58,17 +59,8 @@ def serve(
             "and X-Forwarded-Proto are trusted (default: none).",
         ),
     ] = None,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
-    ] = False,
-    migrate: Annotated[
-        bool,
-        typer.Option(
-            "--migrate",
-            help="Migrate the database to this release's schema before serving "
-            "(default: refuse a database that is behind).",
-        ),
-    ] = False,
+    demo: Demo = False,
+    migrate: MigrateFirst = False,
 ) -> None:
     """Serve the cloud: API (ingest, alerts, checks, reports) and the dashboard (/login)."""
     import uvicorn

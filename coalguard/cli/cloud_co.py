@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from coalguard.cli.options import Demo, MigrateFirst
 from coalguard.errors import InputError
 
 
@@ -46,17 +47,8 @@ def co_ingest(
         typer.Option(envvar="COALGUARD_CO_WEBHOOK_SECRET", help="HMAC secret of webhooks."),
     ] = None,
     http: Annotated[str | None, typer.Option(help="Also serve the REST API on HOST:PORT.")] = None,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
-    ] = False,
-    migrate: Annotated[
-        bool,
-        typer.Option(
-            "--migrate",
-            help="Migrate the database to this release's schema first "
-            "(default: refuse a database that is behind).",
-        ),
-    ] = False,
+    demo: Demo = False,
+    migrate: MigrateFirst = False,
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings

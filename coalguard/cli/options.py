@@ -27,6 +27,19 @@ Lang = Annotated[
     ),
 ]
 
+Demo = Annotated[
+    bool, typer.Option("--demo", help="Demonstration: allow the shipped public secrets.")
+]
+
+MigrateFirst = Annotated[
+    bool,
+    typer.Option(
+        "--migrate",
+        help="Migrate the database to this release's schema before starting "
+        "(default: refuse a database that is behind).",
+    ),
+]
+
 
 def lang_or_default(lang: str | None) -> str:
     if lang and lang not in LANGS:
