@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from coalguard.cloud.co import CoService, CoSettings
-from tests.cloud.co_support import event, sessions_at
-from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto, broker_settings
-from tests.co_crash import SHIPPED, drill
-from tests.waiting import wait_for
+from tests.cloud.co.co_crash import SHIPPED, drill
+from tests.cloud.co.co_support import event, sessions_at
+from tests.cloud.co.test_co_mqtt import device_client
+from tests.support.mosquitto import Mosquitto, broker_settings
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(300)
 
