@@ -29,10 +29,11 @@ from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.tables import CoMessageRow
 from coalguard.simulators.co_fleet import device_password
 from tests.cloud.co.co_support import event, sessions_at
+from tests.conftest import ROOT
 from tests.support.mosquitto import FLEET_SECRET, Mosquitto
 from tests.support.waiting import wait_for
 
-SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+SHIPPED = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
 # docs/co-alarm-mqtt.md before issue 10: persistence without autosave settings.
 DOCUMENTED_BEFORE = "persistence true\nmax_queued_messages 200000\nmax_inflight_messages 1000\n"
 
