@@ -1,6 +1,6 @@
 """Issue 10 item 6: a broker SIGKILL with the shipped configuration loses no alarm_start.
 
-The drill (``tests/co_crash.py``) starts a real mosquitto with every broker-wide
+The drill (``tests/cloud/co/co_crash.py``) starts a real mosquitto with every broker-wide
 line of ``deploy/mosquitto/mosquitto.conf``, runs the CO ingest, and has 20
 alarms publish 300 alarm_start with QoS 1 (one in flight each, as the contract
 says); the broker is SIGKILLed twice mid-stream and restarted. Every
