@@ -35,7 +35,7 @@ from coalguard.cloud.app import create_app  # noqa: E402
 from coalguard.cloud.auth import issue_token  # noqa: E402
 from coalguard.cloud.gateways import register_gateway  # noqa: E402
 from coalguard.cloud.settings import CloudSettings  # noqa: E402
-from tests.ingest_support import postgres_server  # noqa: E402
+from tests.support.servers import postgres_server  # noqa: E402
 
 BATCH = 500
 NOW = datetime(2026, 12, 31, 4, 0, tzinfo=UTC)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COALGUARD, free_port
-from tests.waiting import wait_for
+from tests.support.processes import stop_process
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(90)
 ENV = {"COALGUARD_LANG": "en", "PATH": "/usr/bin:/bin"}
@@ -41,8 +42,7 @@ class Sim:
         self.proc.stdin.flush()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        stop_process(self.proc)
 
 
 @pytest.fixture

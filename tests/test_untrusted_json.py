@@ -26,7 +26,7 @@ from coalguard.untrusted_json import (
     render_path,
     storable_text,
 )
-from tests.hostile_json import HOSTILE_FRAGMENTS, json_values
+from tests.support.hostile_json import HOSTILE_FRAGMENTS, json_values
 
 
 def refused(data: bytes | str, limits: Limits = Limits(), root: str = "$") -> UntrustedJson:

@@ -9,11 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cloud.co_support import event
-from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto
+from tests.cloud.co.co_support import event
+from tests.cloud.co.test_co_mqtt import device_client
 from tests.conftest import free_port
-from tests.waiting import wait_for
+from tests.support.mosquitto import Mosquitto
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

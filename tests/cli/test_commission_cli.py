@@ -15,10 +15,10 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.settings import CloudSettings
-from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto
+from tests.cloud.co.test_co_mqtt import device_client
 from tests.conftest import free_port
-from tests.waiting import wait_for
+from tests.support.mosquitto import Mosquitto
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 DEV = "COA-00009"
@@ -94,7 +94,7 @@ def test_register_test_status_pass(coalguard_cmd: str, cloud) -> None:  # type: 
     )
     c = device_client(broker, DEV)
     from coalguard.edge.model import utcnow
-    from tests.cloud.co_support import event, state
+    from tests.cloud.co.co_support import event, state
 
     now = utcnow()
     for r_ in (event(DEV, 1, "test", at=now), state(DEV, 2, at=now)):

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.co.tables import CoAlert
-from tests.cloud.checkpoint_feed import START
+from tests.cloud.checks.checkpoint_feed import START
 
 
 def co_alert(app: FastAPI, region: str = "130102001001", kind: str = "co_alarm") -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest_support import PostgresServer, postgres_server
+from tests.support.servers import PostgresServer, postgres_server
 
 
 @pytest.fixture(scope="session")

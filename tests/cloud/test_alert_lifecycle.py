@@ -17,7 +17,7 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.co.rules import DEFAULT_RULES, load_rules
 from coalguard.errors import DataFileError
 from tests.cloud.alert_support import checkpoint_alert, co_alert
-from tests.cloud.checkpoint_feed import START
+from tests.cloud.checks.checkpoint_feed import START
 from tests.cloud.ops_support import bearer, client, make_app, users
 
 FIRST, SECOND = "county-130102", "city-1301"  # the two people of ops_support.users

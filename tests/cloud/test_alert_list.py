@@ -10,9 +10,9 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.edge.clock import ManualClock
 from tests.cloud.alert_support import checkpoint_alert, co_alert
-from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, send
+from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users
-from tests.gateway.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 def test_one_list_with_one_lifecycle(tmp_path: Path, cloud_db: str) -> None:
@@ -79,6 +79,7 @@ def test_gateway_alerts_arrive_through_the_background_projector(
                 lambda: c.get("/api/v1/alerts", headers=bearer(tok["county"])).json(),
                 timeout=10,
                 what="projected gateway alert",
+                retry_errors=True,
             )
             assert [(r["kind"], r["subject"], r["origin"]) for r in rows] == [
                 ("camera.silent", "cam-entry", "gateway")

@@ -22,8 +22,8 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.gateways import register_gateway
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.uplink.wire import OUTCOMES
-from tests.hostile_json import HOSTILE_FRAGMENTS, json_values
-from tests.ingest_support import ThreadServer
+from tests.support.hostile_json import HOSTILE_FRAGMENTS, json_values
+from tests.support.servers import ThreadServer
 
 _DIR = Path(tempfile.mkdtemp(prefix="coalguard-batch-fuzz-"))
 APP = create_app(

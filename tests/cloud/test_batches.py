@@ -16,7 +16,7 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway, set_enabled
 from coalguard.cloud.settings import CloudSettings
-from tests.ingest_support import ThreadServer
+from tests.support.servers import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -296,7 +296,7 @@ def test_schema_is_created_on_this_backend(cloud: Cloud) -> None:
 
 @pytest.mark.timeout(180)
 def test_database_down_is_503_with_retry_after_then_recovers() -> None:
-    from tests.ingest_support import postgres_server
+    from tests.support.servers import postgres_server
 
     with postgres_server() as pg:
         app = create_app(CloudSettings(db_url=pg.new_database()), schema="create")

@@ -13,7 +13,7 @@ import pytest
 from coalguard.cloud.db import make_engine
 from coalguard.cloud.gateways import authenticate
 from tests.conftest import COALGUARD
-from tests.ingest_support import CLOUD_ENV, CloudProcess
+from tests.support.servers import CLOUD_ENV, CloudProcess
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,7 +19,7 @@ from coalguard.cloud.auth import CloudUser
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoMessageRow
 from coalguard.edge.clock import ManualClock
-from tests.cloud.checkpoint_feed import (
+from tests.cloud.checks.checkpoint_feed import (
     START,
     build_gateway,
     gateway_token,
@@ -30,7 +30,7 @@ from tests.cloud.checkpoint_feed import (
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.conftest import free_port, require_binary
 from tests.gateway.cdp import Browser
-from tests.gateway.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 def _seed(app, tmp: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -104,7 +104,7 @@ def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, dict[st
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
-    wait_for(lambda: server.started, timeout=20, what="cloud server start")
+    wait_for(lambda: server.started, timeout=20, what="cloud server start", retry_errors=True)
     try:
         yield f"http://127.0.0.1:{port}", app, tok
     finally:
@@ -133,6 +133,7 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
             ),
             timeout=20,
             what="overview after login",
+            retry_errors=True,
         )
         text = b.eval("document.body.innerText")
         assert "涿州检查站" in text and "county-130102" in text
@@ -154,6 +155,7 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
             ),
             timeout=20,
             what="alert acknowledged on the page",
+            retry_errors=True,
         )
         with app.state.sessions() as s:
             a = s.get(CheckpointAlert, int(cp_alert.split("-")[1]))
@@ -262,6 +264,7 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
             ),
             timeout=20,
             what=f"{path} in {lang}",
+            retry_errors=True,
         )
         return b.eval("document.body.innerText")
 
@@ -279,6 +282,7 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
             ),
             timeout=20,
             what="overview after login",
+            retry_errors=True,
         )
         for lang in ("zh", "en"):
             if lang == "en":  # the switch on the page, remembered for the next pages
@@ -290,6 +294,7 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
                     ),
                     timeout=20,
                     what="page switched to English",
+                    retry_errors=True,
                 )
             for n, path in enumerate(PAGE_WORDS[lang]):
                 text = open_page(path, lang)
@@ -311,6 +316,7 @@ def test_every_page_renders_in_chinese_and_english(served, tmp_path: Path) -> No
             ),
             timeout=20,
             what="page switched back to Chinese",
+            retry_errors=True,
         )
         with app.state.sessions() as s:
             assert s.scalar(select(CloudUser.lang).where(CloudUser.name == "county-130102")) == "zh"

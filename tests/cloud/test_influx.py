@@ -18,10 +18,10 @@ from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.influx import InfluxCursor, InfluxExporter, analyzer_point, co_point
 from coalguard.cloud.leases import Leases
 from coalguard.edge.records import AnalyzerResultRecord
-from tests.cloud.checkpoint_feed import START, gateway_token, send
+from tests.cloud.checks.checkpoint_feed import START, gateway_token, send
 from tests.cloud.ops_support import client, make_app
 from tests.conftest import free_port
-from tests.gateway.waiting import wait_for
+from tests.support.waiting import wait_for
 
 T = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -112,7 +112,9 @@ def test_batches_retry_and_keep_the_cursor_while_refused(tmp_path: Path, cloud_d
             backoff_max_s=0.04,
         )
         ex.start()
-        wait_for(lambda: ex.failures >= 3, timeout=20, what="three refused attempts")
+        wait_for(
+            lambda: ex.failures >= 3, timeout=20, what="three refused attempts", retry_errors=True
+        )
         # Ingest is not held up by the failing export.
         c = client(app)
         assert send(c, "gw-1", gateway_token(app, "gw-1"), [])["stored"] == 0

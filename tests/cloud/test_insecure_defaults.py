@@ -21,7 +21,7 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.model import utcnow
 from tests.cloud.ops_support import bearer, client, make_app
 from tests.conftest import COALGUARD
-from tests.ingest_support import CLOUD_ENV, CloudProcess
+from tests.support.servers import CLOUD_ENV, CloudProcess
 
 pytestmark = pytest.mark.timeout(120)
 NO_SECRETS = {k: v for k, v in os.environ.items() if not k.startswith("COALGUARD_")}

@@ -26,9 +26,9 @@ from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.edge.model import utcnow
-from tests.cloud.co_support import event
-from tests.cloud.test_co_mqtt import Hook
-from tests.waiting import wait_for
+from tests.cloud.co.co_support import event
+from tests.cloud.co.test_co_mqtt import Hook
+from tests.support.waiting import wait_for
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)

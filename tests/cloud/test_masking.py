@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from coalguard.cloud.auth import add_user, new_token
-from tests.cloud.co_support import T0
+from tests.cloud.co.co_support import T0
 from tests.cloud.ops_support import bearer, client, make_app
 
 VILLAGE = "130102001001"

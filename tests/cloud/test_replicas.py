@@ -26,11 +26,12 @@ from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.gateways import register_gateway
 from coalguard.edge.model import utcnow
-from tests.cloud.test_co_mqtt import Hook
-from tests.co_broker import Mosquitto
+from tests.cloud.co.test_co_mqtt import Hook
 from tests.conftest import COALGUARD
-from tests.ingest_support import CLOUD_ENV, CloudProcess, PostgresServer, stop_process
-from tests.waiting import wait_for
+from tests.support.mosquitto import Mosquitto
+from tests.support.processes import stop_process
+from tests.support.servers import CLOUD_ENV, CloudProcess, PostgresServer
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 ALARMS = 45

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from coalguard.cli.main import app as cli
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.edge.clock import ManualClock
-from tests.cloud.checkpoint_feed import (
+from tests.cloud.checks.checkpoint_feed import (
     START,
     build_gateway,
     gateway_token,

@@ -24,7 +24,7 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.cloud.gateways import register_gateway
-from tests.cloud.co_support import event
+from tests.cloud.co.co_support import event
 from tests.cloud.ops_support import bearer, make_app
 
 # Who calls. The four user roles have national scope here, so a 403 can only be the role.

@@ -22,7 +22,7 @@ import pytest
 from coalguard.drivers.analyzer import AsciiAnalyzer
 from coalguard.drivers.analyzer.ascii_protocol import QUERY, frame
 from coalguard.drivers.analyzer.result import AnalyzerResult
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(30)
 

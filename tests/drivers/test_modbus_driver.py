@@ -21,7 +21,7 @@ from coalguard.drivers.analyzer import ModbusAnalyzer, ModbusBus, ReadError, loa
 from coalguard.drivers.analyzer.regmap import RegisterMap, Table
 from coalguard.drivers.analyzer.stats import DeviceStats
 from tests.drivers.pymodbus_device import Device, free_port, running
-from tests.waiting import async_wait_for
+from tests.support.waiting import async_wait_for
 
 pytestmark = pytest.mark.timeout(30)
 

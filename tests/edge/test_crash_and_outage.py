@@ -19,8 +19,8 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.outbox import Outbox, OutboxPolicy
 from coalguard.edge.uplink import Uplink, UplinkConfig
 from tests.conftest import COALGUARD
-from tests.ingest_support import CloudProcess, add_gateway
-from tests.waiting import wait_for
+from tests.support.servers import CloudProcess, add_gateway
+from tests.support.waiting import wait_for
 
 
 def cloud_rows(db_url: str) -> list[Any]:

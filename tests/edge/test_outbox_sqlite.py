@@ -12,7 +12,7 @@ import pytest
 from coalguard.edge.outbox import Outbox, OutboxCorrupt, OutboxLocked, OutboxPolicy
 from coalguard.edge.outbox.sqlite import connect
 from tests.conftest import COALGUARD
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

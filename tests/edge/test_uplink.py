@@ -24,8 +24,8 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.outbox import MemoryOutbox, Outbox
 from coalguard.edge.uplink import Backoff, Uplink, UplinkConfig, parse_retry_after
 from tests.conftest import free_port
-from tests.ingest_support import ThreadServer
-from tests.waiting import wait_for
+from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

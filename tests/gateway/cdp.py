@@ -17,7 +17,8 @@ import httpx
 from websockets.sync.client import connect
 
 from tests.conftest import free_port
-from tests.gateway.waiting import wait_for
+from tests.support.processes import stop_process
+from tests.support.waiting import wait_for
 
 FLAGS = [
     "--headless",
@@ -51,6 +52,7 @@ class Browser:
             ],
             timeout=30,
             what="chromium debugging endpoint",
+            retry_errors=True,
         )
         self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=50 * 2**20)
         self._ids = itertools.count(1)
@@ -78,7 +80,11 @@ class Browser:
         self.wait_ready()
 
     def wait_ready(self) -> None:
-        wait_for(lambda: self.eval("document.readyState") == "complete", what="page load")
+        wait_for(
+            lambda: self.eval("document.readyState") == "complete",
+            what="page load",
+            retry_errors=True,
+        )
 
     def screenshot(self, path: Path) -> None:
         data = self.call("Page.captureScreenshot", format="png")["data"]
@@ -88,9 +94,4 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)

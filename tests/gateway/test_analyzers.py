@@ -15,7 +15,7 @@ from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.tcp import TcpSimServer
 from tests.conftest import free_port
 from tests.gateway.conftest import registration
-from tests.gateway.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 class LoopThread:
@@ -76,7 +76,7 @@ def test_polled_result_binds_by_sample_id_and_is_judged(gw, tcp_sim):
     try:
         # A result the analyzer already holds: nothing to bind it to, it waits.
         sim.new_result()
-        wait_for(lambda: gw.workflow.unbound_results(), 15, what="first result")
+        wait_for(lambda: gw.workflow.unbound_results(), 15, what="first result", retry_errors=True)
         wf = gw.workflow
         iid = wf.arrive("冀A12345", "王五")
         wf.register(iid, "王五", registration())
@@ -101,12 +101,20 @@ def test_polled_result_binds_by_sample_id_and_is_judged(gw, tcp_sim):
         )
         sim.new_result()
         insp = wait_for(
-            lambda: (i := wf.get(iid))["state"] == "judged" and i, 15, what="bound and judged"
+            lambda: (i := wf.get(iid))["state"] == "judged" and i,
+            15,
+            what="bound and judged",
+            retry_errors=True,
         )
         assert insp["result"]["analyzer_id"] == "an-1"
         assert insp["result"]["analyzer_sample_id"] == sample_id
         assert insp["overall"] == "fail"
-        wait_for(lambda: gw.devices.get("an-1")["last_seen"], 5, what="equipment status")
+        wait_for(
+            lambda: gw.devices.get("an-1")["last_seen"],
+            5,
+            what="equipment status",
+            retry_errors=True,
+        )
     finally:
         link.stop()
     assert gw.devices.get("an-1")["errors"] == 0
@@ -126,11 +134,17 @@ def test_dead_analyzer_raises_an_alert_and_counts_errors(gw, clock):
     link = AnalyzerLink(gw, [cfg], sync_every_s=0.1)
     link.start()
     try:
-        wait_for(lambda: gw.devices.get("an-1")["errors"] > 0, 20, what="errors counted")
+        wait_for(
+            lambda: gw.devices.get("an-1")["errors"] > 0,
+            20,
+            what="errors counted",
+            retry_errors=True,
+        )
         wait_for(
             lambda: any(a["kind"] == "analyzer.offline" for a in gw.alerts.open()),
             10,
             what="offline alert",
+            retry_errors=True,
         )
     finally:
         link.stop()

@@ -23,9 +23,9 @@ from coalguard.gateway.ledger import entry_hash
 from coalguard.gateway.sink import dumps
 from tests.gateway.client import GatewayClient
 from tests.gateway.conftest import registration
-from tests.gateway.processes import GATEWAY_ID, GatewayProcess, linked_cloud
-from tests.gateway.waiting import wait_for
-from tests.ingest_support import CloudProcess
+from tests.support.gateway import GATEWAY_ID, GatewayProcess, linked_cloud
+from tests.support.servers import CloudProcess
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -67,7 +67,10 @@ def walked_truck(tmp: Path) -> Iterator[Checkpoint]:
         client.step(iid, "register", registration())
         cp = Checkpoint(cloud, gateway, token, backup)
         wait_for(
-            lambda: len(cp.cloud_ledger()["entries"]) == 2, 60, what="ledger copy in the cloud"
+            lambda: len(cp.cloud_ledger()["entries"]) == 2,
+            60,
+            what="ledger copy in the cloud",
+            retry_errors=True,
         )
         gateway.stop()
         yield cp
@@ -142,7 +145,12 @@ def test_verify_ledger_reports_a_fork_the_cloud_found(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {cp.token}"},
         )
         assert r.status_code == 200, r.text
-        wait_for(lambda: cp.cloud_ledger()["forks"], 30, what="the cloud to find the fork")
+        wait_for(
+            lambda: cp.cloud_ledger()["forks"],
+            30,
+            what="the cloud to find the fork",
+            retry_errors=True,
+        )
         r = cp.gateway.cli("verify-ledger")
         assert r.returncode == 1
         assert "DIFFERS FROM CLOUD inspection #2: forked in the cloud: 2 entries" in r.stderr

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from tests.gateway.conftest import FAILING, registration
-from tests.gateway.processes import linked_cloud
 from tests.gateway.session import logged_in_client
-from tests.gateway.waiting import wait_for
+from tests.support.gateway import linked_cloud
+from tests.support.waiting import wait_for
 
 
 @pytest.mark.timeout(180)
@@ -43,6 +43,7 @@ def test_offline_then_catch_up(tmp_path: Path):
             lambda: httpx.get(f"{base}/healthz").json()["uplink"] == "backing_off",
             20,
             what="uplink backing off",
+            retry_errors=True,
         )
         depth = _metric("coalguard_gateway_outbox_depth")
         assert depth >= 14  # 7 transitions + their ledger entries + sampling + result …
@@ -53,6 +54,7 @@ def test_offline_then_catch_up(tmp_path: Path):
             lambda: _metric("coalguard_gateway_outbox_depth") == 0,
             60,
             what="outbox drained to the cloud",
+            retry_errors=True,
         )
         assert httpx.get(f"{base}/healthz").json()["uplink"] == "connected"
         assert _metric("coalguard_gateway_outbox_sent_total") == depth
@@ -106,7 +108,12 @@ def test_killed_gateway_restarts_where_it_was_and_loses_nothing(tmp_path: Path):
             r = c.post(f"/ui/inspections/{iid}/check_fast_pass", data={})
             assert "待抽样" in r.text
         cloud.start()
-        wait_for(lambda: _metric("coalguard_gateway_outbox_depth") == 0, 60, what="outbox drained")
+        wait_for(
+            lambda: _metric("coalguard_gateway_outbox_depth") == 0,
+            60,
+            what="outbox drained",
+            retry_errors=True,
+        )
         db = sqlite3.connect(tmp_path / "cloud.sqlite")
         seqs = [
             r[0]

@@ -25,8 +25,8 @@ from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, RETEST, drive_to_judged
 from tests.gateway.session import PASSWORD, add_user
 from tests.gateway.test_cameras import plate_event
-from tests.gateway.waiting import wait_for
-from tests.ingest_support import ThreadServer
+from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
 
 RAW_NAMES = sorted(
     {s.value for s in State} | set(ALLOWED) | {"dispatch", "receive", "report", "system"}
@@ -136,6 +136,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
                 lambda: b.eval("!!document.querySelector('#who')") is True,
                 timeout=20,
                 what="the operator page after sign-in",
+                retry_errors=True,
             )
             visit("zh")
             # the one script reloads the operator page (only that page asks for it)
@@ -154,6 +155,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
                 ),
                 timeout=20,
                 what="the English page",
+                retry_errors=True,
             )
             assert b.eval("location.search") == f"?id={scene['judged']}"  # back where it was
             visit("en")
@@ -166,6 +168,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
                 ),
                 timeout=20,
                 what="signed out, in English",
+                retry_errors=True,
             )
             check_words(visible_text(b), "en", "login")
             shoot("en-login")

@@ -14,9 +14,9 @@ import pytest
 
 from tests.conftest import COALGUARD, free_port, require_binary
 from tests.gateway.cdp import Browser
-from tests.gateway.processes import CAMERA_TOKEN, CONFIG, FASTPASS, GatewayProcess
 from tests.gateway.session import PASSWORD, logged_in_client
-from tests.gateway.waiting import wait_for
+from tests.support.gateway import CAMERA_TOKEN, CONFIG, FASTPASS, GatewayProcess
+from tests.support.waiting import wait_for
 
 CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
 
@@ -155,12 +155,14 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
             lambda: "账号或密码错误" in (b.eval("document.body.innerText") or ""),
             timeout=20,
             what="the refusal",
+            retry_errors=True,
         )
         sign_in(PASSWORD)
         wait_for(
             lambda: b.eval("(document.querySelector('#plate')||{}).textContent") == "冀A12345",
             timeout=20,
             what="the operator page after sign-in",
+            retry_errors=True,
         )
         assert "王五 (wangwu)" in b.eval("document.querySelector('#who').textContent")
         assert b.eval("document.querySelector('#state').textContent") == "已到站"
@@ -179,6 +181,7 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
                 ),
                 timeout=20,
                 what=f"state {expect_state} after {form}",
+                retry_errors=True,
             )
 
         op: dict[str, str] = {}
@@ -229,6 +232,7 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
             lambda: b.eval("(document.querySelector('#note')||{}).textContent") == "已退出登录",
             timeout=20,
             what="signed out",
+            retry_errors=True,
         )
         b.goto(base + "/")  # the session is over on the server
         assert b.eval("location.pathname") == "/login"

@@ -21,8 +21,8 @@ import pytest
 
 from tests.gateway.client import GatewayClient
 from tests.gateway.conftest import FAILING, PASSING, registration
-from tests.gateway.processes import CAMERA_TOKEN, GATEWAY_ID, GatewayProcess, linked_cloud
-from tests.gateway.waiting import wait_for
+from tests.support.gateway import CAMERA_TOKEN, GATEWAY_ID, GatewayProcess, linked_cloud
+from tests.support.waiting import wait_for
 
 KILLS = 12
 # What the driver does next, by the inspection's state.
@@ -78,6 +78,7 @@ class Driver:
             lambda: httpx.get(f"{self.gateway.base}/healthz", timeout=1).status_code == 200,
             90,
             what="gateway back after a kill",
+            retry_errors=True,
         )
 
     def truck(self, n: int) -> None:
@@ -205,7 +206,12 @@ def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
         for _ in range(KILLS):
             # A random moment: while the driver's next 1st..6th request is in flight.
             target = driver.sent + rng.randint(1, 6)
-            wait_for(lambda t=target: driver.sent >= t or driver.error, 60, what="driver requests")
+            wait_for(
+                lambda t=target: driver.sent >= t or driver.error,
+                60,
+                what="driver requests",
+                retry_errors=True,
+            )
             assert driver.error is None, driver.error
             gateway.kill()
             gateway.start()
@@ -217,6 +223,7 @@ def test_sigkill_during_trucks_never_forks_or_doubles(tmp_path: Path) -> None:
             lambda: gateway.metric("coalguard_gateway_outbox_depth") == 0,
             60,
             what="outbox drained to the cloud",
+            retry_errors=True,
         )
         gateway.stop()
         ok = gateway.cli("verify-ledger")

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.simulators.co_fleet import Fleet, load_scenario
-from tests.cloud.co_support import sessions_at
-from tests.co_broker import FLEET_SECRET, Mosquitto
-from tests.waiting import wait_for
+from tests.cloud.co.co_support import sessions_at
+from tests.support.mosquitto import FLEET_SECRET, Mosquitto
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,7 +13,7 @@ from coalguard.edge.quality import ProfileSet, judge
 from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.faults import Faults
 from coalguard.simulators.analyzer.rtu import RtuSlave, crc16
-from tests.waiting import async_wait_for
+from tests.support.waiting import async_wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,7 @@ from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.faults import Faults
 from coalguard.simulators.analyzer.tcp import TcpSimServer
 from tests.conftest import free_port
-from tests.waiting import async_wait_for
+from tests.support.waiting import async_wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -27,10 +27,10 @@ from coalguard.cloud.ledger.tables import LedgerForkRow
 from coalguard.edge.clock import ManualClock
 from coalguard.edge.ledger_chain import canonical_body, entry_hash
 from coalguard.edge.records import LedgerEntryRecord, decode
-from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
+from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
-from tests.ingest_support import ThreadServer
-from tests.waiting import wait_for
+from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

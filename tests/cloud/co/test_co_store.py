@@ -20,7 +20,7 @@ from coalguard.cloud.co.tables import (
     CoMessageRow,
     CoNotification,
 )
-from tests.cloud.co_support import T0, availability, event, registered, state, store_for
+from tests.cloud.co.co_support import T0, availability, event, registered, state, store_for
 
 
 def _count(store, table) -> int:  # type: ignore[no-untyped-def]

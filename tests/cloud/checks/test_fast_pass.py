@@ -6,7 +6,7 @@ from pathlib import Path
 
 from coalguard.edge.clock import ManualClock
 from coalguard.edge.fastpass import load_file, parse_toml
-from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token
+from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.gateway.conftest import FAILING, PASSING
 

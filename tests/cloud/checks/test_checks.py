@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from coalguard.cloud.checks.tables import Inspection, ProjectedRecord
 from coalguard.cloud.checks.worker import sweep
 from coalguard.edge.clock import ManualClock
-from tests.cloud.checkpoint_feed import (
+from tests.cloud.checks.checkpoint_feed import (
     START,
     build_gateway,
     gateway_token,

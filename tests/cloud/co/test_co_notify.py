@@ -13,10 +13,10 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoNotification
 from coalguard.edge.model import utcnow
-from tests.cloud.co_support import event, sessions_at
-from tests.cloud.test_co_mqtt import Hook
+from tests.cloud.co.co_support import event, sessions_at
+from tests.cloud.co.test_co_mqtt import Hook
 from tests.conftest import free_port
-from tests.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 def _setup(tmp_path: Path, url: str, attempts: int = 3) -> tuple[MessageStore, Notifier]:

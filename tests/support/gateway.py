@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import COALGUARD, free_port
-from tests.gateway.waiting import wait_for
-from tests.ingest_support import CloudProcess, add_gateway
+from tests.support.processes import stop_process
+from tests.support.servers import CloudProcess, add_gateway
+from tests.support.waiting import wait_for
 
 CONFIG = """
 [checkpoint]
@@ -97,7 +98,7 @@ class GatewayProcess:
                 env={**os.environ, "COALGUARD_LANG": "zh"},
             )
         self.starts += 1
-        wait_for(self.healthy, 30, what="gateway /healthz")
+        wait_for(self.healthy, 30, what="gateway /healthz", retry_errors=True)
         return self
 
     def healthy(self) -> bool:
@@ -112,15 +113,7 @@ class GatewayProcess:
         self.proc = None
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.proc = None
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=15)
         self.proc = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:

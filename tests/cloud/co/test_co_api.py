@@ -16,7 +16,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.settings import CloudSettings
-from tests.cloud.co_support import T0, event, state
+from tests.cloud.co.co_support import T0, event, state
 
 HEBEI_VILLAGE = "130102001001"
 SHANXI_VILLAGE = "140202003004"

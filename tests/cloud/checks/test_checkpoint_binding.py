@@ -28,9 +28,9 @@ from coalguard.edge.records import (
     Record,
     encode,
 )
-from tests.cloud.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
+from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
-from tests.ingest_support import ThreadServer
+from tests.support.servers import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -1,6 +1,6 @@
 """Issue 10 item 6: a broker SIGKILL with the shipped configuration loses no alarm_start.
 
-The drill (``tests/co_crash.py``) starts a real mosquitto with every broker-wide
+The drill (``tests/cloud/co/co_crash.py``) starts a real mosquitto with every broker-wide
 line of ``deploy/mosquitto/mosquitto.conf``, runs the CO ingest, and has 20
 alarms publish 300 alarm_start with QoS 1 (one in flight each, as the contract
 says); the broker is SIGKILLed twice mid-stream and restarted. Every
@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from coalguard.cloud.co import CoService, CoSettings
-from tests.cloud.co_support import event, sessions_at
-from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto, broker_settings
-from tests.co_crash import SHIPPED, drill
-from tests.waiting import wait_for
+from tests.cloud.co.co_crash import SHIPPED, drill
+from tests.cloud.co.co_support import event, sessions_at
+from tests.cloud.co.test_co_mqtt import device_client
+from tests.support.mosquitto import Mosquitto, broker_settings
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -9,7 +9,8 @@ directory. Counted: every alarm_start the broker acknowledged (PUBACK) that the
 cloud never stored.
 
 Run it by hand to compare configurations:
-``.venv/bin/python -m tests.co_crash [--config deploy/mosquitto/mosquitto.conf] [--rounds 3]``
+``.venv/bin/python -m tests.cloud.co.co_crash``
+``[--config deploy/mosquitto/mosquitto.conf] [--rounds 3]``
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from sqlalchemy import select
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.tables import CoMessageRow
 from coalguard.simulators.co_fleet import device_password
-from tests.cloud.co_support import event, sessions_at
-from tests.co_broker import FLEET_SECRET, Mosquitto
-from tests.waiting import wait_for
+from tests.cloud.co.co_support import event, sessions_at
+from tests.conftest import ROOT
+from tests.support.mosquitto import FLEET_SECRET, Mosquitto
+from tests.support.waiting import wait_for
 
-SHIPPED = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+SHIPPED = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
 # docs/co-alarm-mqtt.md before issue 10: persistence without autosave settings.
 DOCUMENTED_BEFORE = "persistence true\nmax_queued_messages 200000\nmax_inflight_messages 1000\n"
 

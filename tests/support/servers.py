@@ -1,11 +1,10 @@
-"""Helpers for outbox/uplink/ingest tests: waiting, real servers, PostgreSQL."""
+"""Real servers for outbox/uplink/ingest tests: uvicorn in a thread, ``cloud serve``, PostgreSQL."""
 
 from __future__ import annotations
 
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -17,15 +16,10 @@ import pytest
 import uvicorn
 
 from tests.conftest import COALGUARD, free_port
-from tests.waiting import wait_for
+from tests.support.processes import stop_process, wait_for_port
+from tests.support.waiting import wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class ThreadServer:
@@ -108,8 +102,7 @@ class CloudProcess:
 
     def wait_ready(self) -> CloudProcess:
         assert self.proc is not None
-        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 30, "cloud")
-        assert self.proc.poll() is None, "cloud serve exited"
+        wait_for_port(self.proc, self.port, 30, "cloud serve")
         return self
 
     def start(self) -> CloudProcess:
@@ -118,17 +111,6 @@ class CloudProcess:
     def stop(self) -> None:
         stop_process(self.proc)
         self.proc = None
-
-
-def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM, then SIGKILL after 10 s."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:

@@ -19,11 +19,11 @@ from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.store import PROCESSING_FAILED
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoNotification
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
-from tests.cloud.co_support import event, sessions_at
-from tests.cloud.test_co_mqtt import device_client
-from tests.co_broker import Mosquitto
-from tests.ingest_support import postgres_server
-from tests.waiting import wait_for
+from tests.cloud.co.co_support import event, sessions_at
+from tests.cloud.co.test_co_mqtt import device_client
+from tests.support.mosquitto import Mosquitto
+from tests.support.servers import postgres_server
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 EVIL = "EVIL-0001"

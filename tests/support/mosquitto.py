@@ -12,7 +12,7 @@ from pathlib import Path
 
 from coalguard.simulators.co_fleet import device_password
 from tests.conftest import free_port, require_binary
-from tests.waiting import wait_for
+from tests.support.processes import stop_process, wait_for_port
 
 INGEST_USER = "coalguard-ingest"
 INGEST_PASSWORD = "ingest-secret"
@@ -121,29 +121,14 @@ class Mosquitto:
         return f"{scheme}://{cred}127.0.0.1:{self.port}"
 
     def start(self) -> Mosquitto:
-        import socket
-
         self.proc = subprocess.Popen(
             [self.bin, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-
-        def listening() -> bool:
-            if self.proc and self.proc.poll() is not None:
-                raise AssertionError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", self.port)) == 0
-
-        wait_for(listening, 10, "mosquitto to listen")
+        wait_for_port(self.proc, self.port, 10, "mosquitto")
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def kill(self) -> None:

@@ -21,9 +21,9 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoMessageRow
 from coalguard.edge.model import utcnow
 from coalguard.simulators.co_fleet import Fleet, device_password, load_scenario
-from tests.cloud.co_support import registered, sessions_at, state
-from tests.co_broker import FLEET_SECRET, Mosquitto
-from tests.waiting import wait_for
+from tests.cloud.co.co_support import registered, sessions_at, state
+from tests.support.mosquitto import FLEET_SECRET, Mosquitto
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 IDS = [f"COA-{i:05d}" for i in range(40)]
