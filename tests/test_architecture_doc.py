@@ -191,3 +191,9 @@ def test_gateway_and_cloud_never_import_each_other() -> None:
         ("cloud",), ("coalguard.gateway",)
     )
     assert not crossings, crossings
+
+
+def test_each_area_has_one_row() -> None:
+    """Parallel merges once left seven rows for one package; a newcomer reads one."""
+    firsts = [first for first, _ in _rows()]
+    assert sorted({f for f in firsts if firsts.count(f) > 1}) == []
