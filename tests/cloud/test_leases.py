@@ -240,7 +240,7 @@ def test_two_ingest_workers_started_alike_get_distinct_client_ids(tmp_path: Path
     """Two live workers never share an id; a restarted worker gets its id (and session) back."""
     code = (
         "import sys; from coalguard.cloud.co.settings import CoSettings; "
-        "print(CoSettings().client_id, flush=True); sys.stdin.read()"
+        "print(CoSettings().mqtt_client_id(), flush=True); sys.stdin.read()"
     )
     env = {**os.environ, "COALGUARD_RUN_DIR": str(tmp_path)}
 
@@ -268,3 +268,39 @@ def test_two_ingest_workers_started_alike_get_distinct_client_ids(tmp_path: Path
             p.kill()
             p.wait()
     assert CoSettings(client_id="ingest-a").client_id == "ingest-a"  # an explicit id is kept
+
+
+def test_cloud_settings_take_no_ingest_slot(tmp_path: Path) -> None:
+    """Only a connecting ingest takes a slot: `cloud serve` once held slot 0, so an
+    ingest restarted before it came back with another id and lost its session."""
+    code = (
+        "import sys; from coalguard.cloud.settings import CloudSettings; "
+        "from coalguard.cloud.co.settings import CoSettings; CloudSettings(); CoSettings(); "
+        "print('ready', flush=True); sys.stdin.read()"
+    )
+    env = {**os.environ, "COALGUARD_RUN_DIR": str(tmp_path)}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        ingest = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from coalguard.cloud.co.settings import CoSettings; "
+                "print(CoSettings().mqtt_client_id())",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        assert ingest.endswith("-0"), ingest
+    finally:
+        holder.kill()
+        holder.wait()

@@ -147,7 +147,7 @@ class _Lane:
         self.last_disconnect: str | None = None
         self.client = make_client(
             self.addr,
-            f"{settings.client_id}-{name}",
+            f"{settings.mqtt_client_id()}-{name}",
             clean_session=False,
             ca_file=str(settings.ca_file) if settings.ca_file else None,
             manual_ack=True,

@@ -48,7 +48,9 @@ class CoSettings(BaseSettings):
     # Broker: mqtt://[user:pass@]host[:port] or mqtts://… (TLS, verified against ca_file).
     broker_url: str | None = None
     ca_file: Path | None = None
-    client_id: str = Field(default_factory=default_client_id, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Unset: a per-host slot taken when the ingest connects (``mqtt_client_id``), not
+    # when settings are built: every cloud process builds them, only ingests connect.
+    client_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     # Shared subscription group: several ingest workers split the messages.
     shared_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     keepalive_s: int = 30
@@ -65,3 +67,7 @@ class CoSettings(BaseSettings):
     notify_first_backoff_s: float = Field(1.0, gt=0)
     # Key of the phone-number hash (HMAC-SHA256); set it per deployment.
     phone_hash_key: str = "coalguard-dev-key"
+
+    def mqtt_client_id(self) -> str:
+        """The id this ingest connects with: ``client_id``, else this host's free slot."""
+        return self.client_id or default_client_id()
