@@ -80,6 +80,13 @@ def test_relative_paths_resolve_next_to_the_file(tmp_path):
         (('id = "c3"', 'id = "c1"'), None, None, "listed twice"),
         (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "Extra inputs"),
         (
+            ('name = "出口"', 'name = "出口"\nrole = "exit"\ncreates_arrival = true'),
+            None,
+            "camera.2",
+            "creates_arrival is for an entry camera",
+        ),
+        (("[storage]", "[exit]\nreleased_within_minutes = 0\n\n[storage]"), 9, None, "greater"),
+        (
             ('region_code = "130100"', 'region_code = "hebei"'),
             5,
             "checkpoint.region_code",

@@ -146,6 +146,7 @@ class OperatorPage:
                     local_text(d["last_seen"]),
                     str(d["errors"]),
                     self.t("gw.silent") if d["silent_since"] else self.t("gw.ok"),
+                    str(d["counter_resets"]) if d["kind"] == "camera" else "—",
                 )
                 for d in gw.devices.all()
             ),

@@ -150,6 +150,7 @@ class DeviceRow:
     last_seen: str
     errors: str
     state: str
+    counter_resets: str = ""  # cameras: times the event counter started again
 
 
 @dataclass(frozen=True)
