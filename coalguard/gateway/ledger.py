@@ -128,6 +128,15 @@ class Ledger:
         rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
         return [_entry(r) for r in rows]
 
+    def for_inspection(self, inspection_id: str) -> list[Entry]:
+        """Every entry of any book written for one inspection, oldest first."""
+        rows = self.store.rows(
+            "SELECT * FROM ledger WHERE json_extract(body, '$.inspection_id') = ? "
+            "ORDER BY at, book, seq",
+            (inspection_id,),
+        )
+        return [_entry(r) for r in rows]
+
     def positions(self) -> dict[tuple[str, int], tuple[str, str]]:
         """Every entry's (book, seq) -> (id, hash), to compare with the cloud's copy."""
         rows = self.store.rows("SELECT book, seq, id, hash FROM ledger")

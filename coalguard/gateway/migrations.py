@@ -258,6 +258,7 @@ CREATE UNIQUE INDEX camera_events_read
 ALTER TABLE devices ADD COLUMN counter_resets INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX inspections_overall_opened ON inspections(overall, opened_at);
 CREATE INDEX inspections_plate_opened ON inspections(plate, opened_at);
+CREATE INDEX ledger_inspection ON ledger(json_extract(body, '$.inspection_id'));
 """
 
 
@@ -268,7 +269,8 @@ def _camera_reads_and_history(db: sqlite3.Connection) -> None:
     event_id)`` stops being unique (the table is rebuilt without it) and a read
     is (camera, event id, capture time, plate). ``epoch`` numbers the camera's
     counter runs, ``devices.counter_resets`` counts them. The history page
-    filters inspections by verdict and day, and by plate over days.
+    filters inspections by verdict and day, and by plate over days; an
+    inspection's detail page finds its ledger entries by inspection id.
     """
     for statement in _statements(_CAMERA_READS):
         db.execute(statement)

@@ -222,17 +222,7 @@ class OperatorPage:
             state_text=self.t(f"state.{insp['state']}"),
             case_open=bool(insp["case_open"]),
             opened_at=local_text(insp["opened_at"]),
-            camera_reads=tuple(
-                CameraRead(
-                    ev["camera_id"],
-                    local_text(ev["at"], "%H:%M:%S"),
-                    ev["plate"] or "",
-                    str(ev["confidence"]),
-                    ev["snapshot_ref"] or "",
-                    (ev["snapshot_sha256"] or "")[:12],
-                )
-                for ev in gw.cameras.for_inspection(insp["id"])[-4:]
-            ),
+            camera_reads=self.camera_reads(insp["id"])[-4:],
             registration=registration,
             fast_pass=fast_pass,
             result=ResultLine(res["analyzer_id"], indicator_values(res["indicators"]))
@@ -253,6 +243,20 @@ class OperatorPage:
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
+        )
+
+    def camera_reads(self, iid: str, time_format: str = "%H:%M:%S") -> tuple[CameraRead, ...]:
+        """The inspection's camera reads, oldest first: the evidence the truck was there."""
+        return tuple(
+            CameraRead(
+                ev["camera_id"],
+                local_text(ev["at"], time_format),
+                ev["plate"] or "",
+                str(ev["confidence"]),
+                ev["snapshot_ref"] or "",
+                (ev["snapshot_sha256"] or "")[:12],
+            )
+            for ev in self.gw.cameras.for_inspection(iid)
         )
 
     def profile_title(self, v: dict[str, Any]) -> str:

@@ -225,3 +225,55 @@ class LoginView:
     next: str
     username: str = ""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One inspection found by the history search."""
+
+    id: str
+    at: str
+    plate: str
+    state: str
+    overall: Status | None
+    company: str
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """The history page: the filters as typed, one page of trucks, the page links."""
+
+    plate: str
+    day_from: str
+    day_to: str
+    company: str
+    verdicts: tuple[Option, ...]
+    rows: tuple[SearchRow, ...]
+    total: int
+    page: int
+    pages: int
+    prev_href: str
+    next_href: str
+
+
+@dataclass(frozen=True)
+class LedgerHash:
+    """A ledger entry of one inspection, with the hashes that chain it."""
+
+    book: str
+    seq: int
+    at: str
+    kind: str
+    hash: str
+    prev_hash: str
+
+
+@dataclass(frozen=True)
+class InspectionView:
+    """The read-only detail of one inspection: the truck, its sample, its ledger entries."""
+
+    truck: TruckView
+    closed_at: str
+    sample: tuple[tuple[str, str], ...]
+    ledger: tuple[LedgerHash, ...]
+    chain_intact: bool
