@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from coalguard.simulators.camera import CameraSim
 from tests.gateway.camera_http import live_gateway  # noqa: F401 (the live fixture)
 from tests.gateway.test_cameras import plate_event
 
@@ -56,3 +57,23 @@ def test_same_id_and_time_with_another_plate_is_a_new_read(live, gw, clock):
     live.push(ev)
     assert live.push(ev | {"plate": "冀A77777"})["status"] == "accepted"
     assert resets(gw) == 1
+
+
+def test_simulated_camera_restarts_lose_no_read(live, gw, clock):
+    # 10 trucks, 3 events each, counters restarting every 9 events (runs of 9, 9, 9, 3),
+    # a fifth of the events posted twice as a retrying camera does.
+    sim = CameraSim(
+        cameras=["cam-entry", "cam-sample", "cam-exit"],
+        duplicate_rate=0.2,
+        counter_reset_after=9,
+        seed=3,
+        start=clock.now(),
+    )
+    events = list(sim.stream(count=10))
+    reads = {(e["camera_id"], e["event_id"], e["ts"], e.get("plate")) for e in events}
+    assert len({(e["camera_id"], e["event_id"]) for e in events}) < len(reads) == 30
+    answers = [live.push(e)["status"] for e in events]
+    assert answers.count("accepted") == 30
+    assert answers.count("duplicate") == len(events) - 30 > 0
+    assert gw.store.scalar("SELECT COUNT(*) FROM camera_events") == 30
+    assert [resets(gw, c) for c in ("cam-entry", "cam-sample", "cam-exit")] == [3, 3, 3]
