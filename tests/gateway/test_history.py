@@ -12,6 +12,7 @@ from coalguard.edge.fastpass import FastPassList
 from coalguard.gateway.history import HistoryQuery, search
 from tests.gateway.camera_http import live_gateway  # noqa: F401 (the live fixture)
 from tests.gateway.conftest import FAILING, PASSING, drive_to_judged, registration
+from tests.gateway.test_ledger import _bypass
 
 
 def _fast_pass(gw, plate: str, company: str) -> str:
@@ -139,3 +140,15 @@ def test_history_page_in_english(live, gw):
     live.page.post("/lang", data={"lang": "en", "next": "/history"})
     page = live.page.get("/history").text
     assert "History" in page and "1 trucks" in page and "From" in page
+
+
+def test_detail_marks_an_edited_ledger_entry_of_the_truck(live, gw, clock):
+    iid = drive_to_judged(gw, FAILING, plate="冀A12345", sample="S2")
+    gw.workflow.turn_back(iid, "王五")
+    assert 'id="verify" class="pass intact"' in live.read_page(f"/inspections/{iid}")
+    entry = next(e for e in gw.ledger.for_inspection(iid) if e.kind == "turn_back")
+    _bypass(gw, "UPDATE ledger SET operator = '别人' WHERE id = ?", (entry.id,))
+    assert not gw.ledger.entry_intact(entry.book, entry.seq)
+    detail = live.read_page(f"/inspections/{iid}")
+    assert 'id="verify" class="err"' in detail
+    assert detail.count('class="fail tampered"') == 1

@@ -266,6 +266,7 @@ class LedgerHash:
     kind: str
     hash: str
     prev_hash: str
+    intact: bool  # matches its hash, linked to the entries before and after it
 
 
 @dataclass(frozen=True)
@@ -276,4 +277,3 @@ class InspectionView:
     closed_at: str
     sample: tuple[tuple[str, str], ...]
     ledger: tuple[LedgerHash, ...]
-    chain_intact: bool
