@@ -44,6 +44,7 @@ def _days(gw, clock) -> dict[str, str]:
     gw.workflow.turn_back(ids["冀A12345"], "王五")
     clock.advance(timedelta(days=1))  # 11-24 08:30
     ids["晋BWX001"] = drive_to_judged(gw, FAILING, plate="晋BWX001", sample="S3")
+    clock.advance(timedelta(minutes=20))
     ids["冀E00001"] = _fast_pass(gw, "冀E00001", "河北焦化有限公司")
     clock.advance(timedelta(days=1))  # 11-25 08:30
     ids["冀C77777"] = gw.workflow.arrive("冀C77777", "王五")
