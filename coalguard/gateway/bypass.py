@@ -58,19 +58,25 @@ def is_exit_read(camera: Camera, kind: str, direction: str | None, confidence: f
     )
 
 
-def check_exit(
-    db: sqlite3.Connection, plate: str, now: datetime, window: timedelta
-) -> Bypass | None:
-    """None when ``plate``'s latest inspection let it go within ``window``; else the bypass."""
+@dataclass(frozen=True)
+class ExitCheck:
+    """What an exit read means: the inspection that let the truck go, or a bypass."""
+
+    let_go_by: str | None = None  # the exit read is linked to it (evidence it left)
+    bypass: Bypass | None = None
+
+
+def check_exit(db: sqlite3.Connection, plate: str, now: datetime, window: timedelta) -> ExitCheck:
+    """Let go when ``plate``'s latest inspection released it within ``window``; else a bypass."""
     row = db.execute(
         "SELECT id, state, closed_at FROM inspections WHERE plate = ? "
         "ORDER BY opened_at DESC LIMIT 1",
         (plate,),
     ).fetchone()
     if row is None:
-        return Bypass(plate, "never_arrived")
+        return ExitCheck(bypass=Bypass(plate, "never_arrived"))
     if row["state"] in MAY_LEAVE:
         if row["closed_at"] and row["closed_at"] >= iso(now - window):
-            return None
-        return Bypass(plate, "never_arrived")  # let go long ago: this trip never stopped
-    return Bypass(plate, "not_released", row["id"], row["state"])
+            return ExitCheck(let_go_by=row["id"])
+        return ExitCheck(bypass=Bypass(plate, "never_arrived"))  # let go long ago: not this trip
+    return ExitCheck(bypass=Bypass(plate, "not_released", row["id"], row["state"]))

@@ -30,7 +30,7 @@ from coalguard.edge.records import CameraEventRecord, CameraPurge
 from coalguard.errors import InputError
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.bypass import KIND as BYPASS
-from coalguard.gateway.bypass import check_exit, is_exit_read
+from coalguard.gateway.bypass import Bypass, check_exit, is_exit_read
 from coalguard.gateway.config import MIN_RETENTION_DAYS, Camera
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.errors import GatewayError
@@ -135,7 +135,12 @@ class CameraDesk:
                 # This run already used the id: the camera's counter started again.
                 epoch = self.devices.counter_reset(ev.camera_id)
                 log.warning("camera %s reused event id %r: counter reset", cam.id, ev.event_id)
+            exit_ = None
+            if plate and is_exit_read(cam, ev.type, ev.direction, ev.confidence or 0):
+                exit_ = check_exit(db, plate, now, self.exit_window)
             iid = self._open_inspection_for(db, plate) if plate else None
+            if iid is None and exit_ is not None:
+                iid = exit_.let_go_by
             if iid is None and self._opens_arrival(cam, ev, plate):
                 # The arrival commits with the event: a push retried after a
                 # crash finds both or neither, never a duplicate without arrival.
@@ -175,23 +180,25 @@ class CameraDesk:
                 record_id=rid,
             )
             was_silent = self.devices.seen(ev.camera_id)  # same transaction: one fsync
-            if plate and is_exit_read(cam, ev.type, ev.direction, ev.confidence or 0):
-                self._check_exit(db, cam, plate, now, rid)
+            if exit_ is not None and exit_.bypass is not None:
+                self._raise_bypass(cam, exit_.bypass, rid)
         if was_silent:
             self.alerts.clear("camera.silent", ev.camera_id, "event received")
         self.counters.accepted += 1
         self.counters.by_camera[ev.camera_id] = self.counters.by_camera.get(ev.camera_id, 0) + 1
         return Intake("accepted", rid, iid)
 
-    def _check_exit(self, db: Any, cam: Camera, plate: str, now: datetime, rid: str) -> None:
-        """Raise ``camera.bypass`` with the read, in the read's transaction (at once)."""
-        bypass = check_exit(db, plate, now, self.exit_window)
-        if bypass is None:
-            return
+    def _raise_bypass(self, cam: Camera, bypass: Bypass, rid: str) -> None:
+        """``camera.bypass`` with the read, in the read's transaction (at once)."""
         self.counters.bypasses += 1
         log.warning("bypass: %s", bypass.message(cam))
         self.alerts.raise_(
-            BYPASS, plate, bypass.message(cam), camera_id=cam.id, event=rid, **bypass.detail()
+            BYPASS,
+            bypass.plate,
+            bypass.message(cam),
+            camera_id=cam.id,
+            event=rid,
+            **bypass.detail(),
         )
 
     def _opens_arrival(self, cam: Camera, ev: CameraEvent, plate: str | None) -> bool:

@@ -62,7 +62,8 @@ def test_exit_of_released_plate_raises_no_alert(live, gw, clock):
     iid = drive_to_judged(gw, PASSING, plate=PLATE)
     gw.workflow.release(iid, "王五")
     clock.advance(timedelta(minutes=5))
-    assert live.push(exit_read(clock, 1))["status"] == "accepted"
+    r = live.push(exit_read(clock, 1))
+    assert r["status"] == "accepted" and r["inspection_id"] == iid  # evidence it left
     assert bypass_alerts(gw) == [] and raised_records(gw) == []
 
 
