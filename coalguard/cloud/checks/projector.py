@@ -41,6 +41,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.ledger import chain as ledger_chain
+from coalguard.edge.clock import Clock
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.quality.verdict import Verdict
 from coalguard.edge.records import (
@@ -104,10 +105,12 @@ class Projector:
         self,
         sessions: sessionmaker,
         profiles: ProfileSet,
+        clock: Clock,
         claim: Callable[[Session], bool] = lambda s: True,
     ) -> None:
         self.sessions = sessions
         self.profiles = profiles
+        self.clock = clock  # when a record was refused or dead-lettered here
         # First in each write transaction: False while another replica projects.
         self.claim = claim
         self.low: int | None = None
@@ -181,17 +184,17 @@ class Projector:
         try:
             record = decode(rec.kind, rec.body)
         except UndecodableRecord as exc:
-            _dead_letter(s, rec, exc.reason)
+            _dead_letter(s, rec, exc.reason, self.clock.now())
             return "dead_letter", exc.reason
         if isinstance(record, LedgerEntryRecord):
-            return ledger_chain.keep_entry(s, rec, record), None
+            return ledger_chain.keep_entry(s, rec, record, self.clock.now()), None
         if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
             raise TypeError(f"no projection for record kind {record.KIND!r}")
         cp_id = record.checkpoint_id
         known = s.get(Checkpoint, cp_id)
         why = binding.refusal(known, rec.gateway_id)
         if known is not None and why is not None:
-            binding.refuse(s, rec, known, why)
+            binding.refuse(s, rec, known, why, self.clock.now())
             return "refused", why
         cp = self._checkpoint(s, cp_id, rec)
         if type(record) in ARCHIVE_ONLY:
@@ -200,7 +203,7 @@ class Projector:
             self._dispatch(s, rec, cp, record)
         except binding.Foreign as exc:  # raised before the handler changed anything
             victim = s.get(Checkpoint, exc.checkpoint_id)
-            binding.refuse(s, rec, victim or cp, str(exc))
+            binding.refuse(s, rec, victim or cp, str(exc), self.clock.now())
             return "refused", str(exc)
         return "applied", None
 
@@ -518,7 +521,7 @@ def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
     return [i.model_dump(mode="json") for i in verdict.indicators]
 
 
-def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str) -> None:
+def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str, now: datetime) -> None:
     """Keep a record the registry cannot decode, with the reason (outcome ``undecodable``)."""
     log.warning("record %s (%s) from gateway %s: %s", rec.id, rec.kind, rec.gateway_id, reason)
-    dead_letter_record(s, rec, "undecodable", reason, datetime.now(UTC))
+    dead_letter_record(s, rec, "undecodable", reason, now)

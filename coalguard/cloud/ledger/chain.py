@@ -13,7 +13,7 @@ entries may arrive in any order.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -40,7 +40,7 @@ def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
     return (cp.checkpoint_id, cp.region_code) if cp else (gateway_id, "")
 
 
-def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord) -> str:
+def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord, now: datetime) -> str:
     """Store ``rec``'s decoded ``entry``; alert a bad hash or a new fork. Returns the outcome."""
     f = entry
     text = canonical_body(f.body)
@@ -54,7 +54,6 @@ def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord) -> s
     )
     _lock_position(s, rec.gateway_id, f.book, f.seq)
     others = s.execute(select(LedgerEntryRow.id, LedgerEntryRow.hash).where(*position)).all()
-    now = datetime.now(UTC)
     s.add(
         LedgerEntryRow(
             id=rec.id,
