@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from coalguard.i18n import t
+
 
 class CoalguardError(Exception):
     """Base for errors shown to an operator as one clear line (CLI exit 2)."""
@@ -25,3 +30,47 @@ class DataFileError(CoalguardError):
 
 class InputError(CoalguardError):
     """A request or input document is invalid; the message names the field."""
+
+
+class WordedError(CoalguardError):
+    """An error a person reads: a catalog key and its parameters.
+
+    ``str()`` is the English text (logs, exit lines for scripts); ``text(lang)``
+    is the same message in the reader's language. ``section`` is the catalog
+    table the key lives in.
+    """
+
+    section = "refusal"
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (parameters that are worded errors in ``lang`` too)."""
+        return fill(t(f"{self.section}.{self.key}", lang), self.params, lang)
+
+
+class WordedInputError(WordedError, InputError):
+    """An invalid request or document, worded from the catalog."""
+
+
+class WordedValueError(WordedError, ValueError):
+    """A value a validator refuses (pydantic reports ``ValueError``s as field errors)."""
+
+
+def fill(template: str, params: Mapping[str, Any], lang: str | None) -> str:
+    """``template`` with ``params``; a worded error among them in ``lang``; never raises."""
+    words = {k: worded(v, lang) for k, v in params.items()}
+    try:
+        return template.format(**words)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def worded(value: Any, lang: str | None) -> Any:
+    """An error that can word itself (``text(lang)``) in ``lang``; anything else as it is."""
+    if isinstance(value, CoalguardError) and callable(getattr(value, "text", None)):
+        return value.text(lang)
+    return value
