@@ -49,7 +49,8 @@ class WordedError(CoalguardError):
 
     def text(self, lang: str | None = None) -> str:
         """The message in ``lang`` (parameters that are worded errors in ``lang`` too)."""
-        return fill(t(f"{self.section}.{self.key}", lang), self.params, lang)
+        key = self.key if "." in self.key else f"{self.section}.{self.key}"
+        return fill(t(key, lang), self.params, lang)
 
 
 class WordedInputError(WordedError, InputError):
@@ -70,7 +71,12 @@ def fill(template: str, params: Mapping[str, Any], lang: str | None) -> str:
 
 
 def worded(value: Any, lang: str | None) -> Any:
-    """An error that can word itself (``text(lang)``) in ``lang``; anything else as it is."""
-    if isinstance(value, CoalguardError) and callable(getattr(value, "text", None)):
-        return value.text(lang)
-    return value
+    """Anything that words itself (``text(lang)``: worded errors, ``UntrustedJson``,
+    a field's reason) in ``lang``; any other value as it is."""
+    text = getattr(value, "text", None)
+    return text(lang) if callable(text) else value
+
+
+def words_of(exc: BaseException, lang: str | None) -> str:
+    """What a person reads for ``exc``: its words in ``lang`` when it has them."""
+    return str(worded(exc, lang))

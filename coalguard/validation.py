@@ -75,6 +75,19 @@ SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 FIELD_MAX = 80  # characters of a field path shown (keys may come from a hostile document)
 
 
+class FieldReason:
+    """One field error's reason, worded when shown; ``str()`` is English (logs)."""
+
+    def __init__(self, err: Mapping[str, Any]) -> None:
+        self.err = dict(err)
+
+    def text(self, lang: str | None = None) -> str:
+        return reason(self.err, lang)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
 def reason(err: Mapping[str, Any], lang: str | None = None) -> str:
     """What is wrong with one field, in ``lang``; never pydantic's English in Chinese."""
     ctx = err.get("ctx") or {}

@@ -18,7 +18,7 @@ from typing import Any
 from coalguard.edge.clock import Clock
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
 from coalguard.edge.records import LedgerEntryRecord
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso
@@ -70,14 +70,14 @@ class Ledger:
         corrects: str | None = None,
     ) -> Entry:
         if book not in BOOKS:
-            raise InputError(f"unknown ledger {book!r} (known: {', '.join(BOOKS)})")
+            raise WordedInputError("gw_ledger_book", book=book, known=", ".join(BOOKS))
         if not operator.strip():
-            raise InputError("a ledger entry needs an operator")
+            raise WordedInputError("gw_ledger_operator")
         with self.store.tx() as db:
             if corrects is not None:
                 old = db.execute("SELECT book FROM ledger WHERE id = ?", (corrects,)).fetchone()
                 if old is None or old[0] != book:
-                    raise InputError(f"correction points at {corrects!r}, not an entry of {book}")
+                    raise WordedInputError("gw_ledger_corrects", entry_id=corrects, book=book)
             last = db.execute(
                 "SELECT seq, hash FROM ledger WHERE book = ? ORDER BY seq DESC LIMIT 1", (book,)
             ).fetchone()
@@ -111,10 +111,10 @@ class Ledger:
     def correct(self, entry_id: str, operator: str, reason: str, body: dict[str, Any]) -> Entry:
         """A new entry replacing ``entry_id``'s content; the old one stays."""
         if not reason.strip():
-            raise InputError("a correction needs a reason")
+            raise WordedInputError("gw_correction_reason")
         old = self.store.row("SELECT book, kind FROM ledger WHERE id = ?", (entry_id,))
         if old is None:
-            raise InputError(f"no ledger entry {entry_id!r}")
+            raise WordedInputError("gw_no_entry", entry_id=entry_id)
         return self.append(
             old["book"],
             f"correction.{old['kind']}",

@@ -37,7 +37,7 @@ class Cloud:
         token: str | None = None,
         raw: bytes | None = None,
     ) -> httpx.Response:
-        # These tests read the English text (the wording in Chinese: tests/cloud/test_refusal_words.py).
+        # These tests read the English text (Chinese: tests/cloud/test_refusal_words.py).
         headers = {"Authorization": f"Bearer {token or self.token}", "Accept-Language": "en"}
         if raw is not None:
             return self.http.post(

@@ -21,6 +21,8 @@ from tests.cloud.ops_support import bearer, make_app
 from tests.cloud.test_route_roles import API, GATEWAY_ONLY, _fill
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# Three English words in a row: a sentence, not a field name or a value.
+ENGLISH = re.compile(r"[A-Za-z]{2,} +[A-Za-z]{2,} +[A-Za-z]{2,}")
 # Bodies no route takes: empty, an unknown field, wrong types, not JSON at all.
 BAD_BODIES: tuple[Any, ...] = (
     {},
@@ -28,6 +30,11 @@ BAD_BODIES: tuple[Any, ...] = (
     {"name": 5, "role": [], "records": "x"},
     "{not json",
 )
+
+
+def chinese(text: str) -> bool:
+    """A Chinese sentence: Chinese words, and no English sentence inside it."""
+    return bool(CJK.search(text)) and not ENGLISH.search(text)
 
 
 def _words(doc: dict[str, Any]) -> list[str]:
@@ -63,10 +70,7 @@ def test_every_route_refuses_a_bad_body_in_chinese(api) -> None:  # type: ignore
     refusals = _refusals(*api, "zh")
     assert len(refusals) > 40
     english = [
-        f"{where}: {text}"
-        for where, doc in refusals
-        for text in _words(doc)
-        if not CJK.search(text)
+        f"{where}: {text}" for where, doc in refusals for text in _words(doc) if not chinese(text)
     ]
     assert english == [], "\n".join(english)
 
@@ -110,3 +114,27 @@ def test_unknown_path_is_worded_not_starlettes_not_found(api) -> None:  # type: 
     assert (doc["status"], doc["detail"]) == (404, "没有这个地址")
     doc = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"}).json()
     assert doc["detail"] == "no such address"
+
+
+def test_domain_refusals_are_worded_in_the_requests_language(api) -> None:  # type: ignore[no-untyped-def]
+    """A refusal built from a domain error: the error's words, not its English ``str()``."""
+    from tests.cloud.test_route_roles import _alarm
+
+    client, admin, _ = api
+    calls = [
+        ("POST", "/api/v1/users", {"name": "root", "role": "operator"}),  # exists
+        (
+            "POST",
+            "/api/v1/fast-pass/trucks",
+            {"plate": "冀A1", "region_code": "13", "report_id": "r"},
+        ),
+        ("POST", "/api/v1/co/devices/COA-9/commissioning", {"installer_id": "i1"}),
+    ]
+    alert = _alarm(client.app)
+    client.post(f"/api/v1/co/alerts/{alert}/resolve", headers=admin)
+    calls.append(("POST", f"/api/v1/co/alerts/{alert}/ack", {}))
+    for lang, ok in (("zh", chinese), ("en", lambda text: not CJK.search(text))):
+        for method, path, body in calls:
+            r = client.request(method, path, json=body, headers={**admin, "Accept-Language": lang})
+            assert r.status_code in (404, 409, 422), (path, r.text)
+            assert ok(r.json()["detail"]), (lang, path, r.json()["detail"])
