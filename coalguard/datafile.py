@@ -22,7 +22,7 @@ from pydantic import AllowInfNan, BaseModel, Strict, ValidationError
 from pydantic_core import ErrorDetails
 
 from coalguard import validation
-from coalguard.errors import DataFileError
+from coalguard.errors import DataFileError, WordedValueError
 from coalguard.i18n import t
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,18 +60,19 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DataFileError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        why = WordedValueError("datafile_frame.cannot_read", detail=exc.strerror or exc)
+        raise DataFileError(str(path), why) from None
     except UnicodeDecodeError as exc:
-        raise DataFileError(str(path), f"not UTF-8 text ({exc.reason})") from None
+        why = WordedValueError("datafile_frame.not_utf8", detail=exc.reason)
+        raise DataFileError(str(path), why) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOML_POS.search(msg)
         line = int(m.group(1)) if m else None
-        raise DataFileError(
-            str(path), f"TOML syntax: {_TOML_POS.sub('', msg).strip()}", line
-        ) from None
+        why = WordedValueError("datafile_frame.toml_syntax", detail=_TOML_POS.sub("", msg).strip())
+        raise DataFileError(str(path), why, line) from None
     except ValueError:  # tomllib gives up on an integer over Python's 4,300 digits
         m = _HUGE_INT.search(text)
         line = text.count("\n", 0, m.start()) + 1 if m else None
@@ -183,7 +184,8 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
         inner = (err.get("ctx") or {}).get("error")
         if isinstance(inner, FieldError):
             loc = (*loc, *inner.loc)
-        raise DataFileError(str(path), reason(err), locate(text, loc), field_path(loc)) from None
+        why = validation.FieldReason(err)
+        raise DataFileError(str(path), why, locate(text, loc), field_path(loc)) from None
 
 
 def field_path(loc: tuple[str | int, ...]) -> str | None:

@@ -18,14 +18,24 @@ class DataFileError(CoalguardError):
     The message names the file, the line when known, and the field.
     """
 
-    def __init__(self, path: str, message: str, line: int | None = None, field: str | None = None):
+    def __init__(self, path: str, message: Any, line: int | None = None, field: str | None = None):
+        """``message``: text, or something that words itself (``text(lang)``)."""
         self.path = path
         self.line = line
         self.field = field
-        self.reason = message
-        where = f"{path}, line {line}" if line else path
-        what = f", field '{field}'" if field else ""
-        super().__init__(f"{where}{what}: {message}")
+        self._why = message
+        self.reason = str(worded(message, None))
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        """``<file>, line <n>, field '<f>': <reason>`` in the reader's language."""
+        where = "at_line" if self.line else "at"
+        frame = t(f"datafile_frame.{where}", lang) + (
+            t("datafile_frame.field", lang) if self.field else ""
+        )
+        head = frame.format(path=self.path, line=self.line, field=self.field)
+        why = worded(self._why, lang)
+        return t("datafile_frame.reason", lang).format(where=head, reason=why)
 
 
 class InputError(CoalguardError):
@@ -57,7 +67,7 @@ class WordedInputError(WordedError, InputError):
     """An invalid request or document, worded from the catalog."""
 
 
-class WordedValueError(WordedError, ValueError):
+class WordedValueError(WordedInputError, ValueError):
     """A value a validator refuses (pydantic reports ``ValueError``s as field errors)."""
 
 
@@ -80,3 +90,8 @@ def worded(value: Any, lang: str | None) -> Any:
 def words_of(exc: BaseException, lang: str | None) -> str:
     """What a person reads for ``exc``: its words in ``lang`` when it has them."""
     return str(worded(exc, lang))
+
+
+def as_refusal(exc: Exception) -> CoalguardError:
+    """``exc`` as an error the CLI prints in words: itself when worded, else its text."""
+    return exc if isinstance(exc, CoalguardError) else InputError(str(exc))

@@ -69,6 +69,8 @@ REASONS = {
     "url_scheme": "validation.not_url",
     "union_tag_invalid": "validation.union_tag",
     "union_tag_not_found": "validation.union_tag",
+    "value_error": "validation.value_error",
+    "assertion_error": "validation.value_error",
 }
 # Where a request field came from: not part of the field's name for a person.
 SOURCES = frozenset({"body", "query", "path", "header", "cookie"})

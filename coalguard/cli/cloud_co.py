@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.options import Demo, MigrateFirst
-from coalguard.errors import InputError
+from coalguard.errors import InputError, as_refusal
 
 
 def co_ingest(
@@ -126,7 +126,7 @@ def token(
     try:
         typer.echo(issue_token(make_sessionmaker(engine), name, region, role))
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise as_refusal(exc) from None
 
 
 def register(cloud_app: typer.Typer) -> None:

@@ -23,7 +23,8 @@ from coalguard.cli import (
     sim,
     verdict,
 )
-from coalguard.errors import CoalguardError
+from coalguard.errors import CoalguardError, words_of
+from coalguard.i18n import default_lang, t
 
 app = typer.Typer(
     name="coalguard",
@@ -49,7 +50,9 @@ def run() -> None:
     try:
         app()
     except CoalguardError as exc:
-        print(f"coalguard: error: {exc}", file=sys.stderr)
+        # The language of COALGUARD_LANG (the sub-command's --lang is out of reach here).
+        lang = default_lang()
+        print(t("cli_error.line", lang).format(message=words_of(exc, lang)), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
