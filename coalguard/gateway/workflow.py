@@ -212,7 +212,10 @@ class Workflow:
         try:
             profile = self.profiles.for_coal(self.jurisdiction, reg.coal_type)
         except UnknownProfile as exc:
-            raise GatewayError("no_profile", coal_type=reg.coal_type, detail=str(exc)) from None
+            detail = str(exc)  # English (the profile ids known): for the log and English readers
+            raise GatewayError(
+                "refusal.gw_no_profile", coal_type=reg.coal_type, detail=detail
+            ) from None
         with self.store.tx() as db:
             row = self._begin(db, iid, "register", operator)
             db.execute(
