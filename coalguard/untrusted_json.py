@@ -83,11 +83,11 @@ class UntrustedJson(InputError):
     ) -> None:
         self.code = code
         self.detail = detail
+        self.status = status
         self.loc = loc
+        self.path = render_path(root, loc) if loc is not None else None
         self.key = key
         self.in_key = key is not None
-        self.status = status
-        self.path = render_path(root, loc) if loc is not None else None
         head = self.path if self.path is not None else _HEADS.get(code)
         self.reason = f"{head}: {detail}" if head else detail
         super().__init__(self.reason)
