@@ -17,7 +17,7 @@ from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
-from coalguard.edge.records import LedgerEntryRecord
+from coalguard.edge.records import LedgerBody, LedgerEntryRecord
 from coalguard.errors import InputError
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
@@ -65,10 +65,13 @@ class Ledger:
         book: str,
         kind: str,
         operator: str,
-        body: dict[str, Any],
+        body: LedgerBody | dict[str, Any],
         *,
         corrects: str | None = None,
     ) -> Entry:
+        """Chain a new entry; a typed body (duty, handover) is hashed in its ``hashed()`` form."""
+        if isinstance(body, LedgerBody):
+            body = body.hashed()
         if book not in BOOKS:
             raise InputError(f"unknown ledger {book!r} (known: {', '.join(BOOKS)})")
         if not operator.strip():

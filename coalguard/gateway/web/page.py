@@ -11,6 +11,7 @@ from typing import Any
 
 from coalguard.edge.clock import local_text
 from coalguard.edge.quality import COAL_TYPES, UnknownProfile
+from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
@@ -160,9 +161,7 @@ class OperatorPage:
                         "action",
                         "",
                         kind="select",
-                        options=tuple(
-                            Option(a, self.t(f"gw.{a}")) for a in ("on_duty", "off_duty", "note")
-                        ),
+                        options=tuple(Option(a, self.t(f"gw.{a}")) for a in DUTY_KINDS),
                     ),
                     self.field("note", required=False),
                 ),
