@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from coalguard.edge.clock import Clock
@@ -38,6 +38,12 @@ class Entry:
     corrects: str | None
     prev_hash: str
     hash: str
+
+    def record(self) -> LedgerEntryRecord:
+        """The copy the cloud keeps: every field but the id, which travels as the record id."""
+        fields = asdict(self)
+        del fields["id"]
+        return LedgerEntryRecord(**fields)
 
 
 @dataclass(frozen=True)
@@ -95,20 +101,7 @@ class Ledger:
                 (book, seq, eid, at, operator, kind, text, corrects, prev, h),
             )
             entry = Entry(book, seq, eid, at, operator, kind, body, corrects, prev, h)
-            self.sink.put(
-                LedgerEntryRecord(
-                    book=book,
-                    seq=seq,
-                    at=at,
-                    operator=operator,
-                    kind=kind,
-                    body=body,
-                    corrects=corrects,
-                    prev_hash=prev,
-                    hash=h,
-                ),
-                record_id=eid,
-            )
+            self.sink.put(entry.record(), record_id=eid)
         return entry
 
     def correct(self, entry_id: str, operator: str, reason: str, body: dict[str, Any]) -> Entry:
