@@ -28,9 +28,9 @@ from coalguard.gateway.web.login import to_login
 from coalguard.gateway.web.page import OperatorPage
 from coalguard.gateway.web.render import chrome, render
 from coalguard.gateway.web.views import (
+    Field,
     InspectionView,
     LedgerHash,
-    Option,
     SearchRow,
     SearchView,
 )
@@ -51,9 +51,16 @@ def search_view(gw: Gateway, q: HistoryQuery, lang: str) -> SearchView:
         day_from=q.day_from.isoformat() if q.day_from else "",
         day_to=q.day_to.isoformat() if q.day_to else "",
         company=q.company,
-        verdicts=(
-            Option("", t("gw_history.any_verdict", lang), not q.verdict),
-            *(Option(v, t(f"status.{v}", lang), v == q.verdict) for v in VERDICTS),
+        verdict=Field(
+            "verdict",
+            t("gw.verdict", lang),
+            q.verdict,
+            kind="select",
+            required=False,
+            options=(
+                ("", t("gw_history.any_verdict", lang)),
+                *((v, t(f"status.{v}", lang)) for v in VERDICTS),
+            ),
         ),
         rows=tuple(
             SearchRow(
