@@ -35,6 +35,7 @@ class ReportIn(BaseModel):
     lab: str = Field(min_length=1, max_length=200, examples=["河北省煤炭产品质量监督检验站"])
     issued_on: date = Field(examples=["2026-11-01"])
     expires: date = Field(examples=["2027-02-28"])
+    quantity_t: float = Field(gt=0, le=1e7, description="tonnes the report covers", examples=[3000])
     indicators: dict[str, float] = Field(
         min_length=1, examples=[{"Mad": 2.0, "Aad": 10.0, "Vdaf": 8.0, "St_ad": 0.3}]
     )
@@ -54,6 +55,8 @@ class ReportOut(BaseModel):
     lab: str
     issued_on: str
     expires: str
+    quantity_t: float | None
+    remaining_t: float | None = Field(description="tonnes not yet drawn on by green lanes")
     indicators: dict[str, float]
     profile_id: str | None
     overall: str
@@ -118,7 +121,7 @@ def upload_report(
         )
         s.add(r)
         s.flush()
-        return fp.report_view(r)
+        return fp.report_view(s, r)
 
 
 @router.post("/fast-pass/trucks", status_code=201, response_model=TruckOut)

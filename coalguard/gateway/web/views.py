@@ -111,6 +111,7 @@ class TruckView:
     camera_reads: tuple[CameraRead, ...]
     registration: tuple[tuple[str, str], ...]
     fast_pass: str
+    fast_pass_reasons: tuple[str, ...]
     result: ResultLine | None
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]

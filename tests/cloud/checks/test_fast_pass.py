@@ -8,7 +8,7 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.fastpass import load_file, parse_toml
 from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token
 from tests.cloud.ops_support import bearer, client, make_app, users
-from tests.gateway.conftest import FAILING, PASSING
+from tests.gateway.conftest import FAILING, PASSING, registration
 
 
 def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-28") -> dict:
@@ -20,6 +20,7 @@ def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-2
         "lab": "河北省煤炭产品质量监督检验站",
         "issued_on": "2026-11-01",
         "expires": expires,
+        "quantity_t": 3000.0,
         "indicators": values,
     }
 
@@ -78,8 +79,11 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     gw = build_gateway(tmp_path, "cp-zz", "130102", ManualClock(START))
     try:
         assert gw.fast_pass.replace(load_file(path), "cloud") == 1
-        assert gw.fast_pass.check("冀A12345").green is True
-        assert gw.fast_pass.check("冀B00001").green is False  # expired report: not listed
+        declared = registration("冀A12345", consignor="大同恒信煤业有限公司")
+        assert gw.fast_pass.check("冀A12345", declared).green is True
+        lignite = {**declared, "coal_type": "lignite"}
+        assert gw.fast_pass.check("冀A12345", lignite).mismatches[0].code == "coal_type"
+        assert gw.fast_pass.check("冀B00001", declared).green is False  # expired: not listed
     finally:
         gw.store.close()
     assert (

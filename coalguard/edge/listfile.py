@@ -1,0 +1,33 @@
+"""The TOML files the cloud serves and the gateway pulls (fast-pass list, watch list).
+
+Both sides go through here, so what the cloud writes is what the gateway reads.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import TypeVar
+
+import tomli_w
+from pydantic import BaseModel
+
+from coalguard.datafile import validate
+from coalguard.errors import DataFileError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def dump(model: BaseModel, comment: str = "") -> str:
+    """``model`` as a TOML file; ``comment`` becomes its first line."""
+    head = f"# {' '.join(comment.split())}\n" if comment else ""
+    return head + tomli_w.dumps(model.model_dump(by_alias=True, exclude_none=True))
+
+
+def parse(text: str, source: str, model: type[M]) -> M:
+    """A ``model`` from TOML text; errors name ``source``, line and field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataFileError(source, f"TOML syntax: {exc}") from None
+    return validate(Path(source), text, data, model)
