@@ -20,6 +20,7 @@ from coalguard.cloud import (
     fastpass_api,
     login_sessions,  # noqa: F401  (dashboard session table)
     users_api,
+    watch_api,
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
 from coalguard.cloud.access import PUBLIC
@@ -49,6 +50,7 @@ _ROUTERS = (
     checks_api.router,
     alerts_api.router,
     fastpass_api.router,
+    watch_api.router,
     reports_api.router,
     ledger_api.router,
     dashboard.router,

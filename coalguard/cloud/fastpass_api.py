@@ -17,8 +17,8 @@ from coalguard.cloud.api.deps import Staff as FastPassWriter
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
-from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
-from coalguard.cloud.gateways import authenticate, bearer_token
+from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
+from coalguard.cloud.gateway_pull import pulling_checkpoint
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import fastpass
 from coalguard.edge.plates import normalize_plate
@@ -204,27 +204,5 @@ def fast_pass_list(
 )
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
-    ok = await run_in_threadpool(
-        authenticate,
-        request.app.state.engine,
-        gateway_id,
-        bearer_token(request.headers.get("authorization")),
-    )
-    if not ok:
-        raise Problem(
-            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
-        )
-
-    def region() -> str | None:
-        with request.app.state.sessions() as s:
-            cp = s.scalars(
-                select(Checkpoint).where(
-                    Checkpoint.gateway_id == gateway_id, Checkpoint.registered.is_(True)
-                )
-            ).first()
-            return cp.region_code if cp else None
-
-    rc = await run_in_threadpool(region)
-    if rc is None:
-        raise Problem(404, "gateway_unbound", gateway_id=gateway_id)
-    return await run_in_threadpool(_list_response, request, rc, "toml")
+    cp = await pulling_checkpoint(request, gateway_id)
+    return await run_in_threadpool(_list_response, request, cp.region_code, "toml")

@@ -5,7 +5,10 @@ Both sides go through here, so what the cloud writes is what the gateway reads.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,3 +34,10 @@ def parse(text: str, source: str, model: type[M]) -> M:
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(source, f"TOML syntax: {exc}") from None
     return validate(Path(source), text, data, model)
+
+
+def version_of(entries: list[BaseModel], day: date) -> str:
+    """The day and a digest of the entries: a gateway sees at a glance whether a list changed."""
+    body = [e.model_dump(mode="json") for e in entries]
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{day.isoformat()}-{digest}"

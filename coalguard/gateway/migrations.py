@@ -232,8 +232,8 @@ def _fast_pass_checks_and_watch_list(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE fast_pass ADD COLUMN {column}")
     db.execute(
         "CREATE TABLE watch_list (plate TEXT NOT NULL, source TEXT NOT NULL, "
-        "reason TEXT NOT NULL, at TEXT, checkpoint TEXT, list_version TEXT NOT NULL, "
-        "loaded_at TEXT NOT NULL)"
+        "reason TEXT NOT NULL, times INTEGER NOT NULL, at TEXT NOT NULL, checkpoint TEXT, "
+        "list_version TEXT NOT NULL, loaded_at TEXT NOT NULL)"
     )
     db.execute("CREATE INDEX watch_list_plate ON watch_list(plate)")
     db.execute(

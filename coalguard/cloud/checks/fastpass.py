@@ -8,8 +8,6 @@ containing it, as the one model the gateway reads (``coalguard.edge.fastpass``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck, Inspection
-from coalguard.edge import fastpass
+from coalguard.edge import fastpass, listfile
 from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate
@@ -140,7 +138,7 @@ def listed(s: Session, checkpoint_region: str, today: date) -> fastpass.FastPass
             )
     trucks = list(out.values())
     return fastpass.FastPassList(
-        format=fastpass.FORMAT, version=_version(trucks, today), trucks=trucks
+        format=fastpass.FORMAT, version=listfile.version_of(trucks, today), trucks=trucks
     )
 
 
@@ -153,13 +151,6 @@ def remaining(s: Session, report: FastPassReport) -> float:
         )
     )
     return max(float(report.quantity_t or 0.0) - float(used or 0.0), 0.0)
-
-
-def _version(trucks: list[fastpass.FastPassTruck], today: date) -> str:
-    """The day and a digest of the list: a gateway sees at a glance whether it changed."""
-    body = [t.model_dump(mode="json") for t in trucks]
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{today.isoformat()}-{digest}"
 
 
 def today_local(now: datetime) -> date:

@@ -280,6 +280,10 @@ class OperatorPage:
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
+            watch=tuple(
+                self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
+                for f in gw.watch.flags(insp["plate"], exclude=insp["id"])
+            ),
         )
 
     def profile_title(self, v: dict[str, Any]) -> str:

@@ -116,6 +116,7 @@ class TruckView:
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]
     history: tuple[HistoryRow, ...]
+    watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
 
 
 @dataclass(frozen=True)
