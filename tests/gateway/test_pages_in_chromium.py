@@ -39,7 +39,7 @@ KEY_VALUE = re.compile(r"\b[A-Za-z_]\w*=\S")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # What people typed or configured: stays as typed whatever the page language.
 DATA = ["测试检查站", "冀A12345", "冀B54321", "冀C11111", "王五", "赵管理", "张三", "李四"]
-DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道"]
+DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道", "大同恒信煤业有限公司"]
 
 
 def visible_text(b: Browser) -> str:
