@@ -15,12 +15,11 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, drive_to_judged, registration
-from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.session import add_user, browser_sign_in, browser_switch_to_english
 from tests.gateway.test_cameras import plate_event
 from tests.gateway.test_fastpass_checks import anthracite_list
 from tests.gateway.test_pages_in_chromium import visible_text
 from tests.support.servers import ThreadServer
-from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -62,17 +61,7 @@ def test_watched_arrival_and_fast_pass_reasons_in_chinese_and_english(
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
             b.goto(server.url + "/")
-            b.eval(
-                "document.querySelector('#username').value = 'admin';"
-                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
-                "document.querySelector('#form-login button').click();"
-            )
-            wait_for(
-                lambda: b.eval("!!document.querySelector('#who')") is True,
-                timeout=20,
-                what="the operator page after sign-in",
-                retry_errors=True,
-            )
+            browser_sign_in(b, "admin")
 
             def check(lang: str) -> None:
                 # The truck at the gate is the one that just came back: highlighted, with why.
@@ -100,16 +89,7 @@ def test_watched_arrival_and_fast_pass_reasons_in_chinese_and_english(
 
             check("zh")
             b.goto(server.url + "/")
-            b.eval("document.querySelector('#lang-en').click()")
-            wait_for(
-                lambda: (
-                    b.eval("document.documentElement.lang") == "en"
-                    and b.eval("document.readyState") == "complete"
-                ),
-                timeout=20,
-                what="the English page",
-                retry_errors=True,
-            )
+            browser_switch_to_english(b)
             check("en")
             b.screenshot(tmp_path / "watch-en.png")
         finally:
