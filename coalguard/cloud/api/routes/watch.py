@@ -17,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import ClockDep
 from coalguard.cloud.api.deps import Staff as WatchKeeper
+from coalguard.cloud.api.gateway_pull import pulling_checkpoint
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import watch
-from coalguard.cloud.gateway_pull import pulling_checkpoint
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import watchlist
 

@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import ClockDep, Reader
 from coalguard.cloud.api.deps import Staff as FastPassWriter
+from coalguard.cloud.api.gateway_pull import pulling_checkpoint
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
-from coalguard.cloud.gateway_pull import pulling_checkpoint
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import fastpass
 from coalguard.edge.plates import normalize_plate
