@@ -45,25 +45,18 @@ class WatchDesk:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('watch_list_version', ?)",
                 (wl.version,),
             )
+            rows = [
+                (p.plate, p.source, p.reason, p.times, iso(p.at), p.checkpoint or p.checkpoint_id)
+                for p in wl.plates
+                # this checkpoint's own turn-backs come from its own inspections
+                if not (p.source == "turned_back" and p.checkpoint_id == self.checkpoint_id)
+            ]
             db.executemany(
                 "INSERT INTO watch_list(plate, source, reason, times, at, checkpoint, "
                 "list_version, loaded_at) VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        p.plate,
-                        p.source,
-                        p.reason,
-                        p.times,
-                        iso(p.at),
-                        p.checkpoint or p.checkpoint_id,
-                        wl.version,
-                        now,
-                    )
-                    for p in wl.plates
-                    if not (p.source == "turned_back" and p.checkpoint_id == self.checkpoint_id)
-                ],
+                [(*r, wl.version, now) for r in rows],
             )
-        return len(wl.plates)
+        return len(rows)
 
     def version(self) -> str | None:
         return self.store.scalar("SELECT value FROM meta WHERE key = 'watch_list_version'")
