@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.options import Demo, MigrateFirst
-from coalguard.edge.clock import local_text
+from coalguard.edge.clock import SystemClock, local_text
 from coalguard.errors import InputError
 
 app = typer.Typer(help="The cloud service: ingest, alerts, registry.", no_args_is_help=True)
@@ -118,7 +118,9 @@ def gateway_add(
     """Register a gateway and print its new bearer token (shown once)."""
     from coalguard.cloud.gateways import register_gateway
 
-    _write_token(register_gateway(_engine(db), gateway_id, name=name), token_file)
+    _write_token(
+        register_gateway(_engine(db), gateway_id, name=name, now=SystemClock().now()), token_file
+    )
 
 
 @gateway_app.command("rotate-token")
@@ -130,7 +132,9 @@ def gateway_rotate(
     """Give a gateway a new token; the old one stops working at once."""
     from coalguard.cloud.gateways import register_gateway
 
-    _write_token(register_gateway(_engine(db), gateway_id, rotate=True), token_file)
+    _write_token(
+        register_gateway(_engine(db), gateway_id, rotate=True, now=SystemClock().now()), token_file
+    )
 
 
 @gateway_app.command("disable")

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalguard.cloud.db import Base
 from coalguard.cloud.scope import is_region_code
-from coalguard.edge.model import utcnow
 
 
 class Role(StrEnum):
@@ -108,11 +107,11 @@ def add_user(
     region_prefix: str,
     *,
     personal_data: bool = False,
-    now: datetime | None = None,
+    now: datetime,
 ) -> CloudUser:
     """Create a user inside the caller's transaction (ValueError when it exists).
 
-    ``now``: the app clock's time (routes); the CLI leaves it to the wall clock.
+    ``now``: the caller's clock (the app's in routes, the command's in the CLI).
     """
     check_user_fields(role, region_prefix)
     if not name.strip() or len(name) > 64:
@@ -124,7 +123,7 @@ def add_user(
         role=role,
         region_prefix=region_prefix,
         personal_data=personal_data,
-        created_at=now or utcnow(),
+        created_at=now,
         revoked=False,
     )
     s.add(user)
@@ -132,7 +131,7 @@ def add_user(
     return user
 
 
-def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime | None = None) -> str:
+def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime) -> str:
     """A fresh token for ``user`` (shown once; only its hash is stored)."""
     if user.revoked:
         raise ValueError(f"user {user.name!r} is revoked")
@@ -142,7 +141,7 @@ def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime | N
             token_hash=token_hash(token),
             user_id=user.id,
             label=label[:64],
-            created_at=now or utcnow(),
+            created_at=now,
             revoked=False,
         )
     )
@@ -169,7 +168,12 @@ def revoke_user(s: Session, name: str) -> int:
 
 
 def issue_token(
-    sessions: sessionmaker, name: str, region_prefix: str, role: str = "operator"
+    sessions: sessionmaker,
+    name: str,
+    region_prefix: str,
+    role: str = "operator",
+    *,
+    now: datetime,
 ) -> str:
     """A token (shown once) for user ``name``, creating the user when new.
 
@@ -179,13 +183,13 @@ def issue_token(
     with sessions.begin() as s:
         user = s.scalars(select(CloudUser).where(CloudUser.name == name)).first()
         if user is None:
-            user = add_user(s, name, role, region_prefix)
+            user = add_user(s, name, role, region_prefix, now=now)
         elif (user.role, user.region_prefix) != (role, region_prefix):
             raise ValueError(
                 f"user {name!r} exists with role {user.role} and region "
                 f"{user.region_prefix or '(all)'}; use 'coalguard cloud users' to change it"
             )
-        return new_token(s, user)
+        return new_token(s, user, now=now)
 
 
 def lookup(s: Session, token: str) -> Operator | None:

@@ -29,8 +29,7 @@ def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-2
 
 
 def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(START)
+    app = make_app(cloud_db, ManualClock(START))
     tok = users(app)
     c = client(app)
     county, admin = bearer(tok["county"]), bearer(tok["admin"])
@@ -103,8 +102,7 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
 
 def test_company_with_a_control_character_still_reaches_the_gateway(cloud_db: str) -> None:
     """The cloud wrote TOML by hand: a DEL in a company name made a file no gateway could read."""
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(START)
+    app = make_app(cloud_db, ManualClock(START))
     tok = users(app)
     c = client(app)
     admin = bearer(tok["admin"])
