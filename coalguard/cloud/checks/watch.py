@@ -20,13 +20,14 @@ from coalguard.edge import listfile
 from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.plates import normalize_plate
 from coalguard.edge.watchlist import WatchedPlate, WatchList
+from coalguard.errors import WordedValueError
 
 GATEWAY_SCOPE_DIGITS = 4
 WINDOW_DAYS = 30
 
 
-class WatchError(ValueError):
-    """A watch entry the cloud refuses, with the reason."""
+class WatchError(WordedValueError):
+    """A watch entry the cloud refuses: a ``[refusal]`` key and its parameters."""
 
 
 def add_plate(
@@ -35,7 +36,7 @@ def add_plate(
     """List ``plate`` for ``region_code`` (again, with the new reason, if it was removed)."""
     p = normalize_plate(plate)
     if len(p) < 2:
-        raise WatchError("plate: too short")
+        raise WatchError("watch_plate_short")
     row = find(s, p, region_code)
     if row is None:
         row = WatchPlate(plate=p, region_code=region_code)

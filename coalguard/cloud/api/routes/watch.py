@@ -77,7 +77,7 @@ def add_watch_plate(
         try:
             w = watch.add_plate(s, body.plate, body.region_code, body.reason, op.name, clock.now())
         except watch.WatchError as exc:
-            raise Problem(422, "invalid", reason=str(exc)) from None
+            raise Problem(422, "invalid", reason=exc) from None
         return _out(w)
 
 
