@@ -40,7 +40,7 @@ def fill(store: Store, n: int, end: datetime, days: int) -> None:
     for i in range(n):
         at = iso(end - step * (n - i))
         verdict = VERDICTS[i % len(VERDICTS)]
-        reg = json.dumps({"company": COMPANIES[i % 5 % len(COMPANIES)]}, ensure_ascii=False)
+        reg = json.dumps({"consignor": COMPANIES[i % 5 % len(COMPANIES)]}, ensure_ascii=False)
         rows.append(
             (f"i{i:07d}", f"冀A{i % 90000:05d}", "released", at, at, "manual", reg, verdict)
         )

@@ -4,7 +4,7 @@ The operator page lists today's trucks; a driver, a coal owner or a court asks
 about any day. Plates are matched in their one form (``edge/plates.py``) and
 in part (``BWX`` finds ``晋BWXQ4L``); days are Asia/Shanghai calendar days,
 both ends included; the company is the consigning company as registered or as
-the fast-pass list names it, matched in part. A bad filter is refused with the
+the fast-pass list names it (either matches), in part. A bad filter is refused with the
 reason in words (``BadSearch``), never a 500.
 """
 
@@ -26,10 +26,11 @@ PER_PAGE = 50
 VERDICTS = tuple(o.value for o in Overall)
 MAX_TEXT = 64
 
-# The consigning company as registered, else as the fast-pass list names it.
-_COMPANY = (
-    "COALESCE(json_extract(registration, '$.company'), json_extract(fast_pass, '$.company'), '')"
-)
+# The consigning company as registered (托运单位), else as the fast-pass list names it.
+_CONSIGNOR = "json_extract(registration, '$.consignor')"
+_LISTED = "json_extract(fast_pass, '$.company')"
+_COMPANY = f"COALESCE({_CONSIGNOR}, {_LISTED}, '')"
+_EITHER_COMPANY = f"COALESCE({_CONSIGNOR}, '') || ' ' || COALESCE({_LISTED}, '')"
 
 
 class BadSearch(GatewayError):
@@ -120,7 +121,7 @@ def _where(q: HistoryQuery) -> tuple[str, list[Any]]:
         clauses.append("overall = ?")
         args.append(q.verdict)
     if q.company:
-        clauses.append(f"instr(lower({_COMPANY}), lower(?)) > 0")
+        clauses.append(f"instr(lower({_EITHER_COMPANY}), lower(?)) > 0")
         args.append(q.company)
     return " AND ".join(clauses), args
 

@@ -21,14 +21,22 @@ def _fast_pass(gw, plate: str, company: str) -> str:
             {
                 "version": f"v-{plate}",
                 "truck": [
-                    {"plate": plate, "company": company, "report_id": "QR", "expires": "2027-12-31"}
+                    {
+                        "plate": plate,
+                        "company": company,
+                        "report_id": "QR",
+                        "expires": "2027-12-31",
+                        "valid_from": "2026-01-01",
+                        "coal_type": "anthracite",
+                        "quantity_t": 1000.0,
+                    }
                 ],
             }
         ),
         "test",
     )
     iid = gw.workflow.arrive(plate, "王五")
-    gw.workflow.register(iid, "王五", registration(plate))
+    gw.workflow.register(iid, "王五", registration(plate, consignor=company))
     assert gw.workflow.check_fast_pass(iid, "王五") is True
     gw.workflow.release(iid, "王五")
     return iid
@@ -68,6 +76,7 @@ def test_history_finds_trucks_of_earlier_days_by_plate_day_verdict_and_company(l
     assert _found(live, "verdict=fail") == ["晋BWX001", "冀A12345"]
     assert _found(live, "verdict=fail&plate=BWX&from=2026-11-24") == ["晋BWX001"]
     assert _found(live, "company=焦化") == ["冀E00001"]
+    assert _found(live, "company=恒信煤业") == ["晋BWX001", "冀A12345", "晋BWXQ4L"]
     page = live.read_page("/history?company=焦化")
     assert "河北焦化有限公司" in page and "共 1 辆" in page
 
