@@ -20,6 +20,7 @@ from typing import Any
 
 from coalguard.edge.clock import LOCAL_TZ, Clock
 from coalguard.edge.fastpass import FastPassList, same_company
+from coalguard.edge.plain import field_names, plain
 from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.records import FastPassLoaded
 from coalguard.gateway.sink import RecordSink
@@ -51,19 +52,14 @@ class FastPassCheck:
     mismatches: tuple[Mismatch, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "plate": self.plate,
-            "green": self.green,
-            "reason": self.reason,
-            "company": self.company,
-            "report_id": self.report_id,
-            "expires": self.expires,
-            "mismatches": [m.as_dict() for m in self.mismatches],
-        }
+        return {**plain(self, _CHECK_FIELDS), "mismatches": [m.as_dict() for m in self.mismatches]}
 
     def summary(self) -> str:
         """The transition's reason (a ``gw_reason`` catalog key); the details go in its data."""
         return f"fast pass: {self.reason}"
+
+
+_CHECK_FIELDS = field_names(FastPassCheck, skip=("mismatches",))
 
 
 class FastPassCache:

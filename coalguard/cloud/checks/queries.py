@@ -18,12 +18,9 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.scope import aware
+from coalguard.edge.plain import iso_or_none, plain
 
 RESULTS = ("pass", "fail", "retest", "incomplete", "no_limits")
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 INSPECTION_COLUMNS = [
@@ -51,71 +48,63 @@ INSPECTION_COLUMNS = [
 
 
 def inspection_view(i: Inspection) -> dict[str, Any]:
-    return {
-        "id": i.id,
-        "checkpoint_id": i.checkpoint_id,
-        "region_code": i.region_code,
-        "plate": i.plate,
-        "state": i.state,
-        "opened_at": _iso(i.opened_at),
-        "updated_at": _iso(i.updated_at),
-        "source": i.source,
-        "driver": i.driver,
-        "origin": i.origin,
-        "destination": i.destination,
-        "coal_type": i.coal_type,
-        "weight_t": i.weight_t,
-        "waybill_no": i.waybill_no,
-        "profile_id": i.profile_id,
-        "fast_pass": i.fast_pass,
-        "sample_id": i.sample_id,
-        "overall": i.overall,
-        "cloud_overall": i.cloud_overall,
-        "disagreement": i.disagreement,
-    }
+    return plain(i, INSPECTION_COLUMNS, iso=("opened_at", "updated_at"))
+
+
+VERDICT_FIELDS = (
+    "id",
+    "source",
+    "inspection_id",
+    "lab_sample_id",
+    "checkpoint_id",
+    "at",
+    "sample_id",
+    "profile_id",
+    "overall",
+    "cloud_profile_id",
+    "cloud_overall",
+    "agree",
+    "disagreement",
+    "measured",
+    "indicators",
+)
 
 
 def verdict_view(v: VerdictRow) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "source": v.source,
-        "inspection_id": v.inspection_id,
-        "lab_sample_id": v.lab_sample_id,
-        "checkpoint_id": v.checkpoint_id,
-        "at": _iso(v.at),
-        "sample_id": v.sample_id,
-        "profile_id": v.profile_id,
-        "overall": v.overall,
-        "cloud_profile_id": v.cloud_profile_id,
-        "cloud_overall": v.cloud_overall,
-        "agree": v.agree,
-        "disagreement": v.disagreement,
-        "measured": v.measured,
-        "indicators": v.indicators,
-    }
+    return plain(v, VERDICT_FIELDS, iso=("at",))
+
+
+LAB_FIELDS = (
+    "id",
+    "inspection_id",
+    "checkpoint_id",
+    "sample_id",
+    "seal_no",
+    "profile_id",
+    "sampled_at",
+    "dispatch_due",
+    "dispatched_at",
+    "lab_name",
+    "received_at",
+    "report_due",
+    "reported_at",
+    "report_no",
+    "overall",
+    "cloud_overall",
+    "referred_to",
+)
+LAB_TIMES = (
+    "sampled_at",
+    "dispatch_due",
+    "dispatched_at",
+    "received_at",
+    "report_due",
+    "reported_at",
+)
 
 
 def lab_view(lab: LabSample, now: datetime) -> dict[str, Any]:
-    return {
-        "id": lab.id,
-        "inspection_id": lab.inspection_id,
-        "checkpoint_id": lab.checkpoint_id,
-        "sample_id": lab.sample_id,
-        "seal_no": lab.seal_no,
-        "profile_id": lab.profile_id,
-        "sampled_at": _iso(lab.sampled_at),
-        "dispatch_due": _iso(lab.dispatch_due),
-        "dispatched_at": _iso(lab.dispatched_at),
-        "lab_name": lab.lab_name,
-        "received_at": _iso(lab.received_at),
-        "report_due": _iso(lab.report_due),
-        "reported_at": _iso(lab.reported_at),
-        "report_no": lab.report_no,
-        "overall": lab.overall,
-        "cloud_overall": lab.cloud_overall,
-        "referred_to": lab.referred_to,
-        "overdue": lab_overdue(lab, now),
-    }
+    return {**plain(lab, LAB_FIELDS, iso=LAB_TIMES), "overdue": lab_overdue(lab, now)}
 
 
 def lab_overdue(lab: LabSample, now: datetime) -> str | None:
@@ -272,7 +261,7 @@ def inspection_detail(s: Session, i: Inspection, now: datetime) -> dict[str, Any
                 "action": t.action,
                 "from": t.from_state,
                 "to": t.to_state,
-                "at": _iso(t.at),
+                "at": iso_or_none(t.at),
                 "operator": t.operator,
                 "reason": t.reason,
             }

@@ -31,6 +31,7 @@ from coalguard.cloud.auth import (
 from coalguard.cloud.login_sessions import COOKIE, end_session, open_session
 from coalguard.cloud.ratelimit import SlidingWindow, enforce
 from coalguard.cloud.scope import aware, scoped_region
+from coalguard.edge.plain import plain
 from coalguard.i18n import DEFAULT_LANG
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -101,9 +102,7 @@ class AuditEntryOut(BaseModel):
 
 def whoami(op: Operator) -> dict[str, Any]:
     return {
-        "name": op.name,
-        "role": op.role,
-        "region_prefix": op.region_prefix,
+        **plain(op, ("name", "role", "region_prefix")),
         "personal_data": op.sees_personal_data,
         "lang": op.lang or DEFAULT_LANG,
     }
@@ -166,14 +165,8 @@ class NewUser(BaseModel):
 
 
 def user_view(u: CloudUser) -> dict[str, Any]:
-    return {
-        "name": u.name,
-        "role": u.role,
-        "region_prefix": u.region_prefix,
-        "personal_data": u.personal_data,
-        "created_at": u.created_at.isoformat(),
-        "revoked": u.revoked,
-    }
+    fields = ("name", "role", "region_prefix", "personal_data", "created_at", "revoked")
+    return plain(u, fields, iso=("created_at",))
 
 
 @router.get("/users", response_model=list[UserOut])

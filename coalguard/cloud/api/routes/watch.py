@@ -23,6 +23,7 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import watch
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import watchlist
+from coalguard.edge.plain import plain
 
 router = APIRouter(prefix="/api/v1", tags=["watch"])
 TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
@@ -50,14 +51,7 @@ class WatchListOut(watchlist.WatchList):
 
 
 def _out(w: Any) -> dict[str, Any]:
-    return {
-        "plate": w.plate,
-        "region_code": w.region_code,
-        "reason": w.reason,
-        "added_by": w.added_by,
-        "added_at": w.added_at,
-        "active": w.active,
-    }
+    return plain(w, ("plate", "region_code", "reason", "added_by", "added_at", "active"))
 
 
 def _covered(op: Any, region_code: str) -> None:
