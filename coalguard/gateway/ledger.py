@@ -206,31 +206,15 @@ class Ledger:
         return counts, problems
 
 
+# The stored columns the entry hash covers, in the order ``entry_hash`` takes them.
+_HASHED = ("book", "seq", "id", "at", "operator", "kind", "body", "corrects", "prev_hash")
+
+
 def _row_hash(r: Any) -> str:
     """The hash a stored ledger row should carry (``edge.ledger_chain``)."""
-    return entry_hash(
-        r["book"],
-        r["seq"],
-        r["id"],
-        r["at"],
-        r["operator"],
-        r["kind"],
-        r["body"],
-        r["corrects"],
-        r["prev_hash"],
-    )
+    return entry_hash(*(r[c] for c in _HASHED))
 
 
 def _entry(r: Any) -> Entry:
-    return Entry(
-        r["book"],
-        r["seq"],
-        r["id"],
-        r["at"],
-        r["operator"],
-        r["kind"],
-        json.loads(r["body"]),
-        r["corrects"],
-        r["prev_hash"],
-        r["hash"],
-    )
+    values = {c: r[c] for c in (*_HASHED, "hash")}
+    return Entry(**{**values, "body": json.loads(r["body"])})
