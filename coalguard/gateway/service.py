@@ -84,7 +84,7 @@ class Gateway:
             config.lab.dispatch_hours,
             config.lab.report_days,
         )
-        fast_pass = FastPassCache(store, sink, clock, cp)
+        fast_pass = FastPassCache(store=store, clock=clock, checkpoint_id=cp, sink=sink)
         workflow = Workflow(
             store, sink, ledger, lab, fast_pass, clock, profiles, cp, config.checkpoint.jurisdiction
         )
@@ -121,7 +121,7 @@ class Gateway:
             duty,
             accounts,
             Sessions(store, clock, config.auth, accounts),
-            watch=WatchDesk(store, clock, config.watch, cp),
+            watch=WatchDesk(store=store, clock=clock, checkpoint_id=cp, rules=config.watch),
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:
