@@ -6,15 +6,23 @@ says which region's list it gets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.gateways import authenticate, bearer_token
+
+TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
+TOML_MEDIA = "application/toml; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -49,3 +57,32 @@ async def pulling_checkpoint(request: Request, gateway_id: str) -> PullingCheckp
     if found is None:
         raise Problem(404, "gateway_unbound", gateway_id=gateway_id)
     return found
+
+
+ListFile = Callable[[Request, PullingCheckpoint], str]
+
+
+def gateway_list(router: APIRouter, file_name: str) -> Callable[[ListFile], ListFile]:
+    """Serve ``build``'s TOML at ``GET /gateways/{gateway_id}/<file_name>`` to the gateway itself.
+
+    One route shape for every list a gateway pulls: its own token, its
+    registered checkpoint, the file built in a worker thread.
+    """
+
+    def register(build: ListFile) -> ListFile:
+        async def pull(gateway_id: str, request: Request) -> Any:
+            cp = await pulling_checkpoint(request, gateway_id)
+            text = await run_in_threadpool(build, request, cp)
+            return PlainTextResponse(text, media_type=TOML_MEDIA)
+
+        pull.__name__, pull.__doc__ = build.__name__, build.__doc__
+        router.get(
+            f"/gateways/{{gateway_id}}/{file_name}",
+            response_class=PlainTextResponse,
+            dependencies=[GATEWAY_TOKEN],
+            response_model=str,
+            responses={**TOML, **problems(404)},
+        )(pull)
+        return build
+
+    return register
