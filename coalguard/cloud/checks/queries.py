@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -141,27 +142,38 @@ class InspectionFilter(BaseModel):
     _utc = field_validator("since", "until")(aware)
 
 
-def find_inspections(region: str, f: InspectionFilter) -> Select[tuple[Inspection]]:
-    q = select(Inspection).where(Inspection.region_code.startswith(region))
-    if f.checkpoint:
-        q = q.where(Inspection.checkpoint_id == f.checkpoint)
-    if f.since:
-        q = q.where(Inspection.opened_at >= f.since)
-    if f.until:
-        q = q.where(Inspection.opened_at < f.until)
-    if f.plate:
-        q = q.where(Inspection.plate.contains(f.plate.upper().replace(" ", "")))
-    if f.origin:
-        q = q.where(Inspection.origin.contains(f.origin))
-    if f.coal_type:
-        q = q.where(Inspection.coal_type == f.coal_type)
-    if f.result:
-        q = q.where(Inspection.overall == f.result)
-    if f.state:
-        q = q.where(Inspection.state == f.state)
-    if f.disagreement is not None:
-        q = q.where(Inspection.disagreement.is_(f.disagreement))
+def where_given(
+    q: Select[Any], given: BaseModel, table: Any, at: Any, **special: Callable[[Any], Any]
+) -> Select[Any]:
+    """``q`` narrowed by each field of ``given`` that was given (not None, not empty).
+
+    ``since``/``until`` bound the time column ``at``, ``checkpoint`` is the
+    ``checkpoint_id``, a bool matches with IS, any other field equals the
+    column of its name; ``special`` builds the clause of a field that differs.
+    ``region`` and ``limit`` are not filters (the caller scopes and pages).
+    """
+    usual = {"since": at.__ge__, "until": at.__lt__, "checkpoint": table.checkpoint_id.__eq__}
+    for name, value in given:
+        if value is None or value == "" or name in ("region", "limit"):
+            continue
+        clause = special.get(name) or usual.get(name)
+        if clause is None:
+            column = getattr(table, name)
+            clause = column.is_ if isinstance(value, bool) else column.__eq__
+        q = q.where(clause(value))
     return q
+
+
+def find_inspections(region: str, f: InspectionFilter) -> Select[tuple[Inspection]]:
+    return where_given(
+        select(Inspection).where(Inspection.region_code.startswith(region)),
+        f,
+        Inspection,
+        Inspection.opened_at,
+        plate=lambda v: Inspection.plate.contains(v.upper().replace(" ", "")),
+        origin=Inspection.origin.contains,
+        result=Inspection.overall.__eq__,
+    )
 
 
 def _sum(cond) -> Any:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ inside it, and reads only the audit entries of actors inside it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from coalguard.cloud import audit
 from coalguard.cloud.access import PUBLIC
-from coalguard.cloud.api.deps import Admin, ClockDep, Reader, SessionDep
+from coalguard.cloud.api.deps import Admin, ClockDep, Reader, RegionQuery, SessionDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import (
@@ -235,15 +235,16 @@ def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
         return {"name": name, "revoked": True, "tokens_revoked": n}
 
 
+class AuditQuery(RegionQuery):
+    """``region``: of the actors (default: the admin's own); ``since``: UTC without a zone."""
+
+    actor: str | None = None
+    since: datetime | None = None
+    limit: int = Field(200, ge=1, le=5000)
+
+
 @router.get("/audit", response_model=list[AuditEntryOut])
-def audit_log(
-    op: Admin,
-    s: SessionDep,
-    actor: str | None = None,
-    since: datetime | None = None,
-    region: str | None = None,
-    limit: int = Query(200, ge=1, le=5000),
-) -> list[dict[str, Any]]:
+def audit_log(op: Admin, s: SessionDep, q: Annotated[AuditQuery, Query()]) -> list[dict[str, Any]]:
     """Every write, newest first: those of actors in ``region`` (default: the admin's own)."""
-    region = scoped_region(op, region)
-    return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)
+    region = scoped_region(op, q.region)
+    return audit.entries(s, region=region, actor=q.actor, since=aware(q.since), limit=q.limit)
