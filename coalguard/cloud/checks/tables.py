@@ -118,6 +118,9 @@ class VerdictRow(Base):
     cloud_overall: Mapped[str | None] = mapped_column(String(16))
     agree: Mapped[bool | None] = mapped_column(Boolean)
     disagreement: Mapped[str | None] = mapped_column(Text)
+    # Profile-set versions (label@hash): the gateway's, and the one the cloud re-judged with.
+    profile_set: Mapped[str | None] = mapped_column(String(100))
+    cloud_profile_set: Mapped[str | None] = mapped_column(String(100))
 
 
 class LabSample(Base):
