@@ -66,6 +66,11 @@ class CloudProfiles:
         version = s.scalar(select(ProfileSetRow.version).where(ProfileSetRow.active.is_(True)))
         return self.fallback if version is None else (self.get(s, version) or self.fallback)
 
+    def served(self, s: Session) -> dict[str, Any]:
+        """The active set exactly as installed (gateways check it themselves), else the fallback."""
+        body = s.scalar(select(ProfileSetRow.body).where(ProfileSetRow.active.is_(True)))
+        return body if body is not None else self.fallback.to_doc()
+
     def get(self, s: Session, version: str) -> ProfileSet | None:
         """The set named ``version``, or None when the cloud never had it."""
         if version not in self._cache:

@@ -14,6 +14,7 @@ from coalguard.cloud.api.routes import (
     dashboard,
     fastpass,
     ledger,
+    profiles,
     reports,
     users,
 )
@@ -25,6 +26,7 @@ ROUTERS = (
     checks.router,
     alerts.router,
     fastpass.router,
+    profiles.router,
     reports.router,
     ledger.router,
     dashboard.router,

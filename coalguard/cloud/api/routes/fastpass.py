@@ -12,13 +12,12 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.api.deps import ClockDep, Reader
+from coalguard.cloud.api.deps import ClockDep, Reader, require_gateway
 from coalguard.cloud.api.deps import Staff as FastPassWriter
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
 from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
-from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import fastpass
 from coalguard.edge.plates import normalize_plate
@@ -201,16 +200,7 @@ def fast_pass_list(
 )
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
-    ok = await run_in_threadpool(
-        authenticate,
-        request.app.state.engine,
-        gateway_id,
-        bearer_token(request.headers.get("authorization")),
-    )
-    if not ok:
-        raise Problem(
-            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
-        )
+    await require_gateway(request, gateway_id)
 
     def region() -> str | None:
         with request.app.state.sessions() as s:
