@@ -17,7 +17,7 @@ import typer
 
 from coalguard.cli.options import Demo, MigrateFirst
 from coalguard.edge.clock import SystemClock
-from coalguard.errors import InputError
+from coalguard.errors import InputError, as_refusal
 
 
 def co_ingest(
@@ -130,7 +130,7 @@ def token(
             issue_token(make_sessionmaker(engine), name, region, role, now=SystemClock().now())
         )
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise as_refusal(exc) from None
 
 
 def register(cloud_app: typer.Typer) -> None:

@@ -131,6 +131,8 @@ def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
     second = r.output.strip().splitlines()[-1]
     assert first.startswith("cgt_") and second.startswith("cgt_") and first != second
     r = run(cli, ["cloud", "users", "list", "--db", db])
+    assert "zhuozhou\t值班员\t130681\t有效\t2 个" in r.output
+    r = run(cli, ["cloud", "users", "list", "--db", db, "--lang", "en"])
     assert "zhuozhou\toperator\t130681\tactive\t2 token(s)" in r.output
     r = run(cli, ["cloud", "users", "add", "bad", "--role", "king", "--db", db])
     assert isinstance(r.exception, InputError) and "unknown role" in str(r.exception)

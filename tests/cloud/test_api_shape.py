@@ -123,7 +123,7 @@ def test_validation_refusal_names_each_field(app_and_admin) -> None:  # type: ig
     doc = r.json()
     fields = {e["field"] for e in doc["errors"]}
     assert {"body.installer_id", "body.household"} <= fields
-    assert doc["title"] == "输入有误" and "body.household" in doc["detail"]
+    assert doc["title"] == "输入有误" and "household" in doc["detail"]
 
 
 def test_alert_state_conflict_is_a_409_problem(app_and_admin) -> None:  # type: ignore[no-untyped-def]

@@ -38,7 +38,8 @@ class Cloud:
         token: str | None = None,
         raw: bytes | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
+        # These tests read the English text (Chinese: tests/cloud/test_refusal_words.py).
+        headers = {"Authorization": f"Bearer {token or self.token}", "Accept-Language": "en"}
         if raw is not None:
             return self.http.post(
                 f"/api/v1/gateways/{gateway}/batches", content=raw, headers=headers
@@ -258,7 +259,11 @@ def test_malformed_requests_are_422(cloud: Cloud, raw: bytes, fragment: str) -> 
 def test_gzip_batches_are_inflated_within_the_limit(cloud: Cloud) -> None:
     import gzip
 
-    headers = {"Authorization": f"Bearer {cloud.token}", "Content-Encoding": "gzip"}
+    headers = {
+        "Authorization": f"Bearer {cloud.token}",
+        "Content-Encoding": "gzip",
+        "Accept-Language": "en",
+    }
     url = "/api/v1/gateways/gw-1/batches"
     batch = [rec(body={"pad": "x" * 500}) for _ in range(40)]
     body = gzip.compress(json.dumps({"records": batch}).encode())

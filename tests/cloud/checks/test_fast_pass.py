@@ -50,7 +50,7 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     assert r.status_code == 201 and r.json()["plate"] == "冀A12345"
     refused = {"plate": "冀A99999", "region_code": "130102", "report_id": "QR-2"}
     r = c.post("/api/v1/fast-pass/trucks", json=refused, headers=county)
-    assert r.status_code == 422 and "does not pass" in r.text
+    assert r.status_code == 422 and "未达标" in r.text
     expired = {"plate": "冀B00001", "region_code": "13", "report_id": "QR-3"}
     assert c.post("/api/v1/fast-pass/trucks", json=expired, headers=admin).status_code == 201
     assert (
