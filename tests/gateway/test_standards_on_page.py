@@ -1,0 +1,84 @@
+"""The checkpoint page says when a verdict rests on provisional limits, and why there is none.
+
+In headless Chromium, signed in, in Chinese and in English (the page's own switch).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coalguard.gateway.web import create_app
+from coalguard.i18n import t
+from tests.conftest import require_binary
+from tests.gateway.cdp import Browser
+from tests.gateway.conftest import PASSING, drive_to_judged, registration
+from tests.gateway.session import PASSWORD, add_user
+from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
+
+
+def _briquette(gw) -> str:  # type: ignore[no-untyped-def]
+    """A briquette truck: Hebei enforces GB 34170 型煤1号, shipped without limits."""
+    wf = gw.workflow
+    iid = wf.arrive("冀B54321", "王五")
+    wf.register(iid, "王五", registration("冀B54321", "briquette"))
+    wf.check_fast_pass(iid, "王五")
+    wf.take_sample(iid, "王五", {"sample_id": "S2", "seal_no": "F-S2", "sampler": "李四"})
+    wf.record_result("an-1", PASSING, sample_id="S2")
+    return iid
+
+
+def _text(b: Browser) -> str:
+    return b.eval("document.body.innerText") or ""
+
+
+@pytest.mark.timeout(120)
+def test_provisional_limits_and_missing_limits_are_said_on_the_page(gw, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    binary = require_binary("chromium")
+    provisional = drive_to_judged(gw, PASSING)  # GB 34169 无烟1号: verified = false
+    no_limits = _briquette(gw)
+    add_user(gw.store, "admin", "admin", "赵管理")
+    version = gw.profiles.version
+    with ThreadServer(create_app(gw, lang="zh")) as server:
+        b = Browser(binary, tmp_path / "chromium-profile")
+        try:
+            b.goto(server.url + "/")
+            b.eval(
+                "document.querySelector('#username').value = 'admin';"
+                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
+                "document.querySelector('#form-login button').click();"
+            )
+            wait_for(
+                lambda: b.eval("!!document.querySelector('#who')") is True,
+                timeout=20,
+                what="the operator page after sign-in",
+                retry_errors=True,
+            )
+            for lang in ("zh", "en"):
+                if lang == "en":
+                    b.eval("document.querySelector('#lang-en').click()")
+                    wait_for(
+                        lambda: (
+                            b.eval("document.documentElement.lang") == "en"
+                            and b.eval("document.readyState") == "complete"
+                        ),
+                        timeout=20,
+                        what="the English page",
+                        retry_errors=True,
+                    )
+                b.goto(f"{server.url}/?id={provisional}")
+                assert b.eval("document.querySelector('#provisional').innerText") == t(
+                    "standards.provisional", lang
+                )
+                assert b.eval("document.querySelector('#profile-set').innerText") == version
+                assert t("standards.provisional", lang) in _text(b)
+                b.goto(f"{server.url}/?id={no_limits}")
+                text = _text(b)
+                assert t("standards.no_limits_why", lang) in text
+                assert t("action.lab_sample", lang) in text  # the lab is offered
+                assert t("standards.provisional", lang) in text  # its profile is provisional too
+        finally:
+            b.close()
+    assert t("standards.provisional", "zh") == "暂定限值，以正式标准为准"
