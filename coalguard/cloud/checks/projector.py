@@ -324,6 +324,7 @@ class Projector:
         row.sample_id = verdict.sample_id or insp.sample_id
         row.profile_id, row.overall, row.measured = profile_id, overall, measured
         insp.overall = overall
+        insp.provisional = verdict.provisional
         row.profile_set = verdict.profile_set
         if measured:
             j = self._rejudge(

@@ -77,6 +77,8 @@ class Inspection(Base):
     overall: Mapped[str | None] = mapped_column(String(16))
     cloud_overall: Mapped[str | None] = mapped_column(String(16))
     disagreement: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The gateway's verdict rests on limits not verified against the published standard.
+    provisional: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Transition(Base):

@@ -1,4 +1,4 @@
-"""installed profile sets; the profile-set version of each verdict
+"""installed profile sets; the profile-set version of each verdict; provisional verdicts
 
 Revision ID: 0011
 Revises: 0008
@@ -31,9 +31,13 @@ def upgrade() -> None:
     with op.batch_alter_table("chk_verdict", schema=None) as batch_op:
         batch_op.add_column(sa.Column("profile_set", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("cloud_profile_set", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("chk_inspection", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("provisional", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chk_inspection", schema=None) as batch_op:
+        batch_op.drop_column("provisional")
     with op.batch_alter_table("chk_verdict", schema=None) as batch_op:
         batch_op.drop_column("cloud_profile_set")
         batch_op.drop_column("profile_set")
