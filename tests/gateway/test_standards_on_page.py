@@ -5,18 +5,16 @@ In headless Chromium, signed in, in Chinese and in English (the page's own switc
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from coalguard.gateway.web import create_app
 from coalguard.i18n import t
 from tests.conftest import require_binary
-from tests.gateway.cdp import Browser
+from tests.gateway.cdp import Browser, sign_in_on_page, switch_to_english
 from tests.gateway.conftest import PASSING, drive_to_judged, registration
 from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.test_pages_in_chromium import visible_text
 from tests.support.servers import ThreadServer
-from tests.support.waiting import wait_for
 
 
 def _briquette(gw) -> str:  # type: ignore[no-untyped-def]
@@ -30,10 +28,6 @@ def _briquette(gw) -> str:  # type: ignore[no-untyped-def]
     return iid
 
 
-def _text(b: Browser) -> str:
-    return b.eval("document.body.innerText") or ""
-
-
 @pytest.mark.timeout(120)
 def test_provisional_limits_and_missing_limits_are_said_on_the_page(gw, tmp_path) -> None:  # type: ignore[no-untyped-def]
     binary = require_binary("chromium")
@@ -44,38 +38,18 @@ def test_provisional_limits_and_missing_limits_are_said_on_the_page(gw, tmp_path
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
-            b.goto(server.url + "/")
-            b.eval(
-                "document.querySelector('#username').value = 'admin';"
-                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
-                "document.querySelector('#form-login button').click();"
-            )
-            wait_for(
-                lambda: b.eval("!!document.querySelector('#who')") is True,
-                timeout=20,
-                what="the operator page after sign-in",
-                retry_errors=True,
-            )
+            sign_in_on_page(b, server.url, "admin", PASSWORD)
             for lang in ("zh", "en"):
                 if lang == "en":
-                    b.eval("document.querySelector('#lang-en').click()")
-                    wait_for(
-                        lambda: (
-                            b.eval("document.documentElement.lang") == "en"
-                            and b.eval("document.readyState") == "complete"
-                        ),
-                        timeout=20,
-                        what="the English page",
-                        retry_errors=True,
-                    )
+                    switch_to_english(b)
                 b.goto(f"{server.url}/?id={provisional}")
                 assert b.eval("document.querySelector('#provisional').innerText") == t(
                     "standards.provisional", lang
                 )
                 assert b.eval("document.querySelector('#profile-set').innerText") == version
-                assert t("standards.provisional", lang) in _text(b)
+                assert t("standards.provisional", lang) in visible_text(b)
                 b.goto(f"{server.url}/?id={no_limits}")
-                text = _text(b)
+                text = visible_text(b)
                 assert t("standards.no_limits_why", lang) in text
                 assert t("action.lab_sample", lang) in text  # the lab is offered
                 assert t("standards.provisional", lang) in text  # its profile is provisional too
