@@ -13,6 +13,8 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.quality.profiles import SHIPPED_DIR
 from coalguard.gateway.profile_cache import CACHE_KEY
+from coalguard.gateway.uplink_status import UplinkStatus
+from coalguard.gateway.web.metrics import render_metrics
 from tests.cloud.checks.checkpoint_feed import START, _truck, gateway_token
 from tests.cloud.checks.test_profile_sets import _gateway
 from tests.cloud.ops_support import bearer, client, make_app, users
@@ -117,6 +119,9 @@ def test_a_bad_profile_set_is_refused_counted_and_the_previous_kept(
                 install(s, elsewhere, "admin", START)
             assert gw.refresh_profiles() == before
         assert gw.profile_cache.refused() == 2
+        metrics = render_metrics(gw, UplinkStatus("not_configured", 0, 0.0))
+        assert "coalguard_gateway_profile_set_refused_total 2" in metrics
+        assert f'coalguard_gateway_profile_set{{version="{before}"}} 1' in metrics
         assert gw.store.scalar("SELECT value FROM meta WHERE key = ?", (CACHE_KEY,)) is None
         assert _judge(gw, "冀A00003")["overall"] == "pass"
     finally:
