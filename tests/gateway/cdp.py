@@ -95,33 +95,3 @@ class Browser:
             self.ws.close()
         finally:
             stop_process(self.proc)
-
-
-def sign_in_on_page(b: Browser, url: str, username: str, password: str) -> None:
-    """Through the gateway's login form; returns once the operator page shows who is on."""
-    b.goto(url + "/")
-    b.eval(
-        f"document.querySelector('#username').value = {json.dumps(username)};"
-        f"document.querySelector('#password').value = {json.dumps(password)};"
-        "document.querySelector('#form-login button').click();"
-    )
-    wait_for(
-        lambda: b.eval("!!document.querySelector('#who')") is True,
-        timeout=20,
-        what="the operator page after sign-in",
-        retry_errors=True,
-    )
-
-
-def switch_to_english(b: Browser) -> None:
-    """The page's own language switch; returns once the English page has loaded."""
-    b.eval("document.querySelector('#lang-en').click()")
-    wait_for(
-        lambda: (
-            b.eval("document.documentElement.lang") == "en"
-            and b.eval("document.readyState") == "complete"
-        ),
-        timeout=20,
-        what="the English page",
-        retry_errors=True,
-    )

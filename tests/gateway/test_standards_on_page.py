@@ -10,9 +10,9 @@ import pytest
 from coalguard.gateway.web import create_app
 from coalguard.i18n import t
 from tests.conftest import require_binary
-from tests.gateway.cdp import Browser, sign_in_on_page, switch_to_english
+from tests.gateway.cdp import Browser
 from tests.gateway.conftest import PASSING, drive_to_judged, registration
-from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.session import add_user, browser_sign_in, browser_switch_to_english
 from tests.gateway.test_pages_in_chromium import visible_text
 from tests.support.servers import ThreadServer
 
@@ -38,10 +38,10 @@ def test_provisional_limits_and_missing_limits_are_said_on_the_page(gw, tmp_path
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
-            sign_in_on_page(b, server.url, "admin", PASSWORD)
+            browser_sign_in(b, "admin")
             for lang in ("zh", "en"):
                 if lang == "en":
-                    switch_to_english(b)
+                    browser_switch_to_english(b)
                 b.goto(f"{server.url}/?id={provisional}")
                 assert b.eval("document.querySelector('#provisional').innerText") == t(
                     "standards.provisional", lang

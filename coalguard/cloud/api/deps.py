@@ -14,12 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
-from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.auth import Operator, Role
-from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock
 
@@ -43,15 +40,6 @@ def get_db(request: Request) -> Iterator[Session]:
     """A read session closed after the response (writes use ``SessionMakerDep.begin()``)."""
     with request.app.state.sessions() as s:
         yield s
-
-
-async def require_gateway(request: Request, gateway_id: str) -> None:
-    """A ``GATEWAY_TOKEN`` route's check: the bearer is ``gateway_id``'s own token, else 401."""
-    token = bearer_token(request.headers.get("authorization"))
-    if not await run_in_threadpool(authenticate, request.app.state.engine, gateway_id, token):
-        raise Problem(
-            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
-        )
 
 
 SettingsDep = Annotated[CloudSettings, Depends(get_settings)]

@@ -17,6 +17,7 @@ from coalguard.cloud.api.routes import (
     profiles,
     reports,
     users,
+    watch,
 )
 
 ROUTERS = (
@@ -27,6 +28,7 @@ ROUTERS = (
     alerts.router,
     fastpass.router,
     profiles.router,
+    watch.router,
     reports.router,
     ledger.router,
     dashboard.router,

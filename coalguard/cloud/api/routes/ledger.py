@@ -16,7 +16,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.api.deps import Reader, require_gateway
+from coalguard.cloud.api.deps import Reader
+from coalguard.cloud.api.gateway_pull import require_gateway
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.ledger import chain
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
-from coalguard.cloud.api.deps import Reader, SessionDep, require_gateway
+from coalguard.cloud.api.deps import Reader, SessionDep
+from coalguard.cloud.api.gateway_pull import require_gateway
 from coalguard.cloud.checks import profile_sets
 from coalguard.cloud.checks.tables import Checkpoint, VerdictRow
 from coalguard.edge.quality.profiles import ProfileSetDoc
