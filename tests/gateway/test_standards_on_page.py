@@ -38,6 +38,7 @@ def test_provisional_limits_and_missing_limits_are_said_on_the_page(gw, tmp_path
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
+            b.goto(server.url + "/")
             browser_sign_in(b, "admin")
             for lang in ("zh", "en"):
                 if lang == "en":

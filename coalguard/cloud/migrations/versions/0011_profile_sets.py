@@ -1,7 +1,7 @@
 """installed profile sets; the profile-set version of each verdict; provisional verdicts
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-26 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"  # assigned "0008"; main already holds 0008 -> 0010 (one head)
 branch_labels = None
 depends_on = None
 
