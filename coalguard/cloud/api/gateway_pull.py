@@ -40,47 +40,63 @@ async def require_gateway(request: Request, gateway_id: str) -> None:
         )
 
 
-async def pulling_checkpoint(request: Request, gateway_id: str) -> PullingCheckpoint:
-    """The registered checkpoint of the calling gateway; 401 on a bad token, 404 if unbound."""
-    await require_gateway(request, gateway_id)
-
-    def find() -> PullingCheckpoint | None:
-        with request.app.state.sessions() as s:
-            cp = s.scalars(
-                select(Checkpoint).where(
-                    Checkpoint.gateway_id == gateway_id, Checkpoint.registered.is_(True)
-                )
-            ).first()
-            return PullingCheckpoint(cp.checkpoint_id, cp.region_code) if cp else None
-
-    found = await run_in_threadpool(find)
-    if found is None:
+def pulling_checkpoint(request: Request, gateway_id: str) -> PullingCheckpoint:
+    """The registered checkpoint of the calling gateway (already authenticated); 404 if unbound."""
+    with request.app.state.sessions() as s:
+        cp = s.scalars(
+            select(Checkpoint).where(
+                Checkpoint.gateway_id == gateway_id, Checkpoint.registered.is_(True)
+            )
+        ).first()
+    if cp is None:
         raise Problem(404, "gateway_unbound", gateway_id=gateway_id)
-    return found
+    return PullingCheckpoint(cp.checkpoint_id, cp.region_code)
 
 
+GatewayRead = Callable[[Request, str], Any]
 ListFile = Callable[[Request, PullingCheckpoint], str]
 
 
-def gateway_list(router: APIRouter, file_name: str) -> Callable[[ListFile], ListFile]:
-    """Serve ``build``'s TOML at ``GET /gateways/{gateway_id}/<file_name>`` to the gateway itself.
+def gateway_get(
+    router: APIRouter, path: str, response_model: Any, **route: Any
+) -> Callable[[GatewayRead], GatewayRead]:
+    """Serve ``read(request, gateway_id)`` at ``GET /gateways/{gateway_id}/<path>`` to the gateway.
 
-    One route shape for every list a gateway pulls: its own token, its
-    registered checkpoint, the file built in a worker thread.
+    One route shape for everything a gateway reads back from the cloud: its
+    own token (else 401), then ``read`` in a worker thread.
     """
 
+    def register(read: GatewayRead) -> GatewayRead:
+        async def get(gateway_id: str, request: Request) -> Any:
+            await require_gateway(request, gateway_id)
+            return await run_in_threadpool(read, request, gateway_id)
+
+        get.__name__, get.__doc__ = read.__name__, read.__doc__
+        router.get(
+            f"/gateways/{{gateway_id}}/{path}",
+            dependencies=[GATEWAY_TOKEN],
+            response_model=response_model,
+            **route,
+        )(get)
+        return read
+
+    return register
+
+
+def gateway_list(router: APIRouter, file_name: str) -> Callable[[ListFile], ListFile]:
+    """Serve ``build``'s TOML for the gateway's registered checkpoint (a list it pulls)."""
+
     def register(build: ListFile) -> ListFile:
-        async def pull(gateway_id: str, request: Request) -> Any:
-            cp = await pulling_checkpoint(request, gateway_id)
-            text = await run_in_threadpool(build, request, cp)
+        def pull(request: Request, gateway_id: str) -> PlainTextResponse:
+            text = build(request, pulling_checkpoint(request, gateway_id))
             return PlainTextResponse(text, media_type=TOML_MEDIA)
 
         pull.__name__, pull.__doc__ = build.__name__, build.__doc__
-        router.get(
-            f"/gateways/{{gateway_id}}/{file_name}",
+        gateway_get(
+            router,
+            file_name,
+            str,
             response_class=PlainTextResponse,
-            dependencies=[GATEWAY_TOKEN],
-            response_model=str,
             responses={**TOML, **problems(404)},
         )(pull)
         return build
