@@ -12,6 +12,7 @@ from typing import Any
 from coalguard.edge.clock import local_text
 from coalguard.edge.quality import COAL_TYPES, UnknownProfile
 from coalguard.gateway.errors import in_words
+from coalguard.gateway.papers import printable
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
@@ -25,6 +26,7 @@ from coalguard.gateway.web.views import (
     LabRow,
     OperatorView,
     Option,
+    PaperLink,
     PendingResult,
     ResultLine,
     Status,
@@ -53,6 +55,15 @@ def operator_text(operator: str, lang: str) -> str:
 def indicator_values(values: dict[str, float]) -> str:
     """``Mt 5 · Aad 30``: symbols and numbers as a chemist writes them."""
     return " · ".join(f"{k} {v:g}" for k, v in values.items())
+
+
+def paper_links(gw: Gateway, insp: dict[str, Any], lang: str) -> tuple[PaperLink, ...]:
+    """The print buttons for the papers this inspection has now (``web/papers.py``)."""
+    base = f"/inspections/{insp['id']}/papers"
+    return tuple(
+        PaperLink(p, t(f"gw_papers.{p}", lang), f"{base}/{p}", f"{base}/{p}.pdf")
+        for p in printable(gw, insp)
+    )
 
 
 def limit_text(ind: dict[str, Any]) -> str:
@@ -252,6 +263,7 @@ class OperatorPage:
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
+            papers=paper_links(gw, insp, self.lang) if may(who.user.role, "papers.print") else (),
         )
 
     def profile_title(self, v: dict[str, Any]) -> str:

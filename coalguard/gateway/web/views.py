@@ -101,6 +101,16 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class PaperLink:
+    """A print button on the operator page: the paper, its preview and its PDF."""
+
+    paper: str  # raw, for the element id only
+    title: str
+    html: str
+    pdf: str
+
+
+@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -115,6 +125,7 @@ class TruckView:
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]
     history: tuple[HistoryRow, ...]
+    papers: tuple[PaperLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,3 +235,36 @@ class LoginView:
     next: str
     username: str = ""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class CustodyRow:
+    """One hand-over of a lab sample on the custody form."""
+
+    step: str
+    at: str
+    by: str
+    due: str
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """One printed paper (``templates/papers/``), every word and time already in place."""
+
+    paper: str  # raw, selects the template's blocks
+    title: str
+    checkpoint: str
+    number: str  # the paper's reference: the inspection (or sample) it is about
+    provisional: str  # the marker when the limits are provisional, else ""
+    facts: tuple[tuple[str, str], ...]
+    statement: str
+    verdict: VerdictView | None
+    verdict_title: str
+    profile_source: str
+    custody: tuple[CustodyRow, ...]
+    qr: str  # inline SVG (markup), or ""
+    qr_caption: str
+    ledger_hash: str
+    signatures: tuple[str, ...]
+    printed: str
+    zone_note: str
