@@ -106,11 +106,14 @@ def custody_steps(store: Store, lab_sample_id: str) -> list[CustodyStep]:
 
 
 def provisional(gw: Gateway, insp: dict[str, Any]) -> bool:
-    """True when the verdict, or the profile the truck is judged by, is not verified."""
+    """True when the verdict, or the profile a sample taken will be judged by, is unverified.
+
+    A truck released on the fast pass has neither: its paper says nothing of limits.
+    """
     verdict = insp.get("verdict")
     if verdict is not None:
         return bool(verdict.get("provisional"))
-    if not insp.get("profile_id"):
+    if not insp.get("profile_id") or sample_facts(insp) is None:
         return False
     try:
         return not gw.profiles.get(insp["profile_id"]).verified

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coalguard.edge.clock import local_text
+from coalguard.edge.fastpass import FastPassList
 from coalguard.gateway.papers import PRINT_ENTRY, ledger_mark
 from coalguard.gateway.web import create_app
 from coalguard.gateway.web.qr import inspection_payload, sample_payload
@@ -141,6 +142,31 @@ def test_inspection_slip_prints_for_a_released_truck(client, gw, lang, tmp_path)
     mark = ledger_mark(gw.store, gw.workflow.get(iid))
     assert pdf_qr_codes(pdf, tmp_path) == [inspection_payload(iid, mark.seq, mark.hash)]
     assert [p["paper"] for p in printed(gw, iid)] == ["slip"]
+
+
+def test_slip_of_a_fast_pass_truck_names_the_report_and_no_limits(client, gw, tmp_path):
+    fl = FastPassList.model_validate(
+        {
+            "version": "v1",
+            "truck": [
+                {
+                    "plate": "冀E00001",
+                    "company": "某热电厂",
+                    "report_id": "QR-1",
+                    "expires": "2026-12-31",
+                }
+            ],
+        }
+    )
+    gw.fast_pass.replace(fl, "test")
+    iid = gw.workflow.arrive("冀E00001", OPERATOR)
+    gw.workflow.register(iid, OPERATOR, registration("冀E00001"))
+    assert gw.workflow.check_fast_pass(iid, OPERATOR) is True
+    gw.workflow.release(iid, OPERATOR)
+    text = flat(pdf_text(get_pdf(client, f"/inspections/{iid}/papers/slip.pdf"), tmp_path))
+    assert "冀E00001" in text and "某热电厂" in text and OPERATOR in text
+    assert t("gw_papers.provisional", "zh") not in text  # nothing was judged
+    assert t("verdict.limit", "zh") not in text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
