@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coalguard.edge.quality import UnknownProfile
+from coalguard.edge.quality import ProfileSet, UnknownProfile
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.ledger import Ledger
-from coalguard.gateway.service import Gateway
 from coalguard.gateway.store import Store
 
 PAPERS = ("notice", "slip", "label", "custody")
@@ -105,7 +104,7 @@ def custody_steps(store: Store, lab_sample_id: str) -> list[CustodyStep]:
     return [CustodyStep(r["kind"], r["operator"], r["at"]) for r in rows]
 
 
-def provisional(gw: Gateway, insp: dict[str, Any]) -> bool:
+def provisional(profiles: ProfileSet, insp: dict[str, Any]) -> bool:
     """True when the verdict, or the profile a sample taken will be judged by, is unverified.
 
     A truck released on the fast pass has neither: its paper says nothing of limits.
@@ -116,12 +115,12 @@ def provisional(gw: Gateway, insp: dict[str, Any]) -> bool:
     if not insp.get("profile_id") or sample_facts(insp) is None:
         return False
     try:
-        return not gw.profiles.get(insp["profile_id"]).verified
+        return not profiles.get(insp["profile_id"]).verified
     except UnknownProfile:
         return False
 
 
-def check_printable(gw: Gateway, paper: str, insp: dict[str, Any]) -> None:
+def check_printable(store: Store, paper: str, insp: dict[str, Any]) -> None:
     """Refuse a paper that does not exist for this inspection now, saying why."""
     if paper not in PAPERS:
         raise PaperRefused("unknown_paper", name=paper, known=", ".join(PAPERS))
@@ -132,16 +131,16 @@ def check_printable(gw: Gateway, paper: str, insp: dict[str, Any]) -> None:
         raise PaperRefused("slip_needs_release", plate=insp["plate"], state=state)
     if paper == "label" and sample_facts(insp) is None:
         raise PaperRefused("label_needs_sample", plate=insp["plate"], state=state)
-    if paper == "custody" and lab_sample(gw.store, insp["id"]) is None:
+    if paper == "custody" and lab_sample(store, insp["id"]) is None:
         raise PaperRefused("custody_needs_lab", plate=insp["plate"], state=state)
 
 
-def printable(gw: Gateway, insp: dict[str, Any]) -> list[str]:
+def printable(store: Store, insp: dict[str, Any]) -> list[str]:
     """The papers this inspection has now, in the order the page offers them."""
     out = []
     for paper in PAPERS:
         try:
-            check_printable(gw, paper, insp)
+            check_printable(store, paper, insp)
         except PaperRefused:
             continue
         out.append(paper)

@@ -62,7 +62,7 @@ def paper_links(gw: Gateway, insp: dict[str, Any], lang: str) -> tuple[PaperLink
     base = f"/inspections/{insp['id']}/papers"
     return tuple(
         PaperLink(p, t(f"gw_papers.{p}", lang), f"{base}/{p}", f"{base}/{p}.pdf")
-        for p in printable(gw, insp)
+        for p in printable(gw.store, insp)
     )
 
 

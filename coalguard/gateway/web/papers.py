@@ -67,7 +67,7 @@ class PaperBuilder:
         return t(f"gw_papers.{key}", self.lang)
 
     def build(self, paper: str, insp: dict[str, Any], who: Principal) -> PaperView:
-        check_printable(self.gw, paper, insp)
+        check_printable(self.gw.store, paper, insp)
         verdict = insp.get("verdict")
         mark = ledger_mark(self.gw.store, insp)
         qr, caption, ledger_hash = "", "", ""
@@ -84,7 +84,7 @@ class PaperBuilder:
             title=self.w(paper),
             checkpoint=self.gw.config.checkpoint.name,
             number=self.number(paper, insp, lab),
-            provisional=self.w("provisional") if provisional(self.gw, insp) else "",
+            provisional=self.w("provisional") if provisional(self.gw.profiles, insp) else "",
             facts=self.facts(paper, insp, lab),
             statement=self.statement(paper, insp),
             verdict=self.page.verdict(verdict) if verdict and paper in WITH_VERDICT else None,
