@@ -12,7 +12,6 @@ The paper's language is the signed-in person's.
 from __future__ import annotations
 
 import logging
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -38,7 +37,7 @@ from coalguard.gateway.web.login import to_login
 from coalguard.gateway.web.page import OperatorPage, operator_text, reason_text
 from coalguard.gateway.web.pdf import PdfUnavailable, print_pdf
 from coalguard.gateway.web.qr import inspection_payload, qr_svg, sample_payload
-from coalguard.gateway.web.render import TEMPLATES, chrome, render
+from coalguard.gateway.web.render import PAGES, chrome, render
 from coalguard.gateway.web.views import CustodyRow, PaperView
 from coalguard.i18n import t
 
@@ -225,9 +224,7 @@ def add_paper_routes(app: FastAPI, gw: Gateway, default_lang: str) -> None:
             view = PaperBuilder(gw, lang).build(paper_name, insp, who)
         except GatewayError as exc:
             return refuse(exc.text(lang), 404 if isinstance(exc, NotFound) else 409)
-        html = TEMPLATES.get_template(f"papers/{paper_name}.html").render(
-            t=partial(t, lang=lang), lang=lang, view=view
-        )
+        html = PAGES.render(f"papers/{paper_name}.html", lang, view=view)
         if not pdf:
             return HTMLResponse(html)
         cfg = gw.config.papers
