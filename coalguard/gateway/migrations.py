@@ -226,8 +226,23 @@ def _user_lang_column(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'lang:%'")
 
 
+def _fast_pass_checks_and_watch_list(db: sqlite3.Connection) -> None:
+    """3: the fast-pass cache keeps what the green lane checks; the cloud's watch list."""
+    for column in ("coal_type TEXT", "valid_from TEXT", "quantity_t REAL"):
+        db.execute(f"ALTER TABLE fast_pass ADD COLUMN {column}")
+    db.execute(
+        "CREATE TABLE watch_list (plate TEXT NOT NULL, source TEXT NOT NULL, "
+        "reason TEXT NOT NULL, times INTEGER NOT NULL, at TEXT NOT NULL, checkpoint TEXT, "
+        "list_version TEXT NOT NULL, loaded_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX watch_list_plate ON watch_list(plate)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS inspections_plate_closed ON inspections(plate, closed_at)"
+    )
+
+
 Step = Callable[[sqlite3.Connection], None]
-STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column)
+STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column, _fast_pass_checks_and_watch_list)
 VERSION = len(STEPS)
 
 

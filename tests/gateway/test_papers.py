@@ -15,7 +15,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coalguard.edge.clock import local_text
-from coalguard.edge.fastpass import FastPassList
 from coalguard.gateway.papers import PRINT_ENTRY, ledger_mark
 from coalguard.gateway.web import create_app
 from coalguard.gateway.web.qr import inspection_payload, sample_payload
@@ -24,6 +23,7 @@ from tests.conftest import require_binary
 from tests.gateway.conftest import FAILING, PASSING, drive_to_judged, registration
 from tests.gateway.paper_pdf import pdf_pages, pdf_qr_codes, pdf_text
 from tests.gateway.session import add_user, sign_in
+from tests.gateway.test_fastpass_checks import COMPANY, anthracite_list
 
 OPERATOR = "王五 (wangwu)"
 
@@ -89,6 +89,7 @@ def test_turn_back_notice_prints_with_verdict_operator_time_and_qr(
         "张三",  # driver
         "山西大同",
         "石家庄",
+        "大同恒信煤业有限公司",  # the consigning company
         t("coal_type.anthracite", lang),
         f"{verdict['profile_id']} v{verdict['profile_version']}",
         verdict["profile_source"][:20],
@@ -145,26 +146,13 @@ def test_inspection_slip_prints_for_a_released_truck(client, gw, lang, tmp_path)
 
 
 def test_slip_of_a_fast_pass_truck_names_the_report_and_no_limits(client, gw, tmp_path):
-    fl = FastPassList.model_validate(
-        {
-            "version": "v1",
-            "truck": [
-                {
-                    "plate": "冀E00001",
-                    "company": "某热电厂",
-                    "report_id": "QR-1",
-                    "expires": "2026-12-31",
-                }
-            ],
-        }
-    )
-    gw.fast_pass.replace(fl, "test")
+    gw.fast_pass.replace(anthracite_list(), "test")
     iid = gw.workflow.arrive("冀E00001", OPERATOR)
     gw.workflow.register(iid, OPERATOR, registration("冀E00001"))
     assert gw.workflow.check_fast_pass(iid, OPERATOR) is True
     gw.workflow.release(iid, OPERATOR)
     text = flat(pdf_text(get_pdf(client, f"/inspections/{iid}/papers/slip.pdf"), tmp_path))
-    assert "冀E00001" in text and "某热电厂" in text and OPERATOR in text
+    assert "冀E00001" in text and COMPANY in text and OPERATOR in text
     assert t("gw_papers.provisional", "zh") not in text  # nothing was judged
     assert t("verdict.limit", "zh") not in text
 

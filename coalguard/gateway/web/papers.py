@@ -34,7 +34,7 @@ from coalguard.gateway.service import Gateway
 from coalguard.gateway.web.auth import Principal, principal
 from coalguard.gateway.web.language import page_lang
 from coalguard.gateway.web.login import to_login
-from coalguard.gateway.web.page import OperatorPage, operator_text, reason_text
+from coalguard.gateway.web.page import LABELS, OperatorPage, operator_text, reason_text
 from coalguard.gateway.web.pdf import PdfUnavailable, print_pdf
 from coalguard.gateway.web.qr import inspection_payload, qr_svg, sample_payload
 from coalguard.gateway.web.render import PAGES, chrome, render
@@ -108,8 +108,8 @@ class PaperBuilder:
         g = self.page.t
         rows: list[tuple[str, str]] = [(g("gw.plate"), insp["plate"])]
         if paper in ("notice", "slip"):
-            for k in ("driver", "origin", "destination", "waybill_no"):
-                rows.append((g(f"gw.{k}"), str(reg.get(k, "—"))))
+            for k in ("driver", "origin", "destination", "consignor", "waybill_no"):
+                rows.append((g(LABELS.get(k, f"gw.{k}")), str(reg.get(k) or "—")))
             if reg:
                 coal = g(f"coal_type.{reg['coal_type']}")
                 rows.append((g("gw.coal_type"), coal))
