@@ -260,6 +260,9 @@ def test_page_offers_only_the_papers_of_the_state(client, gw, clock):
     gw.workflow.release(released, OPERATOR)
     page = client.get(f"/?id={released}").text
     assert 'id="print-slip"' in page and 'id="print-notice"' not in page
+    # the inspection's own page (found through the history) offers them too
+    page = client.get(f"/inspections/{back}").text
+    assert f'href="/inspections/{back}/papers/notice.pdf"' in page
     fresh = gw.workflow.arrive("冀C11111", OPERATOR)
     assert 'id="papers"' not in client.get(f"/?id={fresh}").text
 
