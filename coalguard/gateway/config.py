@@ -137,6 +137,14 @@ class Analyzer(_Strict):
         return self
 
 
+class Lane(_Strict):
+    """A sampling lane and the analyzers that test its samples (binding by choice, issue 12)."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    analyzers: list[str] = Field(min_length=1, description="ids of [[analyzer]] entries")
+
+
 class Camera(_Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1)
@@ -162,6 +170,7 @@ class GatewayConfig(_Strict):
     fast_pass: FastPass = FastPass()
     analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")
     cameras: list[Camera] = Field(default_factory=list, alias="camera")
+    lanes: list[Lane] = Field(default_factory=list, alias="lane")
     profiles_dirs: list[Path] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -173,11 +182,23 @@ class GatewayConfig(_Strict):
                 f"a checkpoint needs at least {MIN_CAMERAS} cameras (R9); "
                 f"this file lists {len(self.cameras)}"
             )
-        for kind, items in (("camera", self.cameras), ("analyzer", self.analyzers)):
+        for kind, items in (
+            ("camera", self.cameras),
+            ("analyzer", self.analyzers),
+            ("lane", self.lanes),
+        ):
             ids = [i.id for i in items]
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        known = {a.id for a in self.analyzers}
+        for lane in self.lanes:
+            unknown = [a for a in lane.analyzers if a not in known]
+            if unknown:
+                raise ValueError(
+                    f"lane {lane.id!r} names analyzer {unknown[0]!r}, which no [[analyzer]] "
+                    f"lists (known: {', '.join(sorted(known)) or 'none'})"
+                )
         return self
 
     @model_validator(mode="after")

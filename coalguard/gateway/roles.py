@@ -48,6 +48,7 @@ ACTIONS: dict[str, Role] = {
     "handover": Role.operator,
     "cancel": Role.shift_lead,
     "close_case": Role.shift_lead,
+    "unbind_result": Role.shift_lead,  # a correction: the wrong result was bound
     "ledger.correct": Role.shift_lead,
     "users.manage": Role.admin,  # the users page and `coalguard gateway users`
 }

@@ -16,6 +16,7 @@ from coalguard.edge.quality import ProfileSet
 from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
+from coalguard.gateway.binding import Lanes
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
@@ -83,7 +84,16 @@ class Gateway:
         )
         fast_pass = FastPassCache(store, sink, clock, cp)
         workflow = Workflow(
-            store, sink, ledger, lab, fast_pass, clock, profiles, cp, config.checkpoint.jurisdiction
+            store,
+            sink,
+            ledger,
+            lab,
+            fast_pass,
+            clock,
+            profiles,
+            cp,
+            config.checkpoint.jurisdiction,
+            Lanes.from_config(config),
         )
         cameras = CameraDesk(
             store,

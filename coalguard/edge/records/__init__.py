@@ -30,10 +30,12 @@ from coalguard.edge.records.inspection import (
     Closed,
     FastPassChecked,
     InspectionTransition,
+    InspectionTransitionV2,
     Judged,
     Registered,
     Rerun,
     ResultBound,
+    ResultUnbound,
     Sampled,
 )
 from coalguard.edge.records.lab import (
@@ -62,6 +64,7 @@ __all__ = [
     "FastPassChecked",
     "FastPassLoaded",
     "InspectionTransition",
+    "InspectionTransitionV2",
     "InvalidBody",
     "Judged",
     "LabDispatched",
@@ -74,6 +77,7 @@ __all__ = [
     "Registered",
     "Rerun",
     "ResultBound",
+    "ResultUnbound",
     "Sampled",
     "UndecodableRecord",
     "UnknownKind",

@@ -276,6 +276,20 @@ class OperatorPage:
             ),
         )
 
+    def lane_fields(self) -> tuple[Field, ...]:
+        """A lane to choose when the checkpoint has more than one."""
+        lanes = self.gw.config.lanes
+        if len(lanes) < 2:
+            return ()
+        return (
+            Field(
+                "lane",
+                self.t("gw_binding.lane"),
+                kind="select",
+                options=tuple(Option(ln.id, ln.name) for ln in lanes),
+            ),
+        )
+
     def step_form(
         self, insp: dict[str, Any], action: str, who: Principal, default: bool
     ) -> StepForm:
@@ -299,7 +313,7 @@ class OperatorPage:
                 f("waybill_no"),
             )
         elif action == "take_sample":
-            fields = (f("sample_id"), f("seal_no"), f("sampler", who.user.display_name))
+            fields = (f("seal_no"), *self.lane_fields())
         elif action == "bind_result":
             fields = (
                 Field(
@@ -329,7 +343,7 @@ class OperatorPage:
                 ),
                 f("lab_seal_no", required=required, label_key="seal_no"),
             )
-        elif action in ("cancel", "close_case"):
+        elif action in ("cancel", "close_case", "unbind_result"):
             fields = (f("reason"),)
         elif action in ("release", "rerun", "check_fast_pass", "judge"):
             fields = (f("reason", required=False),)
