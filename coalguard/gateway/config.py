@@ -128,6 +128,11 @@ class Analyzer(_Strict):
     baudrate: Integer | None = Field(default=None, gt=0)
     poll_interval_s: Number = Field(default=1.0, gt=0)
 
+    @property
+    def offline_after_s(self) -> float:
+        """No good answer for this long: the analyzer is not answering (table and alert)."""
+        return max(30.0, 10 * self.poll_interval_s)
+
     @model_validator(mode="after")
     def _where(self) -> Analyzer:
         if self.transport == "tcp" and not self.host:

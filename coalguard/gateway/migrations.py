@@ -274,6 +274,7 @@ INSERT INTO result_bindings(id, result_id, inspection_id, sample_id, how, bound_
 ALTER TABLE devices ADD COLUMN last_sequence INTEGER;
 ALTER TABLE devices ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE devices ADD COLUMN counter_resets INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN offline_after_s REAL;
 """
 
 

@@ -108,7 +108,7 @@ class Gateway:
             config.retention.purge_batch,
         )
         for a in config.analyzers:
-            devices.declare("analyzer", a.id)
+            devices.declare("analyzer", a.id, offline_after_s=a.offline_after_s)
         duty = DutyDesk(ledger, workflow, lab, devices, cp)
         accounts = Accounts(store, clock, config.auth)
         return cls(

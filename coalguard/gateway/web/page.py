@@ -145,7 +145,9 @@ class OperatorPage:
                     d["device_id"],
                     local_text(d["last_seen"]),
                     str(d["errors"]),
-                    self.t("gw.silent") if d["silent_since"] else self.t("gw.ok"),
+                    self.t(f"gw_device.{d['state']}"),
+                    str(d["gaps"]),
+                    d["state"].value,
                 )
                 for d in gw.devices.all()
             ),

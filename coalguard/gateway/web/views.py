@@ -150,6 +150,8 @@ class DeviceRow:
     last_seen: str
     errors: str
     state: str
+    gaps: str = "0"  # results lost (jumps of the device's sample counter)
+    state_code: str = "ok"  # raw, for the data-state attribute only
 
 
 @dataclass(frozen=True)
