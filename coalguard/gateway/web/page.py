@@ -18,6 +18,8 @@ from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
     AlertRow,
+    BindCandidate,
+    BindList,
     CameraRead,
     DeviceRow,
     Field,
@@ -216,6 +218,8 @@ class OperatorPage:
             fast_pass = self.t(f"gw.{key}") + (f" · {fp['company']}" if fp.get("company") else "")
         res = insp["result"]
         allowed = [a for a in gw.workflow.next_actions(insp) if may(who.user.role, a)]
+        bind_list = self.bind_list(insp) if "bind_result" in allowed else None
+        steps = [a for a in allowed if a != "bind_result"]
         return TruckView(
             id=insp["id"],
             plate=insp["plate"],
@@ -241,9 +245,16 @@ class OperatorPage:
             else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
             steps=tuple(
-                self.step_form(insp, action, who, default=i == 0)
-                for i, action in enumerate(allowed)
+                self.step_form(insp, action, who, default=i == 0 and bind_list is None)
+                for i, action in enumerate(steps)
             ),
+            sample_id=insp["sample_id"] or "",
+            seal=insp["seal"] or "",
+            sampler=insp["sampler"] or "",
+            sampled_at=local_text(insp["sampled_at"], "%Y-%m-%d %H:%M")
+            if insp["sampled_at"]
+            else "",
+            bind_list=bind_list,
             history=tuple(
                 HistoryRow(
                     local_text(s["at"], "%H:%M:%S"),
@@ -275,6 +286,30 @@ class OperatorPage:
                     self.status(ind["status"]),
                 )
                 for ind in v["indicators"]
+            ),
+        )
+
+    def bind_list(self, insp: dict[str, Any]) -> BindList:
+        """Results of the lane's analyzers measured after sampling, each with its verdict."""
+        url = f"/ui/inspections/{insp['id']}/bind_result"
+        return BindList(
+            self.t("gw_binding.candidates"),
+            self.t("gw_binding.no_candidates"),
+            tuple(
+                BindCandidate(
+                    local_text(r["measured_at"], "%H:%M:%S"),
+                    r["analyzer_id"],
+                    indicator_values(r["indicators"]),
+                    self.status(r["verdict"].overall.value) if r["verdict"] else None,
+                    StepForm(
+                        url,
+                        self.t("gw_binding.choose"),
+                        (Field("result_id", "", r["id"], kind="hidden"),),
+                        id=f"bind-{r['id']}",
+                        css="inline",
+                    ),
+                )
+                for r in self.gw.workflow.bind_candidates(insp["id"])
             ),
         )
 
@@ -316,22 +351,6 @@ class OperatorPage:
             )
         elif action == "take_sample":
             fields = (f("seal_no"), *self.lane_fields())
-        elif action == "bind_result":
-            fields = (
-                Field(
-                    "result_id",
-                    self.t("gw.pending_results"),
-                    kind="select",
-                    options=tuple(
-                        Option(
-                            r["id"],
-                            f"{r['analyzer_id']} {r['sample_id'] or ''} "
-                            f"{local_text(r['at'], '%H:%M:%S')}",
-                        )
-                        for r in self.gw.workflow.unbound_results()
-                    ),
-                ),
-            )
         elif action in ("turn_back", "lab_sample"):
             required = action == "lab_sample"
             sample = (insp["sample"] or {}).get("sample_id", "")

@@ -101,6 +101,24 @@ class HistoryRow:
 
 
 @dataclass(frozen=True)
+class BindCandidate:
+    """A result the operator may bind: its values and the verdict it would give."""
+
+    at: str
+    analyzer: str
+    values: str
+    verdict: Status | None
+    form: StepForm
+
+
+@dataclass(frozen=True)
+class BindList:
+    title: str
+    empty: str
+    rows: tuple[BindCandidate, ...]
+
+
+@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -115,6 +133,12 @@ class TruckView:
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]
     history: tuple[HistoryRow, ...]
+    # the sample the gateway issued (the label prints these); "" before sampling
+    sample_id: str = ""
+    seal: str = ""
+    sampler: str = ""
+    sampled_at: str = ""
+    bind_list: BindList | None = None  # while the sample waits for its result
 
 
 @dataclass(frozen=True)
