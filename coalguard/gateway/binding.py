@@ -91,6 +91,11 @@ def judge_result(sample_id: str, result: dict[str, Any], profile: Profile) -> Ve
         raise GatewayError("bad_result", detail=str(exc)) from None
 
 
+def sampled_second(sample: dict[str, Any]) -> str:
+    """The sampling time to the whole second: an analyzer clock counts whole seconds."""
+    return str(sample["taken_at"])[:19]
+
+
 def live_binding(db: sqlite3.Connection, *, result_id: str = "", inspection_id: str = "") -> Any:
     """The binding now in force for a result or for an inspection, if any."""
     column, value = ("result_id", result_id) if result_id else ("inspection_id", inspection_id)
@@ -114,7 +119,7 @@ def check_bindable(
     if other is not None and other["inspection_id"] != insp["id"]:
         raise BindingRefused("bound_elsewhere", result=result["id"], sample_id=other["sample_id"])
     measured = result["measured_at"] or result["at"]
-    if measured < sample["taken_at"]:
+    if measured < sampled_second(sample):
         raise BindingRefused(
             "before_sampling",
             measured=local_text(measured, "%m-%d %H:%M:%S"),

@@ -264,7 +264,7 @@ def _check_maps(path: Path, cfg: GatewayConfig, base: Path) -> None:
         if a.model.endswith(".toml") and not Path(a.model).is_absolute():
             a.model = str(base / a.model)
         try:
-            resolve_map(a.model)
+            regmap = resolve_map(a.model)
         except DataFileError as exc:
             _, text = read_toml(path)
             raise DataFileError(
@@ -273,3 +273,14 @@ def _check_maps(path: Path, cfg: GatewayConfig, base: Path) -> None:
                 locate(text, ("analyzer", i, "model")),
                 f"analyzer.{i}.model",
             ) from None
+        longest = len(cfg.checkpoint.id) + len("-yyyymmdd-nnnn")
+        if regmap.carries_sample_id and regmap.sample_id_chars < longest:
+            _, text = read_toml(path)
+            raise DataFileError(
+                str(path),
+                f"register map {regmap.id} keeps sample ids of {regmap.sample_id_chars} "
+                f"characters; this checkpoint's ({cfg.checkpoint.id}-yyyymmdd-nnnn) need "
+                f"{longest}: use a shorter checkpoint id or the map of the analyzer's setting",
+                locate(text, ("analyzer", i, "model")),
+                f"analyzer.{i}.model",
+            )

@@ -640,7 +640,7 @@ class Workflow:
             "AND COALESCE(measured_at, at) >= ? AND NOT EXISTS (SELECT 1 FROM result_bindings b "
             "WHERE b.result_id = r.id AND b.unbound_at IS NULL) "
             "ORDER BY COALESCE(measured_at, at) DESC LIMIT ?",
-            (*analyzers, sample["taken_at"], limit),
+            (*analyzers, binding.sampled_second(sample), limit),
         )
         profile = self.profiles.get(insp["profile_id"])
         out = []
