@@ -425,13 +425,10 @@ class Workflow:
             raise GatewayError("reason_required", action="unbind_result")
         with self.store.tx() as db:
             row = self._begin(db, iid, "unbind_result", operator)
-            now = iso(self.clock.now())
-            bound = binding.unbind(db, iid, now, operator, reason)
+            bound = self._take_result_off(db, iid, operator, reason)
+            if bound is None:
+                raise binding.BindingRefused("nothing_bound")
             result = json.loads(row["result"]) if row["result"] else {}
-            db.execute(
-                "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
-                (iid,),
-            )
             self._step(
                 db,
                 iid,
@@ -478,13 +475,7 @@ class Workflow:
         with self.store.tx() as db:
             row = self._begin(db, iid, "rerun", operator)
             self._need_verdict(row, "rerun")
-            if binding.live_binding(db, inspection_id=iid) is not None:
-                why = reason or "rapid test repeated"
-                binding.unbind(db, iid, iso(self.clock.now()), operator, why)
-            db.execute(
-                "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
-                (iid,),
-            )
+            self._take_result_off(db, iid, operator, reason or "rapid test repeated")
             self._step(
                 db,
                 iid,
@@ -688,6 +679,19 @@ class Workflow:
                 allowed=tuple(allowed),
             )
         return row
+
+    def _take_result_off(
+        self, db: sqlite3.Connection, iid: str, operator: str, reason: str
+    ) -> sqlite3.Row | None:
+        """Close the live binding (if any) with the reason; the result and verdict go."""
+        bound = None
+        if binding.live_binding(db, inspection_id=iid) is not None:
+            bound = binding.unbind(db, iid, iso(self.clock.now()), operator, reason)
+        db.execute(
+            "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
+            (iid,),
+        )
+        return bound
 
     def _need_verdict(self, row: sqlite3.Row, action: str) -> None:
         ov = Overall(row["overall"])

@@ -11,6 +11,7 @@ plain ``client.post("/ui/...", data=...)`` calls are accepted as that user.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,3 +83,37 @@ def logged_in_client(
     with httpx.Client(base_url=base_url, follow_redirects=True, **client_args) as client:
         sign_in(client, username, password)
         yield client
+
+
+def sign_in_browser(b: Any, base_url: str, username: str = "wangwu") -> None:
+    """Sign ``username`` in through the login form in Chromium (``tests.gateway.cdp.Browser``)."""
+    from tests.support.waiting import wait_for
+
+    b.goto(base_url + "/")
+    b.eval(
+        f"document.querySelector('#username').value = {json.dumps(username)};"
+        f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
+        "document.querySelector('#form-login button').click();"
+    )
+    wait_for(
+        lambda: b.eval("!!document.querySelector('#who')") is True,
+        timeout=20,
+        what="the operator page after sign-in",
+        retry_errors=True,
+    )
+
+
+def switch_to_english(b: Any) -> None:
+    """Click the page's own language switch (the account's setting) and wait for English."""
+    from tests.support.waiting import wait_for
+
+    b.eval("document.querySelector('#lang-en').click()")
+    wait_for(
+        lambda: (
+            b.eval("document.documentElement.lang") == "en"
+            and b.eval("document.readyState") == "complete"
+        ),
+        timeout=20,
+        what="the English page",
+        retry_errors=True,
+    )

@@ -54,16 +54,21 @@ class Planned:
         return "planned", {s: self.values[s] for s in symbols}
 
 
-@pytest.fixture
-def tcp_sim():
+def _served(map_name: str):
+    """A simulated analyzer of ``map_name`` on pymodbus TCP, on its own loop thread."""
     lt = LoopThread()
-    sim = SimAnalyzer(resolve_map("generic-tcp-int16"), seed=5)
+    sim = SimAnalyzer(resolve_map(map_name), seed=5)
     port = free_port()
     server = TcpSimServer(sim, "127.0.0.1", port)
     lt.run(server.start())
     yield sim, port
     lt.run(server.stop())
     lt.close()
+
+
+@pytest.fixture
+def tcp_sim():
+    yield from _served("generic-tcp-int16")
 
 
 def _link(gw, port: int, model: str = "generic-tcp-int16", sync_every_s: float = 0.2):
@@ -100,14 +105,7 @@ FAILING_ALL = {
 @pytest.fixture
 def keyed_sim():
     """An analyzer whose operator scans the bag's sample id (``sample_id_entry``)."""
-    lt = LoopThread()
-    sim = SimAnalyzer(resolve_map("generic-tcp-keyed"), seed=5)
-    port = free_port()
-    server = TcpSimServer(sim, "127.0.0.1", port)
-    lt.run(server.start())
-    yield sim, port
-    lt.run(server.stop())
-    lt.close()
+    yield from _served("generic-tcp-keyed")
 
 
 @pytest.mark.timeout(60)

@@ -21,7 +21,7 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, PASSING, registration
-from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.session import add_user, sign_in_browser, switch_to_english
 from tests.gateway.test_pages_in_chromium import check_words, visible_text
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -61,30 +61,10 @@ def test_bind_list_shows_values_and_would_be_verdict(gw, sampled_truck, tmp_path
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
-            b.goto(server.url + "/")
-            b.eval(
-                "document.querySelector('#username').value = 'wangwu';"
-                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
-                "document.querySelector('#form-login button').click();"
-            )
-            wait_for(
-                lambda: b.eval("!!document.querySelector('#who')") is True,
-                timeout=20,
-                what="signed in",
-                retry_errors=True,
-            )
+            sign_in_browser(b, server.url)
             for lang in ("zh", "en"):
                 if lang == "en":
-                    b.eval("document.querySelector('#lang-en').click()")
-                    wait_for(
-                        lambda: (
-                            b.eval("document.documentElement.lang") == "en"
-                            and b.eval("document.readyState") == "complete"
-                        ),
-                        timeout=20,
-                        what="the English page",
-                        retry_errors=True,
-                    )
+                    switch_to_english(b)
                 b.goto(f"{server.url}/?id={iid}")
                 text = visible_text(b)
                 check_words(text, lang, "bind list")

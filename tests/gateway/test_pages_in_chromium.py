@@ -10,7 +10,6 @@ no Chinese except the data people typed (plates, names, the checkpoint's name).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, RETEST, drive_to_judged
-from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.session import add_user, sign_in_browser, switch_to_english
 from tests.gateway.test_cameras import plate_event
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -127,17 +126,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             check_words(visible_text(b), "zh", "login")
             assert "值班员登录" in visible_text(b)
             shoot("zh-login")
-            b.eval(
-                "document.querySelector('#username').value = 'admin';"
-                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
-                "document.querySelector('#form-login button').click();"
-            )
-            wait_for(
-                lambda: b.eval("!!document.querySelector('#who')") is True,
-                timeout=20,
-                what="the operator page after sign-in",
-                retry_errors=True,
-            )
+            sign_in_browser(b, server.url, "admin")
             visit("zh")
             # the one script reloads the operator page (only that page asks for it)
             b.goto(server.url + pages["operator"])
@@ -147,16 +136,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             ]
             # the page's own switch: the setting is the account's, so every page follows
             b.goto(server.url + pages["operator"])
-            b.eval("document.querySelector('#lang-en').click()")
-            wait_for(
-                lambda: (
-                    b.eval("document.documentElement.lang") == "en"
-                    and b.eval("document.readyState") == "complete"
-                ),
-                timeout=20,
-                what="the English page",
-                retry_errors=True,
-            )
+            switch_to_english(b)
             assert b.eval("location.search") == f"?id={scene['judged']}"  # back where it was
             visit("en")
             # signed out, the login page stays in the browser's last choice
