@@ -15,9 +15,13 @@ import pytest
 
 from coalguard.edge.quality import Overall
 from coalguard.gateway.binding import BindingRefused
+from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.results import DeviceReading
-from tests.gateway.conftest import FAILING, PASSING, registration
+from coalguard.gateway.service import Gateway
+from coalguard.gateway.sink import StoreSink
+from coalguard.gateway.store import Store
+from tests.gateway.conftest import FAILING, PASSING, config_dict, registration
 
 
 def awaiting_sample(gw, plate: str) -> str:
@@ -153,3 +157,40 @@ def test_unbinding_is_a_correction_with_reason(gw, clock):
     assert wf.get(right)["overall"] == "fail"
     with pytest.raises(GatewayError):
         wf.unbind_result(wrong, "赵班长", "again")  # nothing bound any more
+
+
+@pytest.fixture
+def two_lanes(tmp_path, clock):
+    """Two sampling lanes, each with its own analyzer."""
+    cfg = config_dict(tmp_path / "lanes")
+    cfg["analyzer"] = [
+        {"id": "an-1", "model": "generic-tcp-int16", "transport": "tcp", "host": "127.0.0.1"},
+        {"id": "an-2", "model": "generic-tcp-int16", "transport": "tcp", "host": "127.0.0.1"},
+    ]
+    cfg["lane"] = [
+        {"id": "lane-1", "name": "1号道", "analyzers": ["an-1"]},
+        {"id": "lane-2", "name": "2号道", "analyzers": ["an-2"]},
+    ]
+    config = GatewayConfig.model_validate(cfg)
+    store = Store(config.db_path)
+    yield Gateway.build(config, store, StoreSink(store, clock), clock)
+    store.close()
+
+
+def test_result_of_another_lane_is_not_offered_nor_bound(two_lanes, clock):
+    gw = two_lanes
+    wf = gw.workflow
+    iid = awaiting_sample(gw, "冀A12345")
+    with pytest.raises(BindingRefused) as exc:  # two lanes: the operator says which
+        wf.take_sample(iid, "王五", {"seal_no": "F1"})
+    assert exc.value.key == "lane_required" and "lane-1, lane-2" in exc.value.text("zh")
+    wf.take_sample(iid, "王五", {"seal_no": "F1", "lane": "lane-2"})
+    clock.advance(timedelta(minutes=1))
+    other = wf.record_result("an-1", FAILING)
+    own = wf.record_result("an-2", PASSING)
+    assert [c["id"] for c in wf.bind_candidates(iid)] == [own]
+    with pytest.raises(BindingRefused) as exc:
+        wf.bind_result(iid, other, "王五")
+    assert exc.value.key == "other_lane" and "an-1" in exc.value.text("en")
+    wf.bind_result(iid, own, "王五")
+    assert wf.get(iid)["overall"] == "pass" and wf.get(iid)["lane"] == "lane-2"
