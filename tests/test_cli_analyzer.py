@@ -67,6 +67,24 @@ def test_tcp_two_terminals(sims: list[Sim]) -> None:
     assert "Vdaf" in doc["indicators"] and doc["device"]["port"] == f"tcp://127.0.0.1:{port}"
 
 
+def test_scanned_sample_id_comes_back_with_the_result(sims: list[Sim]) -> None:
+    port = free_port()
+    s = Sim("--map", "generic-tcp-keyed", "--tcp", f"127.0.0.1:{port}", "--period", "0")
+    sims.append(s)
+    where = ("--map", "generic-tcp-keyed", "--port", f"tcp://127.0.0.1:{port}")
+    first = json.loads(read(*where).stdout)  # nobody scanned a bag: the driver numbers it
+    assert first["sample_id_from_device"] is False
+    s.command("sample cp-1-20261126-007")
+    s.command("new")
+    doc = wait_for(
+        lambda: (d := json.loads(read(*where).stdout))["sequence"] == 2 and d,
+        30,
+        what="the scanned sample's result",
+        retry_errors=True,
+    )
+    assert doc["sample_id"] == "cp-1-20261126-007" and doc["sample_id_from_device"] is True
+
+
 def test_ascii_two_terminals(sims: list[Sim], tmp_path: Path) -> None:
     link = tmp_path / "ttyAnalyzer"
     s = Sim("--map", "generic-rtu-float-cdab", "--ascii", "--period", "0", "--link", str(link))
