@@ -17,6 +17,7 @@ import typer
 
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.edge.clock import SystemClock
+from coalguard.errors import words_of
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.config import load_config
 from coalguard.gateway.errors import GatewayError
@@ -42,17 +43,17 @@ def _accounts(config: Path, lang: str) -> Iterator[Accounts]:
     try:
         yield Accounts(store, SystemClock(), cfg.auth)
     except GatewayError as exc:
-        typer.echo(f"coalguard: error: {exc.text(lang)}", err=True)
+        typer.echo(t("cli_error.line", lang).format(message=exc.text(lang)), err=True)
         raise typer.Exit(2) from None
     finally:
         store.close()
 
 
-def _role(name: str) -> Role:
+def _role(name: str, lang: str) -> Role:
     try:
         return Role.parse(name)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(words_of(exc, lang)) from None
 
 
 def _password(lang: str) -> str:
@@ -76,7 +77,7 @@ def add(
 ) -> None:
     """Add an account; the password is asked for (or read from standard input)."""
     lang = lang_or_default(lang)
-    r = _role(role)
+    r = _role(role, lang)
     with _accounts(config, lang) as acc:
         acc.add(username, _password(lang), r, display_name)
     typer.echo(
@@ -110,29 +111,33 @@ def passwd(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
     typer.echo(t("gw_auth.password_set", lang).format(username=username))
 
 
-@app.command("disable")
-def disable(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
-    """Disable an account (ends its sessions; its API token stops working)."""
-    lang = lang_or_default(lang)
-    with _accounts(config, lang) as acc:
-        acc.set_disabled(username, True)
-    typer.echo(t("gw_auth.disabled_done", lang).format(username=username))
+def _switch_command(name: str, disabled: bool, done: str, doc: str) -> None:
+    """``disable`` and ``enable``: one command but for the flag it sets and the words it says."""
+
+    def switch(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
+        lang = lang_or_default(lang)
+        with _accounts(config, lang) as acc:
+            acc.set_disabled(username, disabled)
+        typer.echo(t(done, lang).format(username=username))
+
+    switch.__doc__ = doc
+    app.command(name)(switch)
 
 
-@app.command("enable")
-def enable(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
-    """Enable a disabled account again."""
-    lang = lang_or_default(lang)
-    with _accounts(config, lang) as acc:
-        acc.set_disabled(username, False)
-    typer.echo(t("gw_auth.enabled_done", lang).format(username=username))
+_switch_command(
+    "disable",
+    True,
+    "gw_auth.disabled_done",
+    "Disable an account (ends its sessions; its API token stops working).",
+)
+_switch_command("enable", False, "gw_auth.enabled_done", "Enable a disabled account again.")
 
 
 @app.command("role")
 def set_role(config: ConfigOpt, username: NameArg, role: RoleOpt, lang: Lang = "") -> None:
     """Change an account's role."""
     lang = lang_or_default(lang)
-    r = _role(role)
+    r = _role(role, lang)
     with _accounts(config, lang) as acc:
         acc.set_role(username, r)
     typer.echo(

@@ -68,21 +68,22 @@ def create_app(
     prepare_schema(engine, schema)
     app = FastAPI(title="coalguard cloud", version="1", lifespan=_lifespan)
     app.state.background = []
-    app.state.clock = clock or SystemClock()  # routes: api.deps.ClockDep; tests: ManualClock
+    clock = clock or SystemClock()  # the process's one clock, passed down to every service
+    app.state.clock = clock  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
-    leases = Leases()  # this replica's claims on shared background work
+    leases = Leases(clock)  # this replica's claims on shared background work
     app.state.projector = Projector(
-        app.state.sessions, app.state.profiles, claim=projector_claim(leases)
+        app.state.sessions, app.state.profiles, clock, claim=projector_claim(leases)
     )
     worker = ChecksWorker(
         app.state.sessions,
         app.state.projector,
         settings.checks_interval_s,
-        lambda: app.state.clock.now(),
+        clock,
         leases,
     )
     app.state.checks_worker = worker

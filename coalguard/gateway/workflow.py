@@ -29,6 +29,7 @@ from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile
 from coalguard.edge.quality.basis import validate_measured
 from coalguard.edge.records import AnalyzerResultRecord, InspectionTransitionV2, encode
+from coalguard.errors import WordedValueError
 from coalguard.gateway import binding
 from coalguard.gateway.binding import Lanes, judge_result
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
@@ -39,6 +40,7 @@ from coalguard.gateway.results import DeviceReading, count_gap, device_key, stor
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, local_day_start
+from coalguard.validation import FieldReason
 
 
 class State(StrEnum):
@@ -119,7 +121,7 @@ class Registration(BaseModel):
     @classmethod
     def _coal(cls, v: str) -> str:
         if v not in COAL_TYPES:
-            raise ValueError(f"unknown coal type {v!r} (known: {', '.join(COAL_TYPES)})")
+            raise WordedValueError("gw_coal_type", coal_type=v)
         return v
 
 
@@ -139,9 +141,7 @@ def parse_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(form)"
-        raise GatewayError(
-            "bad_field", field=field, msg=err["msg"].removeprefix("Value error, ")
-        ) from None
+        raise GatewayError("bad_field", field=field, msg=FieldReason(err)) from None
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class Workflow:
         """A truck at the gate: from a camera plate read or typed in by the operator."""
         p = normalize_plate(plate)
         if len(p) < 2:
-            raise GatewayError("bad_field", field="plate", msg="plate is empty")
+            raise GatewayError("field_required", field="plate")
         _need_operator(operator)
         with self.store.tx() as db:
             iid = str(uuid.uuid4())
@@ -217,7 +217,10 @@ class Workflow:
         try:
             profile = self.profiles.for_coal(self.jurisdiction, reg.coal_type)
         except UnknownProfile as exc:
-            raise GatewayError("no_profile", coal_type=reg.coal_type, detail=str(exc)) from None
+            detail = str(exc)  # English (the profile ids known): for the log and English readers
+            raise GatewayError(
+                "refusal.gw_no_profile", coal_type=reg.coal_type, detail=detail
+            ) from None
         with self.store.tx() as db:
             row = self._begin(db, iid, "register", operator)
             db.execute(
@@ -333,9 +336,18 @@ class Workflow:
             validate_measured(uncertainty or {})
         except ValueError as exc:
             raise GatewayError("bad_result", detail=str(exc)) from None
-        rid = result_id or str(uuid.uuid4())
-        when = iso(at or self.clock.now())
-        measured = iso(reading.measured_at) if reading and reading.measured_at else when
+        result = AnalyzerResultRecord(
+            checkpoint_id=self.checkpoint_id,
+            result_id=result_id or str(uuid.uuid4()),
+            analyzer_id=analyzer_id,
+            sample_id=sample_id,
+            at=iso(at or self.clock.now()),
+            indicators=indicators,
+            uncertainty=uncertainty or {},
+            entered_by=entered_by or None,
+        )
+        rid = result.result_id
+        measured = iso(reading.measured_at) if reading and reading.measured_at else result.at
         key = device_key(reading, sample_id, indicators)
         with self.store.tx() as db:
             known = stored_as(db, analyzer_id, key, rid)
@@ -348,7 +360,7 @@ class Workflow:
                     rid,
                     analyzer_id,
                     sample_id,
-                    when,
+                    result.at,
                     dumps(indicators),
                     dumps(uncertainty or {}),
                     measured,
@@ -357,19 +369,7 @@ class Workflow:
                 ),
             )
             count_gap(db, analyzer_id, reading)
-            self.sink.put(
-                AnalyzerResultRecord(
-                    checkpoint_id=self.checkpoint_id,
-                    result_id=rid,
-                    analyzer_id=analyzer_id,
-                    sample_id=sample_id,
-                    at=when,
-                    indicators=indicators,
-                    uncertainty=uncertainty or {},
-                    entered_by=entered_by or None,
-                ),
-                record_id=rid,
-            )
+            self.sink.put(result, record_id=rid)
         if sample_id:
             row = self.store.row(
                 "SELECT id FROM inspections WHERE state = ? AND sample_id = ?",
@@ -750,8 +750,23 @@ class Workflow:
         reason: str,
         data: dict[str, Any],
     ) -> Step:
-        seq = db.execute("SELECT seq FROM inspections WHERE id = ?", (iid,)).fetchone()[0] + 1
-        now = iso(self.clock.now())
+        plate, last = db.execute(
+            "SELECT plate, seq FROM inspections WHERE id = ?", (iid,)
+        ).fetchone()
+        record = InspectionTransitionV2(
+            checkpoint_id=self.checkpoint_id,
+            inspection_id=iid,
+            plate=plate,
+            seq=last + 1,
+            action=action,
+            from_state=from_state,
+            to=to.value,
+            at=iso(self.clock.now()),
+            operator=operator,
+            reason=reason,
+            data=data,
+        )
+        seq, now = record.seq, record.at
         tid = str(uuid.uuid4())
         db.execute(
             "INSERT INTO transitions(id, inspection_id, seq, action, from_state, to_state, at, "
@@ -761,20 +776,6 @@ class Workflow:
         db.execute(
             "UPDATE inspections SET state = ?, updated_at = ?, seq = ? WHERE id = ?",
             (to.value, now, seq, iid),
-        )
-        plate = db.execute("SELECT plate FROM inspections WHERE id = ?", (iid,)).fetchone()[0]
-        record = InspectionTransitionV2(
-            checkpoint_id=self.checkpoint_id,
-            inspection_id=iid,
-            plate=plate,
-            seq=seq,
-            action=action,
-            from_state=from_state,
-            to=to.value,
-            at=now,
-            operator=operator,
-            reason=reason,
-            data=data,
         )
         self.sink.put(record, record_id=tid)
         body = encode(record).body

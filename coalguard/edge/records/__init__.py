@@ -45,9 +45,20 @@ from coalguard.edge.records.lab import (
     LabReported,
     LabSampled,
 )
-from coalguard.edge.records.ledger import LedgerEntryRecord
+from coalguard.edge.records.ledger import (
+    DUTY_KINDS,
+    DutyBody,
+    EquipmentState,
+    HandoverBody,
+    LedgerBody,
+    LedgerEntryRecord,
+    OpenInspection,
+    PendingSample,
+    parse_body,
+)
 
 __all__ = [
+    "DUTY_KINDS",
     "REGISTRY",
     "VERSION_KEY",
     "AlertCleared",
@@ -60,9 +71,12 @@ __all__ = [
     "CaseClosed",
     "CheckpointRecord",
     "Closed",
+    "DutyBody",
     "Encoded",
+    "EquipmentState",
     "FastPassChecked",
     "FastPassLoaded",
+    "HandoverBody",
     "InspectionTransition",
     "InspectionTransitionV2",
     "InvalidBody",
@@ -72,7 +86,10 @@ __all__ = [
     "LabReceived",
     "LabReported",
     "LabSampled",
+    "LedgerBody",
     "LedgerEntryRecord",
+    "OpenInspection",
+    "PendingSample",
     "Record",
     "Registered",
     "Rerun",
@@ -85,4 +102,5 @@ __all__ = [
     "decode",
     "encode",
     "kinds",
+    "parse_body",
 ]

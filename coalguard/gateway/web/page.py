@@ -11,24 +11,19 @@ from typing import Any
 
 from coalguard.edge.clock import local_text
 from coalguard.edge.quality import COAL_TYPES, UnknownProfile
+from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
-    AlertRow,
     BindCandidate,
     BindList,
     CameraRead,
-    DeviceRow,
     Field,
-    HistoryRow,
     LabRow,
     OperatorView,
-    Option,
-    PendingResult,
-    ResultLine,
     Status,
     StepForm,
     TodayRow,
@@ -116,7 +111,7 @@ class OperatorPage:
                 title=self.t("gw.new_arrival"),
             ),
             pending_results=tuple(
-                PendingResult(
+                (
                     local_text(r["at"], "%H:%M:%S"),
                     r["analyzer_id"],
                     r["sample_id"] or "",
@@ -143,19 +138,16 @@ class OperatorPage:
             ),
             lab=tuple(self.lab_row(p) for p in gw.lab.pending()),
             equipment=tuple(
-                DeviceRow(
+                (
                     d["device_id"],
                     local_text(d["last_seen"]),
                     str(d["errors"]),
-                    self.t(f"gw_device.{d['state']}"),
                     str(d["gaps"]),
-                    d["state"].value,
+                    self.t(f"gw_device.{d['state']}"),
                 )
                 for d in gw.devices.all()
             ),
-            alerts=tuple(
-                AlertRow(local_text(a["at"]), self.alert_text(a)) for a in gw.alerts.open()[:20]
-            ),
+            alerts=tuple((local_text(a["at"]), self.alert_text(a)) for a in gw.alerts.open()[:20]),
             duty=StepForm(
                 "/ui/duty",
                 self.t("gw.duty"),
@@ -164,9 +156,7 @@ class OperatorPage:
                         "action",
                         "",
                         kind="select",
-                        options=tuple(
-                            Option(a, self.t(f"gw.{a}")) for a in ("on_duty", "off_duty", "note")
-                        ),
+                        options=tuple((a, self.t(f"gw.{a}")) for a in DUTY_KINDS),
                     ),
                     self.field("note", required=False),
                 ),
@@ -240,9 +230,7 @@ class OperatorPage:
             ),
             registration=registration,
             fast_pass=fast_pass,
-            result=ResultLine(res["analyzer_id"], indicator_values(res["indicators"]))
-            if res
-            else None,
+            result=(res["analyzer_id"], indicator_values(res["indicators"])) if res else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
             steps=tuple(
                 self.step_form(insp, action, who, default=i == 0 and bind_list is None)
@@ -256,7 +244,7 @@ class OperatorPage:
             else "",
             bind_list=bind_list,
             history=tuple(
-                HistoryRow(
+                (
                     local_text(s["at"], "%H:%M:%S"),
                     self.t(f"action.{s['action']}"),
                     self.t(f"state.{s['to_state']}"),
@@ -323,7 +311,7 @@ class OperatorPage:
                 "lane",
                 self.t("gw_binding.lane"),
                 kind="select",
-                options=tuple(Option(ln.id, ln.name) for ln in lanes),
+                options=tuple((ln.id, ln.name) for ln in lanes),
             ),
         )
 
@@ -341,10 +329,9 @@ class OperatorPage:
                 Field(
                     "coal_type",
                     self.t("gw.coal_type"),
+                    "anthracite",
                     kind="select",
-                    options=tuple(
-                        Option(c, self.t(f"coal_type.{c}"), c == "anthracite") for c in COAL_TYPES
-                    ),
+                    options=tuple((c, self.t(f"coal_type.{c}")) for c in COAL_TYPES),
                 ),
                 f("weight_t", kind="number"),
                 f("waybill_no"),

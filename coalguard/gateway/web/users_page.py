@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from coalguard.errors import WordedValueError, words_of
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import ROLE_NAMES, Role
 from coalguard.gateway.service import Gateway
-from coalguard.gateway.web.auth import Principal, principal, refusal
-from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.auth import Principal, principal
 from coalguard.gateway.web.language import page_lang
 from coalguard.gateway.web.login import to_login
+from coalguard.gateway.web.posted import Post, read_post
 from coalguard.gateway.web.render import chrome, render
 from coalguard.gateway.web.views import UserRow, UsersView
 from coalguard.i18n import t
@@ -67,20 +68,18 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
         return page(request, who)
 
     async def change(request: Request, fn: Any) -> Any:
-        form = await read_form(request)
-        who = principal(gw, request)
-        if who is None:
-            return to_login(request, default)
-        lang = page_lang(gw.store, request, who, default)
-        refused = refusal(request, who, ACTION, form.get("csrf"), lang)
-        if refused:
-            return message(request, who, refused, 403)
+        post = await read_post(gw, request, ACTION, default)
+        if not isinstance(post, Post):
+            return post
+        who = post.who
+        if post.refused:
+            return message(request, who, post.refused, 403)
         try:
-            fn(form, who)
+            fn(post.form, who)
         except GatewayError as exc:
-            return page(request, who, exc.text(lang), 409)
+            return page(request, who, exc.text(post.lang), 409)
         except ValueError as exc:  # an unknown role name
-            return page(request, who, str(exc), 409)
+            return page(request, who, words_of(exc, post.lang), 409)
         return RedirectResponse("/users", status_code=303)
 
     @app.post("/ui/users")
@@ -99,7 +98,7 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
     async def update(request: Request, username: str, op: str) -> Any:
         def call(f: dict[str, str], who: Principal) -> None:
             if op in ("role", "disable") and username == who.user.username:
-                raise ValueError(t("gw_auth.not_self", page_lang(gw.store, request, who, default)))
+                raise WordedValueError("gw_auth.not_self")
             if op == "role":
                 gw.accounts.set_role(username, Role.parse(f.get("role", "")))
             elif op in ("disable", "enable"):
@@ -107,6 +106,6 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
             elif op == "unlock":
                 gw.accounts.unlock(username)
             else:
-                raise ValueError(op)
+                raise WordedValueError("gw_unknown_step", value=op)
 
         return await change(request, call)

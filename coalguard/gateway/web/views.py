@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+Cells = tuple[str, ...]  # a table row of plain text cells, already in words (``text_rows`` macro)
+
 
 @dataclass(frozen=True)
 class Chrome:
@@ -23,20 +25,13 @@ class Chrome:
 
 
 @dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    selected: bool = False
-
-
-@dataclass(frozen=True)
 class Field:
     name: str
     label: str
     value: str = ""
     kind: str = "text"  # text | number | password | select
     required: bool = True
-    options: tuple[Option, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (value, label); ``value`` is selected
     size: int | None = None
     placeholder: str = ""
 
@@ -71,12 +66,6 @@ class CameraRead:
 
 
 @dataclass(frozen=True)
-class ResultLine:
-    analyzer: str
-    values: str
-
-
-@dataclass(frozen=True)
 class VerdictRow:
     indicator: str
     value: str
@@ -89,15 +78,6 @@ class VerdictView:
     overall: Status | None
     profile: str
     rows: tuple[VerdictRow, ...]
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    at: str
-    action: str
-    state: str
-    operator: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -129,24 +109,16 @@ class TruckView:
     camera_reads: tuple[CameraRead, ...]
     registration: tuple[tuple[str, str], ...]
     fast_pass: str
-    result: ResultLine | None
+    result: tuple[str, str] | None  # the analyzer and its values
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]
-    history: tuple[HistoryRow, ...]
+    history: tuple[Cells, ...]
     # the sample the gateway issued (the label prints these); "" before sampling
     sample_id: str = ""
     seal: str = ""
     sampler: str = ""
     sampled_at: str = ""
     bind_list: BindList | None = None  # while the sample waits for its result
-
-
-@dataclass(frozen=True)
-class PendingResult:
-    at: str
-    analyzer: str
-    sample_id: str
-    values: str
 
 
 @dataclass(frozen=True)
@@ -169,22 +141,6 @@ class LabRow:
 
 
 @dataclass(frozen=True)
-class DeviceRow:
-    device: str
-    last_seen: str
-    errors: str
-    state: str
-    gaps: str = "0"  # results lost (jumps of the device's sample counter)
-    state_code: str = "ok"  # raw, for the data-state attribute only
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    at: str
-    text: str
-
-
-@dataclass(frozen=True)
 class OperatorView:
     now: str
     uplink: str
@@ -193,12 +149,12 @@ class OperatorView:
     can_manage_users: bool
     truck: TruckView | None
     arrive: StepForm
-    pending_results: tuple[PendingResult, ...]
+    pending_results: tuple[Cells, ...]
     manual_result: StepForm
     today: tuple[TodayRow, ...]
     lab: tuple[LabRow, ...]
-    equipment: tuple[DeviceRow, ...]
-    alerts: tuple[AlertRow, ...]
+    equipment: tuple[Cells, ...]
+    alerts: tuple[Cells, ...]
     duty: StepForm
     handover: StepForm
 
@@ -231,6 +187,13 @@ class LedgerView:
 
 
 @dataclass(frozen=True)
+class LoginView:
+    next: str
+    username: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class UserRow:
     username: str
     display_name: str
@@ -243,10 +206,3 @@ class UserRow:
 class UsersView:
     users: tuple[UserRow, ...]
     roles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LoginView:
-    next: str
-    username: str = ""
-    note: str = ""
