@@ -226,6 +226,21 @@ def _user_lang_column(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'lang:%'")
 
 
+def _fast_pass_checks_and_watch_list(db: sqlite3.Connection) -> None:
+    """3: the fast-pass cache keeps what the green lane checks; the cloud's watch list."""
+    for column in ("coal_type TEXT", "valid_from TEXT", "quantity_t REAL"):
+        db.execute(f"ALTER TABLE fast_pass ADD COLUMN {column}")
+    db.execute(
+        "CREATE TABLE watch_list (plate TEXT NOT NULL, source TEXT NOT NULL, "
+        "reason TEXT NOT NULL, times INTEGER NOT NULL, at TEXT NOT NULL, checkpoint TEXT, "
+        "list_version TEXT NOT NULL, loaded_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX watch_list_plate ON watch_list(plate)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS inspections_plate_closed ON inspections(plate, closed_at)"
+    )
+
+
 _SAMPLE_BINDING_SCHEMA = """
 ALTER TABLE inspections ADD COLUMN sample_id TEXT;
 ALTER TABLE inspections ADD COLUMN lane TEXT;
@@ -279,7 +294,7 @@ ALTER TABLE devices ADD COLUMN offline_after_s REAL;
 
 
 def _sample_binding(db: sqlite3.Connection) -> None:
-    """3: gateway-issued sample ids, lanes, results stored once per device counter,
+    """4: gateway-issued sample ids, lanes, results stored once per device counter,
     bindings that are never edited (one live binding per result and per sample),
     and per-device result gaps."""
     for statement in _statements(_SAMPLE_BINDING_SCHEMA):
@@ -287,7 +302,12 @@ def _sample_binding(db: sqlite3.Connection) -> None:
 
 
 Step = Callable[[sqlite3.Connection], None]
-STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column, _sample_binding)
+STEPS: tuple[Step, ...] = (
+    _release_schema,
+    _user_lang_column,
+    _fast_pass_checks_and_watch_list,
+    _sample_binding,
+)
 VERSION = len(STEPS)
 
 

@@ -25,6 +25,7 @@ from coalguard.gateway.accounts import Accounts, User
 from coalguard.gateway.config import Auth
 from coalguard.gateway.roles import Role
 from coalguard.gateway.store import Store
+from tests.support.waiting import wait_for
 
 PASSWORD = "test-password-1"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # tests only
@@ -85,16 +86,18 @@ def logged_in_client(
         yield client
 
 
-def sign_in_browser(b: Any, base_url: str, username: str = "wangwu") -> None:
-    """Sign ``username`` in through the login form in Chromium (``tests.gateway.cdp.Browser``)."""
-    from tests.support.waiting import wait_for
-
-    b.goto(base_url + "/")
+def submit_login_form(b: Any, username: str, password: str = PASSWORD) -> None:
+    """Fill and send the login form on the page ``b`` (a ``tests.gateway.cdp.Browser``) shows."""
     b.eval(
         f"document.querySelector('#username').value = {json.dumps(username)};"
-        f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
+        f"document.querySelector('#password').value = {json.dumps(password)};"
         "document.querySelector('#form-login button').click();"
     )
+
+
+def browser_sign_in(b: Any, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form and wait for the operator page."""
+    submit_login_form(b, username, password)
     wait_for(
         lambda: b.eval("!!document.querySelector('#who')") is True,
         timeout=20,
@@ -103,10 +106,8 @@ def sign_in_browser(b: Any, base_url: str, username: str = "wangwu") -> None:
     )
 
 
-def switch_to_english(b: Any) -> None:
-    """Click the page's own language switch (the account's setting) and wait for English."""
-    from tests.support.waiting import wait_for
-
+def browser_switch_to_english(b: Any) -> None:
+    """The page's own language switch (the account's setting: every page follows)."""
     b.eval("document.querySelector('#lang-en').click()")
     wait_for(
         lambda: (

@@ -21,7 +21,7 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, PASSING, registration
-from tests.gateway.session import add_user, sign_in_browser, switch_to_english
+from tests.gateway.session import add_user, browser_sign_in, browser_switch_to_english
 from tests.gateway.test_pages_in_chromium import check_words, visible_text
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -61,10 +61,11 @@ def test_bind_list_shows_values_and_would_be_verdict(gw, sampled_truck, tmp_path
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")
         try:
-            sign_in_browser(b, server.url)
+            b.goto(server.url + "/")
+            browser_sign_in(b, "wangwu")
             for lang in ("zh", "en"):
                 if lang == "en":
-                    switch_to_english(b)
+                    browser_switch_to_english(b)
                 b.goto(f"{server.url}/?id={iid}")
                 text = visible_text(b)
                 check_words(text, lang, "bind list")

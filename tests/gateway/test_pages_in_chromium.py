@@ -22,7 +22,7 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, RETEST, drive_to_judged
-from tests.gateway.session import add_user, sign_in_browser, switch_to_english
+from tests.gateway.session import add_user, browser_sign_in, browser_switch_to_english
 from tests.gateway.test_cameras import plate_event
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -38,7 +38,7 @@ KEY_VALUE = re.compile(r"\b[A-Za-z_]\w*=\S")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # What people typed or configured: stays as typed whatever the page language.
 DATA = ["测试检查站", "冀A12345", "冀B54321", "冀C11111", "王五", "赵管理", "张三", "李四"]
-DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道"]
+DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道", "大同恒信煤业有限公司"]
 
 
 def visible_text(b: Browser) -> str:
@@ -126,7 +126,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             check_words(visible_text(b), "zh", "login")
             assert "值班员登录" in visible_text(b)
             shoot("zh-login")
-            sign_in_browser(b, server.url, "admin")
+            browser_sign_in(b, "admin")
             visit("zh")
             # the one script reloads the operator page (only that page asks for it)
             b.goto(server.url + pages["operator"])
@@ -136,7 +136,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             ]
             # the page's own switch: the setting is the account's, so every page follows
             b.goto(server.url + pages["operator"])
-            switch_to_english(b)
+            browser_switch_to_english(b)
             assert b.eval("location.search") == f"?id={scene['judged']}"  # back where it was
             visit("en")
             # signed out, the login page stays in the browser's last choice

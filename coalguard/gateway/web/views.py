@@ -109,10 +109,12 @@ class TruckView:
     camera_reads: tuple[CameraRead, ...]
     registration: tuple[tuple[str, str], ...]
     fast_pass: str
+    fast_pass_reasons: tuple[str, ...]
     result: tuple[str, str] | None  # the analyzer and its values
     verdict: VerdictView | None
     steps: tuple[StepForm, ...]
     history: tuple[Cells, ...]
+    watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
     # the sample the gateway issued (the label prints these); "" before sampling
     sample_id: str = ""
     seal: str = ""

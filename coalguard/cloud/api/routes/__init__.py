@@ -16,6 +16,7 @@ from coalguard.cloud.api.routes import (
     ledger,
     reports,
     users,
+    watch,
 )
 
 ROUTERS = (
@@ -25,6 +26,7 @@ ROUTERS = (
     checks.router,
     alerts.router,
     fastpass.router,
+    watch.router,
     reports.router,
     ledger.router,
     dashboard.router,
