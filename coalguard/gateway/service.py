@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from coalguard.edge.clock import Clock
@@ -108,6 +109,7 @@ class Gateway:
             cp,
             config.retention.camera_days,
             config.retention.purge_batch,
+            timedelta(minutes=config.exit.released_within_minutes),
         )
         for a in config.analyzers:
             devices.declare("analyzer", a.id, offline_after_s=a.offline_after_s)

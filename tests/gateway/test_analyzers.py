@@ -241,7 +241,7 @@ def test_results_lost_during_fault_are_counted_as_gap(gw, tcp_sim):
     with _page_client(gw) as c:
         page = c.get("/").text
         cells = _device_cells(page, "an-1")
-        assert cells[3] == "2"  # device, last seen, errors, lost results, state
+        assert cells[3] == "2"  # device, last seen, errors, lost results, state, resets
         assert "快检设备 an-1 丢失结果" in page
         metrics = c.get("/metrics").text
     assert 'coalguard_gateway_device_result_gaps_total{device="an-1",kind="analyzer"} 2' in metrics
@@ -268,7 +268,7 @@ def test_device_table_agrees_with_device_alert(gw, clock, tcp_sim):
         )
         with _page_client(gw) as c:
             page = c.get("/").text
-            assert _device_cells(page, "an-1")[-1] == "无响应"
+            assert _device_cells(page, "an-1")[4] == "无响应"  # its state
             assert "快检设备 an-1 无响应" in page  # the alert, in the same words
             metrics = c.get("/metrics").text
         assert (

@@ -27,6 +27,7 @@ SEVERITY: dict[str, str] = {
     "analyzer.offline": "high",
     "analyzer.fault": "high",
     "camera.silent": "medium",
+    "camera.bypass": "high",
     "outbox.backlog": "medium",
     "gateway.foreign_checkpoint": "high",
     "ledger.fork": "high",

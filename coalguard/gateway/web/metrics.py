@@ -139,6 +139,22 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         "Camera metadata rows purged by retention (this process).",
         [("", c.purged)],
     )
+    metric(
+        "coalguard_gateway_camera_counter_resets_total",
+        "counter",
+        "Times each camera's event counter started again (event ids reused).",
+        [
+            (f'{{camera="{_label(d["device_id"])}"}}', d["counter_resets"])
+            for d in devices
+            if d["kind"] == "camera"
+        ],
+    )
+    metric(
+        "coalguard_gateway_camera_bypass_reads_total",
+        "counter",
+        "Exit reads of trucks not let go (this process).",
+        [("", c.bypasses)],
+    )
     states = gw.store.rows("SELECT state, COUNT(*) FROM inspections GROUP BY state")
     metric(
         "coalguard_gateway_inspections",

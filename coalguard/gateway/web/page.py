@@ -166,6 +166,7 @@ class OperatorPage:
                     str(d["errors"]),
                     str(d["gaps"]),
                     self.t(f"gw_device.{d['state']}"),
+                    str(d["counter_resets"]),
                 )
                 for d in gw.devices.all()
             ),
@@ -242,17 +243,7 @@ class OperatorPage:
             state_text=self.t(f"state.{insp['state']}"),
             case_open=bool(insp["case_open"]),
             opened_at=local_text(insp["opened_at"]),
-            camera_reads=tuple(
-                CameraRead(
-                    ev["camera_id"],
-                    local_text(ev["at"], "%H:%M:%S"),
-                    ev["plate"] or "",
-                    str(ev["confidence"]),
-                    ev["snapshot_ref"] or "",
-                    (ev["snapshot_sha256"] or "")[:12],
-                )
-                for ev in gw.cameras.for_inspection(insp["id"])[-4:]
-            ),
+            camera_reads=self.camera_reads(insp["id"])[-4:],
             registration=registration,
             fast_pass=fast_pass,
             fast_pass_reasons=tuple(
@@ -285,6 +276,20 @@ class OperatorPage:
                 self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
                 for f in gw.watch.flags(insp["plate"], exclude=insp["id"])
             ),
+        )
+
+    def camera_reads(self, iid: str, time_format: str = "%H:%M:%S") -> tuple[CameraRead, ...]:
+        """The inspection's camera reads, oldest first: the evidence the truck was there."""
+        return tuple(
+            CameraRead(
+                ev["camera_id"],
+                local_text(ev["at"], time_format),
+                ev["plate"] or "",
+                str(ev["confidence"]),
+                ev["snapshot_ref"] or "",
+                (ev["snapshot_sha256"] or "")[:12],
+            )
+            for ev in self.gw.cameras.for_inspection(iid)
         )
 
     def profile_title(self, v: dict[str, Any]) -> str:
