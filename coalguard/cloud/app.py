@@ -79,6 +79,7 @@ def create_app(
     app.state.projector = Projector(
         app.state.sessions, app.state.profiles, clock, claim=projector_claim(leases)
     )
+    app.state.profile_sets = app.state.projector.sets  # installed sets (gateways pull the active)
     worker = ChecksWorker(
         app.state.sessions,
         app.state.projector,

@@ -76,8 +76,11 @@ def issue_sample_id(db: sqlite3.Connection, checkpoint_id: str, now: datetime) -
     return f"{prefix}-{n:03d}"
 
 
-def judge_result(sample_id: str, result: dict[str, Any], profile: Profile) -> Verdict:
-    """The verdict a result gives against a profile (the bind list and the judge step)."""
+def judge_result(
+    sample_id: str, result: dict[str, Any], profile: Profile, profile_set: str | None = None
+) -> Verdict:
+    """The verdict a result gives against a profile of the set ``profile_set`` (the bind
+    list and the judge step)."""
     try:
         return judge(
             Sample(
@@ -86,6 +89,7 @@ def judge_result(sample_id: str, result: dict[str, Any], profile: Profile) -> Ve
                 uncertainty=result.get("uncertainty") or {},
             ),
             profile,
+            profile_set,
         )
     except InputError as exc:
         raise GatewayError("bad_result", detail=str(exc)) from None

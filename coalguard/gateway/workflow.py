@@ -454,7 +454,8 @@ class Workflow:
             row = self._begin(db, iid, "judge", operator)
             result = json.loads(row["result"])
             sample_id = json.loads(row["sample"])["sample_id"]
-            verdict = judge_result(sample_id, result, self.profiles.get(row["profile_id"]))
+            profile = self.profiles.get(row["profile_id"])
+            verdict = judge_result(sample_id, result, profile, self.profiles.version)
             vdoc = verdict.model_dump(mode="json")
             case = 1 if verdict.overall is Overall.FAIL else row["case_open"]
             db.execute(
@@ -641,7 +642,9 @@ class Workflow:
         for r in rows:
             res = _result(r)
             try:
-                res["verdict"] = judge_result(sample["sample_id"], res, profile)
+                res["verdict"] = judge_result(
+                    sample["sample_id"], res, profile, self.profiles.version
+                )
             except GatewayError:
                 res["verdict"] = None
             out.append(res)

@@ -189,7 +189,14 @@ PAGE_WORDS = {
         "/": ["区域总览 · 130102", "紧急告警", "涿州检查站", "时间均为北京时间"],
         "/alerts": ["告警列表", "摄像头无数据", "未放行驶离", "一氧化碳报警", "紧急"],
         "/alerts?status=resolved&source=co": ["告警列表", "无"],
-        "/checkpoints/cp-zz": ["检查站 · 涿州检查站", "最近检查", "已劝返", "已送检", "已放行"],
+        "/checkpoints/cp-zz": [
+            "检查站 · 涿州检查站",
+            "最近检查",
+            "已劝返",
+            "已送检",
+            "已放行",
+            "暂定限值，以正式标准为准",
+        ],
         "/alarms/co-hb-1?hours=6": ["报警器 · co-hb-1", "最近 6 小时一氧化碳浓度", "在线"],
         "/checkpoints/cp-dt": ["未找到", "没有检查站 cp-dt"],
         "/api/v1/reports/daily?date=2026-11-23&format=html&lang=zh": [
@@ -207,6 +214,7 @@ PAGE_WORDS = {
             "Recent inspections",
             "Sent to lab",
             "Released",
+            "Provisional limits; the published standard prevails",
         ],
         "/alarms/co-hb-1?hours=6": ["CO alarm · co-hb-1", "CO concentration, last 6 hours"],
         "/checkpoints/cp-dt": ["Not found", "No checkpoint cp-dt"],

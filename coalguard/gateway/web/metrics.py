@@ -170,6 +170,18 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
     )
     metric("coalguard_gateway_alerts_open", "gauge", "Open alerts.", [("", len(gw.alerts.open()))])
     metric(
+        "coalguard_gateway_profile_set",
+        "gauge",
+        "The profile set verdicts are judged with (label@hash), as a label.",
+        [(f'{{version="{_label(gw.profiles.version)}"}}', 1)],
+    )
+    metric(
+        "coalguard_gateway_profile_set_refused_total",
+        "counter",
+        "Profile sets pulled from the cloud and refused (the set in force stayed).",
+        [("", gw.profile_cache.refused())],
+    )
+    metric(
         "coalguard_gateway_sign_ins_total",
         "counter",
         "Operator sign-ins by outcome (this process).",

@@ -312,6 +312,9 @@ class OperatorPage:
                 )
                 for ind in v["indicators"]
             ),
+            provisional=bool(v.get("provisional")),
+            no_limits=v["overall"] == "no_limits",
+            profile_set=v.get("profile_set") or "—",
         )
 
     def bind_list(self, insp: dict[str, Any]) -> BindList:

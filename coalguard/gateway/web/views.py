@@ -78,6 +78,9 @@ class VerdictView:
     overall: Status | None
     profile: str
     rows: tuple[VerdictRow, ...]
+    provisional: bool = False  # the profile's limits are not verified: the page says so
+    no_limits: bool = False  # nothing to judge by: the page says why the lab is offered
+    profile_set: str = "—"  # the version of the profile set it was judged with
 
 
 @dataclass(frozen=True)
