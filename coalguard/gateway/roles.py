@@ -50,8 +50,10 @@ ACTIONS: dict[str, Role] = {
     "lab.report": Role.operator,
     "duty": Role.operator,
     "handover": Role.operator,
+    "papers.print": Role.operator,  # /inspections/{id}/papers/{paper}[.pdf]
     "cancel": Role.shift_lead,
     "close_case": Role.shift_lead,
+    "unbind_result": Role.shift_lead,  # a correction: the wrong result was bound
     "ledger.correct": Role.shift_lead,
     "users.manage": Role.admin,  # the users page and `coalguard gateway users`
 }

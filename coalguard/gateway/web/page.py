@@ -13,15 +13,19 @@ from coalguard.edge.clock import local_text
 from coalguard.edge.quality import COAL_TYPES, UnknownProfile
 from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
+from coalguard.gateway.papers import printable
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
+    BindCandidate,
+    BindList,
     CameraRead,
     Field,
     LabRow,
     OperatorView,
+    PaperLink,
     Status,
     StepForm,
     TodayRow,
@@ -69,6 +73,15 @@ def operator_text(operator: str, lang: str) -> str:
 def indicator_values(values: dict[str, float]) -> str:
     """``Mt 5 · Aad 30``: symbols and numbers as a chemist writes them."""
     return " · ".join(f"{k} {v:g}" for k, v in values.items())
+
+
+def paper_links(gw: Gateway, insp: dict[str, Any], lang: str) -> tuple[PaperLink, ...]:
+    """The print buttons for the papers this inspection has now (``web/papers.py``)."""
+    base = f"/inspections/{insp['id']}/papers"
+    return tuple(
+        PaperLink(p, t(f"gw_papers.{p}", lang), f"{base}/{p}", f"{base}/{p}.pdf")
+        for p in printable(gw.store, insp)
+    )
 
 
 def limit_text(ind: dict[str, Any]) -> str:
@@ -162,8 +175,9 @@ class OperatorPage:
                     d["device_id"],
                     local_text(d["last_seen"]),
                     str(d["errors"]),
-                    self.t("gw.silent") if d["silent_since"] else self.t("gw.ok"),
-                    str(d["counter_resets"]) if d["kind"] == "camera" else "—",
+                    str(d["gaps"]),
+                    self.t(f"gw_device.{d['state']}"),
+                    str(d["counter_resets"]),
                 )
                 for d in gw.devices.all()
             ),
@@ -231,6 +245,8 @@ class OperatorPage:
             fast_pass = self.t(key) + (f" · {fp['company']}" if fp.get("company") else "")
         res = insp["result"]
         allowed = [a for a in gw.workflow.next_actions(insp) if may(who.user.role, a)]
+        bind_list = self.bind_list(insp) if "bind_result" in allowed else None
+        steps = [a for a in allowed if a != "bind_result"]
         return TruckView(
             id=insp["id"],
             plate=insp["plate"],
@@ -247,9 +263,16 @@ class OperatorPage:
             result=(res["analyzer_id"], indicator_values(res["indicators"])) if res else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
             steps=tuple(
-                self.step_form(insp, action, who, default=i == 0)
-                for i, action in enumerate(allowed)
+                self.step_form(insp, action, who, default=i == 0 and bind_list is None)
+                for i, action in enumerate(steps)
             ),
+            sample_id=insp["sample_id"] or "",
+            seal=insp["seal"] or "",
+            sampler=insp["sampler"] or "",
+            sampled_at=local_text(insp["sampled_at"], "%Y-%m-%d %H:%M")
+            if insp["sampled_at"]
+            else "",
+            bind_list=bind_list,
             history=tuple(
                 (
                     local_text(s["at"], "%H:%M:%S"),
@@ -260,6 +283,7 @@ class OperatorPage:
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
+            papers=paper_links(gw, insp, self.lang) if may(who.user.role, "papers.print") else (),
             watch=tuple(
                 self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
                 for f in gw.watch.flags(insp["plate"], exclude=insp["id"])
@@ -305,6 +329,44 @@ class OperatorPage:
             profile_set=v.get("profile_set") or "—",
         )
 
+    def bind_list(self, insp: dict[str, Any]) -> BindList:
+        """Results of the lane's analyzers measured after sampling, each with its verdict."""
+        url = f"/ui/inspections/{insp['id']}/bind_result"
+        return BindList(
+            self.t("gw_binding.candidates"),
+            self.t("gw_binding.no_candidates"),
+            tuple(
+                BindCandidate(
+                    local_text(r["measured_at"], "%H:%M:%S"),
+                    r["analyzer_id"],
+                    indicator_values(r["indicators"]),
+                    self.status(r["verdict"].overall.value) if r["verdict"] else None,
+                    StepForm(
+                        url,
+                        self.t("gw_binding.choose"),
+                        (Field("result_id", "", r["id"], kind="hidden"),),
+                        id=f"bind-{r['id']}",
+                        css="inline",
+                    ),
+                )
+                for r in self.gw.workflow.bind_candidates(insp["id"])
+            ),
+        )
+
+    def lane_fields(self) -> tuple[Field, ...]:
+        """A lane to choose when the checkpoint has more than one."""
+        lanes = self.gw.config.lanes
+        if len(lanes) < 2:
+            return ()
+        return (
+            Field(
+                "lane",
+                self.t("gw_binding.lane"),
+                kind="select",
+                options=tuple((ln.id, ln.name) for ln in lanes),
+            ),
+        )
+
     def step_form(
         self, insp: dict[str, Any], action: str, who: Principal, default: bool
     ) -> StepForm:
@@ -328,23 +390,7 @@ class OperatorPage:
                 f("waybill_no"),
             )
         elif action == "take_sample":
-            fields = (f("sample_id"), f("seal_no"), f("sampler", who.user.display_name))
-        elif action == "bind_result":
-            fields = (
-                Field(
-                    "result_id",
-                    self.t("gw.pending_results"),
-                    kind="select",
-                    options=tuple(
-                        (
-                            r["id"],
-                            f"{r['analyzer_id']} {r['sample_id'] or ''} "
-                            f"{local_text(r['at'], '%H:%M:%S')}",
-                        )
-                        for r in self.gw.workflow.unbound_results()
-                    ),
-                ),
-            )
+            fields = (f("seal_no"), *self.lane_fields())
         elif action in ("turn_back", "lab_sample"):
             required = action == "lab_sample"
             sample = (insp["sample"] or {}).get("sample_id", "")
@@ -358,7 +404,7 @@ class OperatorPage:
                 ),
                 f("lab_seal_no", required=required, label_key="seal_no"),
             )
-        elif action in ("cancel", "close_case"):
+        elif action in ("cancel", "close_case", "unbind_result"):
             fields = (f("reason"),)
         elif action in ("release", "rerun", "check_fast_pass", "judge"):
             fields = (f("reason", required=False),)
