@@ -226,8 +226,15 @@ def _user_lang_column(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'lang:%'")
 
 
+def _judged_profile_columns(db: sqlite3.Connection) -> None:
+    """The profile (limits and version) a rapid verdict was judged by, kept with the
+    inspection and copied to its lab sample, so the lab report is judged by the same one."""
+    db.execute("ALTER TABLE inspections ADD COLUMN judged_profile TEXT")
+    db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
+
+
 Step = Callable[[sqlite3.Connection], None]
-STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column)
+STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column, _judged_profile_columns)
 VERSION = len(STEPS)
 
 
