@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -31,12 +32,17 @@ from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.service import make_channels
 from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
+from coalguard.cloud.referrals import api as referrals_api
+from coalguard.cloud.referrals.cases import ReferralPolicy
+from coalguard.cloud.referrals.tables import ReferralMessage
 from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
@@ -51,6 +57,7 @@ _ROUTERS = (
     fastpass_api.router,
     reports_api.router,
     ledger_api.router,
+    referrals_api.router,
     dashboard.router,
 )
 
@@ -65,6 +72,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for svc in reversed(app.state.background):
             svc.stop()
+        for ch in app.state.channels.values():
+            close = getattr(ch, "close", None)
+            if close:
+                close()
 
 
 class Health(BaseModel):
@@ -95,8 +106,21 @@ def create_app(
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases()  # this replica's claims on shared background work
+    # Lab referrals go out through the CO alerts' channels (signed webhook, log).
+    app.state.channels = make_channels(settings.co)
+    referrals = ReferralPolicy(
+        tuple(app.state.channels), timedelta(seconds=settings.referral_repeat_s)
+    )
     app.state.projector = Projector(
-        app.state.sessions, app.state.profiles, claim=projector_claim(leases)
+        app.state.sessions, app.state.profiles, claim=projector_claim(leases), referrals=referrals
+    )
+    app.state.referral_notifier = Notifier(
+        app.state.sessions,
+        app.state.channels,
+        RetryPolicy(settings.co.notify_max_attempts, settings.co.notify_first_backoff_s),
+        leases=leases,
+        model=ReferralMessage,
+        name="referral-notifier",
     )
     worker = ChecksWorker(
         app.state.sessions,
@@ -108,7 +132,7 @@ def create_app(
     app.state.checks_worker = worker
     app.state.checks_kick = worker.kick
     if settings.checks_interval_s > 0:
-        app.state.background.append(worker)
+        app.state.background += [worker, app.state.referral_notifier]
 
     if settings.influx_url:
         from coalguard.cloud.influx import InfluxExporter

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, REFERRAL_ACKERS, allow
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock
@@ -53,3 +53,4 @@ AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
 DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
+Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]

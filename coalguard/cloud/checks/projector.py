@@ -41,6 +41,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.ledger import chain as ledger_chain
+from coalguard.cloud.referrals.cases import ReferralPolicy, open_case
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.quality.verdict import Verdict
 from coalguard.edge.records import (
@@ -105,9 +106,12 @@ class Projector:
         sessions: sessionmaker,
         profiles: ProfileSet,
         claim: Callable[[Session], bool] = lambda s: True,
+        referrals: ReferralPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         self.profiles = profiles
+        # A failing lab report opens a referral case announced on these channels.
+        self.referrals = referrals or ReferralPolicy()
         # First in each write transaction: False while another replica projects.
         self.claim = claim
         self.low: int | None = None
@@ -327,6 +331,7 @@ class Projector:
             at=at,
             sample_id=verdict.sample_id or insp.sample_id,
             profile_id=profile_id,
+            profile_version=verdict.profile_version,
             overall=overall,
             indicators=_indicators(verdict),
             measured=measured,
@@ -448,26 +453,26 @@ class Projector:
             indicators=lab.indicators or {},
         )
         lab.cloud_overall = j.overall
-        s.add(
-            VerdictRow(
-                id=rec.id,
-                inspection_id=lab.inspection_id,
-                lab_sample_id=lab.id,
-                checkpoint_id=cp.checkpoint_id,
-                region_code=cp.region_code,
-                source="lab",
-                at=at,
-                sample_id=lab.sample_id,
-                profile_id=verdict.profile_id or lab.profile_id,
-                overall=lab.overall,
-                indicators=_indicators(verdict),
-                measured=lab.indicators or {},
-                cloud_profile_id=j.profile_id,
-                cloud_overall=j.overall,
-                agree=j.agree,
-                disagreement=j.disagreement,
-            )
+        row = VerdictRow(
+            id=rec.id,
+            inspection_id=lab.inspection_id,
+            lab_sample_id=lab.id,
+            checkpoint_id=cp.checkpoint_id,
+            region_code=cp.region_code,
+            source="lab",
+            at=at,
+            sample_id=lab.sample_id,
+            profile_id=verdict.profile_id or lab.profile_id,
+            profile_version=verdict.profile_version,
+            overall=lab.overall,
+            indicators=_indicators(verdict),
+            measured=lab.indicators or {},
+            cloud_profile_id=j.profile_id,
+            cloud_overall=j.overall,
+            agree=j.agree,
+            disagreement=j.disagreement,
         )
+        s.add(row)
         plate = insp.plate if insp else None
         if not j.agree:
             self._disagree(s, cp, lab.sample_id, "lab", j.disagreement or "", at, plate)
@@ -488,6 +493,16 @@ class Projector:
                     "plate": plate,
                     "routed_to": lab.referred_to or "(no air-pollution office registered)",
                 },
+            )
+            open_case(
+                s,
+                self.referrals,
+                cp=cp,
+                lab=lab,
+                insp=insp,
+                lab_verdict=row,
+                office=office,
+                at=at,
             )
 
     # -- alerts -----------------------------------------------------------------

@@ -119,7 +119,22 @@ class CoAlert(AlertLifecycle, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
 
 
-class CoNotification(Claimable, Base):
+class Outgoing(Claimable):
+    """Columns of a message to one channel, durable before it is sent: what the
+    notifier (``co/notifier.py``) claims, sends, retries and settles. A table of
+    them adds an integer ``id`` primary key and what the message is about."""
+
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CoNotification(Outgoing, Base):
     """One message to one channel about one alert; durable before it is sent.
 
     A notifier claims the row before sending (``Claimable``), so with several
@@ -129,16 +144,8 @@ class CoNotification(Claimable, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("co_alert.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class CoCommissioning(Base):

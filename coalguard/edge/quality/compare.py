@@ -8,6 +8,8 @@ line up; an indicator only one of them judged still gets its row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from coalguard.edge.quality.verdict import IndicatorVerdict, Status, Verdict
@@ -34,13 +36,13 @@ def same_profile(rapid: Verdict | None, lab: Verdict) -> bool:
     )
 
 
-def side_by_side(rapid: Verdict | None, lab: Verdict) -> list[IndicatorPair]:
+def side_by_side(
+    rapid: Sequence[IndicatorVerdict], lab: Sequence[IndicatorVerdict]
+) -> list[IndicatorPair]:
     """The lab's indicators in its order, each with the rapid value and outcome beside it."""
-    by_rapid: dict[str, IndicatorVerdict] = {
-        i.indicator: i for i in (rapid.indicators if rapid else [])
-    }
+    by_rapid: dict[str, IndicatorVerdict] = {i.indicator: i for i in rapid}
     rows: list[IndicatorPair] = []
-    for lab_ind in lab.indicators:
+    for lab_ind in lab:
         r = by_rapid.pop(lab_ind.indicator, None)
         rows.append(_pair(lab_ind, r, lab_ind))
     for r in by_rapid.values():

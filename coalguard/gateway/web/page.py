@@ -314,7 +314,7 @@ class OperatorPage:
                     self.status(p.rapid_status.value if p.rapid_status else None),
                     self.status(p.lab_status.value if p.lab_status else None),
                 )
-                for p in side_by_side(rapid_v, lab_v)
+                for p in side_by_side(rapid_v.indicators if rapid_v else [], lab_v.indicators)
             ),
         )
 
