@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.checks.queries import indicator_verdicts
 from coalguard.cloud.checks.tables import (
     Checkpoint,
     Inspection,
@@ -27,7 +28,6 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
-from coalguard.edge.quality import IndicatorVerdict
 from coalguard.edge.quality.compare import side_by_side
 
 OPEN, ACKNOWLEDGED = "open", "acknowledged"
@@ -175,7 +175,7 @@ def packet(
         if insp
         else None
     )
-    pairs = side_by_side(_indicators(rapid), _indicators(lab_verdict))
+    pairs = side_by_side(indicator_verdicts(rapid), indicator_verdicts(lab_verdict))
     return {
         "case_id": case.id,
         "kind": "lab_referral",
@@ -229,7 +229,3 @@ def _verdict(v: VerdictRow) -> dict[str, Any]:
         "profile_version": v.profile_version,
         "at": _iso(v.at),
     }
-
-
-def _indicators(v: VerdictRow | None) -> list[IndicatorVerdict]:
-    return [IndicatorVerdict.model_validate(i) for i in (v.indicators if v else [])]
