@@ -80,7 +80,8 @@ LabStep = LabSampled | LabDispatched | LabReceived | LabReported
 # Kept in ``gateway_records`` (the archive) and projected into no table, on purpose:
 # camera metadata and purges, fast-pass loads and analyzer dead letters are the
 # checkpoint's own housekeeping; an office referral repeats ``lab.reported``,
-# from which the cloud raises its own ``lab.failed`` alert.
+# from which the cloud raises its own ``lab.failed`` alert and opens the case
+# (``cloud/referrals``).
 ARCHIVE_ONLY: frozenset[type[Record]] = frozenset(
     {CameraEventRecord, CameraPurge, FastPassLoaded, AnalyzerDeadLetter, LabOfficeReferral}
 )
