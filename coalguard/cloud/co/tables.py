@@ -8,7 +8,7 @@ keyed hash plus a masked form (``138****5678``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     JSON,
@@ -132,6 +132,19 @@ class Outgoing(Claimable):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    @classmethod
+    def queued(cls, channel: str, body: dict[str, Any], at: datetime, **about: Any) -> Self:
+        """A message due now, never tried (``about``: the table's own columns)."""
+        return cls(
+            channel=channel,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+            body=body,
+            **about,
+        )
 
 
 class CoNotification(Outgoing, Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,16 +13,13 @@ from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.referrals import cases
+from coalguard.cloud.referrals.cases import iso
 from coalguard.cloud.referrals.schemas import AckIn, ReferralDetail, ReferralOut
 from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
 Status = Literal["open", "acknowledged"]
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 def case_view(c: ReferralCase) -> dict[str, Any]:
@@ -36,11 +32,11 @@ def case_view(c: ReferralCase) -> dict[str, Any]:
         "plate": c.plate,
         "office": c.office,
         "status": c.status,
-        "opened_at": _iso(c.opened_at),
+        "opened_at": iso(c.opened_at),
         "reminders": c.reminders,
-        "next_reminder_at": _iso(c.next_reminder_at),
+        "next_reminder_at": iso(c.next_reminder_at),
         "acknowledged_by": c.acknowledged_by,
-        "acknowledged_at": _iso(c.acknowledged_at),
+        "acknowledged_at": iso(c.acknowledged_at),
         "ack_note": c.ack_note,
     }
 
@@ -59,8 +55,8 @@ def case_detail(s: Session, c: ReferralCase) -> dict[str, Any]:
                 "reason": m.reason,
                 "status": m.status,
                 "attempts": m.attempts,
-                "created_at": _iso(m.created_at),
-                "sent_at": _iso(m.sent_at),
+                "created_at": iso(m.created_at),
+                "sent_at": iso(m.sent_at),
                 "last_error": m.last_error,
             }
             for m in messages

@@ -46,7 +46,7 @@ class AlreadyAcknowledged(Exception):
     """The case was acknowledged before (by whom, when: on the case)."""
 
 
-def _iso(dt: datetime | None) -> str | None:
+def iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
@@ -121,18 +121,7 @@ def _announce(
         "summary": _summary(case, reason),
     }
     for channel in policy.channels:
-        s.add(
-            ReferralMessage(
-                case_id=case.id,
-                channel=channel,
-                reason=reason,
-                status="pending",
-                attempts=0,
-                next_attempt_at=at,
-                created_at=at,
-                body=body,
-            )
-        )
+        s.add(ReferralMessage.queued(channel, body, at, case_id=case.id, reason=reason))
 
 
 def _summary(case: ReferralCase, reason: str) -> str:
@@ -191,7 +180,7 @@ def packet(
             "coal_type": insp.coal_type,
             "weight_t": insp.weight_t,
             "waybill_no": insp.waybill_no,
-            "opened_at": _iso(insp.opened_at),
+            "opened_at": iso(insp.opened_at),
         },
         "rapid": None if rapid is None else _verdict(rapid),
         "lab": {
@@ -209,15 +198,15 @@ def packet(
             "record_id": notice.id,
             "inspection_id": notice.inspection_id,
             "seq": notice.seq,
-            "at": _iso(notice.at),
+            "at": iso(notice.at),
             "operator": notice.operator,
             "reason": notice.reason,
         },
         "custody": {
-            "sampled_at": _iso(lab.sampled_at),
-            "handed_over_at": _iso(lab.dispatched_at),
-            "received_at": _iso(lab.received_at),
-            "reported_at": _iso(lab.reported_at),
+            "sampled_at": iso(lab.sampled_at),
+            "handed_over_at": iso(lab.dispatched_at),
+            "received_at": iso(lab.received_at),
+            "reported_at": iso(lab.reported_at),
         },
     }
 
@@ -227,5 +216,5 @@ def _verdict(v: VerdictRow) -> dict[str, Any]:
         "overall": v.overall,
         "profile_id": v.profile_id,
         "profile_version": v.profile_version,
-        "at": _iso(v.at),
+        "at": iso(v.at),
     }

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.referrals.tables import ReferralCase
@@ -17,8 +15,9 @@ from tests.cloud.checks.checkpoint_feed import gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app
 from tests.cloud.referrals.referral_feed import PLATE, REGION, failing_lab_case
 from tests.cloud.test_dashboard import CHINESE_CHROME
-from tests.conftest import free_port, require_binary
+from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
+from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
 
@@ -38,16 +37,8 @@ def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, str]]:
     gw.store.close()
     app.state.projector.run_until_idle()
     token = issue_token(app.state.sessions, "sjz-office", "1301", "office")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    wait_for(lambda: server.started, timeout=20, what="cloud server start", retry_errors=True)
-    try:
-        yield f"http://127.0.0.1:{port}", app, token
-    finally:
-        server.should_exit = True
-        th.join(timeout=20)
+    with ThreadServer(app) as server:
+        yield server.url, app, token
 
 
 @pytest.mark.timeout(180)
