@@ -121,6 +121,7 @@ def create_app(
         leases=leases,
         model=ReferralMessage,
         name="referral-notifier",
+        idle_s=2.0,  # woken after each projection; reminders and retries wait a pass
     )
     worker = ChecksWorker(
         app.state.sessions,
@@ -129,6 +130,7 @@ def create_app(
         lambda: app.state.clock.now(),
         leases,
     )
+    worker.listeners.append(app.state.referral_notifier.wake)  # a case opened: send it now
     app.state.checks_worker = worker
     app.state.checks_kick = worker.kick
     if settings.checks_interval_s > 0:

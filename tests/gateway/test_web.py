@@ -156,6 +156,17 @@ def test_inspection_page_shows_the_lab_result_beside_the_rapid_one(client, gw):
     assert rows["St_d"] == ["0.41", "1.53", "≤ 0.4 %", "复检", "不合格"]
     assert rows["Ad"][2:] == ["≤ 12.5 %", "合格", "不合格"]
     assert "取样" in section and "实验室接收" in section and "出具报告" in section
+    # The same in English for a user who reads English.
+    add_user(gw.store, "zhaoliu", "operator", "赵六")
+    with TestClient(create_app(gw, lang="en"), follow_redirects=True) as en:
+        sign_in(en, "zhaoliu")
+        page = en.get(f"/?id={iid}").text
+    section = page[page.index('id="lab-L8"') :]
+    section = section[: section.index("</section>")]
+    for words in ("Laboratory result", "Rapid value", "Lab value", "Received at lab"):
+        assert words in section
+    assert "same standard and version as the rapid test" in section
+    assert "实验室" not in section and "快检" not in section
 
 
 def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):

@@ -56,9 +56,11 @@ class Notifier:
         send_budget_s: float = 15.0,
         model: type[Outgoing] = CoNotification,
         name: str = "co-notifier",
+        idle_s: float = 0.5,
     ) -> None:
         self.model = model
         self.name = name
+        self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
         self.write_lock = write_lock or WriteGate()
         self.leases = leases or Leases()
         # A claim lasts claim_s; a row is sent only while send_budget_s of it is
@@ -95,7 +97,7 @@ class Notifier:
                 log.exception("notifier pass failed")
                 more = False
             if not more:
-                self._wake.wait(0.5)
+                self._wake.wait(self.idle_s)
                 self._wake.clear()
 
     def deliver_due(self, now: datetime, limit: int = 10) -> bool:
