@@ -146,24 +146,19 @@ def packet(
 ) -> dict[str, Any]:
     """What the office receives: the inspection, both verdicts side by side, the
     turn-back notice and the custody times of the sample."""
-    rapid = (
-        s.scalars(
+    rapid: VerdictRow | None = None
+    notice: Transition | None = None
+    if insp is not None:
+        rapid = s.scalars(
             select(VerdictRow)
             .where(VerdictRow.inspection_id == insp.id, VerdictRow.source == "rapid")
             .order_by(VerdictRow.at.desc())
         ).first()
-        if insp
-        else None
-    )
-    notice = (
-        s.scalars(
+        notice = s.scalars(
             select(Transition)
             .where(Transition.inspection_id == insp.id, Transition.action == "turn_back")
             .order_by(Transition.seq.desc())
         ).first()
-        if insp
-        else None
-    )
     pairs = side_by_side(indicator_verdicts(rapid), indicator_verdicts(lab_verdict))
     return {
         "case_id": case.id,
