@@ -29,7 +29,7 @@ from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
 from coalguard.cloud.privacy import for_caller, mask_name
-from coalguard.cloud.referrals.api import cases_in
+from coalguard.cloud.referrals.queries import cases_in
 from coalguard.edge.clock import LOCAL_TZ
 
 LANG_COOKIE = "cg_lang"
