@@ -1,7 +1,7 @@
 """Composition root of the cloud process: ``create_app(settings) -> FastAPI``.
 
-Route modules stay thin and each exposes ``router``; storage and rules live
-apart from routes. Each capability adds its router to ``_ROUTERS``.
+Route modules stay thin (``cloud/api/routes/``, each exposes ``router``); storage
+and rules live apart from routes. Each area adds its router to ``routes.ROUTERS``.
 """
 
 from __future__ import annotations
@@ -14,52 +14,30 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from coalguard.cloud import (
-    alerts_api,
     audit,
     auth,  # noqa: F401  (user and token tables)
-    batches,
-    fastpass_api,
     login_sessions,  # noqa: F401  (dashboard session table)
-    users_api,
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
 from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.api import problems
 from coalguard.cloud.api.responses import declare_refusals
-from coalguard.cloud.checks import api as checks_api
+from coalguard.cloud.api.routes import ROUTERS
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
-from coalguard.cloud.co import api as co_api
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
 from coalguard.cloud.co.service import make_channels
-from coalguard.cloud.dashboard import routes as dashboard
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
-from coalguard.cloud.ledger import api as ledger_api
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
-from coalguard.cloud.referrals import api as referrals_api
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
-from coalguard.cloud.reports import api as reports_api
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
-
-_ROUTERS = (
-    batches.router,
-    co_api.router,
-    users_api.router,
-    checks_api.router,
-    alerts_api.router,
-    fastpass_api.router,
-    reports_api.router,
-    ledger_api.router,
-    referrals_api.router,
-    dashboard.router,
-)
 
 
 @asynccontextmanager
@@ -151,7 +129,7 @@ def create_app(
         )
         app.state.background.append(app.state.influx)
 
-    for router in _ROUTERS:
+    for router in ROUTERS:
         app.include_router(router)
     audit.install(app)
     problems.install(app)
@@ -160,6 +138,6 @@ def create_app(
     def healthz() -> Health:
         return Health(status="ok")
 
-    declare_refusals(app, _ROUTERS)
+    declare_refusals(app, ROUTERS)
 
     return app

@@ -12,7 +12,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from coalguard.cloud.app import _ROUTERS, create_app
+from coalguard.cloud.api.routes import ROUTERS
+from coalguard.cloud.app import create_app
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.settings import CloudSettings
@@ -25,7 +26,7 @@ PROBLEM = "application/problem+json"
 
 
 def _api_routes(app) -> list[APIRoute]:  # type: ignore[no-untyped-def]
-    routes = [r for router in (*_ROUTERS, app.router) for r in router.routes]
+    routes = [r for router in (*ROUTERS, app.router) for r in router.routes]
     return [r for r in routes if isinstance(r, APIRoute) and r.include_in_schema]
 
 

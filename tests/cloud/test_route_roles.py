@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from coalguard.cloud.access import declared_access
-from coalguard.cloud.app import _ROUTERS
+from coalguard.cloud.api.routes import ROUTERS
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.rules import load_rules
@@ -139,7 +139,7 @@ def _fill(path: str) -> str:
 def _routes_in(app: FastAPI) -> set[tuple[str, str]]:
     """Every (method, path) the app answers: the OpenAPI document plus the rest."""
     found = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops}
-    for router in _ROUTERS:
+    for router in ROUTERS:
         found |= {(m, r.path) for r in router.routes for m in r.methods if m != "HEAD"}
     for r in app.routes:
         for m in getattr(r, "methods", None) or ():
@@ -162,7 +162,7 @@ def test_every_route_is_in_the_matrix_and_declares_its_roles(world) -> None:  # 
     client, _ = world
     matrix = {**API, **PAGES}
     assert _routes_in(client.app) == set(matrix), "add the new route to the matrix above"
-    api_routes = [r for router in _ROUTERS for r in router.routes]
+    api_routes = [r for router in ROUTERS for r in router.routes]
     api_routes += [r for r in client.app.routes if isinstance(r, APIRoute)]
     for route in api_routes:
         decl = declared_access(route)

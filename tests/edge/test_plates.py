@@ -23,12 +23,12 @@ def test_every_writing_of_a_plate_is_one_plate(written: str, plate: str) -> None
 
 def test_gateway_and_cloud_use_the_one_normalisation() -> None:
     """A second copy on either side could drift and a listed truck would miss its green lane."""
-    from coalguard.cloud import fastpass_api
+    from coalguard.cloud.api.routes import fastpass as fastpass_routes
     from coalguard.cloud.checks import fastpass as cloud_fast_pass
     from coalguard.gateway import cameras, workflow
     from coalguard.gateway import fastpass as gateway_fast_pass
 
-    for user in (fastpass_api, cloud_fast_pass, cameras, workflow, gateway_fast_pass):
+    for user in (fastpass_routes, cloud_fast_pass, cameras, workflow, gateway_fast_pass):
         assert user.normalize_plate is normalize_plate, user.__name__
 
 

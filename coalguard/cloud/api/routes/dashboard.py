@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
-from coalguard.cloud.alerts_api import unified_alerts
+from coalguard.cloud.alert_list import unified_alerts
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries

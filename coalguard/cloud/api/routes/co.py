@@ -46,7 +46,7 @@ from coalguard.errors import InputError
 router = APIRouter(prefix="/api/v1/co", tags=["co-alarms"])
 
 
-# The CO alerts moved to the one alert list (``alerts_api.py``: ids ``co-N``, one
+# The CO alerts moved to the one alert list (``api/routes/alerts.py``: ids ``co-N``, one
 # serializer, one lifecycle); the old addresses answer with a redirect there.
 CoAlertRef = Annotated[
     str, Path(pattern=r"^(co-)?[0-9]{1,18}$", description="alert id: 12 or co-12")

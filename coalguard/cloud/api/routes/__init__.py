@@ -1,0 +1,33 @@
+"""The cloud's HTTP routes, one thin module per area (parse, call the domain, respond).
+
+Each module exposes ``router``; ``ROUTERS`` is the order ``create_app`` mounts them in.
+Domain rules and storage live in their packages (``cloud.checks``, ``cloud.co``, …).
+"""
+
+from __future__ import annotations
+
+from coalguard.cloud.api.routes import (
+    alerts,
+    batches,
+    checks,
+    co,
+    dashboard,
+    fastpass,
+    ledger,
+    referrals,
+    reports,
+    users,
+)
+
+ROUTERS = (
+    batches.router,
+    co.router,
+    users.router,
+    checks.router,
+    alerts.router,
+    fastpass.router,
+    reports.router,
+    ledger.router,
+    referrals.router,
+    dashboard.router,
+)
