@@ -21,9 +21,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AllowInfNan, BaseModel, Strict, ValidationError
 from pydantic_core import ErrorDetails
 
-from coalguard.errors import DataFileError
+from coalguard import validation
+from coalguard.errors import DataFileError, WordedValueError
 from coalguard.i18n import t
-from coalguard.untrusted_json import printable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,16 +32,10 @@ Number = Annotated[float, Strict(), AllowInfNan(False)]
 Integer = Annotated[int, Strict()]
 """An integer written as an integer (true, "3" and 3.0 are refused)."""
 
-# pydantic error types whose reason a person reads from the locale catalog.
-_REASONS = {
-    "finite_number": "datafile.not_finite",
-    "float_type": "datafile.not_number",
-    "float_parsing": "datafile.not_number",
-    "int_type": "datafile.not_integer",
-    "int_parsing": "datafile.not_integer",
-    "int_from_float": "datafile.not_integer",
-}
-_FIELD_MAX = 80  # characters of a field path shown (keys may come from a hostile file)
+# Number errors: a number refused is the likelier mistake than the other members of a union.
+_NUMBER_ERRORS = frozenset(
+    {"finite_number", "float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"}
+)
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
@@ -66,18 +60,19 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DataFileError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        why = WordedValueError("datafile_frame.cannot_read", detail=exc.strerror or exc)
+        raise DataFileError(str(path), why) from None
     except UnicodeDecodeError as exc:
-        raise DataFileError(str(path), f"not UTF-8 text ({exc.reason})") from None
+        why = WordedValueError("datafile_frame.not_utf8", detail=exc.reason)
+        raise DataFileError(str(path), why) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOML_POS.search(msg)
         line = int(m.group(1)) if m else None
-        raise DataFileError(
-            str(path), f"TOML syntax: {_TOML_POS.sub('', msg).strip()}", line
-        ) from None
+        why = WordedValueError("datafile_frame.toml_syntax", detail=_TOML_POS.sub("", msg).strip())
+        raise DataFileError(str(path), why, line) from None
     except ValueError:  # tomllib gives up on an integer over Python's 4,300 digits
         m = _HUGE_INT.search(text)
         line = text.count("\n", 0, m.start()) + 1 if m else None
@@ -184,40 +179,20 @@ def validate(path: Path, text: str, data: Any, model: type[M]) -> M:
     except ValidationError as exc:
         errors = exc.errors()
         # A number refused is the likelier mistake than the other members of a union.
-        err = next((e for e in errors if e["type"] in _REASONS), errors[0])
+        err = next((e for e in errors if e["type"] in _NUMBER_ERRORS), errors[0])
         loc = tuple(err.get("loc", ()))
         inner = (err.get("ctx") or {}).get("error")
         if isinstance(inner, FieldError):
             loc = (*loc, *inner.loc)
-        raise DataFileError(str(path), reason(err), locate(text, loc), field_path(loc)) from None
+        why = validation.FieldReason(err)
+        raise DataFileError(str(path), why, locate(text, loc), field_path(loc)) from None
 
 
 def field_path(loc: tuple[str | int, ...]) -> str | None:
     """``limit.2.max`` for a pydantic location, shortened when a key is absurdly long."""
-    path = printable(".".join(map(str, loc)))
-    if not path:
-        return None
-    return path if len(path) <= _FIELD_MAX else path[: _FIELD_MAX - 1] + "…"
+    return validation.short(".".join(map(str, loc))) or None
 
 
-def reason(err: ErrorDetails) -> str:
-    """What is wrong with one field, for a person: the catalog's words where we have them."""
-    key = _REASONS.get(err["type"])
-    if key is not None:
-        return t(key).format(got=_kind(err.get("input")))
-    return err.get("msg", "invalid").removeprefix("Value error, ")
-
-
-def _kind(value: Any) -> str:
-    """The kind of a refused value (never the value itself: it may be huge)."""
-    if value is None or isinstance(value, bool):
-        return {None: "null", True: "true", False: "false"}[value]
-    if isinstance(value, str):
-        return t("datafile.kind_text")
-    if isinstance(value, float):
-        return t("datafile.kind_decimal")
-    if isinstance(value, int):
-        return t("datafile.kind_big_integer")
-    if isinstance(value, dict | list):
-        return t("datafile.kind_table")
-    return t("datafile.kind_other")
+def reason(err: ErrorDetails, lang: str | None = None) -> str:
+    """What is wrong with one field, for a person: the catalog's words."""
+    return validation.reason(err, lang)

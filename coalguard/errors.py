@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from coalguard.i18n import t
+
 
 class CoalguardError(Exception):
     """Base for errors shown to an operator as one clear line (CLI exit 2)."""
@@ -13,15 +18,80 @@ class DataFileError(CoalguardError):
     The message names the file, the line when known, and the field.
     """
 
-    def __init__(self, path: str, message: str, line: int | None = None, field: str | None = None):
+    def __init__(self, path: str, message: Any, line: int | None = None, field: str | None = None):
+        """``message``: text, or something that words itself (``text(lang)``)."""
         self.path = path
         self.line = line
         self.field = field
-        self.reason = message
-        where = f"{path}, line {line}" if line else path
-        what = f", field '{field}'" if field else ""
-        super().__init__(f"{where}{what}: {message}")
+        self._why = message
+        self.reason = str(worded(message, None))
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        """``<file>, line <n>, field '<f>': <reason>`` in the reader's language."""
+        where = "at_line" if self.line else "at"
+        frame = t(f"datafile_frame.{where}", lang) + (
+            t("datafile_frame.field", lang) if self.field else ""
+        )
+        head = frame.format(path=self.path, line=self.line, field=self.field)
+        why = worded(self._why, lang)
+        return t("datafile_frame.reason", lang).format(where=head, reason=why)
 
 
 class InputError(CoalguardError):
     """A request or input document is invalid; the message names the field."""
+
+
+class WordedError(CoalguardError):
+    """An error a person reads: a catalog key and its parameters.
+
+    ``str()`` is the English text (logs, exit lines for scripts); ``text(lang)``
+    is the same message in the reader's language. ``section`` is the catalog
+    table the key lives in.
+    """
+
+    section = "refusal"
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (parameters that are worded errors in ``lang`` too)."""
+        key = self.key if "." in self.key else f"{self.section}.{self.key}"
+        return fill(t(key, lang), self.params, lang)
+
+
+class WordedInputError(WordedError, InputError):
+    """An invalid request or document, worded from the catalog."""
+
+
+class WordedValueError(WordedInputError, ValueError):
+    """A value a validator refuses (pydantic reports ``ValueError``s as field errors)."""
+
+
+def fill(template: str, params: Mapping[str, Any], lang: str | None) -> str:
+    """``template`` with ``params``; a worded error among them in ``lang``; never raises."""
+    words = {k: worded(v, lang) for k, v in params.items()}
+    try:
+        return template.format(**words)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def worded(value: Any, lang: str | None) -> Any:
+    """Anything that words itself (``text(lang)``: worded errors, ``UntrustedJson``,
+    a field's reason) in ``lang``; any other value as it is."""
+    text = getattr(value, "text", None)
+    return text(lang) if callable(text) else value
+
+
+def words_of(exc: BaseException, lang: str | None) -> str:
+    """What a person reads for ``exc``: its words in ``lang`` when it has them."""
+    return str(worded(exc, lang))
+
+
+def as_refusal(exc: Exception) -> CoalguardError:
+    """``exc`` as an error the CLI prints in words: itself when worded, else its text."""
+    return exc if isinstance(exc, CoalguardError) else InputError(str(exc))

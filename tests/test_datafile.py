@@ -128,7 +128,7 @@ def load_profiles(path: Path) -> ProfileSet:
         ("true", "Ad", "-inf", "limit.0.max", "not a finite number"),
         ("true", "Ad", "150", "limit.0", "outside 0..100 %"),
         ("true", "Qnet_ar", "250", "limit.0", "outside 0..40 MJ/kg"),
-        ('"true"', "Ad", "12", "verified", "valid boolean"),
+        ('"true"', "Ad", "12", "verified", "true or false"),
     ],
 )
 def test_profile_numbers_and_flags_are_refused_with_field(

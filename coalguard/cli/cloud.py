@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from coalguard.cli.options import Demo, MigrateFirst
-from coalguard.edge.clock import local_text
+from coalguard.cli.options import Demo, Lang, MigrateFirst, lang_or_default
+from coalguard.edge.clock import SystemClock, local_text
 from coalguard.errors import InputError
+from coalguard.i18n import t
 
 app = typer.Typer(help="The cloud service: ingest, alerts, registry.", no_args_is_help=True)
 gateway_app = typer.Typer(
@@ -118,7 +119,9 @@ def gateway_add(
     """Register a gateway and print its new bearer token (shown once)."""
     from coalguard.cloud.gateways import register_gateway
 
-    _write_token(register_gateway(_engine(db), gateway_id, name=name), token_file)
+    _write_token(
+        register_gateway(_engine(db), gateway_id, name=name, now=SystemClock().now()), token_file
+    )
 
 
 @gateway_app.command("rotate-token")
@@ -130,7 +133,9 @@ def gateway_rotate(
     """Give a gateway a new token; the old one stops working at once."""
     from coalguard.cloud.gateways import register_gateway
 
-    _write_token(register_gateway(_engine(db), gateway_id, rotate=True), token_file)
+    _write_token(
+        register_gateway(_engine(db), gateway_id, rotate=True, now=SystemClock().now()), token_file
+    )
 
 
 @gateway_app.command("disable")
@@ -144,14 +149,16 @@ def gateway_disable(
 
 
 @gateway_app.command("list")
-def gateway_list(db: DbUrl = None) -> None:
-    """List registered gateways (never their tokens)."""
+def gateway_list(db: DbUrl = None, lang: Lang = "") -> None:
+    """List registered gateways (never their tokens); times in Asia/Shanghai."""
     from coalguard.cloud.gateways import list_gateways
 
+    lang = lang_or_default(lang)
+    typer.echo(t("cli_table.gateways_header", lang))
     for g in list_gateways(_engine(db)):
-        state = "enabled" if g.enabled else "disabled"
-        token_set = local_text(g.token_set_at, "%Y-%m-%d")
-        typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\ttoken set {token_set}")
+        state = t("cli_table.enabled" if g.enabled else "cli_table.disabled", lang)
+        token_set = local_text(g.token_set_at, "%Y-%m-%d %H:%M")
+        typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\t{token_set}")
 
 
 # The operators' commands (users, reports) live in their own module.

@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.options import Demo, MigrateFirst
-from coalguard.errors import InputError
+from coalguard.edge.clock import SystemClock
+from coalguard.errors import InputError, as_refusal
 
 
 def co_ingest(
@@ -73,13 +74,14 @@ def co_ingest(
     uses = secrets_used(cloud.co, serves_api=http is not None, runs_ingest=True)
     refuse_default_secrets(cloud.co, demo=demo or cloud.demo, uses=uses)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
-    svc = CoService(cloud.co, make_sessionmaker(engine))
+    clock = SystemClock()  # the process's one clock: ingest, sweeps and API
+    svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock)
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
-            _serve_api(cloud, http)
+            _serve_api(cloud, http, clock)
         else:
             while not stop.wait(1):
                 pass
@@ -89,7 +91,7 @@ def co_ingest(
         svc.stop()
 
 
-def _serve_api(cloud, http: str) -> None:  # type: ignore[no-untyped-def]
+def _serve_api(cloud, http: str, clock: SystemClock) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from coalguard.cloud.app import create_app
@@ -99,7 +101,7 @@ def _serve_api(cloud, http: str) -> None:  # type: ignore[no-untyped-def]
     if not port.isdigit():
         raise InputError(f"--http {http!r}: use HOST:PORT")
     uvicorn.run(
-        create_app(cloud),
+        create_app(cloud, clock),
         host=host or "127.0.0.1",
         port=int(port),
         log_level="warning",
@@ -124,9 +126,11 @@ def token(
     cloud = CloudSettings(db_url=db) if db else CloudSettings()
     engine = open_engine(cloud.db_url)
     try:
-        typer.echo(issue_token(make_sessionmaker(engine), name, region, role))
+        typer.echo(
+            issue_token(make_sessionmaker(engine), name, region, role, now=SystemClock().now())
+        )
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise as_refusal(exc) from None
 
 
 def register(cloud_app: typer.Typer) -> None:

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from coalguard.cli.options import Lang, lang_or_default
-from coalguard.errors import InputError
+from coalguard.edge.clock import SystemClock
+from coalguard.errors import InputError, as_refusal
+from coalguard.i18n import known, t
 
 users_app = typer.Typer(help="Cloud users, roles and tokens.", no_args_is_help=True)
 
@@ -49,15 +51,15 @@ def users_add(
     from coalguard.cloud import audit
     from coalguard.cloud.auth import add_user, new_token
 
+    now = SystemClock().now()
     with _sessions(db).begin() as s:
         try:
-            user = add_user(s, name, role, region, personal_data=personal_data)
-            token = new_token(s, user, "cli")
+            user = add_user(s, name, role, region, personal_data=personal_data, now=now)
+            token = new_token(s, user, "cli", now=now)
         except ValueError as exc:
-            raise InputError(str(exc)) from None
-        audit.record(
-            s, audit.cli_actor(), f"users add {name}", detail={"role": role, "region": region}
-        )
+            raise as_refusal(exc) from None
+        detail = {"role": role, "region": region}
+        audit.record(s, audit.cli_actor(), f"users add {name}", detail=detail, at=now)
     typer.echo(token)
 
 
@@ -67,12 +69,13 @@ def users_token(name: Annotated[str, typer.Argument(help="User name.")], db: Db 
     from coalguard.cloud import audit
     from coalguard.cloud.auth import find_user, new_token
 
+    now = SystemClock().now()
     with _sessions(db).begin() as s:
         try:
-            token = new_token(s, find_user(s, name), "cli")
+            token = new_token(s, find_user(s, name), "cli", now=now)
         except ValueError as exc:
-            raise InputError(str(exc)) from None
-        audit.record(s, audit.cli_actor(), f"users token {name}")
+            raise as_refusal(exc) from None
+        audit.record(s, audit.cli_actor(), f"users token {name}", at=now)
     typer.echo(token)
 
 
@@ -86,17 +89,20 @@ def users_revoke(name: Annotated[str, typer.Argument(help="User name.")], db: Db
         try:
             n = revoke_user(s, name)
         except ValueError as exc:
-            raise InputError(str(exc)) from None
-        audit.record(s, audit.cli_actor(), f"users revoke {name}", detail={"tokens": n})
+            raise as_refusal(exc) from None
+        actor = audit.cli_actor()
+        audit.record(s, actor, f"users revoke {name}", detail={"tokens": n}, at=SystemClock().now())
     typer.echo(f"{name}: revoked ({n} token(s))")
 
 
 @users_app.command("list")
-def users_list(db: Db = None) -> None:
+def users_list(db: Db = None, lang: Lang = "") -> None:
     """List users (never their tokens)."""
     from sqlalchemy import func, select
 
     from coalguard.cloud.auth import CloudUser, UserToken
+
+    lang = lang_or_default(lang)
 
     with _sessions(db)() as s:
         live = dict(
@@ -106,10 +112,14 @@ def users_list(db: Db = None) -> None:
                 .group_by(UserToken.user_id)
             ).all()
         )
+        typer.echo(t("cli_table.users_header", lang))
         for u in s.scalars(select(CloudUser).order_by(CloudUser.name)):
-            state = "revoked" if u.revoked else "active"
-            region = u.region_prefix or "(all)"
-            typer.echo(f"{u.name}\t{u.role}\t{region}\t{state}\t{live.get(u.id, 0)} token(s)")
+            state = t("cli_table.revoked" if u.revoked else "cli_table.active", lang)
+            region = u.region_prefix or t("cli_table.all_regions", lang)
+            tokens = t("cli_table.tokens", lang).format(n=live.get(u.id, 0))
+            key = f"cli_table.role_{u.role}"
+            role = t(key, lang) if known(key) else u.role
+            typer.echo(f"{u.name}\t{role}\t{region}\t{state}\t{tokens}")
 
 
 report_app = typer.Typer(
@@ -126,20 +136,20 @@ def _report(  # type: ignore[no-untyped-def]
     db: str | None,
     lang: str = "",
 ):
-    from datetime import date, datetime
+    from datetime import date
 
     from rich.progress import Progress
 
     from coalguard.cloud.reports import figures, render
     from coalguard.edge.clock import LOCAL_TZ
-    from coalguard.edge.model import utcnow
 
+    now = SystemClock().now()  # this command's one reading of the clock
     if fmt not in ("html", "csv", "json"):
         raise InputError(f"--format {fmt!r}: use html, csv or json")
     if region and not region.isdigit():
         raise InputError(f"--region {region!r}: digits of a region code")
     try:
-        when = date.fromisoformat(day) if day else datetime.now(LOCAL_TZ).date()
+        when = date.fromisoformat(day) if day else now.astimezone(LOCAL_TZ).date()
     except ValueError:
         raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
     p = figures.period(kind, region, when)
@@ -147,7 +157,7 @@ def _report(  # type: ignore[no-untyped-def]
     with Progress(transient=True, disable=out is None) as bar:
         task = bar.add_task(f"{kind} {region or 'all'} {when}", total=len(figures.STEPS) + 1)
         with sessions() as s:
-            doc = figures.build(s, p, utcnow(), progress=lambda _n: bar.advance(task))
+            doc = figures.build(s, p, now, progress=lambda _n: bar.advance(task))
         if fmt == "html":
             text = render.to_html(doc, lang_or_default(lang))
         else:
@@ -240,7 +250,11 @@ def checkpoint_set(
             gateway_id=gateway,
         )
         audit.record(
-            s, audit.cli_actor(), f"checkpoint set {checkpoint_id}", detail={"region": region}
+            s,
+            audit.cli_actor(),
+            f"checkpoint set {checkpoint_id}",
+            detail={"region": region},
+            at=SystemClock().now(),
         )
     typer.echo(f"{checkpoint_id}: region {region}, jurisdiction {jurisdiction or '-'}", err=True)
 
@@ -260,7 +274,7 @@ def checkpoint_office(
         raise InputError(f"region {region!r}: digits of a region code")
     with _sessions(db).begin() as s:
         set_office(s, region, name, contact)
-        audit.record(s, audit.cli_actor(), f"checkpoint office {region}")
+        audit.record(s, audit.cli_actor(), f"checkpoint office {region}", at=SystemClock().now())
 
 
 def register(cloud_app: typer.Typer) -> None:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRe
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.cli.render import console
 from coalguard.edge.clock import local_text
-from coalguard.errors import CoalguardError, InputError
+from coalguard.errors import InputError, WordedError
 from coalguard.i18n import t
 
 app = typer.Typer(help="Installers: bind CO alarms to households and prove they report.")
@@ -32,31 +32,28 @@ Token = Annotated[
 ]
 
 
-class CloudError(CoalguardError):
+class CloudError(WordedError):
     """The cloud refused or could not be reached."""
 
 
-def _call(method: str, cloud: str, token: str, path: str, **kw: Any) -> Any:
+def _call(method: str, cloud: str, token: str, path: str, lang: str, **kw: Any) -> Any:
+    """One API call; the cloud answers refusals in ``lang`` (``Accept-Language``)."""
     try:
         r = httpx.request(
             method,
             cloud.rstrip("/") + path,
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {token}", "Accept-Language": lang},
             timeout=15,
             **kw,
         )
     except httpx.HTTPError as exc:
-        raise CloudError(f"cannot reach the cloud at {cloud}: {exc}") from None
+        raise CloudError("cli_unreachable", cloud=cloud, detail=str(exc)) from None
     if r.status_code >= 400:
         try:
-            detail = r.json().get("detail")
+            detail = r.json().get("detail")  # a problem document, worded in ``lang``
         except ValueError:
             detail = r.text[:200]
-        if isinstance(detail, list):  # pydantic validation errors
-            detail = "; ".join(
-                f"{'.'.join(str(x) for x in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
-            )
-        raise CloudError(f"cloud refused ({r.status_code}): {detail}")
+        raise CloudError("cli_cloud_refused", status=r.status_code, detail=detail)
     return r.json()
 
 
@@ -79,7 +76,7 @@ def register_cmd(
         "household": {"name": name, "address": address, "village_code": village, "phone": phone},
         "installer_id": installer,
     }
-    d = _call("POST", cloud, _need(token), "/api/v1/co/devices", json=body)
+    d = _call("POST", cloud, _need(token), "/api/v1/co/devices", lang, json=body)
     out = console()
     out.print(f"[green]✓[/] {t('co.registered', lang)}: {d['device_id']}")
     out.print(f"  {t('co.household', lang)}: {d['household']['name']}, {d['household']['address']}")
@@ -104,6 +101,7 @@ def test_cmd(
         cloud,
         token,
         f"/api/v1/co/devices/{device_id}/commissioning",
+        lang,
         json={"installer_id": installer, "timeout_s": timeout},
     )
     out = console()
@@ -119,7 +117,7 @@ def test_cmd(
         task = progress.add_task(t("co.waiting", lang), total=timeout)
         while c["status"] == "waiting":
             time.sleep(0.5)
-            rows = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}/commissioning")
+            rows = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}/commissioning", lang)
             c = next((r for r in rows if r["id"] == c["id"]), c)
             got = [
                 f"{t('co.' + w, lang)} ✓"
@@ -164,8 +162,8 @@ def status_cmd(
     """What the cloud knows about an alarm, and its commissioning record."""
     lang = lang_or_default(lang)
     token = _need(token)
-    d = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}")
-    rows = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}/commissioning")
+    d = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}", lang)
+    rows = _call("GET", cloud, token, f"/api/v1/co/devices/{device_id}/commissioning", lang)
     out = console()
     online = {True: t("co.online", lang), False: t("co.offline", lang)}.get(d["online"], "—")
     out.print(f"[bold]{t('co.device', lang)} {d['device_id']}[/]  {online}")

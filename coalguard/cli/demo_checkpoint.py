@@ -177,7 +177,10 @@ def checkpoint_demo(
     cloud = _Server(
         create_cloud_app(CloudSettings(db_url=cloud_db), schema="create"), _free_port(8080)
     )
-    token = register_gateway(cloud.server.config.app.state.engine, GATEWAY_ID, name="演示检查站")
+    app = cloud.server.config.app
+    token = register_gateway(
+        app.state.engine, GATEWAY_ID, name="演示检查站", now=app.state.clock.now()
+    )
     analyzer = _AnalyzerSim(_free_port(5020))
     gw_port = _free_port(8470)
     parts: GatewayParts | None = None

@@ -33,7 +33,7 @@ from coalguard.cloud.co.channels import LogChannel
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import SystemClock
 from coalguard.i18n import t
 from coalguard.simulators.co_fleet import Fleet, load_scenario
 
@@ -138,11 +138,13 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     create_schema(engine, for_tests_or_demo=True)
     sessions = make_sessionmaker(engine)
     screen = ScreenChannel()
+    clock = SystemClock()  # the demo's one clock
     svc = CoService(
         CoSettings(broker_url=f"mqtt://127.0.0.1:{port}", sweep_s=0.25, client_id="demo-ingest"),
         sessions,
         rules=rules,
         channels={"screen": screen, "log": LogChannel()},
+        clock=clock,
     )
     fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
     with sessions.begin() as s:
@@ -157,7 +159,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
                 ),
                 installer_id="demo-installer",
             )
-            register(s, reg, "demo", utcnow())
+            register(s, reg, "demo", clock.now())
     logging.getLogger("coalguard").setLevel(logging.ERROR)
     svc.start()
     svc.ingest.connected.wait(10)
@@ -201,7 +203,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     # The township's duty officer acknowledges the CO alarm: escalation stops there.
     with sessions.begin() as s:
         for a in s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")):
-            lifecycle.acknowledge(a, "township-duty-officer", utcnow())
+            lifecycle.acknowledge(a, "township-duty-officer", clock.now())
             out.print(f"[green]✓ {t('co.demo_ack', lang)}[/]: {a.device_id}")
     table = Table(title=t("co.alerts", lang))
     table.add_column("#")

@@ -56,22 +56,25 @@ def check_config(config: ConfigOpt) -> None:
 
 
 @app.command("verify-ledger")
-def verify_ledger(config: ConfigOpt) -> None:
+def verify_ledger(config: ConfigOpt, lang: Lang = "") -> None:
     """Check every ledger's hash chain, and against the cloud's copy when it answers.
 
     Exit 0 intact, 1 when tampering or a difference from the cloud is found.
     """
     from coalguard.edge.clock import SystemClock
+    from coalguard.errors import words_of
     from coalguard.gateway.cloud_get import CloudUnavailable
+    from coalguard.gateway.errors import in_words
     from coalguard.gateway.ledger import Ledger
     from coalguard.gateway.ledger_cloud import compare_with_cloud, fetch_cloud_ledger
     from coalguard.gateway.sink import StoreSink
     from coalguard.gateway.store import Store
     from coalguard.i18n import t
 
+    lang = lang_or_default(lang)
     cfg = load_config(config)
     if not cfg.db_path.exists():
-        raise typer.BadParameter(f"no gateway database at {cfg.db_path}")
+        raise typer.BadParameter(t("ledger_cloud.no_database", lang).format(path=cfg.db_path))
     store = Store(cfg.db_path)
     try:
         ledger = Ledger(store, StoreSink(store, SystemClock()), SystemClock())
@@ -80,27 +83,32 @@ def verify_ledger(config: ConfigOpt) -> None:
     finally:
         store.close()
     for book, n in counts.items():
-        typer.echo(t("gw_ledger_check.entries").format(book=book, n=n))
+        book_words = in_words("gw_book", book, lang)
+        typer.echo(t("gw_ledger_check.entries", lang).format(book=book_words, n=n))
     for p in problems:
-        typer.echo(t("gw_ledger_check.tampered").format(problem=p), err=True)
+        typer.echo(t("gw_ledger_check.tampered", lang).format(problem=p.text(lang)), err=True)
     differences = []
     if not cfg.cloud.url:
-        typer.echo(t("gw_ledger_check.no_cloud"))
+        typer.echo(t("gw_ledger_check.no_cloud", lang))
     else:
         try:
             cmp = compare_with_cloud(positions, fetch_cloud_ledger(cfg))
         except CloudUnavailable as exc:
-            typer.echo(t("gw_ledger_check.cloud_unreachable").format(reason=exc), err=True)
+            line = t("gw_ledger_check.cloud_unreachable", lang).format(reason=words_of(exc, lang))
+            typer.echo(line, err=True)
         else:
             differences = cmp.problems
             typer.echo(
-                t("gw_ledger_check.cloud_compared").format(n=cmp.compared, pending=cmp.not_in_cloud)
+                t("gw_ledger_check.cloud_compared", lang).format(
+                    n=cmp.compared, pending=cmp.not_in_cloud
+                )
             )
             for p in differences:
-                typer.echo(t("gw_ledger_check.cloud_differs").format(problem=p), err=True)
+                line = t("gw_ledger_check.cloud_differs", lang).format(problem=p.text(lang))
+                typer.echo(line, err=True)
     if problems or differences:
         raise typer.Exit(1)
-    typer.echo(t("gw_ledger_check.intact"))
+    typer.echo(t("gw_ledger_check.intact", lang))
 
 
 @app.command("purge")

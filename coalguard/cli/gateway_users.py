@@ -17,6 +17,7 @@ import typer
 
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.edge.clock import SystemClock
+from coalguard.errors import words_of
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.config import load_config
 from coalguard.gateway.errors import GatewayError
@@ -42,17 +43,17 @@ def _accounts(config: Path, lang: str) -> Iterator[Accounts]:
     try:
         yield Accounts(store, SystemClock(), cfg.auth)
     except GatewayError as exc:
-        typer.echo(f"coalguard: error: {exc.text(lang)}", err=True)
+        typer.echo(t("cli_error.line", lang).format(message=exc.text(lang)), err=True)
         raise typer.Exit(2) from None
     finally:
         store.close()
 
 
-def _role(name: str) -> Role:
+def _role(name: str, lang: str) -> Role:
     try:
         return Role.parse(name)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(words_of(exc, lang)) from None
 
 
 def _password(lang: str) -> str:
@@ -76,7 +77,7 @@ def add(
 ) -> None:
     """Add an account; the password is asked for (or read from standard input)."""
     lang = lang_or_default(lang)
-    r = _role(role)
+    r = _role(role, lang)
     with _accounts(config, lang) as acc:
         acc.add(username, _password(lang), r, display_name)
     typer.echo(
@@ -132,7 +133,7 @@ def enable(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
 def set_role(config: ConfigOpt, username: NameArg, role: RoleOpt, lang: Lang = "") -> None:
     """Change an account's role."""
     lang = lang_or_default(lang)
-    r = _role(role)
+    r = _role(role, lang)
     with _accounts(config, lang) as acc:
         acc.set_role(username, r)
     typer.echo(

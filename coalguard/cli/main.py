@@ -23,7 +23,8 @@ from coalguard.cli import (
     sim,
     verdict,
 )
-from coalguard.errors import CoalguardError
+from coalguard.errors import CoalguardError, words_of
+from coalguard.i18n import LANGS, default_lang, t
 
 app = typer.Typer(
     name="coalguard",
@@ -44,12 +45,25 @@ app.add_typer(gateway.app, name="gateway")
 app.add_typer(sim.app, name="sim")
 
 
+def _argv_lang() -> str | None:
+    """The sub-command's ``--lang`` (the error escaped it, so it is read back from argv)."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        value = arg.removeprefix("--lang=") if arg.startswith("--lang=") else None
+        if arg == "--lang" and i + 1 < len(args):
+            value = args[i + 1]
+        if value in LANGS:
+            return value
+    return None
+
+
 def run() -> None:
     """Console entry point."""
     try:
         app()
     except CoalguardError as exc:
-        print(f"coalguard: error: {exc}", file=sys.stderr)
+        lang = _argv_lang() or default_lang()
+        print(t("cli_error.line", lang).format(message=words_of(exc, lang)), file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError
 
 if TYPE_CHECKING:  # the tables import this package's CO side, which imports this module
     from coalguard.cloud.checks.tables import CheckpointAlert
@@ -37,7 +37,7 @@ SYSTEM = "system"  # who resolved an alert whose condition went away
 PREFIX = {"co_alert": "co", "chk_alert": "cp"}
 
 
-class AlertStateError(InputError):
+class AlertStateError(WordedInputError):
     """An acknowledge or resolve that the alert's status does not allow."""
 
 
@@ -48,9 +48,7 @@ def alert_ref(alert: Alert) -> str:
 
 def acknowledge(alert: Alert, who: str, at: datetime) -> None:
     if alert.status != OPEN:
-        raise AlertStateError(
-            f"alert {alert_ref(alert)} is {alert.status}; only an open alert is acknowledged"
-        )
+        raise AlertStateError("alert_not_open", alert=alert_ref(alert))
     alert.status = ACKNOWLEDGED
     alert.acknowledged_by = who
     alert.acknowledged_at = at
@@ -59,7 +57,7 @@ def acknowledge(alert: Alert, who: str, at: datetime) -> None:
 
 def resolve(alert: Alert, who: str, at: datetime, note: str | None) -> None:
     if alert.status == RESOLVED:
-        raise AlertStateError(f"alert {alert_ref(alert)} is already resolved")
+        raise AlertStateError("alert_resolved", alert=alert_ref(alert))
     if alert.acknowledged_at is None:
         alert.acknowledged_by = who
         alert.acknowledged_at = at

@@ -8,14 +8,16 @@ state changes follow ``alert_lifecycle.py``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.alert_lifecycle import alert_ref
+from coalguard.cloud.alert_lifecycle import ACTIVE, alert_ref
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.scope import aware
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -84,41 +86,50 @@ def find_alert(s: Session, alert_id: str) -> Alert | None:
     return s.get(table, int(num))
 
 
-def _filtered(model, q, region, status, kind, severity, since):  # type: ignore[no-untyped-def]
-    q = q.where(model.region_code.startswith(region))
-    if status == "active":
-        q = q.where(model.status.in_(("open", "acknowledged")))
-    elif status:
-        q = q.where(model.status == status)
-    if kind:
-        q = q.where(model.kind == kind)
-    if severity:
-        q = q.where(model.severity == severity)
-    if since:
-        q = q.where(model.opened_at >= since)
+class AlertFilter(BaseModel):
+    """What the alert list may be narrowed by (the query of ``GET /alerts``, the dashboard).
+
+    ``active``: not resolved. A time without a zone is UTC.
+    """
+
+    status: Literal["open", "acknowledged", "resolved", "active"] | None = None
+    source: Literal["co", "checkpoint"] | None = None
+    kind: str | None = Field(None, max_length=40)
+    severity: Literal["critical", "high", "medium", "low", "info"] | None = None
+    since: datetime | None = None
+    limit: int = Field(200, ge=1, le=5000)
+
+    _utc = field_validator("since")(aware)
+
+
+def _filtered(model, q, region: str, f: AlertFilter):  # type: ignore[no-untyped-def]
+    clauses = [model.region_code.startswith(region)]
+    if f.status:
+        clauses.append(model.status.in_(ACTIVE if f.status == "active" else (f.status,)))
+    clauses += [
+        column == value
+        for column, value in ((model.kind, f.kind), (model.severity, f.severity))
+        if value
+    ]
+    if f.since:
+        clauses.append(model.opened_at >= f.since)
+    q = q.where(*clauses)
     return q.order_by(model.opened_at.desc())
 
 
 def unified_alerts(
     s: Session,
     region: str,
-    *,
-    status: str | None = None,
-    source: str | None = None,
-    kind: str | None = None,
-    severity: str | None = None,
-    since: datetime | None = None,
-    limit: int = 200,
+    f: AlertFilter | None = None,
 ) -> list[dict[str, Any]]:
     """Both kinds of alert in a region, newest first."""
+    f = f or AlertFilter()
     out: list[dict[str, Any]] = []
-    if source in (None, "co"):
-        q = _filtered(CoAlert, select(CoAlert), region, status, kind, severity, since)
-        out += [co_view(a) for a in s.scalars(q.limit(limit))]
-    if source in (None, "checkpoint"):
-        q = _filtered(
-            CheckpointAlert, select(CheckpointAlert), region, status, kind, severity, since
-        )
-        out += [cp_view(a) for a in s.scalars(q.limit(limit))]
+    if f.source in (None, "co"):
+        q = _filtered(CoAlert, select(CoAlert), region, f)
+        out += [co_view(a) for a in s.scalars(q.limit(f.limit))]
+    if f.source in (None, "checkpoint"):
+        q = _filtered(CheckpointAlert, select(CheckpointAlert), region, f)
+        out += [cp_view(a) for a in s.scalars(q.limit(f.limit))]
     out.sort(key=lambda d: d["opened_at"] or "", reverse=True)
-    return out[:limit]
+    return out[: f.limit]

@@ -77,26 +77,32 @@ def create_app(
     prepare_schema(engine, schema)
     app = FastAPI(title="coalguard cloud", version="1", lifespan=_lifespan)
     app.state.background = []
-    app.state.clock = clock or SystemClock()  # routes: api.deps.ClockDep; tests: ManualClock
+    clock = clock or SystemClock()  # the process's one clock, passed down to every service
+    app.state.clock = clock  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
-    leases = Leases()  # this replica's claims on shared background work
+    leases = Leases(clock)  # this replica's claims on shared background work
     # Lab referrals go out through the CO alerts' channels (signed webhook, log).
-    app.state.channels = make_channels(settings.co)
+    app.state.channels = make_channels(settings.co, clock)
     referrals = ReferralPolicy(
         tuple(app.state.channels), timedelta(seconds=settings.referral_repeat_s)
     )
     app.state.projector = Projector(
-        app.state.sessions, app.state.profiles, claim=projector_claim(leases), referrals=referrals
+        app.state.sessions,
+        app.state.profiles,
+        clock,
+        claim=projector_claim(leases),
+        referrals=referrals,
     )
     app.state.referral_notifier = Notifier(
         app.state.sessions,
         app.state.channels,
         RetryPolicy(settings.co.notify_max_attempts, settings.co.notify_first_backoff_s),
         leases=leases,
+        clock=clock,
         model=ReferralMessage,
         name="referral-notifier",
         idle_s=2.0,  # woken after each projection; reminders and retries wait a pass
@@ -105,7 +111,7 @@ def create_app(
         app.state.sessions,
         app.state.projector,
         settings.checks_interval_s,
-        lambda: app.state.clock.now(),
+        clock,
         leases,
     )
     worker.listeners.append(app.state.referral_notifier.wake)  # a case opened: send it now

@@ -26,7 +26,6 @@ from starlette.concurrency import run_in_threadpool
 from coalguard.cloud.co.tables import UTCDateTime
 from coalguard.cloud.db import Base
 from coalguard.cloud.ratelimit import client_address
-from coalguard.edge.model import utcnow
 
 log = logging.getLogger("coalguard.cloud.audit")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,12 +59,12 @@ def record(
     status: int = 0,
     client: str = "local",
     detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
+    at: datetime,
 ) -> None:
-    """Add one entry inside the caller's transaction (``at``: the app clock's now; CLI: now)."""
+    """Add one entry inside the caller's transaction (``at``: the caller's clock, app or CLI)."""
     s.add(
         AuditEntry(
-            at=at or utcnow(),
+            at=at,
             actor=actor[:80],
             role=role,
             actor_region=actor_region,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from coalguard.cloud.db import Base
 from coalguard.cloud.scope import is_region_code
-from coalguard.edge.model import utcnow
+from coalguard.errors import WordedValueError
 
 
 class Role(StrEnum):
@@ -96,11 +96,9 @@ def token_hash(token: str) -> str:
 
 def check_user_fields(role: str, region_prefix: str) -> None:
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise WordedValueError("unknown_role", role=role, known=", ".join(ROLES))
     if not is_region_code(region_prefix):
-        raise ValueError(
-            "region prefix must be up to 12 digits of a region code (or empty for all)"
-        )
+        raise WordedValueError("region_prefix")
 
 
 def add_user(
@@ -110,23 +108,23 @@ def add_user(
     region_prefix: str,
     *,
     personal_data: bool = False,
-    now: datetime | None = None,
+    now: datetime,
 ) -> CloudUser:
     """Create a user inside the caller's transaction (ValueError when it exists).
 
-    ``now``: the app clock's time (routes); the CLI leaves it to the wall clock.
+    ``now``: the caller's clock (the app's in routes, the command's in the CLI).
     """
     check_user_fields(role, region_prefix)
     if not name.strip() or len(name) > 64:
-        raise ValueError("user name must be 1-64 characters")
+        raise WordedValueError("user_name_length")
     if s.scalars(select(CloudUser).where(CloudUser.name == name)).first() is not None:
-        raise ValueError(f"user {name!r} already exists")
+        raise WordedValueError("user_exists", name=name)
     user = CloudUser(
         name=name,
         role=role,
         region_prefix=region_prefix,
         personal_data=personal_data,
-        created_at=now or utcnow(),
+        created_at=now,
         revoked=False,
     )
     s.add(user)
@@ -134,17 +132,17 @@ def add_user(
     return user
 
 
-def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime | None = None) -> str:
+def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime) -> str:
     """A fresh token for ``user`` (shown once; only its hash is stored)."""
     if user.revoked:
-        raise ValueError(f"user {user.name!r} is revoked")
+        raise WordedValueError("user_revoked", name=user.name)
     token = "cgt_" + secrets.token_urlsafe(24)
     s.add(
         UserToken(
             token_hash=token_hash(token),
             user_id=user.id,
             label=label[:64],
-            created_at=now or utcnow(),
+            created_at=now,
             revoked=False,
         )
     )
@@ -154,7 +152,7 @@ def new_token(s: Session, user: CloudUser, label: str = "", *, now: datetime | N
 def find_user(s: Session, name: str) -> CloudUser:
     user = s.scalars(select(CloudUser).where(CloudUser.name == name)).first()
     if user is None:
-        raise ValueError(f"no user {name!r}")
+        raise WordedValueError("no_user", name=name)
     return user
 
 
@@ -171,7 +169,12 @@ def revoke_user(s: Session, name: str) -> int:
 
 
 def issue_token(
-    sessions: sessionmaker, name: str, region_prefix: str, role: str = "operator"
+    sessions: sessionmaker,
+    name: str,
+    region_prefix: str,
+    role: str = "operator",
+    *,
+    now: datetime,
 ) -> str:
     """A token (shown once) for user ``name``, creating the user when new.
 
@@ -181,13 +184,12 @@ def issue_token(
     with sessions.begin() as s:
         user = s.scalars(select(CloudUser).where(CloudUser.name == name)).first()
         if user is None:
-            user = add_user(s, name, role, region_prefix)
+            user = add_user(s, name, role, region_prefix, now=now)
         elif (user.role, user.region_prefix) != (role, region_prefix):
-            raise ValueError(
-                f"user {name!r} exists with role {user.role} and region "
-                f"{user.region_prefix or '(all)'}; use 'coalguard cloud users' to change it"
+            raise WordedValueError(
+                "user_differs", name=name, role=user.role, region=user.region_prefix or "*"
             )
-        return new_token(s, user)
+        return new_token(s, user, now=now)
 
 
 def lookup(s: Session, token: str) -> Operator | None:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Engine, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -60,16 +60,16 @@ def register_gateway(
     name: str = "",
     token: str | None = None,
     rotate: bool = False,
+    now: datetime,
 ) -> str:
     """Add a gateway (or give an existing one a new token with ``rotate``).
 
-    Returns the token: shown once, never stored in clear.
+    Returns the token: shown once, never stored in clear. ``now``: the caller's clock.
     """
     check_gateway_id(gateway_id)
     if token is not None and len(token) < 32:
         raise InputError("a gateway token must be at least 32 characters")
     token = token or secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
     with Session(engine) as s, s.begin():
         row = s.get(GatewayRow, gateway_id)
         if row is not None and not rotate:

@@ -108,10 +108,10 @@ class InfluxExporter:
         backoff_min_s: float = 1.0,
         backoff_max_s: float = 300.0,
         timeout_ms: int = 10_000,
-        leases: Leases | None = None,
+        leases: Leases,
     ) -> None:
         self.sessions = sessions
-        self.leases = leases or Leases()
+        self.leases = leases  # timed by the process's clock
         # Outlasts a pass's writes (timeout each) and the wait before the next pass.
         self.lease_ttl = timedelta(seconds=max(60.0, 4 * interval_s, 6 * timeout_ms / 1000))
         self.bucket = bucket

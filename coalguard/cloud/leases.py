@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -38,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coalguard.cloud.db import Base, UTCDateTime
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # "free": any clock is past it
 
@@ -87,10 +86,10 @@ def instance_id() -> str:
 
 @dataclass
 class Leases:
-    """Leases and row claims of one owner (by default: this process)."""
+    """Leases and row claims of one owner (by default: this process), timed by ``clock``."""
 
+    clock: Clock
     owner: str = field(default_factory=instance_id)
-    clock: Callable[[], datetime] = utcnow
 
     def take(self, s: Session, name: str, ttl: timedelta | None = None) -> bool:
         """Take or renew ``name``; False while another replica holds it.
@@ -99,7 +98,7 @@ class Leases:
         transaction ends; else until ``ttl`` after now, or until taken back
         with ``release``.
         """
-        now = self.clock()
+        now = self.clock.now()
         if s.get_bind().dialect.name == "postgresql":
             if not _row_locked(s, name):
                 return False
@@ -131,7 +130,7 @@ class Leases:
         ttl: timedelta,
     ) -> list[Any]:
         """Claim up to ``limit`` rows matching ``ready`` (oldest key first); their keys."""
-        now = self.clock()
+        now = self.clock.now()
         key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
         free = or_(model.claimed_until.is_(None), model.claimed_until <= now)
         pick = (select(key).where(*ready, free).order_by(key).limit(limit)).with_for_update(

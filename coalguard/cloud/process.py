@@ -19,7 +19,7 @@ from typing import Any
 
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.settings import CloudSettings
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError
 
 log = logging.getLogger("coalguard.cloud.process")
 
@@ -30,7 +30,7 @@ SHIPPED_SECRETS = {
 }
 
 
-class DefaultSecretError(InputError):
+class DefaultSecretError(WordedInputError):
     """A process would run with a secret everyone knows."""
 
 
@@ -43,10 +43,7 @@ def refuse_default_secrets(co: CoSettings, *, demo: bool, uses: tuple[str, ...])
         if demo:
             log.warning("demo mode: %s (%s) is the shipped public default", name, env)
             continue
-        raise DefaultSecretError(
-            f"refusing to start: {name} ({env}) is the shipped default {shipped!r}; "
-            "set a secret of your own, or pass --demo for a demonstration"
-        )
+        raise DefaultSecretError("shipped_secret", name=name, env=env, shipped=repr(shipped))
 
 
 def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tuple[str, ...]:

@@ -8,17 +8,21 @@ CameraEvent and friends here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coalguard.datafile import Number
+from coalguard.edge.clock import SystemClock
 
 
 def utcnow() -> datetime:
-    """Timezone-aware UTC now: every stored time carries its zone."""
-    return datetime.now(UTC)
+    """The wall clock for code handed no ``Clock`` (drivers, simulators, default stamps).
+
+    Services take a ``Clock`` instead (the cloud: always), so tests pick the time.
+    """
+    return SystemClock().now()
 
 
 @runtime_checkable

@@ -35,7 +35,7 @@ class DutyDesk:
 
     def duty(self, operator: str, action: str, note: str = "") -> Entry:
         if action not in DUTY_ACTIONS:
-            raise GatewayError("bad_field", field="action", msg=f"one of {', '.join(DUTY_ACTIONS)}")
+            raise GatewayError("refusal.gw_duty_action")
         if not operator.strip():
             raise GatewayError("field_required", field="operator")
         return self.ledger.append(

@@ -32,6 +32,8 @@ def in_words(section: str, raw: str, lang: str | None) -> str:
 
 
 def _param(name: str, value: Any, lang: str | None) -> Any:
+    if callable(getattr(value, "text", None)):  # a field's reason, a worded error
+        return value.text(lang)
     if name == "allowed" and isinstance(value, Sequence) and not isinstance(value, str):
         words = [in_words("action", a, lang) for a in value]
         return t("gw_err.list_sep", lang).join(words) if words else "—"
@@ -56,12 +58,16 @@ class GatewayError(CoalguardError):
         self.key = key
         self.params = params
         raw = {k: _raw(v) for k, v in params.items()}
-        super().__init__(self._format(t(f"{self.section}.{key}", "en"), raw))
+        super().__init__(self._format(t(self._key(), "en"), raw))
+
+    def _key(self) -> str:
+        """``key`` in this class's table, or a full ``table.key`` (``refusal.gw_...``)."""
+        return self.key if "." in self.key else f"{self.section}.{self.key}"
 
     def text(self, lang: str | None = None) -> str:
         """The message a person reads: states, actions and fields in words."""
         words = {k: _param(k, v, lang) for k, v in self.params.items()}
-        return self._format(t(f"{self.section}.{self.key}", lang), words)
+        return self._format(t(self._key(), lang), words)
 
     @staticmethod
     def _format(template: str, params: dict[str, Any]) -> str:

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
 from coalguard.edge.records import LedgerEntryRecord
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError, fill
+from coalguard.gateway.errors import in_words
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso
+from coalguard.i18n import t
 
 BOOKS = ("duty", "handover", "inspection", "sampling")
 
@@ -44,12 +47,21 @@ class Entry:
 class Problem:
     book: str
     seq: int | None
-    message: str  # English, for logs and the CLI
-    key: str = ""  # ``gw_verify.<key>`` in the catalogs: what a person reads
+    message: str  # English, for logs
+    key: str = ""  # ``gw_verify.<key>`` (or a full ``table.key``): what a person reads
+    params: Mapping[str, Any] = field(default_factory=dict)  # the key's placeholders
 
     def __str__(self) -> str:
         where = f"{self.book} #{self.seq}" if self.seq is not None else self.book
         return f"{where}: {self.message}"
+
+    def text(self, lang: str | None = None) -> str:
+        """``<book in words> #<seq>: <what is wrong>`` for a person (pages, the CLI)."""
+        where = in_words("gw_book", self.book, lang)
+        where += f" #{self.seq}" if self.seq is not None else ""
+        key = self.key if "." in self.key else f"gw_verify.{self.key}"
+        what = fill(t(key, lang), self.params, lang) if self.key else self.message
+        return f"{where}{t('gw_page.colon', lang)}{what}"
 
 
 class Ledger:
@@ -70,14 +82,14 @@ class Ledger:
         corrects: str | None = None,
     ) -> Entry:
         if book not in BOOKS:
-            raise InputError(f"unknown ledger {book!r} (known: {', '.join(BOOKS)})")
+            raise WordedInputError("gw_ledger_book", book=book, known=", ".join(BOOKS))
         if not operator.strip():
-            raise InputError("a ledger entry needs an operator")
+            raise WordedInputError("gw_ledger_operator")
         with self.store.tx() as db:
             if corrects is not None:
                 old = db.execute("SELECT book FROM ledger WHERE id = ?", (corrects,)).fetchone()
                 if old is None or old[0] != book:
-                    raise InputError(f"correction points at {corrects!r}, not an entry of {book}")
+                    raise WordedInputError("gw_ledger_corrects", entry_id=corrects, book=book)
             last = db.execute(
                 "SELECT seq, hash FROM ledger WHERE book = ? ORDER BY seq DESC LIMIT 1", (book,)
             ).fetchone()
@@ -111,10 +123,10 @@ class Ledger:
     def correct(self, entry_id: str, operator: str, reason: str, body: dict[str, Any]) -> Entry:
         """A new entry replacing ``entry_id``'s content; the old one stays."""
         if not reason.strip():
-            raise InputError("a correction needs a reason")
+            raise WordedInputError("gw_correction_reason")
         old = self.store.row("SELECT book, kind FROM ledger WHERE id = ?", (entry_id,))
         if old is None:
-            raise InputError(f"no ledger entry {entry_id!r}")
+            raise WordedInputError("gw_no_entry", entry_id=entry_id)
         return self.append(
             old["book"],
             f"correction.{old['kind']}",

@@ -94,13 +94,21 @@ def compare_with_cloud(
                     seq,
                     f"the cloud holds entry {ids} but the local book does not "
                     "(local ledger truncated or rolled back)",
+                    "ledger_cloud.cloud_only",
+                    {"ids": ids},
                 )
             )
             continue
         out.compared += 1
         if len(entries) > 1 and (book, seq) not in forked:
             out.problems.append(
-                Problem(book, seq, f"forked in the cloud: {len(entries)} entries at this position")
+                Problem(
+                    book,
+                    seq,
+                    f"forked in the cloud: {len(entries)} entries at this position",
+                    "ledger_cloud.forked",
+                    {"n": len(entries), "ids": ", ".join(e.id for e in entries)},
+                )
             )
         if not any((e.id, e.hash) == mine for e in entries):
             e = entries[0]
@@ -110,6 +118,13 @@ def compare_with_cloud(
                     seq,
                     f"differs from the cloud's copy (local id {mine[0]} hash {mine[1][:12]}…, "
                     f"cloud id {e.id} hash {e.hash[:12]}…)",
+                    "ledger_cloud.differs",
+                    {
+                        "local_id": mine[0],
+                        "local_hash": mine[1][:12],
+                        "cloud_id": e.id,
+                        "cloud_hash": e.hash[:12],
+                    },
                 )
             )
     for f in cloud.forks:
@@ -119,6 +134,8 @@ def compare_with_cloud(
                 f.seq,
                 f"forked in the cloud: {len(f.ids)} entries at this position "
                 f"(ids {', '.join(f.ids)})",
+                "ledger_cloud.forked",
+                {"n": len(f.ids), "ids": ", ".join(f.ids)},
             )
         )
     out.not_in_cloud = sum(1 for pos in local if pos not in held)

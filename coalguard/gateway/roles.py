@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from coalguard.errors import WordedValueError
+
 
 class Role(IntEnum):
     operator = 1
@@ -22,7 +24,9 @@ class Role(IntEnum):
         try:
             return cls[name.replace("-", "_")]
         except KeyError:
-            raise ValueError(f"role must be one of {', '.join(ROLE_NAMES)}, got {name!r}") from None
+            raise WordedValueError(
+                "gw_unknown_role", role=name, known=", ".join(ROLE_NAMES)
+            ) from None
 
 
 ROLE_NAMES = tuple(r.name for r in Role)

@@ -29,7 +29,7 @@ from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
 from coalguard.edge.quality.basis import validate_measured
 from coalguard.edge.records import AnalyzerResultRecord, InspectionTransition, encode
-from coalguard.errors import InputError
+from coalguard.errors import InputError, WordedValueError
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.lab import LabDesk, profile_snapshot
@@ -37,6 +37,7 @@ from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, local_day_start
+from coalguard.validation import FieldReason
 
 
 class State(StrEnum):
@@ -116,7 +117,7 @@ class Registration(BaseModel):
     @classmethod
     def _coal(cls, v: str) -> str:
         if v not in COAL_TYPES:
-            raise ValueError(f"unknown coal type {v!r} (known: {', '.join(COAL_TYPES)})")
+            raise WordedValueError("gw_coal_type", coal_type=v)
         return v
 
 
@@ -137,9 +138,7 @@ def parse_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(form)"
-        raise GatewayError(
-            "bad_field", field=field, msg=err["msg"].removeprefix("Value error, ")
-        ) from None
+        raise GatewayError("bad_field", field=field, msg=FieldReason(err)) from None
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ class Workflow:
         """A truck at the gate: from a camera plate read or typed in by the operator."""
         p = normalize_plate(plate)
         if len(p) < 2:
-            raise GatewayError("bad_field", field="plate", msg="plate is empty")
+            raise GatewayError("field_required", field="plate")
         _need_operator(operator)
         with self.store.tx() as db:
             iid = str(uuid.uuid4())
@@ -213,7 +212,10 @@ class Workflow:
         try:
             profile = self.profiles.for_coal(self.jurisdiction, reg.coal_type)
         except UnknownProfile as exc:
-            raise GatewayError("no_profile", coal_type=reg.coal_type, detail=str(exc)) from None
+            detail = str(exc)  # English (the profile ids known): for the log and English readers
+            raise GatewayError(
+                "refusal.gw_no_profile", coal_type=reg.coal_type, detail=detail
+            ) from None
         with self.store.tx() as db:
             row = self._begin(db, iid, "register", operator)
             db.execute(

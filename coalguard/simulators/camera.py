@@ -14,11 +14,13 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from coalguard.edge.clock import SystemClock
 
 PROVINCES = "冀晋蒙京津鲁豫陕"
 CONFUSABLE = {
@@ -112,7 +114,7 @@ class CameraSim:
         gap: timedelta = timedelta(minutes=2),
     ) -> Iterator[dict[str, Any]]:
         """Events for ``count`` trucks, duplicates included, in posting order."""
-        at = self.start or datetime.now(UTC)
+        at = self.start or SystemClock().now()
         for n in range(count):
             plate = plates[n % len(plates)] if plates else random_plate(self.rng)
             for ev in self.visit(plate, at):
@@ -123,7 +125,7 @@ class CameraSim:
 
     def heartbeat(self, at: datetime | None = None) -> list[dict[str, Any]]:
         """One overview snapshot per camera: a quiet road still proves the camera lives."""
-        at = at or datetime.now(UTC)
+        at = at or SystemClock().now()
         return [self._event(c, "snapshot", at, None) for c in self.cameras]
 
 

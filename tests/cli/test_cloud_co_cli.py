@@ -35,7 +35,7 @@ def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
         [coalguard_cmd, "cloud", "token", "--name", "x", "--role", "king", "--db", db],
         capture_output=True, text=True, timeout=30, env=env,
     )  # fmt: skip
-    assert bad.returncode == 2 and "unknown role" in bad.stderr
+    assert bad.returncode == 2 and "未知角色" in bad.stderr
     port = free_port()
     proc = subprocess.Popen(
         [coalguard_cmd, "cloud", "co-ingest", "--broker", broker.url(), "--db", db,

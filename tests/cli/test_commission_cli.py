@@ -15,6 +15,7 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from tests.cloud.co.test_co_mqtt import device_client
 from tests.conftest import free_port
 from tests.support.mosquitto import Mosquitto
@@ -36,7 +37,9 @@ def cloud(tmp_path: Path) -> Iterator[tuple[str, str, Mosquitto]]:
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     wait_for(lambda: server.started, 10, "API server")
-    token = issue_token(app.state.sessions, "inst-7", "130102", role="installer")
+    token = issue_token(
+        app.state.sessions, "inst-7", "130102", role="installer", now=SystemClock().now()
+    )
     yield f"http://127.0.0.1:{port}", token, broker
     server.should_exit = True
     th.join(10)
@@ -134,7 +137,4 @@ def test_unreachable_cloud_is_one_clear_line(coalguard_cmd: str) -> None:
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert r.returncode == 2
-    assert (
-        r.stderr.startswith("coalguard: error: cannot reach the cloud")
-        and "Traceback" not in r.stderr
-    )
+    assert r.stderr.startswith("coalguard：错误：无法连接云端") and "Traceback" not in r.stderr

@@ -100,7 +100,7 @@ def test_bad_profile_directory_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "p.toml").write_text('id = "a/b"\ntitle = "t"\nversion = 3\n', encoding="utf-8")
     r = cg("profiles", "list", "--profiles", str(tmp_path))
     assert r.returncode == 2
-    assert f"{tmp_path / 'p.toml'}, line 3, field 'version'" in r.stderr
+    assert f"{tmp_path / 'p.toml'} 第 3 行，字段 version" in r.stderr
     assert "Traceback" not in r.stderr
 
 

@@ -8,10 +8,12 @@ from fastapi.testclient import TestClient
 from coalguard.cloud.app import create_app
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import Clock, SystemClock
 
 
-def make_app(db_url: str) -> FastAPI:
-    return create_app(CloudSettings(db_url=db_url), schema="create")
+def make_app(db_url: str, clock: Clock | None = None) -> FastAPI:
+    """The cloud app on ``db_url``; ``clock``: the time its routes and background loops read."""
+    return create_app(CloudSettings(db_url=db_url), clock, schema="create")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -22,11 +24,11 @@ def users(app: FastAPI) -> dict[str, str]:
     """Tokens of a national admin, a county operator, another province and an installer."""
     sm = app.state.sessions
     return {
-        "admin": issue_token(sm, "nation-admin", "", "admin"),
-        "county": issue_token(sm, "county-130102", "130102", "operator"),
-        "city": issue_token(sm, "city-1301", "1301", "operator"),
-        "shanxi": issue_token(sm, "shanxi-14", "14", "operator"),
-        "installer": issue_token(sm, "inst-1", "130102", "installer"),
+        "admin": issue_token(sm, "nation-admin", "", "admin", now=SystemClock().now()),
+        "county": issue_token(sm, "county-130102", "130102", "operator", now=SystemClock().now()),
+        "city": issue_token(sm, "city-1301", "1301", "operator", now=SystemClock().now()),
+        "shanxi": issue_token(sm, "shanxi-14", "14", "operator", now=SystemClock().now()),
+        "installer": issue_token(sm, "inst-1", "130102", "installer", now=SystemClock().now()),
     }
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from coalguard.cli.main import app as cli
 from coalguard.cloud.auth import UserToken, issue_token
 from coalguard.cloud.privacy import mask_id_card, mask_name, mask_phone, redact
+from coalguard.edge.clock import SystemClock
 from coalguard.errors import InputError
 from tests.cloud.ops_support import bearer, client, make_app, users
 
@@ -33,13 +34,13 @@ def test_tokens_are_hashed_at_rest_and_revocation_is_immediate(db_url: str) -> N
 def test_issue_token_keeps_one_identity_per_name(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
     sm = app.state.sessions
-    a = issue_token(sm, "desk", "13", "operator")
-    b = issue_token(sm, "desk", "13", "operator")
+    a = issue_token(sm, "desk", "13", "operator", now=SystemClock().now())
+    b = issue_token(sm, "desk", "13", "operator", now=SystemClock().now())
     assert a != b
     with pytest.raises(ValueError, match="exists with role operator"):
-        issue_token(sm, "desk", "14", "operator")
+        issue_token(sm, "desk", "14", "operator", now=SystemClock().now())
     with pytest.raises(ValueError, match="unknown role"):
-        issue_token(sm, "x", "13", "king")
+        issue_token(sm, "x", "13", "king", now=SystemClock().now())
     with sm() as s:
         assert len(s.scalars(select(UserToken)).all()) == 2
 
@@ -47,7 +48,9 @@ def test_issue_token_keeps_one_identity_per_name(tmp_path: Path, cloud_db: str) 
 def test_admin_manages_only_inside_its_region(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
     tok = users(app)
-    city_admin = issue_token(app.state.sessions, "city-admin", "1301", "admin")
+    city_admin = issue_token(
+        app.state.sessions, "city-admin", "1301", "admin", now=SystemClock().now()
+    )
     c = client(app)
     r = c.post(
         "/api/v1/users",
@@ -128,6 +131,8 @@ def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
     second = r.output.strip().splitlines()[-1]
     assert first.startswith("cgt_") and second.startswith("cgt_") and first != second
     r = run(cli, ["cloud", "users", "list", "--db", db])
+    assert "zhuozhou\t值班员\t130681\t有效\t2 个" in r.output
+    r = run(cli, ["cloud", "users", "list", "--db", db, "--lang", "en"])
     assert "zhuozhou\toperator\t130681\tactive\t2 token(s)" in r.output
     r = run(cli, ["cloud", "users", "add", "bad", "--role", "king", "--db", db])
     assert isinstance(r.exception, InputError) and "unknown role" in str(r.exception)
@@ -135,7 +140,7 @@ def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(db)
     c = client(app)
     assert c.get("/api/v1/auth/me", headers=bearer(first)).status_code == 401
-    admin = issue_token(app.state.sessions, "root", "", "admin")
+    admin = issue_token(app.state.sessions, "root", "", "admin", now=SystemClock().now())
     actions = [e["action"] for e in c.get("/api/v1/audit", headers=bearer(admin)).json()]
     assert actions[:3] == ["users revoke zhuozhou", "users token zhuozhou", "users add zhuozhou"]
 
@@ -143,9 +148,9 @@ def test_users_cli_add_list_token_revoke(tmp_path: Path, cloud_db: str) -> None:
 def test_region_admin_reads_only_its_regions_audit_log(tmp_path: Path, cloud_db: str) -> None:
     app = make_app(cloud_db)
     sm = app.state.sessions
-    hebei = issue_token(sm, "hebei-admin", "13", "admin")
-    shanxi = issue_token(sm, "shanxi-admin", "14", "admin")
-    nation = issue_token(sm, "nation-admin", "", "admin")
+    hebei = issue_token(sm, "hebei-admin", "13", "admin", now=SystemClock().now())
+    shanxi = issue_token(sm, "shanxi-admin", "14", "admin", now=SystemClock().now())
+    nation = issue_token(sm, "nation-admin", "", "admin", now=SystemClock().now())
     c = client(app)
     for tok, name, region in ((hebei, "hb-desk", "130102"), (shanxi, "sx-desk", "140200")):
         new = {"name": name, "region_prefix": region}

@@ -11,11 +11,12 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
 from coalguard.cloud.auth import issue_token  # noqa: E402
+from coalguard.edge.clock import SystemClock  # noqa: E402
 from tests.cloud.ops_support import make_app  # noqa: E402
 
 _DIR = Path(tempfile.mkdtemp(prefix="coalguard-fuzz-"))
 APP = make_app(f"sqlite:///{_DIR}/fuzz.sqlite")
-TOKEN = issue_token(APP.state.sessions, "fuzz-admin", "", "admin")
+TOKEN = issue_token(APP.state.sessions, "fuzz-admin", "", "admin", now=SystemClock().now())
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from coalguard.cloud.app import create_app
 from coalguard.cloud.gateways import register_gateway
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from coalguard.edge.uplink.wire import OUTCOMES
 from tests.support.hostile_json import HOSTILE_FRAGMENTS, json_values
 from tests.support.servers import ThreadServer
@@ -29,7 +30,7 @@ _DIR = Path(tempfile.mkdtemp(prefix="coalguard-batch-fuzz-"))
 APP = create_app(
     CloudSettings(db_url=f"sqlite:///{_DIR}/fuzz.sqlite", checks_interval_s=0), schema="create"
 )
-TOKEN = register_gateway(APP.state.engine, "gw-fuzz")
+TOKEN = register_gateway(APP.state.engine, "gw-fuzz", now=SystemClock().now())
 
 _values = json_values()
 _RAW = [

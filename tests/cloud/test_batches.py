@@ -16,6 +16,7 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway, set_enabled
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from tests.support.servers import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -37,7 +38,8 @@ class Cloud:
         token: str | None = None,
         raw: bytes | None = None,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
+        # These tests read the English text (Chinese: tests/cloud/test_refusal_words.py).
+        headers = {"Authorization": f"Bearer {token or self.token}", "Accept-Language": "en"}
         if raw is not None:
             return self.http.post(
                 f"/api/v1/gateways/{gateway}/batches", content=raw, headers=headers
@@ -60,7 +62,7 @@ def cloud(db_url: str) -> Iterator[Cloud]:
     app = create_app(
         CloudSettings(db_url=db_url, max_batch_records=50, max_batch_bytes=64_000), schema="create"
     )
-    token = register_gateway(app.state.engine, "gw-1")
+    token = register_gateway(app.state.engine, "gw-1", now=SystemClock().now())
     with ThreadServer(app) as server:
         c = Cloud(app, server, token)
         yield c
@@ -173,7 +175,7 @@ def test_same_id_twice_in_one_batch(cloud: Cloud) -> None:
 
 
 def test_same_id_from_another_gateway_is_a_conflict(cloud: Cloud) -> None:
-    token2 = register_gateway(cloud.engine, "gw-2")
+    token2 = register_gateway(cloud.engine, "gw-2", now=SystemClock().now())
     r = rec()
     assert outcomes(cloud.post([r])) == ["stored"]
     resp = cloud.post([r], gateway="gw-2", token=token2)
@@ -205,7 +207,7 @@ def test_unknown_and_disabled_gateways_are_401(cloud: Cloud) -> None:
 
 
 def test_another_gateways_token_does_not_open_this_gateway(cloud: Cloud) -> None:
-    token2 = register_gateway(cloud.engine, "gw-2")
+    token2 = register_gateway(cloud.engine, "gw-2", now=SystemClock().now())
     assert cloud.post([rec()], gateway="gw-1", token=token2).status_code == 401
 
 
@@ -257,7 +259,11 @@ def test_malformed_requests_are_422(cloud: Cloud, raw: bytes, fragment: str) -> 
 def test_gzip_batches_are_inflated_within_the_limit(cloud: Cloud) -> None:
     import gzip
 
-    headers = {"Authorization": f"Bearer {cloud.token}", "Content-Encoding": "gzip"}
+    headers = {
+        "Authorization": f"Bearer {cloud.token}",
+        "Content-Encoding": "gzip",
+        "Accept-Language": "en",
+    }
     url = "/api/v1/gateways/gw-1/batches"
     batch = [rec(body={"pad": "x" * 500}) for _ in range(40)]
     body = gzip.compress(json.dumps({"records": batch}).encode())
@@ -300,7 +306,7 @@ def test_database_down_is_503_with_retry_after_then_recovers() -> None:
 
     with postgres_server() as pg:
         app = create_app(CloudSettings(db_url=pg.new_database()), schema="create")
-        token = register_gateway(app.state.engine, "gw-1")
+        token = register_gateway(app.state.engine, "gw-1", now=SystemClock().now())
         with ThreadServer(app) as server:
             cloud = Cloud(app, server, token)
             assert outcomes(cloud.post([rec()])) == ["stored"]

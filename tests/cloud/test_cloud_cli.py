@@ -52,11 +52,13 @@ def test_gateway_lifecycle(tmp_path: Path) -> None:
     assert not authenticate(engine, "gw-north-01", token)  # the old token stops working
 
     listed = cli("cloud", "gateway", "list", "--db", db)
-    assert "gw-north-01\tenabled\t北口检查站" in listed.stdout and new not in listed.stdout
+    assert "gw-north-01\t启用\t北口检查站" in listed.stdout and new not in listed.stdout
 
     assert cli("cloud", "gateway", "disable", "gw-north-01", "--db", db).returncode == 0
     assert not authenticate(engine, "gw-north-01", new)
-    assert "disabled" in cli("cloud", "gateway", "list", "--db", db).stdout
+    assert "停用" in cli("cloud", "gateway", "list", "--db", db).stdout
+    listed = cli("cloud", "gateway", "list", "--db", db, "--lang", "en").stdout
+    assert "gw-north-01\tdisabled\t北口检查站" in listed
     engine.dispose()
 
 

@@ -14,6 +14,7 @@ from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.privacy import hash_phone
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from tests.cloud.ops_support import bearer
 
 PACKAGE = Path(__file__).resolve().parents[2] / "coalguard"
@@ -28,7 +29,7 @@ def test_api_hashes_phones_with_the_process_settings_not_a_fresh_read_of_the_env
     )
     monkeypatch.setenv("COALGUARD_CO_PHONE_HASH_KEY", "some-other-key")
     app = create_app(settings, schema="create")
-    admin = bearer(issue_token(app.state.sessions, "root", "", "admin"))
+    admin = bearer(issue_token(app.state.sessions, "root", "", "admin", now=SystemClock().now()))
     reg = {
         "device_id": "COA-9",
         "installer_id": "i1",

@@ -97,8 +97,7 @@ def _seed(app, tmp: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, dict[str, str]]]:
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(START + timedelta(hours=4))
+    app = make_app(cloud_db, ManualClock(START + timedelta(hours=4)))
     tok = _seed(app, tmp_path)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -17,6 +17,7 @@ import pytest
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.influx import InfluxCursor, InfluxExporter, analyzer_point, co_point
 from coalguard.cloud.leases import Leases
+from coalguard.edge.clock import ManualClock
 from coalguard.edge.records import AnalyzerResultRecord
 from tests.cloud.checks.checkpoint_feed import START, gateway_token, send
 from tests.cloud.ops_support import client, make_app
@@ -110,6 +111,7 @@ def test_batches_retry_and_keep_the_cursor_while_refused(tmp_path: Path, cloud_d
             interval_s=0.05,
             backoff_min_s=0.01,
             backoff_max_s=0.04,
+            leases=Leases(app.state.clock),
         )
         ex.start()
         wait_for(
@@ -136,7 +138,13 @@ def test_nothing_listening_is_retried_not_fatal(tmp_path: Path, cloud_db: str) -
     app = make_app(cloud_db)
     _seed_states(app, 3)
     ex = InfluxExporter(
-        app.state.sessions, f"http://127.0.0.1:{free_port()}", "o", "b", None, timeout_ms=2000
+        app.state.sessions,
+        f"http://127.0.0.1:{free_port()}",
+        "o",
+        "b",
+        None,
+        timeout_ms=2000,
+        leases=Leases(app.state.clock),
     )
     with pytest.raises(Exception, match=r"(?i)refused|connect"):
         ex.run_once()
@@ -152,7 +160,7 @@ def test_two_replicas_export_each_batch_once(tmp_path: Path, cloud_db: str) -> N
     _Refusing.bodies = []
     srv = ThreadingHTTPServer(("127.0.0.1", free_port()), _Refusing)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    now = [datetime.now(UTC)]
+    clock = ManualClock(datetime.now(UTC))
     a, b = (
         InfluxExporter(
             app.state.sessions,
@@ -160,7 +168,7 @@ def test_two_replicas_export_each_batch_once(tmp_path: Path, cloud_db: str) -> N
             "o",
             "b",
             None,
-            leases=Leases(owner, lambda: now[0]),
+            leases=Leases(clock, owner),
         )
         for owner in ("replica-a", "replica-b")
     )
@@ -169,7 +177,7 @@ def test_two_replicas_export_each_batch_once(tmp_path: Path, cloud_db: str) -> N
             a.run_once()
         assert b.run_once() == 0  # a holds the export: b sends nothing
         assert len(_Refusing.bodies) == 1
-        now[0] += a.lease_ttl  # a stopped (crashed): its lease expired
+        clock.advance(a.lease_ttl)  # a stopped (crashed): its lease expired
         with pytest.raises(Exception, match="503"):
             b.run_once()
         assert a.run_once() == 0

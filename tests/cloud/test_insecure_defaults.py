@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.login_sessions import COOKIE
-from coalguard.edge.clock import ManualClock
+from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.edge.model import utcnow
 from tests.cloud.ops_support import bearer, client, make_app
 from tests.conftest import COALGUARD
@@ -58,7 +58,7 @@ def test_co_ingest_refuses_to_start_with_the_default_webhook_secret(tmp_path: Pa
 
 def test_dashboard_cookie_holds_a_session_that_logout_ends(tmp_path: Path) -> None:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    token = issue_token(app.state.sessions, "desk", "130102", "operator")
+    token = issue_token(app.state.sessions, "desk", "130102", "operator", now=SystemClock().now())
     c = client(app)
     r = c.post("/api/v1/auth/login", json={"token": token})
     assert r.status_code == 200
@@ -82,7 +82,7 @@ def test_dashboard_cookie_holds_a_session_that_logout_ends(tmp_path: Path) -> No
 
 def test_dashboard_session_expires_when_idle_and_absolutely(tmp_path: Path) -> None:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    token = issue_token(app.state.sessions, "desk", "130102", "operator")
+    token = issue_token(app.state.sessions, "desk", "130102", "operator", now=SystemClock().now())
     clock = app.state.clock = ManualClock(utcnow())
     idle = timedelta(seconds=app.state.settings.session_idle_s)
     absolute = timedelta(seconds=app.state.settings.session_max_s)
@@ -107,7 +107,7 @@ def test_dashboard_session_expires_when_idle_and_absolutely(tmp_path: Path) -> N
     assert c.get("/api/v1/auth/me").status_code == 401  # absolute limit
 
     c = login()
-    admin = issue_token(app.state.sessions, "root", "", "admin")
+    admin = issue_token(app.state.sessions, "root", "", "admin", now=SystemClock().now())
     assert c.post("/api/v1/users/desk/revoke", headers=bearer(admin)).status_code == 200
     assert c.get("/api/v1/auth/me").status_code == 401  # revoking the user ends its sessions
 
@@ -153,7 +153,7 @@ def test_login_rate_limit_keys_on_the_client_behind_a_trusted_proxy(tmp_path: Pa
         proxied.stop()
         direct.stop()
     app = make_app(db)
-    admin = issue_token(app.state.sessions, "root", "", "admin")
+    admin = issue_token(app.state.sessions, "root", "", "admin", now=SystemClock().now())
     log = client(app).get("/api/v1/audit", headers=bearer(admin)).json()
     clients = {e["client"] for e in log if e["action"] == "POST /api/v1/auth/login"}
     assert {"203.0.113.1", "203.0.113.2", "203.0.113.3", "127.0.0.1"} <= clients

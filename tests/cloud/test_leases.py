@@ -25,6 +25,7 @@ from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
+from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.edge.model import utcnow
 from tests.cloud.co.co_support import event
 from tests.cloud.co.test_co_mqtt import Hook
@@ -32,16 +33,6 @@ from tests.support.waiting import wait_for
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
-
-
-class Clock:
-    """A wall clock the test moves (lease expiry)."""
-
-    def __init__(self, at: datetime = T0) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
@@ -58,15 +49,15 @@ def _take(sm: sessionmaker, leases: Leases, name: str, ttl: timedelta | None = T
 
 
 def test_two_claimers_one_wins_and_expiry_lets_another_take_over(sessions: sessionmaker) -> None:
-    clock = Clock()
-    a, b = Leases("replica-a", clock), Leases("replica-b", clock)
+    clock = ManualClock(T0)
+    a, b = Leases(clock, "replica-a"), Leases(clock, "replica-b")
     assert _take(sessions, a, "co.sweep")
     assert not _take(sessions, b, "co.sweep")
-    clock.at += timedelta(seconds=20)
+    clock.advance(timedelta(seconds=20))
     assert _take(sessions, a, "co.sweep")  # renewed: 30 s from now
-    clock.at += timedelta(seconds=29)
+    clock.advance(timedelta(seconds=29))
     assert not _take(sessions, b, "co.sweep")
-    clock.at += timedelta(seconds=2)  # a stopped renewing (crashed): its lease ran out
+    clock.advance(timedelta(seconds=2))  # a stopped renewing (crashed): its lease ran out
     assert _take(sessions, b, "co.sweep")
     assert not _take(sessions, a, "co.sweep")
     with sessions.begin() as s:
@@ -75,7 +66,7 @@ def test_two_claimers_one_wins_and_expiry_lets_another_take_over(sessions: sessi
 
 
 def test_a_lease_for_one_transaction_is_free_after_commit(sessions: sessionmaker) -> None:
-    a, b = Leases("replica-a", Clock()), Leases("replica-b", Clock())
+    a, b = Leases(ManualClock(T0), "replica-a"), Leases(ManualClock(T0), "replica-b")
     assert _take(sessions, a, "checks.sweep", None)
     assert _take(sessions, b, "checks.sweep", None)
     assert _take(sessions, a, "checks.sweep", None)
@@ -85,7 +76,8 @@ def test_lease_held_in_an_open_transaction_is_skipped_on_postgresql(pg_server) -
     engine = make_engine(pg_server.new_database())
     create_schema(engine, for_tests_or_demo=True)
     sm = make_sessionmaker(engine)
-    a, b = Leases("replica-a"), Leases("replica-b")
+    clock = SystemClock()
+    a, b = Leases(clock, "replica-a"), Leases(clock, "replica-b")
     _take(sm, a, "checks.projector", None)  # the row exists
     with sm.begin() as s:
         assert a.take(s, "checks.projector")
@@ -127,8 +119,8 @@ def test_two_claimers_never_claim_the_same_row_and_expired_claims_are_free(
     sessions: sessionmaker,
 ) -> None:
     ids = _notifications(sessions, 40)
-    clock = Clock()
-    claimers = [Leases(f"replica-{i}", clock) for i in range(4)]
+    clock = ManualClock(T0)
+    claimers = [Leases(clock, f"replica-{i}") for i in range(4)]
     got: dict[str, list[int]] = {c.owner: [] for c in claimers}
     ready = (CoNotification.status == "pending", CoNotification.next_attempt_at <= T0)
 
@@ -149,7 +141,7 @@ def test_two_claimers_never_claim_the_same_row_and_expired_claims_are_free(
     assert sorted(claimed) == ids  # every row claimed, none twice
     with sessions.begin() as s:
         assert claimers[0].claim(s, CoNotification, *ready, limit=100, ttl=TTL) == []
-    clock.at += TTL  # nobody settled: the claims expire and the rows are free again
+    clock.advance(TTL)  # nobody settled: the claims expire and the rows are free again
     with sessions.begin() as s:
         assert claimers[0].claim(s, CoNotification, *ready, limit=100, ttl=TTL) == ids
 
@@ -158,12 +150,14 @@ def test_two_notifiers_send_each_notification_once(sessions: sessionmaker) -> No
     hook = Hook()
     book = AlertBook(load_rules(), ("webhook",))
     store = MessageStore(sessions, book)
+    clock = SystemClock()
     notifiers = [
         Notifier(
             sessions,
-            {"webhook": WebhookChannel("webhook", hook.url, "s3cret", timeout_s=5)},
+            {"webhook": WebhookChannel("webhook", hook.url, "s3cret", clock, timeout_s=5)},
             RetryPolicy(max_attempts=3, first_backoff_s=0.05),
-            leases=Leases(f"worker-{i}"),
+            leases=Leases(clock, f"worker-{i}"),
+            clock=clock,
         )
         for i in range(2)
     ]
@@ -185,22 +179,23 @@ def test_two_notifiers_send_each_notification_once(sessions: sessionmaker) -> No
 
 def test_crashed_notifiers_claim_expires_and_another_sends(sessions: sessionmaker) -> None:
     hook = Hook()
-    clock = Clock(utcnow())
-    (nid,) = _notifications(sessions, 1, clock.at)
+    clock = ManualClock(utcnow())
+    (nid,) = _notifications(sessions, 1, clock.now())
     with sessions.begin() as s:  # a worker claimed it, then died before sending
-        assert Leases("dead-worker", clock).claim(
+        assert Leases(clock, "dead-worker").claim(
             s, CoNotification, CoNotification.status == "pending", limit=1, ttl=TTL
         ) == [nid]
     survivor = Notifier(
         sessions,
-        {"webhook": WebhookChannel("webhook", hook.url, "s3cret")},
-        leases=Leases("survivor", clock),
+        {"webhook": WebhookChannel("webhook", hook.url, "s3cret", clock)},
+        leases=Leases(clock, "survivor"),
+        clock=clock,
     )
     try:
-        survivor.deliver_due(clock.at)
+        survivor.deliver_due(clock.now())
         assert hook.received == []  # still claimed by the dead worker
-        clock.at += TTL + timedelta(seconds=1)
-        survivor.deliver_due(clock.at)
+        clock.advance(TTL + timedelta(seconds=1))
+        survivor.deliver_due(clock.now())
         assert [b["notification_id"] for b in hook.bodies()] == [nid]
         with sessions() as s:
             row = s.get(CoNotification, nid)
@@ -213,7 +208,11 @@ def test_two_sweepers_take_each_escalation_step_once(sessions: sessionmaker) -> 
     book = AlertBook(load_rules(), ("webhook",))
     store = MessageStore(sessions, book)
     store.apply([event(f"COA-{i:03d}", 1, "alarm_start", at=T0) for i in range(40)])
-    sweepers = [Sweeper(sessions, book, 1, leases=Leases(f"worker-{i}")) for i in range(2)]
+    clock = ManualClock(T0)
+    sweepers = [
+        Sweeper(sessions, book, 1, leases=Leases(clock, f"worker-{i}"), clock=clock)
+        for i in range(2)
+    ]
     start = threading.Barrier(2)
 
     def sweep(sw: Sweeper) -> None:

@@ -34,8 +34,9 @@ def _tokens(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
     out = {}
     with app.state.sessions.begin() as s:
         for i, (caller, (role, personal, _)) in enumerate(SEES.items()):
-            user = add_user(s, f"u{i}", role, "130102", personal_data=personal)
-            out[caller] = new_token(s, user)
+            now = app.state.clock.now()
+            user = add_user(s, f"u{i}", role, "130102", personal_data=personal, now=now)
+            out[caller] = new_token(s, user, now=now)
     return out
 
 

@@ -25,6 +25,7 @@ from coalguard.cloud.checks.tables import CheckpointAlert, LabSample
 from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.gateways import register_gateway
+from coalguard.edge.clock import SystemClock
 from coalguard.edge.model import utcnow
 from tests.cloud.co.test_co_mqtt import Hook
 from tests.conftest import COALGUARD
@@ -131,7 +132,7 @@ def test_two_replicas_send_each_notification_once(
         sm = make_sessionmaker(engine)
         for k, cloud in enumerate(clouds):
             gw, cp = f"gw-{k}", f"cp-{k}"
-            token = register_gateway(engine, gw)
+            token = register_gateway(engine, gw, now=SystemClock().now())
             with sm.begin() as s:
                 register_checkpoint(
                     s, cp, name=cp, region_code="130102", jurisdiction=None, gateway_id=gw

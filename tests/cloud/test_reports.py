@@ -64,8 +64,7 @@ def _alarms(app) -> None:  # type: ignore[no-untyped-def]
 
 def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
     db = cloud_db
-    app = make_app(db)
-    app.state.clock = ManualClock(START + timedelta(hours=6))
+    app = make_app(db, ManualClock(START + timedelta(hours=6)))
     tok = users(app)
     c = client(app)
     c.put(
@@ -147,8 +146,7 @@ def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
 
 def test_report_generation_time_is_shown_in_shanghai_time(cloud_db: str) -> None:
     """The report said "生成时间 2026-11-23T06:30:00 UTC": people read Beijing time."""
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(datetime(2026, 11, 23, 6, 30, tzinfo=UTC))
+    app = make_app(cloud_db, ManualClock(datetime(2026, 11, 23, 6, 30, tzinfo=UTC)))
     tok = users(app)
     c = client(app)
     for lang, words in (("zh", "生成时间 2026-11-23 14:30:00（北京时间）"), ("en", "14:30:00")):

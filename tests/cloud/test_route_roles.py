@@ -24,6 +24,7 @@ from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.cloud.gateways import register_gateway
+from coalguard.edge.clock import SystemClock
 from tests.cloud.co.co_support import event
 from tests.cloud.ops_support import bearer, make_app
 
@@ -152,8 +153,10 @@ def _routes_in(app: FastAPI) -> set[tuple[str, str]]:
 def world(tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
     sm = app.state.sessions
-    creds = {role: issue_token(sm, f"nation-{role}", "", role) for role in USERS}
-    creds[GATEWAY_TOKEN] = register_gateway(app.state.engine, "gw-matrix")
+    creds = {
+        role: issue_token(sm, f"nation-{role}", "", role, now=SystemClock().now()) for role in USERS
+    }
+    creds[GATEWAY_TOKEN] = register_gateway(app.state.engine, "gw-matrix", now=SystemClock().now())
     creds[BAD_CREDENTIAL] = "cgt_forged-token-000000000000000000"
     return TestClient(app, raise_server_exceptions=False, follow_redirects=False), creds
 
@@ -224,8 +227,12 @@ def _alarm(app: FastAPI) -> int:
 
 def test_installer_cannot_resolve_co_alarm(tmp_path: Path) -> None:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    installer = bearer(issue_token(app.state.sessions, "inst-1", "130102", "installer"))
-    county = bearer(issue_token(app.state.sessions, "county", "130102", "operator"))
+    installer = bearer(
+        issue_token(app.state.sessions, "inst-1", "130102", "installer", now=SystemClock().now())
+    )
+    county = bearer(
+        issue_token(app.state.sessions, "county", "130102", "operator", now=SystemClock().now())
+    )
     alert_id = _alarm(app)
     c = TestClient(app)
     for url in (
@@ -244,8 +251,10 @@ def test_installer_cannot_resolve_co_alarm(tmp_path: Path) -> None:
 
 def test_gateway_token_cannot_register_co_devices(tmp_path: Path) -> None:
     app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    gateway_user = bearer(issue_token(app.state.sessions, "gw-130102", "130102", "gateway"))
-    own_gateway_token = bearer(register_gateway(app.state.engine, "gw-zz"))
+    gateway_user = bearer(
+        issue_token(app.state.sessions, "gw-130102", "130102", "gateway", now=SystemClock().now())
+    )
+    own_gateway_token = bearer(register_gateway(app.state.engine, "gw-zz", now=SystemClock().now()))
     c = TestClient(app)
     reg = {
         "device_id": "COA-8",

@@ -20,7 +20,7 @@ from coalguard.cloud.app import create_app
 from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.clock import ManualClock
+from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.edge.outbox import MemoryOutbox, Outbox
 from coalguard.edge.uplink import Backoff, Uplink, UplinkConfig, parse_retry_after
 from tests.conftest import free_port
@@ -36,7 +36,7 @@ def cloud(tmp_path: Path) -> Iterator[tuple[ThreadServer, str, Any]]:
         CloudSettings(db_url=f"sqlite:///{tmp_path}/cloud.sqlite", max_batch_records=10),
         schema="create",
     )
-    token = register_gateway(app.state.engine, "gw-1")
+    token = register_gateway(app.state.engine, "gw-1", now=SystemClock().now())
     with ThreadServer(app) as server:
         yield server, token, app.state.engine
     app.state.engine.dispose()
@@ -67,10 +67,10 @@ def test_full_jitter_stays_under_a_capped_exponential() -> None:
 
 def test_retry_after_seconds_and_http_date() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("120") == 120
+    assert parse_retry_after("120", now) == 120
     assert parse_retry_after("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now) == 0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
 
 
 # -- configuration -----------------------------------------------------------
@@ -320,7 +320,7 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_tls_is_verified_by_default(tmp_path: Path, tls_cert: tuple[Path, Path]) -> None:
     cert, key = tls_cert
     app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path}/c.sqlite"), schema="create")
-    token = register_gateway(app.state.engine, "gw-1")
+    token = register_gateway(app.state.engine, "gw-1", now=SystemClock().now())
     with ThreadServer(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
         assert server.url.startswith("https://")
         ob = MemoryOutbox()

@@ -78,12 +78,12 @@ def test_relative_paths_resolve_next_to_the_file(tmp_path):
             "at least 90",
         ),
         (('id = "c3"', 'id = "c1"'), None, None, "listed twice"),
-        (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "Extra inputs"),
+        (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "不允许此字段"),
         (
             ('region_code = "130100"', 'region_code = "hebei"'),
             5,
             "checkpoint.region_code",
-            "pattern",
+            "格式不符合要求",
         ),
     ],
 )

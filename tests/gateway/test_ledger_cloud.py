@@ -104,7 +104,7 @@ def test_verify_ledger_finds_a_book_restored_from_an_old_backup(
     shutil.copy(checkpoint.backup, restored.db_path)
     r = restored.cli("verify-ledger")
     assert r.returncode == 1
-    assert "DIFFERS FROM CLOUD inspection #2: the cloud holds entry" in r.stderr
+    assert "DIFFERS FROM CLOUD Inspection record #2: the cloud holds entry" in r.stderr
     assert "truncated or rolled back" in r.stderr
     assert "TAMPERED" not in r.stderr and "ledger intact" not in r.stdout
 
@@ -153,5 +153,5 @@ def test_verify_ledger_reports_a_fork_the_cloud_found(tmp_path: Path) -> None:
         )
         r = cp.gateway.cli("verify-ledger")
         assert r.returncode == 1
-        assert "DIFFERS FROM CLOUD inspection #2: forked in the cloud: 2 entries" in r.stderr
+        assert "DIFFERS FROM CLOUD Inspection record #2: forked in the cloud: 2 entries" in r.stderr
         assert twin_id in r.stderr and "ledger intact" not in r.stdout

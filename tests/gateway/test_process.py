@@ -92,7 +92,11 @@ def test_verify_ledger_cli_detects_tampering(gateway):
         db.execute("UPDATE ledger SET operator = '赵六' WHERE book = 'duty' AND seq = 1")
     db.close()
     bad = _cli("gateway", "verify-ledger", "--config", str(cfg))
-    assert bad.returncode == 1 and "TAMPERED duty #1" in bad.stderr
+    assert bad.returncode == 1 and "TAMPERED Duty record #1" in bad.stderr
+    # in Chinese, book and problem in words (was: "台账被篡改 duty #1: ...")
+    zh = _cli("gateway", "verify-ledger", "--config", str(cfg), "--lang", "zh")
+    assert zh.returncode == 1 and "台账被篡改 值班值守记录 #1：" in zh.stderr
+    assert "值班值守记录：1 条" in zh.stdout and "duty" not in zh.stdout + zh.stderr
 
 
 def test_check_config_names_file_line_and_field(tmp_path):

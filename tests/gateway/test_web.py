@@ -270,3 +270,37 @@ def test_login_page_language_switch_before_sign_in(gw):
         r = c.post("/lang", data={"lang": "zh"}, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403
         assert "Sign in" in c.get("/login").text
+
+
+def test_gateway_refusal_names_no_raw_identifiers(client, gw):
+    """A refused form says what is wrong in Chinese: no pydantic English, no raw names."""
+    other = gw.workflow.arrive("冀B54321", "王五")
+    r = client.post(
+        f"/ui/inspections/{other}/register",
+        data=registration("冀B54321") | {"weight_t": "abc"},
+    )
+    # was: 字段 weight_t 有误：Input should be a valid number, unable to parse string as a number
+    assert r.status_code == 409 and "申报重量(吨)" in _banner(r.text)
+    assert "应为数值" in _banner(r.text) and "Input should" not in _banner(r.text)
+    r = client.post(
+        f"/ui/inspections/{other}/register",
+        data=registration("冀B54321") | {"coal_type": "peat"},
+    )
+    assert r.status_code == 409 and "未知煤种 peat" in _banner(r.text)
+    assert "unknown coal type" not in _banner(r.text)
+    r = client.post("/ui/results", data={"Aad": "nan"})  # not a finite number
+    assert r.status_code == 409 and "NaN" in _banner(r.text) and "finite" not in r.text
+    r = client.post("/ui/duty", data={"action": "nap"})
+    assert r.status_code == 409 and "请选择上岗、离岗或备注" in _banner(r.text)
+    # a correction with no reason (was: "a correction needs a reason")
+    add_user(gw.store, "lead", "shift_lead", "赵班长")
+    sign_in(client, "lead")
+    entry = gw.duty.duty("王五", "on_duty", "早班")
+    r = client.post(f"/ui/ledger/{entry.id}/correct", data={"reason": " ", "note": "中班"})
+    assert r.status_code == 400 and "更正必须填写原因" in _banner(r.text)
+    # an admin choosing a role that does not exist (was: "role must be one of ...")
+    add_user(gw.store, "boss", "admin", "管理员")
+    sign_in(client, "boss")
+    r = client.post("/ui/users", data={"username": "x1", "password": "p" * 12, "role": "king"})
+    assert r.status_code == 409 and "未知角色 king" in _banner(r.text)
+    assert "role must be" not in r.text

@@ -21,8 +21,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coalguard import validation
 from coalguard.cloud.alert_lifecycle import AlertStateError
-from coalguard.errors import InputError
+from coalguard.errors import InputError, fill
 from coalguard.i18n import DEFAULT_LANG, LANGS, t
 
 MEDIA_TYPE = "application/problem+json"
@@ -51,11 +52,8 @@ class Problem(StarletteHTTPException):
 
 
 def _text(key: str, lang: str, params: Mapping[str, Any]) -> str:
-    template = t(f"problem.{key}", lang)
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
+    """``problem.<key>`` in ``lang``; a parameter that is a worded error is worded in it too."""
+    return fill(t(key if "." in key else f"problem.{key}", lang), params, lang)
 
 
 def request_lang(request: Request) -> str:
@@ -114,25 +112,20 @@ async def _http_problem(request: Request, exc: Exception) -> Response:
         return Response(status_code=exc.status_code, headers=exc.headers)
     if isinstance(exc, Problem):
         return problem_response(request, exc.status_code, exc.key, exc.params, headers=exc.headers)
-    # A refusal raised by FastAPI itself or not yet given a key: title worded, detail as raised.
-    return problem_response(
-        request,
-        exc.status_code,
-        "http",
-        {"detail": exc.detail},
-        headers=exc.headers,
-        type_="about:blank",
-    )
+    # A refusal raised by FastAPI or Starlette itself ("Not Found"): worded by its status.
+    key = f"http_status.{exc.status_code if exc.status_code in TITLED else 'other'}"
+    return problem_response(request, exc.status_code, key, headers=exc.headers, type_="about:blank")
 
 
-def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """One entry per wrong field: where it is (``body.household.phone``) and what is wrong."""
+def field_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
+    """One entry per wrong field: where (``body.household.phone``), pydantic's type, and
+    what is wrong in ``lang`` (from the ``[validation]`` catalog, never pydantic's English)."""
     out = []
     for e in exc.errors():
         out.append(
             {
                 "field": ".".join(str(p) for p in e.get("loc", ())),
-                "detail": e.get("msg", ""),
+                "detail": validation.message(e, lang),
                 "type": e.get("type", ""),
             }
         )
@@ -141,14 +134,21 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 async def _validation_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = field_errors(exc)
-    fields = ", ".join(e["field"] for e in errors[:5])
+    lang = request_lang(request)
+    errors = field_errors(exc, lang)
+    named = [e for e in exc.errors() if e.get("type") != "json_invalid"]
+    if not named:  # the body is not JSON at all: no field to name
+        why = validation.reason(exc.errors()[0], lang)
+        return problem_response(request, 422, "validation.whole", {"reason": why}, errors=errors)
+    fields = ", ".join(validation.field_name(e.get("loc", ())) for e in named[:5])
     return problem_response(request, 422, "fields", {"fields": fields}, errors=errors)
 
 
 def _domain_problem(status: int, key: str) -> Any:
     async def handle(request: Request, exc: Exception) -> Response:
-        return problem_response(request, status, key, {"reason": str(exc)})
+        # A worded error is said in the request's language; any other keeps its text.
+        reason = exc if callable(getattr(exc, "text", None)) else str(exc)
+        return problem_response(request, status, key, {"reason": reason})
 
     return handle
 

@@ -14,7 +14,7 @@ its admin sees who tried.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -79,9 +79,8 @@ class BindingRace(Exception):
     """Another gateway's records bound the checkpoint meanwhile; the record is retried."""
 
 
-def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str) -> None:
+def refuse(s: Session, rec: GatewayRecordRow, cp: Checkpoint, reason: str, now: datetime) -> None:
     """Dead-letter ``rec`` and alert ``cp``'s region (one open alert per intruding gateway)."""
-    now = datetime.now(UTC)
     log.warning(
         "record %s (%s) from gateway %s refused: %s", rec.id, rec.kind, rec.gateway_id, reason
     )

@@ -22,11 +22,11 @@ from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate
 from coalguard.edge.quality import Jurisdiction, ProfileSet, UnknownProfile, judge
-from coalguard.errors import CoalguardError
+from coalguard.errors import CoalguardError, WordedValueError
 
 
-class FastPassError(ValueError):
-    """A report or truck the registry refuses, with the reason."""
+class FastPassError(WordedValueError):
+    """A report or truck the registry refuses, with the reason (a ``[refusal]`` key)."""
 
 
 def jurisdiction_for(profiles: ProfileSet, region_code: str) -> Jurisdiction | None:
@@ -49,15 +49,15 @@ def judge_report(
     """(profile id, overall) of a company's report under the region's rules."""
     j = jurisdiction_for(profiles, region_code)
     if j is None:
-        raise FastPassError(f"region_code: no jurisdiction covers region {region_code}")
+        raise FastPassError("fp_region", region=region_code)
     try:
         profile = profiles.for_coal(j.id, coal_type)
     except UnknownProfile as exc:
-        raise FastPassError(f"coal_type: {exc}") from None
+        raise FastPassError("fp_coal_type", coal_type=coal_type, detail=str(exc)) from None
     try:
         v = judge(Sample(sample_id=report_id, indicators=values), profile)
     except (ValueError, CoalguardError) as exc:
-        raise FastPassError(f"indicators: {exc}") from None
+        raise FastPassError("fp_indicators", why=exc, detail=str(exc)) from None
     return profile.id, v.overall.value
 
 
@@ -84,12 +84,12 @@ def add_truck(
 ) -> FastPassTruck:
     report = s.get(FastPassReport, report_id)
     if report is None or not region_code.startswith(report.region_code):
-        raise FastPassError(f"report_id: no report {report_id!r} for region {region_code}")
+        raise FastPassError("fp_no_report", report_id=report_id, region=region_code)
     if report.overall != "pass":
-        raise FastPassError(f"report_id: report {report_id} does not pass ({report.overall})")
+        raise FastPassError("fp_report_fails", report_id=report_id, overall=report.overall)
     p = normalize_plate(plate)
     if len(p) < 2:
-        raise FastPassError("plate: too short")
+        raise FastPassError("fp_plate_short")
     truck = s.scalars(
         select(FastPassTruck).where(
             FastPassTruck.plate == p, FastPassTruck.region_code == region_code

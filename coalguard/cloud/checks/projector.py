@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
-from coalguard.cloud.checks.rejudge import rejudge
+from coalguard.cloud.checks.rejudge import CloudJudgement, rejudge
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
     Checkpoint,
@@ -42,6 +42,7 @@ from coalguard.cloud.checks.tables import (
 )
 from coalguard.cloud.ledger import chain as ledger_chain
 from coalguard.cloud.referrals.cases import ReferralPolicy, open_case
+from coalguard.edge.clock import Clock
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.quality.verdict import Verdict
 from coalguard.edge.records import (
@@ -106,6 +107,7 @@ class Projector:
         self,
         sessions: sessionmaker,
         profiles: ProfileSet,
+        clock: Clock,
         claim: Callable[[Session], bool] = lambda s: True,
         referrals: ReferralPolicy | None = None,
     ) -> None:
@@ -113,6 +115,7 @@ class Projector:
         self.profiles = profiles
         # A failing lab report opens a referral case announced on these channels.
         self.referrals = referrals or ReferralPolicy()
+        self.clock = clock  # when a record was refused or dead-lettered here
         # First in each write transaction: False while another replica projects.
         self.claim = claim
         self.low: int | None = None
@@ -186,17 +189,17 @@ class Projector:
         try:
             record = decode(rec.kind, rec.body)
         except UndecodableRecord as exc:
-            _dead_letter(s, rec, exc.reason)
+            _dead_letter(s, rec, exc.reason, self.clock.now())
             return "dead_letter", exc.reason
         if isinstance(record, LedgerEntryRecord):
-            return ledger_chain.keep_entry(s, rec, record), None
+            return ledger_chain.keep_entry(s, rec, record, self.clock.now()), None
         if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
             raise TypeError(f"no projection for record kind {record.KIND!r}")
         cp_id = record.checkpoint_id
         known = s.get(Checkpoint, cp_id)
         why = binding.refusal(known, rec.gateway_id)
         if known is not None and why is not None:
-            binding.refuse(s, rec, known, why)
+            binding.refuse(s, rec, known, why, self.clock.now())
             return "refused", why
         cp = self._checkpoint(s, cp_id, rec)
         if type(record) in ARCHIVE_ONLY:
@@ -205,7 +208,7 @@ class Projector:
             self._dispatch(s, rec, cp, record)
         except binding.Foreign as exc:  # raised before the handler changed anything
             victim = s.get(Checkpoint, exc.checkpoint_id)
-            binding.refuse(s, rec, victim or cp, str(exc))
+            binding.refuse(s, rec, victim or cp, str(exc), self.clock.now())
             return "refused", str(exc)
         return "applied", None
 
@@ -280,13 +283,9 @@ class Projector:
             Transition(
                 id=rec.id,
                 inspection_id=iid,
-                seq=t.seq,
-                action=t.action,
-                from_state=t.from_state,
+                **t.model_dump(include={"seq", "action", "from_state", "operator", "reason"}),
                 to_state=t.to,
                 at=at,
-                operator=t.operator,
-                reason=t.reason,
                 data=payload_body(data),
             )
         )
@@ -323,20 +322,9 @@ class Projector:
         overall = verdict.overall.value
         profile_id = verdict.profile_id or insp.profile_id
         measured = (insp.result or {}).get("indicators") or {}
-        row = VerdictRow(
-            id=rec.id,
-            inspection_id=insp.id,
-            checkpoint_id=cp.checkpoint_id,
-            region_code=cp.region_code,
-            source="rapid",
-            at=at,
-            sample_id=verdict.sample_id or insp.sample_id,
-            profile_id=profile_id,
-            profile_version=verdict.profile_version,
-            overall=overall,
-            indicators=_indicators(verdict),
-            measured=measured,
-        )
+        row = _verdict_row(rec, cp, verdict, "rapid", at, inspection_id=insp.id)
+        row.sample_id = verdict.sample_id or insp.sample_id
+        row.profile_id, row.overall, row.measured = profile_id, overall, measured
         insp.overall = overall
         if measured:
             j = rejudge(
@@ -349,8 +337,7 @@ class Projector:
                 indicators=measured,
                 uncertainty=(insp.result or {}).get("uncertainty"),
             )
-            row.cloud_profile_id, row.cloud_overall = j.profile_id, j.overall
-            row.agree, row.disagreement = j.agree, j.disagreement
+            _judged(row, j)
             insp.cloud_overall = j.overall
             insp.disagreement = not j.agree
             if not j.agree:
@@ -454,25 +441,11 @@ class Projector:
             indicators=lab.indicators or {},
         )
         lab.cloud_overall = j.overall
-        row = VerdictRow(
-            id=rec.id,
-            inspection_id=lab.inspection_id,
-            lab_sample_id=lab.id,
-            checkpoint_id=cp.checkpoint_id,
-            region_code=cp.region_code,
-            source="lab",
-            at=at,
-            sample_id=lab.sample_id,
-            profile_id=verdict.profile_id or lab.profile_id,
-            profile_version=verdict.profile_version,
-            overall=lab.overall,
-            indicators=_indicators(verdict),
-            measured=lab.indicators or {},
-            cloud_profile_id=j.profile_id,
-            cloud_overall=j.overall,
-            agree=j.agree,
-            disagreement=j.disagreement,
-        )
+        row = _verdict_row(rec, cp, verdict, "lab", at, inspection_id=lab.inspection_id)
+        row.lab_sample_id, row.sample_id = lab.id, lab.sample_id
+        row.profile_id = verdict.profile_id or lab.profile_id
+        row.overall, row.measured = lab.overall, lab.indicators or {}
+        _judged(row, j)
         s.add(row)
         plate = insp.plate if insp else None
         if not j.agree:
@@ -529,12 +502,34 @@ class Projector:
         cp_alerts.clear_alert(s, cp.checkpoint_id, a.kind, a.subject, _at(a.at, rec.born_at))
 
 
+def _verdict_row(
+    rec: GatewayRecordRow, cp: Checkpoint, verdict: Verdict, source: str, at: datetime, **more: Any
+) -> VerdictRow:
+    """A gateway's verdict (rapid or lab) placed at its checkpoint; the caller adds the rest."""
+    return VerdictRow(
+        id=rec.id,
+        checkpoint_id=cp.checkpoint_id,
+        region_code=cp.region_code,
+        source=source,
+        at=at,
+        profile_version=verdict.profile_version,
+        indicators=_indicators(verdict),
+        **more,
+    )
+
+
+def _judged(row: VerdictRow, j: CloudJudgement) -> None:
+    """The cloud's own verdict beside the gateway's (one rule for rapid and lab)."""
+    row.cloud_profile_id, row.cloud_overall = j.profile_id, j.overall
+    row.agree, row.disagreement = j.agree, j.disagreement
+
+
 def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
     """Per-indicator verdicts as the gateway sent them (JSON)."""
     return [i.model_dump(mode="json") for i in verdict.indicators]
 
 
-def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str) -> None:
+def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str, now: datetime) -> None:
     """Keep a record the registry cannot decode, with the reason (outcome ``undecodable``)."""
     log.warning("record %s (%s) from gateway %s: %s", rec.id, rec.kind, rec.gateway_id, reason)
-    dead_letter_record(s, rec, "undecodable", reason, datetime.now(UTC))
+    dead_letter_record(s, rec, "undecodable", reason, now)

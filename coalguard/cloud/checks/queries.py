@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from coalguard.cloud.checks.tables import (
     Transition,
     VerdictRow,
 )
+from coalguard.cloud.scope import aware
 from coalguard.edge.quality import IndicatorVerdict
 from coalguard.edge.quality.compare import side_by_side
 
@@ -133,38 +135,45 @@ def overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-def find_inspections(
-    region: str,
-    *,
-    checkpoint: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    plate: str | None = None,
-    origin: str | None = None,
-    coal_type: str | None = None,
-    result: str | None = None,
-    state: str | None = None,
-    disagreement: bool | None = None,
-) -> Select[tuple[Inspection]]:
+class InspectionFilter(BaseModel):
+    """What inspections may be narrowed by (the query of ``GET /inspections``).
+
+    A time without a zone is UTC.
+    """
+
+    checkpoint: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    plate: str | None = Field(None, max_length=16)
+    origin: str | None = Field(None, max_length=100)
+    coal_type: str | None = Field(None, max_length=32)
+    result: Literal["pass", "fail", "retest", "incomplete", "no_limits"] | None = None
+    state: str | None = Field(None, max_length=20)
+    disagreement: bool | None = None
+
+    _utc = field_validator("since", "until")(aware)
+
+
+def find_inspections(region: str, f: InspectionFilter) -> Select[tuple[Inspection]]:
     q = select(Inspection).where(Inspection.region_code.startswith(region))
-    if checkpoint:
-        q = q.where(Inspection.checkpoint_id == checkpoint)
-    if since:
-        q = q.where(Inspection.opened_at >= since)
-    if until:
-        q = q.where(Inspection.opened_at < until)
-    if plate:
-        q = q.where(Inspection.plate.contains(plate.upper().replace(" ", "")))
-    if origin:
-        q = q.where(Inspection.origin.contains(origin))
-    if coal_type:
-        q = q.where(Inspection.coal_type == coal_type)
-    if result:
-        q = q.where(Inspection.overall == result)
-    if state:
-        q = q.where(Inspection.state == state)
-    if disagreement is not None:
-        q = q.where(Inspection.disagreement.is_(disagreement))
+    if f.checkpoint:
+        q = q.where(Inspection.checkpoint_id == f.checkpoint)
+    if f.since:
+        q = q.where(Inspection.opened_at >= f.since)
+    if f.until:
+        q = q.where(Inspection.opened_at < f.until)
+    if f.plate:
+        q = q.where(Inspection.plate.contains(f.plate.upper().replace(" ", "")))
+    if f.origin:
+        q = q.where(Inspection.origin.contains(f.origin))
+    if f.coal_type:
+        q = q.where(Inspection.coal_type == f.coal_type)
+    if f.result:
+        q = q.where(Inspection.overall == f.result)
+    if f.state:
+        q = q.where(Inspection.state == f.state)
+    if f.disagreement is not None:
+        q = q.where(Inspection.disagreement.is_(f.disagreement))
     return q
 
 

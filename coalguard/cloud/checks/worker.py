@@ -21,7 +21,7 @@ from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.referrals.cases import ReferralPolicy, remind_due
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.checks")
 SWEEP_LEASE = "checks.sweep"
@@ -31,13 +31,13 @@ PROJECTOR_LEASE = "checks.projector"
 def sweep(
     sessions: sessionmaker,
     now: datetime,
-    leases: Leases | None = None,
+    leases: Leases,
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders);
     0 when another replica is sweeping right now."""
     with sessions.begin() as s:
-        if not (leases or Leases()).take(s, SWEEP_LEASE):
+        if not leases.take(s, SWEEP_LEASE):
             return 0
         n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
         return n + remind_due(s, referrals or ReferralPolicy(), now)
@@ -53,12 +53,12 @@ class ChecksWorker:
         self,
         sessions: sessionmaker,
         projector: Projector,
-        interval_s: float = 5.0,
-        clock: Callable[[], datetime] = utcnow,
-        leases: Leases | None = None,
+        interval_s: float,
+        clock: Clock,
+        leases: Leases,
     ) -> None:
         self.sessions = sessions
-        self.leases = leases or Leases()
+        self.leases = leases
         self.projector = projector
         self.interval_s = interval_s
         self.clock = clock
@@ -92,6 +92,6 @@ class ChecksWorker:
                 if self.projector.run_until_idle():
                     for fn in self.listeners:
                         fn()
-                sweep(self.sessions, self.clock(), self.leases, self.projector.referrals)
+                sweep(self.sessions, self.clock.now(), self.leases, self.projector.referrals)
             except Exception:  # keep going: the next pass retries
                 log.exception("checks worker pass failed")

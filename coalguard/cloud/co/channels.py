@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from typing import Any, Protocol
 
 import httpx
+
+from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.notify")
 
@@ -46,7 +47,10 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
 class WebhookChannel:
     """HTTP POST of the JSON body, signed with a shared secret (HMAC-SHA256)."""
 
-    def __init__(self, name: str, url: str, secret: str, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self, name: str, url: str, secret: str, clock: Clock, timeout_s: float = 5.0
+    ) -> None:
+        self.clock = clock  # the signed timestamp
         self.name = name
         self.url = url
         self.secret = secret.encode()
@@ -54,7 +58,7 @@ class WebhookChannel:
 
     def send(self, body: dict[str, Any]) -> None:
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        ts = str(int(time.time()))
+        ts = str(int(self.clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: ts,

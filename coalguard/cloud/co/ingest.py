@@ -33,7 +33,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore, Received
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 from coalguard.errors import InputError
 
 log = logging.getLogger("coalguard.cloud.co.ingest")
@@ -123,8 +123,10 @@ class _Lane:
         store: MessageStore,
         on_notifications: Callable[[], None],
         batch_max: int,
+        clock: Clock,
         urgent: bool = False,
     ) -> None:
+        self.clock = clock  # stamps each message as it arrives
         self.urgent = urgent
         self.name = name
         self.filters = filters
@@ -200,7 +202,7 @@ class _Lane:
             log.warning("disconnected from broker (%s); reconnecting with backoff", reason_code)
 
     def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        received = Received(msg.topic, bytes(msg.payload), utcnow())
+        received = Received(msg.topic, bytes(msg.payload), self.clock.now())
         self._q.put(_Delivery(received, msg.mid, msg.qos, self._connection))
 
     # -- lifecycle ------------------------------------------------------------
@@ -340,6 +342,7 @@ class MqttIngest:
         self,
         settings: CoSettings,
         store: MessageStore,
+        clock: Clock,
         on_notifications: Callable[[], None] = lambda: None,
     ) -> None:
         if not settings.broker_url:
@@ -347,11 +350,12 @@ class MqttIngest:
         self.settings = settings
         self.addr = parse_broker_url(settings.broker_url)
         self.alerts = _Lane(
-            "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100, urgent=True
-        )
+            "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100, clock,
+            urgent=True,
+        )  # fmt: skip
         self.states = _Lane(
             "states", STATE_FILTERS, settings, self.addr, store, on_notifications,
-            settings.batch_max,
+            settings.batch_max, clock,
         )  # fmt: skip
         self.lanes = [self.alerts, self.states]
         self.connected = _AllConnected(self.lanes)

@@ -25,7 +25,7 @@ from coalguard.cloud.co.channels import Channel, ChannelError
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification, Outgoing
 from coalguard.cloud.leases import Leases
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.notify")
 
@@ -54,15 +54,18 @@ class Notifier:
         leases: Leases | None = None,
         claim_s: float = 60.0,
         send_budget_s: float = 15.0,
+        *,
+        clock: Clock,
         model: type[Outgoing] = CoNotification,
         name: str = "co-notifier",
         idle_s: float = 0.5,
     ) -> None:
+        self.clock = clock
         self.model = model
         self.name = name
         self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
         self.write_lock = write_lock or WriteGate()
-        self.leases = leases or Leases()
+        self.leases = leases or Leases(clock)
         # A claim lasts claim_s; a row is sent only while send_budget_s of it is
         # left (a channel's timeout fits), else given back for the next pass.
         self.claim = timedelta(seconds=claim_s)
@@ -92,7 +95,7 @@ class Notifier:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                more = self.deliver_due(utcnow())
+                more = self.deliver_due(self.clock.now())
             except Exception:  # keep delivering; the error is logged with context
                 log.exception("notifier pass failed")
                 more = False
@@ -115,7 +118,7 @@ class Notifier:
             due = list(s.scalars(select(model).where(model.id.in_(ids))))
         due.sort(key=lambda n: n.id)
         for i, n in enumerate(due):
-            if n.claimed_until is None or self.leases.clock() + self.send_budget > n.claimed_until:
+            if n.claimed_until is None or self.clock.now() + self.send_budget > n.claimed_until:
                 with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
                     self.leases.unclaim(s, model, [m.id for m in due[i:]])
                 return True
@@ -134,7 +137,7 @@ class Notifier:
                 error = str(exc)
             except Exception as exc:  # a channel bug must not stop the others
                 error = f"{type(exc).__name__}: {exc}"
-        now = utcnow()
+        now = self.clock.now()
         outcome: str | None = None
         attempts = 0
         with self.write_lock.hold(urgent=True), self.sessions.begin() as s:

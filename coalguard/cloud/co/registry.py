@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
 from coalguard.cloud.privacy import PersonName, Phone, hash_phone, mask_phone, normalize_phone
 from coalguard.drivers.co_alarm import DEVICE_ID
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError, WordedValueError
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -42,7 +42,7 @@ class Household(BaseModel):
     @classmethod
     def _village(cls, v: str) -> str:
         if not REGION_CODE.match(v):
-            raise ValueError("village_code must be the 12-digit village region code")
+            raise WordedValueError("village_code")
         return v
 
     @field_validator("phone")
@@ -50,7 +50,7 @@ class Household(BaseModel):
     def _phone(cls, v: str) -> str:
         v = normalize_phone(v)
         if not PHONE.match(v):
-            raise ValueError("phone must be 7 to 15 digits")
+            raise WordedValueError("phone_digits")
         return v
 
 
@@ -65,7 +65,7 @@ class Registration(BaseModel):
     @classmethod
     def _device(cls, v: str) -> str:
         if not DEVICE_ID.fullmatch(v):
-            raise ValueError("device_id must be 4-64 of A-Z a-z 0-9 _ -")
+            raise WordedValueError("device_id_format")
         return v
 
 
@@ -156,7 +156,7 @@ def start_test(
 ) -> CoCommissioning:
     dev = s.get(CoDevice, device_id)
     if dev is None or not dev.registered:
-        raise InputError(f"device {device_id} is not registered; register it first")
+        raise WordedInputError("device_unregistered", device_id=device_id)
     for old in s.scalars(
         select(CoCommissioning).where(
             CoCommissioning.device_id == device_id, CoCommissioning.status == "waiting"

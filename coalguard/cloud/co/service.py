@@ -21,15 +21,16 @@ from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.leases import Leases
+from coalguard.edge.clock import Clock, SystemClock
 
 log = logging.getLogger("coalguard.cloud.co")
 
 
-def make_channels(settings: CoSettings) -> dict[str, Channel]:
+def make_channels(settings: CoSettings, clock: Clock) -> dict[str, Channel]:
     channels: dict[str, Channel] = {"log": LogChannel()}
     if settings.webhook_url:
         channels["webhook"] = WebhookChannel(
-            "webhook", settings.webhook_url, settings.webhook_secret
+            "webhook", settings.webhook_url, settings.webhook_secret, clock
         )
     return channels
 
@@ -43,14 +44,17 @@ class CoService:
         sessions: sessionmaker,
         rules: AlertRules | None = None,
         channels: dict[str, Channel] | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time)."""
+        self.clock = clock = clock or SystemClock()
         self.settings = settings
         self.sessions = sessions
         self.rules = rules or load_rules(settings.rules_file)
-        self.channels = channels if channels is not None else make_channels(settings)
+        self.channels = channels if channels is not None else make_channels(settings, clock)
         self.book = AlertBook(self.rules, tuple(self.channels))
         lock = WriteGate()  # one writer at a time in this process, alarms first
-        leases = Leases()  # one sweeper and one sender per notification among the workers
+        leases = Leases(clock)  # one sweeper and one sender per notification among the workers
         self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,
@@ -58,12 +62,15 @@ class CoService:
             RetryPolicy(settings.notify_max_attempts, settings.notify_first_backoff_s),
             lock,
             leases,
+            clock=clock,
         )
         self.sweeper = Sweeper(
-            sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases
+            sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
         )
         self.ingest = (
-            MqttIngest(settings, self.store, self.notifier.wake) if settings.broker_url else None
+            MqttIngest(settings, self.store, clock, self.notifier.wake)
+            if settings.broker_url
+            else None
         )
 
     def start(self) -> None:

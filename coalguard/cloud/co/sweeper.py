@@ -20,7 +20,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.cloud.leases import Leases
-from coalguard.edge.model import utcnow
+from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.sweeper")
 LEASE = "co.sweep"
@@ -35,9 +35,12 @@ class Sweeper:
         on_notifications: Callable[[], None] = lambda: None,
         write_lock: WriteGate | None = None,
         leases: Leases | None = None,
+        *,
+        clock: Clock,
     ) -> None:
+        self.clock = clock  # the loop sweeps at the clock's time
         self.write_lock = write_lock or WriteGate()
-        self.leases = leases or Leases()
+        self.leases = leases or Leases(clock)
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
@@ -57,7 +60,7 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                self.sweep(utcnow())
+                self.sweep(self.clock.now())
             except Exception:
                 log.exception("sweep failed; retrying next interval")
 

@@ -13,7 +13,7 @@ entries may arrive in any order.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -40,7 +40,11 @@ def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
     return (cp.checkpoint_id, cp.region_code) if cp else (gateway_id, "")
 
 
-def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord) -> str:
+# The fields of an entry the cloud keeps as the gateway sent them (the body: canonical text).
+_AS_SENT = {"book", "seq", "at", "operator", "kind", "corrects", "prev_hash", "hash"}
+
+
+def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord, now: datetime) -> str:
     """Store ``rec``'s decoded ``entry``; alert a bad hash or a new fork. Returns the outcome."""
     f = entry
     text = canonical_body(f.body)
@@ -54,24 +58,9 @@ def keep_entry(s: Session, rec: GatewayRecordRow, entry: LedgerEntryRecord) -> s
     )
     _lock_position(s, rec.gateway_id, f.book, f.seq)
     others = s.execute(select(LedgerEntryRow.id, LedgerEntryRow.hash).where(*position)).all()
-    now = datetime.now(UTC)
-    s.add(
-        LedgerEntryRow(
-            id=rec.id,
-            gateway_id=rec.gateway_id,
-            book=f.book,
-            seq=f.seq,
-            at=f.at,
-            operator=f.operator,
-            kind=f.kind,
-            body=text,
-            corrects=f.corrects,
-            prev_hash=f.prev_hash,
-            hash=f.hash,
-            hash_ok=computed == f.hash,
-            received_at=now,
-        )
-    )
+    as_sent = f.model_dump(include=_AS_SENT)
+    kept = {"body": text, "hash_ok": computed == f.hash, "received_at": now}
+    s.add(LedgerEntryRow(id=rec.id, gateway_id=rec.gateway_id, **as_sent, **kept))
     s.flush()
     where = f"{rec.gateway_id}:{f.book}#{f.seq}"
     if computed != f.hash:

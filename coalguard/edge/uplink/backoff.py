@@ -31,8 +31,8 @@ class Backoff:
         return self._rng.uniform(0, self.ceiling(attempt))
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date from ``now``)."""
     if not value:
         return None
     value = value.strip()
@@ -46,5 +46,4 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())

@@ -254,7 +254,7 @@ class Uplink:
         if status in (429, 503):
             raise _Retry(
                 f"cloud busy ({status}): {detail}",
-                parse_retry_after(resp.headers.get("retry-after")),
+                parse_retry_after(resp.headers.get("retry-after"), self.clock.now()),
             )
         if status == 413 and len(batch) > 1:
             with self._lock:

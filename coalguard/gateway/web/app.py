@@ -25,7 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from coalguard.errors import CoalguardError
+from coalguard.errors import CoalguardError, words_of
 from coalguard.gateway.errors import GatewayError, NotFound
 from coalguard.gateway.ledger import BOOKS
 from coalguard.gateway.service import Gateway
@@ -41,6 +41,7 @@ from coalguard.gateway.web.render import STATIC_DIR, chrome, render
 from coalguard.gateway.web.users_page import add_users_routes
 from coalguard.i18n import default_lang, t
 from coalguard.untrusted_json import Limits, UntrustedJson, loads
+from coalguard.validation import FieldReason
 
 log = logging.getLogger("coalguard.gateway.web")
 MAX_BODY = 1024 * 1024
@@ -56,9 +57,11 @@ def _indicators(form: dict[str, str]) -> dict[str, float]:
             try:
                 out[k] = float(form[k])
             except ValueError:
-                raise GatewayError("bad_field", field=k, msg="not a number") from None
+                why = FieldReason({"type": "float_parsing", "input": form[k]})
+                raise GatewayError("bad_field", field=k, msg=why) from None
             if not math.isfinite(out[k]):  # float() reads "nan" and "1e999" too
-                raise GatewayError("bad_field", field=k, msg="not a finite number")
+                why = FieldReason({"type": "finite_number"})
+                raise GatewayError("bad_field", field=k, msg=why)
     if not out:
         raise GatewayError("field_required", field="Mad/Aad/Vad/St_ad")
     return out
@@ -107,7 +110,7 @@ def create_app(
             status = 404 if isinstance(exc, NotFound) else 409
             return page(request, who, iid, exc.text(lang_), status)
         except CoalguardError as exc:
-            return page(request, who, iid, str(exc), 400)
+            return page(request, who, iid, words_of(exc, lang_), 400)
         return done(new_id or iid)
 
     @app.get("/", response_class=HTMLResponse)
@@ -164,7 +167,7 @@ def create_app(
             elif action == "close_case":
                 wf.close_case(iid, op, reason)
             else:
-                raise GatewayError("bad_field", field="action", msg=action)
+                raise GatewayError("refusal.gw_unknown_step", value=action)
 
         return await run_step(request, iid, action, call)
 
@@ -189,7 +192,7 @@ def create_app(
             elif step == "report":
                 gw.lab.report(lab_id, op, f.get("report_no", ""), _indicators(f))
             else:
-                raise GatewayError("bad_field", field="step", msg=step)
+                raise GatewayError("refusal.gw_unknown_step", value=step)
 
         return await run_step(request, None, f"lab.{step}", call)
 
@@ -241,7 +244,7 @@ def create_app(
         except GatewayError as exc:
             return page(request, who, None, exc.text(lang_), 409)
         except CoalguardError as exc:
-            return page(request, who, None, str(exc), 400)
+            return page(request, who, None, words_of(exc, lang_), 400)
         return RedirectResponse(f"/ledger?book={entry.book}", status_code=303)
 
     # -- machine API ------------------------------------------------------------------
@@ -282,12 +285,14 @@ def create_app(
 
     @app.get("/api/v1/inspections/{iid}")
     def inspection(request: Request, iid: str) -> JSONResponse:
-        if principal(gw, request) is None:
+        who = principal(gw, request)
+        if who is None:
             return JSONResponse({"error": t("gw_auth.expired", lang)}, status_code=401)
         try:
             insp = gw.workflow.get(iid)
         except NotFound as exc:
-            return JSONResponse({"error": str(exc)}, status_code=404)
+            lang_ = page_lang(gw.store, request, who, lang)
+            return JSONResponse({"error": exc.text(lang_)}, status_code=404)
         return JSONResponse(
             insp
             | {"steps": gw.workflow.steps(iid), "camera_events": gw.cameras.for_inspection(iid)}

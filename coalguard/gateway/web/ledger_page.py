@@ -65,10 +65,7 @@ def entry_fields(e: Entry, lang: str) -> tuple[str, ...]:
 
 
 def problem_text(p: Problem, lang: str) -> str:
-    where = in_words("gw_book", p.book, lang) + (f" #{p.seq}" if p.seq is not None else "")
-    return (
-        f"{where}{t('gw_page.colon', lang)}{t(f'gw_verify.{p.key}', lang) if p.key else p.message}"
-    )
+    return p.text(lang)
 
 
 def ledger_view(gw: Gateway, book: str, who: Principal, lang: str) -> LedgerView:

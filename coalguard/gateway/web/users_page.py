@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from coalguard.errors import WordedValueError, words_of
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import ROLE_NAMES, Role
 from coalguard.gateway.service import Gateway
@@ -80,7 +81,7 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
         except GatewayError as exc:
             return page(request, who, exc.text(lang), 409)
         except ValueError as exc:  # an unknown role name
-            return page(request, who, str(exc), 409)
+            return page(request, who, words_of(exc, lang), 409)
         return RedirectResponse("/users", status_code=303)
 
     @app.post("/ui/users")
@@ -99,7 +100,7 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
     async def update(request: Request, username: str, op: str) -> Any:
         def call(f: dict[str, str], who: Principal) -> None:
             if op in ("role", "disable") and username == who.user.username:
-                raise ValueError(t("gw_auth.not_self", page_lang(gw.store, request, who, default)))
+                raise WordedValueError("gw_auth.not_self")
             if op == "role":
                 gw.accounts.set_role(username, Role.parse(f.get("role", "")))
             elif op in ("disable", "enable"):
@@ -107,6 +108,6 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
             elif op == "unlock":
                 gw.accounts.unlock(username)
             else:
-                raise ValueError(op)
+                raise WordedValueError("gw_unknown_step", value=op)
 
         return await change(request, call)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from coalguard.drivers.analyzer.codec import DataType, encode
 from coalguard.drivers.analyzer.regmap import Field_, RegisterMap, Role, Table
 from coalguard.drivers.analyzer.units import ENERGY_UNITS, PERCENT_UNITS, from_canonical
+from coalguard.edge.clock import SystemClock
 from coalguard.simulators.analyzer.coal import SampleSource
 from coalguard.simulators.analyzer.faults import Faults
 
@@ -109,7 +110,7 @@ class SimAnalyzer:
         symbols = [f.indicator for f in self.map.values if f.indicator]
         coal, values = self.source.draw(symbols)
         u.sequence = u.sequence % 65535 + 1
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = SystemClock().now().replace(microsecond=0)
         sid_f = self.map.role(Role.SAMPLE_ID)
         width = 2 * sid_f.length if sid_f is not None and sid_f.type is DataType.STRING else 10
         sample_id = f"S{now:%m%d}{u.unit_id:02d}{u.sequence:04d}"[-width:]

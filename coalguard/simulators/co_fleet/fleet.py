@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from coalguard.drivers.co_alarm import CoEvent, EventType, encode, topic
+from coalguard.edge.clock import SystemClock
 from coalguard.simulators.co_fleet.alarm import SimAlarm
 from coalguard.simulators.co_fleet.mux import Mux
 from coalguard.simulators.co_fleet.scenario import Incident, Scenario
@@ -85,7 +86,7 @@ class Fleet:
         self.on_incident = on_incident
         self.keepalive_s = keepalive_s
         self.stats = FleetStats()
-        self.sim_start = start or datetime.now(UTC)
+        self.sim_start = start or SystemClock().now()
         self.sim_min = 0.0
         self._stop = threading.Event()
         spec = scenario.fleet

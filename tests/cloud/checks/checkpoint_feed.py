@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from coalguard.cloud.gateways import register_gateway
-from coalguard.edge.clock import ManualClock
+from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.sink import StoreSink
@@ -98,4 +98,4 @@ def send(client: TestClient, gateway_id: str, token: str, recs: list[dict[str, A
 
 
 def gateway_token(app: Any, gateway_id: str) -> str:
-    return register_gateway(app.state.engine, gateway_id)
+    return register_gateway(app.state.engine, gateway_id, now=SystemClock().now())

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from coalguard.cloud.checks.tables import Inspection, ProjectedRecord
 from coalguard.cloud.checks.worker import sweep
+from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import ManualClock
 from tests.cloud.checks.checkpoint_feed import (
     START,
@@ -195,8 +196,8 @@ def test_lab_deadlines_and_failing_report_routed_to_office(fed) -> None:  # type
     )
     assert r.status_code == 200
     # Nothing sent to the lab for 25 hours: the cloud's own sweep raises the alert.
-    assert sweep(app.state.sessions, START + timedelta(hours=2)) == 0
-    assert sweep(app.state.sessions, START + timedelta(hours=26)) >= 1
+    assert sweep(app.state.sessions, START + timedelta(hours=2), Leases(app.state.clock)) == 0
+    assert sweep(app.state.sessions, START + timedelta(hours=26), Leases(app.state.clock)) >= 1
     app.state.clock = ManualClock(START + timedelta(hours=26))
     overdue = c.get("/api/v1/lab-samples?status=overdue", headers=county).json()
     assert [x["overdue"] for x in overdue] == ["dispatch"]
@@ -301,9 +302,11 @@ def test_cloud_sweep_raises_report_overdue_once(fed) -> None:  # type: ignore[no
     def report_overdue() -> list:  # type: ignore[type-arg]
         return c.get("/api/v1/alerts?kind=lab.report_overdue", headers=county).json()
 
-    sweep(app.state.sessions, received + timedelta(days=1))
+    sweep(app.state.sessions, received + timedelta(days=1), Leases(app.state.clock))
     assert report_overdue() == []  # the lab has 2 days from receipt
-    sweep(app.state.sessions, received + timedelta(days=2, hours=1))
-    sweep(app.state.sessions, received + timedelta(days=2, hours=2))  # not raised twice
+    sweep(app.state.sessions, received + timedelta(days=2, hours=1), Leases(app.state.clock))
+    sweep(
+        app.state.sessions, received + timedelta(days=2, hours=2), Leases(app.state.clock)
+    )  # not raised twice
     alerts = report_overdue()
     assert len(alerts) == 1 and alerts[0]["status"] == "open"

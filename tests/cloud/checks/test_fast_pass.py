@@ -25,8 +25,7 @@ def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-2
 
 
 def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(START)
+    app = make_app(cloud_db, ManualClock(START))
     tok = users(app)
     c = client(app)
     county, admin = bearer(tok["county"]), bearer(tok["admin"])
@@ -51,7 +50,7 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     assert r.status_code == 201 and r.json()["plate"] == "冀A12345"
     refused = {"plate": "冀A99999", "region_code": "130102", "report_id": "QR-2"}
     r = c.post("/api/v1/fast-pass/trucks", json=refused, headers=county)
-    assert r.status_code == 422 and "does not pass" in r.text
+    assert r.status_code == 422 and "未达标" in r.text
     expired = {"plate": "冀B00001", "region_code": "13", "report_id": "QR-3"}
     assert c.post("/api/v1/fast-pass/trucks", json=expired, headers=admin).status_code == 201
     assert (
@@ -96,8 +95,7 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
 
 def test_company_with_a_control_character_still_reaches_the_gateway(cloud_db: str) -> None:
     """The cloud wrote TOML by hand: a DEL in a company name made a file no gateway could read."""
-    app = make_app(cloud_db)
-    app.state.clock = ManualClock(START)
+    app = make_app(cloud_db, ManualClock(START))
     tok = users(app)
     c = client(app)
     admin = bearer(tok["admin"])

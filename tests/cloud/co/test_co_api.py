@@ -16,6 +16,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from tests.cloud.co.co_support import T0, event, state
 
 HEBEI_VILLAGE = "130102001001"
@@ -27,10 +28,12 @@ def env(tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app(CloudSettings(db_url=f"sqlite:///{tmp_path / 'c.sqlite'}"), schema="create")
     sm = app.state.sessions
     tokens = {
-        "nation": issue_token(sm, "national-desk", ""),
-        "county": issue_token(sm, "county-officer", "130102"),
-        "shanxi": issue_token(sm, "shanxi-officer", "14"),
-        "installer": issue_token(sm, "inst-1", "130102001", role="installer"),
+        "nation": issue_token(sm, "national-desk", "", now=SystemClock().now()),
+        "county": issue_token(sm, "county-officer", "130102", now=SystemClock().now()),
+        "shanxi": issue_token(sm, "shanxi-officer", "14", now=SystemClock().now()),
+        "installer": issue_token(
+            sm, "inst-1", "130102001", role="installer", now=SystemClock().now()
+        ),
     }
     store = MessageStore(sm, AlertBook(load_rules(), ("log",)))
     return TestClient(app), tokens, store

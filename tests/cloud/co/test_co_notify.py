@@ -12,6 +12,7 @@ from coalguard.cloud.co.notifier import Notifier, RetryPolicy, channel_health
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoNotification
+from coalguard.edge.clock import SystemClock
 from coalguard.edge.model import utcnow
 from tests.cloud.co.co_support import event, sessions_at
 from tests.cloud.co.test_co_mqtt import Hook
@@ -22,10 +23,13 @@ from tests.support.waiting import wait_for
 def _setup(tmp_path: Path, url: str, attempts: int = 3) -> tuple[MessageStore, Notifier]:
     sm = sessions_at(tmp_path / "db.sqlite")
     store = MessageStore(sm, AlertBook(load_rules(), ("webhook", "log")))
+    clock = SystemClock()
+    hook = WebhookChannel("webhook", url, "s3cret", clock, timeout_s=2)
     notifier = Notifier(
         sm,
-        {"webhook": WebhookChannel("webhook", url, "s3cret", timeout_s=2), "log": LogChannel()},
+        {"webhook": hook, "log": LogChannel()},
         RetryPolicy(max_attempts=attempts, first_backoff_s=0.05, max_backoff_s=0.2),
+        clock=clock,
     )
     return store, notifier
 

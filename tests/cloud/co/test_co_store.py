@@ -5,7 +5,7 @@ Each test runs on SQLite and on a real PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -20,7 +20,9 @@ from coalguard.cloud.co.tables import (
     CoMessageRow,
     CoNotification,
 )
+from coalguard.edge.clock import ManualClock
 from tests.cloud.co.co_support import T0, availability, event, registered, state, store_for
+from tests.support.waiting import wait_for
 
 
 def _count(store, table) -> int:  # type: ignore[no-untyped-def]
@@ -113,7 +115,7 @@ def test_offline_by_last_will_and_by_silence(db_url: str) -> None:
     store = store_for(db_url)
     store.apply([state("dev-1", 1), state("dev-2", 1), availability("dev-1", False)])
     assert [a.device_id for a in _alerts(store, kind="offline")] == ["dev-1"]
-    sweeper = Sweeper(store.sessions, store.book, every_s=1)
+    sweeper = Sweeper(store.sessions, store.book, every_s=1, clock=ManualClock(T0))
     silence = store.book.rules.silence_s
     sweeper.sweep(T0 + timedelta(seconds=silence - 1))
     assert len(_alerts(store, kind="offline")) == 1
@@ -124,6 +126,27 @@ def test_offline_by_last_will_and_by_silence(db_url: str) -> None:
     assert offline[1].detail["cause"] == "silent"
     store.apply([state("dev-2", 2, at=T0 + timedelta(seconds=silence + 3))])
     assert _alerts(store, device_id="dev-2")[0].status == "resolved"
+
+
+def test_silence_sweep_loop_runs_at_the_clock_it_was_given(db_url: str) -> None:
+    """The background loop sweeps at its process's clock, not at the wall clock.
+
+    The device last spoke in 2031: only a loop reading the given clock (set past
+    the silence window from then) finds it silent; the wall clock says it is not.
+    """
+    later = datetime(2031, 6, 1, 8, 0, tzinfo=UTC)
+    store = store_for(db_url)
+    store.apply([state("dev-9", 1, at=later)])
+    clock = ManualClock(later + timedelta(seconds=store.book.rules.silence_s + 1))
+    sweeper = Sweeper(store.sessions, store.book, every_s=0.02, clock=clock)
+    sweeper.start()
+    try:
+        wait_for(lambda: _alerts(store, kind="offline"), 10, "the loop's offline alert")
+    finally:
+        sweeper.stop()
+    (alert,) = _alerts(store, kind="offline")
+    assert alert.detail["cause"] == "silent"
+    assert alert.opened_at.replace(tzinfo=UTC) == clock.now()
 
 
 def _notified_levels(store, alert_id: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -183,7 +206,7 @@ def test_commissioning_fails_after_timeout_naming_what_is_missing(db_url: str) -
     with store.sessions.begin() as s:
         cid = start_test(s, "dev-1", "inst-1", T0, 120).id
     store.apply([state("dev-1", 1, at=T0 + timedelta(seconds=5))])
-    Sweeper(store.sessions, store.book, 1).sweep(T0 + timedelta(seconds=121))
+    Sweeper(store.sessions, store.book, 1, clock=ManualClock(T0)).sweep(T0 + timedelta(seconds=121))
     with store.sessions() as s:
         c = s.get(CoCommissioning, cid)
         assert (c.status, c.missing) == ("failed", ["test_event"])

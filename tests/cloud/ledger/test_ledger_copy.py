@@ -26,6 +26,7 @@ from coalguard.cloud.ledger import chain
 from coalguard.cloud.ledger.tables import LedgerForkRow
 from coalguard.edge.clock import ManualClock
 from coalguard.edge.ledger_chain import canonical_body, entry_hash
+from coalguard.edge.model import utcnow
 from coalguard.edge.records import LedgerEntryRecord, decode
 from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token, records, run_day
 from tests.cloud.ops_support import bearer, make_app, users
@@ -205,7 +206,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
 
     def second() -> None:
         with sessions.begin() as s:
-            chain.keep_entry(s, _stored(two), _decoded(two))
+            chain.keep_entry(s, _stored(two), _decoded(two), utcnow())
         done.set()
 
     def waiting_for_a_lock() -> bool:
@@ -219,7 +220,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
             )
 
     with sessions.begin() as s:
-        chain.keep_entry(s, _stored(one), _decoded(one))
+        chain.keep_entry(s, _stored(one), _decoded(one), utcnow())
         other = threading.Thread(target=second)
         other.start()
         wait_for(waiting_for_a_lock, 10, "the second projector to wait for the first")

@@ -28,7 +28,9 @@ def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, str]]:
     app = make_app(cloud_db)
     app.state.clock = ManualClock(gw_clock.now())
     c = client(app)
-    admin = bearer(issue_token(app.state.sessions, "nation-admin", "", "admin"))
+    admin = bearer(
+        issue_token(app.state.sessions, "nation-admin", "", "admin", now=app.state.clock.now())
+    )
     cp = {"name": "涿州检查站", "region_code": REGION, "jurisdiction": "hebei-2022"}
     assert c.put("/api/v1/checkpoints/cp-zz", json=cp, headers=admin).status_code == 200
     office = {"name": "石家庄市大气办", "contact": "0311-0000000"}
@@ -36,7 +38,9 @@ def served(tmp_path: Path, cloud_db: str) -> Iterator[tuple[str, object, str]]:
     send(c, "gw-zz", gateway_token(app, "gw-zz"), records(gw))
     gw.store.close()
     app.state.projector.run_until_idle()
-    token = issue_token(app.state.sessions, "sjz-office", "1301", "office")
+    token = issue_token(
+        app.state.sessions, "sjz-office", "1301", "office", now=app.state.clock.now()
+    )
     with ThreadServer(app) as server:
         yield server.url, app, token
 

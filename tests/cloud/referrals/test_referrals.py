@@ -17,6 +17,7 @@ from coalguard.cloud.auth import issue_token
 from coalguard.cloud.checks.worker import sweep
 from coalguard.cloud.co.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.leases import Leases
 from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import ManualClock
@@ -61,9 +62,9 @@ def test_referral_is_resent_until_acknowledged(tmp_path: Path, cloud_db: str, ho
     app = _app(cloud_db, hook, clock)
     sm = app.state.sessions
     c = TestClient(app)
-    admin = bearer(issue_token(sm, "nation-admin", "", "admin"))
-    office = bearer(issue_token(sm, "sjz-office", "1301", "office"))
-    county = bearer(issue_token(sm, "county", REGION, "operator"))
+    admin = bearer(issue_token(sm, "nation-admin", "", "admin", now=app.state.clock.now()))
+    office = bearer(issue_token(sm, "sjz-office", "1301", "office", now=app.state.clock.now()))
+    county = bearer(issue_token(sm, "county", REGION, "operator", now=app.state.clock.now()))
     cp = {"name": "cp-zz", "region_code": REGION, "jurisdiction": "hebei-2022"}
     assert c.put("/api/v1/checkpoints/cp-zz", headers=admin, json=cp).status_code == 200
     office_of_city = {"name": "石家庄市大气办", "contact": "0311-0000000"}
@@ -71,6 +72,7 @@ def test_referral_is_resent_until_acknowledged(tmp_path: Path, cloud_db: str, ho
     send(c, "gw-zz", gateway_token(app, "gw-zz"), records(gw))
     app.state.projector.run_until_idle()
     notifier = app.state.referral_notifier
+    leases = Leases(clock)
 
     (case,) = c.get("/api/v1/referrals", headers=county).json()
     assert (case["plate"], case["status"], case["reminders"]) == (PLATE, "open", 0)
@@ -101,11 +103,11 @@ def test_referral_is_resent_until_acknowledged(tmp_path: Path, cloud_db: str, ho
     def reminders() -> int:
         return c.get(f"/api/v1/referrals/{case['id']}", headers=county).json()["reminders"]
 
-    sweep(sm, clock.now() + REPEAT - timedelta(seconds=1), referrals=_policy(app))
+    sweep(sm, clock.now() + REPEAT - timedelta(seconds=1), leases, _policy(app))
     assert reminders() == 0
     clock.advance(REPEAT)
-    sweep(sm, clock.now(), referrals=_policy(app))
-    sweep(sm, clock.now(), referrals=_policy(app))  # once per interval
+    sweep(sm, clock.now(), leases, _policy(app))
+    sweep(sm, clock.now(), leases, _policy(app))  # once per interval
     assert reminders() == 1
     notifier.deliver_due(clock.now())
     assert [b["reason"] for b in _signed_bodies(hook)] == ["opened", "reminder"]
@@ -120,7 +122,7 @@ def test_referral_is_resent_until_acknowledged(tmp_path: Path, cloud_db: str, ho
     assert (done["status"], done["acknowledged_by"]) == ("acknowledged", "sjz-office")
     assert c.post(url, headers=office).status_code == 409
     clock.advance(REPEAT * 3)
-    sweep(sm, clock.now(), referrals=_policy(app))
+    sweep(sm, clock.now(), leases, _policy(app))
     assert reminders() == 1
     notifier.deliver_due(clock.now())
     assert len(hook.received) == 2
@@ -140,7 +142,9 @@ def test_cloud_inspection_shows_the_lab_beside_the_rapid_result(
     gw, gw_clock, iid, _ = failing_lab_case(tmp_path)
     app = _app(cloud_db, hook, ManualClock(gw_clock.now()))
     c = TestClient(app)
-    admin = bearer(issue_token(app.state.sessions, "nation-admin", "", "admin"))
+    admin = bearer(
+        issue_token(app.state.sessions, "nation-admin", "", "admin", now=app.state.clock.now())
+    )
     send(c, "gw-zz", gateway_token(app, "gw-zz"), records(gw))
     app.state.projector.run_until_idle()
     detail = c.get(f"/api/v1/inspections/{iid}", headers=admin).json()

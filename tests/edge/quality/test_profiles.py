@@ -80,8 +80,8 @@ def test_unknown_profile_lists_the_known_ones() -> None:
             "verified",
             "required",
         ),
-        (GOOD.format(id="x/y", ad_max=20) + "colour = 1\n", 11, "limit.0.colour", "not permitted"),
-        ("colour = 1\n" + GOOD.format(id="x/y", ad_max=20), 1, "colour", "not permitted"),
+        (GOOD.format(id="x/y", ad_max=20) + "colour = 1\n", 11, "limit.0.colour", "not an allowed"),
+        ("colour = 1\n" + GOOD.format(id="x/y", ad_max=20), 1, "colour", "not an allowed"),
         (
             GOOD.format(id="x/y", ad_max=20).replace('["anthracite"]', '["peat"]'),
             6,
@@ -96,7 +96,7 @@ def test_unknown_profile_lists_the_known_ones() -> None:
         ),
         (GOOD.format(id="x/y", ad_max=20) + "min = 30\n", None, None, "above max"),
         ('id = "x/y"\ntitle = [unclosed\n', 2, None, "TOML syntax"),
-        (GOOD.format(id="Bad Id", ad_max=20), 1, "id", "pattern"),
+        (GOOD.format(id="Bad Id", ad_max=20), 1, "id", "required format"),
     ],
 )
 def test_bad_profile_file_names_file_line_and_field(

@@ -22,6 +22,7 @@ from coalguard.cloud.batch_store import GatewayDeadLetterRow, store_batch
 from coalguard.cloud.checks.projector import ARCHIVE_ONLY, Projector
 from coalguard.cloud.checks.tables import ProjectedRecord
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.edge.clock import SystemClock
 from coalguard.edge.model import utcnow
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.records import REGISTRY, decode, encode, kinds
@@ -43,7 +44,7 @@ class Cloud:
             self.engine, gateway_id, wires, max_record_bytes=1 << 20, received_at=utcnow()
         )
         assert {o.outcome for o in outcomes} == {"stored"}, outcomes
-        Projector(self.sessions, PROFILES).run_until_idle()
+        Projector(self.sessions, PROFILES, SystemClock()).run_until_idle()
 
 
 def _cloud(where: Path) -> Iterator[Cloud]:

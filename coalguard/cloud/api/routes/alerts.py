@@ -8,24 +8,22 @@ old CO-only addresses (``/api/v1/co/alerts``) redirect here.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from coalguard.cloud import alert_lifecycle as lifecycle
-from coalguard.cloud.alert_list import alert_view, find_alert, unified_alerts
+from coalguard.cloud.alert_list import AlertFilter, alert_view, find_alert, unified_alerts
 from coalguard.cloud.api.deps import AlertActor, ClockDep, Reader
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.privacy import redact
-from coalguard.cloud.scope import aware, scoped_region
+from coalguard.cloud.scope import scoped_region
 from coalguard.edge.clock import Clock
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
-Status = Literal["open", "acknowledged", "resolved", "active"]
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
@@ -58,29 +56,11 @@ class UnifiedAlert(BaseModel):
 
 @router.get("/alerts", response_model=list[UnifiedAlert])
 def list_alerts(
-    request: Request,
-    op: Reader,
-    region: str | None = None,
-    status: Status | None = None,
-    source: Literal["co", "checkpoint"] | None = None,
-    kind: str | None = Query(None, max_length=40),
-    severity: Literal["critical", "high", "medium", "low", "info"] | None = None,
-    since: datetime | None = None,
-    limit: int = Query(200, ge=1, le=5000),
+    request: Request, op: Reader, f: Annotated[AlertFilter, Query()], region: str | None = None
 ) -> list[dict[str, Any]]:
     """CO alarm and checkpoint alerts in one list, newest first (``active`` = not resolved)."""
-    region = scoped_region(op, region)
     with request.app.state.sessions() as s:
-        rows = unified_alerts(
-            s,
-            region,
-            status=status,
-            source=source,
-            kind=kind,
-            severity=severity,
-            since=aware(since),
-            limit=limit,
-        )
+        rows = unified_alerts(s, scoped_region(op, region), f)
     return redact(rows, op.sees_personal_data)
 
 

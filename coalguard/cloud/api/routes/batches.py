@@ -24,6 +24,7 @@ from coalguard.cloud.batch_store import BatchRace, dead_letter_request, store_ba
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
 from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES, BatchResponse, WireRecord
+from coalguard.errors import WordedValueError
 from coalguard.untrusted_json import UntrustedJson, parse, storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
@@ -57,12 +58,13 @@ BATCH_BODY = {
 def _error(
     request: Request, status: int, key: str, headers: dict[str, str] | None = None, **params: Any
 ) -> JSONResponse:
-    safe = {k: storable_text(str(v)) for k, v in params.items()}
+    safe = {k: v if isinstance(v, Unreadable) else storable_text(str(v)) for k, v in params.items()}
     return problem_response(request, status, key, safe, headers=headers)
 
 
-class Unreadable(ValueError):
-    """The request body is not a batch the cloud can read; the text says why."""
+class Unreadable(WordedValueError):
+    """The request body is not a batch the cloud can read: ``str()`` says why in English
+    (logs, the dead letter), ``text(lang)`` in the reader's language."""
 
 
 def parse_batch(raw: bytes) -> Any:
@@ -76,23 +78,21 @@ def parse_batch(raw: bytes) -> Any:
         return parse(raw)
     except UntrustedJson as exc:
         if exc.code == "depth":
-            raise Unreadable(
-                "request body is nested too deeply to parse "
-                f"(a record body may nest at most {MAX_BODY_DEPTH} levels)"
-            ) from None
-        why = exc.detail if exc.code == "syntax" else exc.reason
-        raise Unreadable(f"request body is not valid JSON: {why}") from None
+            raise Unreadable("batch_depth", levels=MAX_BODY_DEPTH) from None
+        detail = exc.detail if exc.code == "syntax" else exc.reason
+        raise Unreadable("batch_not_json", why=exc, detail=detail) from None
 
 
-def _shape_problem(doc: Any, max_records: int) -> tuple[int, str] | None:
+def _shape_problem(doc: Any, max_records: int) -> tuple[int, Unreadable] | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        return 422, 'request body must be a JSON object {"records": [...]}'
+        return 422, Unreadable("batch_shape")
     extra = set(doc) - {"records"}
     if extra:
-        return 422, f"unknown field(s) in batch: {', '.join(sorted(map(str, extra)))[:500]}"
+        fields = storable_text(", ".join(sorted(map(str, extra)))[:500])
+        return 422, Unreadable("batch_fields", fields=fields)
     n = len(doc["records"])
     if n > max_records:
-        return 413, f"batch has {n} records; the limit is {max_records} records (max_batch_records)"
+        return 413, Unreadable("batch_records", n=n, limit=max_records)
     return None
 
 
@@ -128,7 +128,7 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
 
 
 async def _refuse_whole(
-    request: Request, engine: Any, gateway_id: str, status: int, reason: str, raw: bytes
+    request: Request, engine: Any, gateway_id: str, status: int, reason: Unreadable, raw: bytes
 ) -> JSONResponse:
     """Answer ``status`` with the reason; an unreadable batch is kept as a dead letter.
 
@@ -139,11 +139,11 @@ async def _refuse_whole(
         try:
             at = request.app.state.clock.now()
             await run_in_threadpool(
-                partial(dead_letter_request, received_at=at), engine, gateway_id, reason, raw
+                partial(dead_letter_request, received_at=at), engine, gateway_id, str(reason), raw
             )
         except OperationalError as exc:  # not kept: the sender must keep it and retry
             return _unavailable(request, gateway_id, exc)
-    log.warning("batch from %s refused (%d): %s", gateway_id, status, storable_text(reason))
+    log.warning("batch from %s refused (%d): %s", gateway_id, status, storable_text(str(reason)))
     return _error(request, status, "batch_refused", reason=reason)
 
 
@@ -171,13 +171,13 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     limit = settings.max_batch_bytes
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "gzip"):
-        why = f"content encoding {encoding!r} not accepted; use gzip or none"
+        why = Unreadable("batch_encoding", encoding=storable_text(encoding[:40]))
         return _error(request, 415, "batch_refused", reason=why)
     too_big = _error(
         request,
         413,
         "batch_refused",
-        reason=f"batch is larger than the limit of {limit} bytes (max_batch_bytes)",
+        reason=Unreadable("batch_bytes", limit=limit),
     )
     raw = await _read_limited(request, limit)
     if raw is None:
@@ -187,12 +187,13 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
             try:
                 raw = _gunzip(raw, limit)
             except (zlib.error, EOFError) as exc:
-                raise Unreadable(f"request body is not valid gzip: {exc}") from None
+                log.info("batch from %s: gzip unreadable: %s", gateway_id, exc)
+                raise Unreadable("batch_gzip") from None
             if raw is None:  # the limit holds for the inflated batch too
                 return too_big
         doc: Any = parse_batch(raw)
     except Unreadable as exc:
-        return await _refuse_whole(request, engine, gateway_id, 422, str(exc), raw)
+        return await _refuse_whole(request, engine, gateway_id, 422, exc, raw)
     problem = _shape_problem(doc, settings.max_batch_records)
     if problem is not None:
         return await _refuse_whole(request, engine, gateway_id, *problem, raw)
@@ -207,7 +208,9 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
             received_at=request.app.state.clock.now(),
         )
     except BatchRace as exc:
-        return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=f"retry: {exc}")
+        log.info("batch from %s raced another writer: %s", gateway_id, exc)
+        retry = Unreadable("batch_race")
+        return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=retry)
     except OperationalError as exc:
         return _unavailable(request, gateway_id, exc)
     kick = getattr(request.app.state, "checks_kick", None)

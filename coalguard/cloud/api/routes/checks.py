@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
@@ -42,7 +42,6 @@ from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import aware, is_region_code, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
-Result = Literal["pass", "fail", "retest", "incomplete", "no_limits"]
 
 
 class CheckpointIn(BaseModel):
@@ -109,16 +108,8 @@ def put_office(request: Request, op: Admin, region_code: str, body: OfficeIn) ->
 def list_inspections(
     request: Request,
     op: Reader,
+    f: Annotated[queries.InspectionFilter, Query()],
     region: str | None = None,
-    checkpoint: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    plate: str | None = Query(None, max_length=16),
-    origin: str | None = Query(None, max_length=100),
-    coal_type: str | None = Query(None, max_length=32),
-    result: Result | None = None,
-    state: str | None = Query(None, max_length=20),
-    disagreement: bool | None = None,
     limit: int = Query(200, ge=1, le=5000),
     offset: int = Query(0, ge=0),
     format: Literal["json", "csv"] = "json",
@@ -127,19 +118,7 @@ def list_inspections(
 
     ``format=csv`` exports the same rows (personal data masked the same way).
     """
-    region = scoped_region(op, region)
-    q = queries.find_inspections(
-        region,
-        checkpoint=checkpoint,
-        since=aware(since),
-        until=aware(until),
-        plate=plate,
-        origin=origin,
-        coal_type=coal_type,
-        result=result,
-        state=state,
-        disagreement=disagreement,
-    )
+    q = queries.find_inspections(scoped_region(op, region), f)
     q = q.order_by(Inspection.opened_at.desc()).limit(limit).offset(offset)
     with request.app.state.sessions() as s:
         rows = redact([queries.inspection_view(i) for i in s.scalars(q)], op.sees_personal_data)

@@ -178,7 +178,7 @@ def start_commissioning(
         try:
             c = registry.start_test(s, device_id, body.installer_id, now, timeout)
         except InputError as exc:
-            raise Problem(409, "conflict", reason=str(exc)) from None
+            raise Problem(409, "conflict", reason=exc) from None
         return registry.commissioning_view(c, now)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
-from coalguard.cloud.alert_list import unified_alerts
+from coalguard.cloud.alert_list import AlertFilter, unified_alerts
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
@@ -115,7 +115,7 @@ def overview(request: Request, op: Viewer) -> Response:
     now = request.app.state.clock.now()
     since, until = _today(now)
     with request.app.state.sessions() as s:
-        alerts = unified_alerts(s, region, status="active", limit=500)
+        alerts = unified_alerts(s, region, AlertFilter(status="active", limit=500))
         total = queries.summary(s, region, since, until, now)
         by_cp = {
             r["checkpoint"]: r
@@ -177,7 +177,9 @@ def alerts_page(
     if source not in (None, "co", "checkpoint"):
         source = None
     with request.app.state.sessions() as s:
-        alerts = unified_alerts(s, op.region_prefix, status=status, source=source, limit=500)
+        alerts = unified_alerts(
+            s, op.region_prefix, AlertFilter(status=status, source=source, limit=500)
+        )
     return _render(
         request,
         "alerts.html",
@@ -232,7 +234,9 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
         )
         alerts = [
             a
-            for a in unified_alerts(s, cp.region_code, status="active", source="checkpoint")
+            for a in unified_alerts(
+                s, cp.region_code, AlertFilter(status="active", source="checkpoint")
+            )
             if a["checkpoint_id"] == checkpoint_id
         ]
         inspections = [
@@ -313,7 +317,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
         points = co_history(s, device_id, now - timedelta(hours=hours))
         alerts = [
             a
-            for a in unified_alerts(s, dev.region_code, source="co", limit=500)
+            for a in unified_alerts(s, dev.region_code, AlertFilter(source="co", limit=500))
             if a["device_id"] == device_id
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]

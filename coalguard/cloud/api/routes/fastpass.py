@@ -105,7 +105,7 @@ def upload_report(
             body.indicators,
         )
     except fp.FastPassError as exc:
-        raise Problem(422, "invalid", reason=str(exc)) from None
+        raise Problem(422, "invalid", reason=exc) from None
     with request.app.state.sessions.begin() as s:
         if s.get(FastPassReport, body.report_id) is not None:
             raise Problem(409, "report_uploaded", report_id=body.report_id)
@@ -139,7 +139,7 @@ def register_truck(
                 clock.now(),
             )
         except fp.FastPassError as exc:
-            raise Problem(422, "invalid", reason=str(exc)) from None
+            raise Problem(422, "invalid", reason=exc) from None
         return {
             "plate": t.plate,
             "region_code": t.region_code,

@@ -203,7 +203,7 @@ def create_user(request: Request, op: Admin, clock: ClockDep, body: NewUser) -> 
                 now=clock.now(),
             )
         except ValueError as exc:
-            raise Problem(409, "conflict", reason=str(exc)) from None
+            raise Problem(409, "conflict", reason=exc) from None
         token = new_token(s, user, "api", now=clock.now())
         return {**user_view(user), "token": token}
 
@@ -231,7 +231,7 @@ def create_token(request: Request, op: Admin, clock: ClockDep, name: str) -> dic
         try:
             return {"name": user.name, "token": new_token(s, user, "api", now=clock.now())}
         except ValueError as exc:
-            raise Problem(409, "conflict", reason=str(exc)) from None
+            raise Problem(409, "conflict", reason=exc) from None
 
 
 @router.post("/users/{name}/revoke", response_model=RevokedOut, responses=problems(404))
