@@ -81,16 +81,16 @@ class UntrustedJson(InputError):
         key: str | None = None,
         status: int = 422,
     ) -> None:
-        self.code = code
-        self.detail = detail
-        self.loc = loc
-        self.key = key
-        self.in_key = key is not None
-        self.status = status
         self.path = render_path(root, loc) if loc is not None else None
         head = self.path if self.path is not None else _HEADS.get(code)
         self.reason = f"{head}: {detail}" if head else detail
         super().__init__(self.reason)
+        self.code = code
+        self.detail = detail
+        self.status = status
+        self.loc = loc
+        self.key = key
+        self.in_key = key is not None
 
     def text(self, lang: str | None = None) -> str:
         """What is wrong, for a person, without the path (the caller names the field)."""

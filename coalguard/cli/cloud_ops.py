@@ -176,30 +176,25 @@ Fmt = Annotated[str, typer.Option("--format", help="html, csv or json.")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
 
 
-@report_app.command("daily")
-def report_daily(
-    region: Region,
-    date: Day = None,
-    format: Fmt = "html",
-    out: Out = None,
-    db: Db = None,
-    lang: Lang = "",
-) -> None:
-    """The daily dispatch of a region."""
-    _report("daily", region, date, format, out, db, lang)
+def _report_command(period: str, doc: str) -> None:
+    """``report daily`` and ``report weekly``: the same options, another period."""
+
+    def report(
+        region: Region,
+        date: Day = None,
+        format: Fmt = "html",
+        out: Out = None,
+        db: Db = None,
+        lang: Lang = "",
+    ) -> None:
+        _report(period, region, date, format, out, db, lang)
+
+    report.__doc__ = doc
+    report_app.command(period)(report)
 
 
-@report_app.command("weekly")
-def report_weekly(
-    region: Region,
-    date: Day = None,
-    format: Fmt = "html",
-    out: Out = None,
-    db: Db = None,
-    lang: Lang = "",
-) -> None:
-    """The weekly bulletin: the seven days ending on --date."""
-    _report("weekly", region, date, format, out, db, lang)
+_report_command("daily", "The daily dispatch of a region.")
+_report_command("weekly", "The weekly bulletin: the seven days ending on --date.")
 
 
 def migrate(

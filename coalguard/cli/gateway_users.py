@@ -111,22 +111,26 @@ def passwd(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
     typer.echo(t("gw_auth.password_set", lang).format(username=username))
 
 
-@app.command("disable")
-def disable(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
-    """Disable an account (ends its sessions; its API token stops working)."""
-    lang = lang_or_default(lang)
-    with _accounts(config, lang) as acc:
-        acc.set_disabled(username, True)
-    typer.echo(t("gw_auth.disabled_done", lang).format(username=username))
+def _switch_command(name: str, disabled: bool, done: str, doc: str) -> None:
+    """``disable`` and ``enable``: one command but for the flag it sets and the words it says."""
+
+    def switch(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
+        lang = lang_or_default(lang)
+        with _accounts(config, lang) as acc:
+            acc.set_disabled(username, disabled)
+        typer.echo(t(done, lang).format(username=username))
+
+    switch.__doc__ = doc
+    app.command(name)(switch)
 
 
-@app.command("enable")
-def enable(config: ConfigOpt, username: NameArg, lang: Lang = "") -> None:
-    """Enable a disabled account again."""
-    lang = lang_or_default(lang)
-    with _accounts(config, lang) as acc:
-        acc.set_disabled(username, False)
-    typer.echo(t("gw_auth.enabled_done", lang).format(username=username))
+_switch_command(
+    "disable",
+    True,
+    "gw_auth.disabled_done",
+    "Disable an account (ends its sessions; its API token stops working).",
+)
+_switch_command("enable", False, "gw_auth.enabled_done", "Enable a disabled account again.")
 
 
 @app.command("role")

@@ -9,16 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-CO_ALARM_PPM = 50.0
-
 
 @dataclass(frozen=True)
-class LinePlot:
-    """A CO ppm line over time with the alarm level marked."""
+class Frame:
+    """The picture's size and where its plot starts (every chart has one)."""
 
     width: int
     height: int
     left: int
+
+
+CO_ALARM_PPM = 50.0
+
+
+@dataclass(frozen=True)
+class LinePlot(Frame):
+    """A CO ppm line over time with the alarm level marked."""
+
     right: int
     top: int
     plot_bottom: float
@@ -76,12 +83,9 @@ class BarGroup:
 
 
 @dataclass(frozen=True)
-class BarChart:
+class BarChart(Frame):
     """Grouped bars of two series, one group per label."""
 
-    width: int
-    height: int
-    left: int
     axis_y: float
     top_value: float
     legend_x: int

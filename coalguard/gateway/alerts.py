@@ -32,26 +32,22 @@ class Alerts:
             ).fetchone()
             if open_:
                 return None
-            aid = str(uuid.uuid4())
             now = self.clock.now()
+            raised = AlertRaised(
+                checkpoint_id=self.checkpoint_id,
+                alert_id=str(uuid.uuid4()),
+                kind=kind,
+                subject=subject,
+                message=message,
+                at=iso(now),
+                detail=data,
+            )
             db.execute(
                 "INSERT INTO alerts(id, at, kind, subject, message) VALUES (?,?,?,?,?)",
-                (aid, iso(now), kind, subject, message),
+                (raised.alert_id, raised.at, kind, subject, message),
             )
-            self.sink.put(
-                AlertRaised(
-                    checkpoint_id=self.checkpoint_id,
-                    alert_id=aid,
-                    kind=kind,
-                    subject=subject,
-                    message=message,
-                    at=iso(now),
-                    detail=data,
-                ),
-                record_id=aid,
-                born_at=now,
-            )
-            return aid
+            self.sink.put(raised, record_id=raised.alert_id, born_at=now)
+            return raised.alert_id
 
     def clear(self, kind: str, subject: str, reason: str) -> int:
         with self.store.tx() as db:

@@ -7,15 +7,19 @@ next shift signs for a fact and not a memory.
 
 from __future__ import annotations
 
-from typing import Any
-
+from coalguard.edge.records import (
+    DUTY_KINDS,
+    DutyBody,
+    EquipmentState,
+    HandoverBody,
+    OpenInspection,
+    PendingSample,
+)
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Entry, Ledger
 from coalguard.gateway.workflow import Workflow
-
-DUTY_ACTIONS = ("on_duty", "off_duty", "note")
 
 
 class DutyDesk:
@@ -34,12 +38,12 @@ class DutyDesk:
         self.checkpoint_id = checkpoint_id
 
     def duty(self, operator: str, action: str, note: str = "") -> Entry:
-        if action not in DUTY_ACTIONS:
+        if action not in DUTY_KINDS:
             raise GatewayError("refusal.gw_duty_action")
         if not operator.strip():
             raise GatewayError("field_required", field="operator")
         return self.ledger.append(
-            "duty", action, operator, {"checkpoint_id": self.checkpoint_id, "note": note}
+            "duty", action, operator, DutyBody(checkpoint_id=self.checkpoint_id, note=note)
         )
 
     def handover(self, from_operator: str, to_operator: str, note: str = "") -> Entry:
@@ -47,33 +51,30 @@ class DutyDesk:
             raise GatewayError("field_required", field="to_operator")
         if from_operator.strip() == to_operator.strip():
             raise GatewayError("handover_self")
-        body: dict[str, Any] = {
-            "checkpoint_id": self.checkpoint_id,
-            "from": from_operator,
-            "to": to_operator,
-            "note": note,
-            "open_inspections": [
-                {"id": i["id"], "plate": i["plate"], "state": i["state"]}
+        body = HandoverBody(
+            checkpoint_id=self.checkpoint_id,
+            from_operator=from_operator,
+            to_operator=to_operator,
+            note=note,
+            open_inspections=tuple(
+                OpenInspection(id=i["id"], plate=i["plate"], state=i["state"])
                 for i in self.workflow.open_inspections()
-            ],
-            "pending_lab_samples": [
-                {
-                    "sample_id": p["sample_id"],
-                    "step": p["step"],
-                    "due": p["due"],
-                    "overdue": p["overdue"],
-                }
+            ),
+            pending_lab_samples=tuple(
+                PendingSample(
+                    sample_id=p["sample_id"], step=p["step"], due=p["due"], overdue=p["overdue"]
+                )
                 for p in self.lab.pending()
-            ],
-            "equipment": [
-                {
-                    "device_id": d["device_id"],
-                    "kind": d["kind"],
-                    "last_seen": d["last_seen"],
-                    "errors": d["errors"],
-                    "silent": bool(d["silent_since"]),
-                }
+            ),
+            equipment=tuple(
+                EquipmentState(
+                    device_id=d["device_id"],
+                    kind=d["kind"],
+                    last_seen=d["last_seen"],
+                    errors=d["errors"],
+                    silent=bool(d["silent_since"]),
+                )
                 for d in self.devices.all()
-            ],
-        }
+            ),
+        )
         return self.ledger.append("handover", "handover", from_operator, body)

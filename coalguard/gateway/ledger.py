@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.ledger_chain import GENESIS, entry_hash
-from coalguard.edge.records import LedgerEntryRecord
+from coalguard.edge.records import LedgerBody, LedgerEntryRecord
 from coalguard.errors import WordedInputError, fill
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.sink import RecordSink, dumps
@@ -41,6 +41,12 @@ class Entry:
     corrects: str | None
     prev_hash: str
     hash: str
+
+    def record(self) -> LedgerEntryRecord:
+        """The copy the cloud keeps: every field but the id, which travels as the record id."""
+        fields = asdict(self)
+        del fields["id"]
+        return LedgerEntryRecord(**fields)
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,13 @@ class Ledger:
         book: str,
         kind: str,
         operator: str,
-        body: dict[str, Any],
+        body: LedgerBody | dict[str, Any],
         *,
         corrects: str | None = None,
     ) -> Entry:
+        """Chain a new entry; a typed body (duty, handover) is hashed in its ``hashed()`` form."""
+        if isinstance(body, LedgerBody):
+            body = body.hashed()
         if book not in BOOKS:
             raise WordedInputError("gw_ledger_book", book=book, known=", ".join(BOOKS))
         if not operator.strip():
@@ -104,20 +113,7 @@ class Ledger:
                 (book, seq, eid, at, operator, kind, text, corrects, prev, h),
             )
             entry = Entry(book, seq, eid, at, operator, kind, body, corrects, prev, h)
-            self.sink.put(
-                LedgerEntryRecord(
-                    book=book,
-                    seq=seq,
-                    at=at,
-                    operator=operator,
-                    kind=kind,
-                    body=body,
-                    corrects=corrects,
-                    prev_hash=prev,
-                    hash=h,
-                ),
-                record_id=eid,
-            )
+            self.sink.put(entry.record(), record_id=eid)
         return entry
 
     def correct(self, entry_id: str, operator: str, reason: str, body: dict[str, Any]) -> Entry:

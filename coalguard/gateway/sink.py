@@ -77,11 +77,11 @@ class StoreSink:
     def put(
         self, record: Record, *, record_id: str | None = None, born_at: datetime | None = None
     ) -> OutboxRecord:
-        kind, priority, body = encode(record)
+        encoded = encode(record)
         rec = make_record(
-            kind,
-            body,
-            priority=priority,
+            encoded.kind,
+            encoded.body,
+            priority=encoded.priority,
             record_id=record_id,
             born_at=born_at,
             now=self.clock.now(),

@@ -317,29 +317,33 @@ class Workflow:
             validate_measured(uncertainty or {})
         except ValueError as exc:
             raise GatewayError("bad_result", detail=str(exc)) from None
-        rid = result_id or str(uuid.uuid4())
-        when = iso(at or self.clock.now())
+        result = AnalyzerResultRecord(
+            checkpoint_id=self.checkpoint_id,
+            result_id=result_id or str(uuid.uuid4()),
+            analyzer_id=analyzer_id,
+            sample_id=sample_id,
+            at=iso(at or self.clock.now()),
+            indicators=indicators,
+            uncertainty=uncertainty or {},
+            entered_by=entered_by or None,
+        )
+        rid = result.result_id
         with self.store.tx() as db:
             if db.execute("SELECT 1 FROM analyzer_results WHERE id = ?", (rid,)).fetchone():
                 return rid
             db.execute(
                 "INSERT INTO analyzer_results(id, analyzer_id, sample_id, at, indicators, "
                 "uncertainty) VALUES (?,?,?,?,?,?)",
-                (rid, analyzer_id, sample_id, when, dumps(indicators), dumps(uncertainty or {})),
-            )
-            self.sink.put(
-                AnalyzerResultRecord(
-                    checkpoint_id=self.checkpoint_id,
-                    result_id=rid,
-                    analyzer_id=analyzer_id,
-                    sample_id=sample_id,
-                    at=when,
-                    indicators=indicators,
-                    uncertainty=uncertainty or {},
-                    entered_by=entered_by or None,
+                (
+                    rid,
+                    analyzer_id,
+                    sample_id,
+                    result.at,
+                    dumps(indicators),
+                    dumps(uncertainty or {}),
                 ),
-                record_id=rid,
             )
+            self.sink.put(result, record_id=rid)
         if sample_id:
             row = self.store.row(
                 "SELECT id FROM inspections WHERE state = ? "
@@ -663,8 +667,23 @@ class Workflow:
         reason: str,
         data: dict[str, Any],
     ) -> Step:
-        seq = db.execute("SELECT seq FROM inspections WHERE id = ?", (iid,)).fetchone()[0] + 1
-        now = iso(self.clock.now())
+        plate, last = db.execute(
+            "SELECT plate, seq FROM inspections WHERE id = ?", (iid,)
+        ).fetchone()
+        record = InspectionTransition(
+            checkpoint_id=self.checkpoint_id,
+            inspection_id=iid,
+            plate=plate,
+            seq=last + 1,
+            action=action,
+            from_state=from_state,
+            to=to.value,
+            at=iso(self.clock.now()),
+            operator=operator,
+            reason=reason,
+            data=data,
+        )
+        seq, now = record.seq, record.at
         tid = str(uuid.uuid4())
         db.execute(
             "INSERT INTO transitions(id, inspection_id, seq, action, from_state, to_state, at, "
@@ -674,20 +693,6 @@ class Workflow:
         db.execute(
             "UPDATE inspections SET state = ?, updated_at = ?, seq = ? WHERE id = ?",
             (to.value, now, seq, iid),
-        )
-        plate = db.execute("SELECT plate FROM inspections WHERE id = ?", (iid,)).fetchone()[0]
-        record = InspectionTransition(
-            checkpoint_id=self.checkpoint_id,
-            inspection_id=iid,
-            plate=plate,
-            seq=seq,
-            action=action,
-            from_state=from_state,
-            to=to.value,
-            at=now,
-            operator=operator,
-            reason=reason,
-            data=data,
         )
         self.sink.put(record, record_id=tid)
         body = encode(record).body

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox.group_commit import GroupCommitter
@@ -52,6 +52,14 @@ class _Totals:
     @property
     def total_bytes(self) -> int:
         return sum(self.pending_bytes.values()) + self.retained_bytes
+
+
+class OutboxOptions(TypedDict, total=False):
+    """What every outbox takes beside its store (``OutboxCore``'s keywords)."""
+
+    policy: OutboxPolicy | None
+    clock: Clock | None
+    disk_free: Callable[[], int] | None
 
 
 class OutboxCore:

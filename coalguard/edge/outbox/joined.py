@@ -18,11 +18,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Unpack
 
-from coalguard.edge.clock import Clock
-from coalguard.edge.outbox.core import OutboxCore
-from coalguard.edge.outbox.policy import OutboxPolicy
+from coalguard.edge.outbox.core import OutboxCore, OutboxOptions
 from coalguard.edge.outbox.rows import SqlRows, create_tables
 from coalguard.edge.outbox.sqlite import hold_owner_lock
 
@@ -88,9 +86,6 @@ class JoinedOutbox(OutboxCore):
     def __init__(
         self,
         host: TransactionHost,
-        *,
-        policy: OutboxPolicy | None = None,
-        clock: Clock | None = None,
-        disk_free: Callable[[], int] | None = None,
+        **options: Unpack[OutboxOptions],
     ) -> None:
-        super().__init__(JoinedStore(host), policy=policy, clock=clock, disk_free=disk_free)
+        super().__init__(JoinedStore(host), **options)

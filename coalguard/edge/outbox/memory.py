@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Unpack
 
-from coalguard.edge.clock import Clock
-from coalguard.edge.outbox.core import OutboxCore
+from coalguard.edge.outbox.core import OutboxCore, OutboxOptions
 from coalguard.edge.outbox.micros import from_us, to_us
-from coalguard.edge.outbox.policy import OutboxPolicy
 from coalguard.edge.outbox.record import OutboxRecord
 from coalguard.edge.outbox.store import Row, Tallies
 
@@ -147,9 +146,6 @@ class MemoryOutbox(OutboxCore):
 
     def __init__(
         self,
-        *,
-        policy: OutboxPolicy | None = None,
-        clock: Clock | None = None,
-        disk_free: Callable[[], int] | None = None,
+        **options: Unpack[OutboxOptions],
     ) -> None:
-        super().__init__(MemoryStore(), policy=policy, clock=clock, disk_free=disk_free)
+        super().__init__(MemoryStore(), **options)

@@ -161,18 +161,17 @@ class SqlRows:
         return [_row_to_record(r) for r in rows]
 
     def oldest_telemetry(self, limit: int) -> list[Row]:
-        rows = self._conn.execute(
-            f"SELECT id, size FROM {self._p}records WHERE priority = 1 "
-            "ORDER BY born_us, seq LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [Row(rid, "telemetry", size) for rid, size in rows]
+        return self._telemetry("", "LIMIT ?", (limit,))
 
     def telemetry_born_before(self, born_us: int) -> list[Row]:
+        return self._telemetry("AND born_us < ?", "", (born_us,))
+
+    def _telemetry(self, and_where: str, limit: str, args: tuple[int, ...]) -> list[Row]:
+        """Pending telemetry, oldest first: what the quota and the age limit drop."""
         rows = self._conn.execute(
-            f"SELECT id, size FROM {self._p}records WHERE priority = 1 AND born_us < ? "
-            "ORDER BY born_us, seq",
-            (born_us,),
+            f"SELECT id, size FROM {self._p}records WHERE priority = 1 {and_where} "
+            f"ORDER BY born_us, seq {limit}",
+            args,
         ).fetchall()
         return [Row(rid, "telemetry", size) for rid, size in rows]
 

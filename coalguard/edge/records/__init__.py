@@ -43,9 +43,20 @@ from coalguard.edge.records.lab import (
     LabReported,
     LabSampled,
 )
-from coalguard.edge.records.ledger import LedgerEntryRecord
+from coalguard.edge.records.ledger import (
+    DUTY_KINDS,
+    DutyBody,
+    EquipmentState,
+    HandoverBody,
+    LedgerBody,
+    LedgerEntryRecord,
+    OpenInspection,
+    PendingSample,
+    parse_body,
+)
 
 __all__ = [
+    "DUTY_KINDS",
     "REGISTRY",
     "VERSION_KEY",
     "AlertCleared",
@@ -58,9 +69,12 @@ __all__ = [
     "CaseClosed",
     "CheckpointRecord",
     "Closed",
+    "DutyBody",
     "Encoded",
+    "EquipmentState",
     "FastPassChecked",
     "FastPassLoaded",
+    "HandoverBody",
     "InspectionTransition",
     "InvalidBody",
     "Judged",
@@ -69,7 +83,10 @@ __all__ = [
     "LabReceived",
     "LabReported",
     "LabSampled",
+    "LedgerBody",
     "LedgerEntryRecord",
+    "OpenInspection",
+    "PendingSample",
     "Record",
     "Registered",
     "Rerun",
@@ -81,4 +98,5 @@ __all__ = [
     "decode",
     "encode",
     "kinds",
+    "parse_body",
 ]

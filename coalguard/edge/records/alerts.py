@@ -11,17 +11,22 @@ from coalguard.edge.records.base import CheckpointRecord, register
 _RAISED = ("checkpoint_id", "alert_id", "kind", "subject", "message", "at")
 
 
-@register
-class AlertRaised(CheckpointRecord):
-    """An alert opened; ``detail`` travels flattened beside the named fields (today's shape)."""
-
-    KIND = "alert.raised"
+class _AlertRecord(CheckpointRecord):
+    """What names an alert, raised or cleared: its id, kind, subject and time."""
 
     alert_id: str = Field(min_length=1)
     kind: str
     subject: str
-    message: str
     at: str
+
+
+@register
+class AlertRaised(_AlertRecord):
+    """An alert opened; ``detail`` travels flattened beside the named fields (today's shape)."""
+
+    KIND = "alert.raised"
+
+    message: str
     detail: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -41,11 +46,7 @@ class AlertRaised(CheckpointRecord):
 
 
 @register
-class AlertCleared(CheckpointRecord):
+class AlertCleared(_AlertRecord):
     KIND = "alert.cleared"
 
-    alert_id: str = Field(min_length=1)
-    kind: str
-    subject: str
     reason: str
-    at: str

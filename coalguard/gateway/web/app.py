@@ -30,13 +30,13 @@ from coalguard.gateway.errors import GatewayError, NotFound
 from coalguard.gateway.ledger import BOOKS
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
-from coalguard.gateway.web.auth import Principal, principal, refusal
-from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.auth import Principal, principal
 from coalguard.gateway.web.language import add_language_routes, page_lang
 from coalguard.gateway.web.ledger_page import ledger_view
 from coalguard.gateway.web.login import add_login_routes, to_login
 from coalguard.gateway.web.metrics import render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, OperatorPage
+from coalguard.gateway.web.posted import Post, read_post
 from coalguard.gateway.web.render import STATIC_DIR, chrome, render
 from coalguard.gateway.web.users_page import add_users_routes
 from coalguard.i18n import default_lang, t
@@ -96,21 +96,19 @@ def create_app(
         return RedirectResponse(f"/?id={quote(iid)}" if iid else "/", status_code=303)
 
     async def run_step(request: Request, iid: str | None, action: str, fn: Step) -> Any:
-        form = await read_form(request)
-        who = principal(gw, request)
-        if who is None:
-            return to_login(request, lang)
-        lang_ = page_lang(gw.store, request, who, lang)
-        refused = refusal(request, who, action, form.get("csrf"), lang_)
-        if refused:
-            return page(request, who, iid, refused, 403)
+        post = await read_post(gw, request, action, lang)
+        if not isinstance(post, Post):
+            return post
+        who = post.who
+        if post.refused:
+            return page(request, who, iid, post.refused, 403)
         try:
-            new_id = fn(form, who.operator)
+            new_id = fn(post.form, who.operator)
         except GatewayError as exc:
             status = 404 if isinstance(exc, NotFound) else 409
-            return page(request, who, iid, exc.text(lang_), status)
+            return page(request, who, iid, exc.text(post.lang), status)
         except CoalguardError as exc:
-            return page(request, who, iid, words_of(exc, lang_), 400)
+            return page(request, who, iid, words_of(exc, post.lang), 400)
         return done(new_id or iid)
 
     @app.get("/", response_class=HTMLResponse)
@@ -229,22 +227,20 @@ def create_app(
 
     @app.post("/ui/ledger/{entry_id}/correct")
     async def correct(request: Request, entry_id: str) -> Any:
-        form = await read_form(request)
-        who = principal(gw, request)
-        if who is None:
-            return to_login(request, lang)
-        lang_ = page_lang(gw.store, request, who, lang)
-        refused = refusal(request, who, "ledger.correct", form.get("csrf"), lang_)
-        if refused:
-            return page(request, who, None, refused, 403)
+        post = await read_post(gw, request, "ledger.correct", lang)
+        if not isinstance(post, Post):
+            return post
+        who, form = post.who, post.form
+        if post.refused:
+            return page(request, who, None, post.refused, 403)
         try:
             entry = gw.ledger.correct(
                 entry_id, who.operator, form.get("reason", ""), {"note": form.get("note", "")}
             )
         except GatewayError as exc:
-            return page(request, who, None, exc.text(lang_), 409)
+            return page(request, who, None, exc.text(post.lang), 409)
         except CoalguardError as exc:
-            return page(request, who, None, words_of(exc, lang_), 400)
+            return page(request, who, None, words_of(exc, post.lang), 400)
         return RedirectResponse(f"/ledger?book={entry.book}", status_code=303)
 
     # -- machine API ------------------------------------------------------------------

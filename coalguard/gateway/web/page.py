@@ -12,24 +12,19 @@ from typing import Any
 from coalguard.edge.clock import local_text
 from coalguard.edge.quality import COAL_TYPES, UnknownProfile, Verdict
 from coalguard.edge.quality.compare import same_profile, side_by_side
+from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
-    AlertRow,
     CameraRead,
-    DeviceRow,
     Field,
-    HistoryRow,
     LabCompareRow,
     LabCompareView,
     LabRow,
     OperatorView,
-    Option,
-    PendingResult,
-    ResultLine,
     Status,
     StepForm,
     TodayRow,
@@ -122,7 +117,7 @@ class OperatorPage:
                 title=self.t("gw.new_arrival"),
             ),
             pending_results=tuple(
-                PendingResult(
+                (
                     local_text(r["at"], "%H:%M:%S"),
                     r["analyzer_id"],
                     r["sample_id"] or "",
@@ -149,7 +144,7 @@ class OperatorPage:
             ),
             lab=tuple(self.lab_row(p) for p in gw.lab.pending()),
             equipment=tuple(
-                DeviceRow(
+                (
                     d["device_id"],
                     local_text(d["last_seen"]),
                     str(d["errors"]),
@@ -157,9 +152,7 @@ class OperatorPage:
                 )
                 for d in gw.devices.all()
             ),
-            alerts=tuple(
-                AlertRow(local_text(a["at"]), self.alert_text(a)) for a in gw.alerts.open()[:20]
-            ),
+            alerts=tuple((local_text(a["at"]), self.alert_text(a)) for a in gw.alerts.open()[:20]),
             duty=StepForm(
                 "/ui/duty",
                 self.t("gw.duty"),
@@ -168,9 +161,7 @@ class OperatorPage:
                         "action",
                         "",
                         kind="select",
-                        options=tuple(
-                            Option(a, self.t(f"gw.{a}")) for a in ("on_duty", "off_duty", "note")
-                        ),
+                        options=tuple((a, self.t(f"gw.{a}")) for a in DUTY_KINDS),
                     ),
                     self.field("note", required=False),
                 ),
@@ -242,9 +233,7 @@ class OperatorPage:
             ),
             registration=registration,
             fast_pass=fast_pass,
-            result=ResultLine(res["analyzer_id"], indicator_values(res["indicators"]))
-            if res
-            else None,
+            result=(res["analyzer_id"], indicator_values(res["indicators"])) if res else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
             lab=tuple(
                 self.lab_compare(insp["verdict"], lab)
@@ -256,7 +245,7 @@ class OperatorPage:
                 for i, action in enumerate(allowed)
             ),
             history=tuple(
-                HistoryRow(
+                (
                     local_text(s["at"], "%H:%M:%S"),
                     self.t(f"action.{s['action']}"),
                     self.t(f"state.{s['to_state']}"),
@@ -332,10 +321,9 @@ class OperatorPage:
                 Field(
                     "coal_type",
                     self.t("gw.coal_type"),
+                    "anthracite",
                     kind="select",
-                    options=tuple(
-                        Option(c, self.t(f"coal_type.{c}"), c == "anthracite") for c in COAL_TYPES
-                    ),
+                    options=tuple((c, self.t(f"coal_type.{c}")) for c in COAL_TYPES),
                 ),
                 f("weight_t", kind="number"),
                 f("waybill_no"),
@@ -349,7 +337,7 @@ class OperatorPage:
                     self.t("gw.pending_results"),
                     kind="select",
                     options=tuple(
-                        Option(
+                        (
                             r["id"],
                             f"{r['analyzer_id']} {r['sample_id'] or ''} "
                             f"{local_text(r['at'], '%H:%M:%S')}",

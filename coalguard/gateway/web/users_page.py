@@ -16,10 +16,10 @@ from coalguard.errors import WordedValueError, words_of
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.roles import ROLE_NAMES, Role
 from coalguard.gateway.service import Gateway
-from coalguard.gateway.web.auth import Principal, principal, refusal
-from coalguard.gateway.web.forms import read_form
+from coalguard.gateway.web.auth import Principal, principal
 from coalguard.gateway.web.language import page_lang
 from coalguard.gateway.web.login import to_login
+from coalguard.gateway.web.posted import Post, read_post
 from coalguard.gateway.web.render import chrome, render
 from coalguard.gateway.web.views import UserRow, UsersView
 from coalguard.i18n import t
@@ -68,20 +68,18 @@ def add_users_routes(app: FastAPI, gw: Gateway, default: str) -> None:
         return page(request, who)
 
     async def change(request: Request, fn: Any) -> Any:
-        form = await read_form(request)
-        who = principal(gw, request)
-        if who is None:
-            return to_login(request, default)
-        lang = page_lang(gw.store, request, who, default)
-        refused = refusal(request, who, ACTION, form.get("csrf"), lang)
-        if refused:
-            return message(request, who, refused, 403)
+        post = await read_post(gw, request, ACTION, default)
+        if not isinstance(post, Post):
+            return post
+        who = post.who
+        if post.refused:
+            return message(request, who, post.refused, 403)
         try:
-            fn(form, who)
+            fn(post.form, who)
         except GatewayError as exc:
-            return page(request, who, exc.text(lang), 409)
+            return page(request, who, exc.text(post.lang), 409)
         except ValueError as exc:  # an unknown role name
-            return page(request, who, words_of(exc, lang), 409)
+            return page(request, who, words_of(exc, post.lang), 409)
         return RedirectResponse("/users", status_code=303)
 
     @app.post("/ui/users")

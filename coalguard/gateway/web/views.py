@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+Cells = tuple[str, ...]  # a table row of plain text cells, already in words (``text_rows`` macro)
+
 
 @dataclass(frozen=True)
 class Chrome:
@@ -23,20 +25,13 @@ class Chrome:
 
 
 @dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    selected: bool = False
-
-
-@dataclass(frozen=True)
 class Field:
     name: str
     label: str
     value: str = ""
     kind: str = "text"  # text | number | password | select
     required: bool = True
-    options: tuple[Option, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (value, label); ``value`` is selected
     size: int | None = None
     placeholder: str = ""
 
@@ -68,12 +63,6 @@ class CameraRead:
     confidence: str
     snapshot: str
     digest: str
-
-
-@dataclass(frozen=True)
-class ResultLine:
-    analyzer: str
-    values: str
 
 
 @dataclass(frozen=True)
@@ -117,15 +106,6 @@ class LabCompareView:
 
 
 @dataclass(frozen=True)
-class HistoryRow:
-    at: str
-    action: str
-    state: str
-    operator: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -136,19 +116,11 @@ class TruckView:
     camera_reads: tuple[CameraRead, ...]
     registration: tuple[tuple[str, str], ...]
     fast_pass: str
-    result: ResultLine | None
+    result: tuple[str, str] | None  # the analyzer and its values
     verdict: VerdictView | None
     lab: tuple[LabCompareView, ...]
     steps: tuple[StepForm, ...]
-    history: tuple[HistoryRow, ...]
-
-
-@dataclass(frozen=True)
-class PendingResult:
-    at: str
-    analyzer: str
-    sample_id: str
-    values: str
+    history: tuple[Cells, ...]
 
 
 @dataclass(frozen=True)
@@ -171,20 +143,6 @@ class LabRow:
 
 
 @dataclass(frozen=True)
-class DeviceRow:
-    device: str
-    last_seen: str
-    errors: str
-    state: str
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    at: str
-    text: str
-
-
-@dataclass(frozen=True)
 class OperatorView:
     now: str
     uplink: str
@@ -193,12 +151,12 @@ class OperatorView:
     can_manage_users: bool
     truck: TruckView | None
     arrive: StepForm
-    pending_results: tuple[PendingResult, ...]
+    pending_results: tuple[Cells, ...]
     manual_result: StepForm
     today: tuple[TodayRow, ...]
     lab: tuple[LabRow, ...]
-    equipment: tuple[DeviceRow, ...]
-    alerts: tuple[AlertRow, ...]
+    equipment: tuple[Cells, ...]
+    alerts: tuple[Cells, ...]
     duty: StepForm
     handover: StepForm
 
@@ -231,6 +189,13 @@ class LedgerView:
 
 
 @dataclass(frozen=True)
+class LoginView:
+    next: str
+    username: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class UserRow:
     username: str
     display_name: str
@@ -243,10 +208,3 @@ class UserRow:
 class UsersView:
     users: tuple[UserRow, ...]
     roles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LoginView:
-    next: str
-    username: str = ""
-    note: str = ""

@@ -10,8 +10,11 @@ import pytest
 from coalguard.edge.records import (
     VERSION_KEY,
     AnalyzerResultRecord,
+    DutyBody,
     FastPassLoaded,
+    HandoverBody,
     InvalidBody,
+    LedgerEntryRecord,
     UnknownKind,
     UnknownVersion,
     decode,
@@ -89,3 +92,52 @@ def test_records_are_frozen() -> None:
     assert isinstance(rec, FastPassLoaded)
     with pytest.raises(ValueError):
         rec.trucks = 3  # type: ignore[misc]
+
+
+def _ledger(case: str) -> dict:
+    return _today("ledger.entry", case)
+
+
+@pytest.mark.parametrize(
+    ("case", "model"),
+    [
+        ("today_duty", DutyBody),
+        ("today_handover", HandoverBody),
+        ("typed_duty_off_duty", DutyBody),
+        ("typed_handover_with_open_work", HandoverBody),
+    ],
+)
+def test_duty_and_handover_bodies_decode_as_their_models(case: str, model: type) -> None:
+    entry = decode("ledger.entry", _ledger(case))
+    assert isinstance(entry, LedgerEntryRecord)
+    typed = entry.typed_body
+    assert isinstance(typed, model)
+    assert typed.hashed() == entry.body  # the model gives back exactly what was hashed
+
+
+def test_other_books_keep_an_untyped_body() -> None:
+    entry = decode("ledger.entry", _ledger("today_inspection"))
+    assert isinstance(entry, LedgerEntryRecord) and entry.typed_body is None
+
+
+def test_handover_body_missing_a_field_is_refused_not_stored() -> None:
+    """Handover bodies were untyped dicts: one without its equipment list decoded fine."""
+    wire = _ledger("today_handover")
+    body = {k: v for k, v in wire["body"].items() if k != "equipment"}
+    with pytest.raises(InvalidBody, match="equipment"):
+        decode("ledger.entry", {**wire, "body": body})
+
+
+def test_duty_body_with_an_unknown_field_is_refused() -> None:
+    wire = _ledger("today_duty")
+    with pytest.raises(InvalidBody, match="surprise"):
+        decode("ledger.entry", {**wire, "body": {**wire["body"], "surprise": 1}})
+
+
+def test_handover_body_with_a_coerced_value_is_refused() -> None:
+    """A value the model would change (here a count sent as text) would no longer match its hash."""
+    wire = _ledger("today_handover")
+    body = wire["body"]
+    equipment = [{**body["equipment"][0], "errors": "1"}, *body["equipment"][1:]]
+    with pytest.raises(InvalidBody, match="typed form"):
+        decode("ledger.entry", {**wire, "body": {**body, "equipment": equipment}})
