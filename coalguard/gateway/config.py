@@ -115,6 +115,15 @@ class FastPass(_Strict):
     refresh_s: Number = Field(default=600.0, gt=0)
 
 
+class Watch(_Strict):
+    """Which arriving plates the page highlights (issue 12), and how often the list is pulled."""
+
+    recent_hours: int = Field(default=24, ge=1, le=24 * 30, description="turned back within")
+    repeat_count: int = Field(default=3, ge=1, le=100, description="turned back this often")
+    repeat_days: int = Field(default=30, ge=1, le=366, description="... within this many days")
+    refresh_s: Number = Field(default=600.0, gt=0, description="cloud watch list pull interval")
+
+
 class Analyzer(_Strict):
     """One rapid analyzer: the register map of its model and where it is attached."""
 
@@ -160,6 +169,7 @@ class GatewayConfig(_Strict):
     retention: Retention = Retention()
     lab: Lab = Lab()
     fast_pass: FastPass = FastPass()
+    watch: Watch = Watch()
     analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")
     cameras: list[Camera] = Field(default_factory=list, alias="camera")
     profiles_dirs: list[Path] = Field(default_factory=list)

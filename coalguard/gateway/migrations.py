@@ -226,15 +226,35 @@ def _user_lang_column(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key LIKE 'lang:%'")
 
 
+def _fast_pass_checks_and_watch_list(db: sqlite3.Connection) -> None:
+    """3: the fast-pass cache keeps what the green lane checks; the cloud's watch list."""
+    for column in ("coal_type TEXT", "valid_from TEXT", "quantity_t REAL"):
+        db.execute(f"ALTER TABLE fast_pass ADD COLUMN {column}")
+    db.execute(
+        "CREATE TABLE watch_list (plate TEXT NOT NULL, source TEXT NOT NULL, "
+        "reason TEXT NOT NULL, times INTEGER NOT NULL, at TEXT NOT NULL, checkpoint TEXT, "
+        "list_version TEXT NOT NULL, loaded_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX watch_list_plate ON watch_list(plate)")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS inspections_plate_closed ON inspections(plate, closed_at)"
+    )
+
+
 def _judged_profile_columns(db: sqlite3.Connection) -> None:
-    """The profile (limits and version) a rapid verdict was judged by, kept with the
+    """4: the profile (limits and version) a rapid verdict was judged by, kept with the
     inspection and copied to its lab sample, so the lab report is judged by the same one."""
     db.execute("ALTER TABLE inspections ADD COLUMN judged_profile TEXT")
     db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
 
 
 Step = Callable[[sqlite3.Connection], None]
-STEPS: tuple[Step, ...] = (_release_schema, _user_lang_column, _judged_profile_columns)
+STEPS: tuple[Step, ...] = (
+    _release_schema,
+    _user_lang_column,
+    _fast_pass_checks_and_watch_list,
+    _judged_profile_columns,
+)
 VERSION = len(STEPS)
 
 

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from coalguard.edge.fastpass import FastPassList, FastPassTruck
 from coalguard.gateway.service import Gateway
@@ -21,6 +21,8 @@ from coalguard.gateway.service import Gateway
 # Hebei anthracite (GB 34169-2017 无烟1号): Ad ≤ 12.5, Vdaf ≤ 10, St,d ≤ 0.40, Qnet,ar ≥ 25.
 _GOOD = {"Mt": 5.0, "Mad": 1.8, "Aad": 10.0, "Vad": 6.5, "St_ad": 0.28, "Qgr_ad": 30.5, "Had": 2.9}
 FAST_PASS_PLATE = "冀E88888"
+FAST_PASS_COMPANY = "石家庄某热电厂"
+CONSIGNORS = ("大同恒信煤业有限公司", "阳泉晋宏煤炭运销有限公司", "鄂尔多斯伊泰煤炭销售有限公司")
 ORIGINS = ("山西大同", "山西阳泉", "内蒙古鄂尔多斯", "陕西榆林", "山西晋城")
 DESTINATIONS = ("石家庄", "保定", "邢台", "衡水", "沧州")
 
@@ -83,13 +85,17 @@ def plan_morning(trucks: int = 30, seed: int = 1) -> list[TruckPlan]:
 
 def fast_pass_list(valid_until: date) -> FastPassList:
     return FastPassList(
+        format=2,
         version=f"demo-{valid_until.isoformat()}",
         truck=[
             FastPassTruck(
                 plate=FAST_PASS_PLATE,
-                company="石家庄某热电厂",
+                company=FAST_PASS_COMPANY,
                 report_id="QR-2026-0088",
                 expires=valid_until,
+                coal_type="anthracite",
+                valid_from=valid_until - timedelta(days=365),
+                quantity_t=5000.0,
             )
         ],
     )
@@ -131,6 +137,9 @@ def run_morning(
                 "destination": plan.destination,
                 "coal_type": plan.coal_type,
                 "weight_t": plan.weight_t,
+                "consignor": FAST_PASS_COMPANY
+                if plan.kind == "fast_pass"
+                else CONSIGNORS[n % len(CONSIGNORS)],
                 "waybill_no": f"WB-{n:04d}",
             },
         )

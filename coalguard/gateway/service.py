@@ -22,12 +22,13 @@ from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.fastpass import FastPassCache
-from coalguard.gateway.fastpass_pull import pull_fast_pass
+from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sessions import Sessions
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
+from coalguard.gateway.watch import WatchDesk
 from coalguard.gateway.workflow import Workflow
 
 log = logging.getLogger("coalguard.gateway")
@@ -50,6 +51,7 @@ class Gateway:
     duty: DutyDesk
     accounts: Accounts
     sessions: Sessions
+    watch: WatchDesk
 
     @classmethod
     def build(
@@ -117,6 +119,7 @@ class Gateway:
             duty,
             accounts,
             Sessions(store, clock, config.auth, accounts),
+            watch=WatchDesk(store, clock, config.watch, cp),
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:
@@ -141,6 +144,20 @@ class Gateway:
         n = self.fast_pass.replace(fl, source)
         log.info("fast-pass list %s loaded from %s: %d trucks", fl.version, source, n)
         return n
+
+    def refresh_watch_list(self) -> int:
+        """The cloud's watch list when it answers; else the cached one stays in force."""
+        if not self.config.cloud.url:
+            return self.watch.count()
+        try:
+            wl = pull_watch_list(self.config)
+        except CoalguardError as exc:
+            log.warning("watch list from the cloud: %s (using the cached list)", exc)
+            return self.watch.count()
+        if wl.version != self.watch.version():
+            self.watch.replace(wl, "cloud")
+            log.info("watch list %s loaded: %d plates", wl.version, len(wl.plates))
+        return self.watch.count()
 
     def tick(self) -> None:
         """Periodic checks: lab deadlines and silent cameras."""

@@ -106,6 +106,9 @@ class Registration(BaseModel):
     destination: str = Field(min_length=1, max_length=100)
     coal_type: str
     weight_t: float = Field(gt=0, le=200, description="declared net weight, tonnes")
+    consignor: str = Field(
+        min_length=1, max_length=200, description="consigning company (托运单位)"
+    )
     waybill_no: str = Field(min_length=1, max_length=64, description="waybill / 五联单 number")
 
     @field_validator("plate")
@@ -238,10 +241,10 @@ class Workflow:
             self._link_camera_events(db, iid, reg.plate)
 
     def check_fast_pass(self, iid: str, operator: str, reason: str = "") -> bool:
-        """Green lane when the plate is listed with an unexpired report (R11)."""
+        """Green lane only when the listed report covers this truck's declaration (R11)."""
         with self.store.tx() as db:
             row = self._begin(db, iid, "check_fast_pass", operator)
-            check = self.fast_pass.check(row["plate"])
+            check = self.fast_pass.check(row["plate"], json.loads(row["registration"] or "{}"))
             to = State.FAST_PASS if check.green else State.AWAITING_SAMPLE
             db.execute(
                 "UPDATE inspections SET fast_pass = ? WHERE id = ?", (dumps(check.as_dict()), iid)
@@ -253,7 +256,7 @@ class Workflow:
                 "check_fast_pass",
                 to,
                 operator,
-                reason or f"fast pass: {check.reason}",
+                f"{check.summary()}; {reason}" if reason else check.summary(),
                 check.as_dict(),
             )
         return check.green

@@ -95,6 +95,11 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/fast-pass/trucks"): FAST_PASS,
     ("DELETE", "/api/v1/fast-pass/trucks/{plate}"): FAST_PASS,
     ("GET", "/api/v1/fast-pass/list"): READ,
+    # watch list
+    ("POST", "/api/v1/watch/plates"): OPS,
+    ("DELETE", "/api/v1/watch/plates/{plate}"): OPS,
+    ("GET", "/api/v1/watch/list"): OPS,
+    ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
     # lab referrals to the air-pollution office
     ("GET", "/api/v1/referrals"): READ,

@@ -51,14 +51,20 @@ def config_dict(data_dir: Path) -> dict:
     }
 
 
-def registration(plate: str = "冀A12345", coal_type: str = "anthracite") -> dict:
+def registration(
+    plate: str = "冀A12345",
+    coal_type: str = "anthracite",
+    weight_t: float = 32.5,
+    consignor: str = "大同恒信煤业有限公司",
+) -> dict:
     return {
         "plate": plate,
         "driver": "张三",
         "origin": "山西大同",
         "destination": "石家庄",
         "coal_type": coal_type,
-        "weight_t": 32.5,
+        "weight_t": weight_t,
+        "consignor": consignor,
         "waybill_no": "WB-0001",
     }
 

@@ -11,6 +11,7 @@ plain ``client.post("/ui/...", data=...)`` calls are accepted as that user.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from coalguard.gateway.accounts import Accounts, User
 from coalguard.gateway.config import Auth
 from coalguard.gateway.roles import Role
 from coalguard.gateway.store import Store
+from tests.support.waiting import wait_for
 
 PASSWORD = "test-password-1"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # tests only
@@ -82,3 +84,37 @@ def logged_in_client(
     with httpx.Client(base_url=base_url, follow_redirects=True, **client_args) as client:
         sign_in(client, username, password)
         yield client
+
+
+def submit_login_form(b: Any, username: str, password: str = PASSWORD) -> None:
+    """Fill and send the login form on the page ``b`` (a ``tests.gateway.cdp.Browser``) shows."""
+    b.eval(
+        f"document.querySelector('#username').value = {json.dumps(username)};"
+        f"document.querySelector('#password').value = {json.dumps(password)};"
+        "document.querySelector('#form-login button').click();"
+    )
+
+
+def browser_sign_in(b: Any, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form and wait for the operator page."""
+    submit_login_form(b, username, password)
+    wait_for(
+        lambda: b.eval("!!document.querySelector('#who')") is True,
+        timeout=20,
+        what="the operator page after sign-in",
+        retry_errors=True,
+    )
+
+
+def browser_switch_to_english(b: Any) -> None:
+    """The page's own language switch (the account's setting: every page follows)."""
+    b.eval("document.querySelector('#lang-en').click()")
+    wait_for(
+        lambda: (
+            b.eval("document.documentElement.lang") == "en"
+            and b.eval("document.readyState") == "complete"
+        ),
+        timeout=20,
+        what="the English page",
+        retry_errors=True,
+    )

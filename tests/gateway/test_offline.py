@@ -128,4 +128,4 @@ def test_killed_gateway_restarts_where_it_was_and_loses_nothing(tmp_path: Path):
         gateway.stop()
         cloud.stop()
     ok = gateway.cli("verify-ledger")
-    assert ok.returncode == 0 and "inspection: 3 entries" in ok.stdout, ok.stderr
+    assert ok.returncode == 0 and "Inspection record: 3 entries" in ok.stdout, ok.stderr

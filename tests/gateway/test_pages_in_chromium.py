@@ -10,7 +10,6 @@ no Chinese except the data people typed (plates, names, the checkpoint's name).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from coalguard.i18n import t
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.conftest import FAILING, RETEST, drive_to_judged
-from tests.gateway.session import PASSWORD, add_user
+from tests.gateway.session import add_user, browser_sign_in, browser_switch_to_english
 from tests.gateway.test_cameras import plate_event
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -39,7 +38,7 @@ KEY_VALUE = re.compile(r"\b[A-Za-z_]\w*=\S")
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # What people typed or configured: stays as typed whatever the page language.
 DATA = ["测试检查站", "冀A12345", "冀B54321", "冀C11111", "王五", "赵管理", "张三", "李四"]
-DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道"]
+DATA += ["山西大同", "石家庄", "中文", "早班", "交班", "走错道", "大同恒信煤业有限公司"]
 
 
 def visible_text(b: Browser) -> str:
@@ -127,17 +126,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             check_words(visible_text(b), "zh", "login")
             assert "值班员登录" in visible_text(b)
             shoot("zh-login")
-            b.eval(
-                "document.querySelector('#username').value = 'admin';"
-                f"document.querySelector('#password').value = {json.dumps(PASSWORD)};"
-                "document.querySelector('#form-login button').click();"
-            )
-            wait_for(
-                lambda: b.eval("!!document.querySelector('#who')") is True,
-                timeout=20,
-                what="the operator page after sign-in",
-                retry_errors=True,
-            )
+            browser_sign_in(b, "admin")
             visit("zh")
             # the one script reloads the operator page (only that page asks for it)
             b.goto(server.url + pages["operator"])
@@ -147,16 +136,7 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
             ]
             # the page's own switch: the setting is the account's, so every page follows
             b.goto(server.url + pages["operator"])
-            b.eval("document.querySelector('#lang-en').click()")
-            wait_for(
-                lambda: (
-                    b.eval("document.documentElement.lang") == "en"
-                    and b.eval("document.readyState") == "complete"
-                ),
-                timeout=20,
-                what="the English page",
-                retry_errors=True,
-            )
+            browser_switch_to_english(b)
             assert b.eval("location.search") == f"?id={scene['judged']}"  # back where it was
             visit("en")
             # signed out, the login page stays in the browser's last choice

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import COALGUARD, free_port, require_binary
 from tests.gateway.cdp import Browser
-from tests.gateway.session import PASSWORD, logged_in_client
+from tests.gateway.session import PASSWORD, logged_in_client, submit_login_form
 from tests.support.gateway import CAMERA_TOKEN, CONFIG, FASTPASS, GatewayProcess
 from tests.support.waiting import wait_for
 
@@ -147,21 +147,14 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
         assert b.eval("document.title").startswith("值班员登录")
         assert b.eval("!!document.querySelector('#error')") is False  # first visit: no "expired"
 
-        def sign_in(password: str) -> None:
-            b.eval(
-                "document.querySelector('#username').value = 'wangwu';"
-                f"document.querySelector('#password').value = {json.dumps(password)};"
-                "document.querySelector('#form-login button').click();"
-            )
-
-        sign_in("wrong-password")
+        submit_login_form(b, "wangwu", "wrong-password")
         wait_for(
             lambda: "账号或密码错误" in (b.eval("document.body.innerText") or ""),
             timeout=20,
             what="the refusal",
             retry_errors=True,
         )
-        sign_in(PASSWORD)
+        submit_login_form(b, "wangwu")
         wait_for(
             lambda: b.eval("(document.querySelector('#plate')||{}).textContent") == "冀A12345",
             timeout=20,
@@ -198,6 +191,7 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
                 "destination": "石家庄",
                 "coal_type": "anthracite",
                 "weight_t": "32.5",
+                "consignor": "大同恒信煤业有限公司",
                 "waybill_no": "WB-1",
             },
             "已登记",

@@ -154,7 +154,8 @@ def test_cancel_needs_a_reason(gw):
     assert gw.workflow.get(iid)["state"] == "cancelled"
 
 
-def test_fast_pass_green_lane_and_expired_report(gw, clock):
+def test_format_one_list_still_reads_but_cannot_pass_a_truck(gw):
+    """An old list (no coal type, validity or quantity) loads; its trucks are inspected."""
     fl = FastPassList.model_validate(
         {
             "version": "v1",
@@ -164,31 +165,19 @@ def test_fast_pass_green_lane_and_expired_report(gw, clock):
                     "company": "热电厂",
                     "report_id": "QR-1",
                     "expires": "2026-12-31",
-                },
-                {
-                    "plate": "冀E00002",
-                    "company": "焦化厂",
-                    "report_id": "QR-2",
-                    "expires": "2026-11-22",
-                },
+                }
             ],
         }
     )
+    assert fl.format == 1
     gw.fast_pass.replace(fl, "test")
-    green = gw.workflow.arrive("冀E·00001", "op")
-    gw.workflow.register(green, "op", registration("冀E00001"))
-    assert gw.workflow.check_fast_pass(green, "op") is True
-    assert gw.workflow.get(green)["state"] == "fast_pass"
-    gw.workflow.release(green, "op")
-    assert gw.workflow.steps(green)[-1]["reason"] == "fast pass"
-
-    expired = gw.workflow.arrive("冀E00002", "op")
-    gw.workflow.register(expired, "op", registration("冀E00002"))
-    assert gw.workflow.check_fast_pass(expired, "op") is False
-    insp = gw.workflow.get(expired)
+    iid = gw.workflow.arrive("冀E·00001", "op")
+    gw.workflow.register(iid, "op", registration("冀E00001", consignor="热电厂"))
+    assert gw.workflow.check_fast_pass(iid, "op") is False
+    insp = gw.workflow.get(iid)
     assert insp["state"] == "awaiting_sample"
-    assert insp["fast_pass"]["reason"] == "expired"
-    assert gw.workflow.steps(expired)[-1]["reason"] == "fast pass: expired"
+    assert [m["code"] for m in insp["fast_pass"]["mismatches"]] == ["list_format_old"]
+    assert gw.workflow.steps(iid)[-1]["reason"] == "fast pass: mismatch"
 
 
 def test_sample_ids_are_unique_across_inspections(gw):

@@ -8,16 +8,14 @@ containing it, as the one model the gateway reads (``coalguard.edge.fastpass``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
-from coalguard.edge import fastpass
+from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck, Inspection
+from coalguard.edge import fastpass, listfile
 from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate
@@ -61,7 +59,7 @@ def judge_report(
     return profile.id, v.overall.value
 
 
-def report_view(r: FastPassReport) -> dict[str, Any]:
+def report_view(s: Session, r: FastPassReport) -> dict[str, Any]:
     return {
         "report_id": r.report_id,
         "company": r.company,
@@ -70,6 +68,8 @@ def report_view(r: FastPassReport) -> dict[str, Any]:
         "lab": r.lab,
         "issued_on": r.issued_on.isoformat(),
         "expires": r.expires.isoformat(),
+        "quantity_t": r.quantity_t,
+        "remaining_t": remaining(s, r),
         "indicators": r.indicators,
         "profile_id": r.profile_id,
         "overall": r.overall,
@@ -122,23 +122,35 @@ def listed(s: Session, checkpoint_region: str, today: date) -> fastpass.FastPass
         .order_by(FastPassTruck.plate, FastPassReport.expires.desc())
     )
     out: dict[str, fastpass.FastPassTruck] = {}
+    left: dict[str, float] = {}
     for truck, report in rows:
         if truck.plate not in out:
+            if report.report_id not in left:
+                left[report.report_id] = remaining(s, report)
             out[truck.plate] = fastpass.FastPassTruck(
                 plate=truck.plate,
                 company=report.company,
                 report_id=report.report_id,
                 expires=report.expires,
+                coal_type=report.coal_type,
+                valid_from=report.issued_on,
+                quantity_t=left[report.report_id],
             )
     trucks = list(out.values())
-    return fastpass.FastPassList(version=_version(trucks, today), trucks=trucks)
+    return fastpass.FastPassList(
+        format=fastpass.FORMAT, version=listfile.version_of(trucks, today), trucks=trucks
+    )
 
 
-def _version(trucks: list[fastpass.FastPassTruck], today: date) -> str:
-    """The day and a digest of the list: a gateway sees at a glance whether it changed."""
-    body = [t.model_dump(mode="json") for t in trucks]
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{today.isoformat()}-{digest}"
+def remaining(s: Session, report: FastPassReport) -> float:
+    """Tonnes the report still covers: its quantity less the green lanes drawn on it."""
+    used = s.scalar(
+        select(func.coalesce(func.sum(Inspection.weight_t), 0.0)).where(
+            Inspection.fast_pass_report_id == report.report_id,
+            Inspection.state != "cancelled",
+        )
+    )
+    return max(float(report.quantity_t or 0.0) - float(used or 0.0), 0.0)
 
 
 def today_local(now: datetime) -> date:

@@ -296,6 +296,7 @@ class Projector:
                 insp.profile_id = data.profile_id
             case FastPassChecked():
                 insp.fast_pass = data.green
+                insp.fast_pass_report_id = data.report_id if data.green else None
             case Sampled():
                 insp.sample_id = data.sample_id
             case ResultBound():

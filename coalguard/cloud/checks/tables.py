@@ -72,6 +72,8 @@ class Inspection(Base):
     waybill_no: Mapped[str | None] = mapped_column(String(64))
     profile_id: Mapped[str | None] = mapped_column(String(100))
     fast_pass: Mapped[bool | None] = mapped_column(Boolean)
+    # The report a green lane drew on (what it consumed of the report's quantity).
+    fast_pass_report_id: Mapped[str | None] = mapped_column(String(64), index=True)
     sample_id: Mapped[str | None] = mapped_column(String(64))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     overall: Mapped[str | None] = mapped_column(String(16))
@@ -201,6 +203,8 @@ class FastPassReport(Base):
     lab: Mapped[str] = mapped_column(String(200))
     issued_on: Mapped[date] = mapped_column(Date)
     expires: Mapped[date] = mapped_column(Date)
+    # Tonnes the report covers (NULL: uploaded before quantities were kept; covers none).
+    quantity_t: Mapped[float | None] = mapped_column(Float)
     indicators: Mapped[dict[str, float]] = mapped_column(JSON)
     profile_id: Mapped[str] = mapped_column(String(100))
     overall: Mapped[str] = mapped_column(String(16))
@@ -219,4 +223,19 @@ class FastPassTruck(Base):
     report_id: Mapped[str] = mapped_column(String(64))
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WatchPlate(Base):
+    """A plate a region's office asks its checkpoints to watch, with the reason."""
+
+    __tablename__ = "chk_watch_plate"
+    __table_args__ = (UniqueConstraint("plate", "region_code", name="uq_chk_watch_plate_region"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)

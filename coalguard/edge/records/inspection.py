@@ -29,7 +29,7 @@ class Arrived(_Payload):
 
 
 class Registered(_Payload):
-    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"plate_corrected_from"})
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"plate_corrected_from", "consignor"})
 
     plate: str
     driver: str
@@ -40,15 +40,20 @@ class Registered(_Payload):
     waybill_no: str
     profile_id: str
     plate_corrected_from: str | None = None
+    consignor: str | None = None  # the consigning company; absent before fast-pass checks
 
 
 class FastPassChecked(_Payload):
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"mismatches"})
+
     plate: str
     green: bool
-    reason: str  # listed | not_listed | expired
+    reason: str  # listed | not_listed | mismatch (before the checks: expired)
     company: str | None
     report_id: str | None
     expires: str | None
+    # Each refusal reason: ``code`` (a ``[fastpass_check]`` catalog key) and its parameters.
+    mismatches: list[dict[str, str]] | None = None
 
 
 class Sampled(_Payload):

@@ -139,6 +139,7 @@ def create_app(
                     "destination",
                     "coal_type",
                     "weight_t",
+                    "consignor",
                     "waybill_no",
                 )
                 wf.register(iid, op, {k: f.get(k, "") for k in fields}, reason)

@@ -36,11 +36,32 @@ from coalguard.i18n import t
 
 INDICATOR_FIELDS = ("Mt", "Mad", "Aad", "Vad", "St_ad", "Qgr_ad", "Had")
 REGISTRATION_FIELDS = ("driver", "origin", "destination", "weight_t", "waybill_no")
+# Catalog keys of the labels kept outside the ``gw`` table.
+LABELS = {"consignor": "fastpass_check.consignor"}
 
 
 def reason_text(text: str, lang: str) -> str:
     """An automatic reason in the operator's language; typed reasons as typed."""
     return in_words("gw_reason", text, lang)
+
+
+def mismatch_text(m: dict[str, str], lang: str) -> str:
+    """Why the green lane refused, in the operator's language (coal types in words)."""
+    params = dict(m)
+    code = params.pop("code")
+    for name in ("declared", "report"):
+        if code == "coal_type" and name in params:
+            params[name] = in_words("coal_type", params[name], lang)
+    return t(f"fastpass_check.{code}", lang).format_map(params)
+
+
+def step_reason(step: dict[str, Any], lang: str) -> str:
+    """A step's reason; a refused fast pass says each mismatch."""
+    text = reason_text(step["reason"], lang)
+    found = step["data"].get("mismatches") if step["action"] == "check_fast_pass" else None
+    if found:
+        text += t("fastpass_check.sep", lang) + "; ".join(mismatch_text(m, lang) for m in found)
+    return text
 
 
 def operator_text(operator: str, lang: str) -> str:
@@ -85,7 +106,8 @@ class OperatorPage:
     def field(
         self, name: str, value: str = "", *, label_key: str | None = None, **kw: Any
     ) -> Field:
-        return Field(name, self.t(f"gw.{label_key or name}"), value, **kw)
+        key = label_key or LABELS.get(name) or f"gw.{name}"
+        return Field(name, self.t(key if "." in key else f"gw.{key}"), value, **kw)
 
     def indicator_fields(self, size: int) -> tuple[Field, ...]:
         return tuple(
@@ -203,14 +225,17 @@ class OperatorPage:
         if reg:
             rows = [(self.t(f"gw.{k}"), str(reg[k])) for k in REGISTRATION_FIELDS]
             rows.append((self.t("gw.coal_type"), self.t(f"coal_type.{reg['coal_type']}")))
+            rows.append((self.t(LABELS["consignor"]), str(reg.get("consignor") or "—")))
             registration = tuple(rows)
         fp = insp["fast_pass"]
         fast_pass = ""
         if fp:
-            key = {"listed": "fast_pass_green", "expired": "fast_pass_expired"}.get(
-                fp["reason"], "fast_pass_not_listed"
-            )
-            fast_pass = self.t(f"gw.{key}") + (f" · {fp['company']}" if fp.get("company") else "")
+            key = {
+                "listed": "gw.fast_pass_green",
+                "expired": "gw.fast_pass_expired",
+                "mismatch": "fastpass_check.refused",
+            }.get(fp["reason"], "gw.fast_pass_not_listed")
+            fast_pass = self.t(key) + (f" · {fp['company']}" if fp.get("company") else "")
         res = insp["result"]
         allowed = [a for a in gw.workflow.next_actions(insp) if may(who.user.role, a)]
         return TruckView(
@@ -233,6 +258,9 @@ class OperatorPage:
             ),
             registration=registration,
             fast_pass=fast_pass,
+            fast_pass_reasons=tuple(
+                mismatch_text(m, self.lang) for m in (fp or {}).get("mismatches") or ()
+            ),
             result=(res["analyzer_id"], indicator_values(res["indicators"])) if res else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
             lab=tuple(
@@ -250,9 +278,13 @@ class OperatorPage:
                     self.t(f"action.{s['action']}"),
                     self.t(f"state.{s['to_state']}"),
                     operator_text(s["operator"], self.lang),
-                    reason_text(s["reason"], self.lang),
+                    step_reason(s, self.lang),
                 )
                 for s in gw.workflow.steps(insp["id"])
+            ),
+            watch=tuple(
+                self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
+                for f in gw.watch.flags(insp["plate"], exclude=insp["id"])
             ),
         )
 
@@ -326,6 +358,7 @@ class OperatorPage:
                     options=tuple((c, self.t(f"coal_type.{c}")) for c in COAL_TYPES),
                 ),
                 f("weight_t", kind="number"),
+                f("consignor"),
                 f("waybill_no"),
             )
         elif action == "take_sample":

@@ -116,11 +116,13 @@ class TruckView:
     camera_reads: tuple[CameraRead, ...]
     registration: tuple[tuple[str, str], ...]
     fast_pass: str
+    fast_pass_reasons: tuple[str, ...]
     result: tuple[str, str] | None  # the analyzer and its values
     verdict: VerdictView | None
     lab: tuple[LabCompareView, ...]
     steps: tuple[StepForm, ...]
     history: tuple[Cells, ...]
+    watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from coalguard.edge.clock import ManualClock
-from coalguard.edge.fastpass import load_file, parse_toml
-from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token
+from coalguard.edge.fastpass import FastPassList, load_file, parse_toml
+from tests.cloud.checks.checkpoint_feed import START, build_gateway, gateway_token, records, send
 from tests.cloud.ops_support import bearer, client, make_app, users
-from tests.gateway.conftest import FAILING, PASSING
+from tests.gateway.conftest import FAILING, PASSING, registration
 
 
 def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-28") -> dict:
@@ -20,6 +23,7 @@ def _report(report_id: str, region: str, values: dict, expires: str = "2027-02-2
         "lab": "河北省煤炭产品质量监督检验站",
         "issued_on": "2026-11-01",
         "expires": expires,
+        "quantity_t": 3000.0,
         "indicators": values,
     }
 
@@ -77,8 +81,11 @@ def test_registry_to_gateway_file(tmp_path: Path, cloud_db: str) -> None:
     gw = build_gateway(tmp_path, "cp-zz", "130102", ManualClock(START))
     try:
         assert gw.fast_pass.replace(load_file(path), "cloud") == 1
-        assert gw.fast_pass.check("冀A12345").green is True
-        assert gw.fast_pass.check("冀B00001").green is False  # expired report: not listed
+        declared = registration("冀A12345", consignor="大同恒信煤业有限公司")
+        assert gw.fast_pass.check("冀A12345", declared).green is True
+        lignite = {**declared, "coal_type": "lignite"}
+        assert gw.fast_pass.check("冀A12345", lignite).mismatches[0].code == "coal_type"
+        assert gw.fast_pass.check("冀B00001", declared).green is False  # expired: not listed
     finally:
         gw.store.close()
     assert (
@@ -115,3 +122,65 @@ def test_company_with_a_control_character_still_reaches_the_gateway(cloud_db: st
     assert [(t.plate, t.company) for t in fl.trucks] == [("冀C77777", odd["company"])]
     doc = c.get("/api/v1/fast-pass/list", params={"region": "130102"}, headers=admin).json()
     assert doc["version"] == fl.version and doc["truck"][0]["company"] == odd["company"]
+
+
+def test_green_lanes_draw_on_the_reports_quantity_in_the_cloud_list(
+    tmp_path: Path, cloud_db: str
+) -> None:
+    """A released green lane's weight comes off the report's tonnes in the next list pulled,
+    and the gateway does not count it twice."""
+    app = make_app(cloud_db)
+    app.state.clock = ManualClock(START)
+    tok = users(app)
+    c = client(app)
+    admin = bearer(tok["admin"])
+    report = {**_report("QR-Q", "130102", PASSING), "quantity_t": 100.0}
+    assert c.post("/api/v1/fast-pass/reports", json=report, headers=admin).json()[
+        "remaining_t"
+    ] == pytest.approx(100.0)
+    truck = {"plate": "冀E00001", "region_code": "130102", "report_id": "QR-Q"}
+    assert c.post("/api/v1/fast-pass/trucks", json=truck, headers=admin).status_code == 201
+    cp = {
+        "name": "涿州",
+        "region_code": "130102",
+        "jurisdiction": "hebei-2022",
+        "gateway_id": "cp-zz",
+    }
+    assert c.put("/api/v1/checkpoints/cp-zz", json=cp, headers=admin).status_code == 200
+    token = bearer(gateway_token(app, "cp-zz"))
+
+    def pull() -> FastPassList:
+        r = c.get("/api/v1/gateways/cp-zz/fast-pass.toml", headers=token)
+        assert r.status_code == 200, r.text
+        return parse_toml(r.text, "cloud")
+
+    clock = ManualClock(START)
+    gw = build_gateway(tmp_path, "cp-zz", "130102", clock)
+    try:
+        first = pull()
+        assert first.format == 2 and first.trucks[0].quantity_t == pytest.approx(100.0)
+        assert (first.trucks[0].coal_type, str(first.trucks[0].valid_from)) == (
+            "anthracite",
+            "2026-11-01",
+        )
+        gw.fast_pass.replace(first, "cloud")
+        declared = registration("冀E00001", weight_t=40.0, consignor="大同恒信煤业有限公司")
+        iid = gw.workflow.arrive("冀E00001", "op")
+        gw.workflow.register(iid, "op", declared)
+        assert gw.workflow.check_fast_pass(iid, "op") is True
+        gw.workflow.release(iid, "op")
+        send(c, "cp-zz", token["Authorization"].split()[1], records(gw))
+        app.state.projector.run_until_idle()
+
+        clock.advance(timedelta(minutes=10))
+        second = pull()
+        assert second.trucks[0].quantity_t == pytest.approx(60.0)
+        assert second.version != first.version
+        gw.fast_pass.replace(second, "cloud")
+        assert gw.fast_pass.check("冀E00001", {**declared, "weight_t": 60.0}).green
+        over = gw.fast_pass.check("冀E00001", {**declared, "weight_t": 61.0})
+        assert [m.as_dict() for m in over.mismatches] == [
+            {"code": "quantity", "declared": "61", "remaining": "60"}
+        ]
+    finally:
+        gw.store.close()

@@ -17,6 +17,7 @@ from coalguard.cloud.api.routes import (
     referrals,
     reports,
     users,
+    watch,
 )
 
 ROUTERS = (
@@ -26,6 +27,7 @@ ROUTERS = (
     checks.router,
     alerts.router,
     fastpass.router,
+    watch.router,
     reports.router,
     ledger.router,
     referrals.router,

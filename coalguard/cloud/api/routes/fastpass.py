@@ -14,11 +14,11 @@ from starlette.concurrency import run_in_threadpool
 from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import ClockDep, Reader
 from coalguard.cloud.api.deps import Staff as FastPassWriter
+from coalguard.cloud.api.gateway_pull import pulling_checkpoint
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
-from coalguard.cloud.checks.tables import Checkpoint, FastPassReport, FastPassTruck
-from coalguard.cloud.gateways import authenticate, bearer_token
+from coalguard.cloud.checks.tables import FastPassReport, FastPassTruck
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import fastpass
 from coalguard.edge.plates import normalize_plate
@@ -35,6 +35,7 @@ class ReportIn(BaseModel):
     lab: str = Field(min_length=1, max_length=200, examples=["河北省煤炭产品质量监督检验站"])
     issued_on: date = Field(examples=["2026-11-01"])
     expires: date = Field(examples=["2027-02-28"])
+    quantity_t: float = Field(gt=0, le=1e7, description="tonnes the report covers", examples=[3000])
     indicators: dict[str, float] = Field(
         min_length=1, examples=[{"Mad": 2.0, "Aad": 10.0, "Vdaf": 8.0, "St_ad": 0.3}]
     )
@@ -54,6 +55,8 @@ class ReportOut(BaseModel):
     lab: str
     issued_on: str
     expires: str
+    quantity_t: float | None
+    remaining_t: float | None = Field(description="tonnes not yet drawn on by green lanes")
     indicators: dict[str, float]
     profile_id: str | None
     overall: str
@@ -118,7 +121,7 @@ def upload_report(
         )
         s.add(r)
         s.flush()
-        return fp.report_view(r)
+        return fp.report_view(s, r)
 
 
 @router.post("/fast-pass/trucks", status_code=201, response_model=TruckOut)
@@ -201,27 +204,5 @@ def fast_pass_list(
 )
 async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
-    ok = await run_in_threadpool(
-        authenticate,
-        request.app.state.engine,
-        gateway_id,
-        bearer_token(request.headers.get("authorization")),
-    )
-    if not ok:
-        raise Problem(
-            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
-        )
-
-    def region() -> str | None:
-        with request.app.state.sessions() as s:
-            cp = s.scalars(
-                select(Checkpoint).where(
-                    Checkpoint.gateway_id == gateway_id, Checkpoint.registered.is_(True)
-                )
-            ).first()
-            return cp.region_code if cp else None
-
-    rc = await run_in_threadpool(region)
-    if rc is None:
-        raise Problem(404, "gateway_unbound", gateway_id=gateway_id)
-    return await run_in_threadpool(_list_response, request, rc, "toml")
+    cp = await pulling_checkpoint(request, gateway_id)
+    return await run_in_threadpool(_list_response, request, cp.region_code, "toml")
