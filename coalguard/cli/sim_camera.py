@@ -26,6 +26,10 @@ def camera(
     misread_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.1,
     duplicate_rate: Annotated[float, typer.Option(min=0, max=1)] = 0.05,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same events).")] = 0,
+    counter_reset_after: Annotated[
+        int | None,
+        typer.Option(min=1, help="Restart the event counter after this many events (ids reused)."),
+    ] = None,
     snapshot_dir: Annotated[Path | None, typer.Option(help="Write snapshot files here.")] = None,
     token: Annotated[
         str | None,
@@ -39,6 +43,7 @@ def camera(
         duplicate_rate=duplicate_rate,
         seed=seed,
         snapshot_dir=snapshot_dir,
+        counter_reset_after=counter_reset_after,
     )
     plate_list = [p.strip() for p in plates.split(",") if p.strip()] or None
     codes: Counter[int] = Counter()

@@ -107,6 +107,7 @@ def create_app(
         name="referral-notifier",
         idle_s=2.0,  # woken after each projection; reminders and retries wait a pass
     )
+    app.state.profile_sets = app.state.projector.sets  # installed sets (gateways pull the active)
     worker = ChecksWorker(
         app.state.sessions,
         app.state.projector,

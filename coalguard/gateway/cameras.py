@@ -1,8 +1,13 @@
 """Camera metadata (R9): intake, linking to inspections, retention, silence.
 
 Pushed events are validated (a bad one is dead-lettered with its reason and
-counted), de-duplicated on (camera, event id), linked to the inspection of the
-same plate, and kept at least 90 days. Events of an inspection that failed,
+counted), de-duplicated on the read (camera, event id, capture time, plate),
+linked to the inspection of the same plate, and kept at least 90 days. An
+event id the camera sends again with another time or plate is a new read
+after the camera's counter reset: stored, and the reset counted per camera
+(``devices.counter_resets``, one per counter run, not per reused id). A
+confident read at an exit camera of a truck not let go raises a bypass alert
+(``gateway/bypass.py``). Events of an inspection that failed,
 went to the lab or has an open case are held until the case closes. Purging
 deletes in small batches, each its own short transaction, so intake never
 waits long; every run is logged with its counts.
@@ -11,6 +16,7 @@ waits long; every run is logged with its counts.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -23,6 +29,8 @@ from coalguard.edge.plates import normalize_plate
 from coalguard.edge.records import CameraEventRecord, CameraPurge
 from coalguard.errors import InputError
 from coalguard.gateway.alerts import Alerts
+from coalguard.gateway.bypass import KIND as BYPASS
+from coalguard.gateway.bypass import Bypass, check_exit, is_exit_read
 from coalguard.gateway.config import MIN_RETENTION_DAYS, Camera
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.errors import GatewayError
@@ -31,6 +39,7 @@ from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, parse_iso
 from coalguard.gateway.workflow import TERMINAL, Workflow
 
+log = logging.getLogger("coalguard.gateway.cameras")
 RAW_KEPT = 20000  # characters of a rejected push kept in its dead letter
 _TERMINAL_SQL = ",".join(f"'{s.value}'" for s in TERMINAL)
 
@@ -59,6 +68,7 @@ class CameraCounters:
     duplicates: int = 0
     rejected: int = 0
     purged: int = 0
+    bypasses: int = 0
     by_camera: dict[str, int] = field(default_factory=dict)
 
 
@@ -75,6 +85,7 @@ class CameraDesk:
         checkpoint_id: str,
         retention_days: int = 92,
         purge_batch: int = 500,
+        exit_window: timedelta = timedelta(minutes=240),
     ) -> None:
         if retention_days < MIN_RETENTION_DAYS:
             raise GatewayError("retention_too_short", days=retention_days)
@@ -88,6 +99,7 @@ class CameraDesk:
         self.checkpoint_id = checkpoint_id
         self.retention = timedelta(days=retention_days)
         self.purge_batch = purge_batch
+        self.exit_window = exit_window
         self.purge_pause_s = 0.002
         self.counters = CameraCounters()
         self.started = clock.now()
@@ -107,15 +119,28 @@ class CameraDesk:
         plate = normalize_plate(ev.plate) if ev.plate else None
         now = self.clock.now()
         rid = str(uuid.uuid4())
+        at = iso(ev.ts)
         with self.store.tx() as db:
-            dup = db.execute(
-                "SELECT id, inspection_id FROM camera_events WHERE camera_id = ? AND event_id = ?",
+            same_id = db.execute(
+                "SELECT id, inspection_id, at, plate, epoch FROM camera_events "
+                "WHERE camera_id = ? AND event_id = ?",
                 (ev.camera_id, ev.event_id),
-            ).fetchone()
+            ).fetchall()
+            dup = next((r for r in same_id if r["at"] == at and r["plate"] == plate), None)
             if dup:
                 self.counters.duplicates += 1
-                return Intake("duplicate", dup[0], dup[1])
+                return Intake("duplicate", dup["id"], dup["inspection_id"])
+            epoch = self.devices.counter_run(ev.camera_id)
+            if any(r["epoch"] == epoch for r in same_id):
+                # This run already used the id: the camera's counter started again.
+                epoch = self.devices.counter_reset(ev.camera_id)
+                log.warning("camera %s reused event id %r: counter reset", cam.id, ev.event_id)
+            exit_ = None
+            if plate and is_exit_read(cam, ev.type, ev.direction, ev.confidence or 0):
+                exit_ = check_exit(db, plate, now, self.exit_window)
             iid = self._open_inspection_for(db, plate) if plate else None
+            if iid is None and exit_ is not None:
+                iid = exit_.let_go_by
             if iid is None and self._opens_arrival(cam, ev, plate):
                 # The arrival commits with the event: a push retried after a
                 # crash finds both or neither, never a duplicate without arrival.
@@ -125,13 +150,13 @@ class CameraDesk:
             db.execute(
                 "INSERT INTO camera_events(id, camera_id, event_id, type, at, received_at, plate, "
                 "confidence, snapshot_ref, snapshot_sha256, clip_ref, clip_sha256, inspection_id, "
-                "body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "body, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     rid,
                     ev.camera_id,
                     ev.event_id,
                     ev.type,
-                    iso(ev.ts),
+                    at,
                     iso(now),
                     plate,
                     ev.confidence,
@@ -141,6 +166,7 @@ class CameraDesk:
                     ev.clip.sha256 if ev.clip else None,
                     iid,
                     dumps(body),
+                    epoch,
                 ),
             )
             self.sink.put(
@@ -154,11 +180,26 @@ class CameraDesk:
                 record_id=rid,
             )
             was_silent = self.devices.seen(ev.camera_id)  # same transaction: one fsync
+            if exit_ is not None and exit_.bypass is not None:
+                self._raise_bypass(cam, exit_.bypass, rid)
         if was_silent:
             self.alerts.clear("camera.silent", ev.camera_id, "event received")
         self.counters.accepted += 1
         self.counters.by_camera[ev.camera_id] = self.counters.by_camera.get(ev.camera_id, 0) + 1
         return Intake("accepted", rid, iid)
+
+    def _raise_bypass(self, cam: Camera, bypass: Bypass, rid: str) -> None:
+        """``camera.bypass`` with the read, in the read's transaction (at once)."""
+        self.counters.bypasses += 1
+        log.warning("bypass: %s", bypass.message(cam))
+        self.alerts.raise_(
+            BYPASS,
+            bypass.plate,
+            bypass.message(cam),
+            camera_id=cam.id,
+            event=rid,
+            **bypass.detail(),
+        )
 
     def _opens_arrival(self, cam: Camera, ev: CameraEvent, plate: str | None) -> bool:
         return bool(

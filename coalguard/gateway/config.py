@@ -156,6 +156,26 @@ class Camera(_Strict):
     )
     min_confidence: Number = Field(default=0.8, ge=0, le=1)
 
+    @model_validator(mode="after")
+    def _arrivals_at_the_entry(self) -> Camera:
+        if self.creates_arrival and self.role != "entry":
+            raise ValueError(
+                f"camera {self.id!r}: creates_arrival is for an entry camera "
+                f'(role = "entry"), this one is role = {self.role!r}'
+            )
+        return self
+
+
+class Exit(_Strict):
+    """The exit check: a plate an exit camera reads must have been released (bypass alert)."""
+
+    released_within_minutes: Number = Field(
+        default=240.0,
+        gt=0,
+        le=24 * 60,
+        description="a release older than this does not cover an exit read",
+    )
+
 
 class GatewayConfig(_Strict):
     """Everything one checkpoint gateway process needs."""
@@ -170,6 +190,7 @@ class GatewayConfig(_Strict):
     lab: Lab = Lab()
     fast_pass: FastPass = FastPass()
     watch: Watch = Watch()
+    exit: Exit = Exit()
     analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")
     cameras: list[Camera] = Field(default_factory=list, alias="camera")
     profiles_dirs: list[Path] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Equipment status: when each analyzer and camera was last heard, and its errors."""
+"""Equipment status: when each analyzer and camera was last heard, its errors, its resets."""
 
 from __future__ import annotations
 
@@ -50,6 +50,24 @@ class Devices:
                 "last_error = ? WHERE device_id = ?",
                 (iso(last_seen) if last_seen else None, errors, last_error, device_id),
             )
+
+    def counter_run(self, device_id: str) -> int:
+        """Which run of its event counter the device is on: its resets so far."""
+        return int(
+            self.store.scalar(
+                "SELECT counter_resets FROM devices WHERE device_id = ?", (device_id,)
+            )
+            or 0
+        )
+
+    def counter_reset(self, device_id: str) -> int:
+        """Count one more restart of the device's event counter; returns the new run."""
+        with self.store.tx() as db:
+            db.execute(
+                "UPDATE devices SET counter_resets = counter_resets + 1 WHERE device_id = ?",
+                (device_id,),
+            )
+        return self.counter_run(device_id)
 
     def mark_silent(self, device_id: str) -> None:
         with self.store.tx() as db:

@@ -184,6 +184,7 @@ class LabDesk:
                     sample_id=row["sample_id"], indicators=indicators, uncertainty=uncertainty or {}
                 ),
                 profile,
+                self.profiles.version,
             )
             now = self.clock.now()
             late = now > parse_iso(row["report_due"])

@@ -136,6 +136,32 @@ class Ledger:
         rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
         return [_entry(r) for r in rows]
 
+    def for_inspection(self, inspection_id: str) -> list[Entry]:
+        """Every entry of any book written for one inspection, oldest first."""
+        rows = self.store.rows(
+            "SELECT * FROM ledger WHERE json_extract(body, '$.inspection_id') = ? "
+            "ORDER BY at, book, seq",
+            (inspection_id,),
+        )
+        return [_entry(r) for r in rows]
+
+    def entry_intact(self, book: str, seq: int) -> bool:
+        """One entry matches its hash and is linked to its neighbours (``verify`` walks books)."""
+        rows = {
+            r["seq"]: r
+            for r in self.store.rows(
+                "SELECT * FROM ledger WHERE book = ? AND seq BETWEEN ? AND ?",
+                (book, seq - 1, seq + 1),
+            )
+        }
+        r, before, after = rows.get(seq), rows.get(seq - 1), rows.get(seq + 1)
+        if r is None or _row_hash(r) != r["hash"]:
+            return False
+        linked_before = r["prev_hash"] == (
+            before["hash"] if before else GENESIS if seq == 1 else ""
+        )
+        return linked_before and (after is None or after["prev_hash"] == r["hash"])
+
     def positions(self) -> dict[tuple[str, int], tuple[str, str]]:
         """Every entry's (book, seq) -> (id, hash), to compare with the cloud's copy."""
         rows = self.store.rows("SELECT book, seq, id, hash FROM ledger")
@@ -167,18 +193,7 @@ class Ledger:
                             "link",
                         )
                     )
-                h = entry_hash(
-                    book,
-                    r["seq"],
-                    r["id"],
-                    r["at"],
-                    r["operator"],
-                    r["kind"],
-                    r["body"],
-                    r["corrects"],
-                    r["prev_hash"],
-                )
-                if h != r["hash"]:
+                if _row_hash(r) != r["hash"]:
                     problems.append(
                         Problem(
                             book,
@@ -189,6 +204,21 @@ class Ledger:
                     )
                 prev, expect = r["hash"], r["seq"] + 1
         return counts, problems
+
+
+def _row_hash(r: Any) -> str:
+    """The hash a stored ledger row should carry (``edge.ledger_chain``)."""
+    return entry_hash(
+        r["book"],
+        r["seq"],
+        r["id"],
+        r["at"],
+        r["operator"],
+        r["kind"],
+        r["body"],
+        r["corrects"],
+        r["prev_hash"],
+    )
 
 
 def _entry(r: Any) -> Entry:

@@ -241,8 +241,58 @@ def _fast_pass_checks_and_watch_list(db: sqlite3.Connection) -> None:
     )
 
 
+_CAMERA_READS = """
+CREATE TABLE camera_events_by_read (
+    id TEXT PRIMARY KEY,
+    camera_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    plate TEXT,
+    confidence REAL,
+    snapshot_ref TEXT,
+    snapshot_sha256 TEXT,
+    clip_ref TEXT,
+    clip_sha256 TEXT,
+    inspection_id TEXT,
+    body TEXT NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO camera_events_by_read(id, camera_id, event_id, type, at, received_at, plate,
+    confidence, snapshot_ref, snapshot_sha256, clip_ref, clip_sha256, inspection_id, body)
+SELECT id, camera_id, event_id, type, at, received_at, plate, confidence, snapshot_ref,
+    snapshot_sha256, clip_ref, clip_sha256, inspection_id, body FROM camera_events;
+DROP TABLE camera_events;
+ALTER TABLE camera_events_by_read RENAME TO camera_events;
+CREATE INDEX camera_events_age ON camera_events(received_at);
+CREATE INDEX camera_events_plate ON camera_events(plate, at);
+CREATE INDEX camera_events_inspection ON camera_events(inspection_id);
+CREATE UNIQUE INDEX camera_events_read
+    ON camera_events(camera_id, event_id, at, COALESCE(plate, ''));
+ALTER TABLE devices ADD COLUMN counter_resets INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX inspections_overall_opened ON inspections(overall, opened_at);
+CREATE INDEX inspections_plate_opened ON inspections(plate, opened_at);
+CREATE INDEX ledger_inspection ON ledger(json_extract(body, '$.inspection_id'));
+"""
+
+
+def _camera_reads_and_history(db: sqlite3.Connection) -> None:
+    """4: a camera event is its read, not its id; history search is indexed.
+
+    A camera whose counter resets sends event ids again: ``(camera_id,
+    event_id)`` stops being unique (the table is rebuilt without it) and a read
+    is (camera, event id, capture time, plate). ``epoch`` numbers the camera's
+    counter runs, ``devices.counter_resets`` counts them. The history page
+    filters inspections by verdict and day, and by plate over days; an
+    inspection's detail page finds its ledger entries by inspection id.
+    """
+    for statement in _statements(_CAMERA_READS):
+        db.execute(statement)
+
+
 def _judged_profile_columns(db: sqlite3.Connection) -> None:
-    """4: the profile (limits and version) a rapid verdict was judged by, kept with the
+    """5: the profile (limits and version) a rapid verdict was judged by, kept with the
     inspection and copied to its lab sample, so the lab report is judged by the same one."""
     db.execute("ALTER TABLE inspections ADD COLUMN judged_profile TEXT")
     db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
@@ -253,6 +303,7 @@ STEPS: tuple[Step, ...] = (
     _release_schema,
     _user_lang_column,
     _fast_pass_checks_and_watch_list,
+    _camera_reads_and_history,
     _judged_profile_columns,
 )
 VERSION = len(STEPS)

@@ -49,6 +49,7 @@ class Housekeeping:
             ("deadlines", cfg.lab.check_interval_s, self.gw.tick),
             ("purge", cfg.retention.purge_interval_s, self.gw.cameras.purge),
             ("fast_pass", cfg.fast_pass.refresh_s, self.gw.refresh_fast_pass),
+            ("profiles", cfg.fast_pass.refresh_s, self.gw.refresh_profiles),  # pulled alike
             ("watch", cfg.watch.refresh_s, self.gw.refresh_watch_list),
         ]
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.fastpass import FastPassList, load_file
-from coalguard.edge.quality import ProfileSet
+from coalguard.edge.quality import BadProfileSet, ProfileSet
 from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
@@ -25,6 +26,7 @@ from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.profile_cache import ProfileCache, pull_profiles
 from coalguard.gateway.sessions import Sessions
 from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
@@ -52,6 +54,7 @@ class Gateway:
     accounts: Accounts
     sessions: Sessions
     watch: WatchDesk
+    profile_cache: ProfileCache
 
     @classmethod
     def build(
@@ -64,6 +67,8 @@ class Gateway:
     ) -> Gateway:
         cp = config.checkpoint.id
         profiles = profiles or ProfileSet.load(config.profiles_dirs)
+        profile_cache = ProfileCache(store, profiles, config.checkpoint.jurisdiction)
+        profile_cache.restore()  # the set last pulled from the cloud, when there is one
         if config.checkpoint.jurisdiction not in profiles.jurisdictions:
             known = ", ".join(sorted(profiles.jurisdictions))
             raise GatewayError(
@@ -98,6 +103,7 @@ class Gateway:
             cp,
             config.retention.camera_days,
             config.retention.purge_batch,
+            timedelta(minutes=config.exit.released_within_minutes),
         )
         for a in config.analyzers:
             devices.declare("analyzer", a.id)
@@ -119,6 +125,7 @@ class Gateway:
             duty,
             accounts,
             Sessions(store, clock, config.auth, accounts),
+            profile_cache=profile_cache,
             watch=WatchDesk(store, clock, config.watch, cp),
         )
 
@@ -137,6 +144,22 @@ class Gateway:
             except CoalguardError as exc:
                 log.warning("fast-pass list from the cloud: %s (using the cached list)", exc)
         return self.load_fast_pass()
+
+    def refresh_profiles(self) -> str:
+        """Judge with the cloud's active profile set when it answers with a good one.
+
+        Returns the version in force: unchanged when the cloud is away or its set is refused.
+        """
+        if self.config.cloud.url:
+            try:
+                self.profile_cache.install(pull_profiles(self.config))
+            except BadProfileSet as exc:
+                self.profile_cache.refuse(str(exc))
+            except CoalguardError as exc:
+                log.warning(
+                    "profile set from the cloud: %s (judging with %s)", exc, self.profiles.version
+                )
+        return self.profiles.version
 
     def _install(self, fl: FastPassList, source: str) -> int:
         if fl.version == self.fast_pass.version():

@@ -407,6 +407,7 @@ class Workflow:
                         uncertainty=result["uncertainty"],
                     ),
                     profile,
+                    self.profiles.version,
                 )
             except InputError as exc:
                 raise GatewayError("bad_result", detail=str(exc)) from None

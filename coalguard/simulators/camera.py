@@ -3,9 +3,12 @@
 Each truck visit gives a plate read at the entry camera, a snapshot at the
 sampling camera and a plate read at the exit, the way an ANPR camera reports
 (several events per vehicle). Faults: misreads (one confusable character
-swapped, low confidence) and duplicates (the same event posted twice, as a
-camera retrying after a lost answer does). Snapshot bytes are generated, and
-their SHA-256 is the one the event carries; ``snapshot_dir`` writes them out.
+swapped, low confidence), duplicates (the same event posted twice, as a
+camera retrying after a lost answer does) and counter resets (after
+``counter_reset_after`` events the event counter starts again at 1, as a
+camera does after a power cut, so event ids come back with new reads).
+Snapshot bytes are generated, and their SHA-256 is the one the event carries;
+``snapshot_dir`` writes them out.
 """
 
 from __future__ import annotations
@@ -64,12 +67,17 @@ class CameraSim:
     seed: int = 0
     snapshot_dir: Path | None = None
     start: datetime | None = None
+    counter_reset_after: int | None = None
     _seq: int = 0
+    _sent: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
     def _event(self, camera: str, kind: str, at: datetime, plate: str | None) -> dict[str, Any]:
+        if self.counter_reset_after and self._sent and self._sent % self.counter_reset_after == 0:
+            self._seq = 0  # the camera restarted: its counter begins again
+        self._sent += 1
         self._seq += 1
         eid = f"{camera}-{self._seq:08d}"
         image = f"{camera}|{eid}|{plate}|{at.isoformat()}".encode() + self.rng.randbytes(64)

@@ -30,6 +30,7 @@ from tests.cloud.checks.checkpoint_feed import (
 from tests.cloud.ops_support import bearer, client, make_app, users
 from tests.conftest import free_port, require_binary
 from tests.gateway.cdp import Browser
+from tests.gateway.test_bypass import exit_read
 from tests.support.waiting import wait_for
 
 
@@ -48,6 +49,8 @@ def _seed(app, tmp: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
             run_day(gw, clock, prefix="A" if cp == "cp-zz" else "B")
             clock.advance(timedelta(minutes=6))
             gw.cameras.check_silent()  # the cameras went quiet: checkpoint alerts
+            if cp == "cp-zz":
+                gw.cameras.intake(exit_read(clock, 1))  # a truck left without release
             send(c, f"gw-{cp}", gateway_token(app, f"gw-{cp}"), records(gw))
         finally:
             gw.store.close()
@@ -139,8 +142,9 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
         assert "大同检查站" not in text and "co-sx-1" not in text  # another province
         assert "co-hb-1" in text
         rows = b.eval("[...document.querySelectorAll('tr[data-alert]')].map(r => r.dataset.alert)")
-        # The county's alarm alert and its checkpoint's three silent cameras; nothing of Shanxi.
-        assert sorted(r[:3] for r in rows) == ["co-", "cp-", "cp-", "cp-"]
+        # The county's alarm alert, its checkpoint's three silent cameras and a bypass;
+        # nothing of Shanxi.
+        assert sorted(r[:3] for r in rows) == ["co-", "cp-", "cp-", "cp-", "cp-"]
         b.screenshot(shots / "cloud-overview.png")
 
         # Acknowledge the checkpoint's camera alert from the page.
@@ -183,9 +187,16 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
 PAGE_WORDS = {
     "zh": {
         "/": ["区域总览 · 130102", "紧急告警", "涿州检查站", "时间均为北京时间"],
-        "/alerts": ["告警列表", "摄像头无数据", "一氧化碳报警", "紧急"],
+        "/alerts": ["告警列表", "摄像头无数据", "未放行驶离", "一氧化碳报警", "紧急"],
         "/alerts?status=resolved&source=co": ["告警列表", "无"],
-        "/checkpoints/cp-zz": ["检查站 · 涿州检查站", "最近检查", "已劝返", "已送检", "已放行"],
+        "/checkpoints/cp-zz": [
+            "检查站 · 涿州检查站",
+            "最近检查",
+            "已劝返",
+            "已送检",
+            "已放行",
+            "暂定限值，以正式标准为准",
+        ],
         "/alarms/co-hb-1?hours=6": ["报警器 · co-hb-1", "最近 6 小时一氧化碳浓度", "在线"],
         "/checkpoints/cp-dt": ["未找到", "没有检查站 cp-dt"],
         "/api/v1/reports/daily?date=2026-11-23&format=html&lang=zh": [
@@ -196,13 +207,14 @@ PAGE_WORDS = {
     },
     "en": {
         "/": ["Region overview · 130102", "Critical alerts", "涿州检查站", "Beijing time"],
-        "/alerts": ["Alerts", "camera silent", "CO alarm", "Critical"],
+        "/alerts": ["Alerts", "camera silent", "left without release", "CO alarm", "Critical"],
         "/alerts?status=resolved&source=co": ["Alerts", "None"],
         "/checkpoints/cp-zz": [
             "Checkpoint · 涿州检查站",
             "Recent inspections",
             "Sent to lab",
             "Released",
+            "Provisional limits; the published standard prevails",
         ],
         "/alarms/co-hb-1?hours=6": ["CO alarm · co-hb-1", "CO concentration, last 6 hours"],
         "/checkpoints/cp-dt": ["Not found", "No checkpoint cp-dt"],

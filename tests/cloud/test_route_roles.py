@@ -56,6 +56,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/gateways/{gateway_id}/batches"): GATEWAY_ONLY,
     ("GET", "/api/v1/gateways/{gateway_id}/fast-pass.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/gateways/{gateway_id}/ledger"): GATEWAY_ONLY,
+    ("GET", "/api/v1/gateways/{gateway_id}/profiles.json"): GATEWAY_ONLY,
+    ("GET", "/api/v1/profile-sets"): READ,
     ("GET", "/api/v1/ledgers"): READ,
     # CO alarms
     ("GET", "/api/v1/co/alerts"): READ,

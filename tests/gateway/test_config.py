@@ -80,6 +80,18 @@ def test_relative_paths_resolve_next_to_the_file(tmp_path):
         (('id = "c3"', 'id = "c1"'), None, None, "listed twice"),
         (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "不允许此字段"),
         (
+            ('name = "出口"', 'name = "出口"\nrole = "exit"\ncreates_arrival = true'),
+            None,
+            "camera.2",
+            "creates_arrival is for an entry camera",
+        ),
+        (
+            ("[storage]", "[exit]\nreleased_within_minutes = 0\n\n[storage]"),
+            9,
+            "exit.released_within_minutes",
+            "必须大于 0",
+        ),
+        (
             ('region_code = "130100"', 'region_code = "hebei"'),
             5,
             "checkpoint.region_code",

@@ -88,11 +88,15 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
         "ledger-duty": "/ledger?book=duty",
         "ledger-handover": "/ledger?book=handover",
         "users": "/users",
+        "history": "/history?verdict=fail",
+        "inspection": f"/inspections/{scene['judged']}",
     }
     expect = {
         "operator": ["judged", "turn_back"],
         "cancelled": ["cancelled"],
         "ledger-inspection": ["arrived", "cancelled"],
+        "history": ["judged"],
+        "inspection": ["judged", "take_sample"],
     }
     with ThreadServer(create_app(gw, lang="zh")) as server:
         b = Browser(binary, tmp_path / "chromium-profile")

@@ -1,4 +1,4 @@
-"""What a gateway pulls as configuration (fast-pass list, watch list): who is asking.
+"""What a gateway pulls (fast-pass list, watch list, profile set, ledger copy): who is asking.
 
 The gateway's own bearer token authenticates it; its registered checkpoint
 says which region's list it gets.
@@ -23,18 +23,18 @@ class PullingCheckpoint:
     region_code: str
 
 
-async def pulling_checkpoint(request: Request, gateway_id: str) -> PullingCheckpoint:
-    """The registered checkpoint of the calling gateway; 401 on a bad token, 404 if unbound."""
-    ok = await run_in_threadpool(
-        authenticate,
-        request.app.state.engine,
-        gateway_id,
-        bearer_token(request.headers.get("authorization")),
-    )
-    if not ok:
+async def require_gateway(request: Request, gateway_id: str) -> None:
+    """A ``GATEWAY_TOKEN`` route's check: the bearer is ``gateway_id``'s own token, else 401."""
+    token = bearer_token(request.headers.get("authorization"))
+    if not await run_in_threadpool(authenticate, request.app.state.engine, gateway_id, token):
         raise Problem(
             401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
         )
+
+
+async def pulling_checkpoint(request: Request, gateway_id: str) -> PullingCheckpoint:
+    """The registered checkpoint of the calling gateway; 401 on a bad token, 404 if unbound."""
+    await require_gateway(request, gateway_id)
 
     def find() -> PullingCheckpoint | None:
         with request.app.state.sessions() as s:

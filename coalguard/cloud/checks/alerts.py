@@ -21,12 +21,14 @@ from coalguard.cloud.checks.tables import CheckpointAlert, RegionOffice
 
 SEVERITY: dict[str, str] = {
     "verdict.disagreement": "critical",
+    "profiles.version_gap": "medium",
     "lab.failed": "high",
     "lab.dispatch_overdue": "high",
     "lab.report_overdue": "high",
     "analyzer.offline": "high",
     "analyzer.fault": "high",
     "camera.silent": "medium",
+    "camera.bypass": "high",
     "outbox.backlog": "medium",
     "gateway.foreign_checkpoint": "high",
     "ledger.fork": "high",
@@ -39,6 +41,20 @@ ESCALATE_AFTER: dict[str, timedelta] = {
     "medium": timedelta(hours=4),
 }
 MAX_LEVEL = 3
+
+
+def ever_raised(s: Session, checkpoint_id: str, kind: str, subject: str) -> bool:
+    """Whether such an alert was ever raised, whatever became of it."""
+    return (
+        s.scalar(
+            select(CheckpointAlert.id).where(
+                CheckpointAlert.checkpoint_id == checkpoint_id,
+                CheckpointAlert.kind == kind,
+                CheckpointAlert.subject == subject,
+            )
+        )
+        is not None
+    )
 
 
 def raise_alert(

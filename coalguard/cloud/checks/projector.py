@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
+from coalguard.cloud.checks.profile_sets import CloudProfiles
 from coalguard.cloud.checks.rejudge import CloudJudgement, rejudge
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
@@ -75,6 +76,7 @@ from coalguard.edge.records import (
 from coalguard.edge.records.inspection import payload_body
 
 log = logging.getLogger("coalguard.cloud.checks")
+VERSION_GAP = "profiles.version_gap"
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
 _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "waybill_no")
 LabStep = LabSampled | LabDispatched | LabReceived | LabReported
@@ -115,6 +117,7 @@ class Projector:
         self.profiles = profiles
         # A failing lab report opens a referral case announced on these channels.
         self.referrals = referrals or ReferralPolicy()
+        self.sets = CloudProfiles(profiles)  # the active installed set, and older ones by version
         self.clock = clock  # when a record was refused or dead-lettered here
         # First in each write transaction: False while another replica projects.
         self.claim = claim
@@ -327,10 +330,14 @@ class Projector:
         row.sample_id = verdict.sample_id or insp.sample_id
         row.profile_id, row.overall, row.measured = profile_id, overall, measured
         insp.overall = overall
+        insp.provisional = verdict.provisional
+        row.profile_set = verdict.profile_set
         if measured:
-            j = rejudge(
-                self.profiles,
-                jurisdiction=cp.jurisdiction,
+            j = self._rejudge(
+                s,
+                cp,
+                at,
+                verdict.profile_set,
                 coal_type=insp.coal_type,
                 gateway_profile_id=profile_id,
                 gateway_overall=overall,
@@ -344,6 +351,64 @@ class Projector:
             if not j.agree:
                 self._disagree(s, cp, insp.id, "rapid", j.disagreement or "", at, insp.plate)
         s.add(row)
+
+    def _rejudge(
+        self,
+        s: Session,
+        cp: Checkpoint,
+        at: datetime,
+        gateway_set: str | None,
+        **judging: Any,
+    ) -> CloudJudgement:
+        """Re-judge like with like: with the set the gateway used when the cloud holds it.
+
+        A gateway on another set than the cloud's active one is a version gap,
+        shown once per checkpoint and pair of versions; its verdicts are then
+        compared under the gateway's set, or not at all when the cloud never
+        had that set (the gap alert says so), never flagged truck by truck.
+        """
+        current = self.sets.current(s)
+        if gateway_set is None or gateway_set == current.version:
+            return rejudge(current, jurisdiction=cp.jurisdiction, **judging)
+        theirs = self.sets.get(s, gateway_set)
+        self._version_gap(s, cp, gateway_set, current.version, theirs is not None, at)
+        if theirs is not None:
+            return rejudge(theirs, jurisdiction=cp.jurisdiction, **judging)
+        j = rejudge(current, jurisdiction=cp.jurisdiction, **judging)
+        return CloudJudgement(
+            j.profile_id,
+            j.overall,
+            j.indicators,
+            None,
+            current.version,
+            uncompared=f"judged with profile set {gateway_set}, which the cloud does not hold",
+        )
+
+    def _version_gap(
+        self, s: Session, cp: Checkpoint, theirs: str, ours: str, held: bool, at: datetime
+    ) -> None:
+        """One alert per checkpoint and version pair, raised at most once (even once resolved)."""
+        subject = f"{theirs} -> {ours}"
+        if cp_alerts.ever_raised(s, cp.checkpoint_id, VERSION_GAP, subject):
+            return
+        cp_alerts.raise_alert(
+            s,
+            checkpoint_id=cp.checkpoint_id,
+            region_code=cp.region_code,
+            kind=VERSION_GAP,
+            subject=subject,
+            message=(
+                f"checkpoint judges with profile set {theirs}, the cloud with {ours}; "
+                + (
+                    "its verdicts are re-judged with its own set"
+                    if held
+                    else "the cloud does not hold that set: its verdicts are not compared"
+                )
+            ),
+            at=at,
+            origin="cloud",
+            detail={"gateway_set": theirs, "cloud_set": ours, "held": held},
+        )
 
     def _disagree(
         self, s: Session, cp: Checkpoint, subject: str, source: str, why: str, at: datetime, plate
@@ -432,9 +497,11 @@ class Projector:
         cp_alerts.clear_alert(s, cp.checkpoint_id, "lab.report_overdue", lab.sample_id, at)
         verdict = report.verdict
         insp = s.get(Inspection, lab.inspection_id) if lab.inspection_id else None
-        j = rejudge(
-            self.profiles,
-            jurisdiction=cp.jurisdiction,
+        j = self._rejudge(
+            s,
+            cp,
+            at,
+            verdict.profile_set,
             coal_type=insp.coal_type if insp else None,
             gateway_profile_id=verdict.profile_id or lab.profile_id,
             gateway_overall=lab.overall,
@@ -446,6 +513,7 @@ class Projector:
         row.lab_sample_id, row.sample_id = lab.id, lab.sample_id
         row.profile_id = verdict.profile_id or lab.profile_id
         row.overall, row.measured = lab.overall, lab.indicators or {}
+        row.profile_set = verdict.profile_set
         _judged(row, j)
         s.add(row)
         plate = insp.plate if insp else None
@@ -522,7 +590,11 @@ def _verdict_row(
 def _judged(row: VerdictRow, j: CloudJudgement) -> None:
     """The cloud's own verdict beside the gateway's (one rule for rapid and lab)."""
     row.cloud_profile_id, row.cloud_overall = j.profile_id, j.overall
-    row.agree, row.disagreement = j.agree, j.disagreement
+    row.cloud_profile_set = j.profile_set
+    if j.uncompared:
+        row.agree, row.disagreement = None, j.uncompared
+    else:
+        row.agree, row.disagreement = j.agree, j.disagreement
 
 
 def _indicators(verdict: Verdict) -> list[dict[str, Any]]:

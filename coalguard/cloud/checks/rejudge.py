@@ -22,6 +22,8 @@ class CloudJudgement:
     overall: str | None
     indicators: list[dict[str, Any]] = field(default_factory=list)
     disagreement: str | None = None
+    profile_set: str | None = None  # the version of the set the cloud judged with
+    uncompared: str | None = None  # why the verdicts were not compared (a version gap)
 
     @property
     def agree(self) -> bool:
@@ -50,10 +52,14 @@ def rejudge(
             profile = profiles.get(gateway_profile_id)
         except UnknownProfile:
             return CloudJudgement(
-                None, None, [], f"profile {gateway_profile_id!r} is unknown to the cloud"
+                None,
+                None,
+                [],
+                f"profile {gateway_profile_id!r} is unknown to the cloud",
+                profiles.version,
             )
     if profile is None:
-        return CloudJudgement(None, None, [], "no profile to judge by")
+        return CloudJudgement(None, None, [], "no profile to judge by", profiles.version)
     try:
         v = judge(
             Sample(
@@ -64,7 +70,9 @@ def rejudge(
             profile,
         )
     except (CoalguardError, ValueError) as exc:
-        return CloudJudgement(profile.id, None, [], f"cloud cannot judge the values: {exc}")
+        return CloudJudgement(
+            profile.id, None, [], f"cloud cannot judge the values: {exc}", profiles.version
+        )
     doc = v.model_dump(mode="json")
     problems = []
     if gateway_profile_id and gateway_profile_id != profile.id:
@@ -72,5 +80,9 @@ def rejudge(
     if gateway_overall != v.overall.value:
         problems.append(f"checkpoint said {gateway_overall}, cloud says {v.overall.value}")
     return CloudJudgement(
-        profile.id, v.overall.value, doc["indicators"], "; ".join(problems) or None
+        profile.id,
+        v.overall.value,
+        doc["indicators"],
+        "; ".join(problems) or None,
+        profiles.version,
     )

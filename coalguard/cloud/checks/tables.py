@@ -79,6 +79,8 @@ class Inspection(Base):
     overall: Mapped[str | None] = mapped_column(String(16))
     cloud_overall: Mapped[str | None] = mapped_column(String(16))
     disagreement: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The gateway's verdict rests on limits not verified against the published standard.
+    provisional: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Transition(Base):
@@ -121,6 +123,9 @@ class VerdictRow(Base):
     cloud_overall: Mapped[str | None] = mapped_column(String(16))
     agree: Mapped[bool | None] = mapped_column(Boolean)
     disagreement: Mapped[str | None] = mapped_column(Text)
+    # Profile-set versions (label@hash): the gateway's, and the one the cloud re-judged with.
+    profile_set: Mapped[str | None] = mapped_column(String(100))
+    cloud_profile_set: Mapped[str | None] = mapped_column(String(100))
 
 
 class LabSample(Base):

@@ -9,6 +9,7 @@ from coalguard.edge.quality.indicators import KNOWN as KNOWN_INDICATORS
 from coalguard.edge.quality.judge import judge
 from coalguard.edge.quality.profiles import (
     COAL_TYPES,
+    BadProfileSet,
     Jurisdiction,
     Limit,
     Profile,
@@ -20,6 +21,7 @@ from coalguard.edge.quality.verdict import IndicatorVerdict, Overall, Status, Ve
 __all__ = [
     "COAL_TYPES",
     "KNOWN_INDICATORS",
+    "BadProfileSet",
     "Converter",
     "IndicatorVerdict",
     "Jurisdiction",

@@ -41,8 +41,11 @@ def round_result(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
-def judge(sample: SampleLike, profile: Profile) -> Verdict:
-    """Judge ``sample`` against ``profile``. Raises InputError on impossible values."""
+def judge(sample: SampleLike, profile: Profile, profile_set: str | None = None) -> Verdict:
+    """Judge ``sample`` against ``profile`` (from the set versioned ``profile_set``).
+
+    Raises InputError on impossible values.
+    """
     try:
         measured = validate_measured(sample.indicators)
         uncertainty = validate_uncertainty(getattr(sample, "uncertainty", None) or {})
@@ -71,6 +74,7 @@ def judge(sample: SampleLike, profile: Profile) -> Verdict:
         overall=overall,
         indicators=results,
         notes=notes,
+        profile_set=profile_set,
     )
 
 

@@ -9,11 +9,22 @@ published table is installed without a code change.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from coalguard.datafile import Number, load_model, locate, read_toml
 from coalguard.edge.quality.indicators import CALORIFIC_MAX, parse
@@ -137,6 +148,24 @@ class UnknownProfile(CoalguardError):
     """A profile id that no loaded file defines."""
 
 
+class BadProfileSet(CoalguardError):
+    """A profile set document that does not validate (the reason names what is wrong)."""
+
+
+LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+
+
+class ProfileSetDoc(BaseModel):
+    """A whole profile set as the cloud serves it: a label, its content hash and the data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(pattern=LABEL_PATTERN)
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    profiles: list[Profile]
+    jurisdictions: list[Jurisdiction]
+
+
 @dataclass
 class ProfileSet:
     """Every loaded profile and jurisdiction, with the file each came from."""
@@ -144,11 +173,14 @@ class ProfileSet:
     profiles: dict[str, Profile] = field(default_factory=dict)
     origins: dict[str, Path] = field(default_factory=dict)
     jurisdictions: dict[str, Jurisdiction] = field(default_factory=dict)
+    # Who named this set: "shipped", "local" (an administrator's directory) or an installed label.
+    label: str = "shipped"
 
     @classmethod
-    def load(cls, extra_dirs: Iterable[Path] = ()) -> ProfileSet:
+    def load(cls, extra_dirs: Iterable[Path] = (), label: str | None = None) -> ProfileSet:
         """Shipped profiles, then each extra directory overriding by id."""
-        ps = cls()
+        extra_dirs = list(extra_dirs)
+        ps = cls(label=label or ("local" if extra_dirs else "shipped"))
         ps._load_dir(SHIPPED_DIR)
         for d in extra_dirs:
             d = Path(d)
@@ -157,6 +189,60 @@ class ProfileSet:
             ps._load_dir(d)
         ps._check_references()
         return ps
+
+    # -- versions and transport ----------------------------------------------
+
+    def digest(self) -> str:
+        """SHA-256 of the set's content (profiles and jurisdictions), independent of file names."""
+        return hashlib.sha256(json.dumps(self._content(), sort_keys=True).encode()).hexdigest()
+
+    @property
+    def version(self) -> str:
+        """``label@hash12``: what a verdict records, so the cloud can judge with the same set."""
+        return f"{self.label}@{self.digest()[:12]}"
+
+    def to_doc(self) -> dict[str, Any]:
+        """The set as the cloud serves it (``ProfileSetDoc`` as JSON)."""
+        return {"label": self.label, "digest": self.digest(), **self._content()}
+
+    @classmethod
+    def from_doc(cls, doc: Any, where: str = "profile set") -> ProfileSet:
+        """A served set, validated whole: its models, its references and its content hash."""
+        try:
+            d = ProfileSetDoc.model_validate(doc)
+        except ValidationError as exc:
+            from coalguard.edge.records.base import explain
+
+            raise BadProfileSet(f"{where}: {explain(exc)}") from None
+        ps = cls(label=d.label)
+        for p in d.profiles:
+            if p.id in ps.profiles:
+                raise BadProfileSet(f"{where}: profile id {p.id!r} appears twice")
+            ps.profiles[p.id] = p
+        ps.jurisdictions = {j.id: j for j in d.jurisdictions}
+        try:
+            ps._check_references()
+        except DataFileError as exc:
+            raise BadProfileSet(f"{where}: {exc}") from None
+        if ps.digest() != d.digest:
+            raise BadProfileSet(f"{where}: content does not match its digest {d.digest[:12]}")
+        return ps
+
+    def adopt(self, other: ProfileSet) -> None:
+        """Take ``other``'s content in place: every desk holding this set judges with it next."""
+        self.profiles, self.origins = dict(other.profiles), dict(other.origins)
+        self.jurisdictions, self.label = dict(other.jurisdictions), other.label
+
+    def _content(self) -> dict[str, Any]:
+        return {
+            "profiles": [
+                self.profiles[k].model_dump(mode="json", by_alias=True)
+                for k in sorted(self.profiles)
+            ],
+            "jurisdictions": [
+                self.jurisdictions[k].model_dump(mode="json") for k in sorted(self.jurisdictions)
+            ],
+        }
 
     def get(self, profile_id: str) -> Profile:
         try:

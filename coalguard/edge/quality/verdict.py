@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from coalguard.edge.model import utcnow
 
@@ -46,7 +47,12 @@ class IndicatorVerdict(BaseModel):
 
 
 class Verdict(BaseModel):
-    """A judged sample. ``provisional`` when the profile is not verified."""
+    """A judged sample. ``provisional`` when the profile is not verified.
+
+    ``profile_set`` is the version (``label@hash``) of the profile set the
+    profile came from, so the cloud re-judges with the same set; verdicts
+    made before sets were versioned have none (the key is then left out).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,3 +66,11 @@ class Verdict(BaseModel):
     indicators: list[IndicatorVerdict]
     notes: list[str] = Field(default_factory=list)
     judged_at: datetime = Field(default_factory=utcnow)
+    profile_set: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unversioned(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out = handler(self)
+        if out.get("profile_set", 0) is None:
+            del out["profile_set"]
+        return out

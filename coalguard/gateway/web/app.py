@@ -31,6 +31,7 @@ from coalguard.gateway.ledger import BOOKS
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import StatusFn, store_sink_status
 from coalguard.gateway.web.auth import Principal, principal
+from coalguard.gateway.web.history_page import add_history_routes
 from coalguard.gateway.web.language import add_language_routes, page_lang
 from coalguard.gateway.web.ledger_page import ledger_view
 from coalguard.gateway.web.login import add_login_routes, to_login
@@ -78,6 +79,7 @@ def create_app(
     add_login_routes(app, gw, lang)
     add_users_routes(app, gw, lang)
     add_language_routes(app, gw, lang)
+    add_history_routes(app, gw, lang)
 
     def page(
         request: Request,

@@ -119,6 +119,22 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         "Camera metadata rows purged by retention (this process).",
         [("", c.purged)],
     )
+    metric(
+        "coalguard_gateway_camera_counter_resets_total",
+        "counter",
+        "Times each camera's event counter started again (event ids reused).",
+        [
+            (f'{{camera="{_label(d["device_id"])}"}}', d["counter_resets"])
+            for d in devices
+            if d["kind"] == "camera"
+        ],
+    )
+    metric(
+        "coalguard_gateway_camera_bypass_reads_total",
+        "counter",
+        "Exit reads of trucks not let go (this process).",
+        [("", c.bypasses)],
+    )
     states = gw.store.rows("SELECT state, COUNT(*) FROM inspections GROUP BY state")
     metric(
         "coalguard_gateway_inspections",
@@ -133,6 +149,18 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         [("", len(gw.lab.pending()))],
     )
     metric("coalguard_gateway_alerts_open", "gauge", "Open alerts.", [("", len(gw.alerts.open()))])
+    metric(
+        "coalguard_gateway_profile_set",
+        "gauge",
+        "The profile set verdicts are judged with (label@hash), as a label.",
+        [(f'{{version="{_label(gw.profiles.version)}"}}', 1)],
+    )
+    metric(
+        "coalguard_gateway_profile_set_refused_total",
+        "counter",
+        "Profile sets pulled from the cloud and refused (the set in force stayed).",
+        [("", gw.profile_cache.refused())],
+    )
     metric(
         "coalguard_gateway_sign_ins_total",
         "counter",

@@ -171,6 +171,7 @@ class OperatorPage:
                     local_text(d["last_seen"]),
                     str(d["errors"]),
                     self.t("gw.silent") if d["silent_since"] else self.t("gw.ok"),
+                    str(d["counter_resets"]) if d["kind"] == "camera" else "—",
                 )
                 for d in gw.devices.all()
             ),
@@ -245,17 +246,7 @@ class OperatorPage:
             state_text=self.t(f"state.{insp['state']}"),
             case_open=bool(insp["case_open"]),
             opened_at=local_text(insp["opened_at"]),
-            camera_reads=tuple(
-                CameraRead(
-                    ev["camera_id"],
-                    local_text(ev["at"], "%H:%M:%S"),
-                    ev["plate"] or "",
-                    str(ev["confidence"]),
-                    ev["snapshot_ref"] or "",
-                    (ev["snapshot_sha256"] or "")[:12],
-                )
-                for ev in gw.cameras.for_inspection(insp["id"])[-4:]
-            ),
+            camera_reads=self.camera_reads(insp["id"])[-4:],
             registration=registration,
             fast_pass=fast_pass,
             fast_pass_reasons=tuple(
@@ -288,6 +279,20 @@ class OperatorPage:
             ),
         )
 
+    def camera_reads(self, iid: str, time_format: str = "%H:%M:%S") -> tuple[CameraRead, ...]:
+        """The inspection's camera reads, oldest first: the evidence the truck was there."""
+        return tuple(
+            CameraRead(
+                ev["camera_id"],
+                local_text(ev["at"], time_format),
+                ev["plate"] or "",
+                str(ev["confidence"]),
+                ev["snapshot_ref"] or "",
+                (ev["snapshot_sha256"] or "")[:12],
+            )
+            for ev in self.gw.cameras.for_inspection(iid)
+        )
+
     def profile_title(self, v: dict[str, Any]) -> str:
         """The standard's title in the page's language (the verdict stores the Chinese)."""
         try:
@@ -308,6 +313,9 @@ class OperatorPage:
                 )
                 for ind in v["indicators"]
             ),
+            provisional=bool(v.get("provisional")),
+            no_limits=v["overall"] == "no_limits",
+            profile_set=v.get("profile_set") or "—",
         )
 
     def lab_compare(self, rapid: dict[str, Any] | None, lab: dict[str, Any]) -> LabCompareView:

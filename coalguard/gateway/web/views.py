@@ -78,6 +78,9 @@ class VerdictView:
     overall: Status | None
     profile: str
     rows: tuple[VerdictRow, ...]
+    provisional: bool = False  # the profile's limits are not verified: the page says so
+    no_limits: bool = False  # nothing to judge by: the page says why the lab is offered
+    profile_set: str = "—"  # the version of the profile set it was judged with
 
 
 @dataclass(frozen=True)
@@ -210,3 +213,55 @@ class UserRow:
 class UsersView:
     users: tuple[UserRow, ...]
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One inspection found by the history search."""
+
+    id: str
+    at: str
+    plate: str
+    state: str
+    overall: Status | None
+    company: str
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """The history page: the filters as typed, one page of trucks, the page links."""
+
+    plate: str
+    day_from: str
+    day_to: str
+    company: str
+    verdict: Field  # a select of the verdicts, "any" first
+    rows: tuple[SearchRow, ...]
+    total: int
+    page: int
+    pages: int
+    prev_href: str
+    next_href: str
+
+
+@dataclass(frozen=True)
+class LedgerHash:
+    """A ledger entry of one inspection, with the hashes that chain it."""
+
+    book: str
+    seq: int
+    at: str
+    kind: str
+    hash: str
+    prev_hash: str
+    intact: bool  # matches its hash, linked to the entries before and after it
+
+
+@dataclass(frozen=True)
+class InspectionView:
+    """The read-only detail of one inspection: the truck, its sample, its ledger entries."""
+
+    truck: TruckView
+    closed_at: str
+    sample: tuple[tuple[str, str], ...]
+    ledger: tuple[LedgerHash, ...]

@@ -249,6 +249,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
                 "state": i.state,
                 "overall": i.overall,
                 "disagreement": bool(i.disagreement),
+                "provisional": bool(i.provisional),
             }
             for i in recent
         ]

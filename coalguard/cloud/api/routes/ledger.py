@@ -17,9 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import Reader
-from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.gateway_pull import require_gateway
 from coalguard.cloud.checks.tables import Checkpoint
-from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.cloud.ledger import chain
 
 router = APIRouter(prefix="/api/v1", tags=["ledgers"])
@@ -66,12 +65,7 @@ class LedgerStateOut(BaseModel):
 )
 async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
     """Every ledger entry the cloud holds from this gateway, by book and seq, and its forks."""
-    token = bearer_token(request.headers.get("authorization"))
-    ok = await run_in_threadpool(authenticate, request.app.state.engine, gateway_id, token)
-    if not ok:
-        raise Problem(
-            401, "gateway_refused", headers={"WWW-Authenticate": "Bearer"}, gateway_id=gateway_id
-        )
+    await require_gateway(request, gateway_id)
 
     def read() -> dict[str, Any]:
         with request.app.state.sessions() as s:

@@ -2,7 +2,7 @@
 messages announcing it, and the profile version of each verdict
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-26 13:03:40
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0009"
-down_revision = "0010"  # assigned "0008"; main holds 0008 -> 0010 (one head)
+down_revision = "0011"  # assigned "0008"; main holds 0008 -> 0010 -> 0011 (one head)
 branch_labels = None
 depends_on = None
 
