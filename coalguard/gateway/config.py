@@ -115,6 +115,13 @@ class FastPass(_Strict):
     refresh_s: Number = Field(default=600.0, gt=0)
 
 
+class Papers(_Strict):
+    """Printed papers (docs/gateway.md, Papers): a PDF is the page printed by headless Chromium."""
+
+    chromium: str = Field(default="chromium", min_length=1, description="binary name or path")
+    pdf_timeout_s: Number = Field(default=30.0, gt=0, le=300)
+
+
 class Watch(_Strict):
     """Which arriving plates the page highlights (issue 12), and how often the list is pulled."""
 
@@ -189,6 +196,7 @@ class GatewayConfig(_Strict):
     retention: Retention = Retention()
     lab: Lab = Lab()
     fast_pass: FastPass = FastPass()
+    papers: Papers = Papers()
     watch: Watch = Watch()
     exit: Exit = Exit()
     analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")

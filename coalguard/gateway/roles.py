@@ -50,6 +50,7 @@ ACTIONS: dict[str, Role] = {
     "lab.report": Role.operator,
     "duty": Role.operator,
     "handover": Role.operator,
+    "papers.print": Role.operator,  # /inspections/{id}/papers/{paper}[.pdf]
     "cancel": Role.shift_lead,
     "close_case": Role.shift_lead,
     "ledger.correct": Role.shift_lead,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from coalguard.gateway.papers import record_print
 from coalguard.gateway.web import create_app
 from coalguard.gateway.workflow import ALLOWED, State
 from coalguard.i18n import t
@@ -69,6 +70,7 @@ def scene(gw, clock):
     lab = drive_to_judged(gw, RETEST, plate="冀B54321", sample="S2")
     wf.lab_sample(lab, "王五", {"sample_id": "S2-L", "seal_no": "F-S2L"})
     judged = drive_to_judged(gw, FAILING, sample="S1")
+    record_print(gw.ledger, gw.workflow.get(judged), "label", "王五", "pdf", "zh")  # a print
     gw.duty.duty("王五", "on_duty", "早班")
     gw.duty.handover("王五", "李四", "交班")
     add_user(gw.store, "admin", "admin", "赵管理")
@@ -122,6 +124,11 @@ def test_every_gateway_page_renders_in_chinese_and_english(gw, scene, tmp_path: 
                         section = "action" if raw in ALLOWED else "state"
                         word = t(f"{section}.{raw}", lang)
                         assert word in text, f"{name} ({lang}) lacks {word!r}"
+                    if name == "ledger-inspection":  # a print, in words
+                        assert t("gw_papers.entry_printed", lang) in text
+                        assert t("gw_papers.label", lang) in text
+                    if name == "operator":  # the sampled truck's label can be printed
+                        assert t("gw_papers.label", lang) in text
                     shoot(f"{lang}-{name}")
 
             # the login page, before anyone signs in: Chinese by default

@@ -75,6 +75,7 @@ class GatewayProcess:
         *,
         cloud_url: str | None = None,
         fast_pass: str = FASTPASS,
+        extra_config: str = "",
     ) -> None:
         self.dir = directory
         self.port = free_port()
@@ -84,6 +85,7 @@ class GatewayProcess:
         text = CONFIG.format(port=self.port)
         if cloud_url:
             text += f'\n[cloud]\nurl = "{cloud_url}"\ntoken_file = "token"\nbackoff_cap_s = 0.5\n'
+        text += extra_config  # more tables: [[analyzer]], [papers] …
         self.cfg.write_text(text, encoding="utf-8")
         (directory / "fastpass.toml").write_text(fast_pass, encoding="utf-8")
         self.proc: subprocess.Popen[bytes] | None = None

@@ -37,6 +37,7 @@ from coalguard.gateway.web.ledger_page import ledger_view
 from coalguard.gateway.web.login import add_login_routes, to_login
 from coalguard.gateway.web.metrics import render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, OperatorPage
+from coalguard.gateway.web.papers import add_paper_routes
 from coalguard.gateway.web.posted import Post, read_post
 from coalguard.gateway.web.render import STATIC_DIR, chrome, render
 from coalguard.gateway.web.users_page import add_users_routes
@@ -79,6 +80,7 @@ def create_app(
     add_login_routes(app, gw, lang)
     add_users_routes(app, gw, lang)
     add_language_routes(app, gw, lang)
+    add_paper_routes(app, gw, lang)
     add_history_routes(app, gw, lang)
 
     def page(

@@ -12,6 +12,7 @@ from typing import Any
 from coalguard.edge.clock import local_text
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.ledger import BOOKS, Entry, Problem
+from coalguard.gateway.papers import PRINT_ENTRY
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.web.auth import Principal
@@ -30,6 +31,8 @@ def kind_text(book: str, kind: str, lang: str) -> str:
         return (
             f"{t('gw.correct', lang)} · {kind_text(book, kind.removeprefix('correction.'), lang)}"
         )
+    if book == "inspection" and kind == PRINT_ENTRY:
+        return t("gw_papers.entry_printed", lang)
     if book == "inspection":
         return in_words("action", kind, lang)
     return in_words("gw_entry", kind, lang)
@@ -42,6 +45,10 @@ def value_text(book: str, name: str, value: Any, lang: str) -> str:
         return in_words("action", str(value), lang)
     if name in ("from", "to") and book == "inspection":
         return in_words("state", str(value), lang) if value else "—"
+    if name == "paper":
+        return in_words("gw_papers", str(value), lang)
+    if name == "lang":
+        return in_words("gw_lang", str(value), lang)
     if name == "overall":
         return in_words("status", str(value), lang)
     if name == "reason":

@@ -14,6 +14,7 @@ from coalguard.edge.quality import COAL_TYPES, UnknownProfile, Verdict
 from coalguard.edge.quality.compare import same_profile, side_by_side
 from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
+from coalguard.gateway.papers import printable
 from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
@@ -25,6 +26,7 @@ from coalguard.gateway.web.views import (
     LabCompareView,
     LabRow,
     OperatorView,
+    PaperLink,
     Status,
     StepForm,
     TodayRow,
@@ -72,6 +74,15 @@ def operator_text(operator: str, lang: str) -> str:
 def indicator_values(values: dict[str, float]) -> str:
     """``Mt 5 · Aad 30``: symbols and numbers as a chemist writes them."""
     return " · ".join(f"{k} {v:g}" for k, v in values.items())
+
+
+def paper_links(gw: Gateway, insp: dict[str, Any], lang: str) -> tuple[PaperLink, ...]:
+    """The print buttons for the papers this inspection has now (``web/papers.py``)."""
+    base = f"/inspections/{insp['id']}/papers"
+    return tuple(
+        PaperLink(p, t(f"gw_papers.{p}", lang), f"{base}/{p}", f"{base}/{p}.pdf")
+        for p in printable(gw.store, insp)
+    )
 
 
 def limit_text(ind: dict[str, Any]) -> str:
@@ -273,6 +284,7 @@ class OperatorPage:
                 )
                 for s in gw.workflow.steps(insp["id"])
             ),
+            papers=paper_links(gw, insp, self.lang) if may(who.user.role, "papers.print") else (),
             watch=tuple(
                 self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
                 for f in gw.watch.flags(insp["plate"], exclude=insp["id"])

@@ -109,6 +109,16 @@ class LabCompareView:
 
 
 @dataclass(frozen=True)
+class PaperLink:
+    """A print button on the operator page: the paper, its preview and its PDF."""
+
+    paper: str  # raw, for the element id only
+    title: str
+    html: str
+    pdf: str
+
+
+@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -125,6 +135,7 @@ class TruckView:
     lab: tuple[LabCompareView, ...]
     steps: tuple[StepForm, ...]
     history: tuple[Cells, ...]
+    papers: tuple[PaperLink, ...] = ()
     watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
 
 
@@ -213,6 +224,39 @@ class UserRow:
 class UsersView:
     users: tuple[UserRow, ...]
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustodyRow:
+    """One hand-over of a lab sample on the custody form."""
+
+    step: str
+    at: str
+    by: str
+    due: str
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """One printed paper (``templates/papers/``), every word and time already in place."""
+
+    paper: str  # raw, selects the template's blocks
+    title: str
+    checkpoint: str
+    number: str  # the paper's reference: the inspection (or sample) it is about
+    provisional: str  # the marker when the limits are provisional, else ""
+    facts: tuple[tuple[str, str], ...]
+    statement: str
+    verdict: VerdictView | None
+    verdict_title: str
+    profile_source: str
+    custody: tuple[CustodyRow, ...]
+    qr: str  # inline SVG (markup), or ""
+    qr_caption: str
+    ledger_hash: str
+    signatures: tuple[str, ...]
+    printed: str
+    zone_note: str
 
 
 @dataclass(frozen=True)
