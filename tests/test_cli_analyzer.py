@@ -11,38 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import COALGUARD, free_port
-from tests.support.processes import stop_process
+from tests.support.analyzer_sim import ENV, Sim
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(90)
-ENV = {"COALGUARD_LANG": "en", "PATH": "/usr/bin:/bin"}
-
-
-class Sim:
-    def __init__(self, *args: str):
-        self.proc = subprocess.Popen(
-            [COALGUARD, "sim", "analyzer", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=ENV,
-        )
-        assert self.proc.stdout is not None
-        self.first = self.proc.stdout.readline().strip()
-        assert "ready on" in self.first or "listening on" in self.first, self.first
-
-    @property
-    def where(self) -> str:
-        return self.first.split()[-1]
-
-    def command(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def stop(self) -> None:
-        stop_process(self.proc)
 
 
 @pytest.fixture
@@ -93,6 +65,24 @@ def test_tcp_two_terminals(sims: list[Sim]) -> None:
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert "Vdaf" in doc["indicators"] and doc["device"]["port"] == f"tcp://127.0.0.1:{port}"
+
+
+def test_scanned_sample_id_comes_back_with_the_result(sims: list[Sim]) -> None:
+    port = free_port()
+    s = Sim("--map", "generic-tcp-keyed", "--tcp", f"127.0.0.1:{port}", "--period", "0")
+    sims.append(s)
+    where = ("--map", "generic-tcp-keyed", "--port", f"tcp://127.0.0.1:{port}")
+    first = json.loads(read(*where).stdout)  # nobody scanned a bag: the driver numbers it
+    assert first["sample_id_from_device"] is False
+    s.command("sample cp-1-20261126-007")
+    s.command("new")
+    doc = wait_for(
+        lambda: (d := json.loads(read(*where).stdout))["sequence"] == 2 and d,
+        30,
+        what="the scanned sample's result",
+        retry_errors=True,
+    )
+    assert doc["sample_id"] == "cp-1-20261126-007" and doc["sample_id_from_device"] is True
 
 
 def test_ascii_two_terminals(sims: list[Sim], tmp_path: Path) -> None:

@@ -222,13 +222,18 @@ def checkpoint_demo(
             analyzer.sim.source = PlannedSource(analyzer.sim.source.rng, plan.indicators)
             res = analyzer.sim.new_result()
             rid = _wait(
-                lambda: gw.store.scalar(
-                    "SELECT id FROM analyzer_results WHERE sample_id = ?", (res.sample_id,)
+                lambda: next(
+                    (
+                        c["id"]
+                        for c in gw.workflow.bind_candidates(iid)
+                        if c["device_seq"] == res.sequence
+                    ),
+                    None,
                 ),
                 15,
                 f"analyzer result {res.sample_id}",
             )
-            # the analyzer numbers its own samples: the operator picks the pending result
+            # the analyzer numbers its own samples: the operator picks it from the bind list
             gw.workflow.bind_result(iid, rid, user.operator)
 
         def on_truck(plan: TruckPlan, iid: str) -> None:

@@ -3,7 +3,8 @@
 Prints where to connect (the pty slave path, or host:port), then produces a
 sample result every ``--period`` seconds. Commands on standard input switch
 faults at run time: ``faults crc,slow=0.5``, ``faults none``, ``new``,
-``status BIT,…``, ``stats``, ``quit``.
+``status BIT,…``, ``sample ID`` (the operator scans a sample id for the next
+result, on models that take one), ``stats``, ``quit``.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ async def _serve(
                     sim.set_status(u, bits)
                 if isinstance(server, AsciiSim):
                     server.status = bits
+            elif cmd == "sample":
+                sim.enter_sample_id(arg.strip())
+                _say(f"{t('gw_sample.sim_entered', lang)}: {arg.strip()}")
             elif cmd == "stats":
                 _say(f"requests={sim.requests} bad_frames={getattr(server, 'bad_frames', 0)}")
             elif cmd in ("quit", "exit"):

@@ -2,11 +2,14 @@
 
 Modbus analyzers (RTU and TCP) share one asyncio loop; analyzers on the same
 port share one bus. ASCII-line analyzers each get a thread. Every new result
-goes to ``Workflow.record_result`` (bound at once when its sample id matches
-a sampled truck). A result the gateway refuses, and every frame the driver
-could not decode, is dead-lettered with the reason and counted; the driver's
-counters are copied to the equipment table for the page and /metrics. An
-analyzer with no good answer for ``offline_after_s`` raises an alert.
+goes to ``Workflow.record_result`` with what the device says of it (its
+counter and measured time: the result is stored once, a counter jump is
+counted as a gap) and, where the register map says the analyzer carries the
+sample id the operator entered, that id (the result then binds itself). A
+result the gateway refuses, and every frame the driver could not decode, is
+dead-lettered with the reason and counted; the driver's counters are copied
+to the equipment table for the page and /metrics. The device alerts follow
+``devices.device_state``, as the table does; lost results raise their own.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from coalguard.drivers.analyzer import (
@@ -35,7 +37,9 @@ from coalguard.drivers.analyzer import (
 )
 from coalguard.edge.records import AnalyzerDeadLetter
 from coalguard.gateway.config import Analyzer as AnalyzerConfig
+from coalguard.gateway.devices import DeviceState
 from coalguard.gateway.errors import GatewayError
+from coalguard.gateway.results import DeviceReading
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.stored_time import iso
 
@@ -45,10 +49,11 @@ log = logging.getLogger("coalguard.gateway.analyzers")
 @dataclass
 class _Unit:
     cfg: AnalyzerConfig
+    regmap: RegisterMap
     stats: DeviceStats
     dead_letters: Any  # the driver's deque of undecodable frames
-    offline_after: timedelta
     refused: int = 0  # results the gateway refused (the driver counts its own errors)
+    gaps_alerted: int = 0  # lost results already in an alert (from before start: in its alert)
 
 
 class AnalyzerLink:
@@ -62,19 +67,23 @@ class AnalyzerLink:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._modbus_cfgs: list[tuple[AnalyzerConfig, RegisterMap, timedelta]] = []
+        self._modbus_cfgs: list[tuple[AnalyzerConfig, RegisterMap]] = []
         self._modbus: list[tuple[AnalyzerConfig, ModbusAnalyzer]] = []
         self._ascii: list[tuple[AnalyzerConfig, AsciiAnalyzer]] = []
         self._buses: dict[str, ModbusBus] = {}
         for cfg in self.configs:
             self._make(cfg)
 
+    def _unit(self, cfg: AnalyzerConfig, regmap: RegisterMap, drv: Any) -> _Unit:
+        device = self.gw.devices.get(cfg.id)
+        gaps = device["gaps"] if device else 0
+        return _Unit(cfg, regmap, drv.stats, drv.dead_letters, gaps_alerted=gaps)
+
     # -- building ------------------------------------------------------------
 
     def _make(self, cfg: AnalyzerConfig) -> None:
         regmap = resolve_map(cfg.model)
         tr = regmap.transport
-        offline = timedelta(seconds=max(30.0, 10 * cfg.poll_interval_s))
         if cfg.transport == "ascii":
             assert cfg.port is not None
             drv = AsciiAnalyzer(
@@ -84,13 +93,13 @@ class AnalyzerLink:
                 model=regmap.device.model,
             )
             self._ascii.append((cfg, drv))
-            self.units[cfg.id] = _Unit(cfg, drv.stats, drv.dead_letters, offline)
+            self.units[cfg.id] = self._unit(cfg, regmap, drv)
             return
-        self._modbus_cfgs.append((cfg, regmap, offline))
+        self._modbus_cfgs.append((cfg, regmap))
 
     def _make_modbus(self) -> None:
         """Buses and drivers; pymodbus clients need the running loop, so built in it."""
-        for cfg, regmap, offline in self._modbus_cfgs:
+        for cfg, regmap in self._modbus_cfgs:
             tr = regmap.transport
             where = (
                 f"tcp://{cfg.host}:{cfg.tcp_port or tr.tcp_port}"
@@ -110,7 +119,7 @@ class AnalyzerLink:
                 self._buses[where] = bus
             drv = ModbusAnalyzer(bus, regmap, cfg.unit_id or tr.unit)
             self._modbus.append((cfg, drv))
-            self.units[cfg.id] = _Unit(cfg, drv.stats, drv.dead_letters, offline)
+            self.units[cfg.id] = self._unit(cfg, regmap, drv)
 
     # -- running -------------------------------------------------------------
 
@@ -201,14 +210,20 @@ class AnalyzerLink:
 
     def deliver(self, analyzer_id: str, r: AnalyzerResult) -> str | None:
         """Hand one result to the workflow; a refusal is dead-lettered."""
+        unit = self.units.get(analyzer_id)
+        regmap = unit.regmap if unit else None
+        entered = regmap is not None and regmap.carries_sample_id and r.sample_id_from_device
         try:
             return self.gw.workflow.record_result(
                 analyzer_id,
                 dict(r.indicators),
-                sample_id=r.sample_id,
+                sample_id=r.sample_id if entered else None,
                 uncertainty=dict(r.uncertainty),
                 at=r.received_at,
                 result_id=str(r.id),
+                reading=DeviceReading(
+                    r.sequence, regmap.counter_max if regmap else None, r.analyzer_time
+                ),
             )
         except GatewayError as exc:
             if analyzer_id in self.units:
@@ -243,20 +258,35 @@ class AnalyzerLink:
 
     def sync(self) -> None:
         """Copy driver counters to the equipment table; drain driver dead letters."""
-        now = self.gw.clock.now()
         for aid, u in list(self.units.items()):
             while u.dead_letters:
                 item = u.dead_letters.popleft()
                 self._dead_letter(aid, str(item.get("reason", "undecodable")), item)
             errors = sum(u.stats.errors.values()) + u.refused
             self.gw.devices.sync(aid, u.stats.last_good, errors, u.stats.last_error)
-            if u.stats.last_good is not None and now - u.stats.last_good <= u.offline_after:
-                self.gw.alerts.clear("analyzer.offline", aid, "answering again")
-            elif u.stats.last_good is not None or errors:
+            device = self.gw.devices.get(aid)
+            if device is None:
+                continue
+            if device["state"] is DeviceState.NOT_ANSWERING:
                 self.gw.alerts.raise_(
                     "analyzer.offline",
                     aid,
                     f"analyzer {aid} has not answered since "
-                    f"{iso(u.stats.last_good) if u.stats.last_good else 'start'}: "
-                    f"{u.stats.last_error or 'no answer'}",
+                    f"{device['last_seen'] or 'start'}: {device['last_error'] or 'no answer'}",
                 )
+            else:
+                self.gw.alerts.clear("analyzer.offline", aid, "answering again")
+            self._alert_gaps(aid, u, device["gaps"])
+
+    def _alert_gaps(self, aid: str, u: _Unit, gaps: int) -> None:
+        """A new jump in the device counter: one alert naming how many results are lost."""
+        if gaps <= u.gaps_alerted:
+            return
+        self.gw.alerts.clear("analyzer.gap", aid, "more results lost")
+        self.gw.alerts.raise_(
+            "analyzer.gap",
+            aid,
+            f"analyzer {aid}: {gaps} result(s) lost (its sample counter jumped)",
+            gaps=gaps,
+        )
+        u.gaps_alerted = gaps

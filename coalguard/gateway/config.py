@@ -144,6 +144,11 @@ class Analyzer(_Strict):
     baudrate: Integer | None = Field(default=None, gt=0)
     poll_interval_s: Number = Field(default=1.0, gt=0)
 
+    @property
+    def offline_after_s(self) -> float:
+        """No good answer for this long: the analyzer is not answering (table and alert)."""
+        return max(30.0, 10 * self.poll_interval_s)
+
     @model_validator(mode="after")
     def _where(self) -> Analyzer:
         if self.transport == "tcp" and not self.host:
@@ -151,6 +156,14 @@ class Analyzer(_Strict):
         if self.transport in ("rtu", "ascii") and not self.port:
             raise ValueError(f"a {self.transport} analyzer needs port (serial device)")
         return self
+
+
+class Lane(_Strict):
+    """A sampling lane and the analyzers that test its samples (binding by choice, issue 12)."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    analyzers: list[str] = Field(min_length=1, description="ids of [[analyzer]] entries")
 
 
 class Camera(_Strict):
@@ -201,6 +214,7 @@ class GatewayConfig(_Strict):
     exit: Exit = Exit()
     analyzers: list[Analyzer] = Field(default_factory=list, alias="analyzer")
     cameras: list[Camera] = Field(default_factory=list, alias="camera")
+    lanes: list[Lane] = Field(default_factory=list, alias="lane")
     profiles_dirs: list[Path] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -212,11 +226,23 @@ class GatewayConfig(_Strict):
                 f"a checkpoint needs at least {MIN_CAMERAS} cameras (R9); "
                 f"this file lists {len(self.cameras)}"
             )
-        for kind, items in (("camera", self.cameras), ("analyzer", self.analyzers)):
+        for kind, items in (
+            ("camera", self.cameras),
+            ("analyzer", self.analyzers),
+            ("lane", self.lanes),
+        ):
             ids = [i.id for i in items]
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+        known = {a.id for a in self.analyzers}
+        for lane in self.lanes:
+            unknown = [a for a in lane.analyzers if a not in known]
+            if unknown:
+                raise ValueError(
+                    f"lane {lane.id!r} names analyzer {unknown[0]!r}, which no [[analyzer]] "
+                    f"lists (known: {', '.join(sorted(known)) or 'none'})"
+                )
         return self
 
     @model_validator(mode="after")
@@ -277,7 +303,7 @@ def _check_maps(path: Path, cfg: GatewayConfig, base: Path) -> None:
         if a.model.endswith(".toml") and not Path(a.model).is_absolute():
             a.model = str(base / a.model)
         try:
-            resolve_map(a.model)
+            regmap = resolve_map(a.model)
         except DataFileError as exc:
             _, text = read_toml(path)
             raise DataFileError(
@@ -286,3 +312,14 @@ def _check_maps(path: Path, cfg: GatewayConfig, base: Path) -> None:
                 locate(text, ("analyzer", i, "model")),
                 f"analyzer.{i}.model",
             ) from None
+        longest = len(cfg.checkpoint.id) + len("-yyyymmdd-nnnn")
+        if regmap.carries_sample_id and regmap.sample_id_chars < longest:
+            _, text = read_toml(path)
+            raise DataFileError(
+                str(path),
+                f"register map {regmap.id} keeps sample ids of {regmap.sample_id_chars} "
+                f"characters; this checkpoint's ({cfg.checkpoint.id}-yyyymmdd-nnnn) need "
+                f"{longest}: use a shorter checkpoint id or the map of the analyzer's setting",
+                locate(text, ("analyzer", i, "model")),
+                f"analyzer.{i}.model",
+            )

@@ -1,13 +1,39 @@
-"""Equipment status: when each analyzer and camera was last heard, its errors, its resets."""
+"""Equipment status: when each analyzer and camera was last heard, its errors, its resets,
+its lost results.
+
+``device_state`` is the one status of a device: the equipment table, /metrics
+and the device alerts all read it, so the table never says "正常" while an
+alert says "无响应".
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.gateway.store import Store
-from coalguard.gateway.stored_time import iso
+from coalguard.gateway.stored_time import iso, parse_iso
+
+
+class DeviceState(StrEnum):
+    OK = "ok"
+    SILENT = "silent"  # a camera that stopped pushing
+    NOT_ANSWERING = "not_answering"  # a polled device without a good answer for too long
+    NEVER_HEARD = "never_heard"  # declared, not heard yet, no error either
+
+
+def device_state(d: dict[str, Any], now: datetime) -> DeviceState:
+    """The status of one ``devices`` row at ``now``."""
+    if d["silent_since"]:
+        return DeviceState.SILENT
+    limit = d.get("offline_after_s")
+    if d["last_seen"] is None:
+        return DeviceState.NOT_ANSWERING if d["errors"] else DeviceState.NEVER_HEARD
+    if limit and now - parse_iso(d["last_seen"]) > timedelta(seconds=limit):
+        return DeviceState.NOT_ANSWERING
+    return DeviceState.OK
 
 
 class Devices:
@@ -15,10 +41,12 @@ class Devices:
         self.store = store
         self.clock = clock
 
-    def declare(self, kind: str, device_id: str) -> None:
+    def declare(self, kind: str, device_id: str, offline_after_s: float | None = None) -> None:
         with self.store.tx() as db:
             db.execute(
-                "INSERT OR IGNORE INTO devices(device_id, kind) VALUES (?, ?)", (device_id, kind)
+                "INSERT INTO devices(device_id, kind, offline_after_s) VALUES (?, ?, ?) "
+                "ON CONFLICT(device_id) DO UPDATE SET offline_after_s = excluded.offline_after_s",
+                (device_id, kind, offline_after_s),
             )
 
     def seen(self, device_id: str) -> bool:
@@ -77,8 +105,16 @@ class Devices:
             )
 
     def all(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.store.rows("SELECT * FROM devices ORDER BY kind, device_id")]
+        """Every device with its ``state`` (``device_state`` now)."""
+        now = self.clock.now()
+        rows = self.store.rows("SELECT * FROM devices ORDER BY kind, device_id")
+        return [_with_state(dict(r), now) for r in rows]
 
     def get(self, device_id: str) -> dict[str, Any] | None:
         r = self.store.row("SELECT * FROM devices WHERE device_id = ?", (device_id,))
-        return dict(r) if r else None
+        return _with_state(dict(r), self.clock.now()) if r else None
+
+
+def _with_state(d: dict[str, Any], now: datetime) -> dict[str, Any]:
+    d["state"] = device_state(d, now)
+    return d

@@ -291,8 +291,67 @@ def _camera_reads_and_history(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+_SAMPLE_BINDING_SCHEMA = """
+ALTER TABLE inspections ADD COLUMN sample_id TEXT;
+ALTER TABLE inspections ADD COLUMN lane TEXT;
+UPDATE inspections SET sample_id = json_extract(sample, '$.sample_id') WHERE sample IS NOT NULL;
+CREATE UNIQUE INDEX inspections_sample_id ON inspections(sample_id) WHERE sample_id IS NOT NULL;
+CREATE TABLE sample_numbers (
+    prefix TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+ALTER TABLE analyzer_results ADD COLUMN measured_at TEXT;
+ALTER TABLE analyzer_results ADD COLUMN device_seq INTEGER;
+ALTER TABLE analyzer_results ADD COLUMN device_key TEXT;
+UPDATE analyzer_results SET measured_at = at;
+CREATE UNIQUE INDEX analyzer_results_device_key ON analyzer_results(analyzer_id, device_key)
+    WHERE device_key IS NOT NULL;
+CREATE INDEX analyzer_results_measured ON analyzer_results(analyzer_id, measured_at);
+CREATE TABLE result_bindings (
+    id TEXT PRIMARY KEY,
+    result_id TEXT NOT NULL REFERENCES analyzer_results(id),
+    inspection_id TEXT NOT NULL REFERENCES inspections(id),
+    sample_id TEXT NOT NULL,
+    how TEXT NOT NULL,
+    bound_at TEXT NOT NULL,
+    bound_by TEXT NOT NULL,
+    unbound_at TEXT,
+    unbound_by TEXT,
+    unbind_reason TEXT
+);
+CREATE UNIQUE INDEX result_bindings_one_sample_per_result ON result_bindings(result_id)
+    WHERE unbound_at IS NULL;
+CREATE UNIQUE INDEX result_bindings_one_result_per_sample ON result_bindings(inspection_id)
+    WHERE unbound_at IS NULL;
+CREATE TRIGGER result_bindings_no_edit BEFORE UPDATE ON result_bindings
+WHEN OLD.unbound_at IS NOT NULL OR NEW.unbound_at IS NULL
+    OR NEW.result_id IS NOT OLD.result_id OR NEW.inspection_id IS NOT OLD.inspection_id
+    OR NEW.sample_id IS NOT OLD.sample_id OR NEW.how IS NOT OLD.how
+    OR NEW.bound_at IS NOT OLD.bound_at OR NEW.bound_by IS NOT OLD.bound_by
+BEGIN SELECT RAISE(ABORT, 'a result binding is never edited: unbind it with a correction'); END;
+CREATE TRIGGER result_bindings_no_delete BEFORE DELETE ON result_bindings
+BEGIN SELECT RAISE(ABORT, 'a result binding is never deleted: unbind it with a correction'); END;
+INSERT INTO result_bindings(id, result_id, inspection_id, sample_id, how, bound_at, bound_by)
+    SELECT 'migrated-' || r.id, r.id, r.inspection_id, COALESCE(i.sample_id, ''), 'migrated',
+           r.at, 'system'
+    FROM analyzer_results r JOIN inspections i ON i.id = r.inspection_id
+    WHERE r.inspection_id IS NOT NULL;
+ALTER TABLE devices ADD COLUMN last_sequence INTEGER;
+ALTER TABLE devices ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE devices ADD COLUMN offline_after_s REAL;
+"""
+
+
+def _sample_binding(db: sqlite3.Connection) -> None:
+    """5: gateway-issued sample ids, lanes, results stored once per device counter,
+    bindings that are never edited (one live binding per result and per sample),
+    and per-device result gaps."""
+    for statement in _statements(_SAMPLE_BINDING_SCHEMA):
+        db.execute(statement)
+
+
 def _judged_profile_columns(db: sqlite3.Connection) -> None:
-    """5: the profile (limits and version) a rapid verdict was judged by, kept with the
+    """6: the profile (limits and version) a rapid verdict was judged by, kept with the
     inspection and copied to its lab sample, so the lab report is judged by the same one."""
     db.execute("ALTER TABLE inspections ADD COLUMN judged_profile TEXT")
     db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
@@ -304,6 +363,7 @@ STEPS: tuple[Step, ...] = (
     _user_lang_column,
     _fast_pass_checks_and_watch_list,
     _camera_reads_and_history,
+    _sample_binding,
     _judged_profile_columns,
 )
 VERSION = len(STEPS)

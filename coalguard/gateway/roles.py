@@ -53,6 +53,7 @@ ACTIONS: dict[str, Role] = {
     "papers.print": Role.operator,  # /inspections/{id}/papers/{paper}[.pdf]
     "cancel": Role.shift_lead,
     "close_case": Role.shift_lead,
+    "unbind_result": Role.shift_lead,  # a correction: the wrong result was bound
     "ledger.correct": Role.shift_lead,
     "users.manage": Role.admin,  # the users page and `coalguard gateway users`
 }

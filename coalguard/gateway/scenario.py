@@ -147,10 +147,7 @@ def run_morning(
             wf.release(iid, operator)
             out.outcomes["fast_pass"] += 1
         else:
-            sample_id = f"S{gw.clock.now():%m%d}-{n:03d}"
-            wf.take_sample(
-                iid, operator, {"sample_id": sample_id, "seal_no": f"F{n:04d}", "sampler": operator}
-            )
+            sample_id = wf.take_sample(iid, operator, {"seal_no": f"F{n:04d}"})
             if measure is not None:
                 measure(plan, sample_id, iid)
             else:

@@ -17,6 +17,7 @@ from coalguard.edge.quality import BadProfileSet, ProfileSet
 from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
+from coalguard.gateway.binding import Lanes
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
@@ -90,7 +91,16 @@ class Gateway:
         )
         fast_pass = FastPassCache(store, sink, clock, cp)
         workflow = Workflow(
-            store, sink, ledger, lab, fast_pass, clock, profiles, cp, config.checkpoint.jurisdiction
+            store,
+            sink,
+            ledger,
+            lab,
+            fast_pass,
+            clock,
+            profiles,
+            cp,
+            config.checkpoint.jurisdiction,
+            Lanes.from_config(config),
         )
         cameras = CameraDesk(
             store,
@@ -106,7 +116,7 @@ class Gateway:
             timedelta(minutes=config.exit.released_within_minutes),
         )
         for a in config.analyzers:
-            devices.declare("analyzer", a.id)
+            devices.declare("analyzer", a.id, offline_after_s=a.offline_after_s)
         duty = DutyDesk(ledger, workflow, lab, devices, cp)
         accounts = Accounts(store, clock, config.auth)
         return cls(

@@ -4,6 +4,7 @@ arrived → registered → (fast-pass check) → fast_pass → released
                                          → awaiting_sample → sampled → tested → judged
 judged(pass) → released · judged(fail) → turned_back (劝返) or lab_sample
 judged(retest) → lab_sample (the default: noise near a limit never turns a truck back)
+tested/judged → unbind_result → sampled (a correction with a reason, never an edit)
 
 Every step is a transition row, an inspection-ledger entry and a ``critical``
 record, written in one transaction. A step not allowed from the current
@@ -24,16 +25,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coalguard.edge.clock import Clock
-from coalguard.edge.model import Sample
 from coalguard.edge.plates import normalize_plate, plates_match
-from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile, judge
+from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile
 from coalguard.edge.quality.basis import validate_measured
-from coalguard.edge.records import AnalyzerResultRecord, InspectionTransition, encode
-from coalguard.errors import InputError, WordedValueError
+from coalguard.edge.records import AnalyzerResultRecord, InspectionTransitionV2, encode
+from coalguard.errors import WordedValueError
+from coalguard.gateway import binding
+from coalguard.gateway.binding import Lanes, judge_result
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.fastpass import FastPassCache
 from coalguard.gateway.lab import LabDesk, profile_snapshot
 from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.results import DeviceReading, count_gap, device_key, stored_as
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, local_day_start
@@ -62,6 +65,7 @@ ALLOWED: dict[str, frozenset[State]] = {
     "check_fast_pass": frozenset({State.REGISTERED}),
     "take_sample": frozenset({State.AWAITING_SAMPLE}),
     "bind_result": frozenset({State.SAMPLED}),
+    "unbind_result": frozenset({State.TESTED, State.JUDGED}),
     "judge": frozenset({State.TESTED}),
     "rerun": frozenset({State.JUDGED}),
     "release": frozenset({State.FAST_PASS, State.JUDGED}),
@@ -125,13 +129,12 @@ class Registration(BaseModel):
 
 
 class SampleInfo(BaseModel):
-    """The sample taken from the load (R7 sampling)."""
+    """The sample taken from the load (R7 sampling): the gateway issues its id."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sample_id: str = Field(min_length=1, max_length=64)
     seal_no: str = Field(min_length=1, max_length=64)
-    sampler: str = Field(min_length=1, max_length=40)
+    lane: str | None = Field(default=None, max_length=64)
 
 
 def parse_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
@@ -170,6 +173,7 @@ class Workflow:
         profiles: ProfileSet,
         checkpoint_id: str,
         jurisdiction: str,
+        lanes: Lanes | None = None,
     ) -> None:
         self.store = store
         self.sink = sink
@@ -180,6 +184,7 @@ class Workflow:
         self.profiles = profiles
         self.checkpoint_id = checkpoint_id
         self.jurisdiction = jurisdiction
+        self.lanes = lanes or Lanes({}, ())
 
     # -- steps -------------------------------------------------------------------
 
@@ -261,19 +266,26 @@ class Workflow:
             )
         return check.green
 
-    def take_sample(self, iid: str, operator: str, data: dict[str, Any], reason: str = "") -> None:
+    def take_sample(self, iid: str, operator: str, data: dict[str, Any], reason: str = "") -> str:
+        """Record the sample and issue its id (the sampler is the signed-in operator)."""
         info: SampleInfo = parse_model(SampleInfo, data)
+        lane = self.lanes.resolve(info.lane)
         with self.store.tx() as db:
             row = self._begin(db, iid, "take_sample", operator)
-            other = db.execute(
-                "SELECT id FROM inspections WHERE json_extract(sample, '$.sample_id') = ? "
-                "AND id != ?",
-                (info.sample_id, iid),
-            ).fetchone()
-            if other:
-                raise GatewayError("sample_id_used", sample_id=info.sample_id)
-            body = {**info.model_dump(), "taken_at": iso(self.clock.now())}
-            db.execute("UPDATE inspections SET sample = ? WHERE id = ?", (dumps(body), iid))
+            now = self.clock.now()
+            sample_id = binding.issue_sample_id(db, self.checkpoint_id, now)
+            body: dict[str, Any] = {
+                "sample_id": sample_id,
+                "seal_no": info.seal_no,
+                "sampler": operator,
+                "taken_at": iso(now),
+            }
+            if lane is not None:
+                body["lane"] = lane
+            db.execute(
+                "UPDATE inspections SET sample = ?, sample_id = ?, lane = ? WHERE id = ?",
+                (dumps(body), sample_id, lane, iid),
+            )
             self._step(
                 db,
                 iid,
@@ -295,6 +307,7 @@ class Workflow:
                     **body,
                 },
             )
+        return sample_id
 
     def record_result(
         self,
@@ -306,11 +319,17 @@ class Workflow:
         at: datetime | None = None,
         result_id: str | None = None,
         entered_by: str | None = None,
+        reading: DeviceReading | None = None,
     ) -> str:
-        """An analyzer result arrives; bound at once when its sample id matches.
+        """An analyzer result arrives, stored once; bound at once when it names a sample.
 
-        ``entered_by`` names the signed-in person who typed a result by hand: it
-        goes into the record and the binding step is theirs, not the system's.
+        ``sample_id`` is the gateway's sample id the result carries (typed or
+        scanned at the analyzer, or typed with a manual entry): only then does
+        it bind itself. ``reading`` is what the device says of the result (its
+        counter and measured time): its identity, so a result read twice is
+        stored once, and the counter's jumps are counted as gaps.
+        ``entered_by`` names the signed-in person who typed a result by hand:
+        it goes into the record and the binding step is theirs, not the system's.
 
         Impossible values (negative, above 100 %, unknown symbol) are refused
         before anything is stored: the caller dead-letters them.
@@ -331,12 +350,15 @@ class Workflow:
             entered_by=entered_by or None,
         )
         rid = result.result_id
+        measured = iso(reading.measured_at) if reading and reading.measured_at else result.at
+        key = device_key(reading, sample_id, indicators)
         with self.store.tx() as db:
-            if db.execute("SELECT 1 FROM analyzer_results WHERE id = ?", (rid,)).fetchone():
-                return rid
+            known = stored_as(db, analyzer_id, key, rid)
+            if known is not None:
+                return known
             db.execute(
                 "INSERT INTO analyzer_results(id, analyzer_id, sample_id, at, indicators, "
-                "uncertainty) VALUES (?,?,?,?,?,?)",
+                "uncertainty, measured_at, device_seq, device_key) VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     rid,
                     analyzer_id,
@@ -344,13 +366,16 @@ class Workflow:
                     result.at,
                     dumps(indicators),
                     dumps(uncertainty or {}),
+                    measured,
+                    reading.sequence if reading else None,
+                    key,
                 ),
             )
+            count_gap(db, analyzer_id, reading)
             self.sink.put(result, record_id=rid)
         if sample_id:
             row = self.store.row(
-                "SELECT id FROM inspections WHERE state = ? "
-                "AND json_extract(sample, '$.sample_id') = ?",
+                "SELECT id FROM inspections WHERE state = ? AND sample_id = ?",
                 (State.SAMPLED.value, sample_id),
             )
             if row:
@@ -358,20 +383,31 @@ class Workflow:
                     self.bind_result(
                         row["id"], rid, entered_by or "system", reason="sample id match"
                     )
-                except GatewayError as exc:  # stays 'tested': the operator sees why on judging
-                    log.warning("result %s bound to %s but not judged: %s", rid, row["id"], exc)
+                except GatewayError as exc:  # the operator sees why on the page
+                    log.warning(
+                        "result %s names sample %s but is not bound: %s", rid, sample_id, exc
+                    )
         return rid
 
     def bind_result(self, iid: str, result_id: str, operator: str, reason: str = "") -> None:
-        """Bind an analyzer result to the inspection's sample, then judge it."""
+        """Bind an analyzer result to the inspection's sample, then judge it.
+
+        By sample id when the result carries this sample's id; else chosen by
+        the operator from the lane's analyzers. Refused with the reason when it
+        was measured before sampling or is bound to another sample.
+        """
         with self.store.tx() as db:
             row = self._begin(db, iid, "bind_result", operator)
             res = db.execute("SELECT * FROM analyzer_results WHERE id = ?", (result_id,)).fetchone()
             if res is None:
                 raise NotFound("no_result", id=result_id)
-            if res["inspection_id"] and res["inspection_id"] != iid:
-                raise GatewayError("result_bound", id=result_id)
             sample = json.loads(row["sample"])
+            by_id = res["sample_id"] == sample["sample_id"]
+            lane = None if by_id else self.lanes.analyzers_of(row["lane"])
+            binding.check_bindable(db, res, row, sample, lane)
+            now = iso(self.clock.now())
+            how = "sample_id" if by_id else "chosen"
+            binding.bind(db, result_id, row, sample["sample_id"], how, now, operator)
             result = {
                 "result_id": result_id,
                 "analyzer_id": res["analyzer_id"],
@@ -379,18 +415,38 @@ class Workflow:
                 "at": res["at"],
                 "indicators": json.loads(res["indicators"]),
                 "uncertainty": json.loads(res["uncertainty"]),
+                "measured_at": res["measured_at"],
             }
-            db.execute(
-                "UPDATE analyzer_results SET inspection_id = ? WHERE id = ?", (iid, result_id)
-            )
             db.execute("UPDATE inspections SET result = ? WHERE id = ?", (dumps(result), iid))
-            why = reason or (
-                "sample id match"
-                if res["sample_id"] == sample["sample_id"]
-                else "chosen by operator"
-            )
+            why = reason or ("sample id match" if by_id else "chosen by operator")
             self._step(db, iid, row["state"], "bind_result", State.TESTED, operator, why, result)
         self.judge(iid, "system" if operator == "system" else operator)
+
+    def unbind_result(self, iid: str, operator: str, reason: str) -> None:
+        """Undo a binding: a correction entry with its reason; the binding row stays."""
+        if not reason.strip():
+            raise GatewayError("reason_required", action="unbind_result")
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "unbind_result", operator)
+            bound = self._take_result_off(db, iid, operator, reason)
+            if bound is None:
+                raise binding.BindingRefused("nothing_bound")
+            result = json.loads(row["result"]) if row["result"] else {}
+            self._step(
+                db,
+                iid,
+                row["state"],
+                "unbind_result",
+                State.SAMPLED,
+                operator,
+                reason,
+                {
+                    "result_id": bound["result_id"],
+                    "analyzer_id": result.get("analyzer_id", ""),
+                    "sample_id": bound["sample_id"],
+                    "previous_overall": row["overall"],
+                },
+            )
 
     def judge(self, iid: str, operator: str, reason: str = "") -> Overall:
         """The verdict, with the profile the jurisdiction enforces for the coal type."""
@@ -399,18 +455,7 @@ class Workflow:
             result = json.loads(row["result"])
             sample_id = json.loads(row["sample"])["sample_id"]
             profile = self.profiles.get(row["profile_id"])
-            try:
-                verdict = judge(
-                    Sample(
-                        sample_id=sample_id,
-                        indicators=result["indicators"],
-                        uncertainty=result["uncertainty"],
-                    ),
-                    profile,
-                    self.profiles.version,
-                )
-            except InputError as exc:
-                raise GatewayError("bad_result", detail=str(exc)) from None
+            verdict = judge_result(sample_id, result, profile, self.profiles.version)
             vdoc = verdict.model_dump(mode="json")
             case = 1 if verdict.overall is Overall.FAIL else row["case_open"]
             db.execute(
@@ -435,10 +480,7 @@ class Workflow:
         with self.store.tx() as db:
             row = self._begin(db, iid, "rerun", operator)
             self._need_verdict(row, "rerun")
-            db.execute(
-                "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
-                (iid,),
-            )
+            self._take_result_off(db, iid, operator, reason or "rapid test repeated")
             self._step(
                 db,
                 iid,
@@ -571,10 +613,43 @@ class Workflow:
 
     def unbound_results(self, limit: int = 10) -> list[dict[str, Any]]:
         rows = self.store.rows(
-            "SELECT * FROM analyzer_results WHERE inspection_id IS NULL ORDER BY at DESC LIMIT ?",
+            "SELECT * FROM analyzer_results r WHERE NOT EXISTS (SELECT 1 FROM result_bindings b "
+            "WHERE b.result_id = r.id AND b.unbound_at IS NULL) ORDER BY at DESC LIMIT ?",
             (limit,),
         )
-        return [dict(r) | {"indicators": json.loads(r["indicators"])} for r in rows]
+        return [_result(r) for r in rows]
+
+    def bind_candidates(self, iid: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Results the operator may bind to this sample, newest first, each with its verdict.
+
+        Unbound results of the lane's analyzers measured at or after the sampling
+        time; ``verdict`` is what judging it against the inspection's profile gives.
+        """
+        insp = self.get(iid)
+        sample = insp["sample"]
+        analyzers = self.lanes.analyzers_of(insp["lane"])
+        if not sample or not analyzers:
+            return []
+        marks = ",".join("?" * len(analyzers))
+        rows = self.store.rows(
+            f"SELECT * FROM analyzer_results r WHERE analyzer_id IN ({marks}) "
+            "AND COALESCE(measured_at, at) >= ? AND NOT EXISTS (SELECT 1 FROM result_bindings b "
+            "WHERE b.result_id = r.id AND b.unbound_at IS NULL) "
+            "ORDER BY COALESCE(measured_at, at) DESC LIMIT ?",
+            (*analyzers, binding.sampled_second(sample), limit),
+        )
+        profile = self.profiles.get(insp["profile_id"])
+        out = []
+        for r in rows:
+            res = _result(r)
+            try:
+                res["verdict"] = judge_result(
+                    sample["sample_id"], res, profile, self.profiles.version
+                )
+            except GatewayError:
+                res["verdict"] = None
+            out.append(res)
+        return out
 
     def next_actions(self, insp: dict[str, Any]) -> list[str]:
         """Steps allowed now, the default first."""
@@ -611,6 +686,19 @@ class Workflow:
                 allowed=tuple(allowed),
             )
         return row
+
+    def _take_result_off(
+        self, db: sqlite3.Connection, iid: str, operator: str, reason: str
+    ) -> sqlite3.Row | None:
+        """Close the live binding (if any) with the reason; the result and verdict go."""
+        bound = None
+        if binding.live_binding(db, inspection_id=iid) is not None:
+            bound = binding.unbind(db, iid, iso(self.clock.now()), operator, reason)
+        db.execute(
+            "UPDATE inspections SET result = NULL, verdict = NULL, overall = NULL WHERE id = ?",
+            (iid,),
+        )
+        return bound
 
     def _need_verdict(self, row: sqlite3.Row, action: str) -> None:
         ov = Overall(row["overall"])
@@ -674,7 +762,7 @@ class Workflow:
         plate, last = db.execute(
             "SELECT plate, seq FROM inspections WHERE id = ?", (iid,)
         ).fetchone()
-        record = InspectionTransition(
+        record = InspectionTransitionV2(
             checkpoint_id=self.checkpoint_id,
             inspection_id=iid,
             plate=plate,
@@ -726,8 +814,22 @@ def _need_operator(operator: str) -> None:
 
 
 def _inspection(row: sqlite3.Row) -> dict[str, Any]:
+    """An inspection as read: JSON columns parsed; the sample's label fields at the top."""
     d = dict(row)
     for key in ("registration", "fast_pass", "sample", "result", "verdict"):
         d[key] = json.loads(d[key]) if d[key] else None
     d["case_open"] = bool(d["case_open"])
+    sample = d["sample"] or {}
+    d["sample_id"] = d.get("sample_id") or sample.get("sample_id")
+    d["seal"] = sample.get("seal_no")
+    d["sampler"] = sample.get("sampler")
+    d["sampled_at"] = sample.get("taken_at")
+    return d
+
+
+def _result(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    d["indicators"] = json.loads(d["indicators"])
+    d["uncertainty"] = json.loads(d["uncertainty"])
+    d["measured_at"] = d["measured_at"] or d["at"]
     return d

@@ -135,3 +135,13 @@ def test_coalesce_caps_at_125_registers(tmp_path: Path) -> None:
     assert all(r.count <= 125 for r in reqs)
     assert sum(len(r.fields) for r in reqs) == 102
     assert len(reqs) == 2
+
+
+def test_sample_id_entry_needs_a_string_sample_id_field(tmp_path: Path) -> None:
+    keyed = GOOD.replace('version = "1"\n', 'version = "1"\nsample_id_entry = "keypad"\n')
+    with pytest.raises(DataFileError, match="needs a string field with role 'sample_id'"):
+        load_map(write(tmp_path, keyed))
+    field = '\n[[field]]\nname = "sid"\nrole = "sample_id"\naddress = 3\ntype = "string"\n'
+    m = load_map(write(tmp_path, keyed + field + "length = 12\n"))
+    assert m.carries_sample_id and m.sample_id_chars == 24 and m.counter_max == 65535
+    assert not resolve_map("generic-tcp-int16").carries_sample_id  # its own sample numbers

@@ -90,6 +90,6 @@ def drive_to_judged(gw: Gateway, indicators: dict, plate: str = "冀A12345", sam
     iid = wf.arrive(plate, "王五")
     wf.register(iid, "王五", registration(plate))
     assert wf.check_fast_pass(iid, "王五") is False
-    wf.take_sample(iid, "王五", {"sample_id": sample, "seal_no": f"F-{sample}", "sampler": "李四"})
+    sample = wf.take_sample(iid, "王五", {"seal_no": f"F-{sample}"})
     wf.record_result("an-1", indicators, sample_id=sample)
     return iid

@@ -199,7 +199,7 @@ def test_operator_may_not_cancel_but_a_shift_lead_may(app, gw):
 
 @pytest.mark.parametrize("role", list(Role))
 def test_role_matrix(role):
-    lead_only = {"cancel", "close_case", "ledger.correct"}
+    lead_only = {"cancel", "close_case", "ledger.correct", "unbind_result"}
     for action, least in ACTIONS.items():
         if action == "users.manage":
             assert may(role, action) == (role is Role.admin)

@@ -38,7 +38,7 @@ def test_reused_camera_event_id_after_counter_reset_is_not_dropped(live, gw, clo
     assert 'coalguard_gateway_camera_counter_resets_total{camera="cam-exit"} 0' in metrics
     page = live.read_page()
     assert "<th>计数重置</th>" in page
-    assert re.search(r"<tr><td>cam-entry</td>(<td>[^<]*</td>){3}<td>2</td></tr>", page)
+    assert re.search(r"<tr><td>cam-entry</td>(<td>[^<]*</td>){4}<td>2</td></tr>", page)
 
 
 def test_true_duplicate_is_still_deduplicated_across_a_counter_reset(live, gw, clock):

@@ -210,25 +210,37 @@ def test_truck_walks_from_camera_arrival_to_a_printed_turn_back_notice(
         # the analyzer finishes a sample BEFORE this truck is sampled (a second before at least:
         # the gateway compares measured and sampling times to the second)
         early = new_result(sim, gateway)
-        measured = db_rows(gateway, "SELECT at FROM analyzer_results WHERE id = ?", (early,))[0][0]
+        measured = db_rows(
+            gateway, "SELECT COALESCE(measured_at, at) FROM analyzer_results WHERE id = ?", (early,)
+        )[0][0]
         wait_for(
             lambda: SystemClock().now() >= datetime.fromisoformat(measured) + timedelta(seconds=1),
             5,
             what="the next second",
         )
 
-        submit(b, "take_sample", {"sample_id": "YP-E2E-1", "seal_no": "FQ-E2E-1"})
+        # sampling: the gateway issues the sample id; the operator types the seal
+        submit(b, "take_sample", {"seal_no": "FQ-E2E-1"})
         wait_state(b, "sampled")
-        sample_id = "YP-E2E-1"
+        sample_id = db_rows(gateway, "SELECT sample_id FROM inspections WHERE id = ?", (iid,))[0][0]
+        assert sample_id.startswith("cp-e2e-")
 
         # ... and the truck's own sample after it
         own = new_result(sim, gateway)
         assert own != early
+        b.goto(f"{gateway.base}/?id={iid}")
+        wait_state(b, "sampled")
+        check_result_before_sampling_is_refused(b, gateway, iid, early, sample_id)
 
         # the operator binds the truck's own result (the page, reloaded, offers it)
         b.goto(f"{gateway.base}/?id={iid}")
         wait_state(b, "sampled")
-        submit(b, "bind_result", {"result_id": own})
+        assert offered(b) == [own]
+        b.eval(
+            "[...document.querySelectorAll('#bind-list form')]"
+            f".find(f => f.elements.result_id.value === {json.dumps(own)})"
+            ".querySelector('button').click()"
+        )
         wait_state(b, "judged")
         assert b.eval("document.querySelector('#overall').textContent") == t("status.fail", "zh")
 
@@ -252,7 +264,7 @@ def test_truck_walks_from_camera_arrival_to_a_printed_turn_back_notice(
         "SELECT at, operator FROM transitions WHERE inspection_id = ? AND action = 'turn_back'",
         (iid,),
     )[0]
-    sample_id = "YP-E2E-1"
+    sample_id = db_rows(gateway, "SELECT sample_id FROM inspections WHERE id = ?", (iid,))[0][0]
     for expected in (
         t("gw_papers.notice", "zh"),
         PLATE,
@@ -291,9 +303,42 @@ def test_truck_walks_from_camera_arrival_to_a_printed_turn_back_notice(
     ]
 
 
-@pytest.mark.skip(
-    reason="NOT DONE: a result measured before sampling cannot be bound is built by the "
-    "sample-binding branch, not on main by 14:35 UTC; the walk above binds the truck's own result"
-)
-def test_result_measured_before_sampling_cannot_be_bound() -> None:
-    """Filled in once sample-binding is on main (the walk refuses the early result)."""
+def offered(b: Browser) -> list[str]:
+    """The results the page's bind list offers (one form per result)."""
+    return b.eval("[...document.querySelectorAll('#bind-list [name=result_id]')].map(i => i.value)")
+
+
+def check_result_before_sampling_is_refused(
+    b: Browser, gateway: GatewayProcess, iid: str, early: str, sample_id: str
+) -> None:
+    """The page does not offer a result measured before sampling; posted anyway, it is
+    refused with the reason in words, and nothing is bound."""
+    assert early not in offered(b), "a result measured before sampling is offered for binding"
+    b.eval(
+        "(() => { const f = document.querySelector('#bind-list form');"
+        f"f.elements.result_id.value = {json.dumps(early)};"
+        "f.querySelector('button').click(); })()"
+    )
+    error = wait_for(
+        lambda: (
+            b.eval("document.readyState") == "complete"
+            and b.eval("(document.querySelector('#error')||{}).textContent")
+        ),
+        30,
+        what="the refusal on the page",
+        retry_errors=True,
+    )
+    result = db_rows(
+        gateway, "SELECT COALESCE(measured_at, at) FROM analyzer_results WHERE id = ?", (early,)
+    )[0][0]
+    taken = db_rows(
+        gateway, "SELECT json_extract(sample, '$.taken_at') FROM inspections WHERE id = ?", (iid,)
+    )[0][0]
+    assert error.strip() == t("gw_binding.before_sampling", "zh").format(
+        measured=local_text(result, "%m-%d %H:%M:%S"),
+        sampled=local_text(taken, "%m-%d %H:%M:%S"),
+        sample_id=sample_id,
+    )
+    assert b.eval("document.querySelector('#truck').dataset.state") == "sampled"
+    bound = db_rows(gateway, "SELECT COUNT(*) FROM result_bindings WHERE result_id = ?", (early,))
+    assert bound[0][0] == 0

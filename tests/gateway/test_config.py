@@ -138,3 +138,28 @@ def load_config_text(text: str) -> GatewayConfig:
     data = tomllib.loads(text)
     data["http"]["camera_token"] = "k" * 32
     return GatewayConfig.model_validate(data)
+
+
+ANALYZER = '\n[[analyzer]]\nid = "a1"\nmodel = "{model}"\nhost = "10.0.0.5"\ntransport = "tcp"\n'
+
+
+def test_lane_names_only_configured_analyzers(tmp_path):
+    p = tmp_path / "gw.toml"
+    lane = '\n[[lane]]\nid = "lane-1"\nname = "1号道"\nanalyzers = ["a1", "a2"]\n'
+    p.write_text(GOOD + ANALYZER.format(model="generic-tcp-int16") + lane, encoding="utf-8")
+    with pytest.raises(DataFileError, match="lane 'lane-1' names analyzer 'a2'"):
+        load_config(p)
+    p.write_text(GOOD + ANALYZER.format(model="generic-tcp-int16") + lane.replace(', "a2"', ""))
+    assert [ln.analyzers for ln in load_config(p).lanes] == [["a1"]]
+
+
+def test_sample_id_must_fit_an_analyzer_that_carries_it(tmp_path):
+    p = tmp_path / "gw.toml"
+    long_id = GOOD.replace('id = "cp-1"', f'id = "{"x" * 20}"')
+    p.write_text(long_id + ANALYZER.format(model="generic-tcp-keyed"), encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        load_config(p)
+    assert exc.value.field == "analyzer.0.model"
+    assert "keeps sample ids of 32 characters" in exc.value.reason
+    p.write_text(GOOD + ANALYZER.format(model="generic-tcp-keyed"), encoding="utf-8")
+    assert load_config(p).analyzers[0].model == "generic-tcp-keyed"

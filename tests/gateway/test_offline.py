@@ -29,13 +29,14 @@ def test_offline_then_catch_up(tmp_path: Path):
             for action, data in [
                 ("register", registration()),
                 ("check_fast_pass", {}),
-                ("take_sample", {"sample_id": "S1", "seal_no": "F1", "sampler": "李四"}),
+                ("take_sample", {"seal_no": "F1"}),
             ]:
                 r = c.post(f"/ui/inspections/{iid}/{action}", data=data)
                 assert r.status_code == 200, r.text
+            sample_id = c.get(f"/api/v1/inspections/{iid}").json()["sample_id"]
             c.post(
                 "/ui/results",
-                data={"sample_id": "S1"} | {k: str(v) for k, v in FAILING.items()},
+                data={"sample_id": sample_id} | {k: str(v) for k, v in FAILING.items()},
             )
             r = c.post(f"/ui/inspections/{iid}/turn_back", data={})
             assert "已劝返" in r.text

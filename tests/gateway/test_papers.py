@@ -164,21 +164,22 @@ def test_sample_label_prints_when_sampled(client, gw, clock, lang, tmp_path):
     wf.register(iid, OPERATOR, registration())
     wf.check_fast_pass(iid, OPERATOR)
     clock.advance(timedelta(minutes=5))
-    wf.take_sample(iid, OPERATOR, {"sample_id": "S9", "seal_no": "F-0099", "sampler": "李四"})
+    sample = wf.take_sample(iid, OPERATOR, {"seal_no": "F-0099"})  # the gateway issues the id
+    assert sample == "cp-test-20261123-001"
     use_lang(client, lang)
     pdf = get_pdf(client, f"/inspections/{iid}/papers/label.pdf")
     text = flat(pdf_text(pdf, tmp_path))
     for expected in (
         t("gw_papers.label", lang),
-        "S9",
+        sample,
         "冀A12345",
         "2026-11-23 08:35",
-        "李四",
+        OPERATOR,  # the sampler is the signed-in person who took the sample
         "F-0099",
         t("gw_papers.provisional", lang),  # the profile it will be judged by is provisional
     ):
         assert expected in text, f"{expected!r} missing from the {lang} label:\n{text}"
-    assert pdf_qr_codes(pdf, tmp_path) == [sample_payload("S9", "F-0099", iid)]
+    assert pdf_qr_codes(pdf, tmp_path) == [sample_payload(sample, "F-0099", iid)]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -198,9 +198,11 @@ def test_operator_signs_in_and_drives_a_truck_to_turn_back_in_chromium(gateway, 
         )
         submit("check_fast_pass", op, "待抽样")
         assert "不在快速通行名单" in b.eval("document.body.innerText")
-        submit(
-            "take_sample", op | {"sample_id": "S-1", "seal_no": "F-1", "sampler": "李四"}, "已抽样"
-        )
+        submit("take_sample", op | {"seal_no": "F-1"}, "已抽样")
+        # the gateway issued the sample id: the label and the manual form carry it
+        sample_id = b.eval("document.querySelector('#sample-id').innerText")
+        assert sample_id.startswith("cp-") and sample_id.endswith("-001"), sample_id
+        assert b.eval("document.querySelector('#form-result [name=sample_id]').value") == sample_id
         # The rapid result typed in by hand (the analyzer would post it the same way).
         values = {
             "Mt": "5",

@@ -94,10 +94,10 @@ class Driver:
                 if action == "register":
                     self.call(self.client.step, iid, action, registration(plate))
                 elif action == "take_sample":
-                    sample = {"sample_id": f"S{n}", "seal_no": f"F{n}", "sampler": "李四"}
-                    self.call(self.client.step, iid, action, sample)
+                    self.call(self.client.step, iid, action, {"seal_no": f"F{n}"})
                 elif action == "result":
-                    self.call(self.client.result, f"S{n}", verdict)
+                    sample_id = self.client.inspection(iid)["sample_id"]
+                    self.call(self.client.result, sample_id, verdict)
                 else:
                     self.call(self.client.step, iid, action)
             except httpx.TransportError:

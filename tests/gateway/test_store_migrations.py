@@ -77,6 +77,21 @@ def test_a_release_database_upgrades_to_what_a_fresh_one_is(tmp_path: Path) -> N
             assert kept == [r for r in rows if not r[0].startswith("lang:")]
         else:
             assert kept == rows, table
+    # the sample binding step: sampled inspections keep their ids, bound results their bindings
+    with sqlite3.connect(old) as con:
+        assert (
+            con.execute("SELECT count(*) FROM inspections WHERE sample IS NOT NULL").fetchone()[0]
+            == con.execute(
+                "SELECT count(*) FROM inspections WHERE sample_id IS NOT NULL"
+            ).fetchone()[0]
+        )
+        bound = con.execute(
+            "SELECT count(*) FROM analyzer_results WHERE inspection_id IS NOT NULL"
+        ).fetchone()[0]
+        live = con.execute(
+            "SELECT count(*) FROM result_bindings WHERE unbound_at IS NULL"
+        ).fetchone()[0]
+        assert live == bound
 
 
 def test_reopening_an_upgraded_database_changes_nothing(tmp_path: Path) -> None:

@@ -33,12 +33,13 @@ def test_page_is_chinese_and_drives_a_truck_to_turn_back(client, gw):
     r = client.post(f"/ui/inspections/{iid}/check_fast_pass", data={"operator": "王五"})
     assert "不在快速通行名单" in r.text and "待抽样" in r.text
     r = client.post(
-        f"/ui/inspections/{iid}/take_sample",
-        data={"sample_id": "S1", "seal_no": "F1", "sampler": "李四", "operator": "王五"},
+        f"/ui/inspections/{iid}/take_sample", data={"seal_no": "F1", "operator": "王五"}
     )
+    sample_id = gw.workflow.get(iid)["sample_id"]
+    assert sample_id == "cp-test-20261123-001"  # issued by the gateway: checkpoint, local day
     r = client.post(
         "/ui/results",
-        data={"sample_id": "S1", "operator": "王五"} | {k: str(v) for k, v in FAILING.items()},
+        data={"sample_id": sample_id, "operator": "王五"} | {k: str(v) for k, v in FAILING.items()},
     )
     assert "不合格" in r.text and 'id="form-turn_back"' in r.text
     r = client.post(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -58,7 +60,7 @@ def test_fail_turns_back_and_opens_a_case(gw):
     gw.workflow.turn_back(iid, "王五", "硫分超标", lab={"sample_id": "S1-L", "seal_no": "F9"})
     insp = gw.workflow.get(iid)
     assert insp["state"] == "turned_back" and insp["case_open"] is True
-    assert gw.lab.pending()[0]["sample_id"] == "S1-L"
+    assert gw.lab.pending()[0]["sample_id"] == "S1-L"  # as typed at turn-back
 
 
 def test_retest_defaults_to_lab_sample_and_never_turns_back(gw):
@@ -72,7 +74,7 @@ def test_retest_defaults_to_lab_sample_and_never_turns_back(gw):
         gw.workflow.release(iid, "王五")
     lab_id = gw.workflow.lab_sample(iid, "王五")
     assert gw.workflow.get(iid)["state"] == "lab_sample"
-    assert gw.lab.get(lab_id)["sample_id"] == "S1-L"
+    assert gw.lab.get(lab_id)["sample_id"] == insp["sample_id"] + "-L"
 
 
 def test_incomplete_result_can_be_tested_again(gw):
@@ -93,9 +95,7 @@ def test_incomplete_result_can_be_tested_again(gw):
     [
         (
             "take_sample",
-            lambda wf, i: wf.take_sample(
-                i, "op", {"sample_id": "X", "seal_no": "F", "sampler": "s"}
-            ),
+            lambda wf, i: wf.take_sample(i, "op", {"seal_no": "F"}),
         ),
         ("release", lambda wf, i: wf.release(i, "op")),
         ("turn_back", lambda wf, i: wf.turn_back(i, "op")),
@@ -180,14 +180,24 @@ def test_format_one_list_still_reads_but_cannot_pass_a_truck(gw):
     assert gw.workflow.steps(iid)[-1]["reason"] == "fast pass: mismatch"
 
 
-def test_sample_ids_are_unique_across_inspections(gw):
-    drive_to_judged(gw, PASSING, plate="冀A11111", sample="S1")
-    iid = gw.workflow.arrive("冀A22222", "op")
-    gw.workflow.register(iid, "op", registration("冀A22222"))
-    gw.workflow.check_fast_pass(iid, "op")
-    with pytest.raises(GatewayError) as exc:
-        gw.workflow.take_sample(iid, "op", {"sample_id": "S1", "seal_no": "F", "sampler": "s"})
-    assert "S1" in str(exc.value)
+def test_gateway_issues_unique_readable_sample_ids(gw, clock):
+    first = gw.workflow.get(drive_to_judged(gw, PASSING, plate="冀A11111"))
+    second = gw.workflow.get(drive_to_judged(gw, PASSING, plate="冀A22222"))
+    assert (first["sample_id"], second["sample_id"]) == (
+        "cp-test-20261123-001",
+        "cp-test-20261123-002",
+    )
+    # the label's fields: seal, the signed-in sampler, the Clock's time
+    assert first["seal"] == "F-S1" and first["sampler"] == "王五"
+    assert first["sampled_at"] == "2026-11-23T00:30:00.000000+00:00"
+    clock.advance(timedelta(hours=16))  # 00:30 the next day in Asia/Shanghai
+    third = gw.workflow.get(drive_to_judged(gw, PASSING, plate="冀A33333"))
+    assert third["sample_id"] == "cp-test-20261124-001"
+    # the database holds each sample id once
+    with pytest.raises(sqlite3.IntegrityError), gw.store.tx() as db:
+        db.execute(
+            "UPDATE inspections SET sample_id = ? WHERE id = ?", (first["sample_id"], third["id"])
+        )
 
 
 def test_records_carry_ids_and_checkpoint(gw):

@@ -69,6 +69,7 @@ from coalguard.edge.records import (
     Registered,
     Rerun,
     ResultBound,
+    ResultUnbound,
     Sampled,
     UndecodableRecord,
     decode,
@@ -311,7 +312,7 @@ class Projector:
                 }
             case Judged():
                 self._rapid_verdict(s, rec, cp, insp, data.verdict, at)
-            case Rerun():
+            case Rerun() | ResultUnbound():
                 insp.result = None
 
     def _rapid_verdict(

@@ -45,6 +45,20 @@ def register_count(dtype: DataType, length: int = 0) -> int:
     return 2 if dtype in (DataType.INT32, DataType.UINT32, DataType.FLOAT32) else 1
 
 
+_MAX = {
+    DataType.INT16: 2**15 - 1,
+    DataType.UINT16: 2**16 - 1,
+    DataType.INT32: 2**31 - 1,
+    DataType.UINT32: 2**32 - 1,
+    DataType.FLOAT32: 2**24,  # the last integer a float32 counts exactly
+}
+
+
+def counter_max(dtype: DataType) -> int | None:
+    """The largest count a counter of this type holds before it wraps (None: a string)."""
+    return _MAX.get(dtype)
+
+
 def _wire_bytes(registers: list[int]) -> bytes:
     return b"".join(r.to_bytes(2, "big") for r in registers)
 

@@ -172,6 +172,7 @@ class ModbusAnalyzer:
         if sid_f is not None:
             raw = values.get(sid_f.name, "")
             sample_id = raw if isinstance(raw, str) else f"{int(raw)}"
+        from_device = bool(sample_id)
         if not sample_id:
             tag = f"{seq}" if seq is not None else received.strftime("%Y%m%dT%H%M%S")
             sample_id = f"{self.map.device.model.replace(' ', '')}-{self.unit}-{tag}"
@@ -184,6 +185,7 @@ class ModbusAnalyzer:
         bits, faults = self._status(values)
         return AnalyzerResult(
             sample_id=sample_id[:64],
+            sample_id_from_device=from_device,
             indicators=indicators,
             uncertainty=uncertainty,
             analyzer_time=analyzer_time,

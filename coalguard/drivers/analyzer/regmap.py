@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from coalguard.datafile import FieldError, Integer, Number, load_model
-from coalguard.drivers.analyzer.codec import DataType, WordOrder, register_count
+from coalguard.drivers.analyzer.codec import DataType, WordOrder, counter_max, register_count
 from coalguard.drivers.analyzer.units import ENERGY_UNITS, PERCENT_UNITS, UNITS
 from coalguard.edge.quality.indicators import KNOWN, parse
 from coalguard.errors import DataFileError
@@ -173,6 +173,11 @@ class RegisterMap(_Strict):
     ready_clear: StrictBool = Field(
         False, description="write 0 to the ready register after reading"
     )
+    sample_id_entry: Literal["none", "keypad", "scanner"] = Field(
+        "none",
+        description="how the operator gives the analyzer the gateway's sample id; 'none': "
+        "the analyzer numbers samples itself (its sample_id field is its own number)",
+    )
     status: StatusBits | None = None
     block: list[Block] = Field(default_factory=list)
     field: list[Field_] = Field(min_length=1)
@@ -202,6 +207,13 @@ class RegisterMap(_Strict):
             raise ValueError("the map needs a field with role 'sequence' or 'ready'")
         if self.ready_clear and Role.READY not in roles:
             raise ValueError("ready_clear needs a field with role 'ready'")
+        if self.sample_id_entry != "none":
+            sid = self.role(Role.SAMPLE_ID)
+            if sid is None or sid.type is not DataType.STRING:
+                raise ValueError(
+                    f"sample_id_entry = {self.sample_id_entry!r} needs a string field with "
+                    "role 'sample_id' (where the analyzer keeps the id the operator entered)"
+                )
         if self.status is not None:
             st = next((f for f in self.field if f.name == self.status.field), None)
             if st is None or st.role is not Role.STATUS:
@@ -218,6 +230,23 @@ class RegisterMap(_Strict):
 
     def role(self, role: Role) -> Field_ | None:
         return next((f for f in self.field if f.role is role), None)
+
+    @property
+    def carries_sample_id(self) -> bool:
+        """True when results carry the sample id the operator typed or scanned at the analyzer."""
+        return self.sample_id_entry != "none"
+
+    @property
+    def sample_id_chars(self) -> int:
+        """The longest sample id the analyzer keeps (0: none)."""
+        f = self.role(Role.SAMPLE_ID)
+        return 2 * f.length if f is not None and f.type is DataType.STRING else 0
+
+    @property
+    def counter_max(self) -> int | None:
+        """The largest value of the sequence counter (it then wraps), or None without one."""
+        f = self.role(Role.SEQUENCE)
+        return None if f is None else counter_max(f.type)
 
     @cached_property
     def values(self) -> list[Field_]:

@@ -36,6 +36,9 @@ class AnalyzerResult(BaseModel):
 
     id: UUID = Field(default_factory=uuid4)
     sample_id: str = Field(min_length=1, max_length=64)
+    sample_id_from_device: bool = Field(
+        True, description="False when the device gave none and the driver made one up"
+    )
     indicators: dict[str, float]
     uncertainty: dict[str, float] = Field(default_factory=dict)
     analyzer_time: datetime | None = None

@@ -30,10 +30,12 @@ from coalguard.edge.records.inspection import (
     Closed,
     FastPassChecked,
     InspectionTransition,
+    InspectionTransitionV2,
     Judged,
     Registered,
     Rerun,
     ResultBound,
+    ResultUnbound,
     Sampled,
 )
 from coalguard.edge.records.lab import (
@@ -76,6 +78,7 @@ __all__ = [
     "FastPassLoaded",
     "HandoverBody",
     "InspectionTransition",
+    "InspectionTransitionV2",
     "InvalidBody",
     "Judged",
     "LabDispatched",
@@ -91,6 +94,7 @@ __all__ = [
     "Registered",
     "Rerun",
     "ResultBound",
+    "ResultUnbound",
     "Sampled",
     "UndecodableRecord",
     "UnknownKind",

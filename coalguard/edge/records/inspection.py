@@ -1,4 +1,9 @@
-"""``inspection.transition``: one step of a truck's inspection, with a typed payload per action."""
+"""``inspection.transition``: one step of a truck's inspection, with a typed payload per action.
+
+Version 2 (issue 12) adds the ``unbind_result`` correction, the lane a sample
+was taken at and the measured time of a bound result; version 1 bodies keep
+decoding (``InspectionTransition``), the gateway writes version 2.
+"""
 
 from __future__ import annotations
 
@@ -57,19 +62,34 @@ class FastPassChecked(_Payload):
 
 
 class Sampled(_Payload):
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"lane"})
+
     sample_id: str
     seal_no: str
     sampler: str
     taken_at: str
+    lane: str | None = None  # version 2
 
 
 class ResultBound(_Payload):
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset({"measured_at"})
+
     result_id: str
     analyzer_id: str
     analyzer_sample_id: str | None
     at: str
     indicators: dict[str, float]
     uncertainty: dict[str, float]
+    measured_at: str | None = None  # version 2
+
+
+class ResultUnbound(_Payload):
+    """Version 2: a bound result taken off its sample (the reason is the step's)."""
+
+    result_id: str
+    analyzer_id: str
+    sample_id: str
+    previous_overall: str | None
 
 
 class Judged(_Payload):
@@ -108,6 +128,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "cancel": Closed,
     "close_case": CaseClosed,
 }
+PAYLOADS_V2: dict[str, type[_Payload]] = {**PAYLOADS, "unbind_result": ResultUnbound}
 
 
 @register
@@ -115,6 +136,7 @@ class InspectionTransition(CheckpointRecord):
     """The inspection moved from ``from_state`` to ``to``; ``data`` is the action's payload."""
 
     KIND = "inspection.transition"
+    PAYLOADS: ClassVar[dict[str, type[_Payload]]] = PAYLOADS
 
     inspection_id: str = Field(min_length=1)
     plate: str
@@ -132,7 +154,7 @@ class InspectionTransition(CheckpointRecord):
     def _payload(cls, data: Any, info: ValidationInfo) -> Any:
         """Validate ``data`` with the model of the record's action."""
         action = info.data.get("action")
-        model = PAYLOADS.get(action) if isinstance(action, str) else None
+        model = cls.PAYLOADS.get(action) if isinstance(action, str) else None
         if model is None:
             raise ValueError(f"no payload model for action {action!r}")
         if isinstance(data, model):
@@ -154,3 +176,11 @@ def payload_body(p: _Payload) -> dict[str, Any]:
         if out.get(name, 0) is None:
             del out[name]
     return out
+
+
+@register
+class InspectionTransitionV2(InspectionTransition):
+    """Version 2: what the gateway writes now (see the module docstring)."""
+
+    VERSION = 2
+    PAYLOADS: ClassVar[dict[str, type[_Payload]]] = PAYLOADS_V2

@@ -151,10 +151,15 @@ def create_app(
                 wf.check_fast_pass(iid, op, reason)
             elif action == "take_sample":
                 wf.take_sample(
-                    iid, op, {k: f.get(k, "") for k in ("sample_id", "seal_no", "sampler")}, reason
+                    iid,
+                    op,
+                    {"seal_no": f.get("seal_no", ""), "lane": f.get("lane") or None},
+                    reason,
                 )
             elif action == "bind_result":
                 wf.bind_result(iid, f.get("result_id", ""), op, reason)
+            elif action == "unbind_result":
+                wf.unbind_result(iid, op, reason)
             elif action == "judge":
                 wf.judge(iid, op, reason)
             elif action == "rerun":

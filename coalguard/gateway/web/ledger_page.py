@@ -21,8 +21,10 @@ from coalguard.gateway.web.views import BookLink, Field, LedgerRow, LedgerView, 
 from coalguard.i18n import t
 
 # Internal ids, and what the row says already (its time; an inspection entry's kind is its step).
-HIDDEN = frozenset({"checkpoint_id", "inspection_id", "lab_sample_id", "seq", "at"})
-TIMES = frozenset({"at", "taken_at", "received_at", "dispatch_due", "report_due"})
+HIDDEN = frozenset(
+    {"checkpoint_id", "inspection_id", "lab_sample_id", "seq", "at", "schema_version"}
+)
+TIMES = frozenset({"at", "taken_at", "received_at", "dispatch_due", "report_due", "measured_at"})
 
 
 def kind_text(book: str, kind: str, lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coalguard.gateway.devices import DeviceState
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.stored_time import parse_iso
 from coalguard.gateway.uplink_status import UplinkStatus
@@ -82,6 +83,25 @@ def render_metrics(gw: Gateway, up: UplinkStatus) -> str:
         [
             (f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}"}}', d["errors"])
             for d in devices
+        ],
+    )
+    metric(
+        "coalguard_gateway_device_result_gaps_total",
+        "counter",
+        "Results a device measured that the gateway never read (jumps of its sample counter).",
+        [(f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}"}}', d["gaps"]) for d in devices],
+    )
+    metric(
+        "coalguard_gateway_device_state",
+        "gauge",
+        "1 for each device's current state (the equipment table and the device alerts agree).",
+        [
+            (
+                f'{{device="{_label(d["device_id"])}",kind="{d["kind"]}",state="{s.value}"}}',
+                1 if d["state"] is s else 0,
+            )
+            for d in devices
+            for s in DeviceState
         ],
     )
     metric(

@@ -20,6 +20,8 @@ from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
+    BindCandidate,
+    BindList,
     CameraRead,
     Field,
     LabCompareRow,
@@ -181,8 +183,9 @@ class OperatorPage:
                     d["device_id"],
                     local_text(d["last_seen"]),
                     str(d["errors"]),
-                    self.t("gw.silent") if d["silent_since"] else self.t("gw.ok"),
-                    str(d["counter_resets"]) if d["kind"] == "camera" else "—",
+                    str(d["gaps"]),
+                    self.t(f"gw_device.{d['state']}"),
+                    str(d["counter_resets"]),
                 )
                 for d in gw.devices.all()
             ),
@@ -250,6 +253,8 @@ class OperatorPage:
             fast_pass = self.t(key) + (f" · {fp['company']}" if fp.get("company") else "")
         res = insp["result"]
         allowed = [a for a in gw.workflow.next_actions(insp) if may(who.user.role, a)]
+        bind_list = self.bind_list(insp) if "bind_result" in allowed else None
+        steps = [a for a in allowed if a != "bind_result"]
         return TruckView(
             id=insp["id"],
             plate=insp["plate"],
@@ -271,9 +276,16 @@ class OperatorPage:
                 if lab["report"]
             ),
             steps=tuple(
-                self.step_form(insp, action, who, default=i == 0)
-                for i, action in enumerate(allowed)
+                self.step_form(insp, action, who, default=i == 0 and bind_list is None)
+                for i, action in enumerate(steps)
             ),
+            sample_id=insp["sample_id"] or "",
+            seal=insp["seal"] or "",
+            sampler=insp["sampler"] or "",
+            sampled_at=local_text(insp["sampled_at"], "%Y-%m-%d %H:%M")
+            if insp["sampled_at"]
+            else "",
+            bind_list=bind_list,
             history=tuple(
                 (
                     local_text(s["at"], "%H:%M:%S"),
@@ -359,6 +371,44 @@ class OperatorPage:
             ),
         )
 
+    def bind_list(self, insp: dict[str, Any]) -> BindList:
+        """Results of the lane's analyzers measured after sampling, each with its verdict."""
+        url = f"/ui/inspections/{insp['id']}/bind_result"
+        return BindList(
+            self.t("gw_binding.candidates"),
+            self.t("gw_binding.no_candidates"),
+            tuple(
+                BindCandidate(
+                    local_text(r["measured_at"], "%H:%M:%S"),
+                    r["analyzer_id"],
+                    indicator_values(r["indicators"]),
+                    self.status(r["verdict"].overall.value) if r["verdict"] else None,
+                    StepForm(
+                        url,
+                        self.t("gw_binding.choose"),
+                        (Field("result_id", "", r["id"], kind="hidden"),),
+                        id=f"bind-{r['id']}",
+                        css="inline",
+                    ),
+                )
+                for r in self.gw.workflow.bind_candidates(insp["id"])
+            ),
+        )
+
+    def lane_fields(self) -> tuple[Field, ...]:
+        """A lane to choose when the checkpoint has more than one."""
+        lanes = self.gw.config.lanes
+        if len(lanes) < 2:
+            return ()
+        return (
+            Field(
+                "lane",
+                self.t("gw_binding.lane"),
+                kind="select",
+                options=tuple((ln.id, ln.name) for ln in lanes),
+            ),
+        )
+
     def step_form(
         self, insp: dict[str, Any], action: str, who: Principal, default: bool
     ) -> StepForm:
@@ -382,23 +432,7 @@ class OperatorPage:
                 f("waybill_no"),
             )
         elif action == "take_sample":
-            fields = (f("sample_id"), f("seal_no"), f("sampler", who.user.display_name))
-        elif action == "bind_result":
-            fields = (
-                Field(
-                    "result_id",
-                    self.t("gw.pending_results"),
-                    kind="select",
-                    options=tuple(
-                        (
-                            r["id"],
-                            f"{r['analyzer_id']} {r['sample_id'] or ''} "
-                            f"{local_text(r['at'], '%H:%M:%S')}",
-                        )
-                        for r in self.gw.workflow.unbound_results()
-                    ),
-                ),
-            )
+            fields = (f("seal_no"), *self.lane_fields())
         elif action in ("turn_back", "lab_sample"):
             required = action == "lab_sample"
             sample = (insp["sample"] or {}).get("sample_id", "")
@@ -412,7 +446,7 @@ class OperatorPage:
                 ),
                 f("lab_seal_no", required=required, label_key="seal_no"),
             )
-        elif action in ("cancel", "close_case"):
+        elif action in ("cancel", "close_case", "unbind_result"):
             fields = (f("reason"),)
         elif action in ("release", "rerun", "check_fast_pass", "judge"):
             fields = (f("reason", required=False),)

@@ -119,6 +119,24 @@ class PaperLink:
 
 
 @dataclass(frozen=True)
+class BindCandidate:
+    """A result the operator may bind: its values and the verdict it would give."""
+
+    at: str
+    analyzer: str
+    values: str
+    verdict: Status | None
+    form: StepForm
+
+
+@dataclass(frozen=True)
+class BindList:
+    title: str
+    empty: str
+    rows: tuple[BindCandidate, ...]
+
+
+@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -137,6 +155,12 @@ class TruckView:
     history: tuple[Cells, ...]
     papers: tuple[PaperLink, ...] = ()
     watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
+    # the sample the gateway issued (the label prints these); "" before sampling
+    sample_id: str = ""
+    seal: str = ""
+    sampler: str = ""
+    sampled_at: str = ""
+    bind_list: BindList | None = None  # while the sample waits for its result
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Unit:
     sequence: int = 0
     last: SimResult | None = None
     status_word: int = 0
+    entered_sample_id: str = ""  # typed or scanned at the analyzer, for its next sample
 
 
 class SimAnalyzer:
@@ -97,6 +98,17 @@ class SimAnalyzer:
         assert f is not None
         self._put(u, f, word)
 
+    def enter_sample_id(self, sample_id: str, unit: int | None = None) -> None:
+        """The operator types or scans a sample id at the analyzer for its next sample."""
+        if not self.map.carries_sample_id:
+            raise ValueError(f"map {self.map.id} takes no sample id (sample_id_entry = 'none')")
+        if not sample_id.isascii() or len(sample_id) > self.map.sample_id_chars:
+            raise ValueError(
+                f"sample id {sample_id!r}: at most {self.map.sample_id_chars} ASCII characters"
+            )
+        for u in [self.units[unit]] if unit is not None else self.units.values():
+            u.entered_sample_id = sample_id
+
     def new_result(self, unit: int | None = None) -> SimResult:
         """Finish a sample on ``unit`` (default: every unit gets one; returns the last)."""
         targets = [self.units[unit]] if unit is not None else list(self.units.values())
@@ -114,6 +126,8 @@ class SimAnalyzer:
         sid_f = self.map.role(Role.SAMPLE_ID)
         width = 2 * sid_f.length if sid_f is not None and sid_f.type is DataType.STRING else 10
         sample_id = f"S{now:%m%d}{u.unit_id:02d}{u.sequence:04d}"[-width:]
+        if self.map.carries_sample_id:  # what the operator entered, or nothing
+            sample_id, u.entered_sample_id = u.entered_sample_id, ""
         reported: dict[str, float] = {}
         for f in self.map.values:
             if f.indicator:

@@ -48,7 +48,7 @@ def _truck(gw: Gateway, plate: str, sample: str, indicators: dict, origin: str) 
     iid = wf.arrive(plate, "王五")
     wf.register(iid, "王五", {**registration(plate), "origin": origin})
     wf.check_fast_pass(iid, "王五")
-    wf.take_sample(iid, "王五", {"sample_id": sample, "seal_no": f"F-{sample}", "sampler": "李四"})
+    sample = wf.take_sample(iid, "王五", {"seal_no": f"F-{sample}"})
     wf.record_result("an-1", indicators, sample_id=sample)
     return iid
 
