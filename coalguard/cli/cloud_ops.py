@@ -36,7 +36,9 @@ def _sessions(db: str | None):  # type: ignore[no-untyped-def]
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="User name, e.g. county-officer-130102.")],
-    role: Annotated[str, typer.Option(help="admin, operator, installer or gateway.")] = "operator",
+    role: Annotated[
+        str, typer.Option(help="admin, operator, installer, gateway or office (大气办).")
+    ] = "operator",
     region: Annotated[
         str, typer.Option(help="Region code prefix it may see, e.g. 13 or 130102 ('' = all).")
     ] = "",

@@ -29,6 +29,8 @@ CSRF_HEADER = "x-cg-csrf"
 EVERY_ROLE = tuple(Role)
 # Who may acknowledge and resolve alerts (the routes and the dashboard's buttons).
 ALERT_ACTORS = (Role.ADMIN, Role.OPERATOR)
+# Who may acknowledge a failing lab report's referral: the office it was sent to.
+REFERRAL_ACKERS = (Role.OFFICE,)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

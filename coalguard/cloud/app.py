@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -26,10 +27,14 @@ from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.service import make_channels
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
+from coalguard.cloud.referrals.cases import ReferralPolicy
+from coalguard.cloud.referrals.tables import ReferralMessage
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
@@ -45,6 +50,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for svc in reversed(app.state.background):
             svc.stop()
+        for ch in app.state.channels.values():
+            close = getattr(ch, "close", None)
+            if close:
+                close()
 
 
 class Health(BaseModel):
@@ -76,8 +85,27 @@ def create_app(
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work
+    # Lab referrals go out through the CO alerts' channels (signed webhook, log).
+    app.state.channels = make_channels(settings.co, clock)
+    referrals = ReferralPolicy(
+        tuple(app.state.channels), timedelta(seconds=settings.referral_repeat_s)
+    )
     app.state.projector = Projector(
-        app.state.sessions, app.state.profiles, clock, claim=projector_claim(leases)
+        app.state.sessions,
+        app.state.profiles,
+        clock,
+        claim=projector_claim(leases),
+        referrals=referrals,
+    )
+    app.state.referral_notifier = Notifier(
+        app.state.sessions,
+        app.state.channels,
+        RetryPolicy(settings.co.notify_max_attempts, settings.co.notify_first_backoff_s),
+        leases=leases,
+        clock=clock,
+        model=ReferralMessage,
+        name="referral-notifier",
+        idle_s=2.0,  # woken after each projection; reminders and retries wait a pass
     )
     app.state.profile_sets = app.state.projector.sets  # installed sets (gateways pull the active)
     worker = ChecksWorker(
@@ -87,10 +115,11 @@ def create_app(
         clock,
         leases,
     )
+    worker.listeners.append(app.state.referral_notifier.wake)  # a case opened: send it now
     app.state.checks_worker = worker
     app.state.checks_kick = worker.kick
     if settings.checks_interval_s > 0:
-        app.state.background.append(worker)
+        app.state.background += [worker, app.state.referral_notifier]
 
     if settings.influx_url:
         from coalguard.cloud.influx import InfluxExporter

@@ -33,6 +33,8 @@ class Role(StrEnum):
     OPERATOR = "operator"
     INSTALLER = "installer"
     GATEWAY = "gateway"
+    # The air-pollution office (大气办): reads its region, acknowledges lab referrals.
+    OFFICE = "office"
 
 
 ROLES = tuple(r.value for r in Role)

@@ -49,7 +49,7 @@ def refuse_default_secrets(co: CoSettings, *, demo: bool, uses: tuple[str, ...])
 def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tuple[str, ...]:
     """Which shipped-default secrets this process would use."""
     used: list[str] = []
-    if runs_ingest and co.webhook_url:
+    if co.webhook_url:  # ingest sends CO alerts, the API process lab referrals
         used.append("webhook_secret")
     if serves_api:  # the API registers households: phone numbers are hashed with the key
         used.append("phone_hash_key")

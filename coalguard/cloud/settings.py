@@ -29,6 +29,9 @@ class CloudSettings(BaseSettings):
     profiles_dir: Path | None = None
     # Background projection of gateway records and deadline sweeps (0: off).
     checks_interval_s: float = 5.0
+    # A failing lab report's referral is announced again this often until the office
+    # acknowledges it (channels: the CO section's webhook and the log).
+    referral_repeat_s: float = Field(4 * 3600, gt=0)
     # Optional export of readings to InfluxDB 2.x (off while influx_url is None).
     influx_url: str | None = None
     influx_org: str = "coalguard"

@@ -16,7 +16,7 @@ from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.model import Sample
-from coalguard.edge.quality import Overall, ProfileSet, Verdict, judge
+from coalguard.edge.quality import Overall, Profile, ProfileSet, Verdict, judge
 from coalguard.edge.records import (
     LabDispatched,
     LabOfficeReferral,
@@ -31,6 +31,11 @@ from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, parse_iso
+
+
+def profile_snapshot(profile: Profile) -> str:
+    """The profile as judged (limits and version), kept so a later judgement reuses it."""
+    return profile.model_dump_json(by_alias=True)
 
 
 class LabDesk:
@@ -64,10 +69,15 @@ class LabDesk:
         inspection_id: str,
         sample_id: str,
         seal_no: str | None,
-        profile_id: str,
+        judged_profile: str,
         operator: str,
     ) -> str:
-        """Create the lab sample inside the caller's transaction."""
+        """Create the lab sample inside the caller's transaction.
+
+        ``judged_profile`` is the rapid verdict's profile (``profile_snapshot``): the
+        lab report is judged by it, whatever version the gateway loads by then.
+        """
+        profile_id = Profile.model_validate_json(judged_profile).id
         if db.execute("SELECT 1 FROM lab_samples WHERE sample_id = ?", (sample_id,)).fetchone():
             raise GatewayError("lab_sample_exists", sample_id=sample_id)
         lab_id = str(uuid.uuid4())
@@ -75,8 +85,17 @@ class LabDesk:
         due = now + self.dispatch_window
         db.execute(
             "INSERT INTO lab_samples(id, inspection_id, sample_id, seal_no, profile_id, "
-            "sampled_at, dispatch_due) VALUES (?,?,?,?,?,?,?)",
-            (lab_id, inspection_id, sample_id, seal_no, profile_id, iso(now), iso(due)),
+            "judged_profile, sampled_at, dispatch_due) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                lab_id,
+                inspection_id,
+                sample_id,
+                seal_no,
+                profile_id,
+                judged_profile,
+                iso(now),
+                iso(due),
+            ),
         )
         body = {
             "lab_sample_id": lab_id,
@@ -159,7 +178,7 @@ class LabDesk:
                 raise IllegalTransition("lab_not_received", id=row["sample_id"])
             if row["reported_at"]:
                 raise IllegalTransition("lab_step_done", step="report", id=row["sample_id"])
-            profile = self.profiles.get(row["profile_id"])
+            profile = self._judged_profile(row)
             verdict = judge(
                 Sample(
                     sample_id=row["sample_id"], indicators=indicators, uncertainty=uncertainty or {}
@@ -272,6 +291,21 @@ class LabDesk:
         d = dict(row)
         d["report"] = json.loads(row["report"]) if row["report"] else None
         return d
+
+    def for_inspection(self, inspection_id: str) -> list[dict[str, Any]]:
+        """The inspection's lab samples, oldest first (reports decoded)."""
+        rows = self.store.rows(
+            "SELECT id FROM lab_samples WHERE inspection_id = ? ORDER BY sampled_at",
+            (inspection_id,),
+        )
+        return [self.get(r["id"]) for r in rows]
+
+    def _judged_profile(self, row: sqlite3.Row) -> Profile:
+        """The rapid verdict's profile kept at opening; samples opened before it was kept
+        (older databases) are judged by the loaded profile of the same id."""
+        if row["judged_profile"]:
+            return Profile.model_validate_json(row["judged_profile"])
+        return self.profiles.get(row["profile_id"])
 
     def _get(self, db: sqlite3.Connection, lab_id: str) -> sqlite3.Row:
         row = db.execute(

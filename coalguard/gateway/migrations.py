@@ -350,6 +350,13 @@ def _sample_binding(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _judged_profile_columns(db: sqlite3.Connection) -> None:
+    """6: the profile (limits and version) a rapid verdict was judged by, kept with the
+    inspection and copied to its lab sample, so the lab report is judged by the same one."""
+    db.execute("ALTER TABLE inspections ADD COLUMN judged_profile TEXT")
+    db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
+
+
 Step = Callable[[sqlite3.Connection], None]
 STEPS: tuple[Step, ...] = (
     _release_schema,
@@ -357,6 +364,7 @@ STEPS: tuple[Step, ...] = (
     _fast_pass_checks_and_watch_list,
     _camera_reads_and_history,
     _sample_binding,
+    _judged_profile_columns,
 )
 VERSION = len(STEPS)
 

@@ -34,7 +34,7 @@ from coalguard.gateway import binding
 from coalguard.gateway.binding import Lanes, judge_result
 from coalguard.gateway.errors import GatewayError, IllegalTransition, NotFound
 from coalguard.gateway.fastpass import FastPassCache
-from coalguard.gateway.lab import LabDesk
+from coalguard.gateway.lab import LabDesk, profile_snapshot
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.results import DeviceReading, count_gap, device_key, stored_as
 from coalguard.gateway.sink import RecordSink, dumps
@@ -459,8 +459,9 @@ class Workflow:
             vdoc = verdict.model_dump(mode="json")
             case = 1 if verdict.overall is Overall.FAIL else row["case_open"]
             db.execute(
-                "UPDATE inspections SET verdict = ?, overall = ?, case_open = ? WHERE id = ?",
-                (dumps(vdoc), verdict.overall.value, case, iid),
+                "UPDATE inspections SET verdict = ?, overall = ?, case_open = ?, "
+                "judged_profile = ? WHERE id = ?",
+                (dumps(vdoc), verdict.overall.value, case, profile_snapshot(profile), iid),
             )
             self._step(
                 db,
@@ -716,7 +717,9 @@ class Workflow:
         sample = json.loads(row["sample"])
         sample_id = (lab.get("sample_id") or f"{sample['sample_id']}-L").strip()
         seal = (lab.get("seal_no") or "").strip() or None
-        return self.lab.open(db, row["id"], sample_id, seal, row["profile_id"], operator)
+        # The lab is judged by the profile (limits and version) the rapid verdict used.
+        judged = row["judged_profile"] or profile_snapshot(self.profiles.get(row["profile_id"]))
+        return self.lab.open(db, row["id"], sample_id, seal, judged, operator)
 
     def _close(
         self,

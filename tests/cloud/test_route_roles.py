@@ -28,11 +28,12 @@ from coalguard.edge.clock import SystemClock
 from tests.cloud.co.co_support import event
 from tests.cloud.ops_support import bearer, make_app
 
-# Who calls. The four user roles have national scope here, so a 403 can only be the role.
+# Who calls. The user roles have national scope here, so a 403 can only be the role.
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
+OFFICE = "office"  # the air-pollution office (大气办)
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
-USERS = (ADMIN, OPERATOR, INSTALLER, GATEWAY_USER)
+USERS = (ADMIN, OPERATOR, INSTALLER, GATEWAY_USER, OFFICE)
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
 # What a route allows: user roles, or one of these.
@@ -44,6 +45,7 @@ DEVICES = frozenset({ADMIN, OPERATOR, INSTALLER})
 FAST_PASS = frozenset({ADMIN, OPERATOR})
 ADMINS = frozenset({ADMIN})
 OPS = frozenset({ADMIN, OPERATOR})
+OFFICE_ONLY = frozenset({OFFICE})
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -101,6 +103,10 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
+    # lab referrals to the air-pollution office
+    ("GET", "/api/v1/referrals"): READ,
+    ("GET", "/api/v1/referrals/{case_id}"): READ,
+    ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -110,6 +116,7 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/lang/{lang}"): PUBLIC,
     ("GET", "/"): READ,
     ("GET", "/alerts"): READ,
+    ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
     ("GET", "/openapi.json"): PUBLIC,

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from coalguard.edge.quality.profiles import SHIPPED_DIR as PROFILES_DIR
 from coalguard.gateway.errors import IllegalTransition
+from coalguard.gateway.service import Gateway
 from tests.gateway.conftest import FAILING, PASSING, RETEST, drive_to_judged
 
 
@@ -95,3 +97,29 @@ def test_sampling_ledger_has_each_custody_step(gw):
         "lab.received",
         "lab.reported",
     ]
+
+
+def test_lab_verdict_uses_the_rapid_verdicts_profile(gw, tmp_path, clock):
+    """The gateway restarts with a newer version of the profile between the rapid test and
+    the lab report: the lab is still judged by the limits and version the rapid verdict used."""
+    iid, lab_id = _lab(gw, FAILING)
+    rapid = gw.workflow.get(iid)["verdict"]
+    newer = tmp_path / "profiles"
+    newer.mkdir()
+    shipped = PROFILES_DIR / "gb34169-2017-anthracite-1.toml"
+    text = shipped.read_text(encoding="utf-8")
+    text = text.replace('version = "2017"', 'version = "2099-tighter"')
+    text = text.replace("max = 12.50", "max = 5.00")  # Ad: every sample below now fails
+    (newer / "anthracite-1.toml").write_text(text, encoding="utf-8")
+    cfg = gw.config.model_copy(update={"profiles_dirs": [newer]})
+    later = Gateway.build(cfg, gw.store, gw.sink, clock)
+    assert later.profiles.get(rapid["profile_id"]).version == "2099-tighter"
+
+    later.lab.dispatch(lab_id, "王五", "省煤质检测中心")
+    later.lab.receive(lab_id, "王五")
+    v = later.lab.report(lab_id, "王五", "R-2", PASSING)
+
+    assert (v.profile_id, v.profile_version) == (rapid["profile_id"], rapid["profile_version"])
+    assert v.overall.value == "pass"  # Ad 10.2 % is within the 12.50 the rapid test used
+    (ad,) = [i for i in v.indicators if i.indicator == "Ad"]
+    assert ad.max == 12.5

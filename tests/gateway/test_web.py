@@ -128,6 +128,48 @@ def test_lab_steps_through_the_page(client, gw):
     assert gw.lab.get(lab_id)["office_flagged"] == 1
 
 
+def test_inspection_page_shows_the_lab_result_beside_the_rapid_one(client, gw):
+    from tests.gateway.conftest import RETEST, drive_to_judged
+
+    iid = drive_to_judged(gw, RETEST)  # rapid: St,d 0.41 against ≤ 0.40, retest
+    lab_id = gw.workflow.lab_sample(iid, "王五", {"sample_id": "L8", "seal_no": "F8"})
+    gw.lab.dispatch(lab_id, "王五", "检测中心")
+    gw.lab.receive(lab_id, "王五")
+    gw.lab.report(lab_id, "王五", "R-8", FAILING)
+
+    page = client.get(f"/?id={iid}").text
+    section = page[page.index('id="lab-L8"') :]
+    section = section[: section.index("</section>")]
+    assert "实验室检测结果" in section and "R-8" in section
+    assert "与快检同一标准和版本" in section and "GB 34169-2017" in section
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [
+                html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                for c in re.findall(r"<td>(.*?)</td>", tr)
+            ]
+            for tr in re.findall(r"<tr>(.*?)</tr>", section)
+        )
+        if cells
+    }
+    # indicator: rapid value, lab value, limit, rapid result, lab result
+    assert rows["St_d"] == ["0.41", "1.53", "≤ 0.4 %", "复检", "不合格"]
+    assert rows["Ad"][2:] == ["≤ 12.5 %", "合格", "不合格"]
+    assert "取样" in section and "实验室接收" in section and "出具报告" in section
+    # The same in English for a user who reads English.
+    add_user(gw.store, "zhaoliu", "operator", "赵六")
+    with TestClient(create_app(gw, lang="en"), follow_redirects=True) as en:
+        sign_in(en, "zhaoliu")
+        page = en.get(f"/?id={iid}").text
+    section = page[page.index('id="lab-L8"') :]
+    section = section[: section.index("</section>")]
+    for words in ("Laboratory result", "Rapid value", "Lab value", "Received at lab"):
+        assert words in section
+    assert "same standard and version as the rapid test" in section
+    assert "实验室" not in section and "快检" not in section
+
+
 def test_ledger_page_shows_books_verifies_and_takes_corrections(client, gw):
     add_user(gw.store, "lead", "shift_lead", "赵班长")
     sign_in(client, "lead")

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, allow
+from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, REFERRAL_ACKERS, allow
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.scope import aware
 from coalguard.cloud.settings import CloudSettings
@@ -56,6 +56,7 @@ AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
 DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
+Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 
 
 # Query parameters many list routes share: a route's query model builds on these

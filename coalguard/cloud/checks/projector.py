@@ -42,6 +42,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.ledger import chain as ledger_chain
+from coalguard.cloud.referrals.cases import ReferralPolicy, open_case
 from coalguard.edge.clock import Clock
 from coalguard.edge.quality import ProfileSet
 from coalguard.edge.quality.verdict import Verdict
@@ -83,7 +84,8 @@ LabStep = LabSampled | LabDispatched | LabReceived | LabReported
 # Kept in ``gateway_records`` (the archive) and projected into no table, on purpose:
 # camera metadata and purges, fast-pass loads and analyzer dead letters are the
 # checkpoint's own housekeeping; an office referral repeats ``lab.reported``,
-# from which the cloud raises its own ``lab.failed`` alert.
+# from which the cloud raises its own ``lab.failed`` alert and opens the case
+# (``cloud/referrals``).
 ARCHIVE_ONLY: frozenset[type[Record]] = frozenset(
     {CameraEventRecord, CameraPurge, FastPassLoaded, AnalyzerDeadLetter, LabOfficeReferral}
 )
@@ -110,9 +112,12 @@ class Projector:
         profiles: ProfileSet,
         clock: Clock,
         claim: Callable[[Session], bool] = lambda s: True,
+        referrals: ReferralPolicy | None = None,
     ) -> None:
         self.sessions = sessions
         self.profiles = profiles
+        # A failing lab report opens a referral case announced on these channels.
+        self.referrals = referrals or ReferralPolicy()
         self.sets = CloudProfiles(profiles)  # the active installed set, and older ones by version
         self.clock = clock  # when a record was refused or dead-lettered here
         # First in each write transaction: False while another replica projects.
@@ -533,6 +538,16 @@ class Projector:
                     "routed_to": lab.referred_to or "(no air-pollution office registered)",
                 },
             )
+            open_case(
+                s,
+                self.referrals,
+                cp=cp,
+                lab=lab,
+                insp=insp,
+                lab_verdict=row,
+                office=office,
+                at=at,
+            )
 
     # -- alerts -----------------------------------------------------------------
 
@@ -567,6 +582,7 @@ def _verdict_row(
         region_code=cp.region_code,
         source=source,
         at=at,
+        profile_version=verdict.profile_version,
         indicators=_indicators(verdict),
         **more,
     )

@@ -20,6 +20,8 @@ from coalguard.cloud.checks.tables import (
 )
 from coalguard.cloud.scope import aware
 from coalguard.edge.plain import iso_or_none, plain
+from coalguard.edge.quality import IndicatorVerdict
+from coalguard.edge.quality.compare import side_by_side
 
 RESULTS = ("pass", "fail", "retest", "incomplete", "no_limits")
 
@@ -260,10 +262,12 @@ def inspection_detail(s: Session, i: Inspection, now: datetime) -> dict[str, Any
     steps = s.scalars(
         select(Transition).where(Transition.inspection_id == i.id).order_by(Transition.seq)
     )
-    verdicts = s.scalars(
-        select(VerdictRow).where(VerdictRow.inspection_id == i.id).order_by(VerdictRow.at)
+    verdicts = list(
+        s.scalars(
+            select(VerdictRow).where(VerdictRow.inspection_id == i.id).order_by(VerdictRow.at)
+        )
     )
-    labs = s.scalars(select(LabSample).where(LabSample.inspection_id == i.id))
+    labs = list(s.scalars(select(LabSample).where(LabSample.inspection_id == i.id)))
     return {
         **inspection_view(i),
         "result": i.result,
@@ -281,7 +285,51 @@ def inspection_detail(s: Session, i: Inspection, now: datetime) -> dict[str, Any
         ],
         "verdicts": [verdict_view(v) for v in verdicts],
         "lab_samples": [lab_view(lab, now) for lab in labs],
+        "lab_results": lab_beside_rapid(verdicts, {lab.id: lab for lab in labs}),
     }
+
+
+def lab_beside_rapid(
+    verdicts: list[VerdictRow], labs: dict[str, LabSample]
+) -> list[dict[str, Any]]:
+    """Each lab verdict with the latest rapid one beside it, indicator by indicator."""
+    rapid = next((v for v in reversed(verdicts) if v.source == "rapid"), None)
+    rapid_inds = indicator_verdicts(rapid)
+    out = []
+    for v in verdicts:
+        if v.source != "lab":
+            continue
+        lab = labs.get(v.lab_sample_id or "")
+        same = rapid is not None and (rapid.profile_id, rapid.profile_version) == (
+            v.profile_id,
+            v.profile_version,
+        )
+        out.append(
+            {
+                "lab_sample_id": v.lab_sample_id,
+                "sample_id": v.sample_id,
+                "report_no": lab.report_no if lab else None,
+                "at": iso_or_none(v.at),
+                "profile_id": v.profile_id,
+                "profile_version": v.profile_version,
+                "overall": v.overall,
+                "cloud_overall": v.cloud_overall,
+                "rapid_profile_id": rapid.profile_id if rapid else None,
+                "rapid_profile_version": rapid.profile_version if rapid else None,
+                "rapid_overall": rapid.overall if rapid else None,
+                "same_profile": same,
+                "indicators": [
+                    p.model_dump(mode="json")
+                    for p in side_by_side(rapid_inds, indicator_verdicts(v))
+                ],
+            }
+        )
+    return out
+
+
+def indicator_verdicts(v: VerdictRow | None) -> list[IndicatorVerdict]:
+    """A stored verdict's per-indicator outcomes (none for no verdict)."""
+    return [IndicatorVerdict.model_validate(i) for i in (v.indicators if v else [])]
 
 
 def checkpoints_in(s: Session, region: str) -> list[Checkpoint]:

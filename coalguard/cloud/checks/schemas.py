@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coalguard.edge.quality.compare import IndicatorPair
+
 
 class CheckpointOut(BaseModel):
     checkpoint_id: str
@@ -100,11 +102,31 @@ class TransitionOut(BaseModel):
     reason: str | None
 
 
+class LabBesideRapidOut(BaseModel):
+    """A lab verdict with the rapid one beside it: the same profile and version when
+    ``same_profile``; per indicator the rapid value, the lab value, the limit, each outcome."""
+
+    lab_sample_id: str | None
+    sample_id: str | None
+    report_no: str | None
+    at: str | None
+    profile_id: str | None
+    profile_version: str | None
+    overall: str | None
+    cloud_overall: str | None
+    rapid_profile_id: str | None
+    rapid_profile_version: str | None
+    rapid_overall: str | None
+    same_profile: bool
+    indicators: list[IndicatorPair]
+
+
 class InspectionDetail(InspectionOut):
     result: dict[str, Any] | None
     transitions: list[TransitionOut]
     verdicts: list[VerdictOut]
     lab_samples: list[LabSampleOut]
+    lab_results: list[LabBesideRapidOut]
 
 
 class SummaryOut(BaseModel):

@@ -115,6 +115,7 @@ class VerdictRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     sample_id: Mapped[str | None] = mapped_column(String(64))
     profile_id: Mapped[str | None] = mapped_column(String(100))
+    profile_version: Mapped[str | None] = mapped_column(String(40))
     overall: Mapped[str | None] = mapped_column(String(16))
     indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     measured: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,4 +1,5 @@
-"""The cloud process's background loop: project new records, sweep deadlines.
+"""The cloud process's background loop: project new records, sweep deadlines and
+remind the office of unacknowledged referrals.
 
 Woken by each stored batch (``kick``) and every ``interval_s`` otherwise;
 ingest never waits for it. With several replicas each pass takes its lease
@@ -19,6 +20,7 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.referrals.cases import ReferralPolicy, remind_due
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.checks")
@@ -26,13 +28,19 @@ SWEEP_LEASE = "checks.sweep"
 PROJECTOR_LEASE = "checks.projector"
 
 
-def sweep(sessions: sessionmaker, now: datetime, leases: Leases) -> int:
-    """One pass of the cloud's own checks (lab deadlines, escalation); 0 when another
-    replica is sweeping right now."""
+def sweep(
+    sessions: sessionmaker,
+    now: datetime,
+    leases: Leases,
+    referrals: ReferralPolicy | None = None,
+) -> int:
+    """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders);
+    0 when another replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0
-        return sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
+        n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
+        return n + remind_due(s, referrals or ReferralPolicy(), now)
 
 
 def projector_claim(leases: Leases) -> Callable[[Session], bool]:
@@ -84,6 +92,6 @@ class ChecksWorker:
                 if self.projector.run_until_idle():
                     for fn in self.listeners:
                         fn()
-                sweep(self.sessions, self.clock.now(), self.leases)
+                sweep(self.sessions, self.clock.now(), self.leases, self.projector.referrals)
             except Exception:  # keep going: the next pass retries
                 log.exception("checks worker pass failed")

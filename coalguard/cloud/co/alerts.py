@@ -137,17 +137,7 @@ class AlertBook:
         for ch in self.channels:
             self.created += 1
             s.add(
-                CoNotification(
-                    alert_id=alert.id,
-                    channel=ch,
-                    level=level,
-                    reason=reason,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=at,
-                    created_at=at,
-                    body=body,
-                )
+                CoNotification.queued(ch, body, at, alert_id=alert.id, level=level, reason=reason)
             )
 
 

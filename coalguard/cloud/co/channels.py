@@ -82,6 +82,9 @@ class LogChannel:
         self.name = name
 
     def send(self, body: dict[str, Any]) -> None:
+        if "summary" in body:  # a message that words itself (an office referral)
+            log.warning("%s", body["summary"])
+            return
         log.warning(
             "CO alert %s %s device=%s region=%s level=%s (%s)",
             body.get("alert_id"),

@@ -1,6 +1,9 @@
 """Delivers pending notification rows through their channels, with retries.
 
-Rows are written with the alert (durable first); this worker claims a few
+Any ``Outgoing`` table works: CO alert notifications (the default) and the
+air-pollution office's referral messages (``cloud/referrals``) go through the
+same worker and channels. Rows are written with what they announce (durable
+first); this worker claims a few
 (``leases``: with several workers each row is sent by one), sends them, marks
 them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
 with the last error. A worker that dies holding a claim leaves it to expire;
@@ -13,13 +16,14 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.channels import Channel, ChannelError
 from coalguard.cloud.co.gate import WriteGate
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoNotification, Outgoing
 from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import Clock
 
@@ -52,8 +56,14 @@ class Notifier:
         send_budget_s: float = 15.0,
         *,
         clock: Clock,
+        model: type[Outgoing] = CoNotification,
+        name: str = "co-notifier",
+        idle_s: float = 0.5,
     ) -> None:
         self.clock = clock
+        self.model = model
+        self.name = name
+        self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
         self.write_lock = write_lock or WriteGate()
         self.leases = leases or Leases(clock)
         # A claim lasts claim_s; a row is sent only while send_budget_s of it is
@@ -70,7 +80,7 @@ class Notifier:
         self.failed = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="co-notifier", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -90,31 +100,32 @@ class Notifier:
                 log.exception("notifier pass failed")
                 more = False
             if not more:
-                self._wake.wait(0.5)
+                self._wake.wait(self.idle_s)
                 self._wake.clear()
 
     def deliver_due(self, now: datetime, limit: int = 10) -> bool:
         """Claim and send what is due; True when there may be more right now."""
+        model: Any = self.model  # an Outgoing table: its ``id`` is the integer key
         with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
             ids = self.leases.claim(
                 s,
-                CoNotification,
-                CoNotification.status == "pending",
-                CoNotification.next_attempt_at <= now,
+                model,
+                model.status == "pending",
+                model.next_attempt_at <= now,
                 limit=limit,
                 ttl=self.claim,
             )
-            due = list(s.scalars(select(CoNotification).where(CoNotification.id.in_(ids))))
+            due = list(s.scalars(select(model).where(model.id.in_(ids))))
         due.sort(key=lambda n: n.id)
         for i, n in enumerate(due):
             if n.claimed_until is None or self.clock.now() + self.send_budget > n.claimed_until:
                 with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
-                    self.leases.unclaim(s, CoNotification, [m.id for m in due[i:]])
+                    self.leases.unclaim(s, model, [m.id for m in due[i:]])
                 return True
             self._deliver(n)
         return len(due) == limit
 
-    def _deliver(self, n: CoNotification) -> None:
+    def _deliver(self, n: Any) -> None:
         ch = self.channels.get(n.channel)
         error: str | None = None
         if ch is None:
@@ -130,7 +141,7 @@ class Notifier:
         outcome: str | None = None
         attempts = 0
         with self.write_lock.hold(urgent=True), self.sessions.begin() as s:
-            row = s.get(CoNotification, n.id)
+            row = s.get(self.model, n.id)
             if row is None:
                 return
             if not self.leases.holds(row):  # ours expired and another worker took it

@@ -8,7 +8,7 @@ keyed hash plus a masked form (``138****5678``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     JSON,
@@ -119,7 +119,35 @@ class CoAlert(AlertLifecycle, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
 
 
-class CoNotification(Claimable, Base):
+class Outgoing(Claimable):
+    """Columns of a message to one channel, durable before it is sent: what the
+    notifier (``co/notifier.py``) claims, sends, retries and settles. A table of
+    them adds an integer ``id`` primary key and what the message is about."""
+
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    @classmethod
+    def queued(cls, channel: str, body: dict[str, Any], at: datetime, **about: Any) -> Self:
+        """A message due now, never tried (``about``: the table's own columns)."""
+        return cls(
+            channel=channel,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+            body=body,
+            **about,
+        )
+
+
+class CoNotification(Outgoing, Base):
     """One message to one channel about one alert; durable before it is sent.
 
     A notifier claims the row before sending (``Claimable``), so with several
@@ -129,16 +157,8 @@ class CoNotification(Claimable, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("co_alert.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class CoCommissioning(Base):

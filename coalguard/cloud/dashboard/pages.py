@@ -12,6 +12,7 @@ from typing import Any
 
 from coalguard.cloud.access import ALERT_ACTORS
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.referrals.tables import ReferralCase
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,46 @@ def alert_rows(alerts: list[dict[str, Any]], op: Operator) -> list[AlertRow]:
         )
         for a in alerts
     ]
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """One referral case as the list shows it: the truck, both verdicts, the office's answer."""
+
+    id: int
+    plate: str
+    checkpoint_id: str
+    report_no: str
+    rapid_overall: str | None
+    lab_overall: str | None
+    profile: str
+    office: str | None
+    opened_at: datetime
+    reminders: int
+    status: str
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+
+def referral_row(c: ReferralCase) -> ReferralRow:
+    packet = c.packet or {}
+    lab = packet.get("lab") or {}
+    rapid = packet.get("rapid") or {}
+    return ReferralRow(
+        id=c.id,
+        plate=c.plate or c.lab_sample_id,
+        checkpoint_id=c.checkpoint_id,
+        report_no=lab.get("report_no") or "",
+        rapid_overall=rapid.get("overall"),
+        lab_overall=lab.get("overall"),
+        profile=f"{lab.get('profile_id')} v{lab.get('profile_version')}",
+        office=c.office,
+        opened_at=c.opened_at,
+        reminders=c.reminders,
+        status=c.status,
+        acknowledged_by=c.acknowledged_by,
+        acknowledged_at=c.acknowledged_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ async function cgAlert(id, action) {
   }
   cgMsg(cgSay(action === "ack" ? "acked" : "resolved", { id }), false);
 }
+async function cgReferralAck(id) {
+  const r = await cgPost(`/api/v1/referrals/${id}/ack`, {});
+  if (!r.ok) { cgMsg(cgSay("action_failed", { status: r.status }), true); return; }
+  const row = document.querySelector(`tr[data-referral="${id}"]`);
+  if (row) {
+    row.dataset.status = r.data.status;
+    row.querySelector(".status").textContent = cgSay("referral_status_acknowledged");
+    row.querySelectorAll("button").forEach((b) => b.remove());
+  }
+  cgMsg(cgSay("referral_acked", { id }), false);
+}
 async function cgLogout() {
   await cgPost("/api/v1/auth/logout", null);
   window.location.href = "/login";
@@ -65,6 +76,8 @@ document.addEventListener("click", (ev) => {
   if (link) { cgSwitchLang(ev, link); return; }
   const b = ev.target.closest("button[data-alert]");
   if (b) cgAlert(b.dataset.alert, b.dataset.action);
+  const ref = ev.target.closest("button[data-referral]");
+  if (ref) cgReferralAck(ref.dataset.referral);
   if (ev.target.id === "logout") cgLogout();
 });
 document.addEventListener("submit", (ev) => { if (ev.target.id === "login") cgLogin(ev); });

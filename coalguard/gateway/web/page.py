@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from coalguard.edge.clock import local_text
-from coalguard.edge.quality import COAL_TYPES, UnknownProfile
+from coalguard.edge.quality import COAL_TYPES, UnknownProfile, Verdict
+from coalguard.edge.quality.compare import same_profile, side_by_side
 from coalguard.edge.records import DUTY_KINDS
 from coalguard.gateway.errors import in_words
 from coalguard.gateway.papers import printable
@@ -22,6 +23,8 @@ from coalguard.gateway.web.views import (
     BindCandidate,
     CameraRead,
     Field,
+    LabCompareRow,
+    LabCompareView,
     LabRow,
     OperatorView,
     PaperLink,
@@ -92,6 +95,11 @@ def limit_text(ind: dict[str, Any]) -> str:
     if lo is not None:
         return f"≥ {lo:g} {unit}"
     return "—"
+
+
+def _value(value: float | None) -> str:
+    """A judged value as the verdict table shows it (two decimals), or a dash."""
+    return f"{value:.2f}" if value is not None else "—"
 
 
 class OperatorPage:
@@ -261,6 +269,11 @@ class OperatorPage:
             ),
             result=(res["analyzer_id"], indicator_values(res["indicators"])) if res else None,
             verdict=self.verdict(insp["verdict"]) if insp["verdict"] else None,
+            lab=tuple(
+                self.lab_compare(insp["verdict"], lab)
+                for lab in gw.lab.for_inspection(insp["id"])
+                if lab["report"]
+            ),
             steps=tuple(
                 self.step_form(insp, action, who, default=i == 0 and bind_list is None)
                 for i, action in enumerate(steps)
@@ -317,7 +330,7 @@ class OperatorPage:
             tuple(
                 VerdictRow(
                     ind["indicator"],
-                    f"{ind['value']:.2f}" if ind.get("value") is not None else "—",
+                    _value(ind.get("value")),
                     limit_text(ind),
                     self.status(ind["status"]),
                 )
@@ -326,6 +339,35 @@ class OperatorPage:
             provisional=bool(v.get("provisional")),
             no_limits=v["overall"] == "no_limits",
             profile_set=v.get("profile_set") or "—",
+        )
+
+    def lab_compare(self, rapid: dict[str, Any] | None, lab: dict[str, Any]) -> LabCompareView:
+        """The lab report beside the rapid verdict (judged by the same profile)."""
+        lab_v = Verdict.model_validate(lab["report"]["verdict"])
+        rapid_v = Verdict.model_validate(rapid) if rapid else None
+        custody = tuple(
+            (self.t(f"lab_loop.{key}"), local_text(lab[key]))
+            for key in ("sampled_at", "dispatched_at", "received_at", "reported_at")
+            if lab.get(key)
+        )
+        return LabCompareView(
+            sample_id=lab["sample_id"],
+            report_no=lab["report_no"] or "",
+            overall=self.status(lab_v.overall.value),
+            profile=self.verdict(lab_v.model_dump(mode="json")).profile,
+            same_profile=same_profile(rapid_v, lab_v),
+            custody=custody,
+            rows=tuple(
+                LabCompareRow(
+                    p.indicator,
+                    _value(p.rapid_value),
+                    _value(p.lab_value),
+                    limit_text(p.model_dump()),
+                    self.status(p.rapid_status.value if p.rapid_status else None),
+                    self.status(p.lab_status.value if p.lab_status else None),
+                )
+                for p in side_by_side(rapid_v.indicators if rapid_v else [], lab_v.indicators)
+            ),
         )
 
     def bind_list(self, insp: dict[str, Any]) -> tuple[BindCandidate, ...]:

@@ -84,6 +84,31 @@ class VerdictView:
 
 
 @dataclass(frozen=True)
+class LabCompareRow:
+    """One indicator: the rapid value and the lab value against the one limit."""
+
+    indicator: str
+    rapid_value: str
+    lab_value: str
+    limit: str
+    rapid_status: Status | None
+    lab_status: Status | None
+
+
+@dataclass(frozen=True)
+class LabCompareView:
+    """The lab report of the inspection's sample, beside the rapid result."""
+
+    sample_id: str
+    report_no: str
+    overall: Status | None
+    profile: str
+    same_profile: bool
+    custody: tuple[tuple[str, str], ...]
+    rows: tuple[LabCompareRow, ...]
+
+
+@dataclass(frozen=True)
 class PaperLink:
     """A print button on the operator page: the paper, its preview and its PDF."""
 
@@ -118,6 +143,7 @@ class TruckView:
     fast_pass_reasons: tuple[str, ...]
     result: tuple[str, str] | None  # the analyzer and its values
     verdict: VerdictView | None
+    lab: tuple[LabCompareView, ...]
     steps: tuple[StepForm, ...]
     history: tuple[Cells, ...]
     papers: tuple[PaperLink, ...] = ()

@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     ledger,
     profiles,
+    referrals,
     reports,
     users,
     watch,
@@ -31,5 +32,6 @@ ROUTERS = (
     watch.router,
     reports.router,
     ledger.router,
+    referrals.router,
     dashboard.router,
 )

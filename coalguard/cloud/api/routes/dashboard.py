@@ -1,4 +1,5 @@
-"""Dashboard pages: login, region overview, alert list, checkpoint detail, alarm detail.
+"""Dashboard pages: login, region overview, alert list, referral cases, checkpoint detail,
+alarm detail.
 
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from coalguard.cloud import templating
-from coalguard.cloud.access import EVERY_ROLE, PUBLIC, allow_page
+from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
 from coalguard.cloud.alert_list import AlertFilter, unified_alerts
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.charts import co_line
@@ -26,8 +27,9 @@ from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
-from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows
+from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
 from coalguard.cloud.privacy import for_caller, mask_name
+from coalguard.cloud.referrals.queries import cases_in
 from coalguard.edge.clock import LOCAL_TZ
 
 LANG_COOKIE = "cg_lang"
@@ -185,6 +187,23 @@ def alerts_page(
         status=status,
         source=source,
         alerts=alert_rows(alerts, op),
+    )
+
+
+@router.get("/referrals")
+def referrals_page(request: Request, op: Viewer, status: str | None = None) -> Response:
+    """Failing lab reports referred to the air-pollution office, and their acknowledgement."""
+    if status not in ("open", "acknowledged"):
+        status = None
+    with request.app.state.sessions() as s:
+        rows = [referral_row(c) for c in cases_in(s, op.region_prefix, status, 500)]
+    return _render(
+        request,
+        "referrals.html",
+        op,
+        status=status,
+        cases=rows,
+        can_ack=op.role in REFERRAL_ACKERS,
     )
 
 
