@@ -23,8 +23,8 @@ def _briquette(gw) -> str:  # type: ignore[no-untyped-def]
     iid = wf.arrive("冀B54321", "王五")
     wf.register(iid, "王五", registration("冀B54321", "briquette"))
     wf.check_fast_pass(iid, "王五")
-    wf.take_sample(iid, "王五", {"sample_id": "S2", "seal_no": "F-S2", "sampler": "李四"})
-    wf.record_result("an-1", PASSING, sample_id="S2")
+    sample = wf.take_sample(iid, "王五", {"seal_no": "F-S2"})  # the gateway issues the id
+    wf.record_result("an-1", PASSING, sample_id=sample)
     return iid
 
 
