@@ -201,7 +201,8 @@ def test_config_refusal_is_worded_from_the_catalog(tmp_path, edit, key):
     assert not re.search(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+", zh.replace(str(p), "")), zh
 
 
-def test_config_validators_raise_only_worded_errors():
+@pytest.mark.parametrize("module", ["gateway/config.py", "drivers/analyzer/regmap.py"])
+def test_config_validators_raise_only_worded_errors(module):
     # A plain ValueError in a validator reaches a Chinese reader as English.
-    source = (ROOT / "coalguard" / "gateway" / "config.py").read_text(encoding="utf-8")
+    source = (ROOT / "coalguard" / module).read_text(encoding="utf-8")
     assert not re.findall(r"raise (?:ValueError|InputError)\(", source)
