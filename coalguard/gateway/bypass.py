@@ -11,7 +11,7 @@ in the same transaction that stores the read.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -40,12 +40,7 @@ class Bypass:
         return f"{self.plate} read at {at} while {self.state}, not released"
 
     def detail(self) -> dict[str, Any]:
-        return {
-            "plate": self.plate,
-            "reason": self.reason,
-            "inspection_id": self.inspection_id,
-            "state": self.state,
-        }
+        return asdict(self)
 
 
 def is_exit_read(camera: Camera, kind: str, direction: str | None, confidence: float) -> bool:

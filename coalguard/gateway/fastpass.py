@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from coalguard.edge.clock import LOCAL_TZ, Clock
+from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.fastpass import FastPassList, same_company
+from coalguard.edge.plain import field_names, plain
 from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.records import FastPassLoaded
+from coalguard.gateway.cached_list import CachedList
 from coalguard.gateway.sink import RecordSink
-from coalguard.gateway.store import Store
-from coalguard.gateway.stored_time import iso
 
 
 @dataclass(frozen=True)
@@ -51,37 +51,27 @@ class FastPassCheck:
     mismatches: tuple[Mismatch, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "plate": self.plate,
-            "green": self.green,
-            "reason": self.reason,
-            "company": self.company,
-            "report_id": self.report_id,
-            "expires": self.expires,
-            "mismatches": [m.as_dict() for m in self.mismatches],
-        }
+        return {**plain(self, _CHECK_FIELDS), "mismatches": [m.as_dict() for m in self.mismatches]}
 
     def summary(self) -> str:
         """The transition's reason (a ``gw_reason`` catalog key); the details go in its data."""
         return f"fast pass: {self.reason}"
 
 
-class FastPassCache:
-    def __init__(self, store: Store, sink: RecordSink, clock: Clock, checkpoint_id: str) -> None:
-        self.store = store
-        self.sink = sink
-        self.clock = clock
-        self.checkpoint_id = checkpoint_id
+_CHECK_FIELDS = field_names(FastPassCheck, skip=("mismatches",))
+
+
+@dataclass(eq=False)
+class FastPassCache(CachedList):
+    """The fast-pass list, cached for the green lane; each load is reported to the cloud."""
+
+    sink: RecordSink
+    table: ClassVar[str] = "fast_pass"
+    version_key: ClassVar[str] = "fast_pass_version"
 
     def replace(self, fl: FastPassList, source: str) -> int:
         """Install a whole new list (atomic: never half old, half new)."""
-        now = iso(self.clock.now())
-        with self.store.tx() as db:
-            db.execute("DELETE FROM fast_pass")
-            db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('fast_pass_version', ?)",
-                (fl.version,),
-            )
+        with self.swap(fl.version) as (db, now):
             for t in fl.trucks:
                 db.execute(
                     "INSERT OR REPLACE INTO fast_pass(plate, company, report_id, expires, "
@@ -109,12 +99,6 @@ class FastPassCache:
                 )
             )
         return len(fl.trucks)
-
-    def version(self) -> str | None:
-        return self.store.scalar("SELECT value FROM meta WHERE key = 'fast_pass_version'")
-
-    def count(self) -> int:
-        return int(self.store.scalar("SELECT COUNT(*) FROM fast_pass") or 0)
 
     def check(
         self, plate: str, declared: dict[str, Any], when: datetime | None = None

@@ -134,7 +134,7 @@ class Ledger:
     def entries(self, book: str, limit: int | None = None) -> list[Entry]:
         sql = "SELECT * FROM ledger WHERE book = ? ORDER BY seq DESC"
         rows = self.store.rows(sql + (f" LIMIT {int(limit)}" if limit else ""), (book,))
-        return [_entry(r) for r in rows]
+        return [row_entry(r) for r in rows]
 
     def for_inspection(self, inspection_id: str) -> list[Entry]:
         """Every entry of any book written for one inspection, oldest first."""
@@ -143,7 +143,7 @@ class Ledger:
             "ORDER BY at, book, seq",
             (inspection_id,),
         )
-        return [_entry(r) for r in rows]
+        return [row_entry(r) for r in rows]
 
     def entry_intact(self, book: str, seq: int) -> bool:
         """One entry matches its hash and is linked to its neighbours (``verify`` walks books)."""
@@ -206,31 +206,16 @@ class Ledger:
         return counts, problems
 
 
+# The stored columns the entry hash covers, in the order ``entry_hash`` takes them.
+_HASHED = ("book", "seq", "id", "at", "operator", "kind", "body", "corrects", "prev_hash")
+
+
 def _row_hash(r: Any) -> str:
     """The hash a stored ledger row should carry (``edge.ledger_chain``)."""
-    return entry_hash(
-        r["book"],
-        r["seq"],
-        r["id"],
-        r["at"],
-        r["operator"],
-        r["kind"],
-        r["body"],
-        r["corrects"],
-        r["prev_hash"],
-    )
+    return entry_hash(*(r[c] for c in _HASHED))
 
 
-def _entry(r: Any) -> Entry:
-    return Entry(
-        r["book"],
-        r["seq"],
-        r["id"],
-        r["at"],
-        r["operator"],
-        r["kind"],
-        json.loads(r["body"]),
-        r["corrects"],
-        r["prev_hash"],
-        r["hash"],
-    )
+def row_entry(r: Any) -> Entry:
+    """A stored ledger row as its ``Entry`` (for readers of the ledger table)."""
+    values = {c: r[c] for c in (*_HASHED, "hash")}
+    return Entry(**{**values, "body": json.loads(r["body"])})

@@ -16,7 +16,7 @@ from typing import Any
 
 from coalguard.edge.quality import ProfileSet, UnknownProfile
 from coalguard.gateway.errors import GatewayError
-from coalguard.gateway.ledger import Ledger
+from coalguard.gateway.ledger import Entry, Ledger, row_entry
 from coalguard.gateway.store import Store
 
 PAPERS = ("notice", "slip", "label", "custody")
@@ -39,23 +39,6 @@ class SampleFacts:
     sampled_at: str
 
 
-@dataclass(frozen=True)
-class CustodyStep:
-    """One hand-over of a lab sample: the ledger entry kind, who, when (UTC text)."""
-
-    kind: str
-    operator: str
-    at: str
-
-
-@dataclass(frozen=True)
-class LedgerMark:
-    """The inspection's latest transition in the ledger: what the QR code carries."""
-
-    seq: int
-    hash: str
-
-
 def sample_facts(insp: dict[str, Any]) -> SampleFacts | None:
     """The sample of an inspection, from its own columns when present, else ``sample``.
 
@@ -74,15 +57,15 @@ def sample_facts(insp: dict[str, Any]) -> SampleFacts | None:
     )
 
 
-def ledger_mark(store: Store, insp: dict[str, Any]) -> LedgerMark | None:
-    """The inspection-ledger entry of the inspection's latest step (its seq and hash)."""
+def ledger_mark(store: Store, insp: dict[str, Any]) -> Entry | None:
+    """The inspection ledger's entry of the inspection's latest step (the QR code's seq, hash)."""
     row = store.row(
-        "SELECT seq, hash FROM ledger WHERE book = 'inspection' "
+        "SELECT * FROM ledger WHERE book = 'inspection' "
         "AND json_extract(body, '$.inspection_id') = ? AND json_extract(body, '$.seq') = ? "
         "AND kind != ? ORDER BY seq DESC LIMIT 1",
         (insp["id"], insp["seq"], PRINT_ENTRY),
     )
-    return LedgerMark(row["seq"], row["hash"]) if row else None
+    return row_entry(row) if row else None
 
 
 def lab_sample(store: Store, inspection_id: str) -> dict[str, Any] | None:
@@ -94,14 +77,14 @@ def lab_sample(store: Store, inspection_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def custody_steps(store: Store, lab_sample_id: str) -> list[CustodyStep]:
+def custody_steps(store: Store, lab_sample_id: str) -> list[Entry]:
     """Each recorded hand-over of a lab sample, oldest first (sampling ledger)."""
     rows = store.rows(
-        "SELECT kind, operator, at FROM ledger WHERE book = 'sampling' "
+        "SELECT * FROM ledger WHERE book = 'sampling' "
         "AND json_extract(body, '$.lab_sample_id') = ? ORDER BY seq",
         (lab_sample_id,),
     )
-    return [CustodyStep(r["kind"], r["operator"], r["at"]) for r in rows]
+    return [row_entry(r) for r in rows]
 
 
 def provisional(profiles: ProfileSet, insp: dict[str, Any]) -> bool:

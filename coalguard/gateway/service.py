@@ -89,7 +89,7 @@ class Gateway:
             config.lab.dispatch_hours,
             config.lab.report_days,
         )
-        fast_pass = FastPassCache(store, sink, clock, cp)
+        fast_pass = FastPassCache(store=store, clock=clock, checkpoint_id=cp, sink=sink)
         workflow = Workflow(
             store,
             sink,
@@ -136,7 +136,7 @@ class Gateway:
             accounts,
             Sessions(store, clock, config.auth, accounts),
             profile_cache=profile_cache,
-            watch=WatchDesk(store, clock, config.watch, cp),
+            watch=WatchDesk(store=store, clock=clock, checkpoint_id=cp, rules=config.watch),
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:

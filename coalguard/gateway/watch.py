@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
-from coalguard.edge.clock import Clock
 from coalguard.edge.plates import normalize_plate
 from coalguard.edge.watchlist import WatchList
+from coalguard.gateway.cached_list import CachedList
 from coalguard.gateway.config import Watch
-from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso
 
 
@@ -29,40 +29,13 @@ class WatchFlag:
     at: str | None = None  # a stored UTC time, shown in Asia/Shanghai
 
 
-class WatchDesk:
-    def __init__(self, store: Store, clock: Clock, rules: Watch, checkpoint_id: str) -> None:
-        self.store = store
-        self.clock = clock
-        self.rules = rules
-        self.checkpoint_id = checkpoint_id
+@dataclass(eq=False)
+class WatchDesk(CachedList):
+    """Why a plate is watched, from local turn-backs and the cloud's cached list."""
 
-    def replace(self, wl: WatchList, source: str) -> int:
-        """Install the cloud's whole list at once (never half old, half new)."""
-        now = iso(self.clock.now())
-        with self.store.tx() as db:
-            db.execute("DELETE FROM watch_list")
-            db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('watch_list_version', ?)",
-                (wl.version,),
-            )
-            rows = [
-                (p.plate, p.source, p.reason, p.times, iso(p.at), p.checkpoint or p.checkpoint_id)
-                for p in wl.plates
-                # this checkpoint's own turn-backs come from its own inspections
-                if not (p.source == "turned_back" and p.checkpoint_id == self.checkpoint_id)
-            ]
-            db.executemany(
-                "INSERT INTO watch_list(plate, source, reason, times, at, checkpoint, "
-                "list_version, loaded_at) VALUES (?,?,?,?,?,?,?,?)",
-                [(*r, wl.version, now) for r in rows],
-            )
-        return len(rows)
-
-    def version(self) -> str | None:
-        return self.store.scalar("SELECT value FROM meta WHERE key = 'watch_list_version'")
-
-    def count(self) -> int:
-        return int(self.store.scalar("SELECT COUNT(*) FROM watch_list") or 0)
+    table: ClassVar[str] = "watch_list"
+    version_key: ClassVar[str] = "watch_list_version"
+    rules: Watch
 
     def flags(self, plate: str, exclude: str | None = None) -> list[WatchFlag]:
         """Why ``plate`` is watched (none: it is not); ``exclude``: an inspection not to count."""
@@ -101,3 +74,19 @@ class WatchDesk:
         if len(turns) >= r.repeat_count:
             out.append(WatchFlag("repeat_turn_back", {"times": len(turns), "days": r.repeat_days}))
         return out
+
+    def replace(self, wl: WatchList, source: str) -> int:
+        """Install the cloud's whole list at once (never half old, half new)."""
+        rows = [
+            (p.plate, p.source, p.reason, p.times, iso(p.at), p.checkpoint or p.checkpoint_id)
+            for p in wl.plates
+            # this checkpoint's own turn-backs come from its own inspections
+            if not (p.source == "turned_back" and p.checkpoint_id == self.checkpoint_id)
+        ]
+        with self.swap(wl.version) as (db, now):
+            db.executemany(
+                "INSERT INTO watch_list(plate, source, reason, times, at, checkpoint, "
+                "list_version, loaded_at) VALUES (?,?,?,?,?,?,?,?)",
+                [(*r, wl.version, now) for r in rows],
+            )
+        return len(rows)

@@ -10,13 +10,16 @@ the aliases below name the usual groups.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, REFERRAL_ACKERS, allow
 from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.scope import aware
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock
 
@@ -54,3 +57,29 @@ DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALL
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
+
+
+# Query parameters many list routes share: a route's query model builds on these
+# (``q: Annotated[Model, Query()]``) instead of repeating them in each signature.
+
+
+class RegionQuery(BaseModel):
+    """``region``: a prefix within the caller's own (``scope.scoped_region``; default: theirs)."""
+
+    region: str | None = None
+
+
+class Span(BaseModel):
+    """A time range, ``since`` inclusive, ``until`` exclusive; a time without a zone is UTC."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    _utc = field_validator("since", "until")(aware)
+
+
+class Listing(RegionQuery):
+    """The rows of one checkpoint (default: all in the region), newest first, at most ``limit``."""
+
+    checkpoint: str | None = None
+    limit: int = Field(200, ge=1, le=5000)

@@ -539,14 +539,7 @@ class Projector:
                 },
             )
             open_case(
-                s,
-                self.referrals,
-                cp=cp,
-                lab=lab,
-                insp=insp,
-                lab_verdict=row,
-                office=office,
-                at=at,
+                s, self.referrals, cp=cp, lab=lab, insp=insp, lab_verdict=row, office=office, at=at
             )
 
     # -- alerts -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -18,14 +19,11 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.scope import aware
+from coalguard.edge.plain import iso_or_none, plain
 from coalguard.edge.quality import IndicatorVerdict
 from coalguard.edge.quality.compare import side_by_side
 
 RESULTS = ("pass", "fail", "retest", "incomplete", "no_limits")
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 INSPECTION_COLUMNS = [
@@ -53,71 +51,63 @@ INSPECTION_COLUMNS = [
 
 
 def inspection_view(i: Inspection) -> dict[str, Any]:
-    return {
-        "id": i.id,
-        "checkpoint_id": i.checkpoint_id,
-        "region_code": i.region_code,
-        "plate": i.plate,
-        "state": i.state,
-        "opened_at": _iso(i.opened_at),
-        "updated_at": _iso(i.updated_at),
-        "source": i.source,
-        "driver": i.driver,
-        "origin": i.origin,
-        "destination": i.destination,
-        "coal_type": i.coal_type,
-        "weight_t": i.weight_t,
-        "waybill_no": i.waybill_no,
-        "profile_id": i.profile_id,
-        "fast_pass": i.fast_pass,
-        "sample_id": i.sample_id,
-        "overall": i.overall,
-        "cloud_overall": i.cloud_overall,
-        "disagreement": i.disagreement,
-    }
+    return plain(i, INSPECTION_COLUMNS, iso=("opened_at", "updated_at"))
+
+
+VERDICT_FIELDS = (
+    "id",
+    "source",
+    "inspection_id",
+    "lab_sample_id",
+    "checkpoint_id",
+    "at",
+    "sample_id",
+    "profile_id",
+    "overall",
+    "cloud_profile_id",
+    "cloud_overall",
+    "agree",
+    "disagreement",
+    "measured",
+    "indicators",
+)
 
 
 def verdict_view(v: VerdictRow) -> dict[str, Any]:
-    return {
-        "id": v.id,
-        "source": v.source,
-        "inspection_id": v.inspection_id,
-        "lab_sample_id": v.lab_sample_id,
-        "checkpoint_id": v.checkpoint_id,
-        "at": _iso(v.at),
-        "sample_id": v.sample_id,
-        "profile_id": v.profile_id,
-        "overall": v.overall,
-        "cloud_profile_id": v.cloud_profile_id,
-        "cloud_overall": v.cloud_overall,
-        "agree": v.agree,
-        "disagreement": v.disagreement,
-        "measured": v.measured,
-        "indicators": v.indicators,
-    }
+    return plain(v, VERDICT_FIELDS, iso=("at",))
+
+
+LAB_FIELDS = (
+    "id",
+    "inspection_id",
+    "checkpoint_id",
+    "sample_id",
+    "seal_no",
+    "profile_id",
+    "sampled_at",
+    "dispatch_due",
+    "dispatched_at",
+    "lab_name",
+    "received_at",
+    "report_due",
+    "reported_at",
+    "report_no",
+    "overall",
+    "cloud_overall",
+    "referred_to",
+)
+LAB_TIMES = (
+    "sampled_at",
+    "dispatch_due",
+    "dispatched_at",
+    "received_at",
+    "report_due",
+    "reported_at",
+)
 
 
 def lab_view(lab: LabSample, now: datetime) -> dict[str, Any]:
-    return {
-        "id": lab.id,
-        "inspection_id": lab.inspection_id,
-        "checkpoint_id": lab.checkpoint_id,
-        "sample_id": lab.sample_id,
-        "seal_no": lab.seal_no,
-        "profile_id": lab.profile_id,
-        "sampled_at": _iso(lab.sampled_at),
-        "dispatch_due": _iso(lab.dispatch_due),
-        "dispatched_at": _iso(lab.dispatched_at),
-        "lab_name": lab.lab_name,
-        "received_at": _iso(lab.received_at),
-        "report_due": _iso(lab.report_due),
-        "reported_at": _iso(lab.reported_at),
-        "report_no": lab.report_no,
-        "overall": lab.overall,
-        "cloud_overall": lab.cloud_overall,
-        "referred_to": lab.referred_to,
-        "overdue": lab_overdue(lab, now),
-    }
+    return {**plain(lab, LAB_FIELDS, iso=LAB_TIMES), "overdue": lab_overdue(lab, now)}
 
 
 def lab_overdue(lab: LabSample, now: datetime) -> str | None:
@@ -154,27 +144,38 @@ class InspectionFilter(BaseModel):
     _utc = field_validator("since", "until")(aware)
 
 
-def find_inspections(region: str, f: InspectionFilter) -> Select[tuple[Inspection]]:
-    q = select(Inspection).where(Inspection.region_code.startswith(region))
-    if f.checkpoint:
-        q = q.where(Inspection.checkpoint_id == f.checkpoint)
-    if f.since:
-        q = q.where(Inspection.opened_at >= f.since)
-    if f.until:
-        q = q.where(Inspection.opened_at < f.until)
-    if f.plate:
-        q = q.where(Inspection.plate.contains(f.plate.upper().replace(" ", "")))
-    if f.origin:
-        q = q.where(Inspection.origin.contains(f.origin))
-    if f.coal_type:
-        q = q.where(Inspection.coal_type == f.coal_type)
-    if f.result:
-        q = q.where(Inspection.overall == f.result)
-    if f.state:
-        q = q.where(Inspection.state == f.state)
-    if f.disagreement is not None:
-        q = q.where(Inspection.disagreement.is_(f.disagreement))
+def where_given(
+    q: Select[Any], given: BaseModel, table: Any, at: Any, **special: Callable[[Any], Any]
+) -> Select[Any]:
+    """``q`` narrowed by each field of ``given`` that was given (not None, not empty).
+
+    ``since``/``until`` bound the time column ``at``, ``checkpoint`` is the
+    ``checkpoint_id``, a bool matches with IS, any other field equals the
+    column of its name; ``special`` builds the clause of a field that differs.
+    ``region`` and ``limit`` are not filters (the caller scopes and pages).
+    """
+    usual = {"since": at.__ge__, "until": at.__lt__, "checkpoint": table.checkpoint_id.__eq__}
+    for name, value in given:
+        if value is None or value == "" or name in ("region", "limit"):
+            continue
+        clause = special.get(name) or usual.get(name)
+        if clause is None:
+            column = getattr(table, name)
+            clause = column.is_ if isinstance(value, bool) else column.__eq__
+        q = q.where(clause(value))
     return q
+
+
+def find_inspections(region: str, f: InspectionFilter) -> Select[tuple[Inspection]]:
+    return where_given(
+        select(Inspection).where(Inspection.region_code.startswith(region)),
+        f,
+        Inspection,
+        Inspection.opened_at,
+        plate=lambda v: Inspection.plate.contains(v.upper().replace(" ", "")),
+        origin=Inspection.origin.contains,
+        result=Inspection.overall.__eq__,
+    )
 
 
 def _sum(cond) -> Any:  # type: ignore[no-untyped-def]
@@ -276,7 +277,7 @@ def inspection_detail(s: Session, i: Inspection, now: datetime) -> dict[str, Any
                 "action": t.action,
                 "from": t.from_state,
                 "to": t.to_state,
-                "at": _iso(t.at),
+                "at": iso_or_none(t.at),
                 "operator": t.operator,
                 "reason": t.reason,
             }
@@ -308,7 +309,7 @@ def lab_beside_rapid(
                 "lab_sample_id": v.lab_sample_id,
                 "sample_id": v.sample_id,
                 "report_no": lab.report_no if lab else None,
-                "at": _iso(v.at),
+                "at": iso_or_none(v.at),
                 "profile_id": v.profile_id,
                 "profile_version": v.profile_version,
                 "overall": v.overall,

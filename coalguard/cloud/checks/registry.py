@@ -19,6 +19,7 @@ from coalguard.cloud.checks.tables import (
     RegionOffice,
     VerdictRow,
 )
+from coalguard.edge.plain import plain
 
 
 def register_checkpoint(
@@ -59,14 +60,17 @@ def set_office(s: Session, region_code: str, name: str, contact: str) -> RegionO
     return office
 
 
+CHECKPOINT_FIELDS = (
+    "checkpoint_id",
+    "name",
+    "region_code",
+    "jurisdiction",
+    "gateway_id",
+    "registered",
+    "first_seen",
+    "last_seen",
+)
+
+
 def checkpoint_view(cp: Checkpoint) -> dict[str, Any]:
-    return {
-        "checkpoint_id": cp.checkpoint_id,
-        "name": cp.name,
-        "region_code": cp.region_code,
-        "jurisdiction": cp.jurisdiction,
-        "gateway_id": cp.gateway_id,
-        "registered": cp.registered,
-        "first_seen": cp.first_seen.isoformat() if cp.first_seen else None,
-        "last_seen": cp.last_seen.isoformat() if cp.last_seen else None,
-    }
+    return plain(cp, CHECKPOINT_FIELDS, iso=("first_seen", "last_seen"))

@@ -217,30 +217,31 @@ class FastPassReport(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class FastPassTruck(Base):
-    __tablename__ = "fp_truck"
-    __table_args__ = (UniqueConstraint("plate", "region_code", name="uq_fp_truck_plate_region"),)
+class RegionPlate:
+    """A plate a region lists for its checkpoints (one row per plate and region)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     plate: Mapped[str] = mapped_column(String(16), index=True)
     region_code: Mapped[str] = mapped_column(String(12), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FastPassTruck(RegionPlate, Base):
+    __tablename__ = "fp_truck"
+    __table_args__ = (UniqueConstraint("plate", "region_code", name="uq_fp_truck_plate_region"),)
+
     company: Mapped[str] = mapped_column(String(200))
     report_id: Mapped[str] = mapped_column(String(64))
     registered_by: Mapped[str] = mapped_column(String(64))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class WatchPlate(Base):
+class WatchPlate(RegionPlate, Base):
     """A plate a region's office asks its checkpoints to watch, with the reason."""
 
     __tablename__ = "chk_watch_plate"
     __table_args__ = (UniqueConstraint("plate", "region_code", name="uq_chk_watch_plate_region"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    plate: Mapped[str] = mapped_column(String(16), index=True)
-    region_code: Mapped[str] = mapped_column(String(12), index=True)
     reason: Mapped[str] = mapped_column(String(200))
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -28,6 +28,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
+from coalguard.edge.plain import iso_or_none, plain
 from coalguard.edge.quality.compare import side_by_side
 
 OPEN, ACKNOWLEDGED = "open", "acknowledged"
@@ -44,10 +45,6 @@ class ReferralPolicy:
 
 class AlreadyAcknowledged(Exception):
     """The case was acknowledged before (by whom, when: on the case)."""
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
 
 
 def open_case(
@@ -165,45 +162,37 @@ def packet(
         "kind": "lab_referral",
         "to": case.office,
         "checkpoint": {"id": cp.checkpoint_id, "name": cp.name, "region_code": cp.region_code},
-        "inspection": None
-        if insp is None
-        else {
-            "id": insp.id,
-            "plate": insp.plate,
-            "origin": insp.origin,
-            "destination": insp.destination,
-            "coal_type": insp.coal_type,
-            "weight_t": insp.weight_t,
-            "waybill_no": insp.waybill_no,
-            "opened_at": iso(insp.opened_at),
-        },
+        "inspection": None if insp is None else plain(insp, _INSPECTION_FACTS, iso=("opened_at",)),
         "rapid": None if rapid is None else _verdict(rapid),
         "lab": {
             **_verdict(lab_verdict),
-            "report_no": lab.report_no,
-            "lab_name": lab.lab_name,
-            "sample_id": lab.sample_id,
-            "seal_no": lab.seal_no,
-            "cloud_overall": lab.cloud_overall,
+            **plain(lab, ("report_no", "lab_name", "sample_id", "seal_no", "cloud_overall")),
         },
         "indicators": [p.model_dump(mode="json") for p in pairs],
         "notice": None
         if notice is None
-        else {
-            "record_id": notice.id,
-            "inspection_id": notice.inspection_id,
-            "seq": notice.seq,
-            "at": iso(notice.at),
-            "operator": notice.operator,
-            "reason": notice.reason,
-        },
+        else {"record_id": notice.id, **plain(notice, _NOTICE_FACTS, iso=("at",))},
         "custody": {
-            "sampled_at": iso(lab.sampled_at),
-            "handed_over_at": iso(lab.dispatched_at),
-            "received_at": iso(lab.received_at),
-            "reported_at": iso(lab.reported_at),
+            "sampled_at": iso_or_none(lab.sampled_at),
+            "handed_over_at": iso_or_none(lab.dispatched_at),
+            "received_at": iso_or_none(lab.received_at),
+            "reported_at": iso_or_none(lab.reported_at),
         },
     }
+
+
+# What the office reads of the inspection and of the turn-back notice.
+_INSPECTION_FACTS = (
+    "id",
+    "plate",
+    "origin",
+    "destination",
+    "coal_type",
+    "weight_t",
+    "waybill_no",
+    "opened_at",
+)
+_NOTICE_FACTS = ("inspection_id", "seq", "at", "operator", "reason")
 
 
 def _verdict(v: VerdictRow) -> dict[str, Any]:
@@ -211,5 +200,5 @@ def _verdict(v: VerdictRow) -> dict[str, Any]:
         "overall": v.overall,
         "profile_id": v.profile_id,
         "profile_version": v.profile_version,
-        "at": iso(v.at),
+        "at": iso_or_none(v.at),
     }

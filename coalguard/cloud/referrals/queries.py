@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.referrals.cases import iso
 from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
+from coalguard.edge.plain import iso_or_none
 
 
 def case_view(c: ReferralCase) -> dict[str, Any]:
@@ -22,11 +22,11 @@ def case_view(c: ReferralCase) -> dict[str, Any]:
         "plate": c.plate,
         "office": c.office,
         "status": c.status,
-        "opened_at": iso(c.opened_at),
+        "opened_at": iso_or_none(c.opened_at),
         "reminders": c.reminders,
-        "next_reminder_at": iso(c.next_reminder_at),
+        "next_reminder_at": iso_or_none(c.next_reminder_at),
         "acknowledged_by": c.acknowledged_by,
-        "acknowledged_at": iso(c.acknowledged_at),
+        "acknowledged_at": iso_or_none(c.acknowledged_at),
         "ack_note": c.ack_note,
     }
 
@@ -45,8 +45,8 @@ def case_detail(s: Session, c: ReferralCase) -> dict[str, Any]:
                 "reason": m.reason,
                 "status": m.status,
                 "attempts": m.attempts,
-                "created_at": iso(m.created_at),
-                "sent_at": iso(m.sent_at),
+                "created_at": iso_or_none(m.created_at),
+                "sent_at": iso_or_none(m.sent_at),
                 "last_error": m.last_error,
             }
             for m in messages

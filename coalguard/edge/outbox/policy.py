@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
+from coalguard.edge.plain import field_names, plain
 from coalguard.errors import CoalguardError
 
 
@@ -90,22 +91,14 @@ class OutboxStats:
         return self.pending_bytes + self.retained_bytes
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "pending": self.pending,
-            "pending_critical": self.pending_critical,
-            "pending_telemetry": self.pending_telemetry,
-            "pending_bytes": self.pending_bytes,
-            "leased": self.leased,
-            "retained": self.retained,
-            "retained_bytes": self.retained_bytes,
-            "total_bytes": self.total_bytes,
-            "quota_bytes": self.quota_bytes,
-            "oldest_pending_born_at": (
-                self.oldest_pending_born_at.isoformat() if self.oldest_pending_born_at else None
-            ),
-            "oldest_pending_age_s": self.oldest_pending_age_s,
-            "health": self.health,
-            "health_reason": self.health_reason,
-            "commits": self.commits,
-            "counters": dict(self.counters),
-        }
+        out = plain(self, _STATS_FIELDS, iso=("oldest_pending_born_at",))
+        out["counters"] = dict(self.counters)
+        return out
+
+
+# The fields in the order health pages show them: the total beside its parts.
+_STATS_FIELDS = (
+    *field_names(OutboxStats)[:7],
+    "total_bytes",
+    *field_names(OutboxStats)[7:],
+)

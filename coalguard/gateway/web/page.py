@@ -21,7 +21,6 @@ from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
 from coalguard.gateway.web.views import (
     BindCandidate,
-    BindList,
     CameraRead,
     Field,
     LabCompareRow,
@@ -371,28 +370,24 @@ class OperatorPage:
             ),
         )
 
-    def bind_list(self, insp: dict[str, Any]) -> BindList:
+    def bind_list(self, insp: dict[str, Any]) -> tuple[BindCandidate, ...]:
         """Results of the lane's analyzers measured after sampling, each with its verdict."""
         url = f"/ui/inspections/{insp['id']}/bind_result"
-        return BindList(
-            self.t("gw_binding.candidates"),
-            self.t("gw_binding.no_candidates"),
-            tuple(
-                BindCandidate(
-                    local_text(r["measured_at"], "%H:%M:%S"),
-                    r["analyzer_id"],
-                    indicator_values(r["indicators"]),
-                    self.status(r["verdict"].overall.value) if r["verdict"] else None,
-                    StepForm(
-                        url,
-                        self.t("gw_binding.choose"),
-                        (Field("result_id", "", r["id"], kind="hidden"),),
-                        id=f"bind-{r['id']}",
-                        css="inline",
-                    ),
-                )
-                for r in self.gw.workflow.bind_candidates(insp["id"])
-            ),
+        return tuple(
+            BindCandidate(
+                local_text(r["measured_at"], "%H:%M:%S"),
+                r["analyzer_id"],
+                indicator_values(r["indicators"]),
+                self.status(r["verdict"].overall.value) if r["verdict"] else None,
+                StepForm(
+                    url,
+                    self.t("gw_binding.choose"),
+                    (Field("result_id", "", r["id"], kind="hidden"),),
+                    id=f"bind-{r['id']}",
+                    css="inline",
+                ),
+            )
+            for r in self.gw.workflow.bind_candidates(insp["id"])
         )
 
     def lane_fields(self) -> tuple[Field, ...]:

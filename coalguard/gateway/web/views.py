@@ -130,13 +130,6 @@ class BindCandidate:
 
 
 @dataclass(frozen=True)
-class BindList:
-    title: str
-    empty: str
-    rows: tuple[BindCandidate, ...]
-
-
-@dataclass(frozen=True)
 class TruckView:
     id: str
     plate: str
@@ -160,7 +153,7 @@ class TruckView:
     seal: str = ""
     sampler: str = ""
     sampled_at: str = ""
-    bind_list: BindList | None = None  # while the sample waits for its result
+    bind_list: tuple[BindCandidate, ...] | None = None  # while the sample waits for its result
 
 
 @dataclass(frozen=True)
@@ -275,10 +268,10 @@ class PaperView:
     verdict_title: str
     profile_source: str
     custody: tuple[CustodyRow, ...]
+    signatures: tuple[str, ...]  # the signature lines at the foot
     qr: str  # inline SVG (markup), or ""
     qr_caption: str
     ledger_hash: str
-    signatures: tuple[str, ...]
     printed: str
     zone_note: str
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +16,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from coalguard.cloud.api.deps import Admin, ClockDep, Reader
+from coalguard.cloud.api.deps import Admin, ClockDep, Listing, Reader, RegionQuery, Span
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
@@ -39,7 +39,7 @@ from coalguard.cloud.checks.tables import (
     VerdictRow,
 )
 from coalguard.cloud.privacy import redact
-from coalguard.cloud.scope import aware, is_region_code, scoped_region
+from coalguard.cloud.scope import is_region_code, scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["checkpoints"])
 
@@ -149,94 +149,81 @@ def get_inspection(
         return redact(queries.inspection_detail(s, i, clock.now()), op.sees_personal_data)
 
 
+class VerdictQuery(Listing, Span):
+    """``agree=false``: the disputes."""
+
+    source: Literal["rapid", "lab"] | None = None
+    agree: bool | None = None
+
+
 @router.get("/verdicts", response_model=list[VerdictOut])
 def list_verdicts(
-    request: Request,
-    op: Reader,
-    region: str | None = None,
-    checkpoint: str | None = None,
-    source: Literal["rapid", "lab"] | None = None,
-    agree: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = Query(200, ge=1, le=5000),
+    request: Request, op: Reader, q: Annotated[VerdictQuery, Query()]
 ) -> list[dict[str, Any]]:
     """Rapid and lab verdicts with the cloud's own beside each; ``agree=false``: disputes."""
-    region = scoped_region(op, region)
-    q = select(VerdictRow).where(VerdictRow.region_code.startswith(region))
-    if checkpoint:
-        q = q.where(VerdictRow.checkpoint_id == checkpoint)
-    if source:
-        q = q.where(VerdictRow.source == source)
-    if agree is not None:
-        q = q.where(VerdictRow.agree.is_(agree))
-    if since:
-        q = q.where(VerdictRow.at >= aware(since))
-    if until:
-        q = q.where(VerdictRow.at < aware(until))
+    region = scoped_region(op, q.region)
+    found = select(VerdictRow).where(VerdictRow.region_code.startswith(region))
+    found = queries.where_given(found, q, VerdictRow, VerdictRow.at)
     with request.app.state.sessions() as s:
-        return [
-            queries.verdict_view(v)
-            for v in s.scalars(q.order_by(VerdictRow.at.desc()).limit(limit))
-        ]
+        rows = s.scalars(found.order_by(VerdictRow.at.desc()).limit(q.limit))
+        return [queries.verdict_view(v) for v in rows]
+
+
+class LabQuery(Listing):
+    """``overdue``: past the 24 h / 2 day limits."""
+
+    status: Literal["pending", "overdue", "reported", "failed"] | None = None
 
 
 @router.get("/lab-samples", response_model=list[LabSampleOut])
 def list_lab_samples(
-    request: Request,
-    op: Reader,
-    clock: ClockDep,
-    region: str | None = None,
-    checkpoint: str | None = None,
-    status: Literal["pending", "overdue", "reported", "failed"] | None = None,
-    limit: int = Query(200, ge=1, le=5000),
+    request: Request, op: Reader, clock: ClockDep, q: Annotated[LabQuery, Query()]
 ) -> list[dict[str, Any]]:
     """Lab samples with their deadlines; ``overdue``: past the 24 h / 2 day limits."""
-    region = scoped_region(op, region)
     now = clock.now()
-    q = select(LabSample).where(LabSample.region_code.startswith(region))
-    if checkpoint:
-        q = q.where(LabSample.checkpoint_id == checkpoint)
-    if status == "pending":
-        q = q.where(LabSample.reported_at.is_(None))
-    elif status == "overdue":
-        q = q.where(queries.overdue_clause(now))
-    elif status == "reported":
-        q = q.where(LabSample.reported_at.is_not(None))
-    elif status == "failed":
-        q = q.where((LabSample.overall == "fail") | (LabSample.cloud_overall == "fail"))
+    found = select(LabSample).where(LabSample.region_code.startswith(scoped_region(op, q.region)))
+    if q.checkpoint:
+        found = found.where(LabSample.checkpoint_id == q.checkpoint)
+    if q.status == "pending":
+        found = found.where(LabSample.reported_at.is_(None))
+    elif q.status == "overdue":
+        found = found.where(queries.overdue_clause(now))
+    elif q.status == "reported":
+        found = found.where(LabSample.reported_at.is_not(None))
+    elif q.status == "failed":
+        found = found.where((LabSample.overall == "fail") | (LabSample.cloud_overall == "fail"))
     with request.app.state.sessions() as s:
-        rows = s.scalars(q.order_by(LabSample.sampled_at.desc()).limit(limit))
+        rows = s.scalars(found.order_by(LabSample.sampled_at.desc()).limit(q.limit))
         return [queries.lab_view(lab, now) for lab in rows]
+
+
+class SummaryQuery(RegionQuery, Span):
+    """Default range: the last 24 hours."""
+
+    by: Literal["checkpoint", "origin"] | None = None
 
 
 @router.get("/checks/summary", response_model=SummaryOut)
 def checks_summary(
-    request: Request,
-    op: Reader,
-    clock: ClockDep,
-    region: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    by: Literal["checkpoint", "origin"] | None = None,
+    request: Request, op: Reader, clock: ClockDep, q: Annotated[SummaryQuery, Query()]
 ) -> dict[str, Any]:
     """Trucks checked, pass/fail/retest rates, turned back, fast pass, lab overdue.
 
     Default range: the last 24 hours.
     """
-    region = scoped_region(op, region)
+    region = scoped_region(op, q.region)
     now = clock.now()
-    until = aware(until) or now
-    since = aware(since) or until - timedelta(days=1)
+    until = q.until or now
+    since = q.since or until - timedelta(days=1)
     if since >= until:
         raise Problem(422, "since_before_until")
     with request.app.state.sessions() as s:
-        rows = queries.summary(s, region, since, until, now, by)
+        rows = queries.summary(s, region, since, until, now, q.by)
     return {
         "region": region,
         "since": since.isoformat(),
         "until": until.isoformat(),
-        "by": by,
+        "by": q.by,
         "rows": rows,
     }
 

@@ -9,12 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import ClockDep, Reader
 from coalguard.cloud.api.deps import Staff as FastPassWriter
-from coalguard.cloud.api.gateway_pull import pulling_checkpoint
+from coalguard.cloud.api.gateway_pull import TOML, TOML_MEDIA, PullingCheckpoint, gateway_list
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import fastpass as fp
@@ -24,7 +22,6 @@ from coalguard.edge import fastpass
 from coalguard.edge.plates import normalize_plate
 
 router = APIRouter(prefix="/api/v1", tags=["fast-pass"])
-TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
 
 
 class ReportIn(BaseModel):
@@ -171,16 +168,23 @@ def remove_truck(
         return {"plate": t.plate, "region_code": region_code, "active": False}
 
 
-def _list_response(request: Request, region: str, fmt: str) -> Any:
-    """The list as JSON (``FastPassList``) or as the gateway's TOML file."""
+def _listed(request: Request, region: str) -> fastpass.FastPassList:
     today = fp.today_local(request.app.state.clock.now())
     with request.app.state.sessions() as s:
-        fl = fp.listed(s, region, today)
+        return fp.listed(s, region, today)
+
+
+def _list_toml(request: Request, region: str) -> str:
+    """The gateway's file of the trucks valid today in ``region``."""
+    fl = _listed(request, region)
+    return fastpass.to_toml(fl, f"Fast-pass list for region {region}, made by coalguard cloud.")
+
+
+def _list_response(request: Request, region: str, fmt: str) -> Any:
+    """The list as JSON (``FastPassList``) or as the gateway's TOML file."""
     if fmt == "toml":
-        return PlainTextResponse(
-            fastpass.to_toml(fl, f"Fast-pass list for region {region}, made by coalguard cloud."),
-            media_type="application/toml; charset=utf-8",
-        )
+        return PlainTextResponse(_list_toml(request, region), media_type=TOML_MEDIA)
+    fl = _listed(request, region)
     return {"region": region, **fl.model_dump(mode="json", by_alias=True)}
 
 
@@ -195,14 +199,7 @@ def fast_pass_list(
     return _list_response(request, scoped_region(op, region), format)
 
 
-@router.get(
-    "/gateways/{gateway_id}/fast-pass.toml",
-    response_class=PlainTextResponse,
-    dependencies=[GATEWAY_TOKEN],
-    response_model=str,
-    responses={**TOML, **problems(404)},
-)
-async def gateway_fast_pass(gateway_id: str, request: Request) -> Any:
+@gateway_list(router, "fast-pass.toml")
+def gateway_fast_pass(request: Request, cp: PullingCheckpoint) -> str:
     """The list for a gateway's checkpoint, with the gateway's own token; save as its file."""
-    cp = await pulling_checkpoint(request, gateway_id)
-    return await run_in_threadpool(_list_response, request, cp.region_code, "toml")
+    return _list_toml(request, cp.region_code)

@@ -13,11 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import Reader
-from coalguard.cloud.api.gateway_pull import require_gateway
+from coalguard.cloud.api.gateway_pull import gateway_get
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.ledger import chain
 
@@ -58,20 +56,11 @@ class LedgerStateOut(BaseModel):
     intact: bool
 
 
-@router.get(
-    "/gateways/{gateway_id}/ledger",
-    dependencies=[GATEWAY_TOKEN],
-    response_model=GatewayLedgerOut,
-)
-async def gateway_ledger(gateway_id: str, request: Request) -> dict[str, Any]:
+@gateway_get(router, "ledger", GatewayLedgerOut)
+def gateway_ledger(request: Request, gateway_id: str) -> dict[str, Any]:
     """Every ledger entry the cloud holds from this gateway, by book and seq, and its forks."""
-    await require_gateway(request, gateway_id)
-
-    def read() -> dict[str, Any]:
-        with request.app.state.sessions() as s:
-            return chain.gateway_ledger(s, gateway_id)
-
-    return await run_in_threadpool(read)
+    with request.app.state.sessions() as s:
+        return chain.gateway_ledger(s, gateway_id)
 
 
 @router.get("/ledgers", response_model=list[LedgerStateOut])

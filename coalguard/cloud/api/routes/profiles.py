@@ -8,11 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import Reader, SessionDep
-from coalguard.cloud.api.gateway_pull import require_gateway
+from coalguard.cloud.api.gateway_pull import gateway_get
 from coalguard.cloud.checks import profile_sets
 from coalguard.cloud.checks.tables import Checkpoint, VerdictRow
 from coalguard.edge.quality.profiles import ProfileSetDoc
@@ -42,20 +40,11 @@ class ProfileSetsOut(BaseModel):
     checkpoints: list[CheckpointSetOut]
 
 
-@router.get(
-    "/gateways/{gateway_id}/profiles.json",
-    dependencies=[GATEWAY_TOKEN],
-    response_model=ProfileSetDoc,
-)
-async def gateway_profiles(gateway_id: str, request: Request) -> dict[str, Any]:
+@gateway_get(router, "profiles.json", ProfileSetDoc)
+def gateway_profiles(request: Request, gateway_id: str) -> dict[str, Any]:
     """The active profile set, with the gateway's own token: profiles, jurisdictions, digest."""
-    await require_gateway(request, gateway_id)
-
-    def current() -> dict[str, Any]:
-        with request.app.state.sessions() as s:
-            return request.app.state.profile_sets.served(s)
-
-    return await run_in_threadpool(current)
+    with request.app.state.sessions() as s:
+        return request.app.state.profile_sets.served(s)
 
 
 @router.get("/profile-sets", response_model=ProfileSetsOut)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.api.deps import ClockDep, Office, Reader
+from coalguard.cloud.api.deps import ClockDep, Office, Reader, RegionQuery
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
@@ -28,18 +29,19 @@ def _case(s: Session, op: Operator, case_id: int) -> ReferralCase:
     return c
 
 
+class ReferralQuery(RegionQuery):
+    status: Status | None = None
+    limit: int = Field(200, ge=1, le=5000)
+
+
 @router.get("/referrals", response_model=list[ReferralOut])
 def list_referrals(
-    request: Request,
-    op: Reader,
-    region: str | None = None,
-    status: Status | None = None,
-    limit: int = Query(200, ge=1, le=5000),
+    request: Request, op: Reader, q: Annotated[ReferralQuery, Query()]
 ) -> list[dict[str, Any]]:
     """Failing lab reports referred to the air-pollution office, and whether it has them."""
-    region = scoped_region(op, region)
+    region = scoped_region(op, q.region)
     with request.app.state.sessions() as s:
-        return [case_view(c) for c in cases_in(s, region, status, limit)]
+        return [case_view(c) for c in cases_in(s, region, q.status, q.limit)]
 
 
 @router.get("/referrals/{case_id}", response_model=ReferralDetail, responses=problems(404))

@@ -8,7 +8,7 @@ inside it, and reads only the audit entries of actors inside it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from coalguard.cloud import audit
 from coalguard.cloud.access import PUBLIC
-from coalguard.cloud.api.deps import Admin, ClockDep, Reader, SessionDep
+from coalguard.cloud.api.deps import Admin, ClockDep, Reader, RegionQuery, SessionDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import (
@@ -31,6 +31,7 @@ from coalguard.cloud.auth import (
 from coalguard.cloud.login_sessions import COOKIE, end_session, open_session
 from coalguard.cloud.ratelimit import SlidingWindow, enforce
 from coalguard.cloud.scope import aware, scoped_region
+from coalguard.edge.plain import plain
 from coalguard.i18n import DEFAULT_LANG
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -101,9 +102,7 @@ class AuditEntryOut(BaseModel):
 
 def whoami(op: Operator) -> dict[str, Any]:
     return {
-        "name": op.name,
-        "role": op.role,
-        "region_prefix": op.region_prefix,
+        **plain(op, ("name", "role", "region_prefix")),
         "personal_data": op.sees_personal_data,
         "lang": op.lang or DEFAULT_LANG,
     }
@@ -166,14 +165,8 @@ class NewUser(BaseModel):
 
 
 def user_view(u: CloudUser) -> dict[str, Any]:
-    return {
-        "name": u.name,
-        "role": u.role,
-        "region_prefix": u.region_prefix,
-        "personal_data": u.personal_data,
-        "created_at": u.created_at.isoformat(),
-        "revoked": u.revoked,
-    }
+    fields = ("name", "role", "region_prefix", "personal_data", "created_at", "revoked")
+    return plain(u, fields, iso=("created_at",))
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -242,15 +235,16 @@ def revoke(request: Request, op: Admin, name: str) -> dict[str, Any]:
         return {"name": name, "revoked": True, "tokens_revoked": n}
 
 
+class AuditQuery(RegionQuery):
+    """``region``: of the actors (default: the admin's own); ``since``: UTC without a zone."""
+
+    actor: str | None = None
+    since: datetime | None = None
+    limit: int = Field(200, ge=1, le=5000)
+
+
 @router.get("/audit", response_model=list[AuditEntryOut])
-def audit_log(
-    op: Admin,
-    s: SessionDep,
-    actor: str | None = None,
-    since: datetime | None = None,
-    region: str | None = None,
-    limit: int = Query(200, ge=1, le=5000),
-) -> list[dict[str, Any]]:
+def audit_log(op: Admin, s: SessionDep, q: Annotated[AuditQuery, Query()]) -> list[dict[str, Any]]:
     """Every write, newest first: those of actors in ``region`` (default: the admin's own)."""
-    region = scoped_region(op, region)
-    return audit.entries(s, region=region, actor=actor, since=aware(since), limit=limit)
+    region = scoped_region(op, q.region)
+    return audit.entries(s, region=region, actor=q.actor, since=aware(q.since), limit=q.limit)

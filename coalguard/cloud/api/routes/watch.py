@@ -10,22 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse
 from pydantic import AwareDatetime, BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import GATEWAY_TOKEN
 from coalguard.cloud.api.deps import ClockDep
 from coalguard.cloud.api.deps import Staff as WatchKeeper
-from coalguard.cloud.api.gateway_pull import pulling_checkpoint
+from coalguard.cloud.api.gateway_pull import PullingCheckpoint, gateway_list
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.checks import watch
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge import watchlist
+from coalguard.edge.plain import plain
 
 router = APIRouter(prefix="/api/v1", tags=["watch"])
-TOML = {200: {"content": {"application/toml": {"schema": {"type": "string"}}}}}
 
 
 class WatchPlateIn(BaseModel):
@@ -50,14 +47,7 @@ class WatchListOut(watchlist.WatchList):
 
 
 def _out(w: Any) -> dict[str, Any]:
-    return {
-        "plate": w.plate,
-        "region_code": w.region_code,
-        "reason": w.reason,
-        "added_by": w.added_by,
-        "added_at": w.added_at,
-        "active": w.active,
-    }
+    return plain(w, ("plate", "region_code", "reason", "added_by", "added_at", "active"))
 
 
 def _covered(op: Any, region_code: str) -> None:
@@ -104,22 +94,10 @@ def watch_list(request: Request, op: WatchKeeper, region: str | None = None) -> 
     return {"region": region, **wl.model_dump(mode="json", by_alias=True)}
 
 
-@router.get(
-    "/gateways/{gateway_id}/watch.toml",
-    response_class=PlainTextResponse,
-    dependencies=[GATEWAY_TOKEN],
-    response_model=str,
-    responses={**TOML, **problems(404)},
-)
-async def gateway_watch_list(gateway_id: str, request: Request) -> Any:
+@gateway_list(router, "watch.toml")
+def gateway_watch_list(request: Request, cp: PullingCheckpoint) -> str:
     """The watch list for a gateway's checkpoint, with the gateway's own token."""
-    cp = await pulling_checkpoint(request, gateway_id)
-
-    def build() -> str:
-        scope = cp.region_code[: watch.GATEWAY_SCOPE_DIGITS]
-        with request.app.state.sessions() as s:
-            wl = watch.listed(s, cp.region_code, scope, request.app.state.clock.now())
-        return watchlist.to_toml(wl, f"Watch list for checkpoint {cp.checkpoint_id}.")
-
-    text = await run_in_threadpool(build)
-    return PlainTextResponse(text, media_type="application/toml; charset=utf-8")
+    scope = cp.region_code[: watch.GATEWAY_SCOPE_DIGITS]
+    with request.app.state.sessions() as s:
+        wl = watch.listed(s, cp.region_code, scope, request.app.state.clock.now())
+    return watchlist.to_toml(wl, f"Watch list for checkpoint {cp.checkpoint_id}.")
