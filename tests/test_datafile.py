@@ -200,3 +200,12 @@ def test_datafile_reasons_come_from_the_locale_catalog(
     monkeypatch.setenv("COALGUARD_LANG", "zh")
     text = edited(MAP, "timeout = 0.5", "timeout = nan")
     assert "不是有限数值" in refused(load_map, tmp_path, text).reason
+
+
+def test_regmap_refusal_is_in_the_readers_language(tmp_path: Path) -> None:
+    # Regression (issue 11): a map validator's English ValueError read "值无效：field ... scale 0".
+    text = edited(MAP, 'indicator = "Aad"', 'indicator = "Aad"\nscale = 0')
+    err = refused(load_map, tmp_path, text)
+    assert "scale 为 0 会使每个读数都为零" in err.text("zh")
+    assert "值无效" not in err.text("zh") and "would make" not in err.text("zh")
+    assert "scale 0 would make every reading zero" in err.text("en")

@@ -9,7 +9,7 @@ import typer
 
 from coalguard.cli.options import Lang, lang_or_default
 from coalguard.edge.clock import SystemClock
-from coalguard.errors import InputError, as_refusal
+from coalguard.errors import WordedInputError, as_refusal
 from coalguard.i18n import known, t
 
 users_app = typer.Typer(help="Cloud users, roles and tokens.", no_args_is_help=True)
@@ -145,13 +145,13 @@ def _report(  # type: ignore[no-untyped-def]
 
     now = SystemClock().now()  # this command's one reading of the clock
     if fmt not in ("html", "csv", "json"):
-        raise InputError(f"--format {fmt!r}: use html, csv or json")
+        raise WordedInputError("config_words.report_format", value=fmt)
     if region and not region.isdigit():
-        raise InputError(f"--region {region!r}: digits of a region code")
+        raise WordedInputError("config_words.region_digits", option="--region ", value=region)
     try:
         when = date.fromisoformat(day) if day else now.astimezone(LOCAL_TZ).date()
     except ValueError:
-        raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
+        raise WordedInputError("config_words.date_format", value=day) from None
     p = figures.period(kind, region, when)
     sessions = _sessions(db)
     with Progress(transient=True, disable=out is None) as bar:
@@ -232,9 +232,9 @@ def checkpoint_set(
     from coalguard.edge.quality import ProfileSet
 
     if not region.isdigit() or not 2 <= len(region) <= 12:
-        raise InputError(f"--region {region!r}: 2-12 digits of a region code")
+        raise WordedInputError("config_words.region_code", value=region)
     if jurisdiction and jurisdiction not in ProfileSet.load().jurisdictions:
-        raise InputError(f"--jurisdiction {jurisdiction!r}: unknown jurisdiction")
+        raise WordedInputError("config_words.unknown_jurisdiction", value=jurisdiction)
     with _sessions(db).begin() as s:
         register_checkpoint(
             s,
@@ -266,7 +266,7 @@ def checkpoint_office(
     from coalguard.cloud.checks.registry import set_office
 
     if not region.isdigit():
-        raise InputError(f"region {region!r}: digits of a region code")
+        raise WordedInputError("config_words.region_digits", option="region ", value=region)
     with _sessions(db).begin() as s:
         set_office(s, region, name, contact)
         audit.record(s, audit.cli_actor(), f"checkpoint office {region}", at=SystemClock().now())

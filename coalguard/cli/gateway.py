@@ -42,9 +42,9 @@ def run(config: ConfigOpt) -> None:
 
 
 @app.command("check-config")
-def check_config(config: ConfigOpt) -> None:
+def check_config(config: ConfigOpt, lang: Lang = "") -> None:
     """Validate the config file exactly as ``run`` does (register maps, jurisdiction,
-    uplink transport and token); exit 2 on a mistake."""
+    uplink transport and token); exit 2 on a mistake, worded in ``--lang``."""
     from coalguard.gateway.preflight import preflight
 
     cfg = load_config(config)  # also loads each analyzer's register map

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coalguard.cloud.db import Base
 from coalguard.edge.uplink.wire import GATEWAY_ID_RE
-from coalguard.errors import InputError
+from coalguard.errors import WordedInputError
 
 
 class GatewayRow(Base):
@@ -47,9 +47,7 @@ def hash_token(token: str) -> str:
 
 def check_gateway_id(gateway_id: str) -> str:
     if not GATEWAY_ID_RE.match(gateway_id):
-        raise InputError(
-            f"gateway id {gateway_id!r} must be 3-64 characters of A-Z, a-z, 0-9, '_' or '-'"
-        )
+        raise WordedInputError("config_words.gateway_id", gateway=gateway_id)
     return gateway_id
 
 
@@ -68,15 +66,15 @@ def register_gateway(
     """
     check_gateway_id(gateway_id)
     if token is not None and len(token) < 32:
-        raise InputError("a gateway token must be at least 32 characters")
+        raise WordedInputError("config_words.gateway_token_short", least=32)
     token = token or secrets.token_urlsafe(32)
     with Session(engine) as s, s.begin():
         row = s.get(GatewayRow, gateway_id)
         if row is not None and not rotate:
-            raise InputError(f"gateway {gateway_id!r} is already registered (use --rotate)")
+            raise WordedInputError("config_words.gateway_registered", gateway=gateway_id)
         if row is None:
             if rotate:
-                raise InputError(f"gateway {gateway_id!r} is not registered")
+                raise WordedInputError("config_words.gateway_unregistered", gateway=gateway_id)
             s.add(
                 GatewayRow(
                     gateway_id=gateway_id,
@@ -98,7 +96,7 @@ def set_enabled(engine: Engine, gateway_id: str, enabled: bool) -> None:
     with Session(engine) as s, s.begin():
         row = s.get(GatewayRow, gateway_id)
         if row is None:
-            raise InputError(f"gateway {gateway_id!r} is not registered")
+            raise WordedInputError("config_words.gateway_unregistered", gateway=gateway_id)
         row.enabled = enabled
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from coalguard.datafile import Integer, Number, load_model, locate, read_toml
-from coalguard.errors import DataFileError
+from coalguard.errors import DataFileError, WordedValueError
 
 MIN_RETENTION_DAYS = 90  # R9: at least three months, never earlier
 DEFAULT_RETENTION_DAYS = 92
@@ -74,9 +74,9 @@ class Cloud(_Strict):
     @model_validator(mode="after")
     def _one_token(self) -> Cloud:
         if self.token and self.token_file:
-            raise ValueError("give token or token_file, not both")
+            raise WordedValueError("config_words.token_twice")
         if self.url and not (self.token or self.token_file):
-            raise ValueError("a cloud url needs token or token_file")
+            raise WordedValueError("config_words.url_needs_token")
         return self
 
 
@@ -98,9 +98,7 @@ class Retention(_Strict):
     @classmethod
     def _three_months(cls, v: int) -> int:
         if v < MIN_RETENTION_DAYS:
-            raise ValueError(
-                f"camera metadata must be kept at least {MIN_RETENTION_DAYS} days (R9), got {v}"
-            )
+            raise WordedValueError("config_words.retention_days", days=MIN_RETENTION_DAYS, got=v)
         return v
 
 
@@ -152,9 +150,9 @@ class Analyzer(_Strict):
     @model_validator(mode="after")
     def _where(self) -> Analyzer:
         if self.transport == "tcp" and not self.host:
-            raise ValueError("a tcp analyzer needs host")
+            raise WordedValueError("config_words.tcp_needs_host")
         if self.transport in ("rtu", "ascii") and not self.port:
-            raise ValueError(f"a {self.transport} analyzer needs port (serial device)")
+            raise WordedValueError("config_words.serial_needs_port", transport=self.transport)
         return self
 
 
@@ -179,10 +177,7 @@ class Camera(_Strict):
     @model_validator(mode="after")
     def _arrivals_at_the_entry(self) -> Camera:
         if self.creates_arrival and self.role != "entry":
-            raise ValueError(
-                f"camera {self.id!r}: creates_arrival is for an entry camera "
-                f'(role = "entry"), this one is role = {self.role!r}'
-            )
+            raise WordedValueError("config_words.arrival_at_entry", camera=self.id, role=self.role)
         return self
 
 
@@ -222,9 +217,8 @@ class GatewayConfig(_Strict):
     @model_validator(mode="after")
     def _devices(self) -> GatewayConfig:
         if len(self.cameras) < MIN_CAMERAS:
-            raise ValueError(
-                f"a checkpoint needs at least {MIN_CAMERAS} cameras (R9); "
-                f"this file lists {len(self.cameras)}"
+            raise WordedValueError(
+                "config_words.too_few_cameras", least=MIN_CAMERAS, count=len(self.cameras)
             )
         for kind, items in (
             ("camera", self.cameras),
@@ -234,25 +228,23 @@ class GatewayConfig(_Strict):
             ids = [i.id for i in items]
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
-                raise ValueError(f"{kind} id {sorted(dup)[0]!r} is listed twice")
+                raise WordedValueError("config_words.id_twice", kind=kind, id=sorted(dup)[0])
         known = {a.id for a in self.analyzers}
         for lane in self.lanes:
             unknown = [a for a in lane.analyzers if a not in known]
             if unknown:
-                raise ValueError(
-                    f"lane {lane.id!r} names analyzer {unknown[0]!r}, which no [[analyzer]] "
-                    f"lists (known: {', '.join(sorted(known)) or 'none'})"
+                raise WordedValueError(
+                    "config_words.lane_unknown_analyzer",
+                    lane=lane.id,
+                    analyzer=unknown[0],
+                    known=", ".join(sorted(known)) or "-",
                 )
         return self
 
     @model_validator(mode="after")
     def _camera_token(self) -> GatewayConfig:
         if self.http.camera_token_required and not self.http.camera_token:
-            raise ValueError(
-                "[http] camera_token is required: any program that can reach the gateway "
-                "could otherwise push plate reads (set camera_token, or "
-                "camera_token_required = false on a closed camera network)"
-            )
+            raise WordedValueError("config_words.camera_token_required")
         return self
 
     def camera(self, camera_id: str) -> Camera | None:

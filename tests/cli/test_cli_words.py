@@ -56,3 +56,36 @@ def test_cloud_user_refusal_is_in_the_operators_language(tmp_path: Path) -> None
     assert r.returncode == 2
     # was: coalguard: error: unknown role 'king'; use one of admin, operator, installer, gateway
     assert r.stderr.startswith("coalguard：错误：未知角色 king") and "unknown role" not in r.stderr
+
+
+def test_gateway_config_error_is_in_the_operators_language(tmp_path: Path) -> None:
+    config = tmp_path / "gw.toml"
+    config.write_text(
+        '[checkpoint]\nid = "cp-1"\nname = "测试站"\nregion_code = "130100"\n'
+        'jurisdiction = "hebei-2022"\n\n[http]\ncamera_token = "cam-token-for-tests"\n\n'
+        + "".join(f'[[camera]]\nid = "c{i}"\nname = "{i}号"\n\n' for i in (1, 2, 3))
+        + '[[analyzer]]\nid = "a1"\nmodel = "generic-tcp-int16"\ntransport = "tcp"\n',
+        encoding="utf-8",
+    )
+    r = _run("gateway", "check-config", "--config", str(config))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    # was: coalguard：错误：.../gw.toml ... 'analyzer.0'：值无效：a tcp analyzer needs host
+    assert line.startswith("coalguard：错误：") and "tcp 方式连接的化验仪必须给出 host" in line
+    assert "值无效" not in line and "needs host" not in line
+    r = _run("gateway", "check-config", "--config", str(config), "--lang", "en")
+    assert r.returncode == 2
+    assert "field 'analyzer.0': a tcp analyzer needs host" in r.stderr
+    assert not CJK.search(r.stderr.replace("测试站", ""))
+
+
+def test_cloud_cli_argument_refusal_is_in_the_operators_language(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    r = _run("cloud", "report", "daily", "--region", "130100", "--db", db, "--format", "pdf")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    # was: coalguard：错误：--format 'pdf': use html, csv or json
+    assert "请用 html、csv 或 json" in r.stderr and "use html" not in r.stderr
+    r = _run(
+        "cloud", "report", "daily", "--region", "130100", "--db", db, "--format", "pdf", lang="en"
+    )
+    assert "--format 'pdf': use html, csv or json" in r.stderr

@@ -40,7 +40,9 @@ def test_gateway_lifecycle(tmp_path: Path) -> None:
 
     again = cli("cloud", "gateway", "add", "gw-north-01", "--db", db)
     assert again.returncode == 2
-    assert again.stderr.count("\n") == 1 and "already registered" in again.stderr
+    assert (
+        again.stderr.count("\n") == 1 and "已经登记" in again.stderr
+    )  # Chinese by default (issue 11)
 
     token_file = tmp_path / "secret" / "gw.token"
     rotated = cli("cloud", "gateway", "rotate-token", "gw-north-01", "--db", db,
@@ -65,10 +67,10 @@ def test_gateway_lifecycle(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["cloud", "gateway", "add", "x"], "3-64 characters"),
-        (["cloud", "gateway", "add", "bad id!"], "3-64 characters"),
-        (["cloud", "gateway", "rotate-token", "gw-none"], "not registered"),
-        (["cloud", "gateway", "disable", "gw-none"], "not registered"),
+        (["cloud", "gateway", "add", "x"], "3-64 个字符"),
+        (["cloud", "gateway", "add", "bad id!"], "3-64 个字符"),
+        (["cloud", "gateway", "rotate-token", "gw-none"], "尚未登记"),
+        (["cloud", "gateway", "disable", "gw-none"], "尚未登记"),
         (["cloud", "serve", "--ssl-certfile", "c.pem"], "go together"),
     ],
 )

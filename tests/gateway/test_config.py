@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from coalguard.errors import DataFileError
 from coalguard.gateway.config import GatewayConfig, load_config
+from coalguard.i18n import t
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,15 +77,15 @@ def test_relative_paths_resolve_next_to_the_file(tmp_path):
             ("[storage]", "[retention]\ncamera_days = 60\n\n[storage]"),
             9,
             "retention.camera_days",
-            "at least 90",
+            "至少保存 90 天",
         ),
-        (('id = "c3"', 'id = "c1"'), None, None, "listed twice"),
+        (('id = "c3"', 'id = "c1"'), None, None, "出现了两次"),
         (('name = "出口"', 'name = "出口"\nfps = 25'), 25, "camera.2.fps", "不允许此字段"),
         (
             ('name = "出口"', 'name = "出口"\nrole = "exit"\ncreates_arrival = true'),
             None,
             "camera.2",
-            "creates_arrival is for an entry camera",
+            "creates_arrival 只用于入口摄像头",
         ),
         (
             ("[storage]", "[exit]\nreleased_within_minutes = 0\n\n[storage]"),
@@ -163,3 +165,44 @@ def test_sample_id_must_fit_an_analyzer_that_carries_it(tmp_path):
     assert "keeps sample ids of 32 characters" in exc.value.reason
     p.write_text(GOOD + ANALYZER.format(model="generic-tcp-keyed"), encoding="utf-8")
     assert load_config(p).analyzers[0].model == "generic-tcp-keyed"
+
+
+BARE_ANALYZER = '\n[[analyzer]]\nid = "a1"\nmodel = "generic-tcp-int16"\n'
+# Each validator refusal of the config: (edit of GOOD, catalog key of its reason).
+CONFIG_REFUSALS = [
+    (("[storage]", '[cloud]\ntoken = "t"\ntoken_file = "t.txt"\n\n[storage]'), "token_twice"),
+    (("[storage]", '[cloud]\nurl = "https://cloud.example"\n\n[storage]'), "url_needs_token"),
+    (("[storage]", "[retention]\ncamera_days = 60\n\n[storage]"), "retention_days"),
+    (("[storage]", BARE_ANALYZER + 'transport = "tcp"\n\n[storage]'), "tcp_needs_host"),
+    (("[storage]", BARE_ANALYZER + "\n[storage]"), "serial_needs_port"),
+    (('name = "出口"', 'name = "出口"\ncreates_arrival = true'), "arrival_at_entry"),
+    (('id = "c3"', 'id = "c1"'), "id_twice"),
+    (
+        ("[storage]", '[[lane]]\nid = "l1"\nname = "一号"\nanalyzers = ["a9"]\n\n[storage]'),
+        "lane_unknown_analyzer",
+    ),
+    (('camera_token = "cam-token-for-tests"', ""), "camera_token_required"),
+]
+
+
+@pytest.mark.parametrize(("edit", "key"), CONFIG_REFUSALS, ids=[k for _, k in CONFIG_REFUSALS])
+def test_config_refusal_is_worded_from_the_catalog(tmp_path, edit, key):
+    # Regression (issue 11): validators raised English ValueErrors, shown in Chinese as
+    # "值无效：<English reason>".
+    p = tmp_path / "gw.toml"
+    p.write_text(GOOD.replace(*edit), encoding="utf-8")
+    with pytest.raises(DataFileError) as exc:
+        load_config(p)
+    zh, en = exc.value.text("zh"), exc.value.text("en")
+    assert "值无效" not in zh and "Value error" not in en
+    head = {"zh": t(f"config_words.{key}", "zh"), "en": t(f"config_words.{key}", "en")}
+    for lang, text in (("zh", zh), ("en", en)):
+        assert head[lang].split("{")[0] in text, (lang, text)
+    assert not re.search(r"[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+", zh.replace(str(p), "")), zh
+
+
+@pytest.mark.parametrize("module", ["gateway/config.py", "drivers/analyzer/regmap.py"])
+def test_config_validators_raise_only_worded_errors(module):
+    # A plain ValueError in a validator reaches a Chinese reader as English.
+    source = (ROOT / "coalguard" / module).read_text(encoding="utf-8")
+    assert not re.findall(r"raise (?:ValueError|InputError)\(", source)

@@ -29,7 +29,7 @@ from coalguard.datafile import FieldError, Integer, Number, load_model
 from coalguard.drivers.analyzer.codec import DataType, WordOrder, counter_max, register_count
 from coalguard.drivers.analyzer.units import ENERGY_UNITS, PERCENT_UNITS, UNITS
 from coalguard.edge.quality.indicators import KNOWN, parse
-from coalguard.errors import DataFileError
+from coalguard.errors import DataFileError, WordedValueError
 
 MAPS_DIR = Path(__file__).resolve().parent / "maps"
 MAX_READ = 125  # FC03/FC04 quantity limit
@@ -103,38 +103,43 @@ class Field_(_Strict):
         if v is None:
             return v
         if v not in KNOWN:
-            raise ValueError(f"unknown indicator {v!r} (known: {', '.join(KNOWN)})")
+            raise WordedValueError(
+                "config_words.map_unknown_indicator", value=v, known=", ".join(KNOWN)
+            )
         unit = info.data.get("unit", "")
         if parse(v).is_calorific:
             if unit not in ENERGY_UNITS:
-                raise ValueError(
-                    f"{v} needs an energy unit ({', '.join(ENERGY_UNITS)}), got {unit or 'none'!r}"
+                raise WordedValueError(
+                    "config_words.map_energy_unit",
+                    indicator=v,
+                    units=", ".join(ENERGY_UNITS),
+                    got=unit or "-",
                 )
         elif unit not in PERCENT_UNITS:
-            raise ValueError(f"{v} needs a percent unit ('%'), got {unit or 'none'!r}")
+            raise WordedValueError("config_words.map_percent_unit", indicator=v, got=unit or "-")
         return v
 
     @field_validator("unit")
     @classmethod
     def _unit(cls, v: str) -> str:
         if v and v not in UNITS and v not in ("t", "t/h", "s", "-"):
-            raise ValueError(f"unknown unit {v!r} (known: {', '.join(UNITS)}, t, t/h, s, -)")
+            raise WordedValueError("config_words.map_unknown_unit", value=v, known=", ".join(UNITS))
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Field_:
         if self.type is DataType.STRING:
             if self.length < 1:
-                raise ValueError(f"field {self.name!r}: a string needs length (registers) >= 1")
+                raise WordedValueError("config_words.map_string_length", field=self.name)
             if self.role not in (Role.SAMPLE_ID, Role.SERIAL):
-                raise ValueError(f"field {self.name!r}: a string can only be a sample_id or serial")
+                raise WordedValueError("config_words.map_string_role", field=self.name)
         elif self.role in (Role.SAMPLE_ID, Role.SERIAL):
             # numeric sample ids are allowed (printed as integers)
             pass
         if self.indicator is not None and self.role is not Role.VALUE:
-            raise ValueError(f"field {self.name!r}: only a value field carries an indicator")
+            raise WordedValueError("config_words.map_indicator_role", field=self.name)
         if self.scale == 0:
-            raise ValueError(f"field {self.name!r}: scale 0 would make every reading zero")
+            raise WordedValueError("config_words.map_scale_zero", field=self.name)
         return self
 
     @property
@@ -158,7 +163,7 @@ class StatusBits(_Strict):
     def _bit_numbers(cls, v: dict[str, str]) -> dict[str, str]:
         for k in v:
             if not k.isdigit() or not 0 <= int(k) <= 31:
-                raise ValueError(f"status bit {k!r} must be a number 0..31")
+                raise WordedValueError("config_words.map_status_bit", bit=k)
         return v
 
 
@@ -189,42 +194,43 @@ class RegisterMap(_Strict):
         indicators: set[str] = set()
         for f in self.field:
             if f.name in names:
-                raise ValueError(f"field name {f.name!r} is used twice")
+                raise WordedValueError("config_words.map_name_twice", field=f.name)
             names.add(f.name)
             if f.role is not Role.VALUE:
                 if f.role in roles:
-                    raise ValueError(f"two fields have role {f.role.value!r}")
+                    raise WordedValueError("config_words.map_role_twice", role=f.role.value)
                 roles[f.role] = f.name
             if f.indicator:
                 if f.indicator in indicators:
-                    raise ValueError(f"indicator {f.indicator} is carried by two fields")
+                    raise WordedValueError(
+                        "config_words.map_indicator_twice", indicator=f.indicator
+                    )
                 indicators.add(f.indicator)
             if f.end > 65536:
-                raise ValueError(f"field {f.name!r} runs past register 65535")
+                raise WordedValueError("config_words.map_past_end", field=f.name)
             if self.block and not any(_inside(b, f) for b in self.block):
-                raise ValueError(f"field {f.name!r} lies outside every declared block")
+                raise WordedValueError("config_words.map_outside_blocks", field=f.name)
         if Role.SEQUENCE not in roles and Role.READY not in roles:
-            raise ValueError("the map needs a field with role 'sequence' or 'ready'")
+            raise WordedValueError("config_words.map_needs_trigger")
         if self.ready_clear and Role.READY not in roles:
-            raise ValueError("ready_clear needs a field with role 'ready'")
+            raise WordedValueError("config_words.map_ready_clear")
         if self.sample_id_entry != "none":
             sid = self.role(Role.SAMPLE_ID)
             if sid is None or sid.type is not DataType.STRING:
-                raise ValueError(
-                    f"sample_id_entry = {self.sample_id_entry!r} needs a string field with "
-                    "role 'sample_id' (where the analyzer keeps the id the operator entered)"
+                raise WordedValueError(
+                    "config_words.map_sample_id_entry", entry=self.sample_id_entry
                 )
         if self.status is not None:
             st = next((f for f in self.field if f.name == self.status.field), None)
             if st is None or st.role is not Role.STATUS:
-                raise ValueError(f"status.field {self.status.field!r} is not a 'status' field")
+                raise WordedValueError("config_words.map_status_field", field=self.status.field)
             for name in self.status.fault:
                 if name not in self.status.bits.values():
-                    raise ValueError(f"status.fault names {name!r}, which is no status bit")
+                    raise WordedValueError("config_words.map_fault_bit", bit=name)
         elif Role.STATUS in roles:
-            raise ValueError("a 'status' field needs a [status] table naming its bits")
+            raise WordedValueError("config_words.map_status_table")
         if not indicators:
-            raise ValueError("no field carries an indicator")
+            raise WordedValueError("config_words.map_no_indicator")
         _no_overlap(self.field)
         return self
 
