@@ -107,7 +107,8 @@ def test_records_reported_put_survive_sigkill(tmp_path: Path) -> None:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    wait_for(lambda: len(lines) > 300, 30, "300 puts")
+    # count only the put lines: the first line is "ready"
+    wait_for(lambda: sum(ln.startswith("put ") for ln in lines) > 300, 30, "300 puts")
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     reader.join(10)
