@@ -22,6 +22,20 @@ PASSING = dict(_BASE)
 FAILING = {**_BASE, "Aad": 30.0, "St_ad": 1.5}
 RETEST = {**_BASE, "St_ad": 0.4}  # St,d 0.41 against ≤ 0.40: within repeatability
 INCOMPLETE = {k: v for k, v in _BASE.items() if k != "Mt"}
+# Every index a simulated analyzer reports, anthracite with far too much ash and sulfur
+FAILING_ALL = {
+    "Mt": 5.0,
+    "Mad": 2.0,
+    "Aad": 30.0,
+    "Vad": 6.0,
+    "St_ad": 1.5,
+    "Qgr_ad": 30.0,
+    "Had": 3.0,
+    "Qnet_ar": 26.0,
+    "Vdaf": 9.0,
+    "St_d": 1.5,
+    "Ad": 30.0,
+}
 CAMERA_TOKEN = "cam-token-for-tests"
 CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
 

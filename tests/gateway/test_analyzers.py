@@ -23,7 +23,7 @@ from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.faults import Faults
 from coalguard.simulators.analyzer.tcp import TcpSimServer
 from tests.conftest import free_port
-from tests.gateway.conftest import registration
+from tests.gateway.conftest import FAILING_ALL, registration
 from tests.gateway.session import add_user, sign_in
 from tests.support.analyzer_sim import Sim
 from tests.support.waiting import wait_for
@@ -85,21 +85,6 @@ def _link(gw, port: int, model: str = "generic-tcp-int16", sync_every_s: float =
 
 def _stored(gw) -> int:
     return gw.store.scalar("SELECT COUNT(*) FROM analyzer_results")
-
-
-FAILING_ALL = {
-    "Mt": 5.0,
-    "Mad": 2.0,
-    "Aad": 30.0,
-    "Vad": 6.0,
-    "St_ad": 1.5,
-    "Qgr_ad": 30.0,
-    "Had": 3.0,
-    "Qnet_ar": 26.0,
-    "Vdaf": 9.0,
-    "St_d": 1.5,
-    "Ad": 30.0,
-}
 
 
 @pytest.fixture

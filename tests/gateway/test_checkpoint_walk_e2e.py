@@ -28,6 +28,7 @@ from coalguard.simulators.analyzer.device import SimAnalyzer
 from coalguard.simulators.analyzer.tcp import TcpSimServer
 from tests.conftest import free_port, require_binary
 from tests.gateway.cdp import Browser
+from tests.gateway.conftest import FAILING_ALL
 from tests.gateway.paper_pdf import pdf_qr_codes, pdf_text
 from tests.gateway.session import add_user, browser_sign_in
 from tests.gateway.test_analyzers import LoopThread, Planned
@@ -36,28 +37,14 @@ from tests.support.waiting import wait_for
 
 PLATE = "冀A88888"
 OPERATOR = "王五 (wangwu)"
-# What the simulated analyzer measures: anthracite with far too much ash and sulfur.
-DIRTY_COAL = {
-    "Mt": 5.0,
-    "Mad": 2.0,
-    "Aad": 30.0,
-    "Vad": 6.0,
-    "St_ad": 1.5,
-    "Qgr_ad": 30.0,
-    "Had": 3.0,
-    "Qnet_ar": 26.0,
-    "Vdaf": 9.0,
-    "St_d": 1.5,
-    "Ad": 30.0,
-}
 
 
 @pytest.fixture
 def analyzer():
-    """A Modbus TCP analyzer simulator measuring ``DIRTY_COAL`` when told to."""
+    """A Modbus TCP analyzer simulator measuring ``FAILING_ALL`` when told to."""
     lt = LoopThread()
     sim = SimAnalyzer(resolve_map("generic-tcp-int16"), seed=11)
-    sim.source = Planned(sim, DIRTY_COAL)
+    sim.source = Planned(sim, FAILING_ALL)
     port = free_port()
     server = TcpSimServer(sim, "127.0.0.1", port)
     lt.run(server.start())
