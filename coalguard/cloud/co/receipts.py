@@ -7,7 +7,8 @@ failed; ``voice_failure_callback``: why a call could not be placed); Aliyun
 posts SMS reports (a JSON array, ``biz_id`` = the ``BizId`` it answered).
 Each becomes a ``Receipt`` and ``apply_receipts`` records it on the
 notification row with that provider id: ``delivery_state`` delivered or
-undelivered, ``delivered_at`` (when the receipt says so), ``delivery_detail``
+undelivered, ``delivered_at`` (delivered: the provider's time; undelivered:
+when the receipt arrived), ``delivery_detail``
 (the provider's code and words; never the phone number, which receipts
 carry). Repeated receipts change nothing; an id no row has is counted.
 
@@ -150,7 +151,9 @@ def apply_receipts(s: Session, receipts: list[Receipt], now: datetime) -> Applie
             out.duplicates += 1
             continue
         row.delivery_state = "delivered" if r.delivered else "undelivered"
-        row.delivered_at = r.at or now
+        # Delivered: when the provider says the phone got it. Undelivered: when we
+        # learned it (what failover and the outage view go by).
+        row.delivered_at = (r.at or now) if r.delivered else now
         row.delivery_detail = r.detail[:500]
         out.applied += 1
     return out
