@@ -36,7 +36,7 @@ from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
-from coalguard.cloud.sealing import Keyring
+from coalguard.cloud.sealing import Keyring, keyring_of
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
@@ -85,8 +85,8 @@ def create_app(
     clock = clock or SystemClock()  # the process's one clock, passed down to every service
     app.state.clock = clock  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
-    app.state.keyring = keyring or settings.keyring(
-        generated_ok=schema == "create" or settings.demo
+    app.state.keyring = keyring or keyring_of(
+        settings, generated_ok=schema == "create" or settings.demo
     )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)

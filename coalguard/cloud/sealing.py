@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,6 +38,9 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud.privacy import hash_phone
 from coalguard.errors import WordedInputError
+
+if TYPE_CHECKING:  # the settings name the keys; sealing reads them once at start
+    from coalguard.cloud.settings import CloudSettings
 
 FORMAT = "cg1"
 KEY_BYTES = 32  # AES-256
@@ -202,6 +205,15 @@ def load_keyring(
     if not keys:
         raise SealingError("key_missing", env=ENV)
     return Keyring(keys, hash_key)
+
+
+def keyring_of(settings: CloudSettings, *, generated_ok: bool) -> Keyring:
+    """The keyring the cloud settings name (generated when none is set and allowed)."""
+    keys = settings.sealing_keys
+    env = keys.get_secret_value() if keys else None
+    return load_keyring(
+        settings.sealing_key_file, env, settings.co.phone_hash_key, generated_ok=generated_ok
+    )
 
 
 def new_key_id(now: datetime) -> str:

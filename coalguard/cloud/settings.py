@@ -14,7 +14,6 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from coalguard.cloud.co.settings import CoSettings
-from coalguard.cloud.sealing import Keyring, load_keyring
 
 
 class CloudSettings(BaseSettings):
@@ -52,10 +51,3 @@ class CloudSettings(BaseSettings):
     sealing_keys: SecretStr | None = None
     # Demo mode: the shipped (public) secrets are allowed. Never in production.
     demo: bool = False
-
-    def keyring(self, *, generated_ok: bool) -> Keyring:
-        """The sealing keyring of these settings (generated when none is set and allowed)."""
-        env = self.sealing_keys.get_secret_value() if self.sealing_keys else None
-        return load_keyring(
-            self.sealing_key_file, env, self.co.phone_hash_key, generated_ok=generated_ok
-        )

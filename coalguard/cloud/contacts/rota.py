@@ -78,6 +78,5 @@ def on_duty(s: Session, township: str, at: datetime) -> list[Contact]:
                 Contact.active,
             )
             .order_by(DutyShift.starts_at, Contact.id)
-            .distinct()
-        )
+        )  # one row per officer: an officer's shifts never overlap
     )
