@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.co.channels import Channel, ChannelError, Outbound
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification, Outgoing
+from coalguard.cloud.contacts.recipients import contact_by_id
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.notify")
@@ -38,6 +40,18 @@ log = logging.getLogger("coalguard.cloud.co.notify")
 # Looks up the phone number of a row's recipient, decrypted (None: unknown).
 Recipient = Callable[[Session, Any], str | None]
 PHONE_KINDS = ("sms", "voice")
+
+
+def contact_phone(keyring: Keyring) -> Recipient:
+    """The ``recipient`` for rows naming a directory contact (``body["contact_id"]``,
+    written by the escalation): that contact's phone, opened from its sealed form."""
+
+    def phone(s: Session, row: Any) -> str | None:
+        cid = (row.body or {}).get("contact_id")
+        found = contact_by_id(s, keyring, int(cid)) if cid is not None else None
+        return found.phone if found else None
+
+    return phone
 
 
 @dataclass

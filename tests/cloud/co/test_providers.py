@@ -11,21 +11,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.alerts import AlertBook, notification_body
 from coalguard.cloud.co.channels import ChannelError, Outbound
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import Notifier, RetryPolicy, contact_phone
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.providers.settings import ProviderSettings
 from coalguard.cloud.co.providers.templates import TemplateError, load_templates
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
+from coalguard.cloud.contacts.recipients import recipients
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
 from tests.cloud.co.co_support import event, sessions_at
 from tests.support.providers import provider_recorder, settings_for
-from tests.support.waiting import wait_for
 
 PHONE = "13812345678"
 BODY = {
@@ -164,45 +165,77 @@ def test_templates_file_errors_name_the_table(tmp_path: Path) -> None:
 def test_escalation_reaches_a_phone_not_a_masked_string(recorder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Before: the only phone anywhere was a masked "138****5678" in a webhook body, so
     # nothing could call anyone. Now the SMS channel hands the provider the full number,
-    # decrypted at send time, while the stored notification holds none.
+    # opened from the contact directory at send time, while the stored row holds none.
     rec, settings = recorder
     sm = sessions_at(tmp_path / "db.sqlite")
     clock = SystemClock()
+    keyring = Keyring.generate(hash_key="k")
     with sm.begin() as s:
-        household = Household(
-            name="张三", address="东村12号", village_code="130102001001", phone=PHONE
-        )
+        house = Household(name="张三", address="东村12号", village_code="130102001001", phone=PHONE)
         register(
             s,
-            Registration(device_id="COA-1", household=household, installer_id="i"),
-            "t",
+            Registration(device_id="COA-1", household=house, installer_id="i"),
+            keyring,
             clock.now(),
         )
-    directory = {"COA-1": PHONE}  # the contact directory's decrypted number (contacts helper)
-
-    def recipient(s, row) -> str | None:  # type: ignore[no-untyped-def]
-        return directory.get(row.body["device_id"])
-
+    store = MessageStore(sm, AlertBook(load_rules(), ("log",)))
+    store.apply([event("COA-1", 1, "alarm_start", co_ppm=300, at=clock.now())])
+    with sm.begin() as s:  # what the escalation queues for the household's first contact
+        alert = s.scalars(select(CoAlert)).one()
+        (who,) = recipients(
+            s,
+            keyring,
+            who="household",
+            device_id="COA-1",
+            region_code="130102001001",
+            at=clock.now(),
+        )
+        body = {
+            **notification_body(alert, s.get(CoDevice, "COA-1"), "household", "opened"),
+            "contact_id": who.contact_id,
+        }
+        s.add(
+            CoNotification.queued(
+                "sms", body, clock.now(), alert_id=alert.id, level="household", reason="opened"
+            )
+        )
     notifier = Notifier(
         sm,
         provider_channels(settings),
         RetryPolicy(max_attempts=2, first_backoff_s=0.05),
         clock=clock,
-        recipient=recipient,
+        recipient=contact_phone(keyring),
     )
-    store = MessageStore(sm, AlertBook(load_rules(), ("sms",)))
-    store.apply([event("COA-1", 1, "alarm_start", co_ppm=300, at=clock.now())])
-    notifier.start()
-    try:
-        notifier.wake()
-        wait_for(lambda: notifier.sent == 1, 20, "the SMS to be accepted by the provider")
-    finally:
-        notifier.stop()
+    notifier.deliver_due(clock.now())
+    assert notifier.sent == 1
     (got,) = rec.sent("tencent_sms")
     assert got.phone == "+86" + PHONE  # a number a carrier can deliver to
+    assert got.params[:4] == ["一氧化碳报警", "张三", "东村12号", "300"]
     with sm() as s:
-        row = s.scalars(select(CoNotification)).one()
+        row = s.scalars(select(CoNotification).where(CoNotification.channel == "sms")).one()
     stored = json.dumps(row.body, ensure_ascii=False) + (row.last_error or "")
     assert PHONE not in stored and "138****5678" in stored
     assert row.status == "sent" and row.delivery_state == "sent"
     assert row.provider_id == got.provider_id
+
+
+def test_a_phone_channel_without_a_known_recipient_fails_worded(recorder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rec, settings = recorder
+    sm = sessions_at(tmp_path / "db.sqlite")
+    clock = SystemClock()
+    MessageStore(sm, AlertBook(load_rules(), ("voice",))).apply(
+        [event("COA-2", 1, "alarm_start", co_ppm=300, at=clock.now())]
+    )
+    notifier = Notifier(
+        sm,
+        provider_channels(settings),
+        RetryPolicy(max_attempts=1),
+        clock=clock,
+        recipient=contact_phone(Keyring.generate(hash_key="k")),
+    )
+    notifier.deliver_due(clock.now())
+    with sm() as s:
+        row = s.scalars(select(CoNotification)).one()
+    assert row.status == "failed" and row.delivery_state == "failed"
+    assert row.last_error.startswith("no phone number for notification") and row.last_error_at
+    assert rec.sent() == []
