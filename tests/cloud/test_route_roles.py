@@ -107,6 +107,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # the live alarm board's event stream (outside the OpenAPI document; 401, not a redirect)
+    ("GET", "/board/events"): READ,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -119,6 +121,10 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
+    ("GET", "/board"): READ,
+    ("GET", "/history"): READ,
+    ("GET", "/history/villages/{village_code}"): READ,
+    ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
@@ -158,7 +164,8 @@ def _routes_in(app: FastAPI) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
-    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    # Board streams end after their first look, so a call answers instead of streaming on.
+    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}", board_stream_s=0.001)
     sm = app.state.sessions
     creds = {
         role: issue_token(sm, f"nation-{role}", "", role, now=SystemClock().now()) for role in USERS

@@ -9,6 +9,7 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    board,
     checks,
     co,
     dashboard,
@@ -33,5 +34,6 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    board.router,
     dashboard.router,
 )

@@ -1,0 +1,141 @@
+"""The board's server-sent events over a real HTTP server: format, latency, resume, scope,
+heartbeat, and streams that end when their client leaves."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from coalguard.cloud.co.tables import CoAlert
+from tests.cloud.board.board_support import alarm_start, alarm_store, board_stream
+from tests.cloud.ops_support import bearer, make_app, users
+from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def world(tmp_path: Path, cloud_db: str) -> Iterator[tuple]:
+    app = make_app(
+        cloud_db, checks_interval_s=0, board_poll_s=0.05, board_heartbeat_s=0.3, board_stream_s=0
+    )
+    tok = users(app)
+    store = alarm_store(app)
+    with ThreadServer(app) as srv:
+        yield srv.url, app, store, tok
+
+
+def test_new_alarm_is_streamed_as_an_event_within_a_second(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    with board_stream(base, tok["county"]) as events:
+        hello = events.next()
+        assert hello.comment == "coalguard alarm board"
+        snap = events.until(lambda e: e.name == "snapshot")[-1]
+        assert snap.data == {"ids": []} and re.fullmatch(r"[0-9]+", snap.id or "")
+        alarm_start(store, "co-hb-1")
+        committed = time.monotonic()
+        e = events.until(lambda e: e.name == "alarm")[-1]
+    assert e.at - committed < 1.0, f"alarm reached the stream after {e.at - committed:.3f} s"
+    assert e.data["id"].startswith("co-") and e.data["status"] == "open" and e.data["new"] is True
+    assert int(e.id) > int(snap.id)  # the cursor moved on
+    html = e.data["html"]
+    assert 'data-alarm="' + e.data["id"] + '"' in html
+    assert "王*" in html and "王家" not in html  # a county operator sees the name masked
+    assert "138****5678" in html and "1组3号" in html
+    assert "<polyline" in html  # the CO ppm history
+    assert "住户" in html and "日志" in html  # notified: the household, by the log channel
+    assert "一氧化碳报警" in e.data["title"] and "180 ppm" in e.data["body"]
+
+
+def _alert_id(app, dev: str) -> str:  # type: ignore[no-untyped-def]
+    with app.state.sessions() as s:
+        return f"co-{s.query(CoAlert).filter_by(device_id=dev).one().id}"
+
+
+def test_a_reconnect_with_last_event_id_gets_only_what_changed_meanwhile(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    alarm_start(store, "co-hb-2", ago=timedelta(minutes=5))  # an older alarm, unchanged since
+    alarm_start(store, "co-hb-1")
+    old, first = _alert_id(app, "co-hb-2"), _alert_id(app, "co-hb-1")
+    with board_stream(base, tok["county"]) as events:
+        got = events.until(lambda e: e.name == "alarm" and e.data["id"] == first)
+    assert [e.name for e in got if e.name] == ["snapshot", "alarm", "alarm"]
+    assert got[-2].data["id"] == old  # oldest first: each card goes on top of the board
+    seen = got[-1].id
+    # While the browser is away: the first alarm is acknowledged, a third one opens.
+    r = httpx.post(f"{base}/api/v1/alerts/{first}/ack", headers=bearer(tok["county"]))
+    assert r.status_code == 200, r.text
+    alarm_start(store, "co-hb-3")
+    third = _alert_id(app, "co-hb-3")
+    with board_stream(base, tok["county"], last_event_id=seen) as events:
+        got = events.until(lambda e: e.comment == "heartbeat")
+    assert not [e for e in got if e.name == "snapshot"]  # a resume, not a fresh board
+    alarms = {e.data["id"]: e.data for e in got if e.name == "alarm"}
+    assert set(alarms) == {first, third}  # not the older alarm: the page still has it
+    assert (alarms[first]["status"], alarms[first]["new"]) == ("acknowledged", False)
+    assert (alarms[third]["status"], alarms[third]["new"]) == ("open", True)
+    # Resuming from the newest id: nothing new; the slack may repeat a recent card, never the old.
+    last = [e.id for e in got if e.id][-1]
+    with board_stream(base, tok["county"], last_event_id=last) as events:
+        got = events.until(lambda e: e.comment == "heartbeat")
+    again = [e.data for e in got if e.name == "alarm"]
+    assert old not in {d["id"] for d in again} and not any(d["new"] for d in again)
+
+
+def test_a_resolved_alarm_leaves_the_board(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    alarm_start(store, "co-hb-1")
+    with board_stream(base, tok["county"]) as events:
+        card = events.until(lambda e: e.name == "alarm")[-1]
+        r = httpx.post(
+            f"{base}/api/v1/alerts/{card.data['id']}/resolve",
+            headers=bearer(tok["county"]),
+            json={"note": "开窗通风"},
+        )
+        assert r.status_code == 200, r.text
+        gone = events.until(lambda e: e.name == "gone")[-1]
+    assert gone.data == {"id": card.data["id"]}
+
+
+def test_an_operator_of_another_region_does_not_see_the_alarm(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    with board_stream(base, tok["shanxi"]) as shanxi, board_stream(base, tok["county"]) as county:
+        shanxi.until(lambda e: e.name == "snapshot")
+        county.until(lambda e: e.name == "snapshot")
+        alarm_start(store, "co-hb-1")
+        county.until(lambda e: e.name == "alarm")
+        # Two heartbeats after the county saw it: Shanxi's stream polled past it.
+        got = shanxi.until(lambda e: e.comment == "heartbeat")
+        got += shanxi.until(lambda e: e.comment == "heartbeat")
+    assert [e.name for e in got if e.name] == []
+
+
+def test_an_idle_stream_sends_a_heartbeat_comment(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    with board_stream(base, tok["county"]) as events:
+        snap = events.until(lambda e: e.name == "snapshot")[-1]
+        beat = events.until(lambda e: e.comment is not None and e.name is None)[-1]
+    assert beat.comment == "heartbeat"
+    assert 0.2 < beat.at - snap.at < 2.0  # board_heartbeat_s = 0.3
+
+
+def test_a_stream_ends_when_its_client_leaves(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    streams = app.state.board_streams
+    with board_stream(base, tok["county"]) as events:
+        events.until(lambda e: e.name == "snapshot")
+        assert streams.now == 1
+    wait_for(lambda: streams.now == 0, timeout=5, what="the stream to end after the client left")
+    assert streams.total == 1
+
+
+def test_the_stream_needs_a_credential(world) -> None:  # type: ignore[no-untyped-def]
+    base, app, store, tok = world
+    r = httpx.get(base + "/board/events")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
