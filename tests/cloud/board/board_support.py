@@ -1,4 +1,4 @@
-"""The board tests' world: a cloud app served by real uvicorn, registered alarms, and an SSE reader."""
+"""The board tests' alarms (households, alarms through the CO store) and an SSE reader."""
 
 from __future__ import annotations
 
@@ -105,7 +105,9 @@ def board_stream(base: str, token: str, last_event_id: str | None = None) -> Ite
     headers = bearer(token)
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
-    with httpx.Client(timeout=httpx.Timeout(10.0)) as c:
-        with c.stream("GET", base + "/board/events", headers=headers) as r:
-            assert r.status_code == 200, r.read()
-            yield Stream(r)
+    with (
+        httpx.Client(timeout=httpx.Timeout(10.0)) as c,
+        c.stream("GET", base + "/board/events", headers=headers) as r,
+    ):
+        assert r.status_code == 200, r.read()
+        yield Stream(r)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert
 from tests.cloud.board.board_support import alarm_start, alarm_store, board_stream
 from tests.cloud.ops_support import bearer, make_app, users
@@ -19,19 +22,29 @@ from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
 
+@dataclass
+class World:
+    base: str
+    app: FastAPI
+    store: MessageStore
+    tok: dict[str, str]
+
+
 @pytest.fixture
-def world(tmp_path: Path, cloud_db: str) -> Iterator[tuple]:
+def world(tmp_path: Path, cloud_db: str) -> Iterator[World]:
     app = make_app(
         cloud_db, checks_interval_s=0, board_poll_s=0.05, board_heartbeat_s=0.3, board_stream_s=0
     )
     tok = users(app)
     store = alarm_store(app)
     with ThreadServer(app) as srv:
-        yield srv.url, app, store, tok
+        yield World(srv.url, app, store, tok)
 
 
-def test_new_alarm_is_streamed_as_an_event_within_a_second(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_new_alarm_is_streamed_as_an_event_within_a_second(world: World) -> None:
+    base = world.base
+    store = world.store
+    tok = world.tok
     with board_stream(base, tok["county"]) as events:
         hello = events.next()
         assert hello.comment == "coalguard alarm board"
@@ -52,13 +65,16 @@ def test_new_alarm_is_streamed_as_an_event_within_a_second(world) -> None:  # ty
     assert "一氧化碳报警" in e.data["title"] and "180 ppm" in e.data["body"]
 
 
-def _alert_id(app, dev: str) -> str:  # type: ignore[no-untyped-def]
+def _alert_id(app: FastAPI, dev: str) -> str:
     with app.state.sessions() as s:
         return f"co-{s.query(CoAlert).filter_by(device_id=dev).one().id}"
 
 
-def test_a_reconnect_with_last_event_id_gets_only_what_changed_meanwhile(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_a_reconnect_with_last_event_id_gets_only_what_changed_meanwhile(world: World) -> None:
+    base = world.base
+    app = world.app
+    store = world.store
+    tok = world.tok
     alarm_start(store, "co-hb-2", ago=timedelta(minutes=5))  # an older alarm, unchanged since
     alarm_start(store, "co-hb-1")
     old, first = _alert_id(app, "co-hb-2"), _alert_id(app, "co-hb-1")
@@ -87,8 +103,10 @@ def test_a_reconnect_with_last_event_id_gets_only_what_changed_meanwhile(world) 
     assert old not in {d["id"] for d in again} and not any(d["new"] for d in again)
 
 
-def test_a_resolved_alarm_leaves_the_board(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_a_resolved_alarm_leaves_the_board(world: World) -> None:
+    base = world.base
+    store = world.store
+    tok = world.tok
     alarm_start(store, "co-hb-1")
     with board_stream(base, tok["county"]) as events:
         card = events.until(lambda e: e.name == "alarm")[-1]
@@ -102,8 +120,10 @@ def test_a_resolved_alarm_leaves_the_board(world) -> None:  # type: ignore[no-un
     assert gone.data == {"id": card.data["id"]}
 
 
-def test_an_operator_of_another_region_does_not_see_the_alarm(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_an_operator_of_another_region_does_not_see_the_alarm(world: World) -> None:
+    base = world.base
+    store = world.store
+    tok = world.tok
     with board_stream(base, tok["shanxi"]) as shanxi, board_stream(base, tok["county"]) as county:
         shanxi.until(lambda e: e.name == "snapshot")
         county.until(lambda e: e.name == "snapshot")
@@ -115,8 +135,9 @@ def test_an_operator_of_another_region_does_not_see_the_alarm(world) -> None:  #
     assert [e.name for e in got if e.name] == []
 
 
-def test_an_idle_stream_sends_a_heartbeat_comment(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_an_idle_stream_sends_a_heartbeat_comment(world: World) -> None:
+    base = world.base
+    tok = world.tok
     with board_stream(base, tok["county"]) as events:
         snap = events.until(lambda e: e.name == "snapshot")[-1]
         beat = events.until(lambda e: e.comment is not None and e.name is None)[-1]
@@ -124,8 +145,10 @@ def test_an_idle_stream_sends_a_heartbeat_comment(world) -> None:  # type: ignor
     assert 0.2 < beat.at - snap.at < 2.0  # board_heartbeat_s = 0.3
 
 
-def test_a_stream_ends_when_its_client_leaves(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_a_stream_ends_when_its_client_leaves(world: World) -> None:
+    base = world.base
+    app = world.app
+    tok = world.tok
     streams = app.state.board_streams
     with board_stream(base, tok["county"]) as events:
         events.until(lambda e: e.name == "snapshot")
@@ -134,8 +157,8 @@ def test_a_stream_ends_when_its_client_leaves(world) -> None:  # type: ignore[no
     assert streams.total == 1
 
 
-def test_the_stream_needs_a_credential(world) -> None:  # type: ignore[no-untyped-def]
-    base, app, store, tok = world
+def test_the_stream_needs_a_credential(world: World) -> None:
+    base = world.base
     r = httpx.get(base + "/board/events")
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
