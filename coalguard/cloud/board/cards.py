@@ -1,10 +1,11 @@
 """One card of the live alarm board: an active CO alarm and everything an operator acts on.
 
 The household (name masked unless the caller may see personal data), its
-address and contacts, the CO ppm history since shortly before the alarm, who
-was notified when by which channel and how far each message got, and whether
-this user may acknowledge. Plain values only: ``templates/dashboard/_board.html``
-renders them, in the user's language.
+address and the people to call (the contact directory, phones masked), the CO
+ppm history since shortly before the alarm, who was notified when by which
+channel and how far each message got, and whether this user may acknowledge.
+Plain values only: ``templates/dashboard/_board.html`` renders them, in the
+user's language.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import ALERT_ACTORS
@@ -23,7 +24,11 @@ from coalguard.cloud.auth import Operator
 from coalguard.cloud.charts import LinePlot, co_line
 from coalguard.cloud.co.readings import co_history
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
+from coalguard.cloud.contacts.directory import ROLE_LEVEL
+from coalguard.cloud.contacts.rota import on_duty
+from coalguard.cloud.contacts.tables import Contact as DirectoryContact
 from coalguard.cloud.privacy import mask_name
+from coalguard.cloud.scope import ancestor, region_level
 
 ALARM = "co_alarm"
 # The chart starts this long before the alarm opened: the rise that led to it.
@@ -80,8 +85,6 @@ class AlarmCard:
 
 
 def notice_of(n: CoNotification) -> Notice:
-    # ``delivery_state``/``delivered_at`` arrive with the provider channels (issue 13):
-    # read them where the table has them.
     return Notice(
         id=n.id,
         created_at=n.created_at,
@@ -89,8 +92,8 @@ def notice_of(n: CoNotification) -> Notice:
         channel=n.channel,
         status=n.status,
         sent_at=n.sent_at,
-        delivery=getattr(n, "delivery_state", None),
-        delivered_at=getattr(n, "delivered_at", None),
+        delivery=n.delivery_state,
+        delivered_at=n.delivered_at,
     )
 
 
@@ -106,11 +109,57 @@ def notices_of(s: Session, alert_ids: Iterable[int]) -> dict[int, tuple[Notice, 
     return {k: tuple(v) for k, v in out.items()}
 
 
-def contacts_of(dev: CoDevice | None, sees_personal_data: bool) -> tuple[Contact, ...]:
-    """The household's own number (only ever stored masked)."""
-    if dev is None or not dev.phone_masked:
-        return ()
-    return (Contact("household", household_name(dev, sees_personal_data), dev.phone_masked),)
+def contacts_of(
+    s: Session, dev: CoDevice | None, village: str, now: datetime, sees_personal_data: bool
+) -> tuple[Contact, ...]:
+    """Who may be called about this alarm, in the escalation's order: the household's
+    contacts, the village's grid workers, committee members and inspector, the township
+    officers on duty now, the county desk (the directory, ``cloud/contacts``). Phones are
+    shown masked; names masked unless the caller may see personal data."""
+    rows: list[DirectoryContact] = []
+    if dev is not None:
+        rows += s.scalars(
+            select(DirectoryContact)
+            .where(
+                DirectoryContact.device_id == dev.device_id,
+                DirectoryContact.role == "household",
+                DirectoryContact.active,
+            )
+            .order_by(DirectoryContact.id)
+        )
+    holders = {
+        role: ancestor(village, level)
+        for role, level in ROLE_LEVEL.items()
+        if role not in ("household", "township_duty") and region_level(village) == "village"
+    }
+    if holders:
+        found = s.scalars(
+            select(DirectoryContact)
+            .where(
+                or_(
+                    *(
+                        and_(DirectoryContact.role == role, DirectoryContact.region_code == region)
+                        for role, region in holders.items()
+                    )
+                ),
+                DirectoryContact.active,
+            )
+            .order_by(DirectoryContact.id)
+        )
+        by_role: dict[str, list[DirectoryContact]] = {}
+        for c in found:
+            by_role.setdefault(c.role, []).append(c)
+        for role in ROLE_LEVEL:
+            if role == "township_duty" and region_level(village) == "village":
+                rows += on_duty(s, ancestor(village, "township"), now)
+            rows += by_role.get(role, [])
+    out = [
+        Contact(c.role, c.name if sees_personal_data else mask_name(c.name), c.phone_masked)
+        for c in rows
+    ]
+    if not out and dev is not None and dev.phone_masked:  # registered before the directory
+        out.append(Contact("household", household_name(dev, sees_personal_data), dev.phone_masked))
+    return tuple(out)
 
 
 def household_name(dev: CoDevice | None, sees_personal_data: bool) -> str:
@@ -127,9 +176,11 @@ def cards(
     s: Session,
     alerts: list[CoAlert],
     op: Operator,
+    now: datetime,
     notices: dict[int, tuple[Notice, ...]] | None = None,
 ) -> list[AlarmCard]:
-    """A card per alert, in the order given (``notices``: already read by the caller)."""
+    """A card per alert, in the order given (``notices``: already read by the caller);
+    ``now``: whose duty shift counts."""
     if notices is None:
         notices = notices_of(s, (a.id for a in alerts))
     devices = {
@@ -156,7 +207,7 @@ def cards(
                 co_ppm=_ppm(a.detail),
                 household=household_name(dev, op.sees_personal_data) or "—",
                 address=(dev.address if dev else None) or "—",
-                contacts=contacts_of(dev, op.sees_personal_data),
+                contacts=contacts_of(s, dev, a.region_code, now, op.sees_personal_data),
                 plot=co_line(points, width=520, height=170) if len(points) > 1 else None,
                 notices=notices.get(a.id, ()),
                 acknowledged_by=a.acknowledged_by,

@@ -28,6 +28,7 @@ from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN, alert_ref
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.board.cards import ALARM, AlarmCard, Notice, cards, notices_of
 from coalguard.cloud.co.tables import CoAlert
+from coalguard.edge.clock import Clock
 
 SLACK = timedelta(seconds=10)
 BOARD_LIMIT = 200  # cards on one board; the oldest beyond it stay on the alert list
@@ -80,8 +81,9 @@ def _latest(notices: tuple[Notice, ...]) -> datetime | None:
 class BoardFeed:
     """The changes one stream still has to send; ``after``: the cursor a browser came back with."""
 
-    def __init__(self, op: Operator, after: int | None) -> None:
+    def __init__(self, op: Operator, after: int | None, clock: Clock) -> None:
         self.op = op
+        self.clock = clock
         self.after = after
         self.cursor = after or 0
         self.sent: dict[int, Version] = {}  # alert id -> what the browser was shown
@@ -177,7 +179,9 @@ class BoardFeed:
         self, s: Session, alerts: list[CoAlert], notices: dict[int, tuple[Notice, ...]], ring: Any
     ) -> list[Change]:
         out = []
-        for a, card in zip(alerts, cards(s, alerts, self.op, notices), strict=True):
+        for a, card in zip(
+            alerts, cards(s, alerts, self.op, self.clock.now(), notices), strict=True
+        ):
             out.append(Change(card.id, card, new=bool(ring(a))))
             self.sent[a.id] = _version(a, notices[a.id])
         return out

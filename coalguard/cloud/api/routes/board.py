@@ -37,7 +37,7 @@ Days = Annotated[int, Query(ge=1, le=366)]
 def board_page(request: Request, op: Viewer) -> Response:
     """Active CO alarms, newest first; the page then follows ``/board/events``."""
     with request.app.state.sessions() as s:
-        feed = BoardFeed(op, None)
+        feed = BoardFeed(op, None, request.app.state.clock)
         poll = feed.poll(s)
     cards = [c.card for c in reversed(poll.changes) if c.card is not None]
     return render_page(request, "board.html", op, cards=cards, cursor=poll.cursor)
@@ -70,7 +70,9 @@ async def board_stream(
     """Server-sent events of the user's board: resumes after ``Last-Event-ID`` (or ``after``)."""
     lang = page_lang(request, op)
     st = request.app.state.settings
-    feed = BoardFeed(op, parse_cursor(last_event_id) or parse_cursor(after))
+    feed = BoardFeed(
+        op, parse_cursor(last_event_id) or parse_cursor(after), request.app.state.clock
+    )
     events = board_events(
         feed,
         request.app.state.sessions,

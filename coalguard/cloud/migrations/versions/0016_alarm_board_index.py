@@ -1,7 +1,7 @@
 """index co_alert.updated_at: the live alarm board's "changed since" poll
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-26 16:00:00
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016"
-down_revision = "0009"
+down_revision = "0012"  # assigned "0016" on "0009"; main holds 0009 -> 0013 -> 0012 (one head)
 branch_labels = None
 depends_on = None
 
