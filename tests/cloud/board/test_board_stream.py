@@ -16,6 +16,9 @@ from fastapi import FastAPI
 
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.contacts.directory import ContactIn, add_contact
+from coalguard.cloud.contacts.rota import ShiftIn, add_shift
+from coalguard.edge.clock import SystemClock
 from tests.cloud.board.board_support import alarm_start, alarm_store, board_stream
 from tests.cloud.ops_support import bearer, make_app, users
 from tests.support.servers import ThreadServer
@@ -162,3 +165,44 @@ def test_the_stream_needs_a_credential(world: World) -> None:
     r = httpx.get(base + "/board/events")
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_card_lists_who_to_call_in_escalation_order_masked(world: World) -> None:
+    """Household, village grid worker, the township officer on duty now, the county desk."""
+    now = SystemClock().now()
+    people = [
+        ("grid_worker", "130102001001", "李网格", "13900000001"),
+        ("township_duty", "130102001", "赵值班", "13900000002"),
+        ("township_duty", "130102001", "钱休息", "13900000003"),  # not on duty now
+        ("county_desk", "130102", "县值班室", "13900000004"),
+    ]
+    with world.app.state.sessions.begin() as s:
+        rows = [
+            add_contact(
+                s,
+                world.app.state.keyring,
+                ContactIn(role=role, region_code=region, name=name, phone=phone),
+                now,
+            )
+            for role, region, name, phone in people
+        ]
+        add_shift(
+            s,
+            ShiftIn(
+                contact_id=rows[1].id,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=7),
+            ),
+            now,
+        )
+    alarm_start(world.store, "co-hb-1")
+    with board_stream(world.base, world.tok["county"]) as events:
+        card = events.until(lambda e: e.name == "alarm")[-1].data["html"]
+    contacts = re.findall(r"<li>(.*?)</li>", card.split('class="contacts"')[1])
+    assert [re.sub(r"<[^>]+>", "", c) for c in contacts] == [
+        "住户：王* 138****5678",
+        "网格员：李** 139****0001",
+        "乡镇值班：赵** 139****0002",
+        "县值班室：县*** 139****0004",
+    ]
+    assert "钱" not in card and "13900000001" not in card
