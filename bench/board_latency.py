@@ -90,7 +90,7 @@ def main() -> None:
     stop = threading.Event()
 
     def read_board() -> None:
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
         with (
             httpx.Client(timeout=None) as c,
             c.stream("GET", f"http://127.0.0.1:{port}/board/events", headers=headers) as r,

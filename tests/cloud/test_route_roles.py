@@ -164,8 +164,7 @@ def _routes_in(app: FastAPI) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
-    # Board streams end after their first look, so a call answers instead of streaming on.
-    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}", board_stream_s=0.001)
+    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}")
     sm = app.state.sessions
     creds = {
         role: issue_token(sm, f"nation-{role}", "", role, now=SystemClock().now()) for role in USERS

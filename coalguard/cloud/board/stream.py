@@ -6,7 +6,8 @@ carries the feed's cursor as its ``id``, which the browser sends back as
 ``Last-Event-ID`` when it reconnects. An idle stream sends a ``: heartbeat``
 comment every ``heartbeat_s`` (proxies keep it open, the browser knows it
 lives). A stream ends by itself after ``lifetime_s`` (the browser reconnects
-where it left off), so a replica shutting down never waits on it for long;
+where it left off), so a replica shutting down never waits on it for long, and
+after its first look when the client did not ask for ``text/event-stream``;
 a client going away cancels it (Starlette), and ``OpenStreams`` counts the
 streams running so tests and metrics see none leak.
 """
@@ -33,6 +34,7 @@ class Timing:
     poll_s: float
     heartbeat_s: float
     lifetime_s: float  # 0: until the client leaves
+    once: bool = False  # one look, then the stream ends (a client not asking for a stream)
 
 
 @dataclass
@@ -81,7 +83,7 @@ async def board_events(
             if now - last >= timing.heartbeat_s:
                 yield HEARTBEAT
                 last = now
-            if timing.lifetime_s and now - start >= timing.lifetime_s:
+            if timing.once or (timing.lifetime_s and now - start >= timing.lifetime_s):
                 return
             await anyio.sleep(timing.poll_s)
     finally:

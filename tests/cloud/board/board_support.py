@@ -102,7 +102,7 @@ class Stream:
 
 @contextmanager
 def board_stream(base: str, token: str, last_event_id: str | None = None) -> Iterator[Stream]:
-    headers = bearer(token)
+    headers = {**bearer(token), "Accept": "text/event-stream"}
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
     with (

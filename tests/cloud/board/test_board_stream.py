@@ -206,3 +206,12 @@ def test_the_card_lists_who_to_call_in_escalation_order_masked(world: World) -> 
         "县值班室：县*** 139****0004",
     ]
     assert "钱" not in card and "13900000001" not in card
+
+
+def test_a_client_not_asking_for_a_stream_gets_one_look(world: World) -> None:
+    """EventSource sends ``Accept: text/event-stream``; a plain GET is answered and ends."""
+    alarm_start(world.store, "co-hb-1")
+    r = httpx.get(world.base + "/board/events", headers=bearer(world.tok["county"]), timeout=5)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    assert r.text.count("event: snapshot") == 1 and r.text.count("event: alarm") == 1
+    wait_for(lambda: world.app.state.board_streams.now == 0, what="the stream ended")

@@ -34,6 +34,7 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    board.stream_router,
     board.router,
     dashboard.router,
 )

@@ -10,10 +10,11 @@ and response times (``cloud/board/history.py``). Every view is region scoped.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, allow
@@ -27,6 +28,8 @@ from coalguard.cloud.scope import is_region_code
 from coalguard.i18n import t
 
 router = APIRouter(include_in_schema=False)
+# The event stream is an API of its own (in the OpenAPI document).
+stream_router = APIRouter(tags=["board"])
 
 # The stream answers 401 (not a redirect to the login page): EventSource cannot follow one.
 StreamReader = Annotated[Operator, allow(*EVERY_ROLE)]
@@ -60,14 +63,40 @@ def _change_data(ch: Change, lang: str) -> dict[str, Any]:
     }
 
 
-@router.get("/board/events", response_class=StreamingResponse)
+class BoardEvent(BaseModel):
+    """One event of the stream: its ``event:``, ``id:`` and ``data:`` lines.
+
+    ``snapshot``: ``{"ids": [...]}``; ``alarm``: ``{"id", "status", "new", "html", "title",
+    "body"}``; ``gone``: ``{"id"}``. ``id``: the cursor to resume after (``Last-Event-ID``).
+    """
+
+    event: Literal["snapshot", "alarm", "gone"]
+    id: str
+    data: dict[str, Any]
+
+
+@stream_router.get(
+    "/board/events",
+    response_class=StreamingResponse,
+    response_model=BoardEvent,
+    responses={
+        200: {
+            "description": "server-sent events: snapshot, alarm, gone; heartbeat comments",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def board_stream(
     request: Request,
     op: StreamReader,
     after: str | None = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
-    """Server-sent events of the user's board: resumes after ``Last-Event-ID`` (or ``after``)."""
+    """Server-sent events of the user's board: resumes after ``Last-Event-ID`` (or ``after``).
+
+    A client that does not accept ``text/event-stream`` (EventSource always does) gets
+    one look: the events due now, then the end of the stream.
+    """
     lang = page_lang(request, op)
     st = request.app.state.settings
     feed = BoardFeed(
@@ -77,7 +106,12 @@ async def board_stream(
         feed,
         request.app.state.sessions,
         lambda ch: _change_data(ch, lang),
-        Timing(st.board_poll_s, st.board_heartbeat_s, st.board_stream_s),
+        Timing(
+            st.board_poll_s,
+            st.board_heartbeat_s,
+            st.board_stream_s,
+            once="text/event-stream" not in request.headers.get("accept", ""),
+        ),
         request.app.state.board_streams,
     )
     return StreamingResponse(
