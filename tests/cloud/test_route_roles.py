@@ -107,7 +107,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
-    # the live alarm board's event stream (outside the OpenAPI document; 401, not a redirect)
+    # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
     ("GET", "/board/events"): READ,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
