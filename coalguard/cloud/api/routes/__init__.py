@@ -16,6 +16,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     ledger,
     profiles,
+    receipts,
     referrals,
     reports,
     users,
@@ -36,5 +37,6 @@ ROUTERS = (
     referrals.router,
     board.stream_router,
     board.router,
+    receipts.router,
     dashboard.router,
 )
