@@ -166,5 +166,17 @@ def test_new_co_alarm_appears_on_the_board_without_reload(served: World, tmp_pat
         )
         _open_board(b, served.base, "en")
         _alarm_round(b, served, "en", "co-hb-2", shots)
+        # On a phone: the cards take the width, nothing scrolls sideways.
+        b.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=390,
+            height=844,
+            deviceScaleFactor=2,
+            mobile=True,
+        )
+        _open_board(b, served.base, "en")
+        assert b.eval("document.querySelectorAll('#board [data-alarm]').length") == 2
+        assert b.eval("document.documentElement.scrollWidth <= window.innerWidth")
+        b.screenshot(shots / "cloud-board-phone.png")
     finally:
         b.close()

@@ -215,3 +215,22 @@ def test_a_client_not_asking_for_a_stream_gets_one_look(world: World) -> None:
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     assert r.text.count("event: snapshot") == 1 and r.text.count("event: alarm") == 1
     wait_for(lambda: world.app.state.board_streams.now == 0, what="the stream ended")
+
+
+def test_a_server_shutting_down_ends_its_open_streams(tmp_path: Path, cloud_db: str) -> None:
+    """uvicorn cancels a stream still open after its graceful-shutdown timeout (``cloud
+    serve``: 5 s); the stream's loop ends with it and nothing keeps polling."""
+    app = make_app(cloud_db, checks_interval_s=0, board_poll_s=0.05, board_stream_s=0)
+    tok = users(app)
+    server = ThreadServer(app)  # timeout_graceful_shutdown=1
+    with server, board_stream(server.url, tok["county"]) as events:
+        events.until(lambda e: e.name == "snapshot")
+        assert app.state.board_streams.now == 1
+        server.server.should_exit = True
+        server.thread.join(10)
+        assert not server.thread.is_alive(), "the server waited on the open stream"
+        assert app.state.board_streams.now == 0
+        polls = app.state.board_streams.polls
+        with pytest.raises(httpx.HTTPError):  # the stream was closed, not left hanging
+            events.until(lambda e: False, timeout=5)
+    assert app.state.board_streams.polls == polls
