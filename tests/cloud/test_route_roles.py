@@ -107,6 +107,17 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # the contact directory and the township on-call rota
+    ("GET", "/api/v1/contacts"): READ,
+    ("POST", "/api/v1/contacts"): OPS,
+    ("PATCH", "/api/v1/contacts/{contact_id}"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
+    ("POST", "/api/v1/contacts/import"): OPS,
+    ("GET", "/api/v1/duty-shifts"): READ,
+    ("POST", "/api/v1/duty-shifts"): OPS,
+    ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
+    ("GET", "/api/v1/duty-shifts/on-duty"): READ,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
