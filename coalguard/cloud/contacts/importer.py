@@ -4,7 +4,8 @@ Each row is applied with the directory's own rules (``directory.py``, ``rota.py`
 inside a savepoint: what the dry run reports is exactly what a commit would do,
 and a file with any refused row changes nothing. A row repeating a person
 already listed (same role, place and phone) adds no one: importing a file twice
-is harmless. A duty officer's row may carry one shift (local times, Asia/Shanghai).
+is harmless (so is a shift already on the rota). A duty officer's row may
+carry one shift (local times, Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from coalguard.cloud.contacts.directory import (
     place_of,
 )
 from coalguard.cloud.contacts.rota import ShiftIn, add_shift
-from coalguard.cloud.contacts.tables import Contact
+from coalguard.cloud.contacts.tables import Contact, DutyShift
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import LOCAL_TZ
 from coalguard.errors import WordedError, WordedInputError
@@ -220,9 +221,20 @@ def _apply(
         result.contacts_added += 1
     else:
         result.contacts_known += 1
-    if shift is not None:
+    if shift is not None and not _same_shift(s, known.id, *shift):
         add_shift(s, ShiftIn(contact_id=known.id, starts_at=shift[0], ends_at=shift[1]), now)
         result.shifts_added += 1
+
+
+def _same_shift(s: Session, contact_id: int, starts_at: datetime, ends_at: datetime) -> bool:
+    """The officer already has exactly this shift (a file imported again)."""
+    q = select(DutyShift.id).where(
+        DutyShift.contact_id == contact_id,
+        DutyShift.starts_at == starts_at,
+        DutyShift.ends_at == ends_at,
+        DutyShift.active,
+    )
+    return s.scalars(q.limit(1)).first() is not None
 
 
 def _known(s: Session, keyring: Keyring, person: ContactIn) -> Contact | None:

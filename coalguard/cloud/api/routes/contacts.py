@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, Field
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -67,6 +68,14 @@ def _shift(s: Session, op: Operator, shift_id: int) -> DutyShift:
     return sh
 
 
+def _answer(view: BaseModel | list[Any], op: Operator, status: int = 200) -> JSONResponse:
+    """A view as JSON, names masked unless ``op`` may see them (``privacy.for_caller``;
+    returned as is, so the response model does not serialize it again, masked)."""
+    if isinstance(view, list):
+        return JSONResponse([for_caller(v, op.sees_personal_data) for v in view], status)
+    return JSONResponse(for_caller(view, op.sees_personal_data), status)
+
+
 def _covered(op: Operator, region: str) -> None:
     if not op.covers(region):
         raise Problem(403, "region_refused", region=op.region_prefix or "(all)")
@@ -82,7 +91,7 @@ class ContactQuery(RegionQuery):
 @router.get("/contacts", response_model=list[ContactOut])
 def list_contacts(
     request: Request, op: Reader, q: Annotated[ContactQuery, Query()]
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """The directory of a region (default: the caller's): names masked unless the caller
     may see personal data, phones always masked."""
     region = scoped_region(op, q.region)
@@ -96,30 +105,30 @@ def list_contacts(
     stmt = stmt.order_by(Contact.region_code, Contact.role, Contact.id).limit(q.limit)
     with request.app.state.sessions() as s:
         rows = s.scalars(stmt)
-        return [for_caller(contact_out(c), op.sees_personal_data) for c in rows]
+        return _answer([contact_out(c) for c in rows], op)
 
 
 @router.post("/contacts", status_code=201, response_model=ContactOut, responses=problems(403))
 def create_contact(
     request: Request, op: ContactEditor, clock: ClockDep, body: ContactIn
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Add a person to the directory (a household's contact: at most three per alarm)."""
     with request.app.state.sessions.begin() as s:
         _covered(op, place_of(s, body)[0])
         c = add_contact(s, request.app.state.keyring, body, clock.now())
-        return for_caller(contact_out(c), op.sees_personal_data)
+        return _answer(contact_out(c), op, 201)
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, responses=problems(404))
 def patch_contact(
     request: Request, op: ContactEditor, clock: ClockDep, contact_id: int, body: ContactPatch
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Change a contact's name, relation, phone, or whether it is reached."""
     with request.app.state.sessions.begin() as s:
         c = update_contact(
             s, request.app.state.keyring, _contact(s, op, contact_id), body, clock.now()
         )
-        return for_caller(contact_out(c), op.sees_personal_data)
+        return _answer(contact_out(c), op)
 
 
 @router.post(
@@ -127,14 +136,14 @@ def patch_contact(
 )
 def deactivate_contact(
     request: Request, op: ContactEditor, clock: ClockDep, contact_id: int
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Stop reaching a contact (kept for the record; a re-send by id still finds it)."""
     patch = ContactPatch(active=False)
     with request.app.state.sessions.begin() as s:
         c = update_contact(
             s, request.app.state.keyring, _contact(s, op, contact_id), patch, clock.now()
         )
-        return for_caller(contact_out(c), op.sees_personal_data)
+        return _answer(contact_out(c), op)
 
 
 @router.post("/contacts/{contact_id}/reveal", response_model=RevealOut, responses=problems(404))
@@ -200,9 +209,7 @@ class ShiftQuery(RegionQuery, Span):
 
 
 @router.get("/duty-shifts", response_model=list[ShiftOut])
-def list_shifts(
-    request: Request, op: Reader, q: Annotated[ShiftQuery, Query()]
-) -> list[dict[str, Any]]:
+def list_shifts(request: Request, op: Reader, q: Annotated[ShiftQuery, Query()]) -> JSONResponse:
     """The township on-call rota of a region, by start time (``since``/``until``: overlapping)."""
     region = scoped_region(op, q.region)
     stmt = (
@@ -218,29 +225,29 @@ def list_shifts(
         stmt = stmt.where(DutyShift.active)
     stmt = stmt.order_by(DutyShift.starts_at, DutyShift.id).limit(q.limit)
     with request.app.state.sessions() as s:
-        return [for_caller(shift_out(sh, c), op.sees_personal_data) for sh, c in s.execute(stmt)]
+        return _answer([shift_out(sh, c) for sh, c in s.execute(stmt)], op)
 
 
 @router.post("/duty-shifts", status_code=201, response_model=ShiftOut, responses=problems(404))
 def create_shift(
     request: Request, op: ContactEditor, clock: ClockDep, body: ShiftIn
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Put a township duty officer on call from ``starts_at`` to ``ends_at``."""
     with request.app.state.sessions.begin() as s:
         officer = _contact(s, op, body.contact_id)
         sh = add_shift(s, body, clock.now())
-        return for_caller(shift_out(sh, officer), op.sees_personal_data)
+        return _answer(shift_out(sh, officer), op, 201)
 
 
 @router.post("/duty-shifts/{shift_id}/cancel", response_model=ShiftOut, responses=problems(404))
-def cancel_shift(request: Request, op: ContactEditor, shift_id: int) -> dict[str, Any]:
+def cancel_shift(request: Request, op: ContactEditor, shift_id: int) -> JSONResponse:
     """Take a shift off the rota."""
     with request.app.state.sessions.begin() as s:
         sh = _shift(s, op, shift_id)
         sh.active = False
         officer = s.get(Contact, sh.contact_id)
         assert officer is not None
-        return for_caller(shift_out(sh, officer), op.sees_personal_data)
+        return _answer(shift_out(sh, officer), op)
 
 
 class OnDutyQuery(RegionQuery):
@@ -250,11 +257,11 @@ class OnDutyQuery(RegionQuery):
 @router.get("/duty-shifts/on-duty", response_model=list[ContactOut], responses=problems(422))
 def who_is_on_duty(
     request: Request, op: Reader, clock: ClockDep, q: Annotated[OnDutyQuery, Query()]
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """The duty officers on call in a township (``region``, 9 digits) now or ``at``."""
     township = scoped_region(op, q.region)
     if len(township) != 9:
         raise Problem(422, "contacts.township_code", region=township)
     with request.app.state.sessions() as s:
         rows = on_duty(s, township, q.at or clock.now())
-        return [for_caller(contact_out(c), op.sees_personal_data) for c in rows]
+        return _answer([contact_out(c) for c in rows], op)
