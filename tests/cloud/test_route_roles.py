@@ -130,6 +130,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
+    ("GET", "/contacts"): READ,
+    ("GET", "/rota"): READ,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,
