@@ -20,9 +20,9 @@ def new(
     lang: Lang = "",
 ) -> None:
     """Append a fresh key to the key file: it seals from the next start; older keys still open."""
-    from coalguard.cloud.sealing import add_key_to_file
+    from coalguard.cloud.sealing import add_key_to_file, new_key_id
 
-    kid = add_key_to_file(file, SystemClock().now())
+    kid = add_key_to_file(file, new_key_id(SystemClock().now()))
     typer.echo(t("sealing.key_added", lang_or_default(lang)).format(key_id=kid, path=file))
 
 
