@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from coalguard.cloud.contacts.tables import Contact, DutyShift
 from coalguard.cloud.privacy import PersonName
 
 
 class ContactOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from a ``Contact`` row
+
     id: int
     role: str
     region_code: str
@@ -58,17 +60,7 @@ class ImportOut(BaseModel):
 
 
 def contact_out(c: Contact) -> ContactOut:
-    return ContactOut(
-        id=c.id,
-        role=c.role,
-        region_code=c.region_code,
-        device_id=c.device_id,
-        name=c.name,
-        relation=c.relation,
-        phone_masked=c.phone_masked,
-        active=c.active,
-        updated_at=c.updated_at,
-    )
+    return ContactOut.model_validate(c)
 
 
 def shift_out(sh: DutyShift, c: Contact) -> ShiftOut:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,19 +17,12 @@ from coalguard.cloud.access import CONTACT_EDITORS, PHONE_REVEALERS
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.contacts.directory import ROLES
 from coalguard.cloud.contacts.rota import on_duty
+from coalguard.cloud.contacts.schemas import contact_out
 from coalguard.cloud.contacts.tables import Contact, DutyShift
-from coalguard.cloud.privacy import mask_name
+from coalguard.cloud.privacy import for_caller
 
-
-@dataclass(frozen=True)
-class ContactRow:
-    id: int
-    role: str
-    region_code: str
-    device_id: str | None
-    name: str
-    relation: str | None
-    phone_masked: str
+# A contact as the pages show it: the API's ``ContactOut``, masked for the user.
+ContactRow = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -66,15 +60,7 @@ def powers(op: Operator) -> Powers:
 
 
 def _row(c: Contact, op: Operator) -> ContactRow:
-    return ContactRow(
-        id=c.id,
-        role=c.role,
-        region_code=c.region_code,
-        device_id=c.device_id,
-        name=c.name if op.sees_personal_data else mask_name(c.name),
-        relation=c.relation,
-        phone_masked=c.phone_masked,
-    )
+    return for_caller(contact_out(c), op.sees_personal_data)
 
 
 def directory(s: Session, op: Operator, role: str | None) -> list[RoleGroup]:
@@ -107,7 +93,7 @@ def rota(
         ShiftRow(
             id=sh.id,
             region_code=sh.region_code,
-            name=_row(c, op).name,
+            name=_row(c, op)["name"],
             phone_masked=c.phone_masked,
             starts_at=sh.starts_at,
             ends_at=sh.ends_at,

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from coalguard.cloud.audit import AuditEntry
@@ -20,8 +18,9 @@ from coalguard.cloud.auth import issue_token
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import bearer, make_app
-from tests.conftest import free_port, require_binary
+from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
+from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing: the sample's day shift
@@ -42,16 +41,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, object, dict[str, str]]]:
         name: issue_token(app.state.sessions, name, "130102", role, now=NOW)
         for name, role in (("county-op", "operator"), ("inst-1", "installer"))
     }
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=server.run, daemon=True)
-    th.start()
-    wait_for(lambda: server.started, timeout=20, what="cloud server start", retry_errors=True)
-    try:
-        yield f"http://127.0.0.1:{port}", app, tok
-    finally:
-        server.should_exit = True
-        th.join(timeout=20)
+    with ThreadServer(app) as server:
+        yield server.url, app, tok
 
 
 def _text(b: Browser) -> str:
