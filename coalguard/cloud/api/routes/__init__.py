@@ -16,6 +16,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     ledger,
     profiles,
+    receipts,
     referrals,
     reports,
     users,
@@ -35,5 +36,6 @@ ROUTERS = (
     ledger.router,
     referrals.router,
     contacts.router,
+    receipts.router,
     dashboard.router,
 )
