@@ -119,6 +119,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
     ("GET", "/api/v1/duty-shifts/on-duty"): READ,
+    # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
+    ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
     ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
     ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
@@ -137,6 +139,10 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/alarms/{device_id}"): READ,
     ("GET", "/contacts"): READ,
     ("GET", "/rota"): READ,
+    ("GET", "/board"): READ,
+    ("GET", "/history"): READ,
+    ("GET", "/history/villages/{village_code}"): READ,
+    ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    board,
     checks,
     co,
     contacts,
@@ -36,6 +37,8 @@ ROUTERS = (
     ledger.router,
     referrals.router,
     contacts.router,
+    board.stream_router,
+    board.router,
     receipts.router,
     dashboard.router,
 )
