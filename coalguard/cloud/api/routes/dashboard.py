@@ -333,7 +333,7 @@ def contacts_page(request: Request, op: Viewer, role: str | None = None) -> Resp
     role = role if role in ROLES else None
     with request.app.state.sessions() as s:
         groups = contacts_pages.directory(s, op, role)
-    return _render(
+    return render_page(
         request,
         "contacts.html",
         op,
@@ -350,6 +350,6 @@ def rota_page(request: Request, op: Viewer) -> Response:
     now = request.app.state.clock.now()
     with request.app.state.sessions() as s:
         shifts, towns = contacts_pages.rota(s, op, now)
-    return _render(
+    return render_page(
         request, "rota.html", op, shifts=shifts, towns=towns, powers=contacts_pages.powers(op)
     )
