@@ -165,6 +165,8 @@ class _Lane:
             min_delay=max(1, round(settings.reconnect_min_s)),
             max_delay=max(1, round(settings.reconnect_max_s)),
         )
+        # Event acks go out in bursts (one per event of a batch): do not queue them 20 at a time.
+        self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
