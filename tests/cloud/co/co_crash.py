@@ -108,6 +108,8 @@ class Alarm:
         self.lock = lock
         self.cloud_ack = cloud_ack
         self.sent: dict[int, int] = {}  # mid -> seq
+        self._early: set[int] = set()  # mids PUBACKed before publish() returned them
+        self._mids = threading.Lock()  # never held while calling paho
         self.last_acked: int | None = None
         self.unacked = Unacked(ack_timeout_s, 4 * ack_timeout_s)
         self.c = mqtt.Client(
@@ -134,12 +136,12 @@ class Alarm:
             self.connected.set()
 
         def on_publish(client, userdata, mid, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-            seq = self.sent.get(mid)
-            if seq is None:
-                return
-            self.last_acked = max(seq, self.last_acked or 0)
-            with lock:
-                result.acked.add((dev, seq))
+            with self._mids:
+                seq = self.sent.get(mid)
+                if seq is None:
+                    self._early.add(mid)
+                    return
+            self._broker_acked(seq)
 
         def on_message(client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
             seq = ack_seq(msg.payload)
@@ -161,8 +163,17 @@ class Alarm:
         if self.cloud_ack:
             self.unacked.add(seq, r.topic, r.payload, time.monotonic())
         info = self.c.publish(r.topic, r.payload, qos=1)
-        self.sent[info.mid] = seq
+        with self._mids:
+            self.sent[info.mid] = seq
+            early = info.mid in self._early
+        if early:
+            self._broker_acked(seq)
         return info
+
+    def _broker_acked(self, seq: int) -> None:
+        self.last_acked = max(seq, self.last_acked or 0)
+        with self.lock:
+            self.result.acked.add((self.dev, seq))
 
     def _resend_loop(self) -> None:
         """Publish again the events whose cloud ack is overdue."""
