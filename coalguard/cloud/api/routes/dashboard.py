@@ -27,7 +27,8 @@ from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.notifier import channel_health
-from coalguard.cloud.co.tables import CoDevice, CoMessageRow
+from coalguard.cloud.co.readings import co_history
+from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.referrals.queries import cases_in
@@ -37,6 +38,7 @@ LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
 
@@ -50,9 +52,10 @@ def page_lang(request: Request, op: Operator | None) -> str:
     return templating.pick_lang(request.cookies.get(LANG_COOKIE))
 
 
-def _render(
+def render_page(
     request: Request, template: str, op: Operator | None, http_status: int = 200, **view: Any
 ) -> HTMLResponse:
+    """``dashboard/<template>`` in the user's language, with the layout's chrome."""
     lang = page_lang(request, op)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     chrome = Chrome(
@@ -66,7 +69,9 @@ def _render(
 
 
 def _not_found(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
-    return _render(request, "not_found.html", op, http_status=404, message=message, subject=subject)
+    return render_page(
+        request, "not_found.html", op, http_status=404, message=message, subject=subject
+    )
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
@@ -107,7 +112,7 @@ def switch_lang(lang: str, next: str = "/") -> Response:
 
 @router.get("/login", dependencies=[PUBLIC])
 def login(request: Request) -> HTMLResponse:
-    return _render(request, "login.html", None)
+    return render_page(request, "login.html", None)
 
 
 @router.get("/")
@@ -160,7 +165,7 @@ def overview(request: Request, op: Viewer) -> Response:
         }
         for c in cps
     ]
-    return _render(
+    return render_page(
         request,
         "overview.html",
         op,
@@ -183,7 +188,7 @@ def alerts_page(
         alerts = unified_alerts(
             s, op.region_prefix, AlertFilter(status=status, source=source, limit=500)
         )
-    return _render(
+    return render_page(
         request,
         "alerts.html",
         op,
@@ -200,7 +205,7 @@ def referrals_page(request: Request, op: Viewer, status: str | None = None) -> R
         status = None
     with request.app.state.sessions() as s:
         rows = [referral_row(c) for c in cases_in(s, op.region_prefix, status, 500)]
-    return _render(
+    return render_page(
         request,
         "referrals.html",
         op,
@@ -274,7 +279,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
             Kpi("dash.kpi_turned_back", today.get("turned_back", 0)),
             Kpi("state.fast_pass", today.get("fast_pass", 0)),
         ]
-        return _render(
+        return render_page(
             request,
             "checkpoint.html",
             op,
@@ -289,25 +294,6 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
 def _driver(i: Inspection, op: Operator) -> str:
     name = i.driver or ""
     return name if op.sees_personal_data else mask_name(name)
-
-
-def co_history(s: Any, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
-    rows = s.execute(
-        select(CoMessageRow.ts, CoMessageRow.payload)
-        .where(
-            CoMessageRow.device_id == device_id,
-            CoMessageRow.kind == "state",
-            CoMessageRow.ts >= since,
-        )
-        .order_by(CoMessageRow.ts)
-        .limit(5000)
-    )
-    out = []
-    for ts, payload in rows:
-        v = (payload or {}).get("co_ppm")
-        if isinstance(v, int | float):
-            out.append((ts, float(v)))
-    return out
 
 
 @router.get("/alarms/{device_id}")
@@ -325,7 +311,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             if a["device_id"] == device_id
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
-        return _render(
+        return render_page(
             request,
             "alarm.html",
             op,
