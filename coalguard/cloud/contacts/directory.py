@@ -193,25 +193,41 @@ def update_contact(
 
 
 def household_phone(
-    s: Session, keyring: Keyring, device_id: str, name: str, phone: str, now: datetime
+    s: Session,
+    keyring: Keyring,
+    dev: CoDevice,
+    phone: str,
+    now: datetime,
+    *,
+    new_household: bool,
 ) -> Contact:
-    """The registered household's own phone as its first contact (re-registering replaces it)."""
-    first = s.scalars(
-        select(Contact)
-        .where(Contact.device_id == device_id, Contact.role == "household")
-        .order_by(Contact.id)
-        .limit(1)
-    ).first()
-    dev = s.get(CoDevice, device_id)
-    assert dev is not None
-    if first is None:
-        first = Contact(role="household", device_id=device_id, created_at=now, active=True)
-        s.add(first)
-    first.region_code = dev.region_code
-    first.name = name
-    first.relation = first.relation or "self"
-    first.active = True
-    first.updated_at = now
-    set_phone(first, keyring, phone)
+    """The registered household's own phone as its contact (relation ``self``).
+
+    Registering again updates it and moves the household's contacts with the
+    alarm's village; an alarm bound to another household (``new_household``)
+    stops reaching the previous household's contacts."""
+    rows = list(
+        s.scalars(
+            select(Contact)
+            .where(Contact.device_id == dev.device_id, Contact.role == "household")
+            .order_by(Contact.id)
+        )
+    )
+    for c in rows:
+        c.region_code = dev.region_code
+        if new_household and c.active:
+            c.active = False
+            c.updated_at = now
+    own = None if new_household else next((c for c in rows if c.relation == "self"), None)
+    if own is None:
+        own = Contact(role="household", device_id=dev.device_id, relation="self", active=False)
+        own.created_at = now
+        s.add(own)
+    own.region_code = dev.region_code
+    own.name = dev.household_name or ""
+    own.updated_at = now
+    set_phone(own, keyring, phone)
     s.flush()
-    return first
+    if not own.active:
+        own.active = household_count(s, dev.device_id) < HOUSEHOLD_MAX
+    return own
