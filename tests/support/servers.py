@@ -52,7 +52,11 @@ class ThreadServer:
 
 
 # A deployment's own secret: ``cloud serve`` refuses the shipped default outside demo mode.
-CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key"}
+CLOUD_ENV = {
+    **os.environ,
+    "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key",
+    "COALGUARD_CO_ACK_LINK_SECRET": "test-deployment-ack-link-key",
+}
 
 
 class CloudProcess:

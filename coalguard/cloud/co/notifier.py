@@ -7,7 +7,9 @@ first); this worker claims a few
 (``leases``: with several workers each row is sent by one), sends them, marks
 them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
 with the last error. A worker that dies holding a claim leaves it to expire;
-another then sends. ``channel_health`` makes failures visible.
+another then sends. A row its table calls ``withdrawn`` (a CO alarm someone
+acknowledged meanwhile) is cancelled instead of sent. ``channel_health`` makes
+failures visible.
 """
 
 from __future__ import annotations
@@ -116,6 +118,11 @@ class Notifier:
                 ttl=self.claim,
             )
             due = list(s.scalars(select(model).where(model.id.in_(ids))))
+            withdrawn = model.withdrawn(s, due)  # e.g. the alarm was acknowledged meanwhile
+            for n in due:
+                if n.id in withdrawn:
+                    n.status, n.claimed_by, n.claimed_until = "cancelled", None, None
+            due = [n for n in due if n.id not in withdrawn]
         due.sort(key=lambda n: n.id)
         for i, n in enumerate(due):
             if n.claimed_until is None or self.clock.now() + self.send_budget > n.claimed_until:
@@ -123,7 +130,7 @@ class Notifier:
                     self.leases.unclaim(s, model, [m.id for m in due[i:]])
                 return True
             self._deliver(n)
-        return len(due) == limit
+        return len(ids) == limit
 
     def _deliver(self, n: Any) -> None:
         ch = self.channels.get(n.channel)

@@ -8,11 +8,15 @@ and several ingest workers (shared subscription) can run apart.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.orm import sessionmaker
 
+from coalguard.cloud.co.ack_links import AckLinks
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
+from coalguard.cloud.co.directory import Directory
+from coalguard.cloud.co.escalation import EscalationPolicy, load_policy
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
@@ -35,6 +39,16 @@ def make_channels(settings: CoSettings, clock: Clock) -> dict[str, Channel]:
     return channels
 
 
+def ack_links(settings: CoSettings, public_url: str) -> AckLinks:
+    """The signer of the acknowledgement links (the notifier writes them, the API reads them)."""
+    return AckLinks(
+        settings.ack_link_secret, public_url, timedelta(seconds=settings.ack_link_ttl_s)
+    )
+
+
+BROADCAST_KINDS = ("webhook", "log")  # told of every alert and step; people get the policy's
+
+
 class CoService:
     """Everything the CO alarm path runs in the background."""
 
@@ -45,14 +59,26 @@ class CoService:
         rules: AlertRules | None = None,
         channels: dict[str, Channel] | None = None,
         clock: Clock | None = None,
+        *,
+        policy: EscalationPolicy | None = None,
+        directory: Directory | None = None,
+        public_url: str = "http://127.0.0.1:8080",
     ) -> None:
         """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time)."""
         self.clock = clock = clock or SystemClock()
         self.settings = settings
         self.sessions = sessions
         self.rules = rules or load_rules(settings.rules_file)
+        self.policy = policy or load_policy(settings.escalation_file)
         self.channels = channels if channels is not None else make_channels(settings, clock)
-        self.book = AlertBook(self.rules, tuple(self.channels))
+        missing = sorted(self.policy.channels() - set(self.channels))
+        if missing:
+            log.warning("escalation policy names channels not configured: %s", ", ".join(missing))
+        broadcast = tuple(
+            n for n, ch in self.channels.items() if getattr(ch, "kind", n) in BROADCAST_KINDS
+        )
+        self.links = ack_links(settings, public_url)
+        self.book = AlertBook(self.rules, broadcast, self.policy, directory)
         lock = WriteGate()  # one writer at a time in this process, alarms first
         leases = Leases(clock)  # one sweeper and one sender per notification among the workers
         self.store = MessageStore(sessions, self.book, lock)
