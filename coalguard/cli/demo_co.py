@@ -29,7 +29,7 @@ from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud import auth  # noqa: F401  (token table)
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co import tables as _tables  # noqa: F401
-from coalguard.cloud.co.channels import LogChannel
+from coalguard.cloud.co.channels import LogChannel, Outbound, Sent
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
@@ -102,12 +102,14 @@ class ScreenChannel:
     """A notification channel that shows each notification on the demo screen."""
 
     name: str = "screen"
+    kind: str = "log"
     seen: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, body: dict[str, Any]) -> None:
+    def send(self, out: Outbound) -> Sent:
         with self.lock:
-            self.seen.append(body)
+            self.seen.append(out.body)
+        return Sent()
 
 
 def _free_port() -> int:
