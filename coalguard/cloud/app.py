@@ -27,8 +27,9 @@ from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.co.directory import Directory
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
-from coalguard.cloud.co.service import make_channels
+from coalguard.cloud.co.service import ack_links, make_channels
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.migrate import SchemaStart
@@ -65,6 +66,7 @@ def create_app(
     clock: Clock | None = None,
     *,
     schema: SchemaStart = "require",
+    directory: Directory | None = None,
 ) -> FastAPI:
     """The cloud app on one validated ``settings``; every route reads time from ``clock``.
 
@@ -82,6 +84,9 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # CO alarm acknowledgement by the people reached: links and SMS replies (routes/co_ack.py).
+    app.state.ack_links = ack_links(settings.co, settings.public_url)
+    app.state.directory = directory
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coalguard.cloud import alert_lifecycle as lifecycle
@@ -33,6 +33,7 @@ ActiveCache = dict[tuple[str, str], CoAlert]
 
 
 NO_RECIPIENT, CANCELLED = "no_recipient", "cancelled"  # statuses besides pending/sent/failed
+NOT_DELIVERED = ("undelivered", "failed")  # what a provider's receipt may say
 
 
 @dataclass
@@ -48,6 +49,10 @@ class AlertBook:
     channels: tuple[str, ...] = ("log",)
     policy: EscalationPolicy = field(default_factory=load_policy)
     directory: Directory | None = None
+    # An SMS on one of these channels with no "delivered" receipt after receipt_wait
+    # fails over (a voice call's receipt says answered or not; the webhook has none).
+    sms_channels: frozenset[str] = frozenset({"sms"})
+    receipt_wait: timedelta = timedelta(minutes=2)
     created: int = 0  # notifications written since start (wakes the notifier)
 
     def active(
@@ -186,7 +191,16 @@ class AlertBook:
                 CoAlert.status == OPEN,
                 CoNotification.contact_id.is_not(None),
                 CoNotification.failed_over_at.is_(None),
-                CoNotification.status == "failed",
+                or_(
+                    CoNotification.status == "failed",
+                    CoNotification.delivery_state.in_(NOT_DELIVERED),
+                    and_(
+                        CoNotification.channel.in_(self.sms_channels),
+                        CoNotification.status == "sent",
+                        CoNotification.delivery_state == "sent",  # no receipt yet
+                        CoNotification.sent_at <= now - self.receipt_wait,
+                    ),
+                ),
             )
         )
         for row, alert in s.execute(q).all():

@@ -39,6 +39,9 @@ log = logging.getLogger("coalguard.cloud.co.notify")
 
 # Looks up the phone number of a row's recipient, decrypted (None: unknown).
 Recipient = Callable[[Session, Any], str | None]
+# What a row's message says beyond its stored body, made at send time (the
+# acknowledgement link: never stored, so a database reader cannot use it).
+Extras = Callable[[Any], dict[str, Any]]
 PHONE_KINDS = ("sms", "voice")
 
 
@@ -72,9 +75,11 @@ class Notifier:
         name: str = "co-notifier",
         idle_s: float = 0.5,
         recipient: Recipient | None = None,
+        extras: Extras | None = None,
     ) -> None:
         self.clock = clock
         self.recipient = recipient
+        self.extras = extras
         self.model = model
         self.name = name
         self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
@@ -161,7 +166,12 @@ class Notifier:
                 to = self._phone(n) if ch.kind in PHONE_KINDS else None
                 if ch.kind in PHONE_KINDS and not to:
                     raise ChannelError(f"no phone number for notification {n.id}")
-                provider_id = ch.send(Outbound({**n.body, "notification_id": n.id}, to)).provider_id
+                body = {
+                    **n.body,
+                    "notification_id": n.id,
+                    **(self.extras(n) if self.extras else {}),
+                }
+                provider_id = ch.send(Outbound(body, to)).provider_id
             except ChannelError as exc:
                 error = str(exc)
             except Exception as exc:  # a channel bug must not stop the others

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.ack_links import AckLinks
 from coalguard.cloud.co.alerts import AlertBook
@@ -19,11 +20,12 @@ from coalguard.cloud.co.directory import Directory
 from coalguard.cloud.co.escalation import EscalationPolicy, load_policy
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import Notifier, Recipient, RetryPolicy
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
+from coalguard.cloud.co.tables import CoNotification
 from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import Clock, SystemClock
 
@@ -46,6 +48,18 @@ def ack_links(settings: CoSettings, public_url: str) -> AckLinks:
     )
 
 
+def phone_of(directory: Directory | None) -> Recipient | None:
+    """The notifier's look-up of a person's phone, at send time, by the row's contact id."""
+    if directory is None:
+        return None
+
+    def phone(s: Session, n: CoNotification) -> str | None:
+        found = directory.person(s, n.contact_id) if n.contact_id else None
+        return found[1] if found else None
+
+    return phone
+
+
 BROADCAST_KINDS = ("webhook", "log")  # told of every alert and step; people get the policy's
 
 
@@ -63,8 +77,15 @@ class CoService:
         policy: EscalationPolicy | None = None,
         directory: Directory | None = None,
         public_url: str = "http://127.0.0.1:8080",
+        owner: str | None = None,
     ) -> None:
-        """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time)."""
+        """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time).
+
+        ``directory``: where the people of each escalation step are found (without
+        one, every step's row says ``no_recipient``); ``public_url``: the host of
+        the acknowledgement links; ``owner``: this worker among the replicas
+        (default: the process; two services in one test process need two).
+        """
         self.clock = clock = clock or SystemClock()
         self.settings = settings
         self.sessions = sessions
@@ -78,9 +99,12 @@ class CoService:
             n for n, ch in self.channels.items() if getattr(ch, "kind", n) in BROADCAST_KINDS
         )
         self.links = ack_links(settings, public_url)
-        self.book = AlertBook(self.rules, broadcast, self.policy, directory)
+        sms = frozenset(n for n, ch in self.channels.items() if getattr(ch, "kind", n) == "sms")
+        wait = timedelta(seconds=settings.sms_receipt_wait_s)
+        self.book = AlertBook(self.rules, broadcast, self.policy, directory, sms, wait)
         lock = WriteGate()  # one writer at a time in this process, alarms first
-        leases = Leases(clock)  # one sweeper and one sender per notification among the workers
+        # One sweeper and one sender per notification among the workers.
+        leases = Leases(clock, owner) if owner else Leases(clock)
         self.store = MessageStore(sessions, self.book, lock)
         self.notifier = Notifier(
             sessions,
@@ -89,6 +113,8 @@ class CoService:
             lock,
             leases,
             clock=clock,
+            recipient=phone_of(directory),
+            extras=self.link_extras,
         )
         self.sweeper = Sweeper(
             sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
@@ -98,6 +124,12 @@ class CoService:
             if settings.broker_url
             else None
         )
+
+    def link_extras(self, n: CoNotification) -> dict[str, Any]:
+        """A person's message carries its acknowledgement link and reply code."""
+        if n.contact_id is None:
+            return {}
+        return {"ack_url": self.links.url(n.id), "reply_code": n.reply_code}
 
     def start(self) -> None:
         self.notifier.start()

@@ -11,6 +11,7 @@ from coalguard.cloud.api.routes import (
     batches,
     checks,
     co,
+    co_ack,
     dashboard,
     fastpass,
     ledger,
@@ -33,5 +34,6 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    co_ack.router,
     dashboard.router,
 )
