@@ -261,7 +261,7 @@ class AlertBook:
     ) -> None:
         """Round ``attempt`` of step ``i``: a row per person on the step's first channel."""
         step = self.policy.steps_for(alert.region_code)[i]
-        if attempt == 0:
+        if reason != "repeated":  # the step starts: the operators' feed hears of it once
             self._notify(s, alert, dev, step.who, reason, at, step=i)
         people = (
             []

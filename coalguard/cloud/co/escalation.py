@@ -107,6 +107,21 @@ class EscalationPolicy(_Strict):
         )
         return best.step
 
+    def scaled(self, factor: float) -> EscalationPolicy:
+        """Every time divided by ``factor`` (time-compressed demos and tests)."""
+
+        def step(st: Step) -> Step:
+            times = {"after_min": st.after_min / factor, "repeat_min": st.repeat_min / factor}
+            return st.model_copy(update=times)
+
+        return self.model_copy(
+            update={
+                "policy": [
+                    p.model_copy(update={"step": [step(st) for st in p.step]}) for p in self.policy
+                ]
+            }
+        )
+
     def channels(self) -> set[str]:
         """Every channel any step names (the service warns about unconfigured ones)."""
         return {ch for p in self.policy for s in p.step for ch in s.channels}

@@ -70,3 +70,12 @@ class NotificationOut(BaseModel):
     created_at: str
     sent_at: str | None
     last_error: str | None
+    # A person of an escalation step (None: the operators' broadcast feed).
+    who: str | None = None
+    contact_id: str | None = None
+    recipient_name: str | None = None
+    step: int | None = None
+    attempt: int = 0
+    failover_of: int | None = None
+    delivery_state: str | None = None
+    delivered_at: str | None = None
