@@ -75,7 +75,7 @@ def co_ingest(
     refuse_default_secrets(cloud.co, demo=demo or cloud.demo, uses=uses)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     clock = SystemClock()  # the process's one clock: ingest, sweeps and API
-    svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock)
+    svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock, public_url=cloud.public_url)
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
