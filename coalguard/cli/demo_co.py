@@ -35,6 +35,7 @@ from coalguard.cloud.co.escalation import load_policy
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import SystemClock
 from coalguard.i18n import t
 from coalguard.simulators.co_fleet import Fleet, load_scenario
@@ -138,6 +139,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
         clock=clock,
     )
     fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
+    keyring = Keyring.generate(hash_key="demo")  # the demo's throwaway sealing key
     with sessions.begin() as s:
         for h in fleet.households():
             reg = Registration(
@@ -150,7 +152,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
                 ),
                 installer_id="demo-installer",
             )
-            register(s, reg, "demo", clock.now())
+            register(s, reg, keyring, clock.now())
     logging.getLogger("coalguard").setLevel(logging.ERROR)
     svc.start()
     svc.ingest.connected.wait(10)

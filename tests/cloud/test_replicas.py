@@ -6,7 +6,6 @@ no process logs a traceback (issue 10, item 4)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections import Counter
@@ -64,7 +63,7 @@ def co_ingest(
              "--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
              "--webhook-secret", "replica-test-secret", "--rules", str(SHIPPED_RULES)],
             stdout=out, stderr=out,
-            env={**os.environ, "COALGUARD_CO_SWEEP_S": "0.2",
+            env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2",
                  "COALGUARD_CO_ESCALATION_FILE": str(policy)},
         )  # fmt: skip
 
