@@ -286,7 +286,11 @@ class AlertBook:
                 s,
                 CoNotification.queued(
                     step.channels[0],
-                    {**body, "recipient": {**person, "phone_masked": p.phone_masked}},
+                    {
+                        **body,
+                        "contact_id": str(p.contact_id),  # the notifier finds the phone by it
+                        "recipient": {**person, "phone_masked": p.phone_masked},
+                    },
                     at,
                     reason=reason,
                     contact_id=str(p.contact_id),
