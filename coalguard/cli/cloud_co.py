@@ -53,7 +53,6 @@ def co_ingest(
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings
-    from coalguard.cloud.co.directory import ContactDirectory
     from coalguard.cloud.db import make_sessionmaker
     from coalguard.cloud.migrate import open_engine
     from coalguard.cloud.process import refuse_default_secrets, secrets_used, start_keyring
@@ -81,7 +80,7 @@ def co_ingest(
         cloud.co,
         make_sessionmaker(engine),
         clock=clock,
-        directory=ContactDirectory(keyring),  # who each escalation step reaches
+        keyring=keyring,  # opens the directory's phones: who each escalation step reaches
         public_url=cloud.public_url,
     )
     svc.start()

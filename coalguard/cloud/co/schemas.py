@@ -57,6 +57,11 @@ class ChannelHealthOut(BaseModel):
     pending: int
     sent: int
     failed: int
+    delivered: int  # delivery receipts
+    undelivered: int
+    last_success_at: str | None
+    last_failure_at: str | None
+    failing: bool  # the last failure came after the last success
     last_error: str | None
 
 
@@ -70,6 +75,9 @@ class NotificationOut(BaseModel):
     created_at: str
     sent_at: str | None
     last_error: str | None
+    delivery_state: str | None  # sent | delivered | undelivered | failed
+    delivered_at: str | None
+    delivery_detail: str | None
     # A person of an escalation step (None: the operators' broadcast feed).
     who: str | None = None
     contact_id: str | None = None
@@ -77,5 +85,3 @@ class NotificationOut(BaseModel):
     step: int | None = None
     attempt: int = 0
     failover_of: int | None = None
-    delivery_state: str | None = None
-    delivered_at: str | None = None

@@ -11,22 +11,24 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.ack_links import AckLinks
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
-from coalguard.cloud.co.directory import Directory
+from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.escalation import EscalationPolicy, load_policy
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
-from coalguard.cloud.co.notifier import Notifier, Recipient, RetryPolicy
+from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy, contact_phone
+from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoNotification
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock, SystemClock
 
 log = logging.getLogger("coalguard.cloud.co")
@@ -38,6 +40,7 @@ def make_channels(settings: CoSettings, clock: Clock) -> dict[str, Channel]:
         channels["webhook"] = WebhookChannel(
             "webhook", settings.webhook_url, settings.webhook_secret, clock
         )
+    channels.update(provider_channels(settings.providers))
     return channels
 
 
@@ -46,21 +49,6 @@ def ack_links(settings: CoSettings, public_url: str) -> AckLinks:
     return AckLinks(
         settings.ack_link_secret, public_url, timedelta(seconds=settings.ack_link_ttl_s)
     )
-
-
-def phone_of(directory: Directory | None) -> Recipient | None:
-    """The notifier's look-up of a person's phone, at send time, by the row's contact id."""
-    if directory is None:
-        return None
-
-    def phone(s: Session, n: CoNotification) -> str | None:
-        found = directory.person(s, n.contact_id) if n.contact_id else None
-        return found[1] if found else None
-
-    return phone
-
-
-BROADCAST_KINDS = ("webhook", "log")  # told of every alert and step; people get the policy's
 
 
 class CoService:
@@ -75,16 +63,17 @@ class CoService:
         clock: Clock | None = None,
         *,
         policy: EscalationPolicy | None = None,
-        directory: Directory | None = None,
+        keyring: Keyring | None = None,
         public_url: str = "http://127.0.0.1:8080",
         owner: str | None = None,
     ) -> None:
         """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time).
 
-        ``directory``: where the people of each escalation step are found (without
-        one, every step's row says ``no_recipient``); ``public_url``: the host of
-        the acknowledgement links; ``owner``: this worker among the replicas
-        (default: the process; two services in one test process need two).
+        ``keyring``: opens the contact directory's phones, where the people of each
+        escalation step are found (without one, every step's row says
+        ``no_recipient``); ``public_url``: the host of the acknowledgement links;
+        ``owner``: this worker among the replicas (default: the process; two
+        services in one test process need two).
         """
         self.clock = clock = clock or SystemClock()
         self.settings = settings
@@ -95,12 +84,13 @@ class CoService:
         missing = sorted(self.policy.channels() - set(self.channels))
         if missing:
             log.warning("escalation policy names channels not configured: %s", ", ".join(missing))
-        broadcast = tuple(
-            n for n, ch in self.channels.items() if getattr(ch, "kind", n) in BROADCAST_KINDS
-        )
+        # Alerts are announced on the channels that need no recipient (webhook, log);
+        # SMS and voice reach a person's phone, chosen by the escalation policy.
+        broadcast = tuple(n for n, ch in self.channels.items() if ch.kind not in PHONE_KINDS)
         self.links = ack_links(settings, public_url)
-        sms = frozenset(n for n, ch in self.channels.items() if getattr(ch, "kind", n) == "sms")
+        sms = frozenset(n for n, ch in self.channels.items() if ch.kind == "sms")
         wait = timedelta(seconds=settings.sms_receipt_wait_s)
+        directory = ContactDirectory(keyring) if keyring else None
         self.book = AlertBook(self.rules, broadcast, self.policy, directory, sms, wait)
         lock = WriteGate()  # one writer at a time in this process, alarms first
         # One sweeper and one sender per notification among the workers.
@@ -113,7 +103,7 @@ class CoService:
             lock,
             leases,
             clock=clock,
-            recipient=phone_of(directory),
+            recipient=contact_phone(keyring) if keyring else None,
             extras=self.link_extras,
         )
         self.sweeper = Sweeper(

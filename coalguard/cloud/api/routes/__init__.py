@@ -16,6 +16,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     ledger,
     profiles,
+    receipts,
     referrals,
     reports,
     users,
@@ -34,6 +35,7 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    receipts.router,
     co_ack.router,
     dashboard.router,
 )

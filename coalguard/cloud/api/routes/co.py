@@ -311,6 +311,7 @@ def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[di
                 "failover_of": n.failover_of,
                 "delivery_state": n.delivery_state,
                 "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+                "delivery_detail": n.delivery_detail,
             }
             for n in rows
         ]
