@@ -14,11 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from coalguard.cloud.auth import issue_token
+from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import LogChannel
 from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.escalation import load_policy
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert, CoNotification
@@ -28,6 +30,7 @@ from coalguard.edge.clock import ManualClock
 from coalguard.errors import DataFileError
 from tests.cloud.co.co_support import T0, event, registered
 from tests.cloud.ops_support import bearer, make_app, users
+from tests.support.providers import provider_recorder
 
 VILLAGE, TOWNSHIP, COUNTY = "140202001001", "140202001", "140202"  # the default chain
 GRID_PHONE, HOUSE_PHONE = "13700000001", "13812345678"
@@ -325,3 +328,41 @@ def test_sms_reply_code_acknowledges_as_that_contact(tmp_path: Path) -> None:
             "acknowledged", "李网格", "sms_reply"
         )  # fmt: skip
     assert w.client.post(f"/api/v1/co/sms-replies/{key}", json={"text": 1}).status_code == 422
+
+
+def test_escalation_step_reaches_the_grid_worker_by_phone(tmp_path: Path) -> None:
+    """Regression: an escalation produced a webhook body with only a masked phone
+    (``172****1299``) and nobody could be called. Now the grid worker's step sends an SMS
+    to their number, opened from the directory at send time, with the acknowledgement
+    link; a failed SMS fails over to a call to the same person."""
+    w = World(tmp_path)
+    with provider_recorder(tmp_path) as (rec, providers):
+        svc = CoService(
+            CoSettings(providers=providers),
+            w.sessions,
+            channels={"log": LogChannel(), **provider_channels(providers)},
+            clock=w.clock,
+            keyring=w.app.state.keyring,
+            public_url="https://cg.example",
+        )
+        try:
+            svc.store.apply([event("COA-1", 1, "alarm_start", co_ppm=320)])
+            svc.notifier.deliver_due(w.clock.now(), limit=100)
+            w.clock.set(T0 + timedelta(minutes=3))
+            with w.sessions.begin() as s:
+                svc.book.escalate_due(s, w.clock.now())
+            svc.notifier.deliver_due(w.clock.now(), limit=100)
+            sms = rec.sent("tencent_sms")
+            assert [r.phone for r in sms] == ["+86" + HOUSE_PHONE, "+86" + GRID_PHONE]
+            grid = next(r for r in w.people_rows() if r.who == "grid_worker")
+            assert sms[1].params[3] == "320" and sms[1].params[4] == svc.links.url(grid.id)
+            assert sms[1].provider_id == grid.provider_id
+            assert GRID_PHONE not in str(grid.body) and rec.refused == []
+            with w.sessions.begin() as s:  # the provider said: not delivered
+                s.get(CoNotification, grid.id).delivery_state = "undelivered"
+                svc.book.escalate_due(s, w.clock.now())
+            svc.notifier.deliver_due(w.clock.now(), limit=100)
+            (call,) = rec.sent("tencent_vms")
+            assert call.phone == "+86" + GRID_PHONE
+        finally:
+            svc.stop()
