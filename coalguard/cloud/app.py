@@ -23,6 +23,7 @@ from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.api import problems
 from coalguard.cloud.api.responses import declare_refusals
 from coalguard.cloud.api.routes import ROUTERS
+from coalguard.cloud.board.stream import OpenStreams
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
@@ -95,6 +96,7 @@ def create_app(
     # CO alarm acknowledgement by the people reached: links and SMS replies (routes/co_ack.py).
     app.state.ack_links = ack_links(settings.co, settings.public_url)
     app.state.directory = ContactDirectory(app.state.keyring)
+    app.state.board_streams = OpenStreams()  # the live alarm board's open event streams
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work

@@ -91,4 +91,6 @@ def uvicorn_options(
         "forwarded_allow_ips": trusted or "",
         "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
         "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+        # Open alarm-board streams are cancelled this long after a shutdown begins.
+        "timeout_graceful_shutdown": 5,
     }

@@ -110,6 +110,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
+    ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
     ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
     ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
@@ -126,6 +128,10 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
+    ("GET", "/board"): READ,
+    ("GET", "/history"): READ,
+    ("GET", "/history/villages/{village_code}"): READ,
+    ("GET", "/history/households/{device_id}"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

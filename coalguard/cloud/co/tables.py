@@ -112,7 +112,11 @@ class CoAlert(AlertLifecycle, Base):
     """One condition at one alarm, from open to acknowledged to resolved."""
 
     __tablename__ = "co_alert"
-    __table_args__ = (Index("ix_co_alert_region_status", "region_code", "status"),)
+    __table_args__ = (
+        Index("ix_co_alert_region_status", "region_code", "status"),
+        # The alarm board's "changed since" poll (``cloud/board/feed.py``).
+        Index("ix_co_alert_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(String(64), index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    board,
     checks,
     co,
     co_ack,
@@ -35,6 +36,8 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    board.stream_router,
+    board.router,
     receipts.router,
     co_ack.router,
     dashboard.router,

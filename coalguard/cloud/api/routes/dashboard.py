@@ -28,7 +28,8 @@ from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.notifier import channel_health
-from coalguard.cloud.co.tables import CoDevice, CoMessageRow, CoNotification
+from coalguard.cloud.co.readings import co_history
+from coalguard.cloud.co.tables import CoDevice, CoNotification
 from coalguard.cloud.dashboard.pages import (
     Chrome,
     Kpi,
@@ -45,6 +46,7 @@ LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
 
@@ -58,9 +60,10 @@ def page_lang(request: Request, op: Operator | None) -> str:
     return templating.pick_lang(request.cookies.get(LANG_COOKIE))
 
 
-def _render(
+def render_page(
     request: Request, template: str, op: Operator | None, http_status: int = 200, **view: Any
 ) -> HTMLResponse:
+    """``dashboard/<template>`` in the user's language, with the layout's chrome."""
     lang = page_lang(request, op)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     chrome = Chrome(
@@ -74,7 +77,9 @@ def _render(
 
 
 def _not_found(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
-    return _render(request, "not_found.html", op, http_status=404, message=message, subject=subject)
+    return render_page(
+        request, "not_found.html", op, http_status=404, message=message, subject=subject
+    )
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
@@ -115,7 +120,7 @@ def switch_lang(lang: str, next: str = "/") -> Response:
 
 @router.get("/login", dependencies=[PUBLIC])
 def login(request: Request) -> HTMLResponse:
-    return _render(request, "login.html", None)
+    return render_page(request, "login.html", None)
 
 
 @router.get("/")
@@ -168,7 +173,7 @@ def overview(request: Request, op: Viewer) -> Response:
         }
         for c in cps
     ]
-    return _render(
+    return render_page(
         request,
         "overview.html",
         op,
@@ -191,7 +196,7 @@ def alerts_page(
         alerts = unified_alerts(
             s, op.region_prefix, AlertFilter(status=status, source=source, limit=500)
         )
-    return _render(
+    return render_page(
         request,
         "alerts.html",
         op,
@@ -208,7 +213,7 @@ def referrals_page(request: Request, op: Viewer, status: str | None = None) -> R
         status = None
     with request.app.state.sessions() as s:
         rows = [referral_row(c) for c in cases_in(s, op.region_prefix, status, 500)]
-    return _render(
+    return render_page(
         request,
         "referrals.html",
         op,
@@ -282,7 +287,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
             Kpi("dash.kpi_turned_back", today.get("turned_back", 0)),
             Kpi("state.fast_pass", today.get("fast_pass", 0)),
         ]
-        return _render(
+        return render_page(
             request,
             "checkpoint.html",
             op,
@@ -297,25 +302,6 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
 def _driver(i: Inspection, op: Operator) -> str:
     name = i.driver or ""
     return name if op.sees_personal_data else mask_name(name)
-
-
-def co_history(s: Any, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
-    rows = s.execute(
-        select(CoMessageRow.ts, CoMessageRow.payload)
-        .where(
-            CoMessageRow.device_id == device_id,
-            CoMessageRow.kind == "state",
-            CoMessageRow.ts >= since,
-        )
-        .order_by(CoMessageRow.ts)
-        .limit(5000)
-    )
-    out = []
-    for ts, payload in rows:
-        v = (payload or {}).get("co_ppm")
-        if isinstance(v, int | float):
-            out.append((ts, float(v)))
-    return out
 
 
 @router.get("/alarms/{device_id}")
@@ -334,7 +320,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
         notified = _notified(s, [a for a in alerts if a["kind"] == "co_alarm"], op)
-        return _render(
+        return render_page(
             request,
             "alarm.html",
             op,

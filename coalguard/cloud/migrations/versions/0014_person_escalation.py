@@ -2,7 +2,7 @@
 how an alert was acknowledged
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-26 16:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0014"
-down_revision = "0012"  # assigned "0009"; main holds 0009 -> 0013 -> 0012
+down_revision = "0016"  # assigned "0009"; main holds 0009 -> 0013 -> 0012 -> 0016
 branch_labels = None
 depends_on = None
 
