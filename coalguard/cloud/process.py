@@ -21,7 +21,6 @@ from typing import Any
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.sealing import Keyring, add_key_to_file, keyring_of
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.clock import SystemClock
 from coalguard.errors import WordedInputError
 
 log = logging.getLogger("coalguard.cloud.process")
@@ -74,7 +73,7 @@ def start_keyring(settings: CloudSettings, *, demo: bool) -> Keyring:
     if settings.db_url.startswith("sqlite:///") and ":memory:" not in settings.db_url:
         path = Path(settings.db_url.removeprefix("sqlite:///")).with_suffix(".demo-keys.toml")
         if not path.exists():
-            add_key_to_file(path, SystemClock().now())
+            add_key_to_file(path, "demo")
         return keyring_of(
             settings.model_copy(update={"sealing_key_file": path}), generated_ok=False
         )

@@ -110,6 +110,17 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # the contact directory and the township on-call rota
+    ("GET", "/api/v1/contacts"): READ,
+    ("POST", "/api/v1/contacts"): OPS,
+    ("PATCH", "/api/v1/contacts/{contact_id}"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
+    ("POST", "/api/v1/contacts/import"): OPS,
+    ("GET", "/api/v1/duty-shifts"): READ,
+    ("POST", "/api/v1/duty-shifts"): OPS,
+    ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
+    ("GET", "/api/v1/duty-shifts/on-duty"): READ,
     # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
     ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
@@ -128,6 +139,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
+    ("GET", "/contacts"): READ,
+    ("GET", "/rota"): READ,
     ("GET", "/board"): READ,
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,

@@ -9,6 +9,7 @@ numbers (11 digits, ``1[3-9]…``): SMS and voice providers reach them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +22,7 @@ from coalguard.cloud.privacy import mask_phone, normalize_phone
 from coalguard.cloud.scope import region_level
 from coalguard.cloud.sealing import Keyring, purpose_of
 from coalguard.errors import WordedInputError, WordedValueError
+from coalguard.i18n import t
 
 # The role of a contact -> the level of the region it belongs to.
 ROLE_LEVEL = {
@@ -35,6 +37,20 @@ ROLES = tuple(ROLE_LEVEL)
 HOUSEHOLD_MAX = 3
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 PHONE_PURPOSE = purpose_of(Contact, "phone_sealed")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A catalog word (a role, a region level) that words itself in the reader's language."""
+
+    key: str
+
+    def text(self, lang: str | None = None) -> str:
+        return t(f"contacts.{self.key}", lang)
+
+
+def role_term(role: str) -> Term:
+    return Term(f"role_{role}")
 
 
 class ContactError(WordedInputError):
@@ -104,7 +120,12 @@ def place_of(s: Session, c: ContactIn) -> tuple[str, str | None]:
         return dev.region_code, dev.device_id
     want = ROLE_LEVEL[c.role]
     if region_level(c.region_code) != want:
-        raise ContactError("unknown_region", region=c.region_code, role=c.role, level=want)
+        raise ContactError(
+            "unknown_region",
+            region=c.region_code,
+            role=role_term(c.role),
+            level=Term(f"level_{want}"),
+        )
     return c.region_code, None
 
 

@@ -1,5 +1,5 @@
 """Dashboard pages: login, region overview, alert list, referral cases, checkpoint detail,
-alarm detail.
+alarm detail, the contact directory and the on-call rota.
 
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
@@ -30,6 +30,8 @@ from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.readings import co_history
 from coalguard.cloud.co.tables import CoDevice, CoNotification
+from coalguard.cloud.contacts.directory import ROLES
+from coalguard.cloud.dashboard import contacts_pages
 from coalguard.cloud.dashboard.pages import (
     Chrome,
     Kpi,
@@ -46,6 +48,7 @@ LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "contacts.js": "text/javascript; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
@@ -347,3 +350,31 @@ def _notified(s: Any, alerts: list[dict[str, Any]], op: Operator) -> list[Notifi
         .limit(200)
     )
     return notified_rows(list(rows), region_of, op)
+
+
+@router.get("/contacts")
+def contacts_page(request: Request, op: Viewer, role: str | None = None) -> Response:
+    """The contact directory of the user's region; phones masked, revealed on request."""
+    role = role if role in ROLES else None
+    with request.app.state.sessions() as s:
+        groups = contacts_pages.directory(s, op, role)
+    return render_page(
+        request,
+        "contacts.html",
+        op,
+        role=role,
+        roles=ROLES,
+        groups=groups,
+        powers=contacts_pages.powers(op),
+    )
+
+
+@router.get("/rota")
+def rota_page(request: Request, op: Viewer) -> Response:
+    """The townships' on-call rota: who is on duty now, the next two weeks' shifts."""
+    now = request.app.state.clock.now()
+    with request.app.state.sessions() as s:
+        shifts, towns = contacts_pages.rota(s, op, now)
+    return render_page(
+        request, "rota.html", op, shifts=shifts, towns=towns, powers=contacts_pages.powers(op)
+    )
