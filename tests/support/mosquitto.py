@@ -89,10 +89,11 @@ class Mosquitto:
             subprocess.run([require_binary("mosquitto_passwd"), "-U", str(pw)], check=True)
             acl = dir_ / "acl"
             acl.write_text(
-                f"user {INGEST_USER}\ntopic read co/v1/#\n\n"
+                f"user {INGEST_USER}\ntopic read co/v1/#\ntopic write co/v1/+/ack\n\n"
                 "pattern write co/v1/%u/availability\n"
                 "pattern write co/v1/%u/state\n"
                 "pattern write co/v1/%u/event\n"
+                "pattern read co/v1/%u/ack\n"
             )
             lines += ["allow_anonymous false", f"password_file {pw}", f"acl_file {acl}"]
         else:
