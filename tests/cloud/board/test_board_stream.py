@@ -234,3 +234,29 @@ def test_a_server_shutting_down_ends_its_open_streams(tmp_path: Path, cloud_db: 
         with pytest.raises(httpx.HTTPError):  # the stream was closed, not left hanging
             events.until(lambda e: False, timeout=5)
     assert app.state.board_streams.polls == polls
+
+
+def test_a_replica_streams_what_another_replica_and_the_ingest_wrote(world: World) -> None:
+    """Nothing travels in-process: a second app on the same database (another replica)
+    streams the alarm the ingest stored and the acknowledgement the first replica took."""
+    other = make_app(
+        world.app.state.settings.db_url, checks_interval_s=0, board_poll_s=0.05, board_stream_s=0
+    )
+    with ThreadServer(other) as replica, board_stream(replica.url, world.tok["county"]) as events:
+        events.until(lambda e: e.name == "snapshot")
+        alarm_start(world.store, "co-hb-1")
+        card = events.until(lambda e: e.name == "alarm")[-1].data
+        r = httpx.post(
+            f"{world.base}/api/v1/alerts/{card['id']}/ack", headers=bearer(world.tok["county"])
+        )
+        assert r.status_code == 200, r.text
+        acked = events.until(lambda e: e.name == "alarm" and e.data["status"] == "acknowledged")
+    assert acked[-1].data["id"] == card["id"] and "county-130102" in acked[-1].data["html"]
+
+
+def test_a_garbled_last_event_id_starts_a_fresh_board(world: World) -> None:
+    alarm_start(world.store, "co-hb-1")
+    for garbled in ("abc", "-5", "9" * 40, "12a"):
+        with board_stream(world.base, world.tok["county"], last_event_id=garbled) as events:
+            got = events.until(lambda e: e.name == "alarm")
+        assert [e.name for e in got if e.name] == ["snapshot", "alarm"], garbled
