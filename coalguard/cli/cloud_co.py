@@ -53,6 +53,7 @@ def co_ingest(
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings
+    from coalguard.cloud.co.notifier import contact_phone
     from coalguard.cloud.db import make_sessionmaker
     from coalguard.cloud.migrate import open_engine
     from coalguard.cloud.process import refuse_default_secrets, secrets_used, start_keyring
@@ -76,7 +77,10 @@ def co_ingest(
     keyring = start_keyring(cloud, demo=demo or cloud.demo)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     clock = SystemClock()  # the process's one clock: ingest, sweeps and API
-    svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock)
+    # SMS and voice reach the directory contact a notification names, opened at send time.
+    svc = CoService(
+        cloud.co, make_sessionmaker(engine), clock=clock, recipient=contact_phone(keyring)
+    )
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -56,6 +56,9 @@ class EmbeddedBroker:
         self._thread.start()
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+            # No topic-check plugin: every client may use every topic, so the ingest
+            # publishes the event acks (co/v1/{id}/ack) and each alarm reads them.
+            # Production's ACL (deploy/mosquitto/README.md) limits an alarm to its own.
             "plugins": {
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
@@ -192,7 +195,8 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
         line = Text(
             f"t+{f.sim_min:5.1f} min (×{scale:.0f})  online {up}/{len(f.links)}  "
             f"msgs {st.stored}  dup {st.duplicates}  dead-letter {st.dead_letters}  "
-            f"notifications {len(screen.seen)}"
+            f"notifications {len(screen.seen)}  acks {st.acks}  "
+            f"unacked {sum(len(lk.unacked) for lk in f.links)}"
         )
         return Group(line)
 

@@ -15,7 +15,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
-from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, Recipient, RetryPolicy
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
@@ -47,8 +47,10 @@ class CoService:
         rules: AlertRules | None = None,
         channels: dict[str, Channel] | None = None,
         clock: Clock | None = None,
+        recipient: Recipient | None = None,
     ) -> None:
-        """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time)."""
+        """``clock``: the process's one clock (a ``SystemClock`` unless a test picks the time);
+        ``recipient``: the phone of an SMS/voice row's person (``contact_phone(keyring)``)."""
         self.clock = clock = clock or SystemClock()
         self.settings = settings
         self.sessions = sessions
@@ -69,6 +71,7 @@ class CoService:
             lock,
             leases,
             clock=clock,
+            recipient=recipient,
         )
         self.sweeper = Sweeper(
             sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
