@@ -1,8 +1,9 @@
 """What every cloud process does before it serves: refuse shipped secrets, trust only named proxies.
 
-The shipped values of ``webhook_secret`` and ``phone_hash_key`` are public
-(they are in this repository): a webhook signed with one proves nothing and a
-phone hash keyed with one is a lookup table away from the number. A process
+The shipped values of ``webhook_secret``, ``phone_hash_key`` and
+``ack_link_secret`` are public (they are in this repository): a webhook signed
+with one proves nothing, a phone hash keyed with one is a lookup table away
+from the number, and an acknowledgement link signed with one can be forged. A process
 that uses one refuses to start unless it runs in demo mode.
 
 Behind a TLS-terminating proxy the scheme (Secure cookies) and the client
@@ -20,7 +21,6 @@ from typing import Any
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.sealing import Keyring, add_key_to_file, keyring_of
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.clock import SystemClock
 from coalguard.errors import WordedInputError
 
 log = logging.getLogger("coalguard.cloud.process")
@@ -28,7 +28,7 @@ log = logging.getLogger("coalguard.cloud.process")
 # setting -> (environment variable, shipped value)
 SHIPPED_SECRETS = {
     name: (f"COALGUARD_CO_{name.upper()}", CoSettings.model_fields[name].default)
-    for name in ("webhook_secret", "phone_hash_key")
+    for name in ("webhook_secret", "phone_hash_key", "ack_link_secret")
 }
 
 
@@ -55,6 +55,8 @@ def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tupl
         used.append("webhook_secret")
     if serves_api:  # the API registers households: phone numbers are hashed with the key
         used.append("phone_hash_key")
+        # … and acknowledges CO alarms by one-time link: a known key forges links.
+        used.append("ack_link_secret")
     return tuple(used)
 
 
@@ -71,7 +73,7 @@ def start_keyring(settings: CloudSettings, *, demo: bool) -> Keyring:
     if settings.db_url.startswith("sqlite:///") and ":memory:" not in settings.db_url:
         path = Path(settings.db_url.removeprefix("sqlite:///")).with_suffix(".demo-keys.toml")
         if not path.exists():
-            add_key_to_file(path, SystemClock().now())
+            add_key_to_file(path, "demo")
         return keyring_of(
             settings.model_copy(update={"sealing_key_file": path}), generated_ok=False
         )

@@ -20,6 +20,9 @@ class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COALGUARD_CLOUD_", extra="forbid")
 
     db_url: str = "sqlite:///var/cloud.sqlite"
+    # Where people reach this service from outside (the acknowledgement links in SMS
+    # and calls): scheme, host and port, no trailing slash.
+    public_url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://[^/\s]+$")
     # The CO alarm path: broker, rules, channels, phone-hash key (env COALGUARD_CO_*).
     co: CoSettings = Field(default_factory=CoSettings)
     # Upper bound of one gateway batch, in records and bytes.

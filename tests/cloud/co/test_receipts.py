@@ -20,7 +20,7 @@ from coalguard.cloud.co.receipts import undelivered
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
@@ -49,7 +49,8 @@ class World:
 
     def rows(self) -> dict[str, CoNotification]:
         with self.app.state.sessions() as s:  # type: ignore[attr-defined]
-            return {n.channel: n for n in s.scalars(select(CoNotification))}
+            sent = select(CoNotification).where(CoNotification.status != "no_recipient")
+            return {n.channel: n for n in s.scalars(sent)}
 
 
 @pytest.fixture
@@ -168,7 +169,11 @@ def test_the_recorder_pushes_receipts_by_itself(world: World) -> None:
 
     def settled() -> dict[str, str | None] | None:
         with world.app.state.sessions() as s:  # type: ignore[attr-defined]
-            rows = s.scalars(select(CoNotification).where(CoNotification.id > 3))
+            rows = s.scalars(
+                select(CoNotification)
+                .join(CoAlert, CoAlert.id == CoNotification.alert_id)
+                .where(CoAlert.device_id == "COA-10", CoNotification.status != "no_recipient")
+            )
             got = {n.channel: n.delivery_state for n in rows}
         return got if got.get("sms") == "delivered" and got.get("sms_aliyun") else None
 

@@ -1,5 +1,5 @@
 """Dashboard pages: login, region overview, alert list, referral cases, checkpoint detail,
-alarm detail.
+alarm detail, the contact directory and the on-call rota.
 
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
@@ -26,10 +26,20 @@ from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
+from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.readings import co_history
-from coalguard.cloud.co.tables import CoDevice
-from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
+from coalguard.cloud.co.tables import CoDevice, CoNotification
+from coalguard.cloud.contacts.directory import ROLES
+from coalguard.cloud.dashboard import contacts_pages
+from coalguard.cloud.dashboard.pages import (
+    Chrome,
+    Kpi,
+    NotifiedRow,
+    alert_rows,
+    notified_rows,
+    referral_row,
+)
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.referrals.queries import cases_in
 from coalguard.edge.clock import LOCAL_TZ
@@ -38,6 +48,7 @@ LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "contacts.js": "text/javascript; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
@@ -311,6 +322,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             if a["device_id"] == device_id
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
+        notified = _notified(s, [a for a in alerts if a["kind"] == "co_alarm"], op)
         return render_page(
             request,
             "alarm.html",
@@ -321,4 +333,48 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             hours=hours,
             plot=co_line(points) if points else None,
             alerts=alert_rows(alerts, op),
+            notified=notified,
         )
+
+
+def _notified(s: Any, alerts: list[dict[str, Any]], op: Operator) -> list[NotifiedRow]:
+    """Who each CO alarm reached, when and how, or that nobody was on file (never silent)."""
+    region_of = {int(a["id"].removeprefix("co-")): a["region_code"] for a in alerts[:5]}
+    rows = s.scalars(
+        select(CoNotification)
+        .where(
+            CoNotification.alert_id.in_(region_of),
+            or_(CoNotification.contact_id.is_not(None), CoNotification.status == NO_RECIPIENT),
+        )
+        .order_by(CoNotification.id.desc())
+        .limit(200)
+    )
+    return notified_rows(list(rows), region_of, op)
+
+
+@router.get("/contacts")
+def contacts_page(request: Request, op: Viewer, role: str | None = None) -> Response:
+    """The contact directory of the user's region; phones masked, revealed on request."""
+    role = role if role in ROLES else None
+    with request.app.state.sessions() as s:
+        groups = contacts_pages.directory(s, op, role)
+    return render_page(
+        request,
+        "contacts.html",
+        op,
+        role=role,
+        roles=ROLES,
+        groups=groups,
+        powers=contacts_pages.powers(op),
+    )
+
+
+@router.get("/rota")
+def rota_page(request: Request, op: Viewer) -> Response:
+    """The townships' on-call rota: who is on duty now, the next two weeks' shifts."""
+    now = request.app.state.clock.now()
+    with request.app.state.sessions() as s:
+        shifts, towns = contacts_pages.rota(s, op, now)
+    return render_page(
+        request, "rota.html", op, shifts=shifts, towns=towns, powers=contacts_pages.powers(op)
+    )
