@@ -37,6 +37,7 @@ from tests.cloud.ops_support import make_app
 from tests.conftest import free_port
 from tests.support.influxdb import InfluxServer, influx_server
 
+ROOT = Path(__file__).resolve().parents[2]
 T = datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=UTC)
 T_NS = 1795420800_123_000_000  # T in ns since the epoch
 
@@ -68,7 +69,7 @@ def exporter(app, writer, clock=None, owner="replica-a", **kw) -> InfluxExporter
     )
 
 
-def seed_states(app, n: int, *, device="co-1", region="130102001001", ts=T) -> None:  # type: ignore[no-untyped-def]
+def seed_states(app, n: int, *, device="co-1", region="130102001001", ts=T, alarm="none") -> None:  # type: ignore[no-untyped-def]
     with app.state.sessions.begin() as s:
         if s.get(CoDevice, device) is None:
             s.add(CoDevice(device_id=device, registered=True, region_code=region))
@@ -80,7 +81,7 @@ def seed_states(app, n: int, *, device="co-1", region="130102001001", ts=T) -> N
                     kind="state",
                     ts=ts + timedelta(seconds=k),
                     received_at=ts,
-                    payload={"co_ppm": 3.5 + k, "battery_pct": 87, "alarm": "none", "eol": False},
+                    payload={"co_ppm": 3.5 + k, "battery_pct": 87, "alarm": alarm, "eol": False},
                 )
             )
 
@@ -92,7 +93,7 @@ def seed_result(app) -> AnalyzerResultRecord:  # type: ignore[no-untyped-def]
         analyzer_id="an-1",
         sample_id="S1",
         at=T.isoformat(),
-        indicators={"St_ad": 0.3, "Aad": 10.0},
+        indicators={"St_ad": 0.3, "Aad": 10.0, "Vdaf": 31.0},
         uncertainty={},
     )
     kind, priority, body = encode(rec)
@@ -300,3 +301,27 @@ def test_influx_v2_points_land_at_their_time_not_1970(tmp_path: Path, cloud_db: 
     scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[query["precision"][0]]
     stamp = int(body.decode().rsplit(" ", 1)[1]) * scale
     assert stamp // 1_000_000 == T_NS // 1_000_000
+
+
+def test_grafana_dashboard_queries_run_on_the_exported_data(
+    influx: InfluxServer, fresh_db: str, cloud_db: str
+) -> None:
+    """Every panel of deploy/grafana/influx-coalguard.json is valid InfluxQL that finds data."""
+    app = make_app(cloud_db)
+    seed_states(app, 3)
+    seed_states(app, 1, device="co-2", alarm="high")
+    seed_result(app)
+    ex = exporter(app, v1(influx, fresh_db))
+    try:
+        ex.run_once()
+    finally:
+        ex.writer.close()
+    dash = json.loads((ROOT / "deploy/grafana/influx-coalguard.json").read_text())
+    window = f"time >= {T_NS - 3_600 * 10**9} AND time < {T_NS + 3_600 * 10**9}"
+    values = {"$timeFilter": window, "$__interval": "1m", "$region": "1301", "$device": "co-1"}
+    for panel in dash["panels"]:
+        for target in panel["targets"]:
+            q = target["query"]
+            for var, value in values.items():
+                q = q.replace(var, value)
+            assert influx.query(q, db=fresh_db), f"{panel['title']}: no data for {q}"
