@@ -29,12 +29,14 @@ from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy
 from coalguard.cloud.co.service import make_channels
+from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
+from coalguard.cloud.sealing import Keyring, keyring_of
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
@@ -65,12 +67,15 @@ def create_app(
     clock: Clock | None = None,
     *,
     schema: SchemaStart = "require",
+    keyring: Keyring | None = None,
 ) -> FastAPI:
     """The cloud app on one validated ``settings``; every route reads time from ``clock``.
 
     It refuses a database not at the code's revision. ``schema``: "require"
     (production default), "migrate" (``serve --migrate``), "create"
-    (``create_all`` for the embedded demo and tests only).
+    (``create_all`` for the embedded demo and tests only). ``keyring``: the sealing
+    keys the process checked at start; else the settings' keys (generated ones only
+    with "create" or demo settings).
     """
     settings = settings or CloudSettings()
     engine = make_engine(settings.db_url)
@@ -80,6 +85,9 @@ def create_app(
     clock = clock or SystemClock()  # the process's one clock, passed down to every service
     app.state.clock = clock  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
+    app.state.keyring = keyring or keyring_of(
+        settings, generated_ok=schema == "create" or settings.demo
+    )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
 

@@ -8,12 +8,18 @@ first); this worker claims a few
 them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
 with the last error. A worker that dies holding a claim leaves it to expire;
 another then sends. ``channel_health`` makes failures visible.
+
+SMS and voice channels need a phone number the row never stores: ``recipient``
+(given by whoever owns the contact directory) returns it, decrypted, at send
+time. The provider's message id is stored, so delivery receipts
+(``co/receipts.py``) find the row.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +27,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.co.channels import Channel, ChannelError
+from coalguard.cloud.co.channels import Channel, ChannelError, Outbound
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification, Outgoing
 from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.notify")
+
+# Looks up the phone number of a row's recipient, decrypted (None: unknown).
+Recipient = Callable[[Session, Any], str | None]
+PHONE_KINDS = ("sms", "voice")
 
 
 @dataclass
@@ -59,8 +69,10 @@ class Notifier:
         model: type[Outgoing] = CoNotification,
         name: str = "co-notifier",
         idle_s: float = 0.5,
+        recipient: Recipient | None = None,
     ) -> None:
         self.clock = clock
+        self.recipient = recipient
         self.model = model
         self.name = name
         self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
@@ -125,14 +137,24 @@ class Notifier:
             self._deliver(n)
         return len(due) == limit
 
+    def _phone(self, n: Any) -> str | None:
+        if self.recipient is None:
+            return None
+        with self.sessions() as s:
+            return self.recipient(s, n)
+
     def _deliver(self, n: Any) -> None:
         ch = self.channels.get(n.channel)
         error: str | None = None
+        provider_id: str | None = None
         if ch is None:
             error = f"no channel named {n.channel!r} is configured"
         else:
             try:
-                ch.send({**n.body, "notification_id": n.id})
+                to = self._phone(n) if ch.kind in PHONE_KINDS else None
+                if ch.kind in PHONE_KINDS and not to:
+                    raise ChannelError(f"no phone number for notification {n.id}")
+                provider_id = ch.send(Outbound({**n.body, "notification_id": n.id}, to)).provider_id
             except ChannelError as exc:
                 error = str(exc)
             except Exception as exc:  # a channel bug must not stop the others
@@ -152,11 +174,14 @@ class Notifier:
                 row.status = "sent"
                 row.sent_at = now
                 row.last_error = None
+                row.provider_id = provider_id
+                row.delivery_state = "sent"
                 outcome = "sent"
             else:
                 row.last_error = error[:500]
                 if row.attempts >= self.retry.max_attempts:
                     row.status = "failed"
+                    row.delivery_state = "failed"
                     outcome = "failed"
                 else:
                     row.next_attempt_at = now + self.retry.backoff(row.attempts)
