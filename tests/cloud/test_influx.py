@@ -35,7 +35,8 @@ from coalguard.edge.clock import ManualClock
 from coalguard.edge.records import AnalyzerResultRecord, encode
 from tests.cloud.ops_support import make_app
 from tests.conftest import free_port
-from tests.support.influxdb import InfluxServer, influx_server
+from tests.support.influxdb import DB, InfluxServer, influx_server
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 T = datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=UTC)
@@ -325,3 +326,51 @@ def test_grafana_dashboard_queries_run_on_the_exported_data(
             for var, value in values.items():
                 q = q.replace(var, value)
             assert influx.query(q, db=fresh_db), f"{panel['title']}: no data for {q}"
+
+
+def test_v1_basic_auth_user_and_password(cloud_db: str) -> None:
+    """An InfluxDB 1.x with auth on refuses a writer without credentials, takes the user's."""
+    app = make_app(cloud_db)
+    seed_states(app, 2)
+    with influx_server(user="coalguard") as secured:
+        anonymous = exporter(app, make_writer("v1", secured.url, db=DB))
+        with pytest.raises(InfluxRefused, match="401"):
+            anonymous.run_once()
+        anonymous.writer.close()
+        writer = make_writer(
+            "v1", secured.url, db=DB, username="coalguard", password=secured.password
+        )
+        ex = exporter(app, writer)
+        try:
+            assert ex.run_once() == 2
+        finally:
+            writer.close()
+        assert secured.rows_in(DB, "SELECT count(co_ppm) FROM co_state")[0]["count"] == 2
+
+
+def test_cloud_serve_settings_export_to_influxdb_v1(
+    influx: InfluxServer, fresh_db: str, tmp_path: Path
+) -> None:
+    """End to end from the settings (COALGUARD_CLOUD_INFLUX_*): the app's own exporter thread."""
+    from fastapi.testclient import TestClient
+
+    from coalguard.cloud.app import create_app
+    from coalguard.cloud.settings import CloudSettings
+
+    settings = CloudSettings(
+        db_url=f"sqlite:///{tmp_path}/cloud.sqlite",
+        influx_url=influx.url,
+        influx_api="v1",
+        influx_db=fresh_db,
+        influx_interval_s=0.05,
+    )
+    app = create_app(settings, schema="create")
+    seed_states(app, 3)
+    with TestClient(app):  # lifespan: the background services run
+        wait_for(
+            lambda: influx.rows_in(fresh_db, "SELECT count(co_ppm) FROM co_state"),
+            20,
+            "the exporter to write",
+        )
+    (row,) = influx.rows_in(fresh_db, "SELECT count(co_ppm) FROM co_state")
+    assert row["count"] == 3

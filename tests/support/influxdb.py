@@ -24,7 +24,7 @@ from tests.support.waiting import wait_for
 DB = "coalguard"
 
 
-def _config(dir_: Path, http_port: int, rpc_port: int) -> str:
+def _config(dir_: Path, http_port: int, rpc_port: int, auth: bool) -> str:
     return f"""reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
 
@@ -40,6 +40,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   enabled = true
   bind-address = "127.0.0.1:{http_port}"
   log-enabled = false
+  auth-enabled = {"true" if auth else "false"}
 
 [monitor]
   store-enabled = false
@@ -47,9 +48,15 @@ bind-address = "127.0.0.1:{rpc_port}"
 
 
 class InfluxServer:
-    """``influxd`` with a config of its own; ``url`` once started."""
+    """``influxd`` with a config of its own; ``url`` once started.
 
-    def __init__(self) -> None:
+    ``user``: with auth on, an admin of that name and ``password`` (every request needs it).
+    """
+
+    password = "influx-test-password"
+
+    def __init__(self, user: str | None = None) -> None:
+        self.user = user
         self.binary = require_binary("influxd", "influxdb")
         self.dir = Path(tempfile.mkdtemp(prefix="coalguard-influx-"))
         self.port = free_port()
@@ -58,7 +65,7 @@ class InfluxServer:
 
     def start(self) -> None:
         conf = self.dir / "influxdb.conf"
-        conf.write_text(_config(self.dir, self.port, free_port()))
+        conf.write_text(_config(self.dir, self.port, free_port(), self.user is not None))
         log = open(self.dir / "influxd.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen([self.binary, "-config", str(conf)], stdout=log, stderr=log)
         log.close()
@@ -72,12 +79,24 @@ class InfluxServer:
                 return False
 
         wait_for(pinged, 30, "influxd to answer /ping")
+        if self.user:  # the first user may be made without credentials, and must be an admin
+            user, self.user = self.user, None
+            self.query(
+                f"CREATE USER \"{user}\" WITH PASSWORD '{self.password}' WITH ALL PRIVILEGES",
+                method="POST",
+            )
+            self.user = user
         self.query(f'CREATE DATABASE "{DB}"', method="POST")
 
     def query(self, q: str, *, method: str = "GET", db: str = DB) -> list[dict[str, Any]]:
         """The statement's series (``results[0].series``; [] when none)."""
+        auth = (self.user, self.password) if self.user else None
         r = httpx.request(
-            method, f"{self.url}/query", params={"q": q, "db": db, "epoch": "ns"}, timeout=30
+            method,
+            f"{self.url}/query",
+            params={"q": q, "db": db, "epoch": "ns"},
+            auth=auth,
+            timeout=30,
         )
         r.raise_for_status()
         result = r.json()["results"][0]
@@ -101,8 +120,8 @@ class InfluxServer:
 
 
 @contextmanager
-def influx_server() -> Iterator[InfluxServer]:
-    server = InfluxServer()
+def influx_server(user: str | None = None) -> Iterator[InfluxServer]:
+    server = InfluxServer(user)
     try:
         server.start()
         yield server
