@@ -184,7 +184,7 @@ def test_lock_holds_the_dependencies_of_what_it_locks() -> None:
 def test_wheelhouse_script_builds_from_the_lock_and_installs_without_an_index(
     tmp_path: Path,
 ) -> None:
-    """The commands, by ``--dry-run`` (a real build downloads 19 MB: measured by hand,
+    """The commands, by ``--dry-run`` (a real build downloads 24 MB: measured by hand,
     docs/operations.md)."""
     script = DEPLOY / "wheelhouse.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
