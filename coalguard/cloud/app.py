@@ -27,11 +27,12 @@ from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
 from coalguard.cloud.co.service import make_channels
 from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.metrics import CloudMetrics
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.referrals.cases import ReferralPolicy
@@ -93,10 +94,13 @@ def create_app(
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work
-    # Lab referrals go out through the CO alerts' channels (signed webhook, log).
+    app.state.metrics = CloudMetrics(app.state.sessions)  # GET /metrics
+    # Lab referrals go out through the CO alerts' channels (signed webhook, log; not
+    # SMS or voice, which reach a person's phone and are the escalation's).
     app.state.channels = make_channels(settings.co, clock)
     referrals = ReferralPolicy(
-        tuple(app.state.channels), timedelta(seconds=settings.referral_repeat_s)
+        tuple(n for n, ch in app.state.channels.items() if ch.kind not in PHONE_KINDS),
+        timedelta(seconds=settings.referral_repeat_s),
     )
     app.state.projector = Projector(
         app.state.sessions,

@@ -136,6 +136,7 @@ class Outgoing(Claimable):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     # What the provider said: its message id (receipts name it), then the receipt.
     provider_id: Mapped[str | None] = mapped_column(String(128), index=True)

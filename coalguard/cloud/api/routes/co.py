@@ -297,6 +297,9 @@ def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[di
                 "created_at": n.created_at.isoformat(),
                 "sent_at": n.sent_at.isoformat() if n.sent_at else None,
                 "last_error": n.last_error,
+                "delivery_state": n.delivery_state,
+                "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+                "delivery_detail": n.delivery_detail,
             }
             for n in rows
         ]

@@ -1,4 +1,4 @@
-"""the provider's message id and the delivery receipt of every outgoing message
+"""the provider's message id, the delivery receipt and the last error time of every outgoing message
 
 Revision ID: 0013
 Revises: 0009
@@ -29,6 +29,9 @@ def upgrade() -> None:
                 sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True)
             )
             batch_op.add_column(sa.Column("delivery_detail", sa.Text(), nullable=True))
+            batch_op.add_column(
+                sa.Column("last_error_at", UTCDateTime(timezone=True), nullable=True)
+            )
             batch_op.create_index(f"ix_{table}_provider_id", ["provider_id"], unique=False)
 
 
@@ -36,6 +39,7 @@ def downgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f"ix_{table}_provider_id")
+            batch_op.drop_column("last_error_at")
             batch_op.drop_column("delivery_detail")
             batch_op.drop_column("delivered_at")
             batch_op.drop_column("delivery_state")
