@@ -83,7 +83,13 @@ def co_ingest(
         require_broker(cloud.co.broker_url)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     clock = SystemClock()  # the process's one clock: ingest, sweeps and API
-    svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock)
+    svc = CoService(
+        cloud.co,
+        make_sessionmaker(engine),
+        clock=clock,
+        keyring=keyring,  # opens the directory's phones: who each escalation step reaches
+        public_url=cloud.public_url,
+    )
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,8 +1,9 @@
 """What every cloud process does before it serves: refuse shipped secrets, trust only named proxies.
 
-The shipped values of ``webhook_secret`` and ``phone_hash_key`` are public
-(they are in this repository): a webhook signed with one proves nothing and a
-phone hash keyed with one is a lookup table away from the number. A process
+The shipped values of ``webhook_secret``, ``phone_hash_key`` and
+``ack_link_secret`` are public (they are in this repository): a webhook signed
+with one proves nothing, a phone hash keyed with one is a lookup table away
+from the number, and an acknowledgement link signed with one can be forged. A process
 that uses one refuses to start unless it runs in demo mode.
 
 A broker the CO ingest cannot reach at start is one worded line and exit 2
@@ -26,7 +27,6 @@ from urllib.parse import urlsplit
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.sealing import Keyring, add_key_to_file, keyring_of
 from coalguard.cloud.settings import CloudSettings
-from coalguard.edge.clock import SystemClock
 from coalguard.errors import Unreachable, WordedInputError, first_line
 
 log = logging.getLogger("coalguard.cloud.process")
@@ -34,7 +34,7 @@ log = logging.getLogger("coalguard.cloud.process")
 # setting -> (environment variable, shipped value)
 SHIPPED_SECRETS = {
     name: (f"COALGUARD_CO_{name.upper()}", CoSettings.model_fields[name].default)
-    for name in ("webhook_secret", "phone_hash_key")
+    for name in ("webhook_secret", "phone_hash_key", "ack_link_secret")
 }
 
 
@@ -61,6 +61,8 @@ def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tupl
         used.append("webhook_secret")
     if serves_api:  # the API registers households: phone numbers are hashed with the key
         used.append("phone_hash_key")
+        # … and acknowledges CO alarms by one-time link: a known key forges links.
+        used.append("ack_link_secret")
     return tuple(used)
 
 
@@ -77,7 +79,7 @@ def start_keyring(settings: CloudSettings, *, demo: bool) -> Keyring:
     if settings.db_url.startswith("sqlite:///") and ":memory:" not in settings.db_url:
         path = Path(settings.db_url.removeprefix("sqlite:///")).with_suffix(".demo-keys.toml")
         if not path.exists():
-            add_key_to_file(path, SystemClock().now())
+            add_key_to_file(path, "demo")
         return keyring_of(
             settings.model_copy(update={"sealing_key_file": path}), generated_ok=False
         )
@@ -94,6 +96,8 @@ def uvicorn_options(
         "forwarded_allow_ips": trusted or "",
         "ssl_certfile": str(ssl_certfile) if ssl_certfile else None,
         "ssl_keyfile": str(ssl_keyfile) if ssl_keyfile else None,
+        # Open alarm-board streams are cancelled this long after a shutdown begins.
+        "timeout_graceful_shutdown": 5,
     }
 
 

@@ -21,6 +21,9 @@ class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COALGUARD_CLOUD_", extra="forbid")
 
     db_url: str = "sqlite:///var/cloud.sqlite"
+    # Where people reach this service from outside (the acknowledgement links in SMS
+    # and calls): scheme, host and port, no trailing slash.
+    public_url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://[^/\s]+$")
     # The CO alarm path: broker, rules, channels, phone-hash key (env COALGUARD_CO_*).
     co: CoSettings = Field(default_factory=CoSettings)
     # Upper bound of one gateway batch, in records and bytes.
@@ -52,6 +55,12 @@ class CloudSettings(BaseSettings):
     # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's --forwarded-allow-ips);
     # None: trust no proxy, the client address is the TCP peer.
     forwarded_allow_ips: str | None = None
+    # The live alarm board (``cloud/board/``): how often each stream reads the database,
+    # the heartbeat comment of an idle stream, and how long one stream lasts before the
+    # browser reconnects (with ``Last-Event-ID``), so a replica's restart never waits long.
+    board_poll_s: float = Field(0.25, gt=0)
+    board_heartbeat_s: float = Field(15.0, gt=0)
+    board_stream_s: float = Field(300.0, ge=0)
     # Keys sealing personal data at rest (cloud/sealing.py, docs/contacts.md): a TOML key
     # file, and/or ``id:base64,…`` (env COALGUARD_CLOUD_SEALING_KEYS); the last key seals.
     sealing_key_file: Path | None = None

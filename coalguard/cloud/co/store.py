@@ -3,7 +3,9 @@
 Per message: parse (or dead-letter), drop duplicates by (device_id, seq),
 count gaps, update the device's last seen/state/battery/availability, feed the
 alert rules and any waiting commissioning test. The caller acknowledges the
-MQTT messages only after ``apply`` committed: durable before ack.
+MQTT messages only after ``apply`` committed: durable before ack. Each
+event (stored, duplicate or dead-lettered with a device id and seq) yields an
+``EventAck`` for the alarm, handed out only after the commit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from coalguard.drivers.co_alarm import (
     Rejection,
     parse,
 )
+from coalguard.drivers.co_alarm.ack import AckStatus, EventAck
 from coalguard.untrusted_json import storable_text
 
 # Counters that ``apply`` moves inside its transaction (restored when it rolls back).
@@ -65,6 +68,8 @@ class IngestStats:
     failed: int = 0
     # Reconnects that found no session although one was kept (queued messages lost).
     sessions_lost: int = 0
+    # Event acks published to alarms (co/v1/{id}/ack) after their commit.
+    acks: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,11 +141,15 @@ class MessageStore:
         self.stats = IngestStats()
         self._tally = IngestStats()  # counts of the batch being applied
         self.write_lock = write_lock or WriteGate()
+        self._tally_acks: list[EventAck] = []  # acks of the batch being applied
 
-    def apply(self, batch: Sequence[Received], urgent: bool = False) -> int:
+    def apply(
+        self, batch: Sequence[Received], urgent: bool = False, acks: list[EventAck] | None = None
+    ) -> int:
         """Store a batch in one transaction; returns the number of new notifications.
 
         ``urgent`` (alarm events) goes ahead of heartbeat batches waiting to write.
+        ``acks`` gets the batch's event acks once the transaction committed.
         """
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
@@ -149,17 +158,21 @@ class MessageStore:
             # reader never sees a message counted as stored before it is (and a
             # failed batch counts nothing).
             self._tally = IngestStats(by_reason=dict(self.stats.by_reason))
+            self._tally_acks = []
             n = self._apply(parsed, ids)
             for k in (*_APPLY_COUNTERS, "batches"):
                 setattr(self.stats, k, getattr(self.stats, k) + getattr(self._tally, k))
             self.stats.by_reason = self._tally.by_reason
+            if acks is not None:
+                acks.extend(self._tally_acks)
             return n
 
-    def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> None:
+    def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> EventAck | None:
         """Dead-letter a message whose processing raised, with the exception as the reason.
 
         Its own small transaction, so one poison message cannot hold the queue
         (issue 10). Raises only when the database cannot take even this row.
+        Returns the dead-letter ack when the message is an event.
         """
         m = parse(r.topic, r.payload)
         reason = storable_text(f"{PROCESSING_FAILED}: {type(exc).__name__}: {exc}")[:2000]
@@ -176,6 +189,7 @@ class MessageStore:
         self.stats.dead_letters += 1
         self.stats.failed += 1
         self.stats.by_reason[PROCESSING_FAILED] = self.stats.by_reason.get(PROCESSING_FAILED, 0) + 1
+        return _dead_letter_ack(r, m)
 
     def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
@@ -194,8 +208,12 @@ class MessageStore:
                 self._tally.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
+                    self._ack(_dead_letter_ack(r, m))
                     continue
                 dev = devices[m.device_id]
+                if isinstance(m, CoEvent):
+                    status = AckStatus.STORED if i in new else AckStatus.DUPLICATE
+                    self._ack(EventAck(m.device_id, m.seq, status))
                 if isinstance(m, Availability):
                     self._availability(s, dev, m, r.received_at, cache)
                 elif self._count(dev, m, r.received_at, i in new):
@@ -306,6 +324,10 @@ class MessageStore:
 
     # -- steps -------------------------------------------------------------
 
+    def _ack(self, ack: EventAck | None) -> None:
+        if ack is not None:
+            self._tally_acks.append(ack)
+
     def _dead_letter(self, s: Session, r: Received, m: Rejection) -> None:
         s.add(
             CoDeadLetter(
@@ -411,6 +433,17 @@ class MessageStore:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
+
+
+def _dead_letter_ack(r: Received, m: CoMessage | Rejection) -> EventAck | None:
+    """A dead-lettered event is acked (the alarm stops resending) when it names device and seq."""
+    if isinstance(m, CoEvent):
+        return EventAck(m.device_id, m.seq, AckStatus.DEAD_LETTER)
+    if not isinstance(m, Rejection) or m.device_id is None or m.seq is None:
+        return None
+    if r.topic.endswith("/event"):
+        return EventAck(m.device_id, m.seq, AckStatus.DEAD_LETTER)
+    return None
 
 
 def _insert(s: Session, table: type) -> Any:

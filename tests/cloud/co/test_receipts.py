@@ -20,7 +20,7 @@ from coalguard.cloud.co.receipts import undelivered
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
@@ -28,6 +28,7 @@ from tests.cloud.co.co_support import event
 from tests.cloud.ops_support import bearer, users
 from tests.support.providers import RECEIPT_TOKENS, provider_recorder
 from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
 
 PHONE = "13812345678"
 CHANNELS = ("sms", "voice", "sms_aliyun")
@@ -38,6 +39,8 @@ class World:
     rec: ProviderRecorder
     server: ThreadServer
     app: object
+    store: MessageStore
+    notifier: Notifier
 
     def url(self, provider: str, token: str | None = None) -> str:
         return (
@@ -46,7 +49,8 @@ class World:
 
     def rows(self) -> dict[str, CoNotification]:
         with self.app.state.sessions() as s:  # type: ignore[attr-defined]
-            return {n.channel: n for n in s.scalars(select(CoNotification))}
+            sent = select(CoNotification).where(CoNotification.status != "no_recipient")
+            return {n.channel: n for n in s.scalars(sent)}
 
 
 @pytest.fixture
@@ -60,9 +64,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
         app = create_app(settings, schema="create")
         clock = SystemClock()
-        MessageStore(app.state.sessions, AlertBook(load_rules(), CHANNELS)).apply(
-            [event("COA-9", 1, "alarm_start", co_ppm=250, at=clock.now())]
-        )
+        store = MessageStore(app.state.sessions, AlertBook(load_rules(), CHANNELS))
+        store.apply([event("COA-9", 1, "alarm_start", co_ppm=250, at=clock.now())])
         notifier = Notifier(
             app.state.sessions,
             provider_channels(providers),
@@ -72,7 +75,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         notifier.deliver_due(clock.now())
         assert notifier.sent == 3
         with ThreadServer(app) as server:
-            yield World(rec, server, app)
+            yield World(rec, server, app, store, notifier)
 
 
 def test_receipts_of_each_provider_settle_their_notification(world: World) -> None:
@@ -155,3 +158,24 @@ def test_an_undelivering_channel_shows_failing_in_health_metrics_and_dashboard(
     assert httpx.get(f"{world.server.url}/metrics").status_code == 401
     page = httpx.get(f"{world.server.url}/", headers=admin).text
     assert "通知渠道" in page and '<td class="sev-critical">故障</td>' in page
+
+
+def test_the_recorder_pushes_receipts_by_itself(world: World) -> None:
+    world.rec.auto_receipts("tencent_sms", world.url("tencent"), delivered=True, delay_s=0.05)
+    world.rec.auto_receipts("aliyun_sms", world.url("aliyun"), delivered=False, delay_s=0.05)
+    clock = SystemClock()
+    world.store.apply([event("COA-10", 1, "alarm_start", co_ppm=400, at=clock.now())])
+    world.notifier.deliver_due(clock.now())
+
+    def settled() -> dict[str, str | None] | None:
+        with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+            rows = s.scalars(
+                select(CoNotification)
+                .join(CoAlert, CoAlert.id == CoNotification.alert_id)
+                .where(CoAlert.device_id == "COA-10", CoNotification.status != "no_recipient")
+            )
+            got = {n.channel: n.delivery_state for n in rows}
+        return got if got.get("sms") == "delivered" and got.get("sms_aliyun") else None
+
+    got = wait_for(settled, 10, "the recorder's own receipts to arrive")
+    assert got == {"sms": "delivered", "voice": "sent", "sms_aliyun": "undelivered"}
