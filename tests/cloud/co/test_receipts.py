@@ -10,17 +10,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from coalguard.cloud.app import create_app
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.notifier import Notifier, channel_health
 from coalguard.cloud.co.providers import provider_channels
-from coalguard.cloud.co.receipts import undelivered
+from coalguard.cloud.co.receipts import TencentBody, apply_receipts, from_tencent, undelivered
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert, CoNotification
+from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
@@ -179,3 +181,35 @@ def test_the_recorder_pushes_receipts_by_itself(world: World) -> None:
 
     got = wait_for(settled, 10, "the recorder's own receipts to arrive")
     assert got == {"sms": "delivered", "voice": "sent", "sms_aliyun": "undelivered"}
+
+
+def test_receipts_health_and_failover_list_on_both_backends(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    create_schema(engine, for_tests_or_demo=True)
+    sm = make_sessionmaker(engine)
+    clock = SystemClock()
+    since = clock.now() - timedelta(seconds=1)
+    with provider_recorder(tmp_path) as (rec, providers):
+        MessageStore(sm, AlertBook(load_rules(), CHANNELS)).apply(
+            [event("COA-3", 1, "alarm_start", co_ppm=250, at=clock.now())]
+        )
+        notifier = Notifier(
+            sm, provider_channels(providers), clock=clock, recipient=lambda s, row: PHONE
+        )
+        notifier.deliver_due(clock.now())
+        (sms,), (voice,) = rec.sent("tencent_sms"), rec.sent("tencent_vms")
+        tencent = TypeAdapter(TencentBody)
+        receipts = from_tencent(tencent.validate_python(rec.receipt(sms, False)))
+        receipts += from_tencent(tencent.validate_python(rec.receipt(voice, True)))
+    with sm.begin() as s:
+        done = apply_receipts(s, receipts, clock.now())
+        assert (done.applied, done.duplicates, done.unknown) == (2, 0, 0)
+    with sm.begin() as s:
+        assert apply_receipts(s, receipts, clock.now()).duplicates == 2
+    with sm() as s:
+        health = {h["channel"]: h for h in channel_health(s)}
+        assert [n.channel for n in undelivered(s, since)] == ["sms"]
+    assert health["sms"]["failing"] is True and health["sms"]["undelivered"] == 1
+    assert health["voice"]["delivered"] == 1 and health["voice"]["failing"] is False
+    assert health["sms_aliyun"]["sent"] == 1 and health["sms_aliyun"]["last_failure_at"] is None
+    engine.dispose()
