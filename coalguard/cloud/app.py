@@ -141,13 +141,22 @@ def create_app(
 
     if settings.influx_url:
         from coalguard.cloud.influx import InfluxExporter
+        from coalguard.cloud.influx_write import make_writer
 
+        writer = make_writer(
+            settings.influx_api,
+            settings.influx_url,
+            org=settings.influx_org,
+            bucket=settings.influx_bucket,
+            token=settings.influx_token,
+            db=settings.influx_db,
+            rp=settings.influx_rp,
+            username=settings.influx_username,
+            password=settings.influx_password,
+        )
         app.state.influx = InfluxExporter(
             app.state.sessions,
-            settings.influx_url,
-            settings.influx_org,
-            settings.influx_bucket,
-            settings.influx_token,
+            writer,
             batch_size=settings.influx_batch_size,
             interval_s=settings.influx_interval_s,
             leases=leases,
