@@ -101,5 +101,6 @@ class Chunk:
             entries, self.ledger = self.ledger, []
             ledger_chain.keep_entries(self.s, entries, now)
         rows, self._rows = self._rows, defaultdict(list)
+        conn = self.s.connection()  # Core, not the ORM's bulk insert: a third of the cost
         for model, values in rows.items():
-            self.s.execute(insert(model), values)
+            conn.execute(insert(model.__table__), values)

@@ -86,7 +86,7 @@ def keep_entries(
             ids = sorted([i for i, _ in others] + [rec.id])
             _fork(s, rec.gateway_id, f.book, f.seq, ids, now)
         others.append((rec.id, f.hash))
-    s.execute(insert(LedgerEntryRow), rows)
+    s.connection().execute(insert(LedgerEntryRow.__table__), rows)
 
 
 def _held_positions(
