@@ -81,6 +81,7 @@ log = logging.getLogger("coalguard.cloud.checks")
 VERSION_GAP = "profiles.version_gap"
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
 CHUNK = 1000  # records per projector transaction
+_TRANSITION_FIELDS = ("seq", "action", "from_state", "operator", "reason")  # plain fields
 _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "waybill_no")
 LabStep = LabSampled | LabDispatched | LabReceived | LabReported
 # Kept in ``gateway_records`` (the archive) and projected into no table, on purpose:
@@ -318,7 +319,7 @@ class Projector:
             {
                 "id": rec.id,
                 "inspection_id": iid,
-                **t.model_dump(include={"seq", "action", "from_state", "operator", "reason"}),
+                **{k: getattr(t, k) for k in _TRANSITION_FIELDS},
                 "to_state": t.to,
                 "at": at,
                 "data": payload_body(data),

@@ -41,7 +41,7 @@ def _gateway_checkpoint(s: Session, gateway_id: str) -> tuple[str, str]:
 
 
 # The fields of an entry the cloud keeps as the gateway sent them (the body: canonical text).
-_AS_SENT = {"book", "seq", "at", "operator", "kind", "corrects", "prev_hash", "hash"}
+_AS_SENT = ("book", "seq", "at", "operator", "kind", "corrects", "prev_hash", "hash")
 
 
 def keep_entries(
@@ -66,7 +66,7 @@ def keep_entries(
         )
         position = (rec.gateway_id, f.book, f.seq)
         others = held.setdefault(position, [])
-        as_sent = f.model_dump(include=_AS_SENT)
+        as_sent = {k: getattr(f, k) for k in _AS_SENT}  # plain fields: no serializer needed
         rows.append(
             {
                 "id": rec.id,
