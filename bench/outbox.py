@@ -8,7 +8,10 @@
    (WAL, synchronous=FULL). Goal: 8 producers >= 5x the bare loop.
 2. Replay: ``--records`` records buffered in an outbox, sent to a local cloud
    (``coalguard cloud serve``, SQLite) by ``coalguard edge pump --drain``.
-   Goal >= 20,000 records/s end to end (process start included).
+   Goal >= 20,000 records/s end to end (process start included). Its kinds
+   are not registered record kinds: the cloud stores them and dead-letters
+   them at projection. The catch-up of real records, projection included,
+   is ``bench/catchup.py``.
 3. Peak RSS of that edge process while it holds and sends the whole buffer
    (goal < 150 MB), from the kernel's rusage of the child.
 """

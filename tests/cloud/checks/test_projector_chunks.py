@@ -146,3 +146,20 @@ def test_chunk_that_dies_before_commit_leaves_nothing_and_the_rerun_projects_onc
         entries = s.scalar(select(func.count()).select_from(LedgerEntryRow))
     ledger = sum(1 for r in day_records if r["kind"] == "ledger.entry")
     assert projected == stored == len(day_records) and entries == ledger
+
+
+def test_a_chunk_read_by_two_replicas_is_applied_once(
+    day_records: list[dict[str, Any]], db_url: str
+) -> None:
+    """Both read the same pending records; the one that commits second finds them marked."""
+    app = _fed(db_url, day_records)
+    t = GatewayRecordRow.__table__
+    with app.state.sessions() as s:
+        pending = list(s.execute(select(*t.columns).order_by(t.c.seq)))
+    first, second = app.state.projector, make_app(db_url, ManualClock(START)).state.projector
+    with app.state.sessions.begin() as s:
+        first._apply(s, pending)
+    once = _tables(app)
+    with app.state.sessions.begin() as s:
+        second._apply(s, pending)
+    assert _tables(app) == once
