@@ -67,7 +67,12 @@ def serve(
     import uvicorn
 
     from coalguard.cloud.app import create_app
-    from coalguard.cloud.process import refuse_default_secrets, secrets_used, uvicorn_options
+    from coalguard.cloud.process import (
+        refuse_default_secrets,
+        secrets_used,
+        start_keyring,
+        uvicorn_options,
+    )
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InputError("--ssl-certfile and --ssl-keyfile go together")
@@ -76,7 +81,8 @@ def serve(
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
     uses = secrets_used(settings.co, serves_api=True, runs_ingest=False)
     refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
-    application = create_app(settings, schema="migrate" if migrate else "require")
+    keyring = start_keyring(settings, demo=demo or settings.demo)
+    application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,

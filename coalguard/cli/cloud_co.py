@@ -55,7 +55,7 @@ def co_ingest(
     from coalguard.cloud.co import CoService, CoSettings
     from coalguard.cloud.db import make_sessionmaker
     from coalguard.cloud.migrate import open_engine
-    from coalguard.cloud.process import refuse_default_secrets, secrets_used
+    from coalguard.cloud.process import refuse_default_secrets, secrets_used, start_keyring
     from coalguard.cloud.settings import CloudSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -73,6 +73,7 @@ def co_ingest(
     cloud = CloudSettings(co=co, **({"db_url": db} if db else {}))
     uses = secrets_used(cloud.co, serves_api=http is not None, runs_ingest=True)
     refuse_default_secrets(cloud.co, demo=demo or cloud.demo, uses=uses)
+    keyring = start_keyring(cloud, demo=demo or cloud.demo)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     clock = SystemClock()  # the process's one clock: ingest, sweeps and API
     svc = CoService(cloud.co, make_sessionmaker(engine), clock=clock)
@@ -81,7 +82,7 @@ def co_ingest(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if http:
-            _serve_api(cloud, http, clock)
+            _serve_api(cloud, http, clock, keyring)
         else:
             while not stop.wait(1):
                 pass
@@ -91,7 +92,7 @@ def co_ingest(
         svc.stop()
 
 
-def _serve_api(cloud, http: str, clock: SystemClock) -> None:  # type: ignore[no-untyped-def]
+def _serve_api(cloud, http: str, clock: SystemClock, keyring) -> None:  # type: ignore[no-untyped-def]
     import uvicorn
 
     from coalguard.cloud.app import create_app
@@ -101,7 +102,7 @@ def _serve_api(cloud, http: str, clock: SystemClock) -> None:  # type: ignore[no
     if not port.isdigit():
         raise InputError(f"--http {http!r}: use HOST:PORT")
     uvicorn.run(
-        create_app(cloud, clock),
+        create_app(cloud, clock, keyring=keyring),
         host=host or "127.0.0.1",
         port=int(port),
         log_level="warning",

@@ -29,10 +29,11 @@ from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud import auth  # noqa: F401  (token table)
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co import tables as _tables  # noqa: F401
-from coalguard.cloud.co.channels import LogChannel
+from coalguard.cloud.co.channels import LogChannel, Outbound, Sent
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import SystemClock
 from coalguard.i18n import t
 from coalguard.simulators.co_fleet import Fleet, load_scenario
@@ -102,12 +103,14 @@ class ScreenChannel:
     """A notification channel that shows each notification on the demo screen."""
 
     name: str = "screen"
+    kind: str = "log"
     seen: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, body: dict[str, Any]) -> None:
+    def send(self, out: Outbound) -> Sent:
         with self.lock:
-            self.seen.append(body)
+            self.seen.append(out.body)
+        return Sent()
 
 
 def _free_port() -> int:
@@ -147,6 +150,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
         clock=clock,
     )
     fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
+    keyring = Keyring.generate(hash_key="demo")  # the demo's throwaway sealing key
     with sessions.begin() as s:
         for h in fleet.households():
             reg = Registration(
@@ -159,7 +163,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
                 ),
                 installer_id="demo-installer",
             )
-            register(s, reg, "demo", clock.now())
+            register(s, reg, keyring, clock.now())
     logging.getLogger("coalguard").setLevel(logging.ERROR)
     svc.start()
     svc.ingest.connected.wait(10)

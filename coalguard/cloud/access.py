@@ -2,10 +2,12 @@
 
 An operator route takes ``op: Annotated[Operator, allow(Role.ADMIN, …)]``;
 a dashboard page uses ``allow_page`` (no credential: redirect to ``/login``);
-routes that need no user say so with ``dependencies=[PUBLIC]`` or
+routes that need no user say so with ``dependencies=[PUBLIC]``,
 ``dependencies=[GATEWAY_TOKEN]`` (a checkpoint gateway's own token, checked by
-the route). ``declared_access`` reads the declaration back, so a test can walk
-every route and prove the role matrix.
+the route) or ``dependencies=[PROVIDER_TOKEN]`` (an SMS/voice provider's
+receipt callback: the secret token in its URL, checked by the route).
+``declared_access`` reads the declaration back, so a test can walk every
+route and prove the role matrix.
 
 A caller is known by a bearer token or by the dashboard's session cookie;
 cookie-authenticated writes must carry ``X-CG-CSRF: 1``.
@@ -42,6 +44,7 @@ class Access:
     roles: frozenset[Role] = frozenset()
     public: bool = False
     gateway_token: bool = False
+    provider_token: bool = False
     page: bool = False
 
 
@@ -110,10 +113,16 @@ def _gateway_token() -> None:
     """Marker: this route checks a checkpoint gateway's own token itself."""
 
 
+def _provider_token() -> None:
+    """Marker: this route checks a provider's secret callback-URL token itself."""
+
+
 _public.access = Access(public=True)  # type: ignore[attr-defined]
 _gateway_token.access = Access(gateway_token=True)  # type: ignore[attr-defined]
+_provider_token.access = Access(provider_token=True)  # type: ignore[attr-defined]
 PUBLIC = Depends(_public)
 GATEWAY_TOKEN = Depends(_gateway_token)
+PROVIDER_TOKEN = Depends(_provider_token)
 
 
 def declared_access(route: APIRoute) -> list[Access]:

@@ -27,14 +27,17 @@ from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
 from coalguard.cloud.co.service import make_channels
+from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.metrics import CloudMetrics
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
+from coalguard.cloud.sealing import Keyring, keyring_of
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
@@ -65,12 +68,15 @@ def create_app(
     clock: Clock | None = None,
     *,
     schema: SchemaStart = "require",
+    keyring: Keyring | None = None,
 ) -> FastAPI:
     """The cloud app on one validated ``settings``; every route reads time from ``clock``.
 
     It refuses a database not at the code's revision. ``schema``: "require"
     (production default), "migrate" (``serve --migrate``), "create"
-    (``create_all`` for the embedded demo and tests only).
+    (``create_all`` for the embedded demo and tests only). ``keyring``: the sealing
+    keys the process checked at start; else the settings' keys (generated ones only
+    with "create" or demo settings).
     """
     settings = settings or CloudSettings()
     engine = make_engine(settings.db_url)
@@ -80,15 +86,21 @@ def create_app(
     clock = clock or SystemClock()  # the process's one clock, passed down to every service
     app.state.clock = clock  # routes: api.deps.ClockDep; tests: ManualClock
     app.state.settings = settings
+    app.state.keyring = keyring or keyring_of(
+        settings, generated_ok=schema == "create" or settings.demo
+    )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work
-    # Lab referrals go out through the CO alerts' channels (signed webhook, log).
+    app.state.metrics = CloudMetrics(app.state.sessions)  # GET /metrics
+    # Lab referrals go out through the CO alerts' channels (signed webhook, log; not
+    # SMS or voice, which reach a person's phone and are the escalation's).
     app.state.channels = make_channels(settings.co, clock)
     referrals = ReferralPolicy(
-        tuple(app.state.channels), timedelta(seconds=settings.referral_repeat_s)
+        tuple(n for n, ch in app.state.channels.items() if ch.kind not in PHONE_KINDS),
+        timedelta(seconds=settings.referral_repeat_s),
     )
     app.state.projector = Projector(
         app.state.sessions,

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.sealing import Keyring, add_key_to_file, keyring_of
 from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
 from coalguard.errors import WordedInputError
 
 log = logging.getLogger("coalguard.cloud.process")
@@ -54,6 +56,26 @@ def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tupl
     if serves_api:  # the API registers households: phone numbers are hashed with the key
         used.append("phone_hash_key")
     return tuple(used)
+
+
+def start_keyring(settings: CloudSettings, *, demo: bool) -> Keyring:
+    """The sealing keyring a process starts with, checked now (a worded error, not a traceback).
+
+    No key set: refused, except in demo mode, where a generated key is kept in a
+    file beside the demo's SQLite database (``serve`` and ``co-ingest`` on one
+    database share it), never a key shipped in this repository."""
+    configured = settings.sealing_key_file is not None or settings.sealing_keys is not None
+    if configured or not demo:
+        return keyring_of(settings, generated_ok=False)
+    log.warning("demo mode: no sealing key set; using a generated demo key")
+    if settings.db_url.startswith("sqlite:///") and ":memory:" not in settings.db_url:
+        path = Path(settings.db_url.removeprefix("sqlite:///")).with_suffix(".demo-keys.toml")
+        if not path.exists():
+            add_key_to_file(path, SystemClock().now())
+        return keyring_of(
+            settings.model_copy(update={"sealing_key_file": path}), generated_ok=False
+        )
+    return keyring_of(settings, generated_ok=True)
 
 
 def uvicorn_options(

@@ -17,11 +17,25 @@ if TYPE_CHECKING:  # auth checks region prefixes with ``is_region_code``
     from coalguard.cloud.auth import Operator
 
 _REGION = re.compile(r"[0-9]{0,12}")
+# Region levels by code length: county (GB/T 2260), township and village (statistical codes).
+LEVEL_DIGITS = {"county": 6, "township": 9, "village": 12}
 
 
 def is_region_code(text: str) -> bool:
     """Up to 12 ASCII digits (empty: the whole country)."""
     return _REGION.fullmatch(text) is not None
+
+
+def region_level(code: str) -> str | None:
+    """``county`` / ``township`` / ``village`` by the code's length (None: another level)."""
+    if not is_region_code(code):
+        return None
+    return next((lvl for lvl, n in LEVEL_DIGITS.items() if len(code) == n), None)
+
+
+def ancestor(code: str, level: str) -> str:
+    """The code of ``code``'s region at ``level`` (its prefix): village -> its township."""
+    return code[: LEVEL_DIGITS[level]]
 
 
 def scoped_region(op: Operator, region: str | None) -> str:

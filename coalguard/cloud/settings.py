@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from coalguard.cloud.co.settings import CoSettings
@@ -45,5 +45,9 @@ class CloudSettings(BaseSettings):
     # Proxies trusted for X-Forwarded-For/-Proto (uvicorn's --forwarded-allow-ips);
     # None: trust no proxy, the client address is the TCP peer.
     forwarded_allow_ips: str | None = None
+    # Keys sealing personal data at rest (cloud/sealing.py, docs/contacts.md): a TOML key
+    # file, and/or ``id:base64,…`` (env COALGUARD_CLOUD_SEALING_KEYS); the last key seals.
+    sealing_key_file: Path | None = None
+    sealing_keys: SecretStr | None = None
     # Demo mode: the shipped (public) secrets are allowed. Never in production.
     demo: bool = False

@@ -13,6 +13,7 @@ from tests.cloud.co.co_support import event
 from tests.cloud.co.test_co_mqtt import device_client
 from tests.conftest import free_port
 from tests.support.mosquitto import Mosquitto
+from tests.support.servers import TEST_SEALING_KEYS
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,7 +25,8 @@ def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
     (tmp_path / "b").mkdir()
     broker = Mosquitto(tmp_path / "b", ["COA-00001"]).start()
     db = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "COALGUARD_CO_PHONE_HASH_KEY": "test-key-77"}
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "COALGUARD_CO_PHONE_HASH_KEY": "test-key-77",
+           "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS}  # fmt: skip
     subprocess.run([coalguard_cmd, "cloud", "migrate", "--db", db], env=env, check=True, timeout=60)
     token = subprocess.run(
         [coalguard_cmd, "cloud", "token", "--name", "desk", "--region", "13", "--db", db],

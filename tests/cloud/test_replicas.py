@@ -6,7 +6,6 @@ no process logs a traceback (issue 10, item 4)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import uuid
@@ -57,7 +56,7 @@ def co_ingest(
             [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
              "--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
              "--webhook-secret", "replica-test-secret", "--rules", str(rules)],
-            stdout=out, stderr=out, env={**os.environ, "COALGUARD_CO_SWEEP_S": "0.2"},
+            stdout=out, stderr=out, env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2"},
         )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 # What a route allows: user roles, or one of these.
 PUBLIC = "public"  # anyone, no credential needed
 GATEWAY_ONLY = "gateway-token only"
+PROVIDER_ONLY = "provider URL token only"  # SMS/voice receipts: the matrix's token is wrong
 READ = frozenset(USERS)  # every role reads within its region (docs/cloud-operators.md)
 ALERTS = frozenset({ADMIN, OPERATOR})
 DEVICES = frozenset({ADMIN, OPERATOR, INSTALLER})
@@ -107,6 +108,10 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # delivery receipts posted by the SMS/voice providers; the cloud's metrics
+    ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
+    ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
+    ("GET", "/metrics"): OPS,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -135,6 +140,8 @@ def expected_status(rule: frozenset[str] | str, caller: str, page: bool) -> int 
     unknown = 303 if page else 401  # pages send an unknown caller to /login
     if rule == GATEWAY_ONLY:
         return None if caller == GATEWAY_TOKEN else 401
+    if rule == PROVIDER_ONLY:
+        return 401
     if caller in (NO_CREDENTIAL, BAD_CREDENTIAL, GATEWAY_TOKEN):
         return unknown
     return None if caller in rule else 403
@@ -184,6 +191,8 @@ def test_every_route_is_in_the_matrix_and_declares_its_roles(world) -> None:  # 
                 assert acc.public, route.path
             elif rule == GATEWAY_ONLY:
                 assert acc.gateway_token, route.path
+            elif rule == PROVIDER_ONLY:
+                assert acc.provider_token, route.path
             else:
                 assert set(acc.roles) == rule, f"{method} {route.path}: {sorted(acc.roles)}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import pwd
 import shutil
@@ -51,8 +52,14 @@ class ThreadServer:
         self.thread.join(10)
 
 
-# A deployment's own secret: ``cloud serve`` refuses the shipped default outside demo mode.
-CLOUD_ENV = {**os.environ, "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key"}
+# A deployment's own secrets: ``cloud serve`` refuses the shipped default outside demo mode,
+# and starts only with a sealing key (generated for this test run, never a fixed one).
+TEST_SEALING_KEYS = "test1:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
+CLOUD_ENV = {
+    **os.environ,
+    "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key",
+    "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS,
+}
 
 
 class CloudProcess:

@@ -2,7 +2,7 @@
 
 Routes name their own (``responses=problems(404, 409)``); the ones that follow
 from a route's declaration are added by ``declare_refusals`` once the routers
-are in: 401 and 403 from ``access.allow``, 401 from a gateway token, 422 from
+are in: 401 and 403 from ``access.allow``, 401 from a gateway or provider token, 422 from
 any parameter or body FastAPI validates. Every one is ``application/problem+json``.
 """
 
@@ -73,7 +73,7 @@ def implied_statuses(route: APIRoute) -> set[int]:
     for acc in declared_access(route):
         if acc.roles:
             found |= {401, 403}
-        if acc.gateway_token:
+        if acc.gateway_token or acc.provider_token:
             found.add(401)
     dep = route.dependant
     if route.body_field is not None or any(

@@ -8,12 +8,18 @@ first); this worker claims a few
 them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
 with the last error. A worker that dies holding a claim leaves it to expire;
 another then sends. ``channel_health`` makes failures visible.
+
+SMS and voice channels need a phone number the row never stores: ``recipient``
+(given by whoever owns the contact directory) returns it, decrypted, at send
+time. The provider's message id is stored, so delivery receipts
+(``co/receipts.py``) find the row.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,13 +27,31 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.co.channels import Channel, ChannelError
+from coalguard.cloud.co.channels import Channel, ChannelError, Outbound
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoNotification, Outgoing
+from coalguard.cloud.contacts.recipients import contact_by_id
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.notify")
+
+# Looks up the phone number of a row's recipient, decrypted (None: unknown).
+Recipient = Callable[[Session, Any], str | None]
+PHONE_KINDS = ("sms", "voice")
+
+
+def contact_phone(keyring: Keyring) -> Recipient:
+    """The ``recipient`` for rows naming a directory contact (``body["contact_id"]``,
+    written by the escalation): that contact's phone, opened from its sealed form."""
+
+    def phone(s: Session, row: Any) -> str | None:
+        cid = (row.body or {}).get("contact_id")
+        found = contact_by_id(s, keyring, int(cid)) if cid is not None else None
+        return found.phone if found else None
+
+    return phone
 
 
 @dataclass
@@ -59,8 +83,10 @@ class Notifier:
         model: type[Outgoing] = CoNotification,
         name: str = "co-notifier",
         idle_s: float = 0.5,
+        recipient: Recipient | None = None,
     ) -> None:
         self.clock = clock
+        self.recipient = recipient
         self.model = model
         self.name = name
         self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
@@ -125,14 +151,24 @@ class Notifier:
             self._deliver(n)
         return len(due) == limit
 
+    def _phone(self, n: Any) -> str | None:
+        if self.recipient is None:
+            return None
+        with self.sessions() as s:
+            return self.recipient(s, n)
+
     def _deliver(self, n: Any) -> None:
         ch = self.channels.get(n.channel)
         error: str | None = None
+        provider_id: str | None = None
         if ch is None:
             error = f"no channel named {n.channel!r} is configured"
         else:
             try:
-                ch.send({**n.body, "notification_id": n.id})
+                to = self._phone(n) if ch.kind in PHONE_KINDS else None
+                if ch.kind in PHONE_KINDS and not to:
+                    raise ChannelError(f"no phone number for notification {n.id}")
+                provider_id = ch.send(Outbound({**n.body, "notification_id": n.id}, to)).provider_id
             except ChannelError as exc:
                 error = str(exc)
             except Exception as exc:  # a channel bug must not stop the others
@@ -152,11 +188,15 @@ class Notifier:
                 row.status = "sent"
                 row.sent_at = now
                 row.last_error = None
+                row.provider_id = provider_id
+                row.delivery_state = "sent"
                 outcome = "sent"
             else:
                 row.last_error = error[:500]
+                row.last_error_at = now
                 if row.attempts >= self.retry.max_attempts:
                     row.status = "failed"
+                    row.delivery_state = "failed"
                     outcome = "failed"
                 else:
                     row.next_attempt_at = now + self.retry.backoff(row.attempts)
@@ -177,22 +217,63 @@ class Notifier:
             )
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
 def channel_health(s: Session) -> list[dict]:
-    """Per channel: counts by status and the latest error (for the API and the demo)."""
-    rows = s.execute(
-        select(CoNotification.channel, CoNotification.status, func.count()).group_by(
-            CoNotification.channel, CoNotification.status
-        )
-    ).all()
+    """Per channel: counts by status and by delivery receipt, the last success (a
+    provider accepted a message) and the last failure (an error or an undelivered
+    receipt), whether it is failing now (the last failure came after the last
+    success), and the latest error (for the API, the dashboard, metrics)."""
+    n = CoNotification
     out: dict[str, dict] = {}
-    for ch, status, n in rows:
-        out.setdefault(ch, {"channel": ch, "pending": 0, "sent": 0, "failed": 0})[status] = n
-    for ch, entry in out.items():
-        err = s.scalars(
-            select(CoNotification.last_error)
-            .where(CoNotification.channel == ch, CoNotification.last_error.is_not(None))
-            .order_by(CoNotification.id.desc())
+
+    def entry(ch: str) -> dict:
+        return out.setdefault(
+            ch,
+            {
+                "channel": ch,
+                **dict.fromkeys(("pending", "sent", "failed", "delivered", "undelivered"), 0),
+                "last_success_at": None,
+                "last_failure_at": None,
+                "failing": False,
+                "last_error": None,
+            },
+        )
+
+    for ch, status, count in s.execute(
+        select(n.channel, n.status, func.count()).group_by(n.channel, n.status)
+    ):
+        entry(ch)[status] = count
+    for ch, state, count in s.execute(
+        select(n.channel, n.delivery_state, func.count())
+        .where(n.delivery_state.in_(("delivered", "undelivered")))
+        .group_by(n.channel, n.delivery_state)
+    ):
+        entry(ch)[state] = count
+    for ch, sent, errored in s.execute(
+        select(n.channel, func.max(n.sent_at), func.max(n.last_error_at)).group_by(n.channel)
+    ):
+        entry(ch).update(last_success_at=sent, last_failure_at=errored)
+    for ch, undelivered_at in s.execute(
+        select(n.channel, func.max(n.delivered_at))
+        .where(n.delivery_state == "undelivered")
+        .group_by(n.channel)
+    ):
+        e = entry(ch)
+        if undelivered_at and (
+            e["last_failure_at"] is None or undelivered_at > e["last_failure_at"]
+        ):
+            e["last_failure_at"] = undelivered_at
+    for ch, e in out.items():
+        e["last_error"] = s.scalars(
+            select(n.last_error)
+            .where(n.channel == ch, n.last_error.is_not(None))
+            .order_by(n.id.desc())
             .limit(1)
         ).first()
-        entry["last_error"] = err
+        ok, bad = e["last_success_at"], e["last_failure_at"]
+        e["failing"] = bad is not None and (ok is None or bad > ok)
+        e["last_success_at"], e["last_failure_at"] = _iso(ok), _iso(bad)
     return sorted(out.values(), key=lambda e: e["channel"])

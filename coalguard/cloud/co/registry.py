@@ -1,7 +1,8 @@
 """Binding alarms to households, commissioning tests and the season check (R14, R15, R18).
 
-Phone numbers are kept only as a keyed hash (to find a household by phone)
-and a masked form for people (``138****5678``).
+The household's phone is its first contact in the directory, sealed
+(``cloud/contacts``); the device keeps the keyed hash (to find a household by
+phone) and a masked form for people (``138****5678``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
-from coalguard.cloud.privacy import PersonName, Phone, hash_phone, mask_phone, normalize_phone
+from coalguard.cloud.contacts.directory import household_phone
+from coalguard.cloud.privacy import PersonName, Phone, mask_phone, normalize_phone
+from coalguard.cloud.sealing import Keyring
 from coalguard.drivers.co_alarm import DEVICE_ID
 from coalguard.errors import WordedInputError, WordedValueError
 
@@ -69,8 +72,10 @@ class Registration(BaseModel):
         return v
 
 
-def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice:
-    """Bind (or re-bind) an alarm to a household; earlier messages stay, now attributed."""
+def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> CoDevice:
+    """Bind (or re-bind) an alarm to a household; earlier messages stay, now attributed.
+
+    The phone becomes the household's first contact, sealed, so an escalation can call it."""
     dev = s.get(CoDevice, reg.device_id)
     if dev is None:
         dev = CoDevice(
@@ -86,10 +91,12 @@ def register(s: Session, reg: Registration, key: str, now: datetime) -> CoDevice
     dev.region_code = reg.household.village_code
     dev.household_name = reg.household.name
     dev.address = reg.household.address
-    dev.phone_hash = hash_phone(reg.household.phone, key=key)
+    dev.phone_hash = keyring.phone_hash(reg.household.phone)
     dev.phone_masked = mask_phone(reg.household.phone)
     dev.installer_id = reg.installer_id
     dev.registered_at = now
+    s.flush()
+    household_phone(s, keyring, dev.device_id, reg.household.name, reg.household.phone, now)
     return dev
 
 
@@ -99,7 +106,7 @@ IsoTime = Annotated[datetime | None, PlainSerializer(_iso, return_type=str | Non
 
 class HouseholdOut(BaseModel):
     """A household as people see it: the name masked by the privacy policy, the phone
-    only ever stored masked."""
+    masked (the plain one is sealed in the contact directory, revealed on request)."""
 
     name: PersonName
     address: str | None

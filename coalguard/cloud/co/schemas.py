@@ -57,6 +57,11 @@ class ChannelHealthOut(BaseModel):
     pending: int
     sent: int
     failed: int
+    delivered: int  # delivery receipts
+    undelivered: int
+    last_success_at: str | None
+    last_failure_at: str | None
+    failing: bool  # the last failure came after the last success
     last_error: str | None
 
 
@@ -70,3 +75,6 @@ class NotificationOut(BaseModel):
     created_at: str
     sent_at: str | None
     last_error: str | None
+    delivery_state: str | None  # sent | delivered | undelivered | failed
+    delivered_at: str | None
+    delivery_detail: str | None

@@ -15,7 +15,8 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Channel, LogChannel, WebhookChannel
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
+from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
@@ -32,6 +33,7 @@ def make_channels(settings: CoSettings, clock: Clock) -> dict[str, Channel]:
         channels["webhook"] = WebhookChannel(
             "webhook", settings.webhook_url, settings.webhook_secret, clock
         )
+    channels.update(provider_channels(settings.providers))
     return channels
 
 
@@ -52,7 +54,11 @@ class CoService:
         self.sessions = sessions
         self.rules = rules or load_rules(settings.rules_file)
         self.channels = channels if channels is not None else make_channels(settings, clock)
-        self.book = AlertBook(self.rules, tuple(self.channels))
+        # Alerts are announced on the channels that need no recipient (webhook, log);
+        # SMS and voice reach a person's phone, chosen by the escalation policy.
+        self.book = AlertBook(
+            self.rules, tuple(n for n, ch in self.channels.items() if ch.kind not in PHONE_KINDS)
+        )
         lock = WriteGate()  # one writer at a time in this process, alarms first
         leases = Leases(clock)  # one sweeper and one sender per notification among the workers
         self.store = MessageStore(sessions, self.book, lock)

@@ -14,6 +14,8 @@ from typing import IO
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from coalguard.cloud.co.providers.settings import ProviderSettings
+
 _held_slot: list[IO[bytes]] = []  # the open, locked slot file: held until the process ends
 
 
@@ -63,6 +65,8 @@ class CoSettings(BaseSettings):
     # Channels: the log channel is always on; a webhook when its URL is set.
     webhook_url: str | None = None
     webhook_secret: str = "change-me"
+    # SMS and voice providers (env COALGUARD_PROVIDER_*): a channel each when configured.
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
     notify_max_attempts: int = Field(6, ge=1)
     notify_first_backoff_s: float = Field(1.0, gt=0)
     # Key of the phone-number hash (HMAC-SHA256); set it per deployment.

@@ -119,6 +119,11 @@ class CoAlert(AlertLifecycle, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
 
 
+# sent: the provider accepted it; delivered/undelivered: its receipt said so;
+# failed: never accepted (attempts ran out).
+DELIVERY_STATES = ("sent", "delivered", "undelivered", "failed")
+
+
 class Outgoing(Claimable):
     """Columns of a message to one channel, durable before it is sent: what the
     notifier (``co/notifier.py``) claims, sends, retries and settles. A table of
@@ -131,7 +136,13 @@ class Outgoing(Claimable):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the provider said: its message id (receipts name it), then the receipt.
+    provider_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    delivery_state: Mapped[str | None] = mapped_column(String(16))  # DELIVERY_STATES
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivery_detail: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
     def queued(cls, channel: str, body: dict[str, Any], at: datetime, **about: Any) -> Self:

@@ -15,6 +15,7 @@ from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.store import MessageStore, Received
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.sealing import Keyring
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
@@ -72,4 +73,4 @@ def registered(
         installer_id="inst-1",
     )
     with store.sessions.begin() as s:
-        register(s, reg, "k", at or T0 - timedelta(days=1))
+        register(s, reg, Keyring.generate(hash_key="k"), at or T0 - timedelta(days=1))

@@ -47,6 +47,8 @@ def test_failing_webhook_is_retried_then_marked_failed_and_visible(tmp_path: Pat
             rows = {n.channel: n for n in s.scalars(select(CoNotification))}
             assert rows["webhook"].status == "failed" and "HTTP 500" in rows["webhook"].last_error
             assert rows["log"].status == "sent"  # one channel's failure does not block another
+            assert rows["webhook"].delivery_state == "failed"
+            assert rows["log"].delivery_state == "sent" and rows["log"].provider_id is None
             health = {h["channel"]: h for h in channel_health(s)}
         assert health["webhook"]["failed"] == 1 and "HTTP 500" in health["webhook"]["last_error"]
         assert health["log"]["sent"] == 1 and health["log"]["last_error"] is None

@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     ledger,
     profiles,
+    receipts,
     referrals,
     reports,
     users,
@@ -33,5 +34,6 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    receipts.router,
     dashboard.router,
 )

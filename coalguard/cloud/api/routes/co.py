@@ -101,7 +101,6 @@ def register_device(
     request: Request,
     op: DeviceWriter,
     clock: ClockDep,
-    settings: SettingsDep,
     reg: registry.Registration,
 ) -> JSONResponse:
     """Bind an alarm to a household (installer or operator of that region)."""
@@ -111,7 +110,7 @@ def register_device(
         dev = s.get(CoDevice, reg.device_id)
         if dev is not None and dev.registered and not op.covers(dev.region_code):
             raise Problem(409, "device_elsewhere", device_id=reg.device_id)
-        dev = registry.register(s, reg, settings.co.phone_hash_key, clock.now())
+        dev = registry.register(s, reg, request.app.state.keyring, clock.now())
         view = for_caller(registry.device_view(dev), op.sees_personal_data)
     return JSONResponse(view, status_code=201)
 
@@ -298,6 +297,9 @@ def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[di
                 "created_at": n.created_at.isoformat(),
                 "sent_at": n.sent_at.isoformat() if n.sent_at else None,
                 "last_error": n.last_error,
+                "delivery_state": n.delivery_state,
+                "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+                "delivery_detail": n.delivery_detail,
             }
             for n in rows
         ]

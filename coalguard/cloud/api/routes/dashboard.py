@@ -26,6 +26,7 @@ from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
+from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
 from coalguard.cloud.privacy import for_caller, mask_name
@@ -122,6 +123,7 @@ def overview(request: Request, op: Viewer) -> Response:
             for r in queries.summary(s, region, since, until, now, by="checkpoint")
         }
         cps = queries.checkpoints_in(s, region)
+        channels = channel_health(s)
         dev = s.execute(
             select(CoDevice.online, func.count())
             .where(CoDevice.registered.is_(True), CoDevice.region_code.startswith(region))
@@ -165,6 +167,7 @@ def overview(request: Request, op: Viewer) -> Response:
         figures=figures,
         checkpoints=checkpoints,
         alerts=alert_rows(alerts[:50], op),
+        channels=channels,
     )
 
 

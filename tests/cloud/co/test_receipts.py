@@ -1,0 +1,157 @@
+"""Delivery receipts: the recorder pushes each provider's callback format to the cloud
+(real uvicorn), the notification rows record it, failover and the outage view read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from coalguard.cloud.app import create_app
+from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.notifier import Notifier, channel_health
+from coalguard.cloud.co.providers import provider_channels
+from coalguard.cloud.co.receipts import undelivered
+from coalguard.cloud.co.rules import load_rules
+from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.co.store import MessageStore
+from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.settings import CloudSettings
+from coalguard.edge.clock import SystemClock
+from coalguard.simulators.sms_recorder import ProviderRecorder
+from tests.cloud.co.co_support import event
+from tests.cloud.ops_support import bearer, users
+from tests.support.providers import RECEIPT_TOKENS, provider_recorder
+from tests.support.servers import ThreadServer
+
+PHONE = "13812345678"
+CHANNELS = ("sms", "voice", "sms_aliyun")
+
+
+@dataclass
+class World:
+    rec: ProviderRecorder
+    server: ThreadServer
+    app: object
+
+    def url(self, provider: str, token: str | None = None) -> str:
+        return (
+            f"{self.server.url}/api/v1/co/receipts/{provider}/{token or RECEIPT_TOKENS[provider]}"
+        )
+
+    def rows(self) -> dict[str, CoNotification]:
+        with self.app.state.sessions() as s:  # type: ignore[attr-defined]
+            return {n.channel: n for n in s.scalars(select(CoNotification))}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """One CO alarm sent on SMS, voice and Aliyun SMS through the recorder; a cloud serving."""
+    with provider_recorder(tmp_path) as (rec, providers):
+        settings = CloudSettings(
+            db_url=f"sqlite:///{tmp_path / 'c.sqlite'}",
+            co=CoSettings(providers=providers),
+            checks_interval_s=0,
+        )
+        app = create_app(settings, schema="create")
+        clock = SystemClock()
+        MessageStore(app.state.sessions, AlertBook(load_rules(), CHANNELS)).apply(
+            [event("COA-9", 1, "alarm_start", co_ppm=250, at=clock.now())]
+        )
+        notifier = Notifier(
+            app.state.sessions,
+            provider_channels(providers),
+            clock=clock,
+            recipient=lambda s, row: PHONE,
+        )
+        notifier.deliver_due(clock.now())
+        assert notifier.sent == 3
+        with ThreadServer(app) as server:
+            yield World(rec, server, app)
+
+
+def test_receipts_of_each_provider_settle_their_notification(world: World) -> None:
+    (sms,), (voice,), (ali,) = (
+        world.rec.sent(p) for p in ("tencent_sms", "tencent_vms", "aliyun_sms")
+    )
+    r = world.rec.push_receipt(sms, world.url("tencent"), delivered=False)
+    assert r.status_code == 200 and r.json()["result"] == 0 and r.json()["applied"] == 1
+    assert (
+        world.rec.push_receipt(voice, world.url("tencent"), delivered=True).json()["applied"] == 1
+    )
+    r = world.rec.push_receipt(ali, world.url("aliyun"), delivered=True)
+    assert r.json() == {"code": 0, "msg": "接收成功", "applied": 1, "duplicates": 0, "unknown": 0}
+    rows = world.rows()
+    assert rows["sms"].provider_id == sms.provider_id
+    assert rows["sms"].delivery_state == "undelivered" and "UNDELIV" in rows["sms"].delivery_detail
+    assert (
+        rows["voice"].delivery_state == "delivered" and "answered" in rows["voice"].delivery_detail
+    )
+    assert rows["sms_aliyun"].delivery_state == "delivered" and rows["sms_aliyun"].delivered_at
+    for row in rows.values():
+        assert PHONE not in (row.delivery_detail or "")  # receipts carry the number; rows do not
+
+
+def test_a_repeated_receipt_changes_nothing_and_an_unknown_id_is_counted(world: World) -> None:
+    (sms,) = world.rec.sent("tencent_sms")
+    world.rec.push_receipt(sms, world.url("tencent"), delivered=True)
+    first = world.rows()["sms"].delivered_at
+    again = world.rec.push_receipt(sms, world.url("tencent"), delivered=False)
+    assert again.json()["duplicates"] == 1 and again.json()["applied"] == 0
+    assert world.rows()["sms"].delivery_state == "delivered"
+    assert world.rows()["sms"].delivered_at == first
+    stray = world.rec.receipt(sms, True)
+    stray[0]["sid"] = "2433:no-such-message"
+    r = httpx.post(world.url("tencent"), json=stray)
+    assert r.status_code == 200 and r.json()["unknown"] == 1
+
+
+def test_undelivered_lists_what_failover_must_act_on(world: World) -> None:
+    since = SystemClock().now() - timedelta(minutes=1)
+    (sms,), (voice,) = world.rec.sent("tencent_sms"), world.rec.sent("tencent_vms")
+    world.rec.push_receipt(sms, world.url("tencent"), delivered=False)
+    world.rec.push_receipt(voice, world.url("tencent"), delivered=True)
+    with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+        assert [n.channel for n in undelivered(s, since)] == ["sms"]
+        assert undelivered(s, SystemClock().now() + timedelta(seconds=1)) == []
+
+
+def test_wrong_token_is_refused_and_bad_bodies_name_the_field(world: World) -> None:
+    (sms,) = world.rec.sent("tencent_sms")
+    r = world.rec.push_receipt(sms, world.url("tencent", "guessed"), delivered=True)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    r = world.rec.push_receipt(sms, world.url("aliyun", RECEIPT_TOKENS["tencent"]), delivered=True)
+    assert r.status_code == 401  # one provider's token does not open another's URL
+    bad = httpx.post(world.url("tencent"), json=[{"sid": "x", "report_status": "MAYBE"}])
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert "report_status" in bad.text
+    bad = httpx.post(
+        world.url("aliyun"), content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 422
+    assert world.rows()["sms"].delivery_state == "sent"
+
+
+def test_an_undelivering_channel_shows_failing_in_health_metrics_and_dashboard(
+    world: World,
+) -> None:
+    (sms,) = world.rec.sent("tencent_sms")
+    world.rec.push_receipt(sms, world.url("tencent"), delivered=False)
+    httpx.post(world.url("tencent"), json=[{**world.rec.receipt(sms, True)[0], "sid": "nope"}])
+    with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+        health = {h["channel"]: h for h in channel_health(s)}
+    assert health["sms"]["undelivered"] == 1 and health["sms"]["failing"] is True
+    assert health["voice"]["failing"] is False and health["voice"]["sent"] == 1
+    admin = bearer(users(world.app)["admin"])  # type: ignore[arg-type]
+    text = httpx.get(f"{world.server.url}/metrics", headers=admin).text
+    assert 'coalguard_channel_failing{channel="sms"} 1.0' in text
+    assert 'coalguard_channel_messages{channel="sms",state="undelivered"} 1.0' in text
+    assert 'coalguard_receipts_total{outcome="unknown",provider="tencent"} 1.0' in text
+    assert httpx.get(f"{world.server.url}/metrics").status_code == 401
+    page = httpx.get(f"{world.server.url}/", headers=admin).text
+    assert "通知渠道" in page and '<td class="sev-critical">故障</td>' in page
