@@ -55,7 +55,7 @@ def keep_entries(
     """
     if not entries:
         return
-    _lock_positions(s, sorted({(r.gateway_id, f.book, f.seq) for r, f in entries}))
+    _lock_books(s, sorted({(r.gateway_id, f.book) for r, f in entries}))
     held = _held_positions(s, entries)
     rows: list[dict[str, Any]] = []
     forks: set[tuple[str, str, int]] = set()
@@ -128,16 +128,17 @@ def _fork(s: Session, gateway_id: str, book: str, seq: int, ids: list[str], now:
     _alert(s, gateway_id, "ledger.fork", where, now, {"entry_ids": ids})
 
 
-def _lock_positions(s: Session, positions: list[tuple[str, str, int]]) -> None:
+def _lock_books(s: Session, books: list[tuple[str, str]]) -> None:
     """Two projectors holding twin entries must not both miss the fork (PostgreSQL).
 
-    One transaction-scoped advisory lock per position, taken in sorted order
-    (no deadlock between two projectors). SQLite needs nothing: its single
-    writer refuses the second, stale transaction, and the projector retries
-    that record alone.
+    One transaction-scoped advisory lock per (gateway, book) the entries name,
+    taken in sorted order (no deadlock between two projectors): a lock per
+    position would take a thousand lock-table slots for one chunk. SQLite
+    needs nothing: its single writer refuses the second, stale transaction,
+    and the projector retries that record alone.
     """
     if s.get_bind().dialect.name == "postgresql":
-        keys = [f"ledger:{g}:{b}:{n}" for g, b, n in positions]
+        keys = [f"ledger:{g}:{b}" for g, b in books]
         s.execute(
             text(
                 "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
