@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,23 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from local_cloud import cpu_seconds, start_cloud  # noqa: E402
 from truck_records import PER_TRUCK, records  # noqa: E402
 
 from coalguard.edge.outbox import Outbox  # noqa: E402
 from coalguard.edge.outbox.sqlite import connect  # noqa: E402
 
 BATCH = 2000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load() -> str:
@@ -143,17 +132,7 @@ class Cloud:
         self.url = url
 
     def scalar(self, sql: str) -> Any:
-        if self.url.startswith("sqlite:///"):
-            conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), timeout=30)
-            try:
-                return conn.execute(sql).fetchone()[0]
-            finally:
-                conn.close()
-        import psycopg
-
-        with psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://")) as c:
-            row = c.execute(sql).fetchone()
-            return row[0] if row else None
+        return self.rows(sql)[0][0]
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         if self.url.startswith("sqlite:///"):
@@ -179,28 +158,10 @@ def wait(what: str, check: Callable[[], bool], deadline_s: float, every: float =
 def replay(
     coalguard: str, work: Path, url: str, outbox: Path, n: int, ledger: int
 ) -> dict[str, float]:
-    token_file = work / "token"
-    subprocess.run([coalguard, "cloud", "migrate", "--db", url], check=True, capture_output=True)
-    subprocess.run(
-        [coalguard, "cloud", "gateway", "add", "gw-bench", "--db", url, "--token-file",
-         str(token_file)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
     log = (work / "cloud.log").open("wb")
-    cloud = subprocess.Popen(
-        [coalguard, "cloud", "serve", "--db", url, "--port", str(port), "--demo"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    cloud, port, token_file = start_cloud(coalguard, work, url, log)
     db = Cloud(url)
     try:
-
-        def up() -> bool:
-            with socket.socket() as s:
-                return s.connect_ex(("127.0.0.1", port)) == 0
-
-        wait("the cloud to listen", up, 60, 0.05)
         cpu0 = cpu_seconds(cloud.pid)
         start = time.perf_counter()
         pump = subprocess.Popen(
