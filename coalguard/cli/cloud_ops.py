@@ -278,6 +278,7 @@ def register(cloud_app: typer.Typer) -> None:
     cloud_app.add_typer(users_app, name="users")
     cloud_app.add_typer(report_app, name="report")
     cloud_app.add_typer(checkpoint_app, name="checkpoint")
-    from coalguard.cli import cloud_profiles
+    from coalguard.cli import cloud_keys, cloud_profiles
 
     cloud_app.add_typer(cloud_profiles.app, name="profiles")
+    cloud_app.add_typer(cloud_keys.app, name="keys")

@@ -31,6 +31,10 @@ CSRF_HEADER = "x-cg-csrf"
 EVERY_ROLE = tuple(Role)
 # Who may acknowledge and resolve alerts (the routes and the dashboard's buttons).
 ALERT_ACTORS = (Role.ADMIN, Role.OPERATOR)
+# Who may edit the contact directory and the on-call rota, and reveal a contact's phone
+# (an audited action); installers and offices see phones masked only.
+CONTACT_EDITORS = (Role.ADMIN, Role.OPERATOR)
+PHONE_REVEALERS = (Role.ADMIN, Role.OPERATOR)
 # Who may acknowledge a failing lab report's referral: the office it was sent to.
 REFERRAL_ACKERS = (Role.OFFICE,)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -221,13 +221,13 @@ def new_key_id(now: datetime) -> str:
     return "k" + now.strftime("%Y%m%dT%H%M%S")
 
 
-def add_key_to_file(path: Path, now: datetime) -> str:
-    """Append a fresh random key to ``path`` (created 0600 when absent); returns its id.
+def add_key_to_file(path: Path, key_id: str) -> str:
+    """Append a fresh random key ``key_id`` to ``path`` (created 0600 when absent); its id.
 
     The new key seals from the next process start; old keys keep opening until
     removed (only after ``coalguard cloud keys rotate`` reported nothing left)."""
     existing = keys_from_file(path) if path.exists() else {}
-    kid = new_key_id(now)
+    kid = key_id
     while kid in existing:
         kid += "a"
     secret = _b64encode(secrets.token_bytes(KEY_BYTES))

@@ -34,6 +34,7 @@ def test_demo_shows_poisoning_alert_escalating_and_a_silent_alarm(coalguard_cmd:
     assert "alert escalated: CO alarm COA-00007" in out and "→ township" in out
     assert "alert opened: alarm offline COA-00042" in out  # the alarm that went silent
     assert "Traceback" not in r.stderr
+    assert "unacked 0" in out  # the embedded broker carries the cloud's event acks
 
 
 def test_demo_no_co_skips_the_fleet(coalguard_cmd: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -11,9 +13,10 @@ from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import Clock, SystemClock
 
 
-def make_app(db_url: str, clock: Clock | None = None) -> FastAPI:
-    """The cloud app on ``db_url``; ``clock``: the time its routes and background loops read."""
-    return create_app(CloudSettings(db_url=db_url), clock, schema="create")
+def make_app(db_url: str, clock: Clock | None = None, **settings: Any) -> FastAPI:
+    """The cloud app on ``db_url``; ``clock``: the time its routes and background loops read;
+    ``settings``: other ``CloudSettings`` fields."""
+    return create_app(CloudSettings(db_url=db_url, **settings), clock, schema="create")
 
 
 def bearer(token: str) -> dict[str, str]:

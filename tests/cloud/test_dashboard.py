@@ -204,6 +204,9 @@ PAGE_WORDS = {
             "生成时间 2026-11-23 12:30:00（北京时间）",
             "一、检查站煤质检查",
         ],
+        "/board": ["实时报警 · 130102", "一氧化碳报警", "王*", "开启声音", "co-hb-1"],
+        "/history": ["一氧化碳报警历史 · 130102（最近 30 天）", "各村", "130102001001"],
+        "/history/villages/130102001001": ["村 130102001001 的一氧化碳报警", "各住户", "未处理"],
     },
     "en": {
         "/": ["Region overview · 130102", "Critical alerts", "涿州检查站", "Beijing time"],
@@ -223,10 +226,25 @@ PAGE_WORDS = {
             "generated 2026-11-23 12:30:00 (Beijing time",
             "1. Coal quality at checkpoints",
         ],
+        "/board": ["Live alarms · 130102", "CO alarm", "王*", "Sound on", "co-hb-1"],
+        "/history": ["CO alarm history · 130102 (last 30 days)", "Per village", "130102001001"],
+        "/history/villages/130102001001": ["CO alarms of village 130102001001", "Per household"],
     },
 }
 # Chinese words of the page chrome that must not be left on an English page.
-CHINESE_CHROME = ["区域总览", "告警列表", "未处理", "检查站 ·", "退出", "时间", "状态", "合格"]
+CHINESE_CHROME = [
+    "区域总览",
+    "告警列表",
+    "未处理",
+    "检查站 ·",
+    "退出",
+    "时间",
+    "状态",
+    "合格",
+    "实时报警",
+    "报警历史",
+    "联系人",
+]
 STATE_NAMES = [
     "arrived",
     "registered",

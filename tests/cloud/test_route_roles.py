@@ -73,6 +73,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/co/season-check"): READ,
     ("GET", "/api/v1/co/dead-letters"): OPS,
     ("GET", "/api/v1/co/channels"): READ,
+    # replies to a CO alarm's SMS, posted by the provider (a secret path part)
+    ("POST", "/api/v1/co/sms-replies/{key}"): PUBLIC,
     # one alert list
     ("GET", "/api/v1/alerts"): READ,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): ALERTS,
@@ -108,6 +110,19 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
     ("POST", "/api/v1/referrals/{case_id}/ack"): OFFICE_ONLY,
+    # the contact directory and the township on-call rota
+    ("GET", "/api/v1/contacts"): READ,
+    ("POST", "/api/v1/contacts"): OPS,
+    ("PATCH", "/api/v1/contacts/{contact_id}"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
+    ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
+    ("POST", "/api/v1/contacts/import"): OPS,
+    ("GET", "/api/v1/duty-shifts"): READ,
+    ("POST", "/api/v1/duty-shifts"): OPS,
+    ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
+    ("GET", "/api/v1/duty-shifts/on-duty"): READ,
+    # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
+    ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
     ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
     ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
@@ -124,6 +139,15 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/referrals"): READ,
     ("GET", "/checkpoints/{checkpoint_id}"): READ,
     ("GET", "/alarms/{device_id}"): READ,
+    ("GET", "/contacts"): READ,
+    ("GET", "/rota"): READ,
+    ("GET", "/board"): READ,
+    ("GET", "/history"): READ,
+    ("GET", "/history/villages/{village_code}"): READ,
+    ("GET", "/history/households/{device_id}"): READ,
+    # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
+    ("GET", "/a/{token}"): PUBLIC,
+    ("POST", "/a/{token}"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,

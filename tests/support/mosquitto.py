@@ -10,7 +10,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from coalguard.edge.clock import SystemClock
 from coalguard.simulators.co_fleet import device_password
+from coalguard.simulators.tls import make_local_tls
 from tests.conftest import free_port, require_binary
 from tests.support.processes import stop_process, wait_for_port
 
@@ -20,22 +22,8 @@ FLEET_SECRET = "fleet-secret"
 
 
 def make_tls(dir_: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a server certificate for 127.0.0.1 (openssl CLI)."""
-    openssl = require_binary("openssl")
-    ca_key, ca, key, csr, crt = (dir_ / n for n in ("ca.key", "ca.crt", "s.key", "s.csr", "s.crt"))
-    ext = dir_ / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca),
-        "-days", "2", "-subj", "/CN=coalguard test CA")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-        "-subj", "/CN=127.0.0.1")  # fmt: skip
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-out", str(crt), "-days", "2", "-extfile", str(ext))  # fmt: skip
-    return ca, crt, key
+    """A throwaway CA and a server certificate for 127.0.0.1: (ca, cert, key)."""
+    return make_local_tls(dir_, SystemClock().now())
 
 
 # Lines of a shipped mosquitto.conf that name this machine's ports, files and users:
@@ -101,10 +89,11 @@ class Mosquitto:
             subprocess.run([require_binary("mosquitto_passwd"), "-U", str(pw)], check=True)
             acl = dir_ / "acl"
             acl.write_text(
-                f"user {INGEST_USER}\ntopic read co/v1/#\n\n"
+                f"user {INGEST_USER}\ntopic read co/v1/#\ntopic write co/v1/+/ack\n\n"
                 "pattern write co/v1/%u/availability\n"
                 "pattern write co/v1/%u/state\n"
                 "pattern write co/v1/%u/event\n"
+                "pattern read co/v1/%u/ack\n"
             )
             lines += ["allow_anonymous false", f"password_file {pw}", f"acl_file {acl}"]
         else:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from coalguard.cloud.co.providers.settings import ProviderSettings
-from coalguard.edge.clock import Clock
+from coalguard.edge.clock import Clock, SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
-from tests.support.mosquitto import make_tls
+from coalguard.simulators.tls import make_local_tls
 
 TENCENT = ("AKIDcoalguardtest0001", "tencent-test-secret-key")
 ALIYUN = ("LTAIcoalguardtest0001", "aliyun-test-secret")
@@ -48,6 +48,6 @@ def provider_recorder(
     dir_: Path, clock: Clock | None = None
 ) -> Iterator[tuple[ProviderRecorder, ProviderSettings]]:
     """A running recorder (test CA in ``dir_``) and settings whose SDKs trust and reach it."""
-    ca, crt, key = make_tls(dir_)
+    ca, crt, key = make_local_tls(dir_, SystemClock().now())
     with ProviderRecorder(crt, key, tencent=TENCENT, aliyun=ALIYUN, clock=clock) as rec:
         yield rec, settings_for(rec, ca)

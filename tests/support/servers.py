@@ -59,6 +59,7 @@ CLOUD_ENV = {
     **os.environ,
     "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key",
     "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS,
+    "COALGUARD_CO_ACK_LINK_SECRET": "test-deployment-ack-link-key",
 }
 
 

@@ -17,7 +17,14 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from coalguard.cloud.access import ALERT_ACTORS, EVERY_ROLE, REFERRAL_ACKERS, allow
+from coalguard.cloud.access import (
+    ALERT_ACTORS,
+    CONTACT_EDITORS,
+    EVERY_ROLE,
+    PHONE_REVEALERS,
+    REFERRAL_ACKERS,
+    allow,
+)
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.scope import aware
 from coalguard.cloud.settings import CloudSettings
@@ -57,6 +64,8 @@ DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALL
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
+ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
+PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 
 
 # Query parameters many list routes share: a route's query model builds on these

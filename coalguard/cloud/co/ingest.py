@@ -13,6 +13,12 @@ No message can hold a lane: when a batch fails, its messages are stored one
 by one, and one whose processing still raises is dead-lettered with the
 exception text, acknowledged, counted (``IngestStats.failed``) and logged.
 Only a database that cannot take even the dead letter holds the lane.
+
+After the commit, the writer also publishes the cloud's acknowledgement of
+every event (``co/v1/{id}/ack``, QoS 1; ``coalguard/drivers/co_alarm/ack.py``):
+the alarm resends an event until that ack arrives, because the broker's PUBACK
+is not a durable receipt. paho's publish only queues, so acks never hold the
+writer; an ack lost with a connection is recovered by the alarm's resend.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore, Received
+from coalguard.drivers.co_alarm.ack import EventAck
 from coalguard.edge.clock import Clock
 from coalguard.errors import InputError
 
@@ -158,6 +165,8 @@ class _Lane:
             min_delay=max(1, round(settings.reconnect_min_s)),
             max_delay=max(1, round(settings.reconnect_max_s)),
         )
+        # Event acks go out in bursts (one per event of a batch): do not queue them 20 at a time.
+        self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -259,8 +268,10 @@ class _Lane:
 
     def _commit(self, batch: list[_Delivery]) -> None:
         """Store, then acknowledge (durable before ack), then wake the notifier."""
-        notes = self.store.apply([d.received for d in batch], self.urgent)
+        acks: list[EventAck] = []
+        notes = self.store.apply([d.received for d in batch], self.urgent, acks)
         self._ack(batch)
+        self._publish_acks(acks)
         if notes:
             try:
                 self.on_notifications()
@@ -272,6 +283,13 @@ class _Lane:
             for d in batch:
                 if d.qos > 0 and d.connection == self._connection:
                     self.client.ack(d.mid, d.qos)
+
+    def _publish_acks(self, acks: list[EventAck]) -> None:
+        """Tell each alarm its events are stored (queued by paho; sent by its network thread)."""
+        for a in acks:
+            t, payload = a.encode()
+            self.client.publish(t, payload, qos=1)
+        self.store.stats.acks += len(acks)
 
     def _commit_alone(self, item: _Delivery) -> bool:
         """Store one message, or dead-letter it when its processing raises.
@@ -294,7 +312,7 @@ class _Lane:
                     backoff *= 2
                     continue
                 try:
-                    self.store.quarantine(r, exc, self.urgent)
+                    ack = self.store.quarantine(r, exc, self.urgent)
                 except Exception:
                     log.exception("database unavailable; holding a message on %s", r.topic)
                     if self._stop.wait(backoff):
@@ -306,6 +324,7 @@ class _Lane:
                     r.topic, type(exc).__name__, exc, exc_info=exc,
                 )  # fmt: skip
                 self._ack([item])
+                self._publish_acks([ack] if ack else [])
                 return True
 
 

@@ -87,16 +87,19 @@ def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> 
             silent_alerted=False,
         )
         s.add(dev)
+    new_phone_hash = keyring.phone_hash(reg.household.phone)
+    # Another household's phone: the alarm was handed on; its old contacts are not reached.
+    new_household = bool(dev.registered and dev.phone_hash not in (None, new_phone_hash))
     dev.registered = True
     dev.region_code = reg.household.village_code
     dev.household_name = reg.household.name
     dev.address = reg.household.address
-    dev.phone_hash = keyring.phone_hash(reg.household.phone)
+    dev.phone_hash = new_phone_hash
     dev.phone_masked = mask_phone(reg.household.phone)
     dev.installer_id = reg.installer_id
     dev.registered_at = now
     s.flush()
-    household_phone(s, keyring, dev.device_id, reg.household.name, reg.household.phone, now)
+    household_phone(s, keyring, dev, reg.household.phone, now, new_household=new_household)
     return dev
 
 

@@ -3,7 +3,9 @@
 Per message: parse (or dead-letter), drop duplicates by (device_id, seq),
 count gaps, update the device's last seen/state/battery/availability, feed the
 alert rules and any waiting commissioning test. The caller acknowledges the
-MQTT messages only after ``apply`` committed: durable before ack.
+MQTT messages only after ``apply`` committed: durable before ack. Each
+event (stored, duplicate or dead-lettered with a device id and seq) yields an
+``EventAck`` for the alarm, handed out only after the commit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.alerts import ActiveCache, AlertBook
 from coalguard.cloud.co.gate import WriteGate
+from coalguard.cloud.co.rules import AlertRules, Rule
 from coalguard.cloud.co.tables import (
     CoCommissioning,
     CoDeadLetter,
@@ -34,8 +37,10 @@ from coalguard.drivers.co_alarm import (
     Rejection,
     parse,
 )
+from coalguard.drivers.co_alarm.ack import AckStatus, EventAck
 from coalguard.untrusted_json import storable_text
 
+_STATE_FIELDS = ("alarm", "co_ppm", "battery_pct", "tamper", "fault", "eol")
 # Counters that ``apply`` moves inside its transaction (restored when it rolls back).
 _APPLY_COUNTERS = ("received", "stored", "duplicates", "dead_letters", "unregistered", "gaps")
 PROCESSING_FAILED = "processing failed"
@@ -65,6 +70,8 @@ class IngestStats:
     failed: int = 0
     # Reconnects that found no session although one was kept (queued messages lost).
     sessions_lost: int = 0
+    # Event acks published to alarms (co/v1/{id}/ack) after their commit.
+    acks: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,11 +143,17 @@ class MessageStore:
         self.stats = IngestStats()
         self._tally = IngestStats()  # counts of the batch being applied
         self.write_lock = write_lock or WriteGate()
+        self._tally_acks: list[EventAck] = []  # acks of the batch being applied
+        self._verdict_rules: AlertRules | None = None
+        self._verdict_memo: dict[tuple[Any, ...], tuple[tuple[Rule, bool], ...]] = {}
 
-    def apply(self, batch: Sequence[Received], urgent: bool = False) -> int:
+    def apply(
+        self, batch: Sequence[Received], urgent: bool = False, acks: list[EventAck] | None = None
+    ) -> int:
         """Store a batch in one transaction; returns the number of new notifications.
 
         ``urgent`` (alarm events) goes ahead of heartbeat batches waiting to write.
+        ``acks`` gets the batch's event acks once the transaction committed.
         """
         parsed = [(r, parse(r.topic, r.payload)) for r in batch]
         ids = {m.device_id for _, m in parsed if not isinstance(m, Rejection)}
@@ -149,17 +162,21 @@ class MessageStore:
             # reader never sees a message counted as stored before it is (and a
             # failed batch counts nothing).
             self._tally = IngestStats(by_reason=dict(self.stats.by_reason))
+            self._tally_acks = []
             n = self._apply(parsed, ids)
             for k in (*_APPLY_COUNTERS, "batches"):
                 setattr(self.stats, k, getattr(self.stats, k) + getattr(self._tally, k))
             self.stats.by_reason = self._tally.by_reason
+            if acks is not None:
+                acks.extend(self._tally_acks)
             return n
 
-    def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> None:
+    def quarantine(self, r: Received, exc: BaseException, urgent: bool = False) -> EventAck | None:
         """Dead-letter a message whose processing raised, with the exception as the reason.
 
         Its own small transaction, so one poison message cannot hold the queue
         (issue 10). Raises only when the database cannot take even this row.
+        Returns the dead-letter ack when the message is an event.
         """
         m = parse(r.topic, r.payload)
         reason = storable_text(f"{PROCESSING_FAILED}: {type(exc).__name__}: {exc}")[:2000]
@@ -176,12 +193,13 @@ class MessageStore:
         self.stats.dead_letters += 1
         self.stats.failed += 1
         self.stats.by_reason[PROCESSING_FAILED] = self.stats.by_reason.get(PROCESSING_FAILED, 0) + 1
+        return _dead_letter_ack(r, m)
 
     def _apply(self, parsed: list[tuple[Received, CoMessage | Rejection]], ids: set[str]) -> int:
         with self.sessions.begin() as s:
             devices = self._devices(s, ids, parsed)
             created = self.book.created
-            new = self._insert_messages(s, devices, parsed)
+            new, docs = self._insert_messages(s, devices, parsed)
             cache = self.book.load_active(s, ids)
             waiting: dict[str, list[CoCommissioning]] = {}
             for c in s.scalars(
@@ -194,14 +212,18 @@ class MessageStore:
                 self._tally.received += 1
                 if isinstance(m, Rejection):
                     self._dead_letter(s, r, m)
+                    self._ack(_dead_letter_ack(r, m))
                     continue
                 dev = devices[m.device_id]
+                if isinstance(m, CoEvent):
+                    status = AckStatus.STORED if i in new else AckStatus.DUPLICATE
+                    self._ack(EventAck(m.device_id, m.seq, status))
                 if isinstance(m, Availability):
                     self._availability(s, dev, m, r.received_at, cache)
                 elif self._count(dev, m, r.received_at, i in new):
                     w = waiting.get(dev.device_id, ())
                     if isinstance(m, CoState):
-                        self._state(s, dev, m, r.received_at, cache, w)
+                        self._state(s, dev, m, r.received_at, cache, w, docs[i])
                     else:
                         self._event(s, dev, m, r.received_at, cache, w)
             self._write_devices(s, devices)
@@ -213,14 +235,19 @@ class MessageStore:
         s: Session,
         devices: dict[str, _Dev],
         parsed: list[tuple[Received, CoMessage | Rejection]],
-    ) -> set[int]:
-        """Insert every state/event once per (device_id, seq); returns the new ones' indexes."""
+    ) -> tuple[set[int], dict[int, dict[str, Any]]]:
+        """Insert every state/event once per (device_id, seq).
+
+        Returns the new ones' indexes, and each inserted message's document by index.
+        """
         rows: list[dict[str, Any]] = []
         index: dict[tuple[str, int], int] = {}
+        docs: dict[int, dict[str, Any]] = {}
         for i, (r, m) in enumerate(parsed):
             if not isinstance(m, CoState | CoEvent) or (m.device_id, m.seq) in index:
                 continue
             index[(m.device_id, m.seq)] = i
+            docs[i] = state_doc(m) if isinstance(m, CoState) else event_doc(m)
             rows.append(
                 {
                     "device_id": m.device_id,
@@ -230,7 +257,7 @@ class MessageStore:
                     "ts": m.ts,
                     "received_at": r.received_at,
                     "unregistered": not devices[m.device_id].registered,
-                    "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
+                    "payload": docs[i],
                 }
             )
         new: set[int] = set()
@@ -243,7 +270,7 @@ class MessageStore:
             )
             # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
             new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
-        return new
+        return new, docs
 
     @staticmethod
     def _devices(
@@ -306,6 +333,10 @@ class MessageStore:
 
     # -- steps -------------------------------------------------------------
 
+    def _ack(self, ack: EventAck | None) -> None:
+        if ack is not None:
+            self._tally_acks.append(ack)
+
     def _dead_letter(self, s: Session, r: Received, m: Rejection) -> None:
         s.add(
             CoDeadLetter(
@@ -362,31 +393,46 @@ class MessageStore:
         at: datetime,
         cache: ActiveCache,
         waiting: Sequence[CoCommissioning],
+        stored: dict[str, Any],
     ) -> None:
+        """``stored``: the state's document as inserted (also the device's last state)."""
         if dev.last_state is None or st.seq >= dev.last_state.get("seq", -1):
-            dev.last_state = state_doc(st)
+            dev.last_state = stored
             dev.battery_pct = st.battery_pct
             dev.eol = st.eol
         dev.last_state_at = at
         dev.online = True
         dev.silent_alerted = False
-        doc = {
-            "alarm": st.alarm.value,
-            "co_ppm": st.co_ppm,
-            "battery_pct": st.battery_pct,
-            "tamper": st.tamper,
-            "fault": st.fault,
-            "eol": st.eol,
-        }
-        for rule in self.book.rules.rule:
-            if rule.opened_by_state(doc):
+        key = (st.alarm.value, st.co_ppm, st.battery_pct, st.tamper, st.fault, st.eol)
+        doc = dict(zip(_STATE_FIELDS, key, strict=True))
+        for rule, opens in self._verdicts(key, doc):
+            if opens:
                 self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts), cache)
-            elif rule.cleared_by_state(doc):
+            else:
                 self.book.clear(s, dev, rule, at, "state", cache)
         for c in waiting:
             if at >= c.started_at and c.state_at is None:
                 c.state_at = at
                 _maybe_pass(c, at)
+
+    def _verdicts(self, key: tuple[Any, ...], doc: dict[str, Any]) -> tuple[tuple[Rule, bool], ...]:
+        """The rules a state opens (True) or clears (False), remembered per distinct state.
+
+        Heartbeats repeat a handful of readings; judging each against every rule
+        cost as much as the rest of storing it.
+        """
+        if self._verdict_rules is not self.book.rules or len(self._verdict_memo) > 4096:
+            self._verdict_rules, self._verdict_memo = self.book.rules, {}
+        got = self._verdict_memo.get(key)
+        if got is None:
+            out: list[tuple[Rule, bool]] = []
+            for rule in self.book.rules.rule:
+                if rule.opened_by_state(doc):
+                    out.append((rule, True))
+                elif rule.cleared_by_state(doc):
+                    out.append((rule, False))
+            got = self._verdict_memo[key] = tuple(out)
+        return got
 
     def _event(
         self,
@@ -411,6 +457,17 @@ class MessageStore:
                 if at >= c.started_at and c.test_event_at is None:
                     c.test_event_at = at
                     _maybe_pass(c, at)
+
+
+def _dead_letter_ack(r: Received, m: CoMessage | Rejection) -> EventAck | None:
+    """A dead-lettered event is acked (the alarm stops resending) when it names device and seq."""
+    if isinstance(m, CoEvent):
+        return EventAck(m.device_id, m.seq, AckStatus.DEAD_LETTER)
+    if not isinstance(m, Rejection) or m.device_id is None or m.seq is None:
+        return None
+    if r.topic.endswith("/event"):
+        return EventAck(m.device_id, m.seq, AckStatus.DEAD_LETTER)
+    return None
 
 
 def _insert(s: Session, table: type) -> Any:

@@ -9,6 +9,7 @@ numbers (11 digits, ``1[3-9]…``): SMS and voice providers reach them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,6 +22,7 @@ from coalguard.cloud.privacy import mask_phone, normalize_phone
 from coalguard.cloud.scope import region_level
 from coalguard.cloud.sealing import Keyring, purpose_of
 from coalguard.errors import WordedInputError, WordedValueError
+from coalguard.i18n import t
 
 # The role of a contact -> the level of the region it belongs to.
 ROLE_LEVEL = {
@@ -35,6 +37,20 @@ ROLES = tuple(ROLE_LEVEL)
 HOUSEHOLD_MAX = 3
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 PHONE_PURPOSE = purpose_of(Contact, "phone_sealed")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A catalog word (a role, a region level) that words itself in the reader's language."""
+
+    key: str
+
+    def text(self, lang: str | None = None) -> str:
+        return t(f"contacts.{self.key}", lang)
+
+
+def role_term(role: str) -> Term:
+    return Term(f"role_{role}")
 
 
 class ContactError(WordedInputError):
@@ -104,7 +120,12 @@ def place_of(s: Session, c: ContactIn) -> tuple[str, str | None]:
         return dev.region_code, dev.device_id
     want = ROLE_LEVEL[c.role]
     if region_level(c.region_code) != want:
-        raise ContactError("unknown_region", region=c.region_code, role=c.role, level=want)
+        raise ContactError(
+            "unknown_region",
+            region=c.region_code,
+            role=role_term(c.role),
+            level=Term(f"level_{want}"),
+        )
     return c.region_code, None
 
 
@@ -172,25 +193,41 @@ def update_contact(
 
 
 def household_phone(
-    s: Session, keyring: Keyring, device_id: str, name: str, phone: str, now: datetime
+    s: Session,
+    keyring: Keyring,
+    dev: CoDevice,
+    phone: str,
+    now: datetime,
+    *,
+    new_household: bool,
 ) -> Contact:
-    """The registered household's own phone as its first contact (re-registering replaces it)."""
-    first = s.scalars(
-        select(Contact)
-        .where(Contact.device_id == device_id, Contact.role == "household")
-        .order_by(Contact.id)
-        .limit(1)
-    ).first()
-    dev = s.get(CoDevice, device_id)
-    assert dev is not None
-    if first is None:
-        first = Contact(role="household", device_id=device_id, created_at=now, active=True)
-        s.add(first)
-    first.region_code = dev.region_code
-    first.name = name
-    first.relation = first.relation or "self"
-    first.active = True
-    first.updated_at = now
-    set_phone(first, keyring, phone)
+    """The registered household's own phone as its contact (relation ``self``).
+
+    Registering again updates it and moves the household's contacts with the
+    alarm's village; an alarm bound to another household (``new_household``)
+    stops reaching the previous household's contacts."""
+    rows = list(
+        s.scalars(
+            select(Contact)
+            .where(Contact.device_id == dev.device_id, Contact.role == "household")
+            .order_by(Contact.id)
+        )
+    )
+    for c in rows:
+        c.region_code = dev.region_code
+        if new_household and c.active:
+            c.active = False
+            c.updated_at = now
+    own = None if new_household else next((c for c in rows if c.relation == "self"), None)
+    if own is None:
+        own = Contact(role="household", device_id=dev.device_id, relation="self", active=False)
+        own.created_at = now
+        s.add(own)
+    own.region_code = dev.region_code
+    own.name = dev.household_name or ""
+    own.updated_at = now
+    set_phone(own, keyring, phone)
     s.flush()
-    return first
+    if not own.active:
+        own.active = household_count(s, dev.device_id) < HOUSEHOLD_MAX
+    return own

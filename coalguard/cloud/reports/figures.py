@@ -6,7 +6,6 @@ is a function so the CLI can show progress on long runs.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.batch_store import GatewayRecordRow
+from coalguard.cloud.board.history import occurrences, response_minutes, summarize
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import CheckpointAlert, Inspection, LabSample
 from coalguard.cloud.co.tables import CoAlert, CoDevice
@@ -110,18 +110,6 @@ def lab_figures(s: Session, p: Period, now: datetime) -> dict[str, Any]:
     }
 
 
-def _minutes(deltas: list[timedelta]) -> dict[str, float | None]:
-    mins = sorted(d.total_seconds() / 60 for d in deltas)
-    if not mins:
-        return {"count": 0, "median_min": None, "p90_min": None}
-    p90 = mins[min(len(mins) - 1, round(0.9 * (len(mins) - 1)))]
-    return {
-        "count": len(mins),
-        "median_min": round(statistics.median(mins), 1),
-        "p90_min": round(p90, 1),
-    }
-
-
 def alarm_figures(s: Session, p: Period, now: datetime) -> dict[str, Any]:
     devices = select(CoDevice).where(
         CoDevice.registered.is_(True), CoDevice.region_code.startswith(p.region)
@@ -154,9 +142,22 @@ def alarm_figures(s: Session, p: Period, now: datetime) -> dict[str, Any]:
         "offline": installed - online,
         "alerts_by_kind": dict(sorted(by_kind.items())),
         "alarms_raised": len(alarms),
-        "response": _minutes(
+        "response": response_minutes(
             [a.acknowledged_at - a.opened_at for a in alarms if a.acknowledged_at]
         ),
+        "response_by_village": [
+            {
+                "village_code": v.key,
+                "alarms": v.alarms,
+                "acknowledged": v.acknowledged,
+                "unacknowledged": v.unacknowledged,
+                "median_min": v.median_min,
+                "p90_min": v.p90_min,
+            }
+            for v in summarize(
+                occurrences(s, p.region, False, since=p.since, until=p.until), "village"
+            )
+        ],
         "unacknowledged": sum(1 for a in alarms if a.acknowledged_at is None),
         "silent_by_village": [{"village_code": k, "silent": v} for k, v in sorted(silent.items())],
     }

@@ -47,6 +47,9 @@ def to_csv(doc: dict[str, Any]) -> str:
         w.writerow(["alarms", doc["region"], f"response_{k}", v])
     for k, v in alarms["alerts_by_kind"].items():
         w.writerow(["alarm_alerts", k, "opened", v])
+    for row in alarms["response_by_village"]:
+        for k in ("alarms", "acknowledged", "unacknowledged", "median_min", "p90_min"):
+            w.writerow(["alarm_response_village", row["village_code"], k, row[k]])
     for row in alarms["silent_by_village"]:
         w.writerow(["silent_village", row["village_code"], "silent", row["silent"]])
     for k, v in doc["checkpoint_alerts"]["opened_by_kind"].items():
@@ -111,6 +114,17 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
             alarms["unacknowledged"],
         ],
         "alarm_kinds": list(alarms["alerts_by_kind"].items()),
+        "response_rows": [
+            [
+                r["village_code"],
+                r["alarms"],
+                r["acknowledged"],
+                r["unacknowledged"],
+                r["median_min"],
+                r["p90_min"],
+            ]
+            for r in alarms["response_by_village"]
+        ],
         "silent_rows": [[r["village_code"], r["silent"]] for r in alarms["silent_by_village"]],
         "checkpoint_alerts_open": cpa["open_now"],
         "checkpoint_alert_kinds": list(cpa["opened_by_kind"].items()),

@@ -81,13 +81,22 @@ def _parse(t: str, payload: bytes) -> CoMessage | Rejection:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         return Rejection(t, payload, "payload is not UTF-8", device_id)
+    doc: dict[str, Any] | None = None
     try:
         if sub == "availability":
             return _availability(device_id, text)
         doc = _json(text)
         return _state(device_id, doc) if sub == "state" else _event(device_id, doc)
     except _Bad as exc:
-        return Rejection(t, payload, str(exc), device_id)
+        return Rejection(t, payload, str(exc), device_id, _seq_or_none(doc))
+
+
+def _seq_or_none(doc: dict[str, Any] | None) -> int | None:
+    """The refused message's ``seq`` when it has a valid one (its event can still be acked)."""
+    try:
+        return _seq(doc) if doc is not None else None
+    except _Bad:
+        return None
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class Rejection:
     payload: bytes
     reason: str
     device_id: str | None = None
+    seq: int | None = None  # when the payload had a valid one
 
 
 CoMessage = CoState | CoEvent | Availability

@@ -3,7 +3,10 @@
 Simulated time runs ``time_scale`` times faster than real time; messages carry
 simulated timestamps. Each alarm has its own MQTT client (own client id,
 optional per-device password, last will ``offline`` retained) so the broker
-sees exactly what it would see from real alarms.
+sees exactly what it would see from real alarms. Each alarm keeps its events
+until the cloud acks them on ``co/v1/{id}/ack`` and publishes them again after
+a reconnect and after ``ack_timeout_s`` (``unacked.py``): a broker PUBACK is
+not proof that the cloud has the event.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from coalguard.drivers.co_alarm import CoEvent, EventType, encode, topic
+from coalguard.drivers.co_alarm.ack import ack_seq, ack_topic
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.co_fleet.alarm import SimAlarm
 from coalguard.simulators.co_fleet.mux import Mux
 from coalguard.simulators.co_fleet.scenario import Incident, Scenario
 from coalguard.simulators.co_fleet.timing import Timing, load_timing
+from coalguard.simulators.co_fleet.unacked import ACK_TIMEOUT_S, Unacked
 
 log = logging.getLogger("coalguard.sim.co_fleet")
 
@@ -41,6 +46,7 @@ def device_password(secret: str, device_id: str) -> str:
 @dataclass
 class FleetStats:
     published: int = 0
+    resent: int = 0  # events published again for want of the cloud's ack
     connects: int = 0
     disconnects: int = 0
     alarm_starts: list[tuple[str, int, float]] = field(default_factory=list)  # id, seq, sim min
@@ -53,9 +59,8 @@ class _Link:
     connected: bool = False
     retry_at: float = 0.0
     backoff: float = 0.5
-    # The last state/event published: sent again after a reconnect (contract rule:
-    # a broker crash may lose the last acknowledged message; the cloud dedupes by seq).
-    last: tuple[str, bytes] | None = None
+    # Events the cloud has not acked: sent again after a reconnect and on timeout.
+    unacked: Unacked = field(default_factory=Unacked)
 
 
 class Fleet:
@@ -76,6 +81,7 @@ class Fleet:
         on_broker_restart: Callable[[], None] | None = None,
         on_incident: Callable[[Incident, float], None] | None = None,
         start: datetime | None = None,
+        ack_timeout_s: float = ACK_TIMEOUT_S,
     ) -> None:
         self.scenario = scenario
         self.host, self.port = host, port
@@ -118,10 +124,11 @@ class Fleet:
                 c.tls_set(ca_certs=tls_ca or None)
             c.will_set(topic(a.device_id, "availability"), b"offline", qos=1, retain=True)
             c.max_queued_messages_set(0)
-            link = _Link(c)
+            link = _Link(c, unacked=Unacked(ack_timeout_s))
             c.user_data_set((a, link))
             c.on_connect = self._on_connect
             c.on_disconnect = self._on_disconnect
+            c.on_message = self._on_message
             self.mux.add(c)
             self.links.append(link)
         self._pending = sorted(scenario.incident, key=lambda x: x.at_min)
@@ -153,9 +160,20 @@ class Fleet:
         link.connected = True
         link.backoff = 0.5
         self.stats.connects += 1
+        client.subscribe(ack_topic(a.device_id), qos=1)
         client.publish(topic(a.device_id, "availability"), b"online", qos=1, retain=True)
-        if link.last is not None:
-            client.publish(*link.last, qos=1)
+        self._resend(link, link.unacked.all(time.monotonic()))
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        _a, link = userdata
+        seq = ack_seq(msg.payload)
+        if seq is not None:
+            link.unacked.ack(seq)
+
+    def _resend(self, link: _Link, pending: list[tuple[str, bytes]]) -> None:
+        for t, payload in pending:
+            link.client.publish(t, payload, qos=1)
+        self.stats.resent += len(pending)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         _a, link = userdata
@@ -229,11 +247,13 @@ class Fleet:
                 if now_r >= link.retry_at and link.client.socket() is None:
                     self._try_connect(link)
                 continue
+            self._resend(link, link.unacked.due(now_r))
             while a.outbox:
                 msg = a.outbox.pop(0)
                 t, payload = encode(msg)
+                if isinstance(msg, CoEvent):
+                    link.unacked.add(msg.seq, t, payload, now_r)
                 link.client.publish(t, payload, qos=1)
-                link.last = (t, payload)
                 self.stats.published += 1
                 if isinstance(msg, CoEvent) and msg.type is EventType.ALARM_START:
                     self.stats.alarm_starts.append((a.device_id, msg.seq, round(self.sim_min, 2)))
@@ -244,7 +264,7 @@ class Fleet:
         while time.monotonic() < end:
             self._flush(time.monotonic())
             busy = any(
-                (a.powered and (a.outbox or not lk.connected))
+                (a.powered and (a.outbox or lk.unacked or not lk.connected))
                 or (lk.connected and (lk.client.want_write() or len(lk.client._out_messages)))
                 for a, lk in zip(self.alarms, self.links, strict=True)
             )

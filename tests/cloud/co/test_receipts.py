@@ -10,17 +10,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import select
 
 from coalguard.cloud.app import create_app
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.notifier import Notifier, channel_health
 from coalguard.cloud.co.providers import provider_channels
-from coalguard.cloud.co.receipts import undelivered
+from coalguard.cloud.co.receipts import TencentBody, apply_receipts, from_tencent, undelivered
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoAlert, CoNotification
+from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
@@ -28,6 +30,7 @@ from tests.cloud.co.co_support import event
 from tests.cloud.ops_support import bearer, users
 from tests.support.providers import RECEIPT_TOKENS, provider_recorder
 from tests.support.servers import ThreadServer
+from tests.support.waiting import wait_for
 
 PHONE = "13812345678"
 CHANNELS = ("sms", "voice", "sms_aliyun")
@@ -38,6 +41,8 @@ class World:
     rec: ProviderRecorder
     server: ThreadServer
     app: object
+    store: MessageStore
+    notifier: Notifier
 
     def url(self, provider: str, token: str | None = None) -> str:
         return (
@@ -46,7 +51,8 @@ class World:
 
     def rows(self) -> dict[str, CoNotification]:
         with self.app.state.sessions() as s:  # type: ignore[attr-defined]
-            return {n.channel: n for n in s.scalars(select(CoNotification))}
+            sent = select(CoNotification).where(CoNotification.status != "no_recipient")
+            return {n.channel: n for n in s.scalars(sent)}
 
 
 @pytest.fixture
@@ -60,9 +66,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
         app = create_app(settings, schema="create")
         clock = SystemClock()
-        MessageStore(app.state.sessions, AlertBook(load_rules(), CHANNELS)).apply(
-            [event("COA-9", 1, "alarm_start", co_ppm=250, at=clock.now())]
-        )
+        store = MessageStore(app.state.sessions, AlertBook(load_rules(), CHANNELS))
+        store.apply([event("COA-9", 1, "alarm_start", co_ppm=250, at=clock.now())])
         notifier = Notifier(
             app.state.sessions,
             provider_channels(providers),
@@ -72,7 +77,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         notifier.deliver_due(clock.now())
         assert notifier.sent == 3
         with ThreadServer(app) as server:
-            yield World(rec, server, app)
+            yield World(rec, server, app, store, notifier)
 
 
 def test_receipts_of_each_provider_settle_their_notification(world: World) -> None:
@@ -155,3 +160,56 @@ def test_an_undelivering_channel_shows_failing_in_health_metrics_and_dashboard(
     assert httpx.get(f"{world.server.url}/metrics").status_code == 401
     page = httpx.get(f"{world.server.url}/", headers=admin).text
     assert "通知渠道" in page and '<td class="sev-critical">故障</td>' in page
+
+
+def test_the_recorder_pushes_receipts_by_itself(world: World) -> None:
+    world.rec.auto_receipts("tencent_sms", world.url("tencent"), delivered=True, delay_s=0.05)
+    world.rec.auto_receipts("aliyun_sms", world.url("aliyun"), delivered=False, delay_s=0.05)
+    clock = SystemClock()
+    world.store.apply([event("COA-10", 1, "alarm_start", co_ppm=400, at=clock.now())])
+    world.notifier.deliver_due(clock.now())
+
+    def settled() -> dict[str, str | None] | None:
+        with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+            rows = s.scalars(
+                select(CoNotification)
+                .join(CoAlert, CoAlert.id == CoNotification.alert_id)
+                .where(CoAlert.device_id == "COA-10", CoNotification.status != "no_recipient")
+            )
+            got = {n.channel: n.delivery_state for n in rows}
+        return got if got.get("sms") == "delivered" and got.get("sms_aliyun") else None
+
+    got = wait_for(settled, 10, "the recorder's own receipts to arrive")
+    assert got == {"sms": "delivered", "voice": "sent", "sms_aliyun": "undelivered"}
+
+
+def test_receipts_health_and_failover_list_on_both_backends(db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(db_url)
+    create_schema(engine, for_tests_or_demo=True)
+    sm = make_sessionmaker(engine)
+    clock = SystemClock()
+    since = clock.now() - timedelta(seconds=1)
+    with provider_recorder(tmp_path) as (rec, providers):
+        MessageStore(sm, AlertBook(load_rules(), CHANNELS)).apply(
+            [event("COA-3", 1, "alarm_start", co_ppm=250, at=clock.now())]
+        )
+        notifier = Notifier(
+            sm, provider_channels(providers), clock=clock, recipient=lambda s, row: PHONE
+        )
+        notifier.deliver_due(clock.now())
+        (sms,), (voice,) = rec.sent("tencent_sms"), rec.sent("tencent_vms")
+        tencent = TypeAdapter(TencentBody)
+        receipts = from_tencent(tencent.validate_python(rec.receipt(sms, False)))
+        receipts += from_tencent(tencent.validate_python(rec.receipt(voice, True)))
+    with sm.begin() as s:
+        done = apply_receipts(s, receipts, clock.now())
+        assert (done.applied, done.duplicates, done.unknown) == (2, 0, 0)
+    with sm.begin() as s:
+        assert apply_receipts(s, receipts, clock.now()).duplicates == 2
+    with sm() as s:
+        health = {h["channel"]: h for h in channel_health(s)}
+        assert [n.channel for n in undelivered(s, since)] == ["sms"]
+    assert health["sms"]["failing"] is True and health["sms"]["undelivered"] == 1
+    assert health["voice"]["delivered"] == 1 and health["voice"]["failing"] is False
+    assert health["sms_aliyun"]["sent"] == 1 and health["sms_aliyun"]["last_failure_at"] is None
+    engine.dispose()

@@ -183,3 +183,21 @@ def test_escalation_has_a_phone_to_call(tmp_path: Path) -> None:
     assert b"COA-7" in stored  # the scan reads the rows
     for digits in ("13912991172", "139-1299 1172", "12991172"):
         assert digits.encode() not in stored
+
+
+def test_an_alarm_bound_to_a_new_household_does_not_call_the_old_one(
+    sessions: sessionmaker,
+) -> None:
+    """Re-registering an alarm to another household's phone stops reaching the old
+    household's relatives; registering the same household again keeps them."""
+    with sessions.begin() as s:
+        _household(s, phone="13812345678")
+        son = ContactIn(role="household", device_id="COA-1", name="王二", phone="13900000002")
+        add_contact(s, RING, son, T0)
+        _household(s, phone="13812345678")  # the same household, registered again
+    with sessions() as s:
+        assert [r.phone for r in _reach(s, "household")] == ["13812345678", "13900000002"]
+    with sessions.begin() as s:
+        _household(s, phone="13611112222")  # the alarm now belongs to another household
+    with sessions() as s:
+        assert [r.phone for r in _reach(s, "household")] == ["13611112222"]

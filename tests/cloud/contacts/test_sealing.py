@@ -16,6 +16,7 @@ from coalguard.cloud.sealing import (
     add_key_to_file,
     keys_from_env,
     load_keyring,
+    new_key_id,
 )
 from tests.conftest import COALGUARD
 
@@ -53,10 +54,10 @@ def test_an_altered_value_is_refused_in_words() -> None:
 
 def test_the_newest_key_seals_and_older_keys_still_open(tmp_path: Path) -> None:
     path = tmp_path / "keys.toml"
-    first = add_key_to_file(path, T0)
+    first = add_key_to_file(path, new_key_id(T0))
     old = load_keyring(path, None, "h", generated_ok=False)
     sealed_old = old.seal("13912345678", "p")
-    second = add_key_to_file(path, T0.replace(hour=9))
+    second = add_key_to_file(path, new_key_id(T0.replace(hour=9)))
     ring = load_keyring(path, None, "h", generated_ok=False)
     assert list(ring.keys) == [first, second] and ring.current == second
     assert ring.open(sealed_old, "p") == "13912345678"
@@ -116,7 +117,12 @@ def _serve(env: dict[str, str], db: str) -> subprocess.CompletedProcess[str]:
 
 def test_cloud_serve_without_a_sealing_key_stops_with_one_worded_line(tmp_path: Path) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("COALGUARD_")}
-    env = {**base, "COALGUARD_CO_PHONE_HASH_KEY": "deployment-key", "COALGUARD_LANG": "en"}
+    env = {
+        **base,
+        "COALGUARD_CO_PHONE_HASH_KEY": "deployment-key",
+        "COALGUARD_CO_ACK_LINK_SECRET": "deployment-ack-key",
+        "COALGUARD_LANG": "en",
+    }
     r = _serve(env, f"sqlite:///{tmp_path}/c.sqlite")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "no sealing key" in r.stderr and "COALGUARD_CLOUD_SEALING_KEYS" in r.stderr
@@ -127,3 +133,15 @@ def test_cloud_serve_without_a_sealing_key_stops_with_one_worded_line(tmp_path: 
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert str(bad) in r.stderr and "32 bytes" in r.stderr
+
+
+def test_the_demo_generates_one_key_file_its_processes_share(tmp_path: Path) -> None:
+    from coalguard.cloud.process import start_keyring
+    from coalguard.cloud.settings import CloudSettings
+
+    settings = CloudSettings(db_url=f"sqlite:///{tmp_path}/demo.sqlite")
+    serve, ingest = (start_keyring(settings, demo=True) for _ in range(2))
+    assert serve.keys == ingest.keys and not serve.generated
+    assert (tmp_path / "demo.demo-keys.toml").exists()
+    with pytest.raises(SealingError):
+        start_keyring(settings, demo=False)

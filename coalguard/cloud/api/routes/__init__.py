@@ -9,8 +9,11 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    board,
     checks,
     co,
+    co_ack,
+    contacts,
     dashboard,
     fastpass,
     ledger,
@@ -34,6 +37,10 @@ ROUTERS = (
     reports.router,
     ledger.router,
     referrals.router,
+    contacts.router,
+    board.stream_router,
+    board.router,
     receipts.router,
+    co_ack.router,
     dashboard.router,
 )

@@ -1,5 +1,5 @@
 """Dashboard pages: login, region overview, alert list, referral cases, checkpoint detail,
-alarm detail.
+alarm detail, the contact directory and the on-call rota.
 
 Pages authenticate with the session cookie (or a bearer header) and redirect to
 ``/login`` without one; each declares its roles with ``allow_page``. Every
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
@@ -26,9 +26,20 @@ from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
+from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.notifier import channel_health
-from coalguard.cloud.co.tables import CoDevice, CoMessageRow
-from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
+from coalguard.cloud.co.readings import co_history
+from coalguard.cloud.co.tables import CoDevice, CoNotification
+from coalguard.cloud.contacts.directory import ROLES
+from coalguard.cloud.dashboard import contacts_pages
+from coalguard.cloud.dashboard.pages import (
+    Chrome,
+    Kpi,
+    NotifiedRow,
+    alert_rows,
+    notified_rows,
+    referral_row,
+)
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.referrals.queries import cases_in
 from coalguard.edge.clock import LOCAL_TZ
@@ -37,6 +48,8 @@ LANG_COOKIE = "cg_lang"
 STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
+    "contacts.js": "text/javascript; charset=utf-8",
+    "board.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
 
@@ -50,9 +63,10 @@ def page_lang(request: Request, op: Operator | None) -> str:
     return templating.pick_lang(request.cookies.get(LANG_COOKIE))
 
 
-def _render(
+def render_page(
     request: Request, template: str, op: Operator | None, http_status: int = 200, **view: Any
 ) -> HTMLResponse:
+    """``dashboard/<template>`` in the user's language, with the layout's chrome."""
     lang = page_lang(request, op)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     chrome = Chrome(
@@ -66,7 +80,9 @@ def _render(
 
 
 def _not_found(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
-    return _render(request, "not_found.html", op, http_status=404, message=message, subject=subject)
+    return render_page(
+        request, "not_found.html", op, http_status=404, message=message, subject=subject
+    )
 
 
 def _today(now: datetime) -> tuple[datetime, datetime]:
@@ -107,7 +123,7 @@ def switch_lang(lang: str, next: str = "/") -> Response:
 
 @router.get("/login", dependencies=[PUBLIC])
 def login(request: Request) -> HTMLResponse:
-    return _render(request, "login.html", None)
+    return render_page(request, "login.html", None)
 
 
 @router.get("/")
@@ -160,7 +176,7 @@ def overview(request: Request, op: Viewer) -> Response:
         }
         for c in cps
     ]
-    return _render(
+    return render_page(
         request,
         "overview.html",
         op,
@@ -183,7 +199,7 @@ def alerts_page(
         alerts = unified_alerts(
             s, op.region_prefix, AlertFilter(status=status, source=source, limit=500)
         )
-    return _render(
+    return render_page(
         request,
         "alerts.html",
         op,
@@ -200,7 +216,7 @@ def referrals_page(request: Request, op: Viewer, status: str | None = None) -> R
         status = None
     with request.app.state.sessions() as s:
         rows = [referral_row(c) for c in cases_in(s, op.region_prefix, status, 500)]
-    return _render(
+    return render_page(
         request,
         "referrals.html",
         op,
@@ -274,7 +290,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
             Kpi("dash.kpi_turned_back", today.get("turned_back", 0)),
             Kpi("state.fast_pass", today.get("fast_pass", 0)),
         ]
-        return _render(
+        return render_page(
             request,
             "checkpoint.html",
             op,
@@ -289,25 +305,6 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
 def _driver(i: Inspection, op: Operator) -> str:
     name = i.driver or ""
     return name if op.sees_personal_data else mask_name(name)
-
-
-def co_history(s: Any, device_id: str, since: datetime) -> list[tuple[datetime, float]]:
-    rows = s.execute(
-        select(CoMessageRow.ts, CoMessageRow.payload)
-        .where(
-            CoMessageRow.device_id == device_id,
-            CoMessageRow.kind == "state",
-            CoMessageRow.ts >= since,
-        )
-        .order_by(CoMessageRow.ts)
-        .limit(5000)
-    )
-    out = []
-    for ts, payload in rows:
-        v = (payload or {}).get("co_ppm")
-        if isinstance(v, int | float):
-            out.append((ts, float(v)))
-    return out
 
 
 @router.get("/alarms/{device_id}")
@@ -325,7 +322,8 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             if a["device_id"] == device_id
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
-        return _render(
+        notified = _notified(s, [a for a in alerts if a["kind"] == "co_alarm"], op)
+        return render_page(
             request,
             "alarm.html",
             op,
@@ -335,4 +333,48 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             hours=hours,
             plot=co_line(points) if points else None,
             alerts=alert_rows(alerts, op),
+            notified=notified,
         )
+
+
+def _notified(s: Any, alerts: list[dict[str, Any]], op: Operator) -> list[NotifiedRow]:
+    """Who each CO alarm reached, when and how, or that nobody was on file (never silent)."""
+    region_of = {int(a["id"].removeprefix("co-")): a["region_code"] for a in alerts[:5]}
+    rows = s.scalars(
+        select(CoNotification)
+        .where(
+            CoNotification.alert_id.in_(region_of),
+            or_(CoNotification.contact_id.is_not(None), CoNotification.status == NO_RECIPIENT),
+        )
+        .order_by(CoNotification.id.desc())
+        .limit(200)
+    )
+    return notified_rows(list(rows), region_of, op)
+
+
+@router.get("/contacts")
+def contacts_page(request: Request, op: Viewer, role: str | None = None) -> Response:
+    """The contact directory of the user's region; phones masked, revealed on request."""
+    role = role if role in ROLES else None
+    with request.app.state.sessions() as s:
+        groups = contacts_pages.directory(s, op, role)
+    return render_page(
+        request,
+        "contacts.html",
+        op,
+        role=role,
+        roles=ROLES,
+        groups=groups,
+        powers=contacts_pages.powers(op),
+    )
+
+
+@router.get("/rota")
+def rota_page(request: Request, op: Viewer) -> Response:
+    """The townships' on-call rota: who is on duty now, the next two weeks' shifts."""
+    now = request.app.state.clock.now()
+    with request.app.state.sessions() as s:
+        shifts, towns = contacts_pages.rota(s, op, now)
+    return render_page(
+        request, "rota.html", op, shifts=shifts, towns=towns, powers=contacts_pages.powers(op)
+    )

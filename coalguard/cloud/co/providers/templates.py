@@ -53,9 +53,19 @@ class Template:
 
     def preview(self, body: dict[str, Any]) -> str:
         """The message as the recipient reads it (for the demo and the dashboard)."""
-        vals = self.values(body)
-        out = re.sub(r"\{(\d+)\}", lambda m: vals[int(m.group(1)) - 1], self.text)
-        return re.sub(r"\$\{(\w+)\}", lambda m: self.named(body).get(m.group(1), MISSING), out)
+        return self.fill(self.values(body))
+
+    def fill(self, params: list[str] | dict[str, str]) -> str:
+        """The text with the parameters a provider received (positional or named)."""
+        vals = list(params.values()) if isinstance(params, dict) else params
+        named = params if isinstance(params, dict) else dict(zip(self.params, vals, strict=False))
+
+        def nth(m: re.Match[str]) -> str:
+            i = int(m.group(1)) - 1
+            return vals[i] if 0 <= i < len(vals) else MISSING
+
+        out = re.sub(r"\{(\d+)\}", nth, self.text)
+        return re.sub(r"\$\{(\w+)\}", lambda m: named.get(m.group(1), MISSING), out)
 
 
 class TemplateError(ValueError):
@@ -65,6 +75,14 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Templates:
     by_jurisdiction: dict[str, dict[str, Template]]
+
+    def by_id(self, template_id: str) -> Template | None:
+        """The template registered under ``template_id`` (previews of recorded requests)."""
+        for channels in self.by_jurisdiction.values():
+            for tpl in channels.values():
+                if tpl.template_id == template_id:
+                    return tpl
+        return None
 
     def pick(self, channel: str, region_code: str | None) -> Template:
         """The template for ``channel`` in the most specific jurisdiction having one."""

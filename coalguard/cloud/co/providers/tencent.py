@@ -45,25 +45,38 @@ def _credential(settings: ProviderSettings) -> Credential:
     return Credential(settings.tencent_secret_id, settings.tencent_secret_key)
 
 
-def _refused(what: str, exc: TencentCloudSDKException) -> ChannelError:
-    return ChannelError(f"{what}: {exc.get_code()}: {exc.get_message()}")
+class _TencentChannel:
+    """What SMS and VMS share: one SDK client (one request at a time), errors worded."""
 
+    kind: str
+    what: str  # "Tencent SMS" | "Tencent VMS", in errors
 
-class TencentSmsChannel:
-    """SMS through Tencent Cloud SMS: the jurisdiction's template, the body's values."""
-
-    kind = "sms"
-
-    def __init__(self, settings: ProviderSettings, templates: Templates, name: str = "sms") -> None:
+    def __init__(self, name: str, settings: ProviderSettings, templates: Templates, client: Any):
         self.name = name
         self.settings = settings
         self.templates = templates
-        self.client = SmsClient(
-            _credential(settings),
-            settings.tencent_region,
-            _profile(settings, settings.tencent_sms_endpoint),
-        )
-        self._lock = threading.Lock()  # one request at a time per SDK client
+        self.client = client
+        self._lock = threading.Lock()
+
+    def call(self, action: str, req: Any) -> Any:
+        """The SDK's ``action`` with ``req``; the provider's error as a ChannelError."""
+        try:
+            with self._lock:
+                return getattr(self.client, action)(req)
+        except TencentCloudSDKException as exc:
+            raise ChannelError(f"{self.what}: {exc.get_code()}: {exc.get_message()}") from None
+
+
+class TencentSmsChannel(_TencentChannel):
+    """SMS through Tencent Cloud SMS: the jurisdiction's template, the body's values."""
+
+    kind = "sms"
+    what = "Tencent SMS"
+
+    def __init__(self, settings: ProviderSettings, templates: Templates, name: str = "sms") -> None:
+        endpoint = _profile(settings, settings.tencent_sms_endpoint)
+        client = SmsClient(_credential(settings), settings.tencent_region, endpoint)
+        super().__init__(name, settings, templates, client)
 
     def request(self, out: Outbound) -> sms_models.SendSmsRequest:
         if not out.to:
@@ -79,12 +92,7 @@ class TencentSmsChannel:
         return req
 
     def send(self, out: Outbound) -> Sent:
-        req = self.request(out)
-        try:
-            with self._lock:
-                resp: Any = self.client.SendSms(req)
-        except TencentCloudSDKException as exc:
-            raise _refused("Tencent SMS", exc) from None
+        resp = self.call("SendSms", self.request(out))
         status = (resp.SendStatusSet or [None])[0]
         if status is None:
             raise ChannelError(f"Tencent SMS: no SendStatus in the answer ({resp.RequestId})")
@@ -94,23 +102,18 @@ class TencentSmsChannel:
         return Sent(status.SerialNo)
 
 
-class TencentVoiceChannel:
+class TencentVoiceChannel(_TencentChannel):
     """A voice notification (text to speech of a registered template) through Tencent VMS."""
 
     kind = "voice"
+    what = "Tencent VMS"
 
     def __init__(
         self, settings: ProviderSettings, templates: Templates, name: str = "voice"
     ) -> None:
-        self.name = name
-        self.settings = settings
-        self.templates = templates
-        self.client = VmsClient(
-            _credential(settings),
-            settings.tencent_region,
-            _profile(settings, settings.tencent_vms_endpoint),
-        )
-        self._lock = threading.Lock()
+        endpoint = _profile(settings, settings.tencent_vms_endpoint)
+        client = VmsClient(_credential(settings), settings.tencent_region, endpoint)
+        super().__init__(name, settings, templates, client)
 
     def request(self, out: Outbound) -> vms_models.SendTtsVoiceRequest:
         if not out.to:
@@ -126,12 +129,7 @@ class TencentVoiceChannel:
         return req
 
     def send(self, out: Outbound) -> Sent:
-        req = self.request(out)
-        try:
-            with self._lock:
-                resp: Any = self.client.SendTtsVoice(req)
-        except TencentCloudSDKException as exc:
-            raise _refused("Tencent VMS", exc) from None
+        resp = self.call("SendTtsVoice", self.request(out))
         call_id = resp.SendStatus.CallId if resp.SendStatus else None
         if not call_id:
             raise ChannelError(f"Tencent VMS: no CallId in the answer ({resp.RequestId})")
