@@ -310,12 +310,12 @@ def reply_code() -> str:
     return str(1000 + secrets.randbelow(9000))
 
 
-def stop_escalation(s: Session, alert: CoAlert, at: datetime) -> int:
+def stop_escalation(s: Session, alert: CoAlert) -> int:
     """Someone took the alarm on: what is still waiting to go out is cancelled."""
     done = s.execute(
         update(CoNotification)
         .where(CoNotification.alert_id == alert.id, CoNotification.status == "pending")
-        .values(status=CANCELLED, last_error=f"acknowledged at {at.isoformat()}")
+        .values(status=CANCELLED)
         .execution_options(synchronize_session=False)
     )
     return done.rowcount or 0
@@ -325,7 +325,7 @@ def acknowledge(s: Session, alert: Any, who: str, via: str, at: datetime) -> Non
     """Acknowledge any alert (the one lifecycle); a CO alarm's escalation stops there."""
     lifecycle.acknowledge(alert, who, at, via)
     if isinstance(alert, CoAlert):
-        stop_escalation(s, alert, at)
+        stop_escalation(s, alert)
 
 
 def notification_body(alert: CoAlert, dev: CoDevice | None, level: str, reason: str) -> dict:

@@ -286,7 +286,7 @@ def channel_health(s: Session) -> list[dict]:
     for ch, e in out.items():
         e["last_error"] = s.scalars(
             select(n.last_error)
-            .where(n.channel == ch, n.last_error.is_not(None))
+            .where(n.channel == ch, n.last_error.is_not(None), n.status != "no_recipient")
             .order_by(n.id.desc())
             .limit(1)
         ).first()

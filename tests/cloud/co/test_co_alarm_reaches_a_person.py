@@ -131,7 +131,8 @@ def _walk_the_chain(c: Chain) -> None:
     assert c.requests()[2] == ("tencent_vms", GRID)
     wait_for(c.settled, 10, "the call settled")
     # The grid worker opens the link of their SMS and says they are on site.
-    link = grid_sms.params[-1]
+    link, code = grid_sms.params[4:6]
+    assert code.isdigit() and len(code) == 4  # or the grid worker texts it back
     assert link.startswith(c.server.url + "/a/")
     page = httpx.get(link)
     assert page.status_code == 200 and "王家" in page.text and "320 ppm" in page.text

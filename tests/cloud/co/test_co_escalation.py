@@ -19,7 +19,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import LogChannel
 from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.escalation import load_policy
-from coalguard.cloud.co.notifier import Notifier, RetryPolicy
+from coalguard.cloud.co.notifier import Notifier, RetryPolicy, channel_health
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
@@ -151,6 +151,9 @@ def test_a_step_with_nobody_on_file_is_shown_worded_on_the_alarm_page(tmp_path: 
     page = w.client.get("/alarms/COA-1", headers=admin)
     assert page.status_code == 200
     assert "网格员：通讯录中没有可通知的人（区域 140202001001），请补充联系人" in page.text
+    with w.sessions() as s:  # nobody to text is not a channel outage
+        sms = next(h for h in channel_health(s) if h["channel"] == "sms")
+        assert not sms["failing"] and sms["last_error"] is None
     notes = w.client.get("/api/v1/co/alerts/co-1/notifications", headers=admin).json()
     assert [(n["who"], n["status"]) for n in notes if n["who"]] == [
         ("household", "pending"),

@@ -35,6 +35,7 @@ BODY = {
     "household": {"name": "张三", "address": "东村12号", "phone_masked": "138****5678"},
     "detail": {"co_ppm": 312.4},
     "ack_url": "https://cg.example/a/Xy7",
+    "reply_code": "4821",
     "notification_id": 41,
 }
 
@@ -51,7 +52,9 @@ def test_tencent_sms_is_signed_and_carries_the_jurisdictions_template(recorder) 
     (got,) = rec.sent("tencent_sms")
     assert got.phone == "+86" + PHONE and got.provider_id == sent.provider_id
     assert got.template_id == "2000102"  # 130102's own template, not the default
-    assert got.params == ["一氧化碳报警", "张三", "东村12号", "312", "https://cg.example/a/Xy7"]
+    assert got.params == [
+        "一氧化碳报警", "张三", "东村12号", "312", "https://cg.example/a/Xy7", "4821"
+    ]  # fmt: skip
     assert got.raw["SmsSdkAppId"] == "1400000001" and got.raw["SignName"] == "煤安守护"
     assert rec.refused == []
 
@@ -84,6 +87,7 @@ def test_aliyun_sms_is_signed_and_names_its_parameters(recorder) -> None:  # typ
         "address": "东村12号",
         "co_ppm": "312",
         "ack_link": "https://cg.example/a/Xy7",
+        "reply_code": "4821",
     }
 
 
