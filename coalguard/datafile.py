@@ -113,7 +113,7 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
                 key_line = _find_key(lines, start, end, part)
                 return key_line if key_line is not None else best
             best = found + 1
-            start, end = found + 1, _next_header(lines, found + 1, end)
+            start, end = found + 1, _element_end(lines, found + 1, end, name)
             table = [*table, part]
             i += 2
             continue
@@ -155,6 +155,15 @@ def _has_header_below(lines: list[str], start: int, name: str) -> bool:
         if m and m.group(2).startswith(name + "."):
             return True
     return False
+
+
+def _element_end(lines: list[str], start: int, end: int, name: str) -> int:
+    """Where one ``[[name]]`` element ends: its own ``[[name.sub]]`` tables belong to it."""
+    for n in range(start, end):
+        m = _HEADER.match(lines[n])
+        if m and not m.group(2).startswith(name + "."):
+            return n
+    return end
 
 
 def _next_header(lines: list[str], start: int, end: int) -> int:

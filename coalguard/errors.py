@@ -63,6 +63,19 @@ class WordedError(CoalguardError):
         return fill(t(key, lang), self.params, lang)
 
 
+class Unreachable(WordedError):
+    """A database or broker a process needs at start cannot be reached or opened:
+    one worded line and exit 2 (systemd restarts it), not a traceback."""
+
+    section = "deploy"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (drivers add hints on further lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class WordedInputError(WordedError, InputError):
     """An invalid request or document, worded from the catalog."""
 

@@ -21,7 +21,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def require_binary(name: str) -> str:
+def require_binary(name: str, package: str | None = None) -> str:
     """Path of a system binary the test needs.
 
     Under CI a missing binary fails the test loudly (CI must install it);
@@ -30,7 +30,7 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    msg = f"{name} not installed (apt-get install -y {name})"
+    msg = f"{name} not installed (apt-get install -y {package or name})"
     if os.environ.get("CI"):
         pytest.fail(msg)
     pytest.skip(msg)

@@ -167,6 +167,24 @@ def gateway_list(db: DbUrl = None, lang: Lang = "") -> None:
         typer.echo(f"{g.gateway_id}\t{state}\t{g.name}\t{token_set}")
 
 
+@app.command("backup")
+def backup(
+    dest: Annotated[Path, typer.Argument(help="New file for the copy (must not exist).")],
+    db: DbUrl = None,
+    lang: Lang = "",
+) -> None:
+    """Copy the cloud's SQLite database to DEST while it serves (PostgreSQL: pg_dump)."""
+    from sqlalchemy.engine import make_url
+
+    from coalguard.cli.backup import run_backup
+    from coalguard.sqlite_backup import BackupError
+
+    url = make_url(_settings(db).db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise BackupError("backup_not_sqlite", url=url.render_as_string(hide_password=True))
+    run_backup(Path(url.database), dest, lang_or_default(lang))
+
+
 # The operators' commands (users, reports) live in their own module.
 from coalguard.cli import cloud_ops  # noqa: E402
 

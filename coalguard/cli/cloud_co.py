@@ -53,10 +53,14 @@ def co_ingest(
 ) -> None:
     """Run the CO alarm ingest, alerts and notifications until interrupted."""
     from coalguard.cloud.co import CoService, CoSettings
-    from coalguard.cloud.co.notifier import contact_phone
     from coalguard.cloud.db import make_sessionmaker
     from coalguard.cloud.migrate import open_engine
-    from coalguard.cloud.process import refuse_default_secrets, secrets_used, start_keyring
+    from coalguard.cloud.process import (
+        refuse_default_secrets,
+        require_broker,
+        secrets_used,
+        start_keyring,
+    )
     from coalguard.cloud.settings import CloudSettings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -75,11 +79,16 @@ def co_ingest(
     uses = secrets_used(cloud.co, serves_api=http is not None, runs_ingest=True)
     refuse_default_secrets(cloud.co, demo=demo or cloud.demo, uses=uses)
     keyring = start_keyring(cloud, demo=demo or cloud.demo)
+    if cloud.co.broker_url:  # before the database: its migration logs lines of its own
+        require_broker(cloud.co.broker_url)
     engine = open_engine(cloud.db_url, "migrate" if migrate else "require")
     clock = SystemClock()  # the process's one clock: ingest, sweeps and API
-    # SMS and voice reach the directory contact a notification names, opened at send time.
     svc = CoService(
-        cloud.co, make_sessionmaker(engine), clock=clock, recipient=contact_phone(keyring)
+        cloud.co,
+        make_sessionmaker(engine),
+        clock=clock,
+        keyring=keyring,  # opens the directory's phones: who each escalation step reaches
+        public_url=cloud.public_url,
     )
     svc.start()
     stop = threading.Event()

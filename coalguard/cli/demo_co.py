@@ -29,7 +29,9 @@ from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud import auth  # noqa: F401  (token table)
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co import tables as _tables  # noqa: F401
+from coalguard.cloud.co.alerts import acknowledge
 from coalguard.cloud.co.channels import LogChannel, Outbound, Sent
+from coalguard.cloud.co.escalation import load_policy
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
@@ -83,22 +85,7 @@ class EmbeddedBroker:
 
 def compress(rules: AlertRules, scale: float) -> AlertRules:
     """The same rules with every duration divided by ``scale`` (for time-compressed runs)."""
-    return rules.model_copy(
-        update={
-            "heartbeat_s": rules.heartbeat_s / scale,
-            "escalation": [
-                e.model_copy(
-                    update={
-                        "levels": [
-                            lv.model_copy(update={"after_min": lv.after_min / scale})
-                            for lv in e.levels
-                        ]
-                    }
-                )
-                for e in rules.escalation
-            ],
-        }
-    )
+    return rules.model_copy(update={"heartbeat_s": rules.heartbeat_s / scale})
 
 
 @dataclass
@@ -134,6 +121,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     rules = compress(load_rules(), scale).model_copy(
         update={"heartbeat_s": scenario.heartbeat_s / scale}
     )
+    policy = load_policy().scaled(scale)
     for noisy in ("amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
     port = _free_port()
@@ -150,6 +138,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
         sessions,
         rules=rules,
         channels={"screen": screen, "log": LogChannel()},
+        policy=policy,
         clock=clock,
     )
     fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
@@ -181,7 +170,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
             shown = len(screen.seen)
         for b in new:
             kind = t(f"co.alert_kind_{b['kind']}", lang)
-            level = t(f"co.level_{b['level']}", lang)
+            level = t(f"escalation.who_{b['level']}", lang)
             what = t(f"co.alert_{b['reason']}", lang)
             style = "bold red" if b["kind"] == "co_alarm" else "yellow"
             hh = b.get("household") or {}
@@ -211,7 +200,7 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     # The township's duty officer acknowledges the CO alarm: escalation stops there.
     with sessions.begin() as s:
         for a in s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")):
-            lifecycle.acknowledge(a, "township-duty-officer", clock.now())
+            acknowledge(s, a, "township-duty-officer", lifecycle.DASHBOARD, clock.now())
             out.print(f"[green]✓ {t('co.demo_ack', lang)}[/]: {a.device_id}")
     table = Table(title=t("co.alerts", lang))
     table.add_column("#")
@@ -220,14 +209,14 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     with sessions() as s:
         alerts = list(s.scalars(select(CoAlert).order_by(CoAlert.id)))
     for a in alerts:
-        chain = rules.levels_for(a.region_code)
+        chain = policy.steps_for(a.region_code)
         table.add_row(
             str(a.id),
             t(f"co.alert_kind_{a.kind}", lang),
             a.device_id,
             a.region_code,
             t(f"co.status_{a.status}", lang),
-            t(f"co.level_{chain[a.escalation_level].level}", lang),
+            t(f"escalation.who_{chain[a.escalation_level].who}", lang),
         )
     out.print(table)
     summary = {

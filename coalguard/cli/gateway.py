@@ -131,6 +131,18 @@ def purge(config: ConfigOpt, lang: Lang = "") -> None:
     )
 
 
+@app.command("backup")
+def backup(
+    dest: Annotated[Path, typer.Argument(help="New file for the copy (must not exist).")],
+    config: ConfigOpt,
+    lang: Lang = "",
+) -> None:
+    """Copy the gateway database to DEST while the service runs (SQLite online backup)."""
+    from coalguard.cli.backup import run_backup
+
+    run_backup(load_config(config).db_path, dest, lang_or_default(lang))
+
+
 @app.command("load-fast-pass")
 def load_fast_pass(
     config: ConfigOpt,

@@ -3,7 +3,8 @@
 open -> acknowledged -> resolved, with who and when (the ``AlertLifecycle``
 columns both tables share). The rules, the same for every kind:
 
-- Acknowledge: only an open alert; records who and when, and stops escalation.
+- Acknowledge: only an open alert; records who, when and how (``ACK_WAYS``: a
+  one-time link, an SMS reply code, the dashboard), and stops escalation.
 - Resolve: an open or acknowledged alert. A person resolving an alert nobody
   had acknowledged records the acknowledgement too (same person, same time):
   an alert a person resolved always says who took it on.
@@ -32,6 +33,10 @@ if TYPE_CHECKING:  # the tables import this package's CO side, which imports thi
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 ACTIVE = (OPEN, ACKNOWLEDGED)
 SYSTEM = "system"  # who resolved an alert whose condition went away
+# How a person acknowledged: the one-time link of an SMS or call, a reply code by
+# SMS, or the dashboard (and the API behind it).
+LINK, SMS_REPLY, DASHBOARD = "link", "sms_reply", "dashboard"
+ACK_WAYS = (LINK, SMS_REPLY, DASHBOARD)
 
 # The public id's prefix of each alert table: ``co-12``, ``cp-7``.
 PREFIX = {"co_alert": "co", "chk_alert": "cp"}
@@ -46,12 +51,16 @@ def alert_ref(alert: Alert) -> str:
     return f"{PREFIX[alert.__tablename__]}-{alert.id}"
 
 
-def acknowledge(alert: Alert, who: str, at: datetime) -> None:
+def acknowledge(alert: Alert, who: str, at: datetime, via: str = DASHBOARD) -> None:
+    """``who`` took the alert on at ``at``, by ``via`` (one of ``ACK_WAYS``)."""
+    if via not in ACK_WAYS:
+        raise ValueError(f"unknown acknowledgement way {via!r}")
     if alert.status != OPEN:
         raise AlertStateError("alert_not_open", alert=alert_ref(alert))
     alert.status = ACKNOWLEDGED
-    alert.acknowledged_by = who
+    alert.acknowledged_by = who[:64]
     alert.acknowledged_at = at
+    alert.acknowledged_via = via
     alert.updated_at = at
 
 
@@ -61,6 +70,7 @@ def resolve(alert: Alert, who: str, at: datetime, note: str | None) -> None:
     if alert.acknowledged_at is None:
         alert.acknowledged_by = who
         alert.acknowledged_at = at
+        alert.acknowledged_via = DASHBOARD
     alert.status = RESOLVED
     alert.resolved_by = who
     alert.resolved_at = at

@@ -37,6 +37,7 @@ def _common(a: CoAlert | CheckpointAlert) -> dict[str, Any]:
         "cleared_at": _iso(a.cleared_at),
         "acknowledged_by": a.acknowledged_by,
         "acknowledged_at": _iso(a.acknowledged_at),
+        "acknowledged_via": a.acknowledged_via,
         "resolved_by": a.resolved_by,
         "resolved_at": _iso(a.resolved_at),
         "resolution": a.resolution,

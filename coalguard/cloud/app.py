@@ -28,8 +28,9 @@ from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim
 from coalguard.cloud.co import tables as co_tables  # noqa: F401  (CO alarm tables)
+from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
-from coalguard.cloud.co.service import make_channels
+from coalguard.cloud.co.service import ack_links, make_channels
 from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
@@ -92,6 +93,9 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # CO alarm acknowledgement by the people reached: links and SMS replies (routes/co_ack.py).
+    app.state.ack_links = ack_links(settings.co, settings.public_url)
+    app.state.directory = ContactDirectory(app.state.keyring)
     app.state.board_streams = OpenStreams()  # the live alarm board's open event streams
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
@@ -137,13 +141,22 @@ def create_app(
 
     if settings.influx_url:
         from coalguard.cloud.influx import InfluxExporter
+        from coalguard.cloud.influx_write import make_writer
 
+        writer = make_writer(
+            settings.influx_api,
+            settings.influx_url,
+            org=settings.influx_org,
+            bucket=settings.influx_bucket,
+            token=settings.influx_token,
+            db=settings.influx_db,
+            rp=settings.influx_rp,
+            username=settings.influx_username,
+            password=settings.influx_password,
+        )
         app.state.influx = InfluxExporter(
             app.state.sessions,
-            settings.influx_url,
-            settings.influx_org,
-            settings.influx_bucket,
-            settings.influx_token,
+            writer,
             batch_size=settings.influx_batch_size,
             interval_s=settings.influx_interval_s,
             leases=leases,

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from coalguard.errors import Unreachable, first_line
+
 
 class Base(DeclarativeBase):
     """Declarative base of every cloud table."""
@@ -41,7 +43,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(url: str) -> Engine:
     """Engine for ``url``; creates the SQLite file's directory when needed."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unreachable("sqlite_unopenable", path=path, reason=first_line(exc)) from None
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 

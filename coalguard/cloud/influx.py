@@ -1,10 +1,14 @@
-"""Optional export of readings to InfluxDB 2.x, for Grafana.
+"""Optional export of readings to InfluxDB (2.x or 1.x, ``influx_write``), for Grafana.
 
 Schema (documented in docs/influxdb.md):
 
-* ``co_state`` — tags ``device_id``, ``region_code``; fields ``co_ppm``,
-  ``battery_pct`` (float), ``alarm`` (string), ``tamper``, ``eol`` (bool);
-  time = the alarm's own timestamp.
+* ``co_state`` — tag ``region_code``; fields ``device_id`` (string),
+  ``co_ppm``, ``battery_pct`` (float), ``alarm`` (string), ``tamper``, ``eol``
+  (bool); time = the alarm's own timestamp (ms) plus the device's slot, a
+  fixed offset under one millisecond. The device is a field, not a tag, so the
+  series are one per village, not one per alarm (10^6 series in a province);
+  its slot keeps two alarms of one village reporting in the same millisecond
+  two points (same series and time would overwrite each other).
 * ``analyzer_result`` — tags ``checkpoint_id``, ``region_code``,
   ``analyzer_id``; one float field per indicator symbol (``Mad``, ``Aad``,
   ``St_ad``…) plus ``sample_id`` (string); time = the analyzer's result time.
@@ -22,15 +26,15 @@ repeated point (same series and time) overwrites itself in InfluxDB.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from influxdb_client import InfluxDBClient, Point, WritePrecision
-from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client import Point, WritePrecision
 from sqlalchemy import BigInteger, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -38,6 +42,7 @@ from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.co.tables import CoDevice, CoMessageRow
 from coalguard.cloud.db import Base
+from coalguard.cloud.influx_write import InfluxWriter
 from coalguard.cloud.leases import Leases
 from coalguard.edge.records import AnalyzerResultRecord, UndecodableRecord, decode
 
@@ -58,8 +63,28 @@ class InfluxCursor(Base):
     position: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_MS = 1_000_000
+
+
+def time_ns(at: datetime) -> int:
+    """Exact nanoseconds since the epoch (no float rounding)."""
+    return (at - EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def device_slot_ns(device_id: str) -> int:
+    """The device's fixed offset under one millisecond (stable across processes)."""
+    digest = hashlib.blake2b(device_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % _NS_PER_MS
+
+
+def co_time_ns(device_id: str, ts: datetime) -> int:
+    """The alarm's timestamp to the millisecond, plus its device's slot."""
+    return time_ns(ts) // _NS_PER_MS * _NS_PER_MS + device_slot_ns(device_id)
+
+
 def co_point(device_id: str, region_code: str, ts: datetime, payload: dict[str, Any]) -> Point:
-    p = Point("co_state").tag("device_id", device_id).tag("region_code", region_code or "")
+    p = Point("co_state").tag("region_code", region_code or "").field("device_id", device_id)
     for key in ("co_ppm", "battery_pct"):
         if isinstance(payload.get(key), int | float) and not isinstance(payload.get(key), bool):
             p = p.field(key, float(payload[key]))
@@ -68,7 +93,7 @@ def co_point(device_id: str, region_code: str, ts: datetime, payload: dict[str, 
     for key in ("tamper", "eol"):
         if isinstance(payload.get(key), bool):
             p = p.field(key, payload[key])
-    return p.time(ts, WritePrecision.S)
+    return p.time(co_time_ns(device_id, ts), WritePrecision.NS)
 
 
 def analyzer_point(result: AnalyzerResultRecord, region_code: str, at: datetime) -> Point:
@@ -82,7 +107,7 @@ def analyzer_point(result: AnalyzerResultRecord, region_code: str, at: datetime)
         p = p.field(sym, float(v))
     if result.sample_id:
         p = p.field("sample_id", result.sample_id)
-    return p.time(at, WritePrecision.S)
+    return p.time(time_ns(at), WritePrecision.NS)
 
 
 @dataclass
@@ -98,10 +123,7 @@ class InfluxExporter:
     def __init__(
         self,
         sessions: sessionmaker,
-        url: str,
-        org: str,
-        bucket: str,
-        token: str | None,
+        writer: InfluxWriter,
         *,
         batch_size: int = 500,
         interval_s: float = 5.0,
@@ -114,16 +136,11 @@ class InfluxExporter:
         self.leases = leases  # timed by the process's clock
         # Outlasts a pass's writes (timeout each) and the wait before the next pass.
         self.lease_ttl = timedelta(seconds=max(60.0, 4 * interval_s, 6 * timeout_ms / 1000))
-        self.bucket = bucket
-        self.org = org
         self.batch_size = batch_size
         self.interval_s = interval_s
         self.backoff_min_s = backoff_min_s
         self.backoff_max_s = backoff_max_s
-        self.client = InfluxDBClient(
-            url=url, token=token or "", org=org, timeout=timeout_ms, retries=False
-        )
-        self.writer = self.client.write_api(write_options=SYNCHRONOUS)
+        self.writer = writer
         self.attempts = 0
         self.failures = 0
         self.exported = 0
@@ -194,7 +211,7 @@ class InfluxExporter:
         """Send one batch; raises when InfluxDB did not accept it."""
         self.attempts += 1
         if batch.lines:
-            self.writer.write(bucket=self.bucket, org=self.org, record=batch.lines)
+            self.writer.write(batch.lines)
         with self.sessions.begin() as s:
             if not self.leases.take(s, LEASE, self.lease_ttl):
                 raise LeaseLost(f"{LEASE} is held by another replica")
@@ -253,7 +270,7 @@ class InfluxExporter:
                     self.leases.release(s, LEASE)
             except Exception as exc:  # the database is gone: the lease expires by itself
                 log.warning("influx export lease not released: %s", exc)
-        self.client.close()
+        self.writer.close()
 
 
 def _parse(value: Any) -> datetime | None:

@@ -27,9 +27,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from coalguard.cloud.db import make_engine
-from coalguard.errors import InputError
+from coalguard.errors import InputError, Unreachable, first_line
 
 SCRIPTS = Path(__file__).with_name("migrations")
 SCHEMA_LOCK = 0x636F616C  # "coal": the advisory lock key of every schema change
@@ -106,10 +107,21 @@ def legacy_revision(conn: Connection) -> str | None:
     return None
 
 
+def reach(engine: Engine) -> None:
+    """Connect once: an unreachable database at start is one worded line, not a traceback."""
+    try:
+        with engine.connect():
+            pass
+    except (OperationalError, InterfaceError) as exc:
+        url = engine.url.render_as_string(hide_password=True)
+        raise Unreachable("db_unreachable", url=url, reason=first_line(exc.orig or exc)) from None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate ``url`` to ``revision`` under the schema lock (stamps a legacy database first)."""
     engine = make_engine(url)
     try:
+        reach(engine)
         with schema_lock(engine) as conn:
             _upgrade_locked(conn, url, revision)
     finally:
@@ -154,6 +166,7 @@ def require_head(engine: Engine) -> None:
 
 def prepare(engine: Engine, start: SchemaStart) -> None:
     """Bring ``engine``'s schema to head the way ``start`` allows, then require head."""
+    reach(engine)
     url = engine.url.render_as_string(hide_password=False)
     if start == "migrate":
         upgrade(url)

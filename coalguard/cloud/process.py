@@ -1,9 +1,14 @@
 """What every cloud process does before it serves: refuse shipped secrets, trust only named proxies.
 
-The shipped values of ``webhook_secret`` and ``phone_hash_key`` are public
-(they are in this repository): a webhook signed with one proves nothing and a
-phone hash keyed with one is a lookup table away from the number. A process
+The shipped values of ``webhook_secret``, ``phone_hash_key`` and
+``ack_link_secret`` are public (they are in this repository): a webhook signed
+with one proves nothing, a phone hash keyed with one is a lookup table away
+from the number, and an acknowledgement link signed with one can be forged. A process
 that uses one refuses to start unless it runs in demo mode.
+
+A broker the CO ingest cannot reach at start is one worded line and exit 2
+(``require_broker``), like an unreachable database (``migrate.reach``):
+systemd restarts the process until both answer.
 
 Behind a TLS-terminating proxy the scheme (Secure cookies) and the client
 address (login rate limit, audit log) come from ``X-Forwarded-Proto`` /
@@ -14,20 +19,22 @@ by ``forwarded_allow_ips``; otherwise those headers are ignored.
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.sealing import Keyring, add_key_to_file, keyring_of
 from coalguard.cloud.settings import CloudSettings
-from coalguard.errors import WordedInputError
+from coalguard.errors import Unreachable, WordedInputError, first_line
 
 log = logging.getLogger("coalguard.cloud.process")
 
 # setting -> (environment variable, shipped value)
 SHIPPED_SECRETS = {
     name: (f"COALGUARD_CO_{name.upper()}", CoSettings.model_fields[name].default)
-    for name in ("webhook_secret", "phone_hash_key")
+    for name in ("webhook_secret", "phone_hash_key", "ack_link_secret")
 }
 
 
@@ -54,6 +61,8 @@ def secrets_used(co: CoSettings, *, serves_api: bool, runs_ingest: bool) -> tupl
         used.append("webhook_secret")
     if serves_api:  # the API registers households: phone numbers are hashed with the key
         used.append("phone_hash_key")
+        # … and acknowledges CO alarms by one-time link: a known key forges links.
+        used.append("ack_link_secret")
     return tuple(used)
 
 
@@ -90,3 +99,16 @@ def uvicorn_options(
         # Open alarm-board streams are cancelled this long after a shutdown begins.
         "timeout_graceful_shutdown": 5,
     }
+
+
+def require_broker(broker_url: str, timeout_s: float = 5.0) -> None:
+    """Open (and close) a TCP connection to the MQTT broker, or raise ``Unreachable``."""
+    parts = urlsplit(broker_url)
+    shown = f"{parts.scheme}://{parts.hostname}:{parts.port or ''}".rstrip(":")
+    try:
+        port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            pass
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
+        raise Unreachable("broker_unreachable", url=shown, reason=reason) from None

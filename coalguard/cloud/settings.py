@@ -14,12 +14,16 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from coalguard.cloud.co.settings import CoSettings
+from coalguard.cloud.influx_write import InfluxApi
 
 
 class CloudSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COALGUARD_CLOUD_", extra="forbid")
 
     db_url: str = "sqlite:///var/cloud.sqlite"
+    # Where people reach this service from outside (the acknowledgement links in SMS
+    # and calls): scheme, host and port, no trailing slash.
+    public_url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://[^/\s]+$")
     # The CO alarm path: broker, rules, channels, phone-hash key (env COALGUARD_CO_*).
     co: CoSettings = Field(default_factory=CoSettings)
     # Upper bound of one gateway batch, in records and bytes.
@@ -32,11 +36,17 @@ class CloudSettings(BaseSettings):
     # A failing lab report's referral is announced again this often until the office
     # acknowledges it (channels: the CO section's webhook and the log).
     referral_repeat_s: float = Field(4 * 3600, gt=0)
-    # Optional export of readings to InfluxDB 2.x (off while influx_url is None).
+    # Optional export of readings to InfluxDB (off while influx_url is None):
+    # "v2" (org, bucket, token) or "v1" (the /write endpoint: db, rp, user, password).
     influx_url: str | None = None
+    influx_api: InfluxApi = "v2"
     influx_org: str = "coalguard"
     influx_bucket: str = "coalguard"
     influx_token: str | None = None
+    influx_db: str = "coalguard"
+    influx_rp: str | None = None
+    influx_username: str | None = None
+    influx_password: str | None = None
     influx_batch_size: int = 500
     influx_interval_s: float = 5.0
     # Dashboard sessions end after this long without a request, and this long after login.

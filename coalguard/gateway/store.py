@@ -18,12 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from coalguard.errors import CoalguardError
+from coalguard.errors import WordedError, first_line
 from coalguard.gateway.migrations import SchemaTooNew, migrate
 
 
-class StoreError(CoalguardError):
-    """The gateway database cannot be opened."""
+class StoreError(WordedError):
+    """The gateway database cannot be opened (one worded line at start)."""
+
+    section = "deploy"
 
 
 class Store:
@@ -35,27 +37,27 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self.connection = sqlite3.connect(
                 str(path), check_same_thread=False, isolation_level=None, timeout=10
             )
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: cannot open gateway database: {exc}") from None
+            self.connection.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError("sqlite_unopenable", path=path, reason=first_line(exc)) from None
         self.connection.row_factory = sqlite3.Row
         self.lock = threading.RLock()
         self._depth = 0
         self._rollback_hooks: list[Callable[[], None]] = []
         with self.lock:
-            self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.execute("PRAGMA synchronous=FULL")
             self.connection.execute("PRAGMA foreign_keys=ON")
         try:
             migrate(self.connection)
         except (SchemaTooNew, sqlite3.Error) as exc:
             self.connection.close()
-            raise StoreError(f"{path}: {exc}") from None
+            raise StoreError("sqlite_schema", path=path, reason=str(exc)) from None
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -25,8 +25,13 @@ def test_co_ingest_process_stores_alarm_and_serves_scoped_api(
     (tmp_path / "b").mkdir()
     broker = Mosquitto(tmp_path / "b", ["COA-00001"]).start()
     db = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200", "COALGUARD_CO_PHONE_HASH_KEY": "test-key-77",
-           "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS}  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COLUMNS": "200",
+        "COALGUARD_CO_PHONE_HASH_KEY": "test-key-77",
+        "COALGUARD_CO_ACK_LINK_SECRET": "test-ack-key-77",
+        "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS,
+    }
     subprocess.run([coalguard_cmd, "cloud", "migrate", "--db", db], env=env, check=True, timeout=60)
     token = subprocess.run(
         [coalguard_cmd, "cloud", "token", "--name", "desk", "--region", "13", "--db", db],

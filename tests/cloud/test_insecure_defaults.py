@@ -44,6 +44,16 @@ def test_cloud_serve_refuses_to_start_with_the_default_phone_hash_key(tmp_path: 
     CloudProcess(db).start().stop()
 
 
+def test_cloud_serve_refuses_the_shipped_acknowledgement_link_key(tmp_path: Path) -> None:
+    """A link signed with a key everyone knows would let anyone acknowledge a CO alarm."""
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    env = {k: v for k, v in CLOUD_ENV.items() if k != "COALGUARD_CO_ACK_LINK_SECRET"}
+    r = _run("cloud", "serve", "--db", db, "--port", "1", env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert "ack_link_secret" in line and "COALGUARD_CO_ACK_LINK_SECRET" in line
+
+
 def test_co_ingest_refuses_to_start_with_the_default_webhook_secret(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
     args = ("cloud", "co-ingest", "--broker", "mqtt://127.0.0.1:1", "--db", db)

@@ -6,7 +6,6 @@ no process logs a traceback (issue 10, item 4)."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import uuid
 from collections import Counter
@@ -37,26 +36,35 @@ pytestmark = pytest.mark.timeout(180)
 ALARMS = 45
 LAB_SAMPLES = 2 * 20
 SHIPPED_RULES = Path(__file__).parents[2] / "coalguard/cloud/co/alert_rules.toml"
+STEPS = 4  # of the fast policy
 
 
-def fast_rules(path: Path) -> Path:
-    """The shipped rules with escalation after 0, 1.2 and 2.4 s instead of minutes."""
-    text = SHIPPED_RULES.read_text()
-    text = re.sub(r"after_min = (\d+)", lambda m: f"after_min = {min(int(m[1]), 2) * 0.02}", text)
-    path.write_text(text)
+def fast_policy(path: Path) -> Path:
+    """The default chain with its steps 0.6 s apart and no repeat within the test."""
+    steps = ("household", "grid_worker", "township_on_call", "county_desk")
+    path.write_text(
+        'version = 1\n[[policy]]\nregion_prefix = ""\n'
+        + "".join(
+            f'[[policy.step]]\nwho = "{who}"\nafter_min = {i * 0.01}\n'
+            'channels = ["sms"]\nrepeat_min = 60\n'
+            for i, who in enumerate(steps)
+        )
+    )
     return path
 
 
 def co_ingest(
-    broker: Mosquitto, db_url: str, hook: Hook, rules: Path, log: Path
+    broker: Mosquitto, db_url: str, hook: Hook, policy: Path, log: Path
 ) -> subprocess.Popen:
     """A worker started as the README shows: no --client-id."""
     with open(log, "ab") as out:
         return subprocess.Popen(
             [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
              "--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
-             "--webhook-secret", "replica-test-secret", "--rules", str(rules)],
-            stdout=out, stderr=out, env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2"},
+             "--webhook-secret", "replica-test-secret", "--rules", str(SHIPPED_RULES)],
+            stdout=out, stderr=out,
+            env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2",
+                 "COALGUARD_CO_ESCALATION_FILE": str(policy)},
         )  # fmt: skip
 
 
@@ -94,7 +102,7 @@ def test_two_replicas_send_each_notification_once(
     broker.conf.write_text(broker.conf.read_text() + "log_type subscribe\n")
     broker.start()
     hook = Hook()
-    rules = fast_rules(tmp_path / "rules.toml")
+    policy = fast_policy(tmp_path / "escalation.toml")
     logs = [tmp_path / f"{name}.log" for name in ("ingest-1", "ingest-2", "cloud-1", "cloud-2")]
     env = {**CLOUD_ENV, "COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0.2"}
     clouds = [CloudProcess(db_url, env=env, log=log) for log in logs[2:]]
@@ -102,7 +110,7 @@ def test_two_replicas_send_each_notification_once(
     engine = make_engine(db_url)
     try:
         # All four start together on an empty database (each creates the schema).
-        workers = [co_ingest(broker, db_url, hook, rules, log) for log in logs[:2]]
+        workers = [co_ingest(broker, db_url, hook, policy, log) for log in logs[:2]]
         for c in clouds:
             c.launch()
         for c in clouds:
@@ -146,11 +154,11 @@ def test_two_replicas_send_each_notification_once(
 
         def escalated_and_sent() -> bool:
             with sm() as s:
-                top = s.scalar(select(func.count()).where(CoAlert.escalation_level == 2))
-                pending = s.scalar(select(func.count()).where(CoNotification.status != "sent"))
+                top = s.scalar(select(func.count()).where(CoAlert.escalation_level == STEPS - 1))
+                pending = s.scalar(select(func.count()).where(CoNotification.status == "pending"))
             return top == ALARMS and pending == 0
 
-        wait_for(escalated_and_sent, 60, "every alarm escalated to township and all sent")
+        wait_for(escalated_and_sent, 60, "every alarm escalated to the county and all sent")
 
         def lab_alerts_raised() -> bool:
             with sm() as s:
@@ -171,10 +179,15 @@ def test_two_replicas_send_each_notification_once(
         )
         # One alert per alarm, each escalation step notified once per channel.
         assert len(alerts) == ALARMS and {a.kind for a in alerts} == {"co_alarm"}
-        steps = Counter((n.alert_id, n.level, n.channel) for n in notes)
-        assert len(steps) == ALARMS * 3 * 2 and set(steps.values()) == {1}
+        feed = [n for n in notes if n.channel in ("webhook", "log")]
+        steps = Counter((n.alert_id, n.level, n.channel) for n in feed)
+        assert len(steps) == ALARMS * STEPS * 2 and set(steps.values()) == {1}
+        # Each step's people (none on file for these alarms: shown as such) once per step.
+        people = Counter((n.alert_id, n.step, n.attempt) for n in notes if n not in feed)
+        assert len(people) == ALARMS * STEPS and set(people.values()) == {1}
+        assert {n.status for n in notes if n not in feed} == {"no_recipient"}
         # Each webhook notification delivered exactly once.
-        assert len(deliveries) == len(webhook_rows) == ALARMS * 3
+        assert len(deliveries) == len(webhook_rows) == ALARMS * STEPS
         assert sorted(deliveries) == sorted(n.id for n in webhook_rows)
         # Each lab-overdue alert raised once, counted once.
         assert lab_rows == LAB_SAMPLES
@@ -193,7 +206,7 @@ def test_two_replicas_send_each_notification_once(
     # The log channel too: one line per log notification, over both workers.
     sent_by = [outputs[log.name].count(" CO alert ") for log in logs[:2]]
     print(f"log-channel notifications written by each worker: {sent_by}")
-    assert sum(sent_by) == ALARMS * 3
+    assert sum(sent_by) == ALARMS * STEPS
     for name, text in outputs.items():
         assert "Traceback" not in text, f"{name}:\n{text[-3000:]}"
         assert "UniqueViolation" not in text, f"{name}:\n{text[-3000:]}"

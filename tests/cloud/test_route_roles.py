@@ -73,6 +73,8 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/co/season-check"): READ,
     ("GET", "/api/v1/co/dead-letters"): OPS,
     ("GET", "/api/v1/co/channels"): READ,
+    # replies to a CO alarm's SMS, posted by the provider (a secret path part)
+    ("POST", "/api/v1/co/sms-replies/{key}"): PUBLIC,
     # one alert list
     ("GET", "/api/v1/alerts"): READ,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): ALERTS,
@@ -143,6 +145,9 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
+    # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
+    ("GET", "/a/{token}"): PUBLIC,
+    ("POST", "/a/{token}"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
     ("GET", "/docs/oauth2-redirect"): PUBLIC,

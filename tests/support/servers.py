@@ -59,6 +59,7 @@ CLOUD_ENV = {
     **os.environ,
     "COALGUARD_CO_PHONE_HASH_KEY": "test-deployment-phone-key",
     "COALGUARD_CLOUD_SEALING_KEYS": TEST_SEALING_KEYS,
+    "COALGUARD_CO_ACK_LINK_SECRET": "test-deployment-ack-link-key",
 }
 
 
@@ -109,7 +110,8 @@ class CloudProcess:
 
     def wait_ready(self) -> CloudProcess:
         assert self.proc is not None
-        wait_for_port(self.proc, self.port, 30, "cloud serve")
+        # Four processes (two replicas, two ingests) may start at once on 2 shared cores.
+        wait_for_port(self.proc, self.port, 90, "cloud serve")
         return self
 
     def start(self) -> CloudProcess:

@@ -3,14 +3,14 @@
 The household (name masked unless the caller may see personal data), its
 address and the people to call (the contact directory, phones masked), the CO
 ppm history since shortly before the alarm, who was notified when by which
-channel and how far each message got, and whether this user may acknowledge.
+channel and how far each message got (the rows of the alarm page,
+``dashboard/pages.py``), and whether this user may acknowledge.
 Plain values only: ``templates/dashboard/_board.html`` renders them, in the
 user's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,11 +22,13 @@ from coalguard.cloud.access import ALERT_ACTORS
 from coalguard.cloud.alert_lifecycle import OPEN, alert_ref
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.charts import LinePlot, co_line
+from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.readings import co_history
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
 from coalguard.cloud.contacts.directory import ROLE_LEVEL
 from coalguard.cloud.contacts.rota import on_duty
 from coalguard.cloud.contacts.tables import Contact as DirectoryContact
+from coalguard.cloud.dashboard.pages import NotifiedRow, notified_rows
 from coalguard.cloud.privacy import mask_name
 from coalguard.cloud.scope import ancestor, region_level
 
@@ -46,20 +48,6 @@ class Contact:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """One message about the alarm: to whom (the escalation level), by which channel, how far."""
-
-    id: int
-    created_at: datetime
-    level: str
-    channel: str
-    status: str  # pending | sent | failed (the notifier's)
-    sent_at: datetime | None
-    delivery: str | None  # the provider's receipt, when the channel reports one
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
 class AlarmCard:
     id: str  # the public alert id, ``co-12``
     device_id: str
@@ -74,7 +62,7 @@ class AlarmCard:
     address: str
     contacts: tuple[Contact, ...]
     plot: LinePlot | None
-    notices: tuple[Notice, ...]
+    notices: tuple[NotifiedRow, ...]
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     can_ack: bool
@@ -84,28 +72,26 @@ class AlarmCard:
         return f"plot-{self.id}"
 
 
-def notice_of(n: CoNotification) -> Notice:
-    return Notice(
-        id=n.id,
-        created_at=n.created_at,
-        level=n.level,
-        channel=n.channel,
-        status=n.status,
-        sent_at=n.sent_at,
-        delivery=n.delivery_state,
-        delivered_at=n.delivered_at,
-    )
+# The messages a person reads about: each one to a person of the directory, and the
+# steps that had nobody on file (never silent); the broadcast feed (webhook, log) is not.
+PERSON_ROWS = or_(CoNotification.contact_id.is_not(None), CoNotification.status == NO_RECIPIENT)
 
 
-def notices_of(s: Session, alert_ids: Iterable[int]) -> dict[int, tuple[Notice, ...]]:
-    """Each alert's messages in the order they were written (one indexed query)."""
-    ids = list(alert_ids)
-    out: dict[int, list[Notice]] = {i: [] for i in ids}
-    if not ids:
+def notices_of(
+    s: Session, region_of: dict[int, str], op: Operator
+) -> dict[int, tuple[NotifiedRow, ...]]:
+    """Each alert's messages to people in the order they were written (one indexed query);
+    ``region_of``: alert id -> its region (the "nobody on file" line names it)."""
+    if not region_of:
         return {}
-    q = select(CoNotification).where(CoNotification.alert_id.in_(ids)).order_by(CoNotification.id)
-    for n in s.scalars(q):
-        out[n.alert_id].append(notice_of(n))
+    q = (
+        select(CoNotification)
+        .where(CoNotification.alert_id.in_(region_of), PERSON_ROWS)
+        .order_by(CoNotification.id)
+    )
+    out: dict[int, list[NotifiedRow]] = {i: [] for i in region_of}
+    for n, row in zip(rows := list(s.scalars(q)), notified_rows(rows, region_of, op), strict=True):
+        out[n.alert_id].append(row)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -177,12 +163,12 @@ def cards(
     alerts: list[CoAlert],
     op: Operator,
     now: datetime,
-    notices: dict[int, tuple[Notice, ...]] | None = None,
+    notices: dict[int, tuple[NotifiedRow, ...]] | None = None,
 ) -> list[AlarmCard]:
     """A card per alert, in the order given (``notices``: already read by the caller);
     ``now``: whose duty shift counts."""
     if notices is None:
-        notices = notices_of(s, (a.id for a in alerts))
+        notices = notices_of(s, {a.id: a.region_code for a in alerts}, op)
     devices = {
         d.device_id: d
         for d in s.scalars(

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN, alert_ref
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.board.cards import ALARM, AlarmCard, Notice, cards, notices_of
+from coalguard.cloud.board.cards import ALARM, AlarmCard, cards, notices_of
 from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.dashboard.pages import NotifiedRow
 from coalguard.edge.clock import Clock
 
 SLACK = timedelta(seconds=10)
@@ -69,13 +70,12 @@ class Poll:
 Version = tuple[Any, ...]
 
 
-def _version(a: CoAlert, notices: tuple[Notice, ...]) -> Version:
+def _version(a: CoAlert, notices: tuple[NotifiedRow, ...]) -> Version:
     return (a.updated_at, a.status, a.occurrences, a.escalation_level, notices)
 
 
-def _latest(notices: tuple[Notice, ...]) -> datetime | None:
-    times = [t for n in notices for t in (n.created_at, n.sent_at, n.delivered_at) if t]
-    return max(times, default=None)
+def _latest(notices: tuple[NotifiedRow, ...]) -> datetime | None:
+    return max((n.at for n in notices), default=None)
 
 
 class BoardFeed:
@@ -125,7 +125,6 @@ class BoardFeed:
         for a in gone:
             del self.sent[a.id]
         fresh = {a.id: a for a in changed if self._on_board(a)}
-        notices = notices_of(s, set(self.sent) | set(fresh))
         waiting = [i for i in self.sent if i not in fresh]
         if waiting:  # alarms unchanged themselves: only their messages may have moved on
             for a in s.scalars(select(CoAlert).where(CoAlert.id.in_(waiting))):
@@ -134,6 +133,7 @@ class BoardFeed:
                 else:  # cannot happen without a newer updated_at, but never show a stale card
                     gone.append(a)
                     del self.sent[a.id]
+        notices = notices_of(s, {a.id: a.region_code for a in fresh.values()}, self.op)
         todo = [a for a in fresh.values() if self.sent.get(a.id) != _version(a, notices[a.id])]
         todo.sort(key=lambda a: a.opened_at)
         changes = [Change(alert_ref(a), None) for a in gone]
@@ -145,7 +145,7 @@ class BoardFeed:
     def _first(self, s: Session) -> Poll:
         top = s.scalar(select(func.max(CoAlert.updated_at)))
         active = self._active(s)
-        notices = notices_of(s, (a.id for a in active))
+        notices = notices_of(s, {a.id: a.region_code for a in active}, self.op)
         if self.after is None:  # a fresh board: every alarm, none of them news
             self.cursor = to_cursor(top) if top else 0
             changes = self._cards(s, active[::-1], notices, ring=lambda a: False)
@@ -176,7 +176,11 @@ class BoardFeed:
             self.cursor = max(self.cursor, to_cursor(changed[-1].updated_at))
 
     def _cards(
-        self, s: Session, alerts: list[CoAlert], notices: dict[int, tuple[Notice, ...]], ring: Any
+        self,
+        s: Session,
+        alerts: list[CoAlert],
+        notices: dict[int, tuple[NotifiedRow, ...]],
+        ring: Any,
     ) -> list[Change]:
         out = []
         for a, card in zip(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.alert_lifecycle import SYSTEM, alert_ref
+from coalguard.cloud.alert_lifecycle import DASHBOARD, alert_ref
 from coalguard.cloud.board.cards import ALARM, household_name
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 
@@ -35,7 +35,7 @@ class Occurrence:
     status: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
-    how: str | None  # dashboard | system, and the escalation's ways (``board.how_*`` words)
+    how: str | None  # link | sms_reply | dashboard (``alert_lifecycle.ACK_WAYS``)
     response: timedelta | None
     peak_ppm: float | None
     resolved_at: datetime | None
@@ -72,13 +72,11 @@ def response_minutes(deltas: Iterable[timedelta]) -> dict[str, float | int | Non
 
 
 def acknowledged_how(a: CoAlert) -> str | None:
-    """How the answer came. Today every acknowledgement is a user's, on the dashboard or
-    the API (``alert_lifecycle``); the escalation's link and SMS reply add their own."""
+    """How the answer came (``alert_lifecycle.ACK_WAYS``); acknowledgements from before the
+    escalation recorded it were all a user's, on the dashboard or its API."""
     if a.acknowledged_at is None:
         return None
-    if a.acknowledged_by == SYSTEM:
-        return "system"
-    return "dashboard"
+    return a.acknowledged_via or DASHBOARD
 
 
 def occurrences(

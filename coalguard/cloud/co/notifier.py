@@ -7,7 +7,9 @@ first); this worker claims a few
 (``leases``: with several workers each row is sent by one), sends them, marks
 them sent, or backs off (1 s, 2 s, 4 s … capped) and finally marks them failed
 with the last error. A worker that dies holding a claim leaves it to expire;
-another then sends. ``channel_health`` makes failures visible.
+another then sends. A row its table calls ``withdrawn`` (a CO alarm someone
+acknowledged meanwhile) is cancelled instead of sent. ``channel_health`` makes
+failures visible.
 
 SMS and voice channels need a phone number the row never stores: ``recipient``
 (given by whoever owns the contact directory) returns it, decrypted, at send
@@ -39,6 +41,9 @@ log = logging.getLogger("coalguard.cloud.co.notify")
 
 # Looks up the phone number of a row's recipient, decrypted (None: unknown).
 Recipient = Callable[[Session, Any], str | None]
+# What a row's message says beyond its stored body, made at send time (the
+# acknowledgement link: never stored, so a database reader cannot use it).
+Extras = Callable[[Any], dict[str, Any]]
 PHONE_KINDS = ("sms", "voice")
 
 
@@ -84,9 +89,11 @@ class Notifier:
         name: str = "co-notifier",
         idle_s: float = 0.5,
         recipient: Recipient | None = None,
+        extras: Extras | None = None,
     ) -> None:
         self.clock = clock
         self.recipient = recipient
+        self.extras = extras
         self.model = model
         self.name = name
         self.idle_s = idle_s  # between passes when nothing woke it (retries come due)
@@ -142,6 +149,11 @@ class Notifier:
                 ttl=self.claim,
             )
             due = list(s.scalars(select(model).where(model.id.in_(ids))))
+            withdrawn = model.withdrawn(s, due)  # e.g. the alarm was acknowledged meanwhile
+            for n in due:
+                if n.id in withdrawn:
+                    n.status, n.claimed_by, n.claimed_until = "cancelled", None, None
+            due = [n for n in due if n.id not in withdrawn]
         due.sort(key=lambda n: n.id)
         for i, n in enumerate(due):
             if n.claimed_until is None or self.clock.now() + self.send_budget > n.claimed_until:
@@ -149,7 +161,7 @@ class Notifier:
                     self.leases.unclaim(s, model, [m.id for m in due[i:]])
                 return True
             self._deliver(n)
-        return len(due) == limit
+        return len(ids) == limit
 
     def _phone(self, n: Any) -> str | None:
         if self.recipient is None:
@@ -168,7 +180,12 @@ class Notifier:
                 to = self._phone(n) if ch.kind in PHONE_KINDS else None
                 if ch.kind in PHONE_KINDS and not to:
                     raise ChannelError(f"no phone number for notification {n.id}")
-                provider_id = ch.send(Outbound({**n.body, "notification_id": n.id}, to)).provider_id
+                body = {
+                    **n.body,
+                    "notification_id": n.id,
+                    **(self.extras(n) if self.extras else {}),
+                }
+                provider_id = ch.send(Outbound(body, to)).provider_id
             except ChannelError as exc:
                 error = str(exc)
             except Exception as exc:  # a channel bug must not stop the others
@@ -269,7 +286,7 @@ def channel_health(s: Session) -> list[dict]:
     for ch, e in out.items():
         e["last_error"] = s.scalars(
             select(n.last_error)
-            .where(n.channel == ch, n.last_error.is_not(None))
+            .where(n.channel == ch, n.last_error.is_not(None), n.status != "no_recipient")
             .order_by(n.id.desc())
             .limit(1)
         ).first()

@@ -1,4 +1,5 @@
-"""Alert rules as data (``alert_rules.toml``): what opens, clears and escalates an alert."""
+"""Alert rules as data (``alert_rules.toml``): what opens and clears an alert, and
+whether it escalates (who is reached, when and how: ``escalation.toml``)."""
 
 from __future__ import annotations
 
@@ -114,50 +115,22 @@ class Rule(_Strict):
         return bool(self.clear_state) and all(c.holds(state) for c in self.clear_state)
 
 
-class Level(_Strict):
-    level: str = Field(pattern=r"^[a-z_]{2,40}$")
-    after_min: Number = Field(ge=0)
-
-
-class Escalation(_Strict):
-    region_prefix: str = Field(pattern=r"^[0-9]{0,12}$")
-    levels: list[Level] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Escalation:
-        times = [lv.after_min for lv in self.levels]
-        if times != sorted(times):
-            raise ValueError("levels must be ordered by after_min")
-        return self
-
-
 class AlertRules(_Strict):
     version: Integer = Field(ge=1)
     heartbeat_s: Number = Field(gt=0)
     offline_after_heartbeats: Number = Field(gt=0)
     rule: list[Rule] = Field(min_length=1)
-    escalation: list[Escalation] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertRules:
         kinds = [r.kind for r in self.rule]
         if len(set(kinds)) != len(kinds):
             raise ValueError("rule kinds must be unique")
-        if not any(e.region_prefix == "" for e in self.escalation):
-            raise ValueError('an escalation with region_prefix = "" (the default) is required')
         return self
 
     @property
     def silence_s(self) -> float:
         return self.heartbeat_s * self.offline_after_heartbeats
-
-    def levels_for(self, region_code: str) -> list[Level]:
-        """The escalation chain of the longest region prefix matching ``region_code``."""
-        best = max(
-            (e for e in self.escalation if region_code.startswith(e.region_prefix)),
-            key=lambda e: len(e.region_prefix),
-        )
-        return best.levels
 
     def by_kind(self, kind: str) -> Rule:
         return next(r for r in self.rule if r.kind == kind)

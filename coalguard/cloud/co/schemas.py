@@ -78,3 +78,10 @@ class NotificationOut(BaseModel):
     delivery_state: str | None  # sent | delivered | undelivered | failed
     delivered_at: str | None
     delivery_detail: str | None
+    # A person of an escalation step (None: the operators' broadcast feed).
+    who: str | None = None
+    contact_id: str | None = None
+    recipient_name: str | None = None
+    step: int | None = None
+    attempt: int = 0
+    failover_of: int | None = None

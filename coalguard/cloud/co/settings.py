@@ -60,6 +60,17 @@ class CoSettings(BaseSettings):
     reconnect_max_s: float = 30.0
     batch_max: int = Field(500, ge=1, le=10_000)
     rules_file: Path | None = None
+    # Who is reached about a CO alarm, when and how (docs/co-escalation.md); None: shipped.
+    escalation_file: Path | None = None
+    # An SMS to a person with no "delivered" receipt after this long fails over to the
+    # step's next channel (a receipt usually arrives within seconds).
+    sms_receipt_wait_s: float = Field(120.0, gt=0)
+    # The one-time acknowledgement links in SMS and calls: signing key and lifetime.
+    ack_link_secret: str = "coalguard-dev-ack-link-key"
+    ack_link_ttl_s: float = Field(24 * 3600, gt=0)
+    # The secret path part of the SMS reply callback URL given to the provider
+    # (``/api/v1/co/sms-replies/{key}``); None: replies are not accepted.
+    sms_reply_key: str | None = Field(None, min_length=16)
     sweep_s: float = Field(1.0, gt=0)
     commission_timeout_s: float = Field(120.0, gt=0)
     # Channels: the log channel is always on; a webhook when its URL is set.

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.alerts import ActiveCache, AlertBook
 from coalguard.cloud.co.gate import WriteGate
+from coalguard.cloud.co.rules import AlertRules, Rule
 from coalguard.cloud.co.tables import (
     CoCommissioning,
     CoDeadLetter,
@@ -39,6 +40,7 @@ from coalguard.drivers.co_alarm import (
 from coalguard.drivers.co_alarm.ack import AckStatus, EventAck
 from coalguard.untrusted_json import storable_text
 
+_STATE_FIELDS = ("alarm", "co_ppm", "battery_pct", "tamper", "fault", "eol")
 # Counters that ``apply`` moves inside its transaction (restored when it rolls back).
 _APPLY_COUNTERS = ("received", "stored", "duplicates", "dead_letters", "unregistered", "gaps")
 PROCESSING_FAILED = "processing failed"
@@ -142,6 +144,8 @@ class MessageStore:
         self._tally = IngestStats()  # counts of the batch being applied
         self.write_lock = write_lock or WriteGate()
         self._tally_acks: list[EventAck] = []  # acks of the batch being applied
+        self._verdict_rules: AlertRules | None = None
+        self._verdict_memo: dict[tuple[Any, ...], tuple[tuple[Rule, bool], ...]] = {}
 
     def apply(
         self, batch: Sequence[Received], urgent: bool = False, acks: list[EventAck] | None = None
@@ -195,7 +199,7 @@ class MessageStore:
         with self.sessions.begin() as s:
             devices = self._devices(s, ids, parsed)
             created = self.book.created
-            new = self._insert_messages(s, devices, parsed)
+            new, docs = self._insert_messages(s, devices, parsed)
             cache = self.book.load_active(s, ids)
             waiting: dict[str, list[CoCommissioning]] = {}
             for c in s.scalars(
@@ -219,7 +223,7 @@ class MessageStore:
                 elif self._count(dev, m, r.received_at, i in new):
                     w = waiting.get(dev.device_id, ())
                     if isinstance(m, CoState):
-                        self._state(s, dev, m, r.received_at, cache, w)
+                        self._state(s, dev, m, r.received_at, cache, w, docs[i])
                     else:
                         self._event(s, dev, m, r.received_at, cache, w)
             self._write_devices(s, devices)
@@ -231,14 +235,19 @@ class MessageStore:
         s: Session,
         devices: dict[str, _Dev],
         parsed: list[tuple[Received, CoMessage | Rejection]],
-    ) -> set[int]:
-        """Insert every state/event once per (device_id, seq); returns the new ones' indexes."""
+    ) -> tuple[set[int], dict[int, dict[str, Any]]]:
+        """Insert every state/event once per (device_id, seq).
+
+        Returns the new ones' indexes, and each inserted message's document by index.
+        """
         rows: list[dict[str, Any]] = []
         index: dict[tuple[str, int], int] = {}
+        docs: dict[int, dict[str, Any]] = {}
         for i, (r, m) in enumerate(parsed):
             if not isinstance(m, CoState | CoEvent) or (m.device_id, m.seq) in index:
                 continue
             index[(m.device_id, m.seq)] = i
+            docs[i] = state_doc(m) if isinstance(m, CoState) else event_doc(m)
             rows.append(
                 {
                     "device_id": m.device_id,
@@ -248,7 +257,7 @@ class MessageStore:
                     "ts": m.ts,
                     "received_at": r.received_at,
                     "unregistered": not devices[m.device_id].registered,
-                    "payload": state_doc(m) if isinstance(m, CoState) else event_doc(m),
+                    "payload": docs[i],
                 }
             )
         new: set[int] = set()
@@ -261,7 +270,7 @@ class MessageStore:
             )
             # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
             new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
-        return new
+        return new, docs
 
     @staticmethod
     def _devices(
@@ -384,31 +393,46 @@ class MessageStore:
         at: datetime,
         cache: ActiveCache,
         waiting: Sequence[CoCommissioning],
+        stored: dict[str, Any],
     ) -> None:
+        """``stored``: the state's document as inserted (also the device's last state)."""
         if dev.last_state is None or st.seq >= dev.last_state.get("seq", -1):
-            dev.last_state = state_doc(st)
+            dev.last_state = stored
             dev.battery_pct = st.battery_pct
             dev.eol = st.eol
         dev.last_state_at = at
         dev.online = True
         dev.silent_alerted = False
-        doc = {
-            "alarm": st.alarm.value,
-            "co_ppm": st.co_ppm,
-            "battery_pct": st.battery_pct,
-            "tamper": st.tamper,
-            "fault": st.fault,
-            "eol": st.eol,
-        }
-        for rule in self.book.rules.rule:
-            if rule.opened_by_state(doc):
+        key = (st.alarm.value, st.co_ppm, st.battery_pct, st.tamper, st.fault, st.eol)
+        doc = dict(zip(_STATE_FIELDS, key, strict=True))
+        for rule, opens in self._verdicts(key, doc):
+            if opens:
                 self.book.raise_(s, dev, rule, at, _detail(doc, rule.kind, st.ts), cache)
-            elif rule.cleared_by_state(doc):
+            else:
                 self.book.clear(s, dev, rule, at, "state", cache)
         for c in waiting:
             if at >= c.started_at and c.state_at is None:
                 c.state_at = at
                 _maybe_pass(c, at)
+
+    def _verdicts(self, key: tuple[Any, ...], doc: dict[str, Any]) -> tuple[tuple[Rule, bool], ...]:
+        """The rules a state opens (True) or clears (False), remembered per distinct state.
+
+        Heartbeats repeat a handful of readings; judging each against every rule
+        cost as much as the rest of storing it.
+        """
+        if self._verdict_rules is not self.book.rules or len(self._verdict_memo) > 4096:
+            self._verdict_rules, self._verdict_memo = self.book.rules, {}
+        got = self._verdict_memo.get(key)
+        if got is None:
+            out: list[tuple[Rule, bool]] = []
+            for rule in self.book.rules.rule:
+                if rule.opened_by_state(doc):
+                    out.append((rule, True))
+                elif rule.cleared_by_state(doc):
+                    out.append((rule, False))
+            got = self._verdict_memo[key] = tuple(out)
+        return got
 
     def _event(
         self,

@@ -22,8 +22,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from coalguard.cloud.db import Base, UTCDateTime
 from coalguard.cloud.leases import Claimable
@@ -100,6 +101,8 @@ class AlertLifecycle:
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How it was acknowledged: link | sms_reply | dashboard (``alert_lifecycle.ACK_WAYS``).
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16))
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -149,6 +152,11 @@ class Outgoing(Claimable):
     delivery_detail: Mapped[str | None] = mapped_column(Text)
 
     @classmethod
+    def withdrawn(cls, s: Session, rows: list[Self]) -> set[int]:
+        """Ids among ``rows`` no longer worth sending (the notifier cancels them)."""
+        return set()
+
+    @classmethod
     def queued(cls, channel: str, body: dict[str, Any], at: datetime, **about: Any) -> Self:
         """A message due now, never tried (``about``: the table's own columns)."""
         return cls(
@@ -166,14 +174,47 @@ class CoNotification(Outgoing, Base):
     """One message to one channel about one alert; durable before it is sent.
 
     A notifier claims the row before sending (``Claimable``), so with several
-    workers each notification is sent once."""
+    workers each notification is sent once. A row of an escalation step is
+    addressed to one person of the contact directory (``contact_id``, never the
+    phone: the notifier looks it up at send time); ``step`` and ``attempt``
+    (the step's repeat round) place it in the chain; a failover row names the
+    row it replaces (``failover_of``). Status ``no_recipient``: the directory
+    had nobody for the step (shown, never silent); ``cancelled``: acknowledged
+    before it went out."""
 
     __tablename__ = "co_notification"
+    __table_args__ = (
+        UniqueConstraint(
+            "alert_id", "step", "attempt", "contact_id", "channel", name="uq_co_notification_once"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("co_alert.id"), index=True)
     level: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(32))
+    who: Mapped[str | None] = mapped_column(String(32))
+    contact_id: Mapped[str | None] = mapped_column(String(64))
+    step: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    failover_of: Mapped[int | None] = mapped_column(Integer)
+    failed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reply_code: Mapped[str | None] = mapped_column(String(8), index=True)
+
+    @classmethod
+    def withdrawn(cls, s: Session, rows: list[Self]) -> set[int]:
+        """Rows of alerts someone has acknowledged: the escalation stopped there."""
+        alert_ids = {r.alert_id for r in rows}
+        if not alert_ids:
+            return set()
+        acked = set(
+            s.scalars(
+                select(CoAlert.id).where(
+                    CoAlert.id.in_(alert_ids), CoAlert.acknowledged_at.is_not(None)
+                )
+            )
+        )
+        return {r.id for r in rows if r.alert_id in acked}
 
 
 class CoCommissioning(Base):

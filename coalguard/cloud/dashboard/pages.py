@@ -12,6 +12,7 @@ from typing import Any
 
 from coalguard.cloud.access import ALERT_ACTORS
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.privacy import mask_name
 from coalguard.cloud.referrals.tables import ReferralCase
 
 
@@ -55,6 +56,44 @@ def alert_rows(alerts: list[dict[str, Any]], op: Operator) -> list[AlertRow]:
         )
         for a in alerts
     ]
+
+
+@dataclass(frozen=True)
+class NotifiedRow:
+    """One message of a CO alarm's escalation to one person (or: nobody on file)."""
+
+    alert_id: str
+    at: datetime
+    step: int | None
+    attempt: int
+    who: str | None
+    name: str | None  # masked unless the user may see names
+    channel: str
+    status: str  # pending | sent | failed | cancelled | no_recipient
+    delivery_state: str | None  # sent | delivered | undelivered | failed (the receipt)
+    region_code: str
+
+
+def notified_rows(rows: list[Any], region_of: dict[int, str], op: Operator) -> list[NotifiedRow]:
+    """The person-addressed notification rows (``CoNotification``) of an alarm's alerts."""
+    out = []
+    for n in rows:
+        name = ((n.body or {}).get("recipient") or {}).get("name")
+        out.append(
+            NotifiedRow(
+                alert_id=f"co-{n.alert_id}",
+                at=n.sent_at or n.created_at,
+                step=n.step,
+                attempt=n.attempt,
+                who=n.who,
+                name=name if not name or op.sees_personal_data else mask_name(name),
+                channel=n.channel,
+                status=n.status,
+                delivery_state=n.delivery_state,
+                region_code=region_of.get(n.alert_id, ""),
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True)

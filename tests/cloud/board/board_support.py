@@ -13,10 +13,12 @@ import httpx
 from fastapi import FastAPI
 
 from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.directory import ContactDirectory
+from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.edge.clock import SystemClock
-from tests.cloud.co.co_support import event, registered, state
+from tests.cloud.co.co_support import event, state
 from tests.cloud.ops_support import bearer
 
 HEBEI_VILLAGE, SHANXI_VILLAGE = "130102001001", "140200001001"
@@ -24,11 +26,20 @@ HEBEI_VILLAGE, SHANXI_VILLAGE = "130102001001", "140200001001"
 
 def alarm_store(app: FastAPI) -> MessageStore:
     """The CO store the ingest writes through, on the app's database, with two households."""
-    store = MessageStore(app.state.sessions, AlertBook(load_rules(), ("log",)))
-    registered(store, "co-hb-1", HEBEI_VILLAGE)
-    registered(store, "co-hb-2", HEBEI_VILLAGE)
-    registered(store, "co-hb-3", HEBEI_VILLAGE)
-    registered(store, "co-sx-1", SHANXI_VILLAGE)
+    directory = ContactDirectory(app.state.keyring)  # people are reached through it
+    store = MessageStore(app.state.sessions, AlertBook(load_rules(), ("log",), directory=directory))
+    for dev, village in (
+        ("co-hb-1", HEBEI_VILLAGE),
+        ("co-hb-2", HEBEI_VILLAGE),
+        ("co-hb-3", HEBEI_VILLAGE),
+        ("co-sx-1", SHANXI_VILLAGE),
+    ):
+        household = Household(
+            name="王家", address="1组3号", village_code=village, phone="13812345678"
+        )
+        reg = Registration(device_id=dev, household=household, installer_id="inst-1")
+        with app.state.sessions.begin() as s:  # the household's phone sealed with the app's keys
+            register(s, reg, app.state.keyring, SystemClock().now() - timedelta(days=1))
     return store
 
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from coalguard.cloud import alert_lifecycle as lifecycle
+from coalguard.cloud.alert_lifecycle import LINK
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
@@ -23,7 +25,7 @@ A, B = "130102001001", "130102002001"  # two villages of the county
 # (device, village, opened after T, answered after opening by "ack"/"resolve", or never)
 ALARMS = [
     ("co-hb-1", A, timedelta(0), ("ack", timedelta(minutes=3))),
-    ("co-hb-4", B, timedelta(minutes=30), ("ack", timedelta(minutes=1))),
+    ("co-hb-4", B, timedelta(minutes=30), ("link", timedelta(minutes=1))),
     ("co-hb-2", A, timedelta(hours=1), ("ack", timedelta(minutes=9))),
     ("co-hb-1", A, timedelta(hours=2), ("resolve", timedelta(minutes=20))),
     ("co-hb-3", A, timedelta(hours=3), None),
@@ -51,6 +53,10 @@ def world(cloud_db: str) -> tuple[TestClient, dict[str, str], ManualClock]:
             (alert,) = s.query(CoAlert).filter_by(device_id=dev, status="open").all()
         step, took = answer
         clock.set(opened + took)
+        if step == "link":  # the grid worker's one-time link (the escalation's page)
+            with app.state.sessions.begin() as s:
+                lifecycle.acknowledge(s.get(CoAlert, alert.id), "李网格", clock.now(), via=LINK)
+            continue
         who = "admin" if dev.startswith("co-sx") else "county"
         r = c.post(f"/api/v1/alerts/co-{alert.id}/{step}", headers=bearer(tok[who]), json={})
         assert r.status_code == 200, r.text
@@ -120,14 +126,16 @@ def test_history_pages_show_each_alarm_who_answered_how_soon_and_how(world) -> N
     rows = page.split('data-occurrence="')[1:]
     assert len(rows) == 4  # newest first
     assert "2026-11-23 13:00" in rows[0] and "未处理" in rows[0]  # 03:00 UTC + 3 h: unanswered
-    assert "2026-11-23 12:00" in rows[1] and ">20</td>" in rows[1] and "平台" in rows[1]
+    assert "2026-11-23 12:00" in rows[1] and ">20</td>" in rows[1] and "值班平台" in rows[1]
     assert "2026-11-23 10:00" in rows[3] and ">3</td>" in rows[3]
     assert "county-130102" in rows[3] and "王*" in rows[3] and "王家" not in page
     page = c.get("/history/households/co-hb-1", headers=county).text
     assert page.count('data-occurrence="') == 2 and ">3</td>" in page and ">20</td>" in page
     c.cookies.set("cg_lang", "en")
     page = c.get(f"/history/villages/{A}", headers=county).text
-    assert f"CO alarms of village {A}" in page and "Dashboard" in page and "Per household" in page
+    assert f"CO alarms of village {A}" in page and ">dashboard<" in page and "Per household" in page
+    page = c.get(f"/history/villages/{B}", headers=county).text
+    assert "李网格" in page and ">SMS link<" in page and ">1</td>" in page
     # Another province sees none of it.
     shanxi = bearer(tok["shanxi"])
     assert c.get(f"/history/villages/{A}", headers=shanxi).status_code == 404

@@ -30,9 +30,9 @@ WORDS = {
         "王*",
         "138****5678",
         "联系人",
-        "通知记录",
+        "通知了谁",
         "住户",
-        "日志",
+        "短信",
         "时间均为北京时间",
     ],
     "en": [
@@ -43,9 +43,9 @@ WORDS = {
         "王*",
         "138****5678",
         "Contacts",
-        "Notified",
+        "Who was notified",
         "Household",
-        "Log",
+        "SMS",
         "Beijing time",
     ],
 }

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from coalguard.cloud.co.receipts import Receipt, apply_receipts
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoAlert
+from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.contacts.directory import ContactIn, add_contact
 from coalguard.cloud.contacts.rota import ShiftIn, add_shift
 from coalguard.edge.clock import SystemClock
@@ -64,7 +65,8 @@ def test_new_alarm_is_streamed_as_an_event_within_a_second(world: World) -> None
     assert "王*" in html and "王家" not in html  # a county operator sees the name masked
     assert "138****5678" in html and "1组3号" in html
     assert "<polyline" in html  # the CO ppm history
-    assert "住户" in html and "日志" in html  # notified: the household, by the log channel
+    # Notified: the household's contact, by SMS (the policy's first step), not sent yet.
+    assert "住户 王*" in html and "短信" in html and "待发送" in html
     assert "一氧化碳报警" in e.data["title"] and "180 ppm" in e.data["body"]
 
 
@@ -234,3 +236,48 @@ def test_a_server_shutting_down_ends_its_open_streams(tmp_path: Path, cloud_db: 
         with pytest.raises(httpx.HTTPError):  # the stream was closed, not left hanging
             events.until(lambda e: False, timeout=5)
     assert app.state.board_streams.polls == polls
+
+
+def test_a_replica_streams_what_another_replica_and_the_ingest_wrote(world: World) -> None:
+    """Nothing travels in-process: a second app on the same database (another replica)
+    streams the alarm the ingest stored and the acknowledgement the first replica took."""
+    other = make_app(
+        world.app.state.settings.db_url, checks_interval_s=0, board_poll_s=0.05, board_stream_s=0
+    )
+    with ThreadServer(other) as replica, board_stream(replica.url, world.tok["county"]) as events:
+        events.until(lambda e: e.name == "snapshot")
+        alarm_start(world.store, "co-hb-1")
+        card = events.until(lambda e: e.name == "alarm")[-1].data
+        r = httpx.post(
+            f"{world.base}/api/v1/alerts/{card['id']}/ack", headers=bearer(world.tok["county"])
+        )
+        assert r.status_code == 200, r.text
+        acked = events.until(lambda e: e.name == "alarm" and e.data["status"] == "acknowledged")
+    assert acked[-1].data["id"] == card["id"] and "county-130102" in acked[-1].data["html"]
+
+
+def test_a_garbled_last_event_id_starts_a_fresh_board(world: World) -> None:
+    alarm_start(world.store, "co-hb-1")
+    for garbled in ("abc", "-5", "9" * 40, "12a"):
+        with board_stream(world.base, world.tok["county"], last_event_id=garbled) as events:
+            got = events.until(lambda e: e.name == "alarm")
+        assert [e.name for e in got if e.name] == ["snapshot", "alarm"], garbled
+
+
+def test_a_delivery_receipt_updates_the_card_on_an_open_board(world: World) -> None:
+    """The alarm itself does not change: its message is sent, then the provider's receipt
+    says delivered; the board shows each step without a reload."""
+    alarm_start(world.store, "co-hb-1")
+    with board_stream(world.base, world.tok["county"]) as events:
+        card = events.until(lambda e: e.name == "alarm")[-1].data
+        assert "待发送" in card["html"]
+        now = SystemClock().now()
+        with world.app.state.sessions.begin() as s:  # what the notifier writes once it sent
+            (row,) = s.query(CoNotification).filter(CoNotification.contact_id.is_not(None))
+            row.status, row.sent_at, row.provider_id = "sent", now, "tencent-serial-1"
+        sent = events.until(lambda e: e.name == "alarm")[-1].data
+        assert sent["id"] == card["id"] and "已发出" in sent["html"] and sent["new"] is False
+        with world.app.state.sessions.begin() as s:  # the provider's receipt
+            apply_receipts(s, [Receipt("tencent-serial-1", True, now, "DELIVRD")], now)
+        done = events.until(lambda e: e.name == "alarm")[-1].data
+    assert done["id"] == card["id"] and "已送达" in done["html"]

@@ -63,8 +63,13 @@ def availability(dev: str, online: bool, at: datetime = T0) -> Received:
 
 
 def registered(
-    store: MessageStore, dev: str, village: str = "130102001001", at: datetime | None = None
+    store: MessageStore,
+    dev: str,
+    village: str = "130102001001",
+    at: datetime | None = None,
+    keyring: Keyring | None = None,
 ) -> None:
+    """``dev`` registered to 王家 (phone 13812345678, sealed with ``keyring``)."""
     reg = Registration(
         device_id=dev,
         household=Household(
@@ -73,4 +78,5 @@ def registered(
         installer_id="inst-1",
     )
     with store.sessions.begin() as s:
-        register(s, reg, Keyring.generate(hash_key="k"), at or T0 - timedelta(days=1))
+        ring = keyring or Keyring.generate(hash_key="k")
+        register(s, reg, ring, at or T0 - timedelta(days=1))

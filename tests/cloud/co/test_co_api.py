@@ -121,7 +121,11 @@ def test_alerts_listed_by_region_and_status_and_lifecycle(env) -> None:  # type:
     assert ids(tok["county"], status="active") == []
     assert ids(tok["county"], status="resolved") == [("heb-1", "co_alarm")]
     notes = client.get(f"/api/v1/co/alerts/{heb['id']}/notifications", headers=h(tok["county"]))
-    assert [n["level"] for n in notes.json()] == ["household"]
+    # The operators' log line, and the household's SMS: nobody on file for it, shown as such.
+    assert [(n["level"], n["channel"], n["status"] == "no_recipient") for n in notes.json()] == [
+        ("household", "log", False),
+        ("household", "sms", True),
+    ]
 
 
 def test_season_check_json_and_csv(env) -> None:  # type: ignore[no-untyped-def]

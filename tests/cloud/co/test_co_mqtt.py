@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from coalguard.cloud.co.rules import load_rules
+from coalguard.cloud.co.escalation import load_policy
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoMessageRow
 from coalguard.edge.model import utcnow
 from coalguard.simulators.co_fleet import Fleet, device_password, load_scenario
@@ -130,22 +130,7 @@ def test_acl_device_publishes_only_under_its_own_id(broker: Mosquitto, tmp_path:
 def test_end_to_end_poisoning_reaches_webhook_signed_and_escalates(
     broker: Mosquitto, tmp_path: Path, hook: Hook
 ) -> None:
-    rules = load_rules()
-    fast = rules.model_copy(
-        update={
-            "escalation": [
-                e.model_copy(
-                    update={
-                        "levels": [
-                            lv.model_copy(update={"after_min": i * 0.02})
-                            for i, lv in enumerate(e.levels)
-                        ]
-                    }
-                )
-                for e in rules.escalation
-            ]
-        }
-    )
+    fast = load_policy().scaled(200)  # 130102: steps at 0, 0.9, 1.5, 2.4 and 6 s
     sm = sessions_at(tmp_path / "cloud.sqlite")
     svc = CoService(
         CoSettings(
@@ -155,7 +140,7 @@ def test_end_to_end_poisoning_reaches_webhook_signed_and_escalates(
             webhook_secret=WEBHOOK_SECRET,
         ),
         sm,
-        rules=fast,
+        policy=fast,
     )
     svc.start()
     try:
@@ -173,9 +158,9 @@ def test_end_to_end_poisoning_reaches_webhook_signed_and_escalates(
         stats = fleet.run()
         assert [a[0] for a in stats.alarm_starts] == ["COA-00007"]
         wait_for(
-            lambda: {b["level"] for b in hook.bodies()} >= {"household", "township"},
-            20,
-            "webhook notifications up to township",
+            lambda: "county_desk" in {b["level"] for b in hook.bodies()},
+            30,
+            "webhook notifications up to the county desk",
         )
         headers, raw = hook.received[0]
         assert verify(
@@ -183,13 +168,16 @@ def test_end_to_end_poisoning_reaches_webhook_signed_and_escalates(
         )
         assert not verify(b"other", headers[TIMESTAMP_HEADER], raw, headers[SIGNATURE_HEADER])
         first = next(b for b in hook.bodies() if b["kind"] == "co_alarm")
-        assert [b["kind"] for b in hook.bodies()].count("co_alarm") == 3
+        steps = [b["level"] for b in hook.bodies() if b["kind"] == "co_alarm"]
+        assert steps == [
+            "household", "grid_worker", "village_inspector", "township_on_call", "county_desk"
+        ]  # fmt: skip
         assert first["kind"] == "co_alarm" and first["device_id"] == "COA-00007"
         assert first["household"]["phone_masked"] == "138****5678"
         assert first["region_code"] == "130102001001"
         with svc.sessions() as s:
             alert = s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")).one()
-            assert alert.escalation_level == 2
+            assert alert.escalation_level == 4
             assert s.get(CoDevice, "COA-00007").registered
     finally:
         svc.stop()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from coalguard.cloud import alert_lifecycle as lifecycle
+from coalguard.cloud.co.alerts import acknowledge
 from coalguard.cloud.co.registry import start_test
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import (
@@ -150,12 +150,13 @@ def test_silence_sweep_loop_runs_at_the_clock_it_was_given(db_url: str) -> None:
 
 
 def _notified_levels(store, alert_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The steps announced on the broadcast (log) channel, in order."""
     with store.sessions() as s:
         return [
             n.level
             for n in s.scalars(
                 select(CoNotification)
-                .where(CoNotification.alert_id == alert_id)
+                .where(CoNotification.alert_id == alert_id, CoNotification.channel == "log")
                 .order_by(CoNotification.id)
             )
         ]
@@ -163,26 +164,34 @@ def _notified_levels(store, alert_id: int) -> list[str]:  # type: ignore[no-unty
 
 def test_escalation_household_then_grid_worker_then_township(db_url: str) -> None:
     store = store_for(db_url)
-    registered(store, "dev-1", village="140202001001")  # default chain: 5 / 15 min
-    registered(store, "dev-2", village="130102001001")  # stricter county: 3 / 10 min
+    registered(store, "dev-1", village="140202001001")  # default chain: 3 / 10 / 20 min
+    registered(store, "dev-2", village="130102001001")  # stricter county: 3 / 5 / 8 / 20 min
     store.apply([event("dev-1", 1, "alarm_start"), event("dev-2", 1, "alarm_start")])
     a1, a2 = _alerts(store)
     assert _notified_levels(store, a1.id) == ["household"]
     with store.sessions.begin() as s:
-        store.book.escalate_due(s, T0 + timedelta(minutes=4))
+        store.book.escalate_due(s, T0 + timedelta(minutes=2))
     assert _notified_levels(store, a1.id) == ["household"]
-    assert _notified_levels(store, a2.id) == ["household", "village_grid_worker"]
     with store.sessions.begin() as s:
         store.book.escalate_due(s, T0 + timedelta(minutes=6))
-        store.book.escalate_due(s, T0 + timedelta(minutes=6))  # no double notification
-    assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]
+    assert _notified_levels(store, a1.id) == ["household", "grid_worker"]
+    assert _notified_levels(store, a2.id) == ["household", "grid_worker", "village_inspector"]
     with store.sessions.begin() as s:
-        lifecycle.acknowledge(s.get(CoAlert, a1.id), "grid-worker-7", T0 + timedelta(minutes=7))
+        store.book.escalate_due(s, T0 + timedelta(minutes=6))  # no double notification
+    assert _notified_levels(store, a1.id) == ["household", "grid_worker"]
+    with store.sessions.begin() as s:
+        acknowledge(
+            s, s.get(CoAlert, a1.id), "grid-worker-7", "dashboard", T0 + timedelta(minutes=7)
+        )
         store.book.escalate_due(s, T0 + timedelta(minutes=30))
-    assert _notified_levels(store, a1.id) == ["household", "village_grid_worker"]  # acked: stops
-    assert _notified_levels(store, a2.id) == ["household", "village_grid_worker", "township"]
+    assert _notified_levels(store, a1.id) == ["household", "grid_worker"]  # acked: stops
+    assert _notified_levels(store, a2.id) == [
+        "household", "grid_worker", "village_inspector", "township_on_call", "county_desk"
+    ]  # fmt: skip
     a1 = _alerts(store, id=a1.id)[0]
-    assert (a1.status, a1.acknowledged_by) == ("acknowledged", "grid-worker-7")
+    assert (a1.status, a1.acknowledged_by, a1.acknowledged_via) == (
+        "acknowledged", "grid-worker-7", "dashboard"
+    )  # fmt: skip
 
 
 def test_commissioning_passes_with_test_event_and_fresh_state(db_url: str) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from coalguard.cloud.co.alerts import AlertBook, notification_body
+from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import ChannelError, Outbound
+from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.notifier import Notifier, RetryPolicy, contact_phone
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.providers.settings import ProviderSettings
@@ -20,8 +21,7 @@ from coalguard.cloud.co.providers.templates import TemplateError, load_templates
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
-from coalguard.cloud.contacts.recipients import recipients
+from coalguard.cloud.co.tables import CoNotification
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.simulators.sms_recorder import ProviderRecorder
@@ -35,6 +35,7 @@ BODY = {
     "household": {"name": "张三", "address": "东村12号", "phone_masked": "138****5678"},
     "detail": {"co_ppm": 312.4},
     "ack_url": "https://cg.example/a/Xy7",
+    "reply_code": "4821",
     "notification_id": 41,
 }
 
@@ -51,7 +52,9 @@ def test_tencent_sms_is_signed_and_carries_the_jurisdictions_template(recorder) 
     (got,) = rec.sent("tencent_sms")
     assert got.phone == "+86" + PHONE and got.provider_id == sent.provider_id
     assert got.template_id == "2000102"  # 130102's own template, not the default
-    assert got.params == ["一氧化碳报警", "张三", "东村12号", "312", "https://cg.example/a/Xy7"]
+    assert got.params == [
+        "一氧化碳报警", "张三", "东村12号", "312", "https://cg.example/a/Xy7", "4821"
+    ]  # fmt: skip
     assert got.raw["SmsSdkAppId"] == "1400000001" and got.raw["SignName"] == "煤安守护"
     assert rec.refused == []
 
@@ -84,6 +87,7 @@ def test_aliyun_sms_is_signed_and_names_its_parameters(recorder) -> None:  # typ
         "address": "东村12号",
         "co_ppm": "312",
         "ack_link": "https://cg.example/a/Xy7",
+        "reply_code": "4821",
     }
 
 
@@ -178,27 +182,9 @@ def test_escalation_reaches_a_phone_not_a_masked_string(recorder, tmp_path: Path
             keyring,
             clock.now(),
         )
-    store = MessageStore(sm, AlertBook(load_rules(), ("log",)))
-    store.apply([event("COA-1", 1, "alarm_start", co_ppm=300, at=clock.now())])
-    with sm.begin() as s:  # what the escalation queues for the household's first contact
-        alert = s.scalars(select(CoAlert)).one()
-        (who,) = recipients(
-            s,
-            keyring,
-            who="household",
-            device_id="COA-1",
-            region_code="130102001001",
-            at=clock.now(),
-        )
-        body = {
-            **notification_body(alert, s.get(CoDevice, "COA-1"), "household", "opened"),
-            "contact_id": who.contact_id,
-        }
-        s.add(
-            CoNotification.queued(
-                "sms", body, clock.now(), alert_id=alert.id, level="household", reason="opened"
-            )
-        )
+    # The escalation queues the household's SMS for its contact (id only, no phone).
+    book = AlertBook(load_rules(), ("log",), directory=ContactDirectory(keyring))
+    MessageStore(sm, book).apply([event("COA-1", 1, "alarm_start", co_ppm=300, at=clock.now())])
     notifier = Notifier(
         sm,
         provider_channels(settings),
@@ -235,7 +221,7 @@ def test_a_phone_channel_without_a_known_recipient_fails_worded(recorder, tmp_pa
     )
     notifier.deliver_due(clock.now())
     with sm() as s:
-        row = s.scalars(select(CoNotification)).one()
+        row = s.scalars(select(CoNotification).where(CoNotification.channel == "voice")).one()
     assert row.status == "failed" and row.delivery_state == "failed"
     assert row.last_error.startswith("no phone number for notification") and row.last_error_at
     assert rec.sent() == []

@@ -117,7 +117,12 @@ def _serve(env: dict[str, str], db: str) -> subprocess.CompletedProcess[str]:
 
 def test_cloud_serve_without_a_sealing_key_stops_with_one_worded_line(tmp_path: Path) -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("COALGUARD_")}
-    env = {**base, "COALGUARD_CO_PHONE_HASH_KEY": "deployment-key", "COALGUARD_LANG": "en"}
+    env = {
+        **base,
+        "COALGUARD_CO_PHONE_HASH_KEY": "deployment-key",
+        "COALGUARD_CO_ACK_LINK_SECRET": "deployment-ack-key",
+        "COALGUARD_LANG": "en",
+    }
     r = _serve(env, f"sqlite:///{tmp_path}/c.sqlite")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "no sealing key" in r.stderr and "COALGUARD_CLOUD_SEALING_KEYS" in r.stderr

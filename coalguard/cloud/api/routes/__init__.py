@@ -12,6 +12,7 @@ from coalguard.cloud.api.routes import (
     board,
     checks,
     co,
+    co_ack,
     contacts,
     dashboard,
     fastpass,
@@ -40,5 +41,6 @@ ROUTERS = (
     board.stream_router,
     board.router,
     receipts.router,
+    co_ack.router,
     dashboard.router,
 )

@@ -19,6 +19,7 @@ from coalguard.cloud.api.deps import AlertActor, ClockDep, Reader
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.co import alerts as co_alerts
 from coalguard.cloud.privacy import redact
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge.clock import Clock
@@ -48,6 +49,7 @@ class UnifiedAlert(BaseModel):
     cleared_at: str | None
     acknowledged_by: str | None
     acknowledged_at: str | None
+    acknowledged_via: str | None = None
     resolved_by: str | None
     resolved_at: str | None
     resolution: str | None
@@ -80,8 +82,8 @@ def act_on_alert(
         alert = find_alert(s, alert_id)
         if alert is None or not op.covers(alert.region_code):
             raise Problem(404, "no_alert", alert_id=alert_id)
-        if action == "ack":
-            lifecycle.acknowledge(alert, op.name, now)
+        if action == "ack":  # a CO alarm's escalation stops there
+            co_alerts.acknowledge(s, alert, op.name, lifecycle.DASHBOARD, now)
         else:
             lifecycle.resolve(alert, op.name, now, note)
         return alert_view(alert)

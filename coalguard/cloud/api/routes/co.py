@@ -39,7 +39,7 @@ from coalguard.cloud.co.schemas import (
     SeasonCheckOut,
 )
 from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
-from coalguard.cloud.privacy import for_caller
+from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.scope import scoped_region
 from coalguard.errors import InputError
 
@@ -271,6 +271,12 @@ def channels(op: Reader, s: SessionDep) -> list[dict[str, Any]]:
     return channel_health(s)
 
 
+def _name(n: CoNotification, op: Operator) -> str | None:
+    """The person a notification went to, masked unless the caller may see names."""
+    name = ((n.body or {}).get("recipient") or {}).get("name")
+    return name if not name or op.sees_personal_data else mask_name(name)
+
+
 @router.get(
     "/alerts/{alert_id}/notifications",
     response_model=list[NotificationOut],
@@ -297,6 +303,12 @@ def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[di
                 "created_at": n.created_at.isoformat(),
                 "sent_at": n.sent_at.isoformat() if n.sent_at else None,
                 "last_error": n.last_error,
+                "who": n.who,
+                "contact_id": n.contact_id,
+                "recipient_name": _name(n, op),
+                "step": n.step,
+                "attempt": n.attempt,
+                "failover_of": n.failover_of,
                 "delivery_state": n.delivery_state,
                 "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
                 "delivery_detail": n.delivery_detail,

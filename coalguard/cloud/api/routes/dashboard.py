@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import EVERY_ROLE, PUBLIC, REFERRAL_ACKERS, allow_page
@@ -26,12 +26,20 @@ from coalguard.cloud.charts import co_line
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import Checkpoint, Inspection, LabSample
 from coalguard.cloud.co import registry
+from coalguard.cloud.co.alerts import NO_RECIPIENT
 from coalguard.cloud.co.notifier import channel_health
 from coalguard.cloud.co.readings import co_history
-from coalguard.cloud.co.tables import CoDevice
+from coalguard.cloud.co.tables import CoDevice, CoNotification
 from coalguard.cloud.contacts.directory import ROLES
 from coalguard.cloud.dashboard import contacts_pages
-from coalguard.cloud.dashboard.pages import Chrome, Kpi, alert_rows, referral_row
+from coalguard.cloud.dashboard.pages import (
+    Chrome,
+    Kpi,
+    NotifiedRow,
+    alert_rows,
+    notified_rows,
+    referral_row,
+)
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.referrals.queries import cases_in
 from coalguard.edge.clock import LOCAL_TZ
@@ -314,6 +322,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             if a["device_id"] == device_id
         ][:20]
         household = for_caller(registry.device_view(dev), op.sees_personal_data)["household"]
+        notified = _notified(s, [a for a in alerts if a["kind"] == "co_alarm"], op)
         return render_page(
             request,
             "alarm.html",
@@ -324,7 +333,23 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
             hours=hours,
             plot=co_line(points) if points else None,
             alerts=alert_rows(alerts, op),
+            notified=notified,
         )
+
+
+def _notified(s: Any, alerts: list[dict[str, Any]], op: Operator) -> list[NotifiedRow]:
+    """Who each CO alarm reached, when and how, or that nobody was on file (never silent)."""
+    region_of = {int(a["id"].removeprefix("co-")): a["region_code"] for a in alerts[:5]}
+    rows = s.scalars(
+        select(CoNotification)
+        .where(
+            CoNotification.alert_id.in_(region_of),
+            or_(CoNotification.contact_id.is_not(None), CoNotification.status == NO_RECIPIENT),
+        )
+        .order_by(CoNotification.id.desc())
+        .limit(200)
+    )
+    return notified_rows(list(rows), region_of, op)
 
 
 @router.get("/contacts")

@@ -14,7 +14,8 @@ import hmac
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from coalguard.cloud.access import PROVIDER_TOKEN
@@ -104,12 +105,8 @@ def aliyun_receipts(
     return {"code": 0, "msg": "接收成功", **vars(done)}
 
 
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
-)
-def metrics(request: Request, op: Staff) -> Response:
-    """Prometheus metrics: channel delivery health and receipt counters."""
+@router.get("/metrics", response_model=str, response_class=PlainTextResponse)
+def metrics(request: Request, op: Staff) -> PlainTextResponse:
+    """Prometheus metrics (text format 0.0.4): channel delivery health and receipt counters."""
     body = request.app.state.metrics.render()
-    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -33,6 +33,8 @@ def body_values(body: dict[str, Any]) -> dict[str, str]:
         "address": str(house.get("address") or MISSING),
         "co_ppm": MISSING if ppm is None else f"{float(ppm):.0f}",
         "ack_link": str(body.get("ack_url") or MISSING),
+        # The number a person texts back to acknowledge (docs/co-escalation.md).
+        "reply_code": str(body.get("reply_code") or MISSING),
     }
 
 
