@@ -8,7 +8,10 @@
    (WAL, synchronous=FULL). Goal: 8 producers >= 5x the bare loop.
 2. Replay: ``--records`` records buffered in an outbox, sent to a local cloud
    (``coalguard cloud serve``, SQLite) by ``coalguard edge pump --drain``.
-   Goal >= 20,000 records/s end to end (process start included).
+   Goal >= 20,000 records/s end to end (process start included). Its kinds
+   are not registered record kinds: the cloud stores them and dead-letters
+   them at projection. The catch-up of real records, projection included,
+   is ``bench/catchup.py``.
 3. Peak RSS of that edge process while it holds and sends the whole buffer
    (goal < 150 MB), from the kernel's rusage of the child.
 """
@@ -18,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from local_cloud import cpu_seconds, start_cloud  # noqa: E402
 
 from coalguard.edge.outbox import Outbox  # noqa: E402
 from coalguard.edge.outbox.sqlite import connect  # noqa: E402
@@ -95,36 +100,10 @@ def fill(path: Path, records: int) -> float:
     return records / (time.perf_counter() - start)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def replay(work: Path, outbox: Path, records: int) -> tuple[float, float]:
     db = f"sqlite:///{work}/cloud.sqlite"
-    token_file = work / "token"
-    subprocess.run([COALGUARD, "cloud", "migrate", "--db", db], check=True, capture_output=True)
-    subprocess.run(
-        [COALGUARD, "cloud", "gateway", "add", "gw-bench", "--db", db, "--token-file",
-         str(token_file)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    port = free_port()
-    cloud = subprocess.Popen(
-        [COALGUARD, "cloud", "serve", "--db", db, "--port", str(port), "--demo"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    cloud, port, token_file = start_cloud(COALGUARD, work, db)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("cloud did not start")
-            time.sleep(0.05)
         start = time.perf_counter()
         pump = subprocess.Popen(
             [COALGUARD, "edge", "pump", "--outbox", str(outbox), "--cloud",
@@ -138,9 +117,7 @@ def replay(work: Path, outbox: Path, records: int) -> tuple[float, float]:
         pump.returncode = os.waitstatus_to_exitcode(status)
         if pump.returncode != 0:
             raise SystemExit(f"pump failed with exit {pump.returncode}")
-        ticks = os.sysconf("SC_CLK_TCK")
-        fields = Path(f"/proc/{cloud.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cloud_cpu = (int(fields[11]) + int(fields[12])) / ticks
+        cloud_cpu = cpu_seconds(cloud.pid)
         edge_cpu = usage.ru_utime + usage.ru_stime
         print(
             f"  CPU seconds: edge {edge_cpu:.1f}, cloud {cloud_cpu:.1f}, wall {elapsed:.1f} "

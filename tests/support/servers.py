@@ -110,7 +110,8 @@ class CloudProcess:
 
     def wait_ready(self) -> CloudProcess:
         assert self.proc is not None
-        wait_for_port(self.proc, self.port, 30, "cloud serve")
+        # Four processes (two replicas, two ingests) may start at once on 2 shared cores.
+        wait_for_port(self.proc, self.port, 90, "cloud serve")
         return self
 
     def start(self) -> CloudProcess:

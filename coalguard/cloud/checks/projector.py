@@ -20,7 +20,7 @@ the reason (outcome ``dead_letter``), never silently skipped. Kinds in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
+from coalguard.cloud.checks.chunk import Chunk
 from coalguard.cloud.checks.profile_sets import CloudProfiles
 from coalguard.cloud.checks.rejudge import CloudJudgement, rejudge
 from coalguard.cloud.checks.tables import (
@@ -41,7 +42,6 @@ from coalguard.cloud.checks.tables import (
     Transition,
     VerdictRow,
 )
-from coalguard.cloud.ledger import chain as ledger_chain
 from coalguard.cloud.referrals.cases import ReferralPolicy, open_case
 from coalguard.edge.clock import Clock
 from coalguard.edge.quality import ProfileSet
@@ -58,6 +58,7 @@ from coalguard.edge.records import (
     FastPassChecked,
     FastPassLoaded,
     InspectionTransition,
+    InspectionTransitionV2,
     Judged,
     LabDispatched,
     LabOfficeReferral,
@@ -79,6 +80,8 @@ from coalguard.edge.records.inspection import payload_body
 log = logging.getLogger("coalguard.cloud.checks")
 VERSION_GAP = "profiles.version_gap"
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
+CHUNK = 1000  # records per projector transaction
+_TRANSITION_FIELDS = ("seq", "action", "from_state", "operator", "reason")  # plain fields
 _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "waybill_no")
 LabStep = LabSampled | LabDispatched | LabReceived | LabReported
 # Kept in ``gateway_records`` (the archive) and projected into no table, on purpose:
@@ -88,6 +91,11 @@ LabStep = LabSampled | LabDispatched | LabReceived | LabReported
 # (``cloud/referrals``).
 ARCHIVE_ONLY: frozenset[type[Record]] = frozenset(
     {CameraEventRecord, CameraPurge, FastPassLoaded, AnalyzerDeadLetter, LabOfficeReferral}
+)
+
+# Kinds whose handlers read no table that ``Chunk`` writes late (transitions, readings).
+_CHUNKED: frozenset[type[Record]] = frozenset(
+    {InspectionTransition, InspectionTransitionV2, AnalyzerResultRecord}
 )
 
 
@@ -123,10 +131,11 @@ class Projector:
         # First in each write transaction: False while another replica projects.
         self.claim = claim
         self.low: int | None = None
+        self._current: tuple[ProfileSet, str] | None = None  # the active set, its version
 
     # -- driving -------------------------------------------------------------
 
-    def run_until_idle(self, chunk: int = 500) -> int:
+    def run_until_idle(self, chunk: int = CHUNK) -> int:
         total = 0
         while True:
             n = self.run_once(chunk)
@@ -134,18 +143,27 @@ class Projector:
             if n < chunk:
                 return total
 
-    def run_once(self, limit: int = 500) -> int:
+    def run_once(self, limit: int = CHUNK) -> int:
         """Project up to ``limit`` pending records; returns how many were handled."""
+        t = GatewayRecordRow.__table__
         with self.sessions() as s:
             if self.low is None:
                 top = s.scalar(select(func.max(ProjectedRecord.seq))) or 0
                 self.low = max(top - MARGIN, 0)
             pending = list(
-                s.scalars(
-                    select(GatewayRecordRow)
-                    .outerjoin(ProjectedRecord, ProjectedRecord.record_id == GatewayRecordRow.id)
-                    .where(ProjectedRecord.record_id.is_(None), GatewayRecordRow.seq > self.low)
-                    .order_by(GatewayRecordRow.seq)
+                s.execute(
+                    select(
+                        t.c.seq,
+                        t.c.id,
+                        t.c.gateway_id,
+                        t.c.kind,
+                        t.c.priority,
+                        t.c.born_at,
+                        t.c.body,
+                    )
+                    .outerjoin(ProjectedRecord, ProjectedRecord.record_id == t.c.id)
+                    .where(ProjectedRecord.record_id.is_(None), t.c.seq > self.low)
+                    .order_by(t.c.seq)
                     .limit(limit)
                 )
             )
@@ -155,8 +173,7 @@ class Projector:
             with self.sessions.begin() as s:
                 if not self.claim(s):
                     return 0
-                for rec in pending:
-                    self._apply(s, rec, strict=True)
+                self._apply(s, pending)
         except Exception:  # one bad record: redo this chunk one record at a time
             log.warning("projection chunk failed; retrying record by record", exc_info=True)
             for rec in pending:
@@ -165,12 +182,12 @@ class Projector:
         self.low = max(self.low, top - MARGIN)
         return len(pending)
 
-    def _apply_alone(self, rec: GatewayRecordRow) -> None:
+    def _apply_alone(self, rec: Any) -> None:
         try:
             with self.sessions.begin() as s:
                 if not self.claim(s):
                     return
-                self._apply(s, rec, strict=True)
+                self._apply(s, [rec])
         except Exception as exc:
             log.warning("record %s (%s) not projected: %s", rec.id, rec.kind, exc)
             with self.sessions.begin() as s:
@@ -181,22 +198,33 @@ class Projector:
                         )
                     )
 
-    def _apply(self, s: Session, rec: GatewayRecordRow, strict: bool) -> None:
-        if s.get(ProjectedRecord, rec.id) is not None:
-            return
-        outcome, why = self._project(s, rec)
-        s.add(ProjectedRecord(record_id=rec.id, seq=rec.seq, outcome=outcome, error=why))
-        s.flush()
+    def _apply(self, s: Session, records: Sequence[Any]) -> None:
+        """Project ``records`` (stored rows, in arrival order) in the caller's transaction."""
+        decoded = [_decode(rec) for rec in records]
+        chunk = Chunk(s, records, decoded)
+        self._current = None  # the active profile set, read once per transaction
+        for rec, record in zip(records, decoded, strict=True):
+            if rec.id in chunk.projected:
+                continue
+            chunk.projected.add(rec.id)
+            outcome, why = self._project(chunk, rec, record)
+            chunk.add(
+                ProjectedRecord,
+                {"record_id": rec.id, "seq": rec.seq, "outcome": outcome, "error": why},
+            )
+        chunk.write(self.clock.now())
 
-    def _project(self, s: Session, rec: GatewayRecordRow) -> tuple[str, str | None]:
+    def _project(
+        self, chunk: Chunk, rec: Any, record: Record | UndecodableRecord
+    ) -> tuple[str, str | None]:
         """One record's effect: (outcome, reason when refused or dead-lettered)."""
-        try:
-            record = decode(rec.kind, rec.body)
-        except UndecodableRecord as exc:
-            _dead_letter(s, rec, exc.reason, self.clock.now())
-            return "dead_letter", exc.reason
+        s = chunk.s
+        if isinstance(record, UndecodableRecord):
+            _dead_letter(s, rec, record.reason, self.clock.now())
+            return "dead_letter", record.reason
         if isinstance(record, LedgerEntryRecord):
-            return ledger_chain.keep_entry(s, rec, record, self.clock.now()), None
+            chunk.ledger.append((rec, record))
+            return "applied", None
         if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
             raise TypeError(f"no projection for record kind {record.KIND!r}")
         cp_id = record.checkpoint_id
@@ -206,24 +234,28 @@ class Projector:
             binding.refuse(s, rec, known, why, self.clock.now())
             return "refused", why
         cp = self._checkpoint(s, cp_id, rec)
+        chunk.checkpoints[cp_id] = cp
         if type(record) in ARCHIVE_ONLY:
             return "archived", None
+        if type(record) not in _CHUNKED:  # its handler reads other tables: write what is kept
+            chunk.write(self.clock.now())
         try:
-            self._dispatch(s, rec, cp, record)
+            self._dispatch(chunk, rec, cp, record)
         except binding.Foreign as exc:  # raised before the handler changed anything
             victim = s.get(Checkpoint, exc.checkpoint_id)
             binding.refuse(s, rec, victim or cp, str(exc), self.clock.now())
             return "refused", str(exc)
         return "applied", None
 
-    def _dispatch(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, record: Record) -> None:
+    def _dispatch(self, chunk: Chunk, rec: Any, cp: Checkpoint, record: Record) -> None:
+        s = chunk.s
         match record:
             case InspectionTransition():
-                self._transition(s, rec, cp, record)
+                self._transition(chunk, rec, cp, record)
             case AnalyzerResultRecord():
-                self._analyzer_result(s, rec, cp, record)
+                self._analyzer_result(chunk, rec, cp, record)
             case LabSampled() | LabDispatched() | LabReceived() | LabReported():
-                self._lab(s, rec, cp, record)
+                self._lab(chunk, rec, cp, record)
             case AlertRaised():
                 self._alert_raised(s, rec, cp, record)
             case AlertCleared():
@@ -231,7 +263,7 @@ class Projector:
             case _:  # a kind registered but neither projected nor archive-only
                 raise TypeError(f"no projection for record kind {record.KIND!r}")
 
-    def _checkpoint(self, s: Session, cp_id: str, rec: GatewayRecordRow) -> Checkpoint:
+    def _checkpoint(self, s: Session, cp_id: str, rec: Any) -> Checkpoint:
         cp = s.get(Checkpoint, cp_id)
         born = rec.born_at if rec.born_at.tzinfo else rec.born_at.replace(tzinfo=UTC)
         if cp is not None and not cp.gateway_id:
@@ -254,13 +286,12 @@ class Projector:
 
     # -- inspections -----------------------------------------------------------
 
-    def _transition(
-        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, t: InspectionTransition
-    ) -> None:
+    def _transition(self, chunk: Chunk, rec: Any, cp: Checkpoint, t: InspectionTransition) -> None:
+        s = chunk.s
         iid = t.inspection_id
         at = _at(t.at, rec.born_at)
         data = t.data
-        insp = s.get(Inspection, iid)
+        insp = chunk.inspection(iid)
         binding.same_checkpoint(insp, cp, "inspection", iid)
         if insp is None:
             insp = Inspection(
@@ -274,7 +305,7 @@ class Projector:
                 last_seq=0,
                 disagreement=False,
             )
-            s.add(insp)
+            chunk.add_inspection(insp)
         if t.seq == 1 or isinstance(data, Arrived):
             insp.opened_at = min(insp.opened_at, at)
             insp.source = data.source if isinstance(data, Arrived) else None
@@ -283,15 +314,16 @@ class Projector:
             insp.updated_at = at
             insp.last_seq = t.seq
             insp.plate = t.plate or insp.plate
-        s.add(
-            Transition(
-                id=rec.id,
-                inspection_id=iid,
-                **t.model_dump(include={"seq", "action", "from_state", "operator", "reason"}),
-                to_state=t.to,
-                at=at,
-                data=payload_body(data),
-            )
+        chunk.add(
+            Transition,
+            {
+                "id": rec.id,
+                "inspection_id": iid,
+                **{k: getattr(t, k) for k in _TRANSITION_FIELDS},
+                "to_state": t.to,
+                "at": at,
+                "data": payload_body(data),
+            },
         )
         match data:
             case Registered():
@@ -318,7 +350,7 @@ class Projector:
     def _rapid_verdict(
         self,
         s: Session,
-        rec: GatewayRecordRow,
+        rec: Any,
         cp: Checkpoint,
         insp: Inspection,
         verdict: Verdict,
@@ -368,20 +400,23 @@ class Projector:
         compared under the gateway's set, or not at all when the cloud never
         had that set (the gap alert says so), never flagged truck by truck.
         """
-        current = self.sets.current(s)
-        if gateway_set is None or gateway_set == current.version:
-            return rejudge(current, jurisdiction=cp.jurisdiction, **judging)
+        if self._current is None:  # read once per transaction: hashing a set is costly
+            found = self.sets.current(s)
+            self._current = (found, found.version)
+        current, version = self._current
+        if gateway_set is None or gateway_set == version:
+            return rejudge(current, jurisdiction=cp.jurisdiction, version=version, **judging)
         theirs = self.sets.get(s, gateway_set)
-        self._version_gap(s, cp, gateway_set, current.version, theirs is not None, at)
+        self._version_gap(s, cp, gateway_set, version, theirs is not None, at)
         if theirs is not None:
             return rejudge(theirs, jurisdiction=cp.jurisdiction, **judging)
-        j = rejudge(current, jurisdiction=cp.jurisdiction, **judging)
+        j = rejudge(current, jurisdiction=cp.jurisdiction, version=version, **judging)
         return CloudJudgement(
             j.profile_id,
             j.overall,
             j.indicators,
             None,
-            current.version,
+            version,
             uncompared=f"judged with profile set {gateway_set}, which the cloud does not hold",
         )
 
@@ -427,30 +462,34 @@ class Projector:
         )
 
     def _analyzer_result(
-        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, r: AnalyzerResultRecord
+        self, chunk: Chunk, rec: Any, cp: Checkpoint, r: AnalyzerResultRecord
     ) -> None:
-        if s.get(AnalyzerReading, rec.id) is None:
-            s.add(
-                AnalyzerReading(
-                    id=rec.id,
-                    checkpoint_id=cp.checkpoint_id,
-                    analyzer_id=r.analyzer_id,
-                    sample_id=r.sample_id,
-                    at=_at(r.at, rec.born_at),
-                    indicators=r.indicators,
-                )
-            )
+        if rec.id in chunk.readings:
+            return
+        chunk.readings.add(rec.id)
+        chunk.add(
+            AnalyzerReading,
+            {
+                "id": rec.id,
+                "checkpoint_id": cp.checkpoint_id,
+                "analyzer_id": r.analyzer_id,
+                "sample_id": r.sample_id,
+                "at": _at(r.at, rec.born_at),
+                "indicators": r.indicators,
+            },
+        )
 
     # -- lab --------------------------------------------------------------------
 
-    def _lab(self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, step: LabStep) -> None:
+    def _lab(self, chunk: Chunk, rec: Any, cp: Checkpoint, step: LabStep) -> None:
+        s = chunk.s
         lab_id = step.lab_sample_id
         at = _at(step.at, rec.born_at)
         lab = s.get(LabSample, lab_id)
         binding.same_checkpoint(lab, cp, "lab sample", lab_id)
         inspection_id = step.inspection_id if isinstance(step, LabSampled | LabReported) else None
         if inspection_id:
-            linked = s.get(Inspection, inspection_id)
+            linked = chunk.inspection(inspection_id)
             binding.same_checkpoint(linked, cp, "inspection", inspection_id)
         if lab is None:
             lab = LabSample(
@@ -480,24 +519,25 @@ class Projector:
                 lab.received_at = _at(step.received_at, at)
                 lab.report_due = _at(step.report_due, at)
             case LabReported():
-                self._lab_report(s, rec, cp, lab, step, at)
+                self._lab_report(chunk, rec, cp, lab, step, at)
 
     def _lab_report(
         self,
-        s: Session,
-        rec: GatewayRecordRow,
+        chunk: Chunk,
+        rec: Any,
         cp: Checkpoint,
         lab: LabSample,
         report: LabReported,
         at: datetime,
     ) -> None:
+        s = chunk.s
         lab.reported_at = at
         lab.report_no = report.report_no
         lab.indicators = report.indicators
         lab.overall = report.overall
         cp_alerts.clear_alert(s, cp.checkpoint_id, "lab.report_overdue", lab.sample_id, at)
         verdict = report.verdict
-        insp = s.get(Inspection, lab.inspection_id) if lab.inspection_id else None
+        insp = chunk.inspection(lab.inspection_id) if lab.inspection_id else None
         j = self._rejudge(
             s,
             cp,
@@ -544,9 +584,7 @@ class Projector:
 
     # -- alerts -----------------------------------------------------------------
 
-    def _alert_raised(
-        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, a: AlertRaised
-    ) -> None:
+    def _alert_raised(self, s: Session, rec: Any, cp: Checkpoint, a: AlertRaised) -> None:
         cp_alerts.raise_alert(
             s,
             checkpoint_id=cp.checkpoint_id,
@@ -559,14 +597,12 @@ class Projector:
             detail={"alert_id": a.alert_id, **a.detail},
         )
 
-    def _alert_cleared(
-        self, s: Session, rec: GatewayRecordRow, cp: Checkpoint, a: AlertCleared
-    ) -> None:
+    def _alert_cleared(self, s: Session, rec: Any, cp: Checkpoint, a: AlertCleared) -> None:
         cp_alerts.clear_alert(s, cp.checkpoint_id, a.kind, a.subject, _at(a.at, rec.born_at))
 
 
 def _verdict_row(
-    rec: GatewayRecordRow, cp: Checkpoint, verdict: Verdict, source: str, at: datetime, **more: Any
+    rec: Any, cp: Checkpoint, verdict: Verdict, source: str, at: datetime, **more: Any
 ) -> VerdictRow:
     """A gateway's verdict (rapid or lab) placed at its checkpoint; the caller adds the rest."""
     return VerdictRow(
@@ -596,7 +632,15 @@ def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
     return [i.model_dump(mode="json") for i in verdict.indicators]
 
 
-def _dead_letter(s: Session, rec: GatewayRecordRow, reason: str, now: datetime) -> None:
+def _decode(rec: Any) -> Record | UndecodableRecord:
+    """The stored record as its model, or the reason it is undecodable."""
+    try:
+        return decode(rec.kind, rec.body)
+    except UndecodableRecord as exc:
+        return exc
+
+
+def _dead_letter(s: Session, rec: Any, reason: str, now: datetime) -> None:
     """Keep a record the registry cannot decode, with the reason (outcome ``undecodable``)."""
     log.warning("record %s (%s) from gateway %s: %s", rec.id, rec.kind, rec.gateway_id, reason)
     dead_letter_record(s, rec, "undecodable", reason, now)

@@ -40,7 +40,11 @@ def rejudge(
     sample_id: str,
     indicators: dict[str, float],
     uncertainty: dict[str, float] | None = None,
+    version: str | None = None,
 ) -> CloudJudgement:
+    """The cloud's verdict on ``indicators``; ``version`` is the set's version when the
+    caller already has it (hashing the set costs more than judging)."""
+    version = version or profiles.version
     profile = None
     if jurisdiction and coal_type:
         try:
@@ -56,10 +60,10 @@ def rejudge(
                 None,
                 [],
                 f"profile {gateway_profile_id!r} is unknown to the cloud",
-                profiles.version,
+                version,
             )
     if profile is None:
-        return CloudJudgement(None, None, [], "no profile to judge by", profiles.version)
+        return CloudJudgement(None, None, [], "no profile to judge by", version)
     try:
         v = judge(
             Sample(
@@ -71,7 +75,7 @@ def rejudge(
         )
     except (CoalguardError, ValueError) as exc:
         return CloudJudgement(
-            profile.id, None, [], f"cloud cannot judge the values: {exc}", profiles.version
+            profile.id, None, [], f"cloud cannot judge the values: {exc}", version
         )
     doc = v.model_dump(mode="json")
     problems = []
@@ -84,5 +88,5 @@ def rejudge(
         v.overall.value,
         doc["indicators"],
         "; ".join(problems) or None,
-        profiles.version,
+        version,
     )

@@ -11,18 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.contacts.tables import Contact
 from coalguard.cloud.privacy import mask_phone, normalize_phone
 from coalguard.cloud.scope import region_level
 from coalguard.cloud.sealing import Keyring, purpose_of
 from coalguard.errors import WordedInputError, WordedValueError
 from coalguard.i18n import t
+
+if TYPE_CHECKING:
+    from coalguard.cloud.co.tables import CoDevice
 
 # The role of a contact -> the level of the region it belongs to.
 ROLE_LEVEL = {
@@ -114,6 +117,10 @@ class ContactPatch(BaseModel):
 def place_of(s: Session, c: ContactIn) -> tuple[str, str | None]:
     """The (region code, device id) a contact belongs to; a worded error when it has none."""
     if c.role == "household":
+        # Imported here: ``cloud.co``'s package imports its notifier, which reads the
+        # directory (``recipients``), so a module-level import would be circular.
+        from coalguard.cloud.co.tables import CoDevice
+
         dev = s.get(CoDevice, c.device_id) if c.device_id else None
         if dev is None or not dev.registered:
             raise ContactError("unknown_device", device_id=c.device_id or "")

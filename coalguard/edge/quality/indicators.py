@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache, lru_cache
 
 
 class Basis(StrEnum):
@@ -61,6 +62,7 @@ class Indicator:
         return self.quantity in (Quantity.QGR, Quantity.QNET)
 
 
+@cache  # pure, over a finite set; judging looks symbols up dozens of times per sample
 def symbol_for(quantity: Quantity, basis: Basis) -> str:
     """The canonical symbol of ``quantity`` on ``basis`` (``St`` + ``d`` → ``St_d``)."""
     if quantity in (Quantity.MT, Quantity.MAD):
@@ -69,6 +71,7 @@ def symbol_for(quantity: Quantity, basis: Basis) -> str:
     return f"{quantity.value}{sep}{basis.value}"
 
 
+@lru_cache(maxsize=512)  # pure (a frozen result); an error is raised again, never cached
 def parse(symbol: str) -> Indicator:
     """Parse an indicator symbol; raise ValueError naming what is wrong."""
     m = _PATTERN.match(symbol)

@@ -98,13 +98,13 @@ def decode(kind: str, body: Any) -> Record:
     if not isinstance(body, dict):
         raise InvalidBody(kind, "body must be a JSON object")
     version = body.get(VERSION_KEY, 1)
-    if not any(k == kind for k, _ in REGISTRY):
-        raise UnknownKind(kind, "unknown record kind")
     model = REGISTRY.get((kind, version)) if isinstance(version, int) else None
     if model is None:
         known = sorted(v for k, v in REGISTRY if k == kind)
+        if not known:
+            raise UnknownKind(kind, "unknown record kind")
         raise UnknownVersion(kind, f"unknown schema version {version!r} (known: {known})")
-    fields = {k: v for k, v in body.items() if k != VERSION_KEY}
+    fields = {k: v for k, v in body.items() if k != VERSION_KEY} if VERSION_KEY in body else body
     try:
         return model.model_validate(fields)
     except ValidationError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -201,3 +203,18 @@ def test_an_alarm_bound_to_a_new_household_does_not_call_the_old_one(
         _household(s, phone="13611112222")  # the alarm now belongs to another household
     with sessions() as s:
         assert [r.phone for r in _reach(s, "household")] == ["13611112222"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "coalguard.cloud.contacts",
+        "coalguard.cloud.contacts.tables",
+        "coalguard.cloud.contacts.importer",
+    ],
+)
+def test_the_directory_imports_first_without_a_cycle(module: str) -> None:
+    """``cloud.co``'s package imports its notifier, which reads the directory: a script
+    importing the directory first (before ``cloud.co``) failed with a circular import."""
+    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-500:]

@@ -206,7 +206,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
 
     def second() -> None:
         with sessions.begin() as s:
-            chain.keep_entry(s, _stored(two), _decoded(two), utcnow())
+            chain.keep_entries(s, [(_stored(two), _decoded(two))], utcnow())
         done.set()
 
     def waiting_for_a_lock() -> bool:
@@ -220,7 +220,7 @@ def test_twin_entries_projected_at_once_still_make_one_fork(pg_server: Any) -> N
             )
 
     with sessions.begin() as s:
-        chain.keep_entry(s, _stored(one), _decoded(one), utcnow())
+        chain.keep_entries(s, [(_stored(one), _decoded(one))], utcnow())
         other = threading.Thread(target=second)
         other.start()
         wait_for(waiting_for_a_lock, 10, "the second projector to wait for the first")
