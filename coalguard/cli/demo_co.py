@@ -314,6 +314,8 @@ def co_demo(
 def _step_words(step: tuple[str, ...], lang: str) -> str:
     """One link of the chain in words: "SMS → household", "acknowledged (李网格, link)"."""
     if step[0] == "acknowledged":
-        return t("demo13.step_ack", lang).format(via=step[1], who=step[2])
+        return t("demo13.step_ack", lang).format(
+            via=t(f"escalation.via_{step[1]}", lang), who=step[2]
+        )
     who = t(f"escalation.who_{step[1]}", lang) if step[1] else "?"
     return f"{t(f'demo13.channel_{step[0]}', lang)} → {who}"

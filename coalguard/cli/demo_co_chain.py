@@ -221,7 +221,12 @@ class DemoChain:
             by, via = alert.acknowledged_by or "", alert.acknowledged_via or ""
         if via:
             self.chain.append(("acknowledged", via, by))
-            self._say(t("demo13.acknowledged", self.lang).format(who=by, via=via), "bold green")
+            self._say(
+                t("demo13.acknowledged", self.lang).format(
+                    who=by, via=t(f"escalation.via_{via}", self.lang)
+                ),
+                "bold green",
+            )
         self.acked.set()
 
     def _grid_link(self, base_url: str) -> str | None:
