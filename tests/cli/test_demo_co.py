@@ -48,7 +48,7 @@ def test_demo_shows_poisoning_chain_from_sms_to_link_acknowledgement(coalguard_c
     assert links[0] == "SMS → household"
     call = links.index("voice call → grid worker")
     assert links[-1] == "acknowledged by 李网格 via SMS link" and call < len(links) - 1
-    assert "township" not in steps and "county" not in steps  # it stopped there
+    # Nothing after the link: no provider request (the ack is the last link), no row.
     assert after == "notifications after the acknowledgement: 0"
     assert "/board (sign in at /login" in out and "/a/" in out  # what a person can open
     assert "Traceback" not in r.stderr
