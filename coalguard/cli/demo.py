@@ -43,6 +43,13 @@ def demo(
         float, typer.Option(help="Real seconds the CO alarm night takes (time-compressed).")
     ] = 60.0,
     alarms: Annotated[int, typer.Option(help="Simulated CO alarms in the fleet.")] = 300,
+    hold: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the CO part keeps its board and acknowledgement page up at the end "
+            "(default: until Ctrl-C on a terminal, else none)."
+        ),
+    ] = None,
 ) -> None:
     """Run the demonstration on embedded defaults."""
     lang = lang_or_default(lang)
@@ -61,7 +68,7 @@ def demo(
     if "co" in parts and not no_co:
         from coalguard.cli.demo_co import co_demo
 
-        co_demo(lang, duration_s=duration, alarms=alarms)
+        co_demo(lang, duration_s=duration, alarms=alarms, hold=hold)
 
 
 def quality_demo(profiles: list[Path] | None, lang: str) -> None:

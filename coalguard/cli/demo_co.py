@@ -6,7 +6,9 @@ stove smolders until its alarm sounds, and one alarm goes silent. Time is
 compressed (the scenario's simulated minutes pass in about a minute), and the
 alert rules are compressed by the same factor, so what a person sees (alerts
 opening, escalating household → village grid worker → township) keeps its
-real proportions.
+real proportions. The poisoning household's chain goes through the real SMS and
+voice SDKs to the local provider recorder and ends with the grid worker's
+acknowledgement link (``demo_co_chain.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import logging
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,18 +27,21 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from coalguard.cli.demo_checkpoint import _hold, _Server
+from coalguard.cli.demo_co_chain import DemoChain, demo_phone
 from coalguard.cli.render import console
 from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud import auth  # noqa: F401  (token table)
+from coalguard.cloud.app import create_app
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co import tables as _tables  # noqa: F401
 from coalguard.cloud.co.alerts import acknowledge
-from coalguard.cloud.co.channels import LogChannel, Outbound, Sent
+from coalguard.cloud.co.channels import Outbound, Sent
 from coalguard.cloud.co.escalation import load_policy
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
-from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
-from coalguard.cloud.sealing import Keyring
+from coalguard.cloud.co.service import make_channels
+from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
 from coalguard.i18n import t
 from coalguard.simulators.co_fleet import Fleet, load_scenario
@@ -96,10 +102,13 @@ class ScreenChannel:
     kind: str = "log"
     seen: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stamp: Callable[[], float] = lambda: 0.0  # the simulated minute, for the screen's order
+    stamps: list[float] = field(default_factory=list)
 
     def send(self, out: Outbound) -> Sent:
         with self.lock:
             self.seen.append(out.body)
+            self.stamps.append(self.stamp())
         return Sent()
 
 
@@ -111,8 +120,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str, Any]:
-    """Run the CO alarm demonstration; returns a summary (for tests)."""
+def co_demo(
+    lang: str, duration_s: float = 60.0, alarms: int = 300, hold: float | None = 0
+) -> dict[str, Any]:
+    """Run the CO alarm demonstration; returns a summary (for tests).
+
+    ``hold``: keep the board and the acknowledgement page up afterwards (None: until
+    Ctrl-C on a terminal)."""
     out = console()
     scenario = load_scenario("poisoning")
     scale = scenario.duration_min * 60 / duration_s
@@ -122,29 +136,60 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
         update={"heartbeat_s": scenario.heartbeat_s / scale}
     )
     policy = load_policy().scaled(scale)
-    for noisy in ("amqtt", "transitions"):
+    for noisy in ("amqtt", "transitions", "httpx"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    port = _free_port()
+    port, web_port = _free_port(), _free_port()
     broker = EmbeddedBroker(port)
     broker.start()
     tmp = tempfile.TemporaryDirectory(prefix="coalguard-demo-")
-    engine = make_engine(f"sqlite:///{Path(tmp.name) / 'cloud.sqlite'}")
-    create_schema(engine, for_tests_or_demo=True)
-    sessions = make_sessionmaker(engine)
-    screen = ScreenChannel()
     clock = SystemClock()  # the demo's one clock
+    fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
+    households = fleet.households()
+    for i, h in enumerate(households):
+        h["phone"] = demo_phone(i)
+    poisoned = households[next(i.device for i in scenario.incident if i.kind == "smolder") or 0]
+    chain = DemoChain(
+        Path(tmp.name),
+        clock,
+        lang,
+        poisoned["device_id"],
+        poisoned["village_code"],
+        (poisoned["name"], poisoned["phone"]),
+        sim_min=lambda: fleet.sim_min,
+        scale=scale,
+    )
+    chain.start()
+    co = CoSettings(
+        broker_url=f"mqtt://127.0.0.1:{port}",
+        sweep_s=0.25,
+        client_id="demo-ingest",
+        providers=chain.providers(),
+        sms_receipt_wait_s=CoSettings().sms_receipt_wait_s / scale,
+        ack_link_secret=chain.ack_link_secret,
+    )
+    base_url = f"http://127.0.0.1:{web_port}"
+    settings = CloudSettings(
+        db_url=f"sqlite:///{Path(tmp.name) / 'cloud.sqlite'}",
+        co=co,
+        public_url=base_url,
+        checks_interval_s=0,
+    )
+    app = create_app(settings, clock, schema="create", keyring=chain.keyring)
+    sessions = app.state.sessions
+    web = _Server(app, web_port).start()
+    screen = ScreenChannel(stamp=lambda: fleet.sim_min)
     svc = CoService(
-        CoSettings(broker_url=f"mqtt://127.0.0.1:{port}", sweep_s=0.25, client_id="demo-ingest"),
+        co,
         sessions,
         rules=rules,
-        channels={"screen": screen, "log": LogChannel()},
+        channels={**make_channels(co, clock), "screen": screen},
         policy=policy,
         clock=clock,
+        keyring=chain.keyring,
+        public_url=base_url,
     )
-    fleet = Fleet(scenario, "127.0.0.1", port, count=alarms, time_scale=scale)
-    keyring = Keyring.generate(hash_key="demo")  # the demo's throwaway sealing key
     with sessions.begin() as s:
-        for h in fleet.households():
+        for h in households:
             reg = Registration(
                 device_id=h["device_id"],
                 household=Household(
@@ -155,37 +200,54 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
                 ),
                 installer_id="demo-installer",
             )
-            register(s, reg, keyring, clock.now())
+            register(s, reg, chain.keyring, clock.now())
+        chain.seed(s)
+        token = chain.board_token(s)
     logging.getLogger("coalguard").setLevel(logging.ERROR)
     svc.start()
     svc.ingest.connected.wait(10)
     out.rule(f"[bold]{t('co.demo_title', lang)}[/]: {alarms} {t('co.demo_fleet', lang)}")
+    out.print(f"[bold magenta]{t('recorder.title', lang)}[/] https://{chain.rec.endpoint}")
+    out.print(t("demo13.scale", lang).format(scale=f"{scale:.0f}"))
+    out.print(t("demo13.board", lang).format(url=f"{base_url}/board", token=token), soft_wrap=True)
+    clicker = chain.ack_thread(sessions, base_url, duration_s * 2)
     shown = 0
     summary: dict[str, Any] = {}
 
     def render(f: Fleet) -> Group:
         nonlocal shown
         with screen.lock:
-            new = screen.seen[shown:]
+            new = list(zip(screen.stamps[shown:], screen.seen[shown:], strict=True))
             shown = len(screen.seen)
-        for b in new:
+        lines: list[tuple[float, str]] = []
+        for at, b in new:
             kind = t(f"co.alert_kind_{b['kind']}", lang)
             level = t(f"escalation.who_{b['level']}", lang)
             what = t(f"co.alert_{b['reason']}", lang)
             style = "bold red" if b["kind"] == "co_alarm" else "yellow"
             hh = b.get("household") or {}
-            live.console.print(
-                f"[{style}]t+{f.sim_min:5.1f} min  {what}: {kind}[/] {b['device_id']} "
-                f"({hh.get('name', '')} {hh.get('address', '')}, {hh.get('phone_masked', '')}) "
-                f"→ {level}"
+            lines.append(
+                (
+                    at,
+                    f"[{style}]{what}: {kind}[/] {b['device_id']} ({hh.get('name', '')} "
+                    f"{hh.get('address', '')}, {hh.get('phone_masked', '')}) → {level}",
+                )
             )
+        chain.watch_rows(sessions)
+        for ev in chain.take_events():
+            lines.append((ev.sim_min, f"[{ev.style}]{ev.text}[/]" if ev.style else ev.text))
+        for at, text in sorted(lines, key=lambda line: line[0]):
+            live.console.print(f"t+{at:5.1f} min  {text}", soft_wrap=True)
         st = svc.store.stats
         up = sum(1 for lk in f.links if lk.connected)
+        after = chain.after_ack(sessions)
         line = Text(
             f"t+{f.sim_min:5.1f} min (×{scale:.0f})  online {up}/{len(f.links)}  "
             f"msgs {st.stored}  dup {st.duplicates}  dead-letter {st.dead_letters}  "
             f"notifications {len(screen.seen)}  acks {st.acks}  "
-            f"unacked {sum(len(lk.unacked) for lk in f.links)}"
+            f"unacked {sum(len(lk.unacked) for lk in f.links)}  "
+            f"{t('demo13.provider_requests', lang)} {len(chain.rec.sent())}"
+            + ("" if after is None else f"  {t('demo13.after_ack', lang)} {after}")
         )
         return Group(line)
 
@@ -197,9 +259,12 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
 
     from coalguard.cloud.co.tables import CoAlert
 
-    # The township's duty officer acknowledges the CO alarm: escalation stops there.
+    # A CO alarm nobody acknowledged (the link was not clicked): the township's duty
+    # officer acknowledges it on the dashboard, so the demo ends with nothing open.
     with sessions.begin() as s:
-        for a in s.scalars(select(CoAlert).where(CoAlert.kind == "co_alarm")):
+        for a in s.scalars(
+            select(CoAlert).where(CoAlert.kind == "co_alarm", CoAlert.status == "open")
+        ):
             acknowledge(s, a, "township-duty-officer", lifecycle.DASHBOARD, clock.now())
             out.print(f"[green]✓ {t('co.demo_ack', lang)}[/]: {a.device_id}")
     table = Table(title=t("co.alerts", lang))
@@ -209,23 +274,48 @@ def co_demo(lang: str, duration_s: float = 60.0, alarms: int = 300) -> dict[str,
     with sessions() as s:
         alerts = list(s.scalars(select(CoAlert).order_by(CoAlert.id)))
     for a in alerts:
-        chain = policy.steps_for(a.region_code)
+        steps = policy.steps_for(a.region_code)
         table.add_row(
             str(a.id),
             t(f"co.alert_kind_{a.kind}", lang),
             a.device_id,
             a.region_code,
             t(f"co.status_{a.status}", lang),
-            t(f"escalation.who_{chain[a.escalation_level].who}", lang),
+            t(f"escalation.who_{steps[a.escalation_level].who}", lang),
         )
     out.print(table)
+    after = chain.after_ack(sessions)
+    out.print(
+        t("demo13.summary", lang).format(
+            chain=", ".join(_step_words(step, lang) for step in chain.chain),
+            after="-" if after is None else after,
+        ),
+        soft_wrap=True,
+    )
     summary = {
         "alerts": [(a.kind, a.device_id, a.status, a.escalation_level) for a in alerts],
         "notifications": [(b["kind"], b["level"]) for b in screen.seen],
         "alarm_starts": fleet.stats.alarm_starts,
+        "chain": list(chain.chain),
+        "after_ack": after,
+        "refused": list(chain.rec.refused),
     }
+    _hold(hold)
+    clicker.join(0.1)
     svc.stop()
+    web.stop()
+    chain.rec.stop()
     broker.stop()
-    engine.dispose()
+    app.state.engine.dispose()
     tmp.cleanup()
     return summary
+
+
+def _step_words(step: tuple[str, ...], lang: str) -> str:
+    """One link of the chain in words: "SMS → household", "acknowledged (李网格, link)"."""
+    if step[0] == "acknowledged":
+        return t("demo13.step_ack", lang).format(
+            via=t(f"escalation.via_{step[1]}", lang), who=step[2]
+        )
+    who = t(f"escalation.who_{step[1]}", lang) if step[1] else "?"
+    return f"{t(f'demo13.channel_{step[0]}', lang)} → {who}"
