@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.co.channels import Channel, ChannelError, Outbound
 from coalguard.cloud.co.gate import WriteGate
+from coalguard.cloud.co.receipts import settle_early
 from coalguard.cloud.co.tables import CoNotification, Outgoing
 from coalguard.cloud.contacts.recipients import contact_by_id
 from coalguard.cloud.leases import Leases
@@ -207,6 +208,7 @@ class Notifier:
                 row.last_error = None
                 row.provider_id = provider_id
                 row.delivery_state = "sent"
+                settle_early(s, row, now)  # its receipt may have beaten this commit
                 outcome = "sent"
             else:
                 row.last_error = error[:500]

@@ -10,7 +10,9 @@ notification row with that provider id: ``delivery_state`` delivered or
 undelivered, ``delivered_at`` (delivered: the provider's time; undelivered:
 when the receipt arrived), ``delivery_detail``
 (the provider's code and words; never the phone number, which receipts
-carry). Repeated receipts change nothing; an id no row has is counted.
+carry). Repeated receipts change nothing; an id no row has is counted and
+kept (``CoEarlyReceipt``): the receipt may have beaten the notifier's commit of
+that id, and ``settle_early`` applies it when the id is stored.
 
 Failover reads ``undelivered(s, since)``: the notifications a provider could
 not deliver (receipt) or never accepted (attempts ran out). What happens next
@@ -20,18 +22,20 @@ not deliver (receipt) or never accepted (attempts ran out). What happens next
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.co.tables import CoNotification
+from coalguard.cloud.co.tables import CoEarlyReceipt, CoNotification
 from coalguard.edge.clock import LOCAL_TZ
 
 FINAL = ("delivered", "undelivered")
 PROVIDERS = ("tencent", "aliyun")
+# How long a receipt naming no notification is kept for one to appear.
+EARLY_KEEP = timedelta(days=7)
 _VOICE_RESULT = {"0": "answered", "1": "not answered", "2": "call failed"}
 
 
@@ -138,7 +142,9 @@ class Applied:
 
 
 def apply_receipts(s: Session, receipts: list[Receipt], now: datetime) -> Applied:
-    """Record each receipt on its notification (idempotent); counts by outcome."""
+    """Record each receipt on its notification (idempotent); counts by outcome.
+
+    A receipt whose id no row has yet is kept for ``settle_early``."""
     out = Applied()
     for r in receipts:
         row = s.scalars(
@@ -146,17 +152,41 @@ def apply_receipts(s: Session, receipts: list[Receipt], now: datetime) -> Applie
         ).first()
         if row is None:
             out.unknown += 1
+            early = s.get(CoEarlyReceipt, r.provider_id) or CoEarlyReceipt(
+                provider_id=r.provider_id
+            )
+            early.delivered, early.at, early.detail = r.delivered, r.at, r.detail[:500]
+            early.received_at = now
+            s.add(early)
             continue
-        if row.delivery_state in FINAL:
+        if _settle(row, r, now):
+            out.applied += 1
+        else:
             out.duplicates += 1
-            continue
-        row.delivery_state = "delivered" if r.delivered else "undelivered"
-        # Delivered: when the provider says the phone got it. Undelivered: when we
-        # learned it (what failover and the outage view go by).
-        row.delivered_at = (r.at or now) if r.delivered else now
-        row.delivery_detail = r.detail[:500]
-        out.applied += 1
+    s.execute(delete(CoEarlyReceipt).where(CoEarlyReceipt.received_at < now - EARLY_KEEP))
     return out
+
+
+def settle_early(s: Session, row: Any, now: datetime) -> bool:
+    """Apply the receipt that arrived before ``row``'s provider id was stored, if any."""
+    pid = getattr(row, "provider_id", None)
+    early = s.get(CoEarlyReceipt, pid) if pid else None
+    if early is None:
+        return False
+    s.delete(early)
+    return _settle(row, Receipt(pid, early.delivered, early.at, early.detail), now)
+
+
+def _settle(row: Any, r: Receipt, now: datetime) -> bool:
+    """Write the receipt on the row; False when the row already had its final state."""
+    if row.delivery_state in FINAL:
+        return False
+    row.delivery_state = "delivered" if r.delivered else "undelivered"
+    # Delivered: when the provider says the phone got it. Undelivered: when we
+    # learned it (what failover and the outage view go by).
+    row.delivered_at = (r.at or now) if r.delivered else now
+    row.delivery_detail = r.detail[:500]
+    return True
 
 
 def undelivered(s: Session, since: datetime) -> list[CoNotification]:

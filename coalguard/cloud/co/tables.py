@@ -232,3 +232,20 @@ class CoCommissioning(Base):
     state_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     missing: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class CoEarlyReceipt(Base):
+    """A delivery receipt that named no notification yet (``co/receipts.py``).
+
+    A provider may push a receipt before the notifier has stored the message id
+    it answered (the send returns, the receipt races the commit). Kept here and
+    applied when the id is stored; purged after ``EARLY_KEEP`` if no row ever
+    names it (a stray or another system's id)."""
+
+    __tablename__ = "co_early_receipt"
+
+    provider_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    delivered: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -15,13 +15,21 @@ from sqlalchemy import select
 
 from coalguard.cloud.app import create_app
 from coalguard.cloud.co.alerts import AlertBook
+from coalguard.cloud.co.channels import Outbound, Sent
 from coalguard.cloud.co.notifier import Notifier, channel_health
 from coalguard.cloud.co.providers import provider_channels
-from coalguard.cloud.co.receipts import TencentBody, apply_receipts, from_tencent, undelivered
+from coalguard.cloud.co.receipts import (
+    EARLY_KEEP,
+    Receipt,
+    TencentBody,
+    apply_receipts,
+    from_tencent,
+    undelivered,
+)
 from coalguard.cloud.co.rules import load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.tables import CoAlert, CoNotification
+from coalguard.cloud.co.tables import CoAlert, CoEarlyReceipt, CoNotification
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
@@ -183,6 +191,58 @@ def test_the_recorder_pushes_receipts_by_itself(world: World) -> None:
 
     got = wait_for(settled, 15, "the recorder's own receipts to arrive")
     assert got == {"sms": "delivered", "voice": "sent", "sms_aliyun": "undelivered"}
+
+
+def test_a_receipt_that_beats_the_notifiers_commit_is_not_lost(world: World) -> None:
+    """A provider may push the receipt before the notifier stored the id it answered.
+
+    The real SMS channel is wrapped so that its send returns only once the
+    cloud has answered that receipt: the order a fast provider can produce.
+    It used to be counted "unknown" and dropped, so failover waited for the
+    no-receipt timeout and the delivered SMS was never shown delivered.
+    """
+    world.rec.auto_receipts("tencent_sms", world.url("tencent"), delivered=True, delay_s=0)
+    sms = world.notifier.channels["sms"]
+
+    def early_receipts() -> int:
+        with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+            return len(s.scalars(select(CoEarlyReceipt)).all())
+
+    class ReceiptFirst:
+        name, kind = sms.name, sms.kind
+
+        def send(self, out: Outbound) -> Sent:
+            sent = sms.send(out)
+            wait_for(lambda: early_receipts() == 1, 15, "the receipt before the commit")
+            return sent
+
+    world.notifier.channels["sms"] = ReceiptFirst()  # type: ignore[assignment]
+    clock = SystemClock()
+    world.store.apply([event("COA-11", 1, "alarm_start", co_ppm=400, at=clock.now())])
+    world.notifier.deliver_due(clock.now())
+    with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+        rows = s.scalars(
+            select(CoNotification)
+            .join(CoAlert, CoAlert.id == CoNotification.alert_id)
+            .where(CoAlert.device_id == "COA-11", CoNotification.channel == "sms")
+            .where(CoNotification.provider_id.is_not(None))
+        ).all()
+        assert rows
+        assert {(r.delivery_state, r.delivered_at is not None) for r in rows} == {
+            ("delivered", True)
+        }
+    assert early_receipts() == 0  # applied, not kept twice
+
+
+def test_a_receipt_naming_no_message_is_purged_after_a_week(world: World) -> None:
+    stray = Receipt("2433:no-such-message", True, None, "")
+    now = SystemClock().now()
+    with world.app.state.sessions.begin() as s:  # type: ignore[attr-defined]
+        assert apply_receipts(s, [stray], now).unknown == 1
+    with world.app.state.sessions.begin() as s:  # type: ignore[attr-defined]
+        apply_receipts(s, [], now + EARLY_KEEP + timedelta(seconds=1))
+    with world.app.state.sessions() as s:  # type: ignore[attr-defined]
+        assert s.scalars(select(CoEarlyReceipt)).all() == []
 
 
 def test_receipts_health_and_failover_list_on_both_backends(db_url: str, tmp_path: Path) -> None:
