@@ -107,7 +107,14 @@ class CoService:
             extras=self.link_extras,
         )
         self.sweeper = Sweeper(
-            sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
+            sessions,
+            self.book,
+            settings.sweep_s,
+            self.notifier.wake,
+            lock,
+            leases,
+            clock=clock,
+            silent_batch=settings.silent_batch,
         )
         self.ingest = (
             MqttIngest(settings, self.store, clock, self.notifier.wake)

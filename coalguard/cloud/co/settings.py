@@ -72,6 +72,8 @@ class CoSettings(BaseSettings):
     # (``/api/v1/co/sms-replies/{key}``); None: replies are not accepted.
     sms_reply_key: str | None = Field(None, min_length=16)
     sweep_s: float = Field(1.0, gt=0)
+    # Silent alarms raised per sweep transaction: the ingest writes between batches.
+    silent_batch: int = Field(200, gt=0)
     commission_timeout_s: float = Field(120.0, gt=0)
     # Channels: the log channel is always on; a webhook when its URL is set.
     webhook_url: str | None = None
