@@ -38,7 +38,7 @@ class Pass:
 
     batches: int = 0
     deleted: int = 0
-    hours: int = 0
+    hours: int = 0  # hourly rows written (an hour split across two batches counts twice)
 
 
 def _num(payload: dict[str, Any] | None, key: str) -> float | None:
