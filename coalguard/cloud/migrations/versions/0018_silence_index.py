@@ -1,7 +1,7 @@
 """co_device.last_heard_at + ix_co_device_silence: the silence sweep reads an index
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-26 17:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0018"
-down_revision = "0017"
+down_revision = "0019"  # assigned "0018" on "0017"; main holds 0017 -> 0019 (one head)
 branch_labels = None
 depends_on = None
 
