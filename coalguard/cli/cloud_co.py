@@ -156,7 +156,46 @@ def token(
         raise as_refusal(exc) from None
 
 
+def co_retention(
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default: COALGUARD_CLOUD_DB_URL or the SQLite file)."),
+    ] = None,
+    days: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Keep raw heartbeats this many days (default: settings, 14)."),
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option(min=1, help="Heartbeats per transaction (default: 5000).")
+    ] = None,
+) -> None:
+    """Summarise CO heartbeats older than the retention per alarm per hour, then delete them."""
+    from datetime import timedelta
+
+    from coalguard.cloud.co.retention import Retention
+    from coalguard.cloud.db import make_sessionmaker
+    from coalguard.cloud.migrate import open_engine
+    from coalguard.cloud.settings import CloudSettings
+    from coalguard.i18n import t
+
+    cloud = CloudSettings(db_url=db) if db else CloudSettings()
+    engine = open_engine(cloud.db_url)
+    clock = SystemClock()
+    job = Retention(
+        make_sessionmaker(engine),
+        timedelta(days=days if days is not None else cloud.co.retention_days),
+        batch or cloud.co.retention_batch,
+        clock=clock,
+    )
+    done = job.run(clock.now())
+    typer.echo(
+        t("retention.done").format(deleted=done.deleted, hours=done.hours, batches=done.batches)
+    )
+    engine.dispose()
+
+
 def register(cloud_app: typer.Typer) -> None:
     """Add the CO commands to the ``coalguard cloud`` group."""
     cloud_app.command("co-ingest")(co_ingest)
     cloud_app.command("token")(token)
+    cloud_app.command("co-retention")(co_retention)

@@ -23,6 +23,7 @@ from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.metrics import CoMetrics
 from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy, contact_phone
 from coalguard.cloud.co.providers import provider_channels
+from coalguard.cloud.co.retention import Retention
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.settings import CoSettings
 from coalguard.cloud.co.store import MessageStore
@@ -111,6 +112,15 @@ class CoService:
             sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
         )
         self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
+        self.retention = Retention(
+            sessions,
+            timedelta(days=settings.retention_days),
+            settings.retention_batch,
+            lock,
+            leases,
+            settings.retention_every_s,
+            clock=clock,
+        )
         self.ingest = (
             MqttIngest(
                 settings,
@@ -133,12 +143,14 @@ class CoService:
     def start(self) -> None:
         self.notifier.start()
         self.sweeper.start()
+        self.retention.start()
         if self.ingest:
             self.ingest.start()
 
     def stop(self) -> None:
         if self.ingest:
             self.ingest.stop()
+        self.retention.stop()
         self.sweeper.stop()
         self.notifier.stop()
         for ch in self.channels.values():

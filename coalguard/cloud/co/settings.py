@@ -72,6 +72,11 @@ class CoSettings(BaseSettings):
     # (``/api/v1/co/sms-replies/{key}``); None: replies are not accepted.
     sms_reply_key: str | None = Field(None, min_length=16)
     sweep_s: float = Field(1.0, gt=0)
+    # Raw heartbeats kept this many days, then summarised per alarm per hour
+    # (``co/retention.py``), in batches of ``retention_batch`` rows, every ``retention_every_s``.
+    retention_days: float = Field(14.0, gt=0)
+    retention_batch: int = Field(5000, ge=1, le=100_000)
+    retention_every_s: float = Field(3600.0, gt=0)
     commission_timeout_s: float = Field(120.0, gt=0)
     # Channels: the log channel is always on; a webhook when its URL is set.
     webhook_url: str | None = None

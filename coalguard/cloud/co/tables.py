@@ -63,7 +63,11 @@ class CoMessageRow(Base):
     """Every state and event as received, once per (device, seq)."""
 
     __tablename__ = "co_message"
-    __table_args__ = (UniqueConstraint("device_id", "seq", name="uq_co_message_device_seq"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq", name="uq_co_message_device_seq"),
+        # The retention job's oldest heartbeats first (``co/retention.py``).
+        Index("ix_co_message_kind_ts", "kind", "ts"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(String(64))
@@ -74,6 +78,22 @@ class CoMessageRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     unregistered: Mapped[bool] = mapped_column(Boolean, default=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CoHourly(Base):
+    """One alarm's heartbeats of one hour, once their raw rows are gone."""
+
+    __tablename__ = "co_message_hourly"
+
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    co_min: Mapped[float | None] = mapped_column(Float)
+    co_max: Mapped[float | None] = mapped_column(Float)
+    co_last: Mapped[float | None] = mapped_column(Float)
+    battery_last: Mapped[float | None] = mapped_column(Float)
+    # The time of the heartbeat ``*_last`` came from: a later batch only replaces a later one.
+    last_ts: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class CoDeadLetter(Base):
