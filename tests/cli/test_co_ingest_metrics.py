@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from coalguard import __version__
 from tests.cloud.co.co_support import state
 from tests.cloud.co.test_co_mqtt import device_client
 from tests.conftest import free_port
+from tests.support.metrics import Key, samples
 from tests.support.mosquitto import Mosquitto
 from tests.support.servers import TEST_SEALING_KEYS
 from tests.support.waiting import wait_for
@@ -21,14 +21,8 @@ from tests.support.waiting import wait_for
 pytestmark = pytest.mark.timeout(120)
 
 
-def _samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of the exposition by (name, sorted labels)."""
-    text = httpx.get(url, timeout=5).text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for fam in text_string_to_metric_families(text)
-        for s in fam.samples
-    }
+def _samples(url: str) -> dict[Key, float]:
+    return samples(httpx.get(url, timeout=5).text)
 
 
 def test_co_ingest_has_metrics(coalguard_cmd: str, tmp_path: Path) -> None:
