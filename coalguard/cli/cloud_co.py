@@ -48,6 +48,13 @@ def co_ingest(
         typer.Option(envvar="COALGUARD_CO_WEBHOOK_SECRET", help="HMAC secret of webhooks."),
     ] = None,
     http: Annotated[str | None, typer.Option(help="Also serve the REST API on HOST:PORT.")] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COALGUARD_CO_METRICS",
+            help="Serve Prometheus /metrics on PORT or HOST:PORT (host 127.0.0.1; default off).",
+        ),
+    ] = None,
     demo: Demo = False,
     migrate: MigrateFirst = False,
 ) -> None:
@@ -90,6 +97,8 @@ def co_ingest(
         keyring=keyring,  # opens the directory's phones: who each escalation step reaches
         public_url=cloud.public_url,
     )
+    if metrics:
+        svc.metrics.serve(metrics)
     svc.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from pydantic import BaseModel
 
 from coalguard.cloud import (
     audit,
@@ -19,7 +18,6 @@ from coalguard.cloud import (
     login_sessions,  # noqa: F401  (dashboard session table)
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
-from coalguard.cloud.access import PUBLIC
 from coalguard.cloud.api import problems
 from coalguard.cloud.api.responses import declare_refusals
 from coalguard.cloud.api.routes import ROUTERS
@@ -59,10 +57,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             close = getattr(ch, "close", None)
             if close:
                 close()
-
-
-class Health(BaseModel):
-    status: str
 
 
 def create_app(
@@ -167,10 +161,6 @@ def create_app(
         app.include_router(router)
     audit.install(app)
     problems.install(app)
-
-    @app.get("/healthz", tags=["ops"], dependencies=[PUBLIC], response_model=Health)
-    def healthz() -> Health:
-        return Health(status="ok")
 
     declare_refusals(app, ROUTERS)
 

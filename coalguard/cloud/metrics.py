@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import sessionmaker
 
+from coalguard.build_info import register_build_info
 from coalguard.cloud.co.notifier import channel_health
 
 STATES = ("pending", "sent", "failed", "delivered", "undelivered")
@@ -78,6 +79,7 @@ class CloudMetrics:
             ["provider", "outcome"],  # applied | duplicate | unknown | refused
             registry=self.registry,
         )
+        register_build_info(self.registry, "cloud")
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

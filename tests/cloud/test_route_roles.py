@@ -50,6 +50,7 @@ OFFICE_ONLY = frozenset({OFFICE})
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): PUBLIC,
     ("GET", "/api/v1/auth/me"): READ,

@@ -26,6 +26,7 @@ from tests.conftest import free_port
 from tests.gateway.conftest import FAILING_ALL, registration
 from tests.gateway.session import add_user, sign_in
 from tests.support.analyzer_sim import Sim
+from tests.support.metrics import sample
 from tests.support.waiting import wait_for
 
 
@@ -229,7 +230,8 @@ def test_results_lost_during_fault_are_counted_as_gap(gw, tcp_sim):
         assert cells[3] == "2"  # device, last seen, errors, lost results, state, resets
         assert "快检设备 an-1 丢失结果" in page
         metrics = c.get("/metrics").text
-    assert 'coalguard_gateway_device_result_gaps_total{device="an-1",kind="analyzer"} 2' in metrics
+    gaps = "coalguard_gateway_device_result_gaps_total"
+    assert sample(metrics, gaps, device="an-1", kind="analyzer") == 2
 
 
 @pytest.mark.timeout(90)
@@ -256,10 +258,8 @@ def test_device_table_agrees_with_device_alert(gw, clock, tcp_sim):
             assert _device_cells(page, "an-1")[4] == "无响应"  # its state
             assert "快检设备 an-1 无响应" in page  # the alert, in the same words
             metrics = c.get("/metrics").text
-        assert (
-            'coalguard_gateway_device_state{device="an-1",kind="analyzer",state="not_answering"} 1'
-            in metrics
-        )
+        state = {"device": "an-1", "kind": "analyzer", "state": "not_answering"}
+        assert sample(metrics, "coalguard_gateway_device_state", **state) == 1
         # Answering again: both say so.
         sim.faults.clear()
         clock.set(SystemClock().now())

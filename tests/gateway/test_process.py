@@ -16,6 +16,7 @@ from tests.conftest import COALGUARD, free_port, require_binary
 from tests.gateway.cdp import Browser
 from tests.gateway.session import PASSWORD, logged_in_client, submit_login_form
 from tests.support.gateway import CAMERA_TOKEN, CONFIG, FASTPASS, GatewayProcess
+from tests.support.metrics import sample
 from tests.support.waiting import wait_for
 
 CAMERA_AUTH = {"Authorization": f"Bearer {CAMERA_TOKEN}"}
@@ -59,20 +60,8 @@ def test_camera_simulator_posts_to_the_running_gateway(gateway):
     assert r.returncode == 0, r.stderr
     assert "posted" in r.stdout and "201" in r.stdout
     metrics = httpx.get(f"{base}/metrics").text
-    accepted = int(
-        next(
-            line.split()[-1]
-            for line in metrics.splitlines()
-            if line.startswith('coalguard_gateway_camera_events_total{outcome="acc')
-        )
-    )
-    dups = int(
-        next(
-            line.split()[-1]
-            for line in metrics.splitlines()
-            if line.startswith('coalguard_gateway_camera_events_total{outcome="dup')
-        )
-    )
+    accepted = sample(metrics, "coalguard_gateway_camera_events_total", outcome="accepted")
+    dups = sample(metrics, "coalguard_gateway_camera_events_total", outcome="duplicate")
     assert accepted == 18 and dups > 0  # 6 trucks × 3 events, each stored once
     with logged_in_client(base, tmp / "data" / "gateway.sqlite") as c:
         assert "已到站" in c.get("/").text  # confident entry reads opened arrivals

@@ -8,10 +8,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from coalguard import __version__
 from coalguard.gateway.web import create_app
 from tests.gateway.conftest import CAMERA_AUTH, FAILING, registration
 from tests.gateway.session import add_user, sign_in
 from tests.gateway.test_cameras import plate_event
+from tests.support.metrics import samples
 
 
 @pytest.fixture
@@ -94,18 +96,16 @@ def test_healthz_and_metrics(client, gw, clock):
     h = client.get("/healthz").json()
     assert h["status"] == "ok" and h["checkpoint"] == "cp-test"
     text = client.get("/metrics").text
-    assert re.search(r"^coalguard_gateway_outbox_depth [1-9]\d*$", text, re.M)
-    assert (
-        'coalguard_gateway_device_last_seen_age_seconds{device="cam-entry",kind="camera"} 0' in text
-    )
-    assert (
-        'coalguard_gateway_device_last_seen_age_seconds{device="an-1",kind="analyzer"} -1' in text
-    )
-    assert 'coalguard_gateway_camera_events_total{outcome="accepted"} 1' in text
-    assert 'coalguard_gateway_uplink_state{state="not_configured"} 1' in text
-    for line in text.splitlines():  # every sample line parses as Prometheus text
-        if not line.startswith("#"):
-            assert re.match(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$", line), line
+    # parsed as Prometheus does: every family and sample is well formed
+    got = samples(text)
+    assert got[("coalguard_gateway_outbox_depth", ())] >= 1
+    age = "coalguard_gateway_device_last_seen_age_seconds"
+    assert got[(age, (("device", "cam-entry"), ("kind", "camera")))] == 0
+    assert got[(age, (("device", "an-1"), ("kind", "analyzer")))] == -1
+    assert got[("coalguard_gateway_camera_events_total", (("outcome", "accepted"),))] == 1
+    assert got[("coalguard_gateway_uplink_state", (("state", "not_configured"),))] == 1
+    build = (("component", "gateway"), ("version", __version__))
+    assert got[("coalguard_build_info", build)] == 1
 
 
 def test_lab_steps_through_the_page(client, gw):

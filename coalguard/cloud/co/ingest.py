@@ -132,7 +132,9 @@ class _Lane:
         batch_max: int,
         clock: Clock,
         urgent: bool = False,
+        observe_batch: Callable[[str, int], None] = lambda lane, n: None,
     ) -> None:
+        self.observe_batch = observe_batch  # batch sizes for /metrics
         self.clock = clock  # stamps each message as it arrives
         self.urgent = urgent
         self.name = name
@@ -272,6 +274,7 @@ class _Lane:
         notes = self.store.apply([d.received for d in batch], self.urgent, acks)
         self._ack(batch)
         self._publish_acks(acks)
+        self.observe_batch(self.name, len(batch))
         if notes:
             try:
                 self.on_notifications()
@@ -363,18 +366,20 @@ class MqttIngest:
         store: MessageStore,
         clock: Clock,
         on_notifications: Callable[[], None] = lambda: None,
+        observe_batch: Callable[[str, int], None] = lambda lane, n: None,
     ) -> None:
+        """``observe_batch(lane, size)``: told the size of each committed batch."""
         if not settings.broker_url:
             raise InputError("no broker URL: set --broker or COALGUARD_CO_BROKER_URL")
         self.settings = settings
         self.addr = parse_broker_url(settings.broker_url)
         self.alerts = _Lane(
             "alerts", ALERT_FILTERS, settings, self.addr, store, on_notifications, 100, clock,
-            urgent=True,
+            urgent=True, observe_batch=observe_batch,
         )  # fmt: skip
         self.states = _Lane(
             "states", STATE_FILTERS, settings, self.addr, store, on_notifications,
-            settings.batch_max, clock,
+            settings.batch_max, clock, observe_batch=observe_batch,
         )  # fmt: skip
         self.lanes = [self.alerts, self.states]
         self.connected = _AllConnected(self.lanes)

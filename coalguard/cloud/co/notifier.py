@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,6 +113,8 @@ class Notifier:
         self._thread: threading.Thread | None = None
         self.sent = 0
         self.failed = 0
+        # Send attempts by (channel, outcome): sent, retry, failed (read by /metrics).
+        self.outcomes: Counter[tuple[str, str]] = Counter()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
@@ -221,6 +224,8 @@ class Notifier:
                     row.next_attempt_at = now + self.retry.backoff(row.attempts)
                 attempts = row.attempts
         # Counted only once committed: a reader of the counters sees what is stored.
+        if outcome or error is not None:
+            self.outcomes[(n.channel, outcome or "retry")] += 1
         if outcome == "sent":
             self.sent += 1
         elif outcome == "failed":

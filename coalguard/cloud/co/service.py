@@ -20,6 +20,7 @@ from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.escalation import EscalationPolicy, load_policy
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
+from coalguard.cloud.co.metrics import CoMetrics
 from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy, contact_phone
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.retention import Retention
@@ -117,6 +118,7 @@ class CoService:
             clock=clock,
             silent_batch=settings.silent_batch,
         )
+        self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
         self.retention = Retention(
             sessions,
             timedelta(days=settings.retention_days),
@@ -127,10 +129,17 @@ class CoService:
             clock=clock,
         )
         self.ingest = (
-            MqttIngest(settings, self.store, clock, self.notifier.wake)
+            MqttIngest(
+                settings,
+                self.store,
+                clock,
+                self.notifier.wake,
+                lambda lane, n: self.metrics.batch_size.labels(lane).observe(n),
+            )
             if settings.broker_url
             else None
         )
+        self.metrics.watch(self)
 
     def link_extras(self, n: CoNotification) -> dict[str, Any]:
         """A person's message carries its acknowledgement link and reply code."""

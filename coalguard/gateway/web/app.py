@@ -35,7 +35,7 @@ from coalguard.gateway.web.history_page import add_history_routes
 from coalguard.gateway.web.language import add_language_routes, page_lang
 from coalguard.gateway.web.ledger_page import ledger_view
 from coalguard.gateway.web.login import add_login_routes, to_login
-from coalguard.gateway.web.metrics import render_metrics
+from coalguard.gateway.web.metrics import CONTENT_TYPE, render_metrics
 from coalguard.gateway.web.page import INDICATOR_FIELDS, OperatorPage
 from coalguard.gateway.web.papers import add_paper_routes
 from coalguard.gateway.web.posted import Post, read_post
@@ -326,8 +326,6 @@ def create_app(
 
     @app.get("/metrics")
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(
-            render_metrics(gw, status_fn()), media_type="text/plain; version=0.0.4"
-        )
+        return PlainTextResponse(render_metrics(gw, status_fn()), media_type=CONTENT_TYPE)
 
     return app

@@ -43,6 +43,10 @@ def test_failing_webhook_is_retried_then_marked_failed_and_visible(tmp_path: Pat
         notifier.wake()
         wait_for(lambda: notifier.failed == 1, 20, "webhook notification to fail for good")
         assert len(hook.received) == 3  # retried with backoff, then given up
+        # counted for /metrics by channel and outcome
+        assert notifier.outcomes[("webhook", "retry")] == 2
+        assert notifier.outcomes[("webhook", "failed")] == 1
+        wait_for(lambda: notifier.outcomes[("log", "sent")] == 1, 10, "log sent counted")
         with store.sessions() as s:
             rows = {n.channel: n for n in s.scalars(select(CoNotification))}
             assert rows["webhook"].status == "failed" and "HTTP 500" in rows["webhook"].last_error

@@ -13,6 +13,7 @@ import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
+from coalguard import __version__
 from coalguard.cloud.app import create_app
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.channels import Outbound, Sent
@@ -165,6 +166,7 @@ def test_an_undelivering_channel_shows_failing_in_health_metrics_and_dashboard(
     assert 'coalguard_channel_failing{channel="sms"} 1.0' in text
     assert 'coalguard_channel_messages{channel="sms",state="undelivered"} 1.0' in text
     assert 'coalguard_receipts_total{outcome="unknown",provider="tencent"} 1.0' in text
+    assert f'coalguard_build_info{{component="cloud",version="{__version__}"}} 1.0' in text
     assert httpx.get(f"{world.server.url}/metrics").status_code == 401
     page = httpx.get(f"{world.server.url}/", headers=admin).text
     assert "通知渠道" in page and '<td class="sev-critical">故障</td>' in page

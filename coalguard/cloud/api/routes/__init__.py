@@ -16,6 +16,7 @@ from coalguard.cloud.api.routes import (
     contacts,
     dashboard,
     fastpass,
+    health,
     ledger,
     profiles,
     receipts,
@@ -26,6 +27,7 @@ from coalguard.cloud.api.routes import (
 )
 
 ROUTERS = (
+    health.router,
     batches.router,
     co.router,
     users.router,
