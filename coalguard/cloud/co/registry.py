@@ -98,6 +98,7 @@ def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> 
     dev.phone_masked = mask_phone(reg.household.phone)
     dev.installer_id = reg.installer_id
     dev.registered_at = now
+    dev.last_heard_at = dev.last_state_at or now  # watched for silence from now on
     s.flush()
     household_phone(s, keyring, dev, reg.household.phone, now, new_household=new_household)
     return dev

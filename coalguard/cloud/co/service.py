@@ -109,7 +109,14 @@ class CoService:
             extras=self.link_extras,
         )
         self.sweeper = Sweeper(
-            sessions, self.book, settings.sweep_s, self.notifier.wake, lock, leases, clock=clock
+            sessions,
+            self.book,
+            settings.sweep_s,
+            self.notifier.wake,
+            lock,
+            leases,
+            clock=clock,
+            silent_batch=settings.silent_batch,
         )
         self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
         self.retention = Retention(

@@ -72,6 +72,8 @@ class CoSettings(BaseSettings):
     # (``/api/v1/co/sms-replies/{key}``); None: replies are not accepted.
     sms_reply_key: str | None = Field(None, min_length=16)
     sweep_s: float = Field(1.0, gt=0)
+    # Silent alarms raised per sweep transaction: the ingest writes between batches.
+    silent_batch: int = Field(200, gt=0)
     # Raw heartbeats kept this many days, then summarised per alarm per hour
     # (``co/retention.py``), in batches of ``retention_batch`` rows, every ``retention_every_s``.
     retention_days: float = Field(14.0, gt=0)

@@ -115,6 +115,7 @@ _MUTABLE = (
     "duplicates",
     "gaps",
     "silent_alerted",
+    "last_heard_at",
 )
 
 
@@ -401,6 +402,7 @@ class MessageStore:
             dev.battery_pct = st.battery_pct
             dev.eol = st.eol
         dev.last_state_at = at
+        dev.last_heard_at = at
         dev.online = True
         dev.silent_alerted = False
         key = (st.alarm.value, st.co_ppm, st.battery_pct, st.tamper, st.fault, st.eol)

@@ -1,9 +1,11 @@
 """Time-driven checks: silent alarms, escalation, commissioning deadlines.
 
-Runs every ``sweep_s``; each pass is one idempotent transaction that first
-takes the ``co.sweep`` lease (``leases``), so with several workers one sweeps
+Runs every ``sweep_s``; each pass is idempotent transactions that each first
+take the ``co.sweep`` lease (``leases``), so with several workers one sweeps
 at a time and sees what the last one committed: no alert is opened, and no
-escalation step notified, twice.
+escalation step notified, twice. Silent alarms are raised in batches of
+``silent_batch``, one transaction and one turn of the write gate each, so after
+a broker outage thousands of silent alarms never hold the ingest up for long.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
@@ -24,6 +26,20 @@ from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.sweeper")
 LEASE = "co.sweep"
+SILENT_BATCH = 200
+
+
+def silent_due(cutoff: datetime, limit: int) -> Select[tuple[CoDevice]]:
+    """Alarms not heard since ``cutoff`` and not yet alerted, oldest first.
+
+    Served by ``ix_co_device_silence`` (silent_alerted, last_heard_at): a range
+    read, not a scan of every alarm each second."""
+    return (
+        select(CoDevice)
+        .where(CoDevice.silent_alerted == false(), CoDevice.last_heard_at < cutoff)
+        .order_by(CoDevice.last_heard_at)
+        .limit(limit)
+    )
 
 
 class Sweeper:
@@ -37,6 +53,7 @@ class Sweeper:
         leases: Leases | None = None,
         *,
         clock: Clock,
+        silent_batch: int = SILENT_BATCH,
     ) -> None:
         self.clock = clock  # the loop sweeps at the clock's time
         self.write_lock = write_lock or WriteGate()
@@ -44,6 +61,7 @@ class Sweeper:
         self.sessions = sessions
         self.book = book
         self.every_s = every_s
+        self.silent_batch = silent_batch
         self.on_notifications = on_notifications
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,32 +85,39 @@ class Sweeper:
     def sweep(self, now: datetime) -> bool:
         """One pass; False when another worker is sweeping right now (it does the work)."""
         created = self.book.created
-        with self.write_lock, self.sessions.begin() as s:
-            if not self.leases.take(s, LEASE):
-                return False
-            self._silent(s, now)
-            self.book.escalate_due(s, now)
-            self._commissioning(s, now)
-        if self.book.created != created:
-            self.on_notifications()
+        try:
+            return self._pass(now)
+        finally:
+            if self.book.created != created:
+                self.on_notifications()
+
+    def _pass(self, now: datetime) -> bool:
+        """Silent batches until one comes back short, then escalation and commissioning."""
+        more = True
+        while more:
+            with self.write_lock, self.sessions.begin() as s:
+                if not self.leases.take(s, LEASE):
+                    return False
+                more = self._silent(s, now)
+                if not more:
+                    self.book.escalate_due(s, now)
+                    self._commissioning(s, now)
         return True
 
-    def _silent(self, s, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        """No state for offline_after_heartbeats x heartbeat_s: the alarm cannot sound."""
+    def _silent(self, s, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+        """No state for offline_after_heartbeats x heartbeat_s: the alarm cannot sound.
+
+        Raises at most ``silent_batch``; True when there may be more."""
         rule = next((r for r in self.book.rules.rule if r.silent), None)
         if rule is None:
-            return
+            return False
         cutoff = now - timedelta(seconds=self.book.rules.silence_s)
-        heard = func.coalesce(CoDevice.last_state_at, CoDevice.registered_at, CoDevice.first_seen)
-        q = select(CoDevice).where(
-            CoDevice.silent_alerted.is_(False),
-            heard < cutoff,
-            or_(CoDevice.registered.is_(True), CoDevice.last_state_at.is_not(None)),
-        )
-        for dev in s.scalars(q):
+        due = list(s.scalars(silent_due(cutoff, self.silent_batch)))
+        for dev in due:
             dev.silent_alerted = True
             last = dev.last_state_at.isoformat() if dev.last_state_at else None
             self.book.raise_(s, dev, rule, now, {"cause": "silent", "last_state_at": last})
+        return len(due) == self.silent_batch
 
     @staticmethod
     def _commissioning(s, now: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,14 @@ class CoDevice(Base):
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
     gaps: Mapped[int] = mapped_column(BigInteger, default=0)
     silent_alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the alarm was last heard while watched for silence: its last state, else its
+    # registration; None until registered or first state. One column so the sweep has an index.
+    last_heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # "not yet alerted and heard before the cutoff, oldest first": the silence sweep.
+        Index("ix_co_device_silence", "silent_alerted", "last_heard_at"),
+    )
 
 
 class CoMessageRow(Base):
