@@ -166,3 +166,16 @@ def test_report_generation_time_is_shown_in_shanghai_time(cloud_db: str) -> None
     r = CliRunner().invoke(cli, [*args, "--lang", "en", "--db", cloud_db])
     assert r.exit_code == 0, r.output
     assert "daily dispatch" in r.output and "(Beijing time, UTC+8)" in r.output
+
+
+def test_report_for_year_one_is_refused_not_a_server_error(cloud_db: str) -> None:
+    """The API fuzzer's ``date=0001-01-01``: Shanghai midnight of that day is before
+    datetime.min in UTC, so building the period raised OverflowError (a 500)."""
+    app = make_app(cloud_db, ManualClock(datetime(2026, 11, 23, 6, 30, tzinfo=UTC)))
+    county = bearer(users(app)["county"])
+    c = client(app)
+    for kind, day in (("daily", "0001-01-01"), ("weekly", "0001-01-03"), ("daily", "9999-12-31")):
+        r = c.get(f"/api/v1/reports/{kind}?date={day}", headers=county)
+        assert r.status_code == 422, (kind, day, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert c.get("/api/v1/reports/daily?date=2000-01-01", headers=county).status_code == 200

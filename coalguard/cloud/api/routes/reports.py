@@ -35,6 +35,12 @@ class ReportDoc(BaseModel):
     sales_points: dict[str, Any] | None
 
 
+# Report days a period can be built for: date(1, 1, 1) at Shanghai midnight is before
+# datetime.min in UTC (the API fuzzer's OverflowError, a 500).
+FIRST_REPORT_DAY = date(2000, 1, 1)
+LAST_REPORT_DAY = date(2999, 12, 31)
+
+
 @router.get(
     "/reports/{kind}",
     response_model=ReportDoc,
@@ -52,7 +58,15 @@ def report(
     op: Reader,
     clock: ClockDep,
     kind: Literal["daily", "weekly"],
-    day: Annotated[date, Query(alias="date", description="local date (Asia/Shanghai) it ends on")],
+    day: Annotated[
+        date,
+        Query(
+            alias="date",
+            description="local date (Asia/Shanghai) it ends on",
+            ge=FIRST_REPORT_DAY,
+            le=LAST_REPORT_DAY,
+        ),
+    ],
     region: str | None = None,
     format: Literal["json", "csv", "html"] = "json",
     lang: Annotated[
