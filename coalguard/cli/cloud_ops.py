@@ -37,7 +37,11 @@ def _sessions(db: str | None):  # type: ignore[no-untyped-def]
 def users_add(
     name: Annotated[str, typer.Argument(help="User name, e.g. county-officer-130102.")],
     role: Annotated[
-        str, typer.Option(help="admin, operator, installer, gateway or office (大气办).")
+        str,
+        typer.Option(
+            help="admin, operator, installer, gateway, office (大气办), "
+            "market (市场监管), clerk (销售网点) or lab (化验室)."
+        ),
     ] = "operator",
     region: Annotated[
         str, typer.Option(help="Region code prefix it may see, e.g. 13 or 130102 ('' = all).")

@@ -35,6 +35,12 @@ class Role(StrEnum):
     GATEWAY = "gateway"
     # The air-pollution office (大气办): reads its region, acknowledges lab referrals.
     OFFICE = "office"
+    # Coal-market oversight (市场监管 / 煤炭办): plans sampling, records cases, reads the rates.
+    MARKET = "market"
+    # A coal sales point's clerk (销售网点): records purchases, sales and weighbridge tickets.
+    CLERK = "clerk"
+    # A coal-testing lab (化验室): enters sampling results.
+    LAB = "lab"
 
 
 ROLES = tuple(r.value for r in Role)

@@ -31,9 +31,10 @@ from tests.cloud.ops_support import bearer, make_app
 # Who calls. The user roles have national scope here, so a 403 can only be the role.
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
 OFFICE = "office"  # the air-pollution office (大气办)
+MARKET, CLERK, LAB = "market", "clerk", "lab"  # coal-market oversight, sales-point clerk, lab
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
-USERS = (ADMIN, OPERATOR, INSTALLER, GATEWAY_USER, OFFICE)
+USERS = (ADMIN, OPERATOR, INSTALLER, GATEWAY_USER, OFFICE, MARKET, CLERK, LAB)
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
 # What a route allows: user roles, or one of these.
