@@ -48,6 +48,8 @@ FAST_PASS = frozenset({ADMIN, OPERATOR})
 ADMINS = frozenset({ADMIN})
 OPS = frozenset({ADMIN, OPERATOR})
 OFFICE_ONLY = frozenset({OFFICE})
+CLERK_ONLY = frozenset({CLERK})  # a sales point's clerk posts weighbridge tickets
+TICKETS = frozenset({ADMIN, MARKET, CLERK})  # who reads and prints them
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -108,6 +110,10 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
+    # weighbridge tickets (过磅单) of the sales points
+    ("POST", "/api/v1/market/tickets"): CLERK_ONLY,
+    ("GET", "/api/v1/market/tickets"): TICKETS,
+    ("GET", "/api/v1/market/tickets/{ticket_id}"): TICKETS,
     # lab referrals to the air-pollution office
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
@@ -133,6 +139,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
+    ("GET", "/market/tickets/{ticket_id}/print"): TICKETS,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,

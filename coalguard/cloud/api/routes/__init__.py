@@ -18,6 +18,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     health,
     ledger,
+    market_tickets,
     profiles,
     receipts,
     referrals,
@@ -44,5 +45,6 @@ ROUTERS = (
     board.router,
     receipts.router,
     co_ack.router,
+    market_tickets.router,
     dashboard.router,
 )
