@@ -48,7 +48,8 @@ def test_noise_is_counted_and_dead_lettered_and_the_reader_goes_on(fmt: str) -> 
         line.sim.drive_on(18000)
         line.pump_until(lambda s: s.bad_frames >= 5 and s.stable_kg == 18000, 15, "stable in noise")
         letters = list(line.reader.dead_letters)
-        assert letters and {d["kind"] for d in letters} <= {"garbage", "malformed", "short_frame", "decode"}
+        kinds = {d["kind"] for d in letters}
+        assert letters and kinds <= {"garbage", "malformed", "short_frame", "decode"}
         assert all(d["format"] == fmt and d["raw"] for d in letters)
         assert sum(line.reader.stats.errors.values()) == line.reader.bad_frames
 
