@@ -1,4 +1,4 @@
-"""The one alert lifecycle, for CO alarm alerts and checkpoint alerts alike.
+"""The one alert lifecycle, for CO alarm, checkpoint and coal-market alerts alike.
 
 open -> acknowledged -> resolved, with who and when (the ``AlertLifecycle``
 columns both tables share). The rules, the same for every kind:
@@ -27,8 +27,9 @@ from coalguard.errors import WordedInputError
 if TYPE_CHECKING:  # the tables import this package's CO side, which imports this module
     from coalguard.cloud.checks.tables import CheckpointAlert
     from coalguard.cloud.co.tables import CoAlert
+    from coalguard.cloud.market.tables import MarketAlert
 
-    Alert = CoAlert | CheckpointAlert
+    Alert = CoAlert | CheckpointAlert | MarketAlert
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 ACTIVE = (OPEN, ACKNOWLEDGED)
@@ -38,8 +39,8 @@ SYSTEM = "system"  # who resolved an alert whose condition went away
 LINK, SMS_REPLY, DASHBOARD = "link", "sms_reply", "dashboard"
 ACK_WAYS = (LINK, SMS_REPLY, DASHBOARD)
 
-# The public id's prefix of each alert table: ``co-12``, ``cp-7``.
-PREFIX = {"co_alert": "co", "chk_alert": "cp"}
+# The public id's prefix of each alert table: ``co-12``, ``cp-7``, ``mk-3``.
+PREFIX = {"co_alert": "co", "chk_alert": "cp", "mkt_alert": "mk"}
 
 
 class AlertStateError(WordedInputError):

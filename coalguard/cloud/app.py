@@ -32,6 +32,7 @@ from coalguard.cloud.co.service import ack_links, make_channels
 from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.market import tables as market_tables  # noqa: F401  (coal market)
 from coalguard.cloud.metrics import CloudMetrics
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema

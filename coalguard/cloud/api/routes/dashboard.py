@@ -193,7 +193,7 @@ def alerts_page(
 ) -> Response:
     if status not in ("active", "open", "acknowledged", "resolved"):
         status = "active"
-    if source not in (None, "co", "checkpoint"):
+    if source not in (None, "co", "checkpoint", "market"):
         source = None
     with request.app.state.sessions() as s:
         alerts = unified_alerts(
