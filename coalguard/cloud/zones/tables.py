@@ -33,7 +33,7 @@ class ZoneArea(Base):
     __table_args__ = (Index("ix_zone_area_list_region", "list_id", "region_code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    list_id: Mapped[int] = mapped_column(ForeignKey("zone_list.id"), index=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("zone_list.id"))
     name: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(24))  # no_coal | no_burn | loose_coal_cleared
     region_code: Mapped[str] = mapped_column(String(12))
