@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from coalguard import validation
 from coalguard.cloud.alert_list import find_alert
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.market.findings import check_sale, findings_of
@@ -123,11 +125,18 @@ def test_buyer_id_and_phone_are_sealed_at_rest(s: Session) -> None:
 
 
 def test_a_bad_id_number_is_refused_worded(s: Session) -> None:
-    p = point(s, "LX-1")
     bad = id_number()[:17] + ("0" if id_number()[17] != "0" else "1")
+    with pytest.raises(ValidationError) as e:
+        sale_in("WL-1", buyer_id=bad)
+    assert "校验位" in validation.reason(e.value.errors()[0], "zh")
+
+
+def test_a_buyer_born_after_today_is_refused(s: Session) -> None:
+    p = point(s, "LX-1")
+    unborn = id_number(birth="20261231")  # valid digits, born after NOW (2026-06-10)
     with pytest.raises(IdCardError) as e:
-        record_sale(s, p, sale_in("WL-1", buyer_id=bad), KEYRING, "c", NOW, 1.5)
-    assert "校验位" in e.value.text("zh")
+        record_sale(s, p, sale_in("WL-1", buyer_id=unborn), KEYRING, "c", NOW, 1.5)
+    assert e.value.key == "id_birth"
     assert s.scalar(select(Sale.id)) is None
 
 
