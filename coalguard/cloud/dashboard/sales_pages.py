@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import BUYER_REVEALERS, SALES_RECORDERS
-from coalguard.cloud.api.routes.market_sales import books
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.market.books import books_view
 from coalguard.cloud.market.points import may_record_sales
 from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.cloud.privacy import for_caller
@@ -38,5 +38,5 @@ def books_page(s: Session, op: Operator, p: BusinessPoint) -> BooksPage:
         can_record=op.role in SALES_RECORDERS,
         can_reveal=op.role in BUYER_REVEALERS,
         coal_types=COAL_TYPES,
-        books=for_caller(books(s, p), op.sees_personal_data),
+        books=for_caller(books_view(s, p), op.sees_personal_data),
     )

@@ -24,7 +24,8 @@ from coalguard.cloud.api.deps import ClockDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import CloudUser, Operator, Role
-from coalguard.cloud.market.findings import check_sale, findings_of
+from coalguard.cloud.market.books import books_view
+from coalguard.cloud.market.findings import check_sale
 from coalguard.cloud.market.points import MarketError, may_record_sales
 from coalguard.cloud.market.sales import (
     PurchaseIn,
@@ -32,10 +33,8 @@ from coalguard.cloud.market.sales import (
     assign_clerk,
     clerk_point,
     open_buyer,
-    purchases_of,
     record_purchase,
     record_sale,
-    sales_of,
 )
 from coalguard.cloud.market.sales_rules import load_sales_rules
 from coalguard.cloud.market.sales_schemas import (
@@ -46,10 +45,8 @@ from coalguard.cloud.market.sales_schemas import (
     PurchaseOut,
     SaleOut,
     SaleRecorded,
-    StockRow,
 )
 from coalguard.cloud.market.sales_tables import Sale
-from coalguard.cloud.market.stock import stock_of
 from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.cloud.market.ticket_link import ticket_facts
 from coalguard.cloud.privacy import for_caller
@@ -76,26 +73,11 @@ def point_for(s: Session, op: Operator, point_id: int) -> BusinessPoint:
     return p
 
 
-def books(s: Session, p: BusinessPoint) -> BooksOut:
-    return BooksOut(
-        point_id=p.id,
-        point_code=p.code,
-        may_sell=bool(may_record_sales(p)),
-        purchases=[PurchaseOut.model_validate(r) for r in purchases_of(s, p.id)],
-        sales=[SaleOut.model_validate(r) for r in sales_of(s, p.id)],
-        stock=[
-            StockRow(coal_type=t, tonnes_in=v["in"], tonnes_out=v["out"], stock=v["stock"])
-            for t, v in stock_of(s, p.id).items()
-        ],
-        findings=[FindingOut.model_validate(f) for f in findings_of(s, p.id)],
-    )
-
-
 @router.get("/points/{point_id}/books", response_model=BooksOut, responses=problems(403, 404))
 def get_books(request: Request, op: BookReader, point_id: int) -> JSONResponse:
     """A point's purchases, sales (buyers masked), stock per coal type and findings."""
     with request.app.state.sessions() as s:
-        view = books(s, point_for(s, op, point_id))
+        view = books_view(s, point_for(s, op, point_id))
         return JSONResponse(for_caller(view, op.sees_personal_data))
 
 
