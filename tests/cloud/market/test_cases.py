@@ -4,15 +4,12 @@ seizure, handover to 发改, disposal, publication, and the disposal counts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.alert_list import find_alert
-from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.market import cases
 from coalguard.cloud.market.cases import CaseError, case_disposal
 from coalguard.cloud.market.findings import check_sale
@@ -27,15 +24,6 @@ from tests.cloud.market.sales_support import id_number, purchase_in, sale_in
 
 KEYRING = Keyring.generate("test-hash-key")
 RULES = load_sales_rules()
-
-
-@pytest.fixture
-def s(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    create_schema(engine, for_tests_or_demo=True)
-    with make_sessionmaker(engine).begin() as session:
-        yield session
-    engine.dispose()
 
 
 def test_a_case_from_a_duplicate_serial_stops_sales_until_rectification_is_accepted(

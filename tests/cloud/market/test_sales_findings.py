@@ -4,9 +4,7 @@ a point under rectification cannot sell."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from coalguard import validation
 from coalguard.cloud.alert_list import find_alert
-from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
 from coalguard.cloud.market.findings import check_sale, findings_of
 from coalguard.cloud.market.idcard import IdCardError
 from coalguard.cloud.market.points import start_rectification
@@ -41,15 +38,6 @@ from tests.cloud.market.sales_support import (
 
 KEYRING = Keyring.generate("test-hash-key")
 RULES = load_sales_rules()
-
-
-@pytest.fixture
-def s(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
-    create_schema(engine, for_tests_or_demo=True)
-    with make_sessionmaker(engine).begin() as session:
-        yield session
-    engine.dispose()
 
 
 def _sell(s: Session, p: BusinessPoint, serial: str, net: float | None = 1.5, **f: object):  # type: ignore[no-untyped-def]

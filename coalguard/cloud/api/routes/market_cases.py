@@ -28,6 +28,7 @@ from coalguard.cloud.market.sales_schemas import (
 from coalguard.cloud.market.sales_tables import Case, Finding
 from coalguard.cloud.market.tables import BusinessPoint, SamplingTask
 from coalguard.cloud.scope import scoped_region
+from coalguard.errors import WordedValueError
 
 router = APIRouter(prefix="/api/v1/market", tags=["market cases"])
 
@@ -61,7 +62,7 @@ class CaseIn(BaseModel):
     @model_validator(mode="after")
     def _source(self) -> CaseIn:
         if self.point_id is None and self.finding_id is None and self.sample_id is None:
-            raise ValueError("name the point, the finding or the failing sample")
+            raise WordedValueError("market_cases.case_source")
         return self
 
 
@@ -207,7 +208,7 @@ class DisposalQuery(RegionQuery):
     @model_validator(mode="after")
     def _order(self) -> DisposalQuery:
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise WordedValueError("market_cases.period_order")
         return self
 
 
