@@ -1,11 +1,27 @@
 // coalguard dashboard: a sales point's books (the clerk's sale and purchase forms, the
-// audited buyer reveal). Builds on dashboard.js (cgPost, cgMsg); words from #cg-sales-words.
+// audited buyer reveal). Builds on dashboard.js (cgMsg); words from #cg-sales-words.
 "use strict";
 const cgSalesWords = JSON.parse(document.getElementById("cg-sales-words")?.textContent || "{}");
 function cgSSay(key, fields) {
   let text = cgSalesWords[key] || "";
   for (const [k, v] of Object.entries(fields || {})) text = text.replaceAll(`{${k}}`, v);
   return text;
+}
+// Refusals in the page's language (the browser's Accept-Language may be another).
+async function cgSalesPost(url, body) {
+  const r = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      "X-CG-CSRF": "1",
+      "Accept-Language": document.documentElement.lang || "zh",
+    },
+    body: body ? JSON.stringify(body) : null,
+  });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  return { ok: r.ok, status: r.status, data };
 }
 function cgSalesFailed(r) {
   const field = r.data && r.data.errors && r.data.errors[0];
@@ -24,14 +40,14 @@ async function cgSalesSubmit(ev, kind) {
   ev.preventDefault();
   const form = ev.target;
   const body = cgSalesBody(form);
-  const r = await cgPost(`/api/v1/market/points/${form.dataset.point}/${kind}`, body);
+  const r = await cgSalesPost(`/api/v1/market/points/${form.dataset.point}/${kind}`, body);
   if (!r.ok) { cgSalesFailed(r); return; }
   const words = kind === "sales" ? cgSSay("saved", { serial: body.serial_no }) : cgSSay("saved_purchase", { contract: body.contract_no });
   sessionStorage.setItem("cg-sales-saved", words);
   window.location.reload();
 }
 async function cgRevealBuyer(id) {
-  const r = await cgPost(`/api/v1/market/sales/${id}/reveal`, null);
+  const r = await cgSalesPost(`/api/v1/market/sales/${id}/reveal`, null);
   if (!r.ok) { cgSalesFailed(r); return; }
   const row = document.querySelector(`tr[data-sale="${id}"]`);
   row.querySelector(".buyer-id").textContent = r.data.buyer_id;
