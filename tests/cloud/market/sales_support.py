@@ -62,8 +62,3 @@ def no_coal_zone(s: Session) -> None:
         by="market-1",
         now=NOW,
     )
-
-
-def weighed_ticket(base: str, token: str, point_id: int, net_t: float) -> str:
-    """A ticket the weighbridge printed at ``point_id`` (the cloud's ticket API)."""
-    raise NotImplementedError("the weighbridge tickets land with scale15")

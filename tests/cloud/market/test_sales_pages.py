@@ -17,11 +17,10 @@ from sqlalchemy import select
 from coalguard.cloud.audit import AuditEntry
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.market.sales import assign_clerk, record_sale
-from coalguard.cloud.market.sales_tables import Sale
 from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.edge.clock import ManualClock
 from tests.cloud.market.market_support import LINXIA, NOW, point
-from tests.cloud.market.sales_support import OPEN_VILLAGE, id_number, sale_in, weighed_ticket
+from tests.cloud.market.sales_support import OPEN_VILLAGE, id_number, sale_in
 from tests.cloud.ops_support import bearer, make_app
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
@@ -142,104 +141,6 @@ def test_the_clerks_books_page_in_chromium(served, tmp_path: Path) -> None:  # t
         b.call("Page.navigate", url=base + f"/lang/en?next={books}")
         wait_for(lambda: "Sales desk" in _text(b), 20, "English page", retry_errors=True)
         _no_raw_names(_text(b))
-    finally:
-        b.close()
-    # Another point's clerk and an operator do not see these books.
-    other = httpx.get(base + books, headers=bearer(tok["clerk-b"]), follow_redirects=False)
-    assert other.status_code == 403 and "LX-2" in other.text
-    assert httpx.get(base + books, headers=bearer(tok["op-1"])).status_code == 403
-
-
-@pytest.mark.timeout(240)
-def test_the_clerk_records_a_sale_with_its_ticket_in_chromium(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    binary = require_binary("chromium")
-    base, app, tok = served["base"], served["app"], served["tok"]
-    ticket = weighed_ticket(base, tok["clerk-a"], served["point"], net_t=1.5)
-    shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
-    b = Browser(binary, tmp_path / "chromium-profile")
-    try:
-        b.call(
-            "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
-            mobile=True,
-        )  # fmt: skip
-        b.goto(base + "/login")
-        b.eval(
-            f"document.querySelector('#token').value = {tok['clerk-a']!r};"
-            "document.querySelector('#login button').click();"
-        )
-        wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
-        b.call("Page.navigate", url=base + "/market/desk")
-        books = f"/market/points/{served['point']}/books"
-        wait_for(
-            lambda: b.eval("location.pathname") == books and "销售登记" in _text(b),
-            20, "the clerk's books", retry_errors=True,
-        )  # fmt: skip
-
-        _fill(b, "purchase-form", {
-            "contract_no": "HT-2026-07", "supplier": "临夏煤业公司",
-            "quality_report": "QR-1", "coal_type": "anthracite", "tonnes": "30",
-        })  # fmt: skip
-        wait_for(
-            lambda: _ready(b) and "已保存进货" in _text(b),
-            20,
-            "the purchase saved",
-            retry_errors=True,
-        )
-
-        sale = {
-            "serial_no": "WL-0001", "ticket_id": ticket, "buyer_name": "马小军",
-            "buyer_id": id_number(1), "buyer_phone": "139 1234 5678",
-            "buyer_address": "城关镇 3 组", "buyer_village": OPEN_VILLAGE,
-            "coal_type": "anthracite", "quantity_t": "1.5", "unit_price": "1200",
-            "quality_report": "QR-1",
-        }  # fmt: skip
-        _fill(b, "sale-form", sale)
-        wait_for(
-            lambda: "已保存：五联单 WL-0001" in _text(b), 20, "the sale saved", retry_errors=True
-        )
-        text = _text(b)
-        assert "马**" in text and "139****5678" in text and id_number(1) not in text
-        assert "28.5" in b.eval("document.querySelector('#stock').innerText")
-        _no_raw_names(text)
-        assert b.eval("document.documentElement.scrollWidth") <= 390
-        b.screenshot(shots / "cloud-market-sales-phone.png")
-
-        # The same serial again, on a second ticket: saved, and a finding on the point.
-        second = weighed_ticket(base, tok["clerk-a"], served["point"], net_t=1.5)
-        _fill(b, "sale-form", {**sale, "ticket_id": second, "buyer_id": id_number(2)})
-        wait_for(
-            lambda: "五联单编号重复使用" in _text(b), 20, "the duplicate finding", retry_errors=True
-        )
-
-        # A bad ID number is refused, worded, and nothing is stored.
-        third = weighed_ticket(base, tok["clerk-a"], served["point"], net_t=1.5)
-        bad = id_number(3)[:17] + ("0" if id_number(3)[17] != "0" else "1")
-        _fill(b, "sale-form", {**sale, "serial_no": "WL-0003", "ticket_id": third, "buyer_id": bad})
-        wait_for(
-            lambda: "校验位" in b.eval("document.querySelector('#msg').textContent"),
-            20, "the refusal", retry_errors=True,
-        )  # fmt: skip
-
-        # The clerk reveals a buyer: audited.
-        first = b.eval("document.querySelector('button[data-reveal-buyer]').dataset.revealBuyer")
-        b.eval(f"document.querySelector('button[data-reveal-buyer=\"{first}\"]').click()")
-        wait_for(lambda: "13912345678" in _text(b), 20, "the revealed phone", retry_errors=True)
-        with app.state.sessions() as s:
-            entry = s.scalars(
-                select(AuditEntry).where(AuditEntry.action.like("reveal buyer%"))
-            ).one()
-            assert (entry.actor, entry.detail["sale_id"]) == ("clerk-a", int(first))
-            assert [r.ticket_id for r in s.scalars(select(Sale).order_by(Sale.id))] == [
-                ticket,
-                second,
-            ]
-
-        # English.
-        b.call("Page.navigate", url=base + f"/lang/en?next={books}")
-        wait_for(lambda: "Sales desk" in _text(b), 20, "English page", retry_errors=True)
-        text = _text(b)
-        assert "Form serial number used twice" in text
-        _no_raw_names(text)
     finally:
         b.close()
     # Another point's clerk and an operator do not see these books.
