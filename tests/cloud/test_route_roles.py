@@ -170,6 +170,7 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/market/desk"): CLERKS,
+    ("GET", "/market/cases"): CASE_READ,
     ("GET", "/market/points/{point_id}/books"): BOOKS,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,

@@ -61,3 +61,34 @@ document.addEventListener("click", (ev) => {
 });
 const cgSaved = sessionStorage.getItem("cg-sales-saved");
 if (cgSaved) { sessionStorage.removeItem("cg-sales-saved"); cgMsg(cgSaved, false); }
+// The cases page: open a case, and each case's steps (accept, escalate, seize, hand over, publish).
+const cgCaseWords = JSON.parse(document.getElementById("cg-case-words")?.textContent || "{}");
+async function cgCaseAction(id, action) {
+  let body = {};
+  if (action === "seizures" || action === "handovers") {
+    const tonnes = window.prompt(cgCaseWords.tonnes || "", "");
+    if (tonnes === null) return;
+    body = { tonnes: Number(tonnes) };
+    if (action === "handovers") {
+      const receiver = window.prompt(cgCaseWords.receiver || "", "");
+      if (receiver === null) return;
+      body.receiver = receiver;
+      body.handed_on = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    }
+  }
+  const r = await cgSalesPost(`/api/v1/market/cases/${id}/${action}`, body);
+  if (!r.ok) { cgSalesFailed(r); return; }
+  sessionStorage.setItem("cg-sales-saved", cgCaseWords.done || "");
+  window.location.reload();
+}
+document.getElementById("case-form")?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const r = await cgSalesPost("/api/v1/market/cases", cgSalesBody(ev.target));
+  if (!r.ok) { cgSalesFailed(r); return; }
+  sessionStorage.setItem("cg-sales-saved", cgCaseWords.done || "");
+  window.location.reload();
+});
+document.addEventListener("click", (ev) => {
+  const d = ev.target.dataset;
+  if (d.caseAction) cgCaseAction(d.id, d.caseAction);
+});

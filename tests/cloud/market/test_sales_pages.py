@@ -16,7 +16,10 @@ from sqlalchemy import select
 
 from coalguard.cloud.audit import AuditEntry
 from coalguard.cloud.auth import issue_token
+from coalguard.cloud.market.findings import check_sale
 from coalguard.cloud.market.sales import assign_clerk, record_sale
+from coalguard.cloud.market.sales_rules import load_sales_rules
+from coalguard.cloud.market.sales_tables import Case
 from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.edge.clock import ManualClock
 from tests.cloud.market.market_support import LINXIA, NOW, point
@@ -73,6 +76,8 @@ def _sign_in(b: Browser, base: str, token: str, books: str) -> None:
     )  # fmt: skip
 
 
+CASES_TABLE = "document.querySelector('#cases').innerText"
+CASE_STATUS = "document.querySelector('#cases .case-status').innerText"
 SALE = {
     "serial_no": "WL-0001", "buyer_name": "马小军", "buyer_id": id_number(1),
     "buyer_phone": "139 1234 5678", "buyer_address": "城关镇 3 组",
@@ -147,3 +152,57 @@ def test_the_clerks_books_page_in_chromium(served, tmp_path: Path) -> None:  # t
     other = httpx.get(base + books, headers=bearer(tok["clerk-b"]), follow_redirects=False)
     assert other.status_code == 403 and "LX-2" in other.text
     assert httpx.get(base + books, headers=bearer(tok["op-1"])).status_code == 403
+
+
+@pytest.mark.timeout(240)
+def test_market_staff_close_a_case_by_rectification_in_chromium(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    binary = require_binary("chromium")
+    base, app = served["base"], served["app"]
+    token = issue_token(app.state.sessions, "market-1", LINXIA, "market", now=NOW)
+    with app.state.sessions.begin() as s:  # the same serial twice: a finding
+        p = s.get(BusinessPoint, served["point"])
+        for n in (1, 2):
+            sale = record_sale(
+                s, p, sale_in("WL-7", buyer_id=id_number(n)), app.state.keyring, "clerk-a", NOW, 1.5
+            )
+            (finding, *_) = check_sale(s, p, sale, load_sales_rules(), NOW) or [None]
+        assert finding is not None
+    b = Browser(binary, tmp_path / "chromium-profile")
+    try:
+        b.goto(base + "/login")
+        b.eval(
+            f"document.querySelector('#token').value = {token!r};"
+            "document.querySelector('#login button').click();"
+        )
+        wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
+        b.call("Page.navigate", url=base + "/market/cases")
+        wait_for(
+            lambda: _ready(b) and "案件与整改" in _text(b), 20, "cases page", retry_errors=True
+        )
+        _fill(b, "case-form", {"finding_id": finding.id, "summary": "同一五联单编号两次使用"})
+        wait_for(
+            lambda: _ready(b) and "倒卖票据" in _text(b) and "限期整改" in _text(b),
+            20, "the opened case", retry_errors=True,
+        )  # fmt: skip
+        _no_raw_names(_text(b))
+        b.eval(
+            "window.prompt = () => '5';"
+            "document.querySelector('[data-case-action=seizures]').click()"
+        )
+        wait_for(
+            lambda: _ready(b) and "5.0" in b.eval(CASES_TABLE),
+            20, "the seizure", retry_errors=True,
+        )  # fmt: skip
+        b.eval("document.querySelector('[data-case-action=accept]').click()")
+        wait_for(
+            lambda: _ready(b) and "整改验收通过" in b.eval(CASE_STATUS),
+            20, "the accepted case", retry_errors=True,
+        )  # fmt: skip
+        b.call("Page.navigate", url=base + f"/market/points/{served['point']}/books")
+        wait_for(lambda: _ready(b) and "销售登记" in _text(b), 20, "the books", retry_errors=True)
+        assert b.eval("!!document.querySelector('#no-sales')") is False  # may sell again
+    finally:
+        b.close()
+    with app.state.sessions() as s:
+        (case,) = s.scalars(select(Case)).all()
+        assert (case.status, case.outcome, case.seized_t) == ("closed", "rectified", 5.0)

@@ -1,5 +1,6 @@
 """The sales desk pages: a point's books (``/market/points/{id}/books``: the clerk's
-forms, stock, findings, forms) and the clerk's way in (``/market/desk``: their point)."""
+forms, stock, findings, forms), the clerk's way in (``/market/desk``: their point) and
+the region's cases (``/market/cases``)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from coalguard.cloud.access import BOOK_READERS, SALES_RECORDERS, allow_page
+from coalguard.cloud.access import (
+    BOOK_READERS,
+    CASE_OFFICERS,
+    CASE_READERS,
+    SALES_RECORDERS,
+    allow_page,
+)
 from coalguard.cloud.api.routes.dashboard import render_page
 from coalguard.cloud.api.routes.market_sales import point_for
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.dashboard.sales_pages import books_page
-from coalguard.cloud.market.sales import clerk_point
+from coalguard.cloud.dashboard.sales_pages import books_page, case_rows
+from coalguard.cloud.market import cases
+from coalguard.cloud.market.sales import clerk_point, local_day
+from coalguard.cloud.market.sales_rules import load_sales_rules
 
 router = APIRouter(include_in_schema=False)
 BookViewer = Annotated[Operator, allow_page(*BOOK_READERS)]
 Clerk = Annotated[Operator, allow_page(*SALES_RECORDERS)]
+CaseViewer = Annotated[Operator, allow_page(*CASE_READERS)]
 # A refusal of ``point_for`` as the page words it: catalog key, the parameter shown.
 PAGE_REFUSALS = {
     "market_sales.clerk_other_point": ("market_sales.page_other_point", "point"),
@@ -62,3 +72,21 @@ def books(request: Request, op: BookViewer, point_id: int) -> Response:
             )
         page = books_page(s, op, p)
     return render_page(request, "market_books.html", op, page=page)
+
+
+@router.get("/market/cases")
+def cases_page(request: Request, op: CaseViewer, status: str | None = None) -> Response:
+    """The region's cases; market supervision and admins act on them here."""
+    status = status if status in (cases.OPEN, cases.CLOSED) else None
+    now = request.app.state.clock.now()
+    with request.app.state.sessions() as s:
+        rows = case_rows(s, op.region_prefix, status, local_day(now))
+    return render_page(
+        request,
+        "market_cases.html",
+        op,
+        rows=rows,
+        status=status,
+        can_act=op.role in CASE_OFFICERS,
+        violations=load_sales_rules().violation_codes(),
+    )
