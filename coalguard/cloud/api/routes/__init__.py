@@ -19,6 +19,7 @@ from coalguard.cloud.api.routes import (
     health,
     ledger,
     market,
+    market_pages,
     profiles,
     receipts,
     referrals,
@@ -46,5 +47,6 @@ ROUTERS = (
     board.router,
     receipts.router,
     co_ack.router,
+    market_pages.router,
     dashboard.router,
 )

@@ -14,17 +14,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from coalguard.cloud.access import allow
+from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS, allow
 from coalguard.cloud.api.deps import ClockDep, Reader, RegionQuery
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
-from coalguard.cloud.auth import Operator, Role
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.market import importer
 from coalguard.cloud.market.points import (
     PointFields,
@@ -68,9 +68,6 @@ from coalguard.cloud.privacy import for_caller
 from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1/market", tags=["market"])
-# Who keeps the register and the plans; who enters results.
-MARKET_EDITORS = (Role.ADMIN, Role.MARKET)
-RESULT_ENTERERS = (Role.ADMIN, Role.MARKET, Role.LAB)
 MarketEditor = Annotated[Operator, allow(*MARKET_EDITORS)]
 ResultEnterer = Annotated[Operator, allow(*RESULT_ENTERERS)]
 MAX_SHEET_BYTES = 2 * 1024 * 1024
@@ -426,8 +423,15 @@ def failing(
         return failing_results(s, region, period_from(q))
 
 
-@router.get("/failing.csv", responses=problems(422))
-def failing_csv(request: Request, op: Reader, q: Annotated[PeriodQuery, Query()]) -> Response:
+@router.get(
+    "/failing.csv",
+    response_model=str,
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **problems(422)},
+)
+def failing_csv(
+    request: Request, op: Reader, q: Annotated[PeriodQuery, Query()]
+) -> PlainTextResponse:
     """The same list as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
     region = scoped_region(op, q.region)
     with request.app.state.sessions() as s:
@@ -437,7 +441,7 @@ def failing_csv(request: Request, op: Reader, q: Annotated[PeriodQuery, Query()]
     w.writeheader()
     w.writerows(rows)
     name = f"failing-{region or 'all'}-{q.year}{'-' + q.phase if q.phase else ''}.csv"
-    return Response(
+    return PlainTextResponse(
         "\ufeff" + buf.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
