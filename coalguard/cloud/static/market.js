@@ -55,7 +55,10 @@ async function cgMarketImport(mode) {
   const xlsx = file.name.toLowerCase().endsWith(".xlsx");
   const r = await fetch(`/api/v1/market/points/import?commit=${mode === "commit"}&format=${xlsx ? "xlsx" : "csv"}`, {
     method: "POST", credentials: "same-origin",
-    headers: { "X-CG-CSRF": "1", "Content-Type": "application/octet-stream" },
+    headers: {
+      "X-CG-CSRF": "1", "Content-Type": "application/octet-stream",
+      "Accept-Language": document.documentElement.lang || "zh-CN",  // errors in the page's words
+    },
     body: await file.arrayBuffer(),
   });
   let data = null;
