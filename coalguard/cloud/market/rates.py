@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from coalguard.cloud.alert_lifecycle import ACTIVE
 from coalguard.cloud.market.cases_port import case_counts
 from coalguard.cloud.market.sampling import deciding_result
-from coalguard.cloud.market.tables import BusinessPoint, SamplingTask
+from coalguard.cloud.market.tables import BusinessPoint, MarketAlert, SamplingTask
 from coalguard.cloud.market.vocabulary import vocabulary
 from coalguard.cloud.privacy import mask_name
 from coalguard.cloud.scope import LEVEL_DIGITS
@@ -203,3 +204,40 @@ def failing_results(s: Session, region: str, p: Period) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def season_to(day: date) -> Period:
+    """From the start of ``day``'s campaign season to ``day`` (what a dispatch report counts)."""
+    start, _end = vocabulary().calendar.season(day.year)
+    return Period(day.year, None, min(start, day), day)
+
+
+def report_section(
+    s: Session, region: str, first_day: date, last_day: date
+) -> dict[str, Any] | None:
+    """The daily/weekly report's sales-point section: the rates of the season to the report's
+    last day, and what the report's days saw; None when the region has no points at all."""
+    if (
+        s.scalar(select(BusinessPoint.id).where(BusinessPoint.region_code.startswith(region)))
+        is None
+    ):
+        return None
+    season = season_to(last_day)
+    days = Period(last_day.year, None, first_day, last_day)
+    in_days = _tasks_in(s, region, days)
+    overdue = s.scalar(
+        select(func.count())
+        .select_from(MarketAlert)
+        .where(
+            MarketAlert.region_code.startswith(region),
+            MarketAlert.kind.in_(("market.task_overdue", "market.recheck_overdue")),
+            MarketAlert.status.in_(ACTIVE),
+        )
+    )
+    return {
+        "season_since": season.since.isoformat(),
+        "rates": rates(s, region, season)["total"],
+        "sampled": len(in_days),
+        "failed": sum(1 for t, _pt in in_days if t.outcome == "fail"),
+        "overdue_open": int(overdue or 0),
+    }

@@ -185,3 +185,29 @@ def test_an_import_outside_the_region_is_refused_by_row(world) -> None:  # type:
     text = "code,name,kind,region_code\nHB-1,正定煤点,loose_coal_point,130102001\n"
     r = c.post(f"{API}/points/import?commit=true", content=text.encode(), headers=h["market"])
     assert r.json()["errors"][0]["column"] == "region_code"
+
+
+def test_the_daily_report_carries_the_sales_point_section(world) -> None:  # type: ignore[no-untyped-def]
+    c, h = world
+    _point(c, h["market"], "LX-1")
+    _point(c, h["market"], "LX-2")
+    plan = c.post(f"{API}/plans", json={"region_code": LINXIA, "year": 2026}, headers=h["market"])
+    task = c.post(
+        f"{API}/plans/{plan.json()['id']}/tasks",
+        json={"point_code": "LX-1", "planned_on": "2026-06-10"},
+        headers=h["market"],
+    ).json()
+    sample = {"sampler": "王五", "sample_id": "LX-2026-001", "seal": "FQ-001"}
+    c.post(f"{API}/tasks/{task['id']}/sample", json=sample, headers=h["market"])
+    body = {"method": "lab", "indicators": FAILING}
+    c.post(f"{API}/tasks/{task['id']}/results", json=body, headers=h["lab"])
+    doc = c.get("/api/v1/reports/daily?date=2026-06-10", headers=h["operator"]).json()
+    sales = doc["sales_points"]
+    assert (sales["sampled"], sales["failed"], sales["season_since"]) == (1, 1, "2026-06-01")
+    assert (sales["rates"]["sampling"]["done"], sales["rates"]["sampling"]["of"]) == (1, 2)
+    assert sales["rates"]["recheck"]["missing"] == ["LX-1号网点"]
+    html = c.get("/api/v1/reports/daily?date=2026-06-10&format=html", headers=h["operator"]).text
+    assert "五、销售网点抽检" in html and "散煤销售网点抽检覆盖率" in html and "LX-2号网点" in html
+    assert "本期抽样 1 个，不合格 1 个" in html
+    rows = c.get("/api/v1/reports/daily?date=2026-06-10&format=csv", headers=h["operator"]).text
+    assert "sales_points,sampling,done,1" in rows
