@@ -167,6 +167,12 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
+    ("GET", "/market"): READ,
+    ("GET", "/market/points/{point_id}"): READ,
+    ("GET", "/market/plans"): READ,
+    ("GET", "/market/tasks/{task_id}"): READ,
+    ("GET", "/market/rates"): READ,
+    ("GET", "/market/failing"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,
