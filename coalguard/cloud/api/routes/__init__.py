@@ -18,12 +18,16 @@ from coalguard.cloud.api.routes import (
     fastpass,
     health,
     ledger,
+    market_cases,
+    market_pages,
+    market_sales,
     profiles,
     receipts,
     referrals,
     reports,
     users,
     watch,
+    zones,
 )
 
 ROUTERS = (
@@ -40,9 +44,13 @@ ROUTERS = (
     ledger.router,
     referrals.router,
     contacts.router,
+    market_sales.router,
+    market_cases.router,
+    zones.router,
     board.stream_router,
     board.router,
     receipts.router,
     co_ack.router,
     dashboard.router,
+    market_pages.router,
 )
