@@ -48,6 +48,10 @@ FAST_PASS = frozenset({ADMIN, OPERATOR})
 ADMINS = frozenset({ADMIN})
 OPS = frozenset({ADMIN, OPERATOR})
 OFFICE_ONLY = frozenset({OFFICE})
+CLERKS = frozenset({CLERK})  # a sales point's clerk records its books
+BOOKS = frozenset({ADMIN, MARKET, CLERK})  # read a point's books, reveal a buyer (audited)
+CASES = frozenset({ADMIN, MARKET})  # cases, clerks of points, zone lists
+CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
 MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 
@@ -149,6 +153,24 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
     ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
     ("GET", "/metrics"): OPS,
+    # coal market: a sales point's books, the audited buyer reveal, cases, zone lists
+    ("GET", "/api/v1/market/points/{point_id}/books"): BOOKS,
+    ("POST", "/api/v1/market/points/{point_id}/purchases"): CLERKS,
+    ("POST", "/api/v1/market/points/{point_id}/sales"): CLERKS,
+    ("POST", "/api/v1/market/sales/{sale_id}/reveal"): BOOKS,
+    ("PUT", "/api/v1/market/points/{point_id}/clerk"): CASES,
+    ("POST", "/api/v1/market/cases"): CASES,
+    ("GET", "/api/v1/market/cases"): CASE_READ,
+    ("GET", "/api/v1/market/cases/{case_id}"): CASE_READ,
+    ("POST", "/api/v1/market/cases/{case_id}/escalate"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/accept"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/seizures"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/handovers"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/disposal"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/publish"): CASES,
+    ("GET", "/api/v1/market/case-disposal"): CASE_READ,
+    ("POST", "/api/v1/zones"): CASES,
+    ("GET", "/api/v1/zones"): READ,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -167,6 +189,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
+    ("GET", "/market/desk"): CLERKS,
+    ("GET", "/market/points/{point_id}/books"): BOOKS,
     ("GET", "/market"): READ,
     ("GET", "/market/points/{point_id}"): READ,
     ("GET", "/market/plans"): READ,

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS
+from coalguard.cloud.access import CASE_OFFICERS, MARKET_EDITORS, RESULT_ENTERERS
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks.fastpass import jurisdiction_for
 from coalguard.cloud.market.points import points_in
+from coalguard.cloud.market.sales_rules import load_sales_rules
+from coalguard.cloud.market.sales_tables import Case
 from coalguard.cloud.market.sampling import plan_on_time
 from coalguard.cloud.market.schemas import plan_out, point_out
 from coalguard.cloud.market.tables import SamplingPlan, SamplingTask
@@ -29,10 +31,37 @@ Row = dict[str, Any]
 class Powers:
     can_edit: bool  # points, plans, tasks, samples
     can_enter_results: bool
+    can_run_cases: bool  # open a case from a failing sample, accept its rectification
 
 
 def powers(op: Operator) -> Powers:
-    return Powers(op.role in MARKET_EDITORS, op.role in RESULT_ENTERERS)
+    return Powers(op.role in MARKET_EDITORS, op.role in RESULT_ENTERERS, op.role in CASE_OFFICERS)
+
+
+def case_rows(
+    s: Session, *, point_id: int | None = None, sample_ref: str | None = None
+) -> list[Row]:
+    """The cases of a point, or those opened from one sample, newest first."""
+    q = select(Case)
+    if point_id is not None:
+        q = q.where(Case.point_id == point_id)
+    if sample_ref is not None:
+        q = q.where(Case.sample_ref == sample_ref)
+    return [
+        {
+            "id": c.id,
+            "violation": c.violation,
+            "step": c.step,
+            "status": c.status,
+            "outcome": c.outcome,
+            "deadline": c.deadline.isoformat() if c.deadline else None,
+        }
+        for c in s.scalars(q.order_by(Case.id.desc()))
+    ]
+
+
+def violations() -> tuple[str, ...]:
+    return load_sales_rules().violation_codes()
 
 
 def point_rows(s: Session, op: Operator, kind: str | None) -> list[Row]:

@@ -85,6 +85,7 @@ document.addEventListener("click", (ev) => {
   const t = ev.target;
   if (t.dataset.marketImport) cgMarketImport(t.dataset.marketImport);
   if (t.dataset.marketPost) {
-    cgPost(t.dataset.marketPost, null).then((r) => (r.ok ? window.location.reload() : cgMFailed(r)));
+    const body = t.dataset.marketBody ? JSON.parse(t.dataset.marketBody) : null;
+    cgPost(t.dataset.marketPost, body).then((r) => (r.ok ? window.location.reload() : cgMFailed(r)));
   }
 });

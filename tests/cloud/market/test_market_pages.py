@@ -1,9 +1,10 @@
 """The market pages in headless Chromium: a sampling task walked from plan to a failing
-lab result to its automatic re-check, the county's rates moving as expected; an
-import's row-level errors shown; no raw names or placeholders on the pages.
+lab result to its automatic re-check to a case closed by rectification, the county's
+rates moving as expected; an import's row-level errors shown; no raw names or
+placeholders on the pages.
 
-Cases closed by rectification belong to the cases part of issue 15: this walk stops
-at the re-check (and at the rectification order and acceptance of the point)."""
+The case is the cases part's (``cloud/market/cases.py``): opened from the failing
+sample, it orders rectification; accepting it closes the case and the point trades again."""
 
 from __future__ import annotations
 
@@ -143,6 +144,22 @@ def test_plan_to_failing_lab_result_to_recheck_in_chromium(served, tmp_path: Pat
         wait_for(lambda: "LX-2026-002" in _text(b), 20, "the re-check sample", retry_errors=True)
         _open(b, rates_url, "不合格网点复检率")
         assert "1 / 1" in _rate(b, "recheck") and "100.0%" in _rate(b, "recheck")
+
+        # A case from the failing sample orders rectification; accepting it closes the case.
+        _open(b, task_url, "立案")
+        _fill(b, "#case-form", violation="substandard")
+        wait_for(lambda: "办理中" in _text(b), 20, "the open case", retry_errors=True)
+        point_url = b.eval("document.querySelector('h1 a').href")
+        _open(b, rates_url, "非法销售案件处置率")
+        assert "0 / 1" in _rate(b, "cases") and "东关煤场" in _rate(b, "cases")
+        text = _open(b, point_url, "整改中")
+        assert "验收通过前不准经营" in b.eval("document.querySelector('#may-sell').innerText")
+        b.eval("document.querySelector('#cases button[data-market-post]').click()")
+        wait_for(lambda: "已结案" in _text(b), 20, "the closed case", retry_errors=True)
+        assert b.eval("document.querySelector('#may-sell').innerText") == "是"
+        _open(b, rates_url, "非法销售案件处置率")
+        assert "1 / 1" in _rate(b, "cases") and "100.0%" in _rate(b, "cases")
+        assert "1 / 2" in _rate(b, "sampling")
 
         # The public list: the failing result, CSV link.
         text = _open(b, base + "/market/failing?year=2026", "抽检不合格结果公示")

@@ -211,3 +211,38 @@ def test_the_daily_report_carries_the_sales_point_section(world) -> None:  # typ
     assert "本期抽样 1 个，不合格 1 个" in html
     rows = c.get("/api/v1/reports/daily?date=2026-06-10&format=csv", headers=h["operator"]).text
     assert "sales_points,sampling,done,1" in rows
+
+
+def test_a_case_from_a_failing_sample_counts_and_is_accepted_on_the_case(world) -> None:  # type: ignore[no-untyped-def]
+    c, h = world
+    p = _point(c, h["market"], "LX-1")
+    plan = c.post(f"{API}/plans", json={"region_code": LINXIA, "year": 2026}, headers=h["market"])
+    task = c.post(
+        f"{API}/plans/{plan.json()['id']}/tasks",
+        json={"point_code": "LX-1", "planned_on": "2026-06-10"},
+        headers=h["market"],
+    ).json()
+    sample = {"sampler": "王五", "sample_id": "LX-2026-001", "seal": "FQ-001"}
+    c.post(f"{API}/tasks/{task['id']}/sample", json=sample, headers=h["market"])
+    c.post(
+        f"{API}/tasks/{task['id']}/results",
+        json={"method": "lab", "indicators": FAILING},
+        headers=h["lab"],
+    )
+    body = {"sample_id": "LX-2026-001", "violation": "substandard"}
+    case = c.post(f"{API}/cases", json=body, headers=h["market"])
+    assert case.status_code == 201, case.text
+    cases = _rates(c, h["operator"])["cases"]
+    assert (cases["done"], cases["of"], cases["missing"]) == (0, 1, ["LX-1号网点"])
+    # The point's own acceptance is refused while the case that ordered it is open.
+    r = c.post(f"{API}/points/{p['id']}/rectification/accept", headers=h["market"])
+    assert r.status_code == 409 and str(case.json()["id"]) in r.json()["detail"]
+    accepted = c.post(f"{API}/cases/{case.json()['id']}/accept", json={}, headers=h["market"])
+    assert accepted.status_code == 200, accepted.text
+    assert _rates(c, h["operator"])["cases"] | {"missing": []} == {
+        **_rates(c, h["operator"])["cases"],
+        "done": 1,
+        "of": 1,
+        "met": True,
+    }
+    assert c.get(f"{API}/points/{p['id']}", headers=h["market"]).json()["may_record_sales"]

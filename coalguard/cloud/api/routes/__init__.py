@@ -19,13 +19,16 @@ from coalguard.cloud.api.routes import (
     health,
     ledger,
     market,
+    market_cases,
     market_pages,
+    market_sales,
     profiles,
     receipts,
     referrals,
     reports,
     users,
     watch,
+    zones,
 )
 
 ROUTERS = (
@@ -43,6 +46,9 @@ ROUTERS = (
     market.router,
     referrals.router,
     contacts.router,
+    market_sales.router,
+    market_cases.router,
+    zones.router,
     board.stream_router,
     board.router,
     receipts.router,

@@ -49,6 +49,7 @@ STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "contacts.js": "text/javascript; charset=utf-8",
+    "market_sales.js": "text/javascript; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
     "market.js": "text/javascript; charset=utf-8",
 }

@@ -37,6 +37,7 @@ from coalguard.cloud.market.points import (
     update_point,
 )
 from coalguard.cloud.market.rates import Period, failing_results, period_of, rates
+from coalguard.cloud.market.sales_tables import Case
 from coalguard.cloud.market.sampling import (
     PlanIn,
     ResultIn,
@@ -123,6 +124,12 @@ def _task(s: Session, op: Operator, task_id: int) -> SamplingTask:
     return t
 
 
+def open_cases_of(s: Session, point_id: int) -> list[int]:
+    """The ids of the point's open cases."""
+    q = select(Case.id).where(Case.point_id == point_id, Case.status == "open")
+    return list(s.scalars(q.order_by(Case.id)))
+
+
 def task_view(s: Session, t: SamplingTask) -> TaskOut:
     """A task with its point, results and the re-check it opened (the pages use it too)."""
     point = s.get(BusinessPoint, t.point_id)
@@ -200,12 +207,19 @@ def order_rectification(
 
 
 @router.post(
-    "/points/{point_id}/rectification/accept", response_model=PointOut, responses=problems(404)
+    "/points/{point_id}/rectification/accept",
+    response_model=PointOut,
+    responses=problems(404, 409),
 )
 def accept(request: Request, op: MarketEditor, clock: ClockDep, point_id: int) -> JSONResponse:
-    """The rectification passed its acceptance: the point trades again."""
+    """The rectification passed its acceptance: the point trades again. A rectification a
+    case ordered is accepted on the case (``/cases/{id}/accept``), which closes it."""
     with request.app.state.sessions.begin() as s:
-        return _answer(point_out(accept_rectification(s, _point(s, op, point_id), clock.now())), op)
+        p = _point(s, op, point_id)
+        ordered_by = open_cases_of(s, p.id)
+        if ordered_by:
+            raise Problem(409, "market.accept_by_case", cases=", ".join(map(str, ordered_by)))
+        return _answer(point_out(accept_rectification(s, p, clock.now())), op)
 
 
 @router.post("/points/import", response_model=ImportOut, responses=problems(413))

@@ -1,19 +1,28 @@
 """The coal-market pages (``/market…``): points, one point, plans and tasks, one task,
-the rates and the public list of failing results. Mobile-friendly templates of
-``cloud/templates/dashboard/market/``; writes go through the API (``market.js``)."""
+the rates and the public list of failing results; a point's books
+(``/market/points/{id}/books``: the clerk's forms, stock, findings) and the clerk's way
+in (``/market/desk``: their point). Mobile-friendly templates of
+``cloud/templates/dashboard/``; writes go through the API (``market.js``,
+``market_sales.js``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
 
+from coalguard.cloud.access import BOOK_READERS, SALES_RECORDERS, allow_page
 from coalguard.cloud.api.routes.dashboard import Viewer, not_found_page, render_page
 from coalguard.cloud.api.routes.market import task_view
+from coalguard.cloud.api.routes.market_sales import point_for
+from coalguard.cloud.auth import Operator
 from coalguard.cloud.dashboard import market_pages
+from coalguard.cloud.dashboard.sales_pages import books_page
 from coalguard.cloud.market.rates import failing_results, period_of, rates
+from coalguard.cloud.market.sales import clerk_point
 from coalguard.cloud.market.schemas import point_out
 from coalguard.cloud.market.tables import BusinessPoint, SamplingTask
 from coalguard.cloud.market.vocabulary import vocabulary
@@ -22,6 +31,51 @@ from coalguard.edge.clock import LOCAL_TZ
 from coalguard.edge.quality.profiles import COAL_TYPES
 
 router = APIRouter(include_in_schema=False)
+BookViewer = Annotated[Operator, allow_page(*BOOK_READERS)]
+Clerk = Annotated[Operator, allow_page(*SALES_RECORDERS)]
+# A refusal of ``point_for`` as the page words it: catalog key, the parameter shown.
+PAGE_REFUSALS = {
+    "market_sales.clerk_other_point": ("market_sales.page_other_point", "point"),
+    "market_sales.no_point": ("market_sales.no_point", ""),
+    "": ("market_sales.page_point_unknown", ""),
+}
+
+
+@router.get("/market/desk")
+def desk(request: Request, op: Clerk) -> Response:
+    """A clerk's own point's books, or a page saying no point is assigned yet."""
+    with request.app.state.sessions() as s:
+        p = clerk_point(s, op.name)
+    if p is None:
+        return render_page(
+            request,
+            "not_found.html",
+            op,
+            http_status=404,
+            message="market_sales.no_point",
+            subject="",
+        )
+    return RedirectResponse(f"/market/points/{p.id}/books", status_code=303)
+
+
+@router.get("/market/points/{point_id}/books")
+def books(request: Request, op: BookViewer, point_id: int) -> Response:
+    with request.app.state.sessions() as s:
+        try:
+            p = point_for(s, op, point_id)
+        except HTTPException as e:
+            key, subject = PAGE_REFUSALS.get(getattr(e, "key", ""), PAGE_REFUSALS[""])
+            params = getattr(e, "params", {})
+            return render_page(
+                request,
+                "not_found.html",
+                op,
+                http_status=e.status_code,
+                message=key,
+                subject=str(params.get(subject, point_id)),
+            )
+        page = books_page(s, op, p)
+    return render_page(request, "market_books.html", op, page=page)
 
 
 def _words() -> dict[str, Any]:
@@ -74,12 +128,14 @@ def point_page(request: Request, op: Viewer, point_id: int) -> Response:
         )
         task_rows = [for_caller(task_view(s, t), op.sees_personal_data) for t in tasks]
         view = for_caller(point_out(p), op.sees_personal_data)
+        cases = market_pages.case_rows(s, point_id=p.id)
     return render_page(
         request,
         "market/point.html",
         op,
         point=view,
         tasks=task_rows,
+        cases=cases,
         words=_words(),
         powers=market_pages.powers(op),
     )
@@ -112,6 +168,7 @@ def task_page(request: Request, op: Viewer, task_id: int) -> Response:
         if t is None or not op.covers(t.region_code):
             return not_found_page(request, op, "market.task_missing", str(task_id))
         view = for_caller(task_view(s, t), op.sees_personal_data)
+        cases = market_pages.case_rows(s, sample_ref=t.sample_id) if t.sample_id else []
     indicators = market_pages.indicators_for(
         request.app.state.profiles, view["region_code"], view["coal_type"]
     )
@@ -121,6 +178,8 @@ def task_page(request: Request, op: Viewer, task_id: int) -> Response:
         op,
         task=view,
         indicators=indicators,
+        cases=cases,
+        violations=market_pages.violations(),
         powers=market_pages.powers(op),
     )
 
