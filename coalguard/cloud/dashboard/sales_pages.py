@@ -1,20 +1,17 @@
-"""View models of a sales point's books page (the clerk's forms, mobile-friendly; stock,
-findings and recent forms) and of the cases page. Buyers are masked as the API masks
+"""View model of a sales point's books page (the clerk's forms, mobile-friendly; stock,
+findings and recent forms). Buyers are masked as the API masks
 them; the reveal button (clerk of the point, market supervision, admins) asks the API,
 which audits it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import BUYER_REVEALERS, SALES_RECORDERS
 from coalguard.cloud.auth import Operator
-from coalguard.cloud.market import cases
 from coalguard.cloud.market.books import books_view
 from coalguard.cloud.market.points import may_record_sales
 from coalguard.cloud.market.tables import BusinessPoint
@@ -44,48 +41,3 @@ def books_page(s: Session, op: Operator, p: BusinessPoint) -> BooksPage:
         coal_types=COAL_TYPES,
         books=for_caller(books_view(s, p), op.sees_personal_data),
     )
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    id: int
-    point_id: int
-    point_code: str
-    violation: str
-    step: str
-    deadline: date | None
-    overdue: bool
-    seized_t: float
-    handed_over_t: float
-    status: str
-    outcome: str | None
-    published_on: date | None
-
-
-def case_rows(s: Session, region: str, status: str | None, today: date) -> list[CaseRow]:
-    """The cases of a region, newest first, with their point's code and what was handed over."""
-    rows = cases.cases_in(s, region, status)
-    codes = dict(
-        s.execute(
-            select(BusinessPoint.id, BusinessPoint.code).where(
-                BusinessPoint.id.in_({c.point_id for c in rows})
-            )
-        ).all()
-    )
-    return [
-        CaseRow(
-            id=c.id,
-            point_id=c.point_id,
-            point_code=codes.get(c.point_id, str(c.point_id)),
-            violation=c.violation,
-            step=c.step,
-            deadline=c.deadline,
-            overdue=c.status == cases.OPEN and c.deadline is not None and c.deadline < today,
-            seized_t=c.seized_t,
-            handed_over_t=cases.handed_over(s, c.id),
-            status=c.status,
-            outcome=c.outcome,
-            published_on=c.published_on,
-        )
-        for c in rows
-    ]
