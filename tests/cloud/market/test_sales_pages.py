@@ -61,19 +61,16 @@ def _ready(b: Browser) -> bool:
     return b.eval("document.readyState") == "complete"
 
 
-def _sign_in(b: Browser, base: str, token: str, books: str) -> None:
-    """Sign in as a clerk and follow ``/market/desk`` to their point's books."""
+def _sign_in(b: Browser, base: str, token: str, path: str, word: str) -> None:
+    """Sign in with ``token`` and open ``path`` once it shows ``word`` with its scripts run."""
     b.goto(base + "/login")
     b.eval(
         f"document.querySelector('#token').value = {token!r};"
         "document.querySelector('#login button').click();"
     )
     wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
-    b.call("Page.navigate", url=base + "/market/desk")
-    wait_for(
-        lambda: b.eval("location.pathname") == books and _ready(b) and "销售登记" in _text(b),
-        20, "the clerk's books", retry_errors=True,
-    )  # fmt: skip
+    b.call("Page.navigate", url=base + path)
+    wait_for(lambda: _ready(b) and word in _text(b), 20, path, retry_errors=True)
 
 
 CASES_TABLE = "document.querySelector('#cases').innerText"
@@ -108,7 +105,8 @@ def test_the_clerks_books_page_in_chromium(served, tmp_path: Path) -> None:  # t
             "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
             mobile=True,
         )  # fmt: skip
-        _sign_in(b, base, tok["clerk-a"], books)
+        _sign_in(b, base, tok["clerk-a"], "/market/desk", "销售登记")  # leads to the books
+        assert b.eval("location.pathname") == books
 
         _fill(b, "purchase-form", {
             "contract_no": "HT-2026-07", "supplier": "临夏煤业公司",
@@ -169,16 +167,7 @@ def test_market_staff_close_a_case_by_rectification_in_chromium(served, tmp_path
         assert finding is not None
     b = Browser(binary, tmp_path / "chromium-profile")
     try:
-        b.goto(base + "/login")
-        b.eval(
-            f"document.querySelector('#token').value = {token!r};"
-            "document.querySelector('#login button').click();"
-        )
-        wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
-        b.call("Page.navigate", url=base + "/market/cases")
-        wait_for(
-            lambda: _ready(b) and "案件与整改" in _text(b), 20, "cases page", retry_errors=True
-        )
+        _sign_in(b, base, token, "/market/cases", "案件与整改")
         _fill(b, "case-form", {"finding_id": finding.id, "summary": "同一五联单编号两次使用"})
         wait_for(
             lambda: _ready(b) and "倒卖票据" in _text(b) and "限期整改" in _text(b),
