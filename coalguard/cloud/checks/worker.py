@@ -20,6 +20,7 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.market.cases import sweep_overdue as sweep_case_deadlines
 from coalguard.cloud.market.sampling import sweep_market_deadlines
 from coalguard.cloud.referrals.cases import ReferralPolicy, remind_due
 from coalguard.edge.clock import Clock
@@ -36,12 +37,12 @@ def sweep(
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders,
-    overdue market sampling tasks); 0 when another replica is sweeping right now."""
+    overdue market sampling tasks and case steps); 0 when another replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0
         n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
-        n += sweep_market_deadlines(s, now)
+        n += sweep_market_deadlines(s, now) + sweep_case_deadlines(s, now)
         return n + remind_due(s, referrals or ReferralPolicy(), now)
 
 

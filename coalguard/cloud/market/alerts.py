@@ -21,6 +21,13 @@ SEVERITY: dict[str, str] = {
     "market.task_overdue": "medium",
     "market.recheck_overdue": "high",
     "market.rectification_overdue": "high",
+    # findings on a point's books and overdue cases (``findings.py``, ``cases.py``)
+    "market.duplicate_serial": "high",
+    "market.zone_sale": "high",
+    "market.over_quota": "medium",
+    "market.weight_mismatch": "medium",
+    "market.negative_stock": "medium",
+    "market.case_overdue": "high",
 }
 DEFAULT_SEVERITY = "medium"
 

@@ -18,6 +18,10 @@ from coalguard.cloud.api.routes import (
     fastpass,
     health,
     ledger,
+    market,
+    market_cases,
+    market_pages,
+    market_sales,
     market_tickets,
     profiles,
     receipts,
@@ -25,6 +29,7 @@ from coalguard.cloud.api.routes import (
     reports,
     users,
     watch,
+    zones,
 )
 
 ROUTERS = (
@@ -39,12 +44,17 @@ ROUTERS = (
     watch.router,
     reports.router,
     ledger.router,
+    market.router,
     referrals.router,
     contacts.router,
+    market_sales.router,
+    market_cases.router,
+    zones.router,
     board.stream_router,
     board.router,
     receipts.router,
     co_ack.router,
+    market_pages.router,
     market_tickets.router,
     dashboard.router,
 )
