@@ -138,3 +138,37 @@ def test_client_id_reused_for_other_weights_is_a_conflict(world) -> None:  # typ
     other = ticket(client_id="dup-00000001", gross=_weighing(33000, 5))
     r = c.post("/api/v1/market/tickets", json=other, headers=who["clerk"])
     assert r.status_code == 409
+
+
+def test_a_sale_carries_the_ticket_by_serial_or_number_and_its_net(tmp_path: Path) -> None:
+    from coalguard.cloud.market.sales import assign_clerk, record_purchase
+    from tests.cloud.market.sales_support import purchase_in, sale_in
+
+    app = make_app(f"sqlite:///{tmp_path / 'c.sqlite'}", ManualClock(NOW))
+    with app.state.sessions.begin() as s:
+        a, b = point(s, "LX-001"), point(s, "LX-002")
+        for clerk, p in (("clerk-a", a), ("clerk-b", b)):
+            assign_clerk(s, clerk, p, "market-1", NOW)
+        record_purchase(s, a, purchase_in(), "clerk-a", NOW)
+        ids = {"a": a.id, "b": b.id}
+    c = TestClient(app)
+    token = issue_token(app.state.sessions, "clerk-a", TOWN, "clerk", now=NOW)
+    clerk = {**bearer(token), "Accept-Language": "en"}
+    small = ticket(tare=_weighing(8000, 30), gross=_weighing(9500, 5))  # net 1.5 t
+    t = c.post("/api/v1/market/tickets", json=small, headers=clerk).json()
+    sale = sale_in("WL-1", ticket=t["serial"], quantity_t=1.5).model_dump(mode="json")
+    r = c.post(f"/api/v1/market/points/{ids['a']}/sales", json=sale, headers=clerk)
+    assert r.status_code == 201, r.text
+    assert r.json()["sale"]["ticket_net_t"] == 1.5 and r.json()["findings"] == []
+    # by its number too; a ticket used once is not used again
+    second = c.post("/api/v1/market/tickets", json=small, headers=clerk).json()
+    again = sale_in("WL-2", ticket=str(second["id"]), quantity_t=1.5).model_dump(mode="json")
+    assert (
+        c.post(f"/api/v1/market/points/{ids['a']}/sales", json=again, headers=clerk).status_code
+        == 201
+    )
+    used = sale_in("WL-3", ticket=t["serial"], quantity_t=1.5).model_dump(mode="json")
+    assert (
+        c.post(f"/api/v1/market/points/{ids['a']}/sales", json=used, headers=clerk).status_code
+        == 409
+    )
