@@ -140,6 +140,21 @@ def test_plan_to_failing_lab_result_to_recheck_in_chromium(served, tmp_path: Pat
         text = open_page(b, base + "/market/failing?year=2026", "抽检不合格结果公示")
         assert "东关煤场" in text and "LX-2026-001" in text and "Vdaf" in text
         no_raw_names(text.replace("Vdaf", "").replace("St_d", ""))
+
+        # English, and a phone-sized screen: nothing scrolls sideways but the tables.
+        b.call("Page.navigate", url=base + "/lang/en?next=/market/rates")
+        wait_for(lambda: "Sales-point sampling" in page_text(b), 20, "English", retry_errors=True)
+        no_raw_names(page_text(b))
+        for url, word in ((point_url, "May record sales"), (task_url, "Results")):
+            no_raw_names(open_page(b, url, word).replace("Vdaf", "").replace("St_d", ""))
+        b.call(
+            "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
+            mobile=True,
+        )  # fmt: skip
+        for url, word in ((base + "/market", "Add a point"), (task_url, "Results")):
+            open_page(b, url, word)
+            assert b.eval("document.documentElement.scrollWidth") <= 390, url
+        b.screenshot(shots / "cloud-market-phone.png")
     finally:
         b.close()
 
