@@ -24,7 +24,7 @@ from tests.support.gateway import linked_cloud
 from tests.support.metrics import exposed_names
 from tests.support.mosquitto import Mosquitto
 from tests.support.processes import stop_process
-from tests.support.servers import CLOUD_ENV
+from tests.support.servers import CLOUD_ENV, staff_token
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -58,11 +58,7 @@ def load(name: str) -> dict[str, Any]:
 
 def test_every_dashboard_query_names_metrics_the_processes_expose(tmp_path: Path) -> None:
     cloud, gateway = linked_cloud(tmp_path)
-    token = subprocess.run(
-        [COALGUARD, "cloud", "token", "--name", "prometheus", "--role", "admin",
-         "--db", cloud.db_url],
-        capture_output=True, text=True, timeout=60, env=CLOUD_ENV, check=True,
-    ).stdout.strip()  # fmt: skip
+    token = staff_token(cloud.db_url, "operator")  # as Prometheus scrapes
     (tmp_path / "b").mkdir()
     broker = Mosquitto(tmp_path / "b", []).start()
     port = free_port()

@@ -21,19 +21,11 @@ from tests.conftest import COALGUARD, free_port
 from tests.support.metrics import Key, samples
 from tests.support.mosquitto import Mosquitto
 from tests.support.processes import stop_process
-from tests.support.servers import CLOUD_ENV, CloudProcess, add_gateway
+from tests.support.servers import CLOUD_ENV, CloudProcess, add_gateway, staff_token
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 HOUR = 3600.0
-
-
-def admin_token(db_url: str) -> str:
-    """An admin's API token, issued as an operator does (``coalguard cloud token``)."""
-    return subprocess.run(
-        [COALGUARD, "cloud", "token", "--name", "prometheus", "--role", "admin", "--db", db_url],
-        capture_output=True, text=True, timeout=60, env=CLOUD_ENV, check=True,
-    ).stdout.strip()  # fmt: skip
 
 
 def scrape(url: str, token: str | None = None) -> dict[Key, float]:
@@ -60,7 +52,7 @@ def record(born_at: datetime) -> dict[str, Any]:
 def test_cloud_serve_metrics_move_with_ingest_projection_and_loops(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cloud.sqlite'}"
     gw_token = add_gateway(db, "gw-m", tmp_path / "gw-token")
-    token = admin_token(db)
+    token = staff_token(db)
     # First without the background worker: what is stored waits for the projector.
     cloud = CloudProcess(db, env={**CLOUD_ENV, "COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0"}).start()
     try:
