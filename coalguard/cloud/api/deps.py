@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +70,13 @@ PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 
 # Query parameters many list routes share: a route's query model builds on these
 # (``q: Annotated[Model, Query()]``) instead of repeating them in each signature.
+
+
+# A row id in a path or query: a positive 64-bit integer (a larger one overflowed the
+# database driver into a 500; found by the API fuzzer).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+QueryRowId = Annotated[int | None, Field(None, ge=1, le=MAX_ROW_ID)]
 
 
 class RegionQuery(BaseModel):
