@@ -42,6 +42,7 @@ _PREFIX = "co_message_state_p"
 _DAY_NAME = re.compile(r"^co_message_state_p(\d{8})$")
 # DDL waits at most this long for ingest's locks, then gives up until the next run.
 LOCK_TIMEOUT = "5s"
+FOLD_WORK_MEM = "256MB"
 
 
 def day_table(day: date) -> str:
@@ -120,24 +121,30 @@ def detach(conn: Connection, day: date) -> None:
 # ``retention._fold`` merges row by row: min/max of CO, the last non-null CO and
 # battery by (ts, id), replacing a summary's only when at or after its last_ts.
 _FOLD = """
-WITH src AS (
+WITH doc AS MATERIALIZED (  -- each payload parsed once
+  SELECT device_id, ts, id, payload::jsonb AS j FROM {table}
+), src AS (
   SELECT device_id, ts, id,
     date_trunc('hour', ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour,
-    CASE WHEN json_typeof(payload -> 'co_ppm') = 'number'
-         THEN (payload ->> 'co_ppm')::float8 END AS co,
-    CASE WHEN json_typeof(payload -> 'battery_pct') = 'number'
-         THEN (payload ->> 'battery_pct')::float8 END AS battery
-  FROM {table}
+    CASE WHEN jsonb_typeof(j -> 'co_ppm') = 'number' THEN (j ->> 'co_ppm')::float8 END AS co,
+    CASE WHEN jsonb_typeof(j -> 'battery_pct') = 'number'
+         THEN (j ->> 'battery_pct')::float8 END AS battery
+  FROM doc
+), last AS (  -- windows, not ordered aggregates: one sort each, not one per hour
+  SELECT device_id, hour, ts, co, battery,
+    first_value(co) OVER by_co AS co_last,
+    first_value(CASE WHEN co IS NOT NULL THEN ts END) OVER by_co AS co_at,
+    first_value(battery) OVER by_battery AS battery_last,
+    first_value(CASE WHEN battery IS NOT NULL THEN ts END) OVER by_battery AS battery_at
+  FROM src
+  WINDOW by_co AS (PARTITION BY device_id, hour ORDER BY co IS NULL, ts DESC, id DESC),
+    by_battery AS (PARTITION BY device_id, hour ORDER BY battery IS NULL, ts DESC, id DESC)
 ), agg AS (
   SELECT device_id, hour, min(co) AS co_min, max(co) AS co_max,
-    (array_agg(co ORDER BY ts DESC, id DESC) FILTER (WHERE co IS NOT NULL))[1] AS co_last,
-    (array_agg(ts ORDER BY ts DESC, id DESC) FILTER (WHERE co IS NOT NULL))[1] AS co_at,
-    (array_agg(battery ORDER BY ts DESC, id DESC) FILTER (WHERE battery IS NOT NULL))[1]
-      AS battery_last,
-    (array_agg(ts ORDER BY ts DESC, id DESC) FILTER (WHERE battery IS NOT NULL))[1]
-      AS battery_at,
+    max(co_last) AS co_last, max(co_at) AS co_at,
+    max(battery_last) AS battery_last, max(battery_at) AS battery_at,
     max(ts) AS last_ts, count(*) AS n
-  FROM src GROUP BY device_id, hour
+  FROM last GROUP BY device_id, hour
 ), upd AS (
   UPDATE co_message_hourly h SET
     co_min = least(h.co_min, a.co_min),
@@ -166,6 +173,7 @@ def fold_and_drop(conn: Connection, day: date) -> tuple[int, int]:
     """Summarise a detached day into hourly rows and drop it (one transaction:
     the caller's). Returns (hourly rows written, heartbeats folded)."""
     name = day_table(day)
+    conn.execute(text(f"SET LOCAL work_mem = '{FOLD_WORK_MEM}'"))  # the day's sorts in memory
     hours, rows = conn.execute(text(_FOLD.format(table=name))).one()
     conn.execute(text(f"DROP TABLE {name}"))
     return int(hours), int(rows)
