@@ -186,9 +186,8 @@ def _create_or_upgrade(engine: Engine, url: str) -> None:
         Base.metadata.create_all(conn)
         if conn.dialect.name == "postgresql":  # as revision 0021 leaves it
             from coalguard.cloud.co.partitions import partition_messages
-            from coalguard.edge.clock import SystemClock
 
-            partition_messages(conn, SystemClock().now().date())
+            partition_messages(conn)
         MigrationContext.configure(conn).stamp(ScriptDirectory(str(SCRIPTS)), "head")
         conn.commit()
 

@@ -179,12 +179,14 @@ def fold_and_drop(conn: Connection, day: date) -> tuple[int, int]:
     return int(hours), int(rows)
 
 
-def partition_messages(conn: Connection, today: date) -> None:
+def partition_messages(conn: Connection) -> None:
     """Turn the plain ``co_message`` into the partitioned one, every row kept (ids too).
 
     A day partition for each day with heartbeats in the last 400 days, and
-    today − 1 … today + 3; heartbeats dated anywhere else go to the default partition.
+    today − 1 … today + 3 (the database's UTC date: schema changes run without
+    the process's clock); heartbeats dated anywhere else go to the default partition.
     """
+    today = conn.execute(text("SELECT (now() AT TIME ZONE 'UTC')::date")).scalar_one()
     conn.execute(text("ALTER TABLE co_message RENAME TO co_message_flat"))
     conn.execute(
         text(

@@ -6,7 +6,6 @@ Real PostgreSQL only (SQLite keeps one table and the batched job, tested in
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,7 +26,16 @@ from coalguard.cloud.leases import Leases
 from coalguard.cloud.migrate import SCRIPTS, alembic_config, upgrade
 from coalguard.edge.clock import ManualClock
 from tests.cloud.co.co_support import event, state
-from tests.cloud.co.test_co_retention import EXPECTED, HEARTBEATS, KEEP, KEPT, NOW, OLD, _row
+from tests.cloud.co.test_co_retention import (
+    EXPECTED,
+    HEARTBEATS,
+    KEEP,
+    KEPT,
+    NOW,
+    OLD,
+    _row,
+    run_together,
+)
 from tests.cloud.co.test_co_retention import _hours as hourly_rows
 from tests.cloud.co.test_co_retention import _messages as message_keys
 from tests.support.servers import PostgresServer
@@ -138,17 +146,7 @@ def test_two_retention_jobs_at_once_fold_each_day_once(
     engine: Engine, sessions: sessionmaker
 ) -> None:
     jobs = [_job(sessions), _job(sessions)]
-    start = threading.Barrier(2)
-
-    def run(job: Retention) -> None:
-        start.wait()
-        job.run(NOW)
-
-    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    run_together(jobs, NOW)
     for job in jobs:  # whichever was held off by the lease, a later run finds nothing left
         job.run(NOW)
     assert hourly_rows(sessions) == EXPECTED

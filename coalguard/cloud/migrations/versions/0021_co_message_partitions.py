@@ -13,7 +13,6 @@ from __future__ import annotations
 from alembic import op
 
 from coalguard.cloud.co import partitions
-from coalguard.edge.clock import SystemClock
 
 revision = "0021"
 down_revision = "0024"  # assigned "0021" on "0018"; main holds 0018 -> 0023 -> 0024
@@ -24,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "postgresql" and not partitions.is_partitioned(conn):
-        partitions.partition_messages(conn, SystemClock().now().date())
+        partitions.partition_messages(conn)
 
 
 def downgrade() -> None:
