@@ -118,7 +118,7 @@ def test_no_sales_under_rectification_until_it_is_accepted(s) -> None:  # type: 
 
 
 def test_unknown_words_are_refused_naming_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="fog_cannon"):
+    with pytest.raises(ValueError, match="Fog cannon"):
         PointFields(facilities=["fog-cannon"])
 
 
