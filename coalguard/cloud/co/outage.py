@@ -139,7 +139,9 @@ class OutageWatch:
         if s.scalar(select(exists(heard))):
             return None
         watched = select(CoDevice.device_id).where(CoDevice.last_heard_at.is_not(None))
-        n = s.scalar(select(func.count()).select_from(watched.limit(self.cfg.min_watched)))
+        n = s.scalar(
+            select(func.count()).select_from(watched.limit(self.cfg.min_watched).subquery())
+        )
         return NO_MESSAGES if (n or 0) >= self.cfg.min_watched else None
 
     def _out(self, s: Session, area: OutageArea, code: str, since: datetime) -> bool:
