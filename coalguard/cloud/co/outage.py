@@ -33,6 +33,7 @@ from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.alert_lifecycle import ACTIVE, RESOLVED, alert_ref
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.rules import OUTAGE_KIND, Outage, OutageArea, Rule
+from coalguard.cloud.co.store import dialect_insert
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoOutageMember
 from coalguard.cloud.scope import LEVEL_DIGITS
 
@@ -52,11 +53,10 @@ def in_area(code: str):  # type: ignore[no-untyped-def]
 
 
 def suspects(code: str, since: datetime, limit: int):  # type: ignore[no-untyped-def]
-    """Alarms of the area not heard since ``since`` and not yet alerted or counted."""
+    """Ids of the area's alarms not heard since ``since`` and not yet alerted or counted."""
     return (
-        select(CoDevice)
+        select(CoDevice.device_id)
         .where(in_area(code), CoDevice.silent_alerted.is_(False), CoDevice.last_heard_at < since)
-        .order_by(CoDevice.last_heard_at)
         .limit(limit)
     )
 
@@ -110,8 +110,23 @@ class OutageWatch:
                 del self._active[code]
         return self._release(s, now)
 
-    def absorbs(self, s: Session, dev: CoDevice, now: datetime) -> bool:
-        """``dev``'s silence fell due: True when its area is out (it joins the incident)."""
+    def alone(self, s: Session, due: list[CoDevice], now: datetime) -> list[CoDevice]:
+        """Of alarms whose silence fell due, those whose area is not out (their own
+        alerts); the others join their area's incident."""
+        joining: dict[int, tuple[CoAlert, list[str]]] = {}
+        out = []
+        for dev in due:
+            alert = self._incident_of(s, dev, now)
+            if alert is None:
+                out.append(dev)
+            else:
+                joining.setdefault(alert.id, (alert, []))[1].append(dev.device_id)
+        for alert, ids in joining.values():
+            self._join(s, alert, ids, now)
+        return out
+
+    def _incident_of(self, s: Session, dev: CoDevice, now: datetime) -> CoAlert | None:
+        """The incident ``dev``'s area is in, opened now if the area is out."""
         code = dev.region_code or ""
         areas = [a for a in self.cfg.area if len(code) == LEVEL_DIGITS["village"]]
         keys = [BLIND, *(code[: LEVEL_DIGITS[a.level]] for a in areas)]
@@ -120,11 +135,10 @@ class OutageWatch:
             since = now - timedelta(seconds=self.cfg.window_s)
             area = next((a for a in areas if self._out(s, a, code, since)), None)
             if area is None:
-                return False
+                return None
             key = code[: LEVEL_DIGITS[area.level]]
             alert = self._open(s, key, now, {"cause": "area", "level": area.level}, area.notify)
-        self._join(s, alert, [dev], now)
-        return True
+        return alert
 
     # -- steps -------------------------------------------------------------
 
@@ -176,25 +190,27 @@ class OutageWatch:
         return len(found) == self.batch
 
     @staticmethod
-    def _join(s: Session, alert: CoAlert, devices: list[CoDevice], now: datetime) -> None:
-        ids = [d.device_id for d in devices]
-        again = set(
-            s.scalars(
-                select(CoOutageMember.device_id).where(
-                    CoOutageMember.alert_id == alert.id, CoOutageMember.device_id.in_(ids)
-                )
-            )
-        )
-        for d in devices:
-            d.silent_alerted = True  # counted in the incident: no alert of its own
+    def _join(s: Session, alert: CoAlert, ids: list[str], now: datetime) -> None:
+        """The alarms ``ids`` are counted in ``alert``: no alert of their own (set-wise)."""
         s.execute(
-            update(CoOutageMember)
-            .where(CoOutageMember.alert_id == alert.id, CoOutageMember.device_id.in_(again))
-            .values(joined_at=now, released_at=None)
+            update(CoDevice)
+            .where(CoDevice.device_id.in_(ids))
+            .values(silent_alerted=True)
             .execution_options(synchronize_session=False)
         )
-        new = [i for i in ids if i not in again]
-        s.add_all(CoOutageMember(alert_id=alert.id, device_id=i, joined_at=now) for i in new)
+        rows = [{"alert_id": alert.id, "device_id": i, "joined_at": now} for i in ids]
+        ins = dialect_insert(s, CoOutageMember).on_conflict_do_nothing(
+            index_elements=["alert_id", "device_id"]
+        )
+        new = set(s.scalars(ins.returning(CoOutageMember.device_id), rows))
+        again = [i for i in ids if i not in new]
+        if again:  # heard, then silent again while the incident lasts
+            s.execute(
+                update(CoOutageMember)
+                .where(CoOutageMember.alert_id == alert.id, CoOutageMember.device_id.in_(again))
+                .values(joined_at=now, released_at=None)
+                .execution_options(synchronize_session=False)
+            )
         alert.detail = {**alert.detail, "count": alert.detail.get("count", 0) + len(new)}
         alert.updated_at = now
 

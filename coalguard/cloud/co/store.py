@@ -265,7 +265,7 @@ class MessageStore:
         if rows:
             table = CoMessageRow.__table__
             stmt = (
-                _insert(s, table)
+                dialect_insert(s, table)
                 .on_conflict_do_nothing(index_elements=["device_id", "seq"])
                 .returning(table.c.device_id, table.c.seq)
             )
@@ -297,7 +297,7 @@ class MessageStore:
             for r, m in parsed:
                 if not isinstance(m, Rejection) and m.device_id in missing:
                     first.setdefault(m.device_id, r.received_at)
-            ins = _insert(s, table).values(
+            ins = dialect_insert(s, table).values(
                 [
                     {
                         "device_id": d,
@@ -472,7 +472,7 @@ def _dead_letter_ack(r: Received, m: CoMessage | Rejection) -> EventAck | None:
     return None
 
 
-def _insert(s: Session, table: type) -> Any:
+def dialect_insert(s: Session, table: type) -> Any:
     """INSERT that supports ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
     dialect = s.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)

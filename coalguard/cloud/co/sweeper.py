@@ -122,9 +122,9 @@ class Sweeper:
             return False
         cutoff = now - timedelta(seconds=self.book.rules.silence_s)
         due = list(s.scalars(silent_due(cutoff, self.silent_batch)))
-        for dev in due:
-            if self.outages and self.outages.absorbs(s, dev, now):
-                continue  # counted in its area's outage incident
+        # Those of an area that is out are counted in its incident instead.
+        alone = self.outages.alone(s, due, now) if self.outages else due
+        for dev in alone:
             dev.silent_alerted = True
             last = dev.last_state_at.isoformat() if dev.last_state_at else None
             self.book.raise_(s, dev, rule, now, {"cause": "silent", "last_state_at": last})

@@ -6,16 +6,19 @@ Each test runs on SQLite and on a real PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.sweeper import Sweeper, silent_due
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.edge.clock import ManualClock
 from tests.cloud.co.co_support import T0, event, registered, state, store_for
+from tests.support.waiting import wait_for
 
 
 def _plan(store, cutoff: datetime) -> str:  # type: ignore[no-untyped-def]
@@ -100,3 +103,25 @@ def test_registered_alarm_that_never_spoke_falls_silent_from_its_registration(
     with store.sessions() as s:
         ids = sorted(s.scalars(select(CoAlert.device_id).where(CoAlert.kind == "offline")))
     assert ids == ["dev-1", "dev-2"]
+
+
+def test_sweep_batches_let_a_waiting_ingest_commit_between_them() -> None:
+    """The sweep releases the write gate after each batch and asks for it again at once:
+    a heartbeat batch already waiting goes first (it did not: a township outage held
+    the ingest for the whole sweep, bench/co_outage.py)."""
+    gate = WriteGate()
+    order: list[str] = []
+    gate.acquire()  # the sweep's first batch
+
+    def ingest() -> None:
+        with gate:
+            order.append("ingest")
+
+    t = threading.Thread(target=ingest)
+    t.start()
+    wait_for(lambda: len(gate._cond._waiters) == 1, timeout=10)  # type: ignore[attr-defined]
+    gate.release()
+    with gate:  # the sweep's next batch
+        order.append("sweep")
+    t.join(timeout=10)
+    assert order == ["ingest", "sweep"]
