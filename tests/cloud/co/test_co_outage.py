@@ -8,17 +8,20 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from coalguard.cloud.alert_lifecycle import RESOLVED, SYSTEM, alert_ref
+from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.outage import BLIND, BROKER_DISCONNECTED, NO_MESSAGES, members_of
-from coalguard.cloud.co.rules import OUTAGE_KIND
+from coalguard.cloud.co.rules import OUTAGE_KIND, load_rules
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
 from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import ManualClock
 from tests.cloud.co.co_support import T0, state, store_for
+from tests.cloud.ops_support import bearer, make_app, users
 
 CUT = "130102001001"  # the village whose power is cut
 NEXT_DOOR = "130102001002"  # same township, power on
@@ -188,3 +191,43 @@ def test_two_sweepers_at_once_open_one_incident(db_url: str) -> None:
     [incident] = _alerts(store, OUTAGE_KIND)
     assert incident.detail["count"] == 60
     assert _alerts(store, "offline") == []
+
+
+def test_area_outage_is_shown_on_the_board_and_the_alert_list_with_its_alarms(
+    cloud_db: str,
+) -> None:
+    clock = ManualClock(T0)
+    app = make_app(cloud_db, clock, checks_interval_s=0)
+    tok = users(app)
+    store = MessageStore(app.state.sessions, AlertBook(load_rules(), ("log",)))
+    cut = _alarms(store, CUT, 60)
+    talking = _alarms(store, NEXT_DOOR, 60)
+    later = T0 + SILENCE + timedelta(seconds=1)
+    _heard(store, talking, later - timedelta(seconds=60))
+    _sweeper(store).sweep(later)
+    [incident] = _alerts(store, OUTAGE_KIND)
+    ref = alert_ref(incident)
+    c = TestClient(app)
+    county = bearer(tok["county"])
+
+    board = c.get("/board", headers=county).text
+    assert f'data-alert="{ref}"' in board
+    for words in ("片区集体失联", f"村 {CUT}：60 台报警器", "片区停电或断网", "自 11-20 22:15"):
+        assert words in board, words
+    listed = c.get("/alerts?source=co", headers=county).text
+    assert "片区集体失联（停电或断网）" in listed and f"村 {CUT}：60 台报警器" in listed
+    c.cookies.set("cg_lang", "en")
+    board = c.get("/board", headers=county).text
+    assert f"village {CUT}: 60 alarms" in board and "power or network cut" in board
+    assert ref not in c.get("/board", headers=bearer(tok["shanxi"])).text
+
+    r = c.get(f"/api/v1/co/alerts/{ref}/alarms", headers=county)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["area"], body["count"]) == (CUT, 60)
+    assert [a["device_id"] for a in body["alarms"]] == sorted(cut)
+    assert (
+        c.get(f"/api/v1/co/alerts/{ref}/alarms", headers=bearer(tok["shanxi"])).status_code == 404
+    )
+    [alert] = [a for a in c.get("/api/v1/alerts?kind=area_outage", headers=county).json()]
+    assert alert["detail"]["count"] == 60
