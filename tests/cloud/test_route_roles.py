@@ -191,6 +191,7 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/market/desk"): CLERKS,
+    ("GET", "/market/cases"): CASE_READ,
     ("GET", "/market/points/{point_id}/books"): BOOKS,
     ("GET", "/market"): READ,
     ("GET", "/market/points/{point_id}"): READ,

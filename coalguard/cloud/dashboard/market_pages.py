@@ -7,6 +7,7 @@ a page shows exactly what the API answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -15,12 +16,13 @@ from sqlalchemy.orm import Session
 from coalguard.cloud.access import CASE_OFFICERS, MARKET_EDITORS, RESULT_ENTERERS
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.checks.fastpass import jurisdiction_for
+from coalguard.cloud.market.cases import OPEN, handed_over
 from coalguard.cloud.market.points import points_in
 from coalguard.cloud.market.sales_rules import load_sales_rules
 from coalguard.cloud.market.sales_tables import Case
 from coalguard.cloud.market.sampling import plan_on_time
 from coalguard.cloud.market.schemas import plan_out, point_out
-from coalguard.cloud.market.tables import SamplingPlan, SamplingTask
+from coalguard.cloud.market.tables import BusinessPoint, SamplingPlan, SamplingTask
 from coalguard.cloud.privacy import for_caller
 from coalguard.edge.quality import ProfileSet, UnknownProfile
 
@@ -38,25 +40,66 @@ def powers(op: Operator) -> Powers:
     return Powers(op.role in MARKET_EDITORS, op.role in RESULT_ENTERERS, op.role in CASE_OFFICERS)
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    point_id: int
+    point_code: str
+    violation: str
+    step: str
+    deadline: date | None
+    overdue: bool
+    seized_t: float
+    handed_over_t: float
+    status: str
+    outcome: str | None
+    published_on: date | None
+
+
 def case_rows(
-    s: Session, *, point_id: int | None = None, sample_ref: str | None = None
-) -> list[Row]:
-    """The cases of a point, or those opened from one sample, newest first."""
+    s: Session,
+    *,
+    region: str | None = None,
+    status: str | None = None,
+    point_id: int | None = None,
+    sample_ref: str | None = None,
+    today: date | None = None,
+) -> list[CaseRow]:
+    """Cases of a region (prefix), a point, or opened from one sample, newest first, with
+    their point's code and what was handed over; overdue when past ``today``'s deadline."""
     q = select(Case)
+    if region is not None:
+        q = q.where(Case.region_code.startswith(region))
+    if status is not None:
+        q = q.where(Case.status == status)
     if point_id is not None:
         q = q.where(Case.point_id == point_id)
     if sample_ref is not None:
         q = q.where(Case.sample_ref == sample_ref)
+    rows = list(s.scalars(q.order_by(Case.id.desc())))
+    codes = dict(
+        s.execute(
+            select(BusinessPoint.id, BusinessPoint.code).where(
+                BusinessPoint.id.in_({c.point_id for c in rows})
+            )
+        ).all()
+    )
     return [
-        {
-            "id": c.id,
-            "violation": c.violation,
-            "step": c.step,
-            "status": c.status,
-            "outcome": c.outcome,
-            "deadline": c.deadline.isoformat() if c.deadline else None,
-        }
-        for c in s.scalars(q.order_by(Case.id.desc()))
+        CaseRow(
+            id=c.id,
+            point_id=c.point_id,
+            point_code=codes.get(c.point_id, str(c.point_id)),
+            violation=c.violation,
+            step=c.step,
+            deadline=c.deadline,
+            overdue=bool(today and c.status == OPEN and c.deadline and c.deadline < today),
+            seized_t=c.seized_t,
+            handed_over_t=handed_over(s, c.id),
+            status=c.status,
+            outcome=c.outcome,
+            published_on=c.published_on,
+        )
+        for c in rows
     ]
 
 

@@ -1,9 +1,9 @@
 """The coal-market pages (``/market…``): points, one point, plans and tasks, one task,
 the rates and the public list of failing results; a point's books
-(``/market/points/{id}/books``: the clerk's forms, stock, findings) and the clerk's way
-in (``/market/desk``: their point). Mobile-friendly templates of
-``cloud/templates/dashboard/``; writes go through the API (``market.js``,
-``market_sales.js``)."""
+(``/market/points/{id}/books``: the clerk's forms, stock, findings), the clerk's way
+in (``/market/desk``: their point) and the region's cases (``/market/cases``).
+Mobile-friendly templates of ``cloud/templates/dashboard/``; writes go through the API
+(``market.js``, ``market_sales.js``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from starlette.exceptions import HTTPException
 
-from coalguard.cloud.access import BOOK_READERS, SALES_RECORDERS, allow_page
+from coalguard.cloud.access import (
+    BOOK_READERS,
+    CASE_OFFICERS,
+    CASE_READERS,
+    SALES_RECORDERS,
+    allow_page,
+)
 from coalguard.cloud.api.routes.dashboard import Viewer, not_found_page, render_page
 from coalguard.cloud.api.routes.market import task_view
 from coalguard.cloud.api.routes.market_sales import point_for
@@ -33,6 +39,7 @@ from coalguard.edge.quality.profiles import COAL_TYPES
 router = APIRouter(include_in_schema=False)
 BookViewer = Annotated[Operator, allow_page(*BOOK_READERS)]
 Clerk = Annotated[Operator, allow_page(*SALES_RECORDERS)]
+CaseViewer = Annotated[Operator, allow_page(*CASE_READERS)]
 # A refusal of ``point_for`` as the page words it: catalog key, the parameter shown.
 PAGE_REFUSALS = {
     "market_sales.clerk_other_point": ("market_sales.page_other_point", "point"),
@@ -204,3 +211,21 @@ def failing_page(
     with request.app.state.sessions() as s:
         rows = failing_results(s, op.region_prefix, p)
     return render_page(request, "market/failing.html", op, rows=rows, period=p, words=_words())
+
+
+@router.get("/market/cases")
+def cases_page(request: Request, op: CaseViewer, status: str | None = None) -> Response:
+    """The region's cases (overdue steps marked); market supervision and admins act here."""
+    status = status if status in ("open", "closed") else None
+    today = request.app.state.clock.now().astimezone(LOCAL_TZ).date()
+    with request.app.state.sessions() as s:
+        rows = market_pages.case_rows(s, region=op.region_prefix, status=status, today=today)
+    return render_page(
+        request,
+        "market_cases.html",
+        op,
+        rows=rows,
+        status=status,
+        can_act=op.role in CASE_OFFICERS,
+        violations=market_pages.violations(),
+    )
