@@ -1,7 +1,7 @@
 """co_outage_member + area/kind indexes: correlated outages as one incident
 
 Revision ID: 0020
-Revises: 0024
+Revises: 0021
 Create Date: 2026-11-26 19:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0020"
-down_revision = "0024"  # assigned "0020" on "0018"; main holds 0018 -> 0023 -> 0024 (one head)
+down_revision = "0021"  # assigned "0020" on "0018"; main holds 0018 -> 0023 -> 0024 -> 0021
 branch_labels = None
 depends_on = None
 
