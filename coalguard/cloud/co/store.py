@@ -269,7 +269,9 @@ class MessageStore:
             # No conflict target: on PostgreSQL each partition has its own unique
             # (device_id, seq), which a target on the partitioned parent cannot name.
             stmt = (
-                _insert(s, table).on_conflict_do_nothing().returning(table.c.device_id, table.c.seq)
+                dialect_insert(s, table)
+                .on_conflict_do_nothing()
+                .returning(table.c.device_id, table.c.seq)
             )
             # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
             new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
@@ -324,7 +326,7 @@ class MessageStore:
             for r, m in parsed:
                 if not isinstance(m, Rejection) and m.device_id in missing:
                     first.setdefault(m.device_id, r.received_at)
-            ins = _insert(s, table).values(
+            ins = dialect_insert(s, table).values(
                 [
                     {
                         "device_id": d,
@@ -499,7 +501,7 @@ def _dead_letter_ack(r: Received, m: CoMessage | Rejection) -> EventAck | None:
     return None
 
 
-def _insert(s: Session, table: type) -> Any:
+def dialect_insert(s: Session, table: type) -> Any:
     """INSERT that supports ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
     dialect = s.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
