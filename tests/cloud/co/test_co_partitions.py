@@ -263,6 +263,16 @@ def _waiting_on_hourly(engine: Engine) -> bool:
         )
 
 
+def _other_transactions(engine: Engine) -> int:
+    with engine.connect() as c:
+        return c.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            )
+        ).scalar_one()
+
+
 def test_retention_command_killed_while_folding_a_day_is_finished_by_the_next_run(
     pg_url: str, engine: Engine
 ) -> None:
@@ -290,6 +300,9 @@ def test_retention_command_killed_while_folding_a_day_is_finished_by_the_next_ru
         stop_process(proc)
         blocker.rollback()
         blocker.close()
+    # The killed command's server backend ends once it finds its client gone (with
+    # it the lease); until then a rerun would find the lease held and wait its turn.
+    wait_for(lambda: not _other_transactions(engine), timeout=60, what="the backend to end")
     assert old.date() in _days(engine)[1]
     assert hourly_rows(sm) == {}
     _job(sm, at=now).run(now)
