@@ -52,6 +52,8 @@ CLERKS = frozenset({CLERK})  # a sales point's clerk records its books
 BOOKS = frozenset({ADMIN, MARKET, CLERK})  # read a point's books, reveal a buyer (audited)
 CASES = frozenset({ADMIN, MARKET})  # cases, clerks of points, zone lists
 CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
+MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
+RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -127,6 +129,24 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
     ("GET", "/api/v1/duty-shifts/on-duty"): READ,
+    # coal-market oversight: points, sampling, the rates, the public failing list
+    ("GET", "/api/v1/market/points"): READ,
+    ("POST", "/api/v1/market/points"): MARKET_EDIT,
+    ("GET", "/api/v1/market/points/{point_id}"): READ,
+    ("PATCH", "/api/v1/market/points/{point_id}"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/{point_id}/rectification"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/{point_id}/rectification/accept"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/import"): MARKET_EDIT,
+    ("GET", "/api/v1/market/plans"): READ,
+    ("POST", "/api/v1/market/plans"): MARKET_EDIT,
+    ("POST", "/api/v1/market/plans/{plan_id}/tasks"): MARKET_EDIT,
+    ("GET", "/api/v1/market/tasks"): READ,
+    ("GET", "/api/v1/market/tasks/{task_id}"): READ,
+    ("POST", "/api/v1/market/tasks/{task_id}/sample"): MARKET_EDIT,
+    ("POST", "/api/v1/market/tasks/{task_id}/results"): RESULTS,
+    ("GET", "/api/v1/market/rates"): READ,
+    ("GET", "/api/v1/market/failing"): READ,
+    ("GET", "/api/v1/market/failing.csv"): READ,
     # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
     ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
@@ -170,7 +190,14 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/market/desk"): CLERKS,
+    ("GET", "/market/cases"): CASE_READ,
     ("GET", "/market/points/{point_id}/books"): BOOKS,
+    ("GET", "/market"): READ,
+    ("GET", "/market/points/{point_id}"): READ,
+    ("GET", "/market/plans"): READ,
+    ("GET", "/market/tasks/{task_id}"): READ,
+    ("GET", "/market/rates"): READ,
+    ("GET", "/market/failing"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

@@ -1,6 +1,7 @@
-"""View model of a sales point's books page: the clerk's forms (mobile-friendly), stock,
-findings and recent forms. Buyers are masked as the API masks them; the reveal button
-(clerk of the point, market supervision, admins) asks the API, which audits it."""
+"""View model of a sales point's books page (the clerk's forms, mobile-friendly; stock,
+findings and recent forms). Buyers are masked as the API masks
+them; the reveal button (clerk of the point, market supervision, admins) asks the API,
+which audits it."""
 
 from __future__ import annotations
 

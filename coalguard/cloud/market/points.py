@@ -19,6 +19,7 @@ from coalguard.cloud.market.vocabulary import vocabulary
 from coalguard.cloud.scope import is_region_code
 from coalguard.edge.quality.profiles import COAL_TYPES
 from coalguard.errors import WordedValueError
+from coalguard.i18n import DEFAULT_LANG, t
 
 
 class MarketError(WordedValueError):
@@ -27,14 +28,46 @@ class MarketError(WordedValueError):
     section = "market"
 
 
-def _one_of(value: str, known: list[str] | tuple[str, ...], what: str) -> str:
+# Where each field's words live in the catalogs (``market.kind_<key>``, ``coal_type.<key>``).
+WORD_PREFIX = {
+    "kind": "market.kind_",
+    "status": "market.status_",
+    "pending_change": "market.pending_",
+    "facilities": "market.facility_",
+    "zones": "market.zone_",
+    "coal_types": "coal_type.",
+}
+
+
+@dataclass(frozen=True)
+class CatalogWords:
+    """Keys a refusal names, said as their catalog words in the reader's language."""
+
+    prefix: str
+    keys: tuple[str, ...]
+
+    def text(self, lang: str | None = None) -> str:
+        sep = "、" if (lang or DEFAULT_LANG) == "zh" else ", "
+        return sep.join(t(f"{self.prefix}{k}", lang or DEFAULT_LANG) for k in self.keys)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+def one_of(value: str, known: list[str] | tuple[str, ...], field: str) -> str:
+    """``value`` when it is one of the ``known`` keys of ``field``, else a worded refusal."""
     if value not in known:
-        raise MarketError("unknown_word", what=what, value=value, known=", ".join(known))
+        raise MarketError(
+            "unknown_word",
+            what=CatalogWords("market.col_", (field,)),
+            value=value,
+            known=CatalogWords(WORD_PREFIX[field], tuple(known)),
+        )
     return value
 
 
-def _all_of(values: list[str], known: list[str] | tuple[str, ...], what: str) -> list[str]:
-    return sorted({_one_of(v, known, what) for v in values})
+def _all_of(values: list[str], known: list[str] | tuple[str, ...], field: str) -> list[str]:
+    return sorted({one_of(v, known, field) for v in values})
 
 
 class PointFields(BaseModel):
@@ -59,32 +92,32 @@ class PointFields(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str | None) -> str | None:
-        return None if v is None else _one_of(v, vocabulary().kinds, "kind")
+        return None if v is None else one_of(v, vocabulary().kinds, "kind")
 
     @field_validator("status")
     @classmethod
     def _status(cls, v: str | None) -> str | None:
-        return None if v is None else _one_of(v, vocabulary().statuses, "status")
+        return None if v is None else one_of(v, vocabulary().statuses, "status")
 
     @field_validator("pending_change")
     @classmethod
     def _pending(cls, v: str | None) -> str | None:
-        return v and _one_of(v, vocabulary().pending_changes, "pending_change")
+        return v and one_of(v, vocabulary().pending_changes, "pending_change")
 
     @field_validator("facilities")
     @classmethod
     def _facilities(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else _all_of(v, vocabulary().facilities, "facility")
+        return None if v is None else _all_of(v, vocabulary().facilities, "facilities")
 
     @field_validator("zones")
     @classmethod
     def _zones(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else _all_of(v, vocabulary().zones, "zone")
+        return None if v is None else _all_of(v, vocabulary().zones, "zones")
 
     @field_validator("coal_types")
     @classmethod
     def _coal_types(cls, v: list[str] | None) -> list[str] | None:
-        return None if v is None else _all_of(v, COAL_TYPES, "coal_type")
+        return None if v is None else _all_of(v, COAL_TYPES, "coal_types")
 
     @field_validator("region_code")
     @classmethod

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.fastpass import jurisdiction_for
 from coalguard.cloud.market.alerts import clear_market_alert, raise_market_alert
-from coalguard.cloud.market.points import MarketError
+from coalguard.cloud.market.points import MarketError, one_of
 from coalguard.cloud.market.tables import (
     BusinessPoint,
     SamplingPlan,
@@ -108,10 +108,7 @@ def add_task(
     if point.status == "shut":
         raise MarketError("point_shut", code=point.code)
     coal_type = body.coal_type or (point.coal_types[0] if point.coal_types else "anthracite")
-    if coal_type not in COAL_TYPES:
-        raise MarketError(
-            "unknown_word", what="coal_type", value=coal_type, known=", ".join(COAL_TYPES)
-        )
+    one_of(coal_type, COAL_TYPES, "coal_types")
     return _task(s, plan.id, point, coal_type, body.planned_on, body.sampler, who, now)
 
 

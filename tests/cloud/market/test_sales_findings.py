@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from coalguard import validation
 from coalguard.cloud.alert_list import find_alert
+from coalguard.cloud.db import Base
 from coalguard.cloud.market.findings import check_sale, findings_of
 from coalguard.cloud.market.idcard import IdCardError
 from coalguard.cloud.market.points import start_rectification
@@ -26,7 +27,7 @@ from coalguard.cloud.market.sales_rules import load_sales_rules
 from coalguard.cloud.market.sales_tables import Finding, Sale
 from coalguard.cloud.market.stock import stock_of
 from coalguard.cloud.market.tables import BusinessPoint
-from coalguard.cloud.sealing import Keyring
+from coalguard.cloud.sealing import Keyring, reseal, sealed_models
 from tests.cloud.market.market_support import NOW, point
 from tests.cloud.market.sales_support import (
     ZONE_VILLAGE,
@@ -136,3 +137,17 @@ def test_a_point_under_rectification_cannot_sell(s: Session) -> None:
     assert e.value.key == "point_may_not_sell"
     assert "LX-1" in e.value.text("zh") and "market." not in e.value.text("zh")
     assert s.scalar(select(Finding.id)) is None
+
+
+def test_buyer_numbers_move_to_a_new_key_with_the_rotation(s: Session) -> None:
+    p = point(s, "LX-1")
+    sale = record_sale(s, p, sale_in("WL-1"), KEYRING, "c", NOW, 1.5)
+    assert Sale in sealed_models(Base)
+    newer = Keyring(
+        {**KEYRING.keys, "k2": Keyring.generate("x").keys["generated"]}, KEYRING.hash_key
+    )
+    assert reseal(s, Sale, newer, batch=10) == 1
+    assert sale.buyer_id_sealed.startswith("cg1:k2:") and open_buyer(sale, newer) == (
+        id_number(),
+        "13912345678",
+    )

@@ -18,8 +18,20 @@ from coalguard.cloud.market.findings import check_sale
 from coalguard.cloud.market.points import start_rectification
 from coalguard.cloud.market.sales import assign_clerk, record_purchase, record_sale
 from coalguard.cloud.market.sales_rules import load_sales_rules
+from coalguard.cloud.market.sampling import (
+    PlanIn,
+    ResultIn,
+    SampleIn,
+    TaskIn,
+    add_plan,
+    add_task,
+    enter_result,
+    record_sample,
+)
+from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.edge.clock import ManualClock
-from tests.cloud.market.market_support import LINXIA, NOW, point
+from coalguard.edge.quality import ProfileSet
+from tests.cloud.market.market_support import FAILING, LINXIA, NOW, point
 from tests.cloud.market.sales_support import id_number, purchase_in, sale_in
 from tests.cloud.ops_support import bearer, make_app
 
@@ -101,8 +113,6 @@ def test_books_show_stock_findings_and_masked_buyers(world: dict[str, Any]) -> N
 def test_a_point_under_rectification_is_refused_a_sale_worded(world: dict[str, Any]) -> None:
     app, c, tok, ids = world["app"], world["c"], world["tok"], world["ids"]
     with app.state.sessions.begin() as s:
-        from coalguard.cloud.market.tables import BusinessPoint
-
         start_rectification(s, s.get(BusinessPoint, ids["a"]), "台账不全", date(2026, 6, 30), NOW)
     body = sale_in("WL-9").model_dump(mode="json")
     r = c.post(f"/api/v1/market/points/{ids['a']}/sales", json=body, headers=bearer(tok["clerk-a"]))
@@ -192,3 +202,33 @@ def test_zone_list_published_by_csv_with_row_errors(world: dict[str, Any]) -> No
     assert r.status_code == 201 and r.json()["areas"][0]["kind"] == "no_coal"
     listed = c.get("/api/v1/zones", headers=bearer(tok["county-op"])).json()
     assert [z["version"] for z in listed] == ["lx-2026"]
+
+
+def test_a_case_from_a_failing_sample(world: dict[str, Any]) -> None:
+    app, c, tok, ids = world["app"], world["c"], world["tok"], world["ids"]
+    with app.state.sessions.begin() as s:
+        p = s.get(BusinessPoint, ids["b"])
+        plan = add_plan(s, PlanIn(region_code=LINXIA, year=2026), "market-1", NOW)
+        task = add_task(
+            s, plan, p, TaskIn(point_code="LX-2", planned_on=date(2026, 6, 12)), "m", NOW
+        )
+        record_sample(s, task, SampleIn(sampler="王", sample_id="S-9", seal="F-1"), NOW)
+        passing = add_task(
+            s, plan, p, TaskIn(point_code="LX-2", planned_on=date(2026, 6, 13)), "m", NOW
+        )
+        record_sample(s, passing, SampleIn(sampler="王", sample_id="S-10", seal="F-2"), NOW)
+        lab = ResultIn(method="lab", lab="州质检所", indicators=FAILING)
+        enter_result(s, ProfileSet.load(), task, lab, "lab-1", NOW)
+    market = bearer(tok["market-1"])
+    no = c.post("/api/v1/market/cases", json={"sample_id": "S-10"}, headers=market)
+    assert no.status_code == 404  # a sample that did not fail opens no case
+    r = c.post(
+        "/api/v1/market/cases",
+        json={"sample_id": "S-9", "violation": "substandard"},
+        headers=market,
+    )
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert (case["point_id"], case["origin"], case["sample_ref"]) == (ids["b"], "sample", "S-9")
+    listed = c.get("/api/v1/market/cases", params={"status": "open"}, headers=market).json()
+    assert [x["id"] for x in listed] == [case["id"]]

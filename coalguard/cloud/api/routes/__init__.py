@@ -18,6 +18,7 @@ from coalguard.cloud.api.routes import (
     fastpass,
     health,
     ledger,
+    market,
     market_cases,
     market_pages,
     market_sales,
@@ -42,6 +43,7 @@ ROUTERS = (
     watch.router,
     reports.router,
     ledger.router,
+    market.router,
     referrals.router,
     contacts.router,
     market_sales.router,
@@ -51,6 +53,6 @@ ROUTERS = (
     board.router,
     receipts.router,
     co_ack.router,
-    dashboard.router,
     market_pages.router,
+    dashboard.router,
 )
