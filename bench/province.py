@@ -92,6 +92,7 @@ class Observed:
 
     sent_at: dict[tuple[str, int], float] = field(default_factory=dict)  # epoch s at publish
     events: int = 0
+    event_keys: set[tuple[str, int]] = field(default_factory=set)
     alarm_start: dict[str, float] = field(default_factory=dict)  # device -> monotonic
     sms_at: dict[str, float] = field(default_factory=dict)  # device -> monotonic
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # t, published, stored
@@ -101,6 +102,7 @@ class Observed:
         self.sent_at[(alarm.device_id, msg.seq)] = CLOCK.now().timestamp()
         if isinstance(msg, CoEvent):
             self.events += 1
+            self.event_keys.add((alarm.device_id, msg.seq))
             if msg.type is EventType.ALARM_START:
                 self.alarm_start.setdefault(alarm.device_id, time.monotonic())
 
@@ -189,8 +191,10 @@ def register_households(db_url: str, fleet: Fleet, alarms: list[int]) -> dict[st
 
 
 @contextmanager
-def topology(work: Path, fleet: Fleet, per_connection: int) -> Iterator[tuple[str, Mosquitto]]:
-    """PostgreSQL, the broker, two ingest workers and two API replicas; yields (db URL, broker)."""
+def topology(
+    work: Path, fleet: Fleet, per_connection: int
+) -> Iterator[tuple[str, Mosquitto, Path]]:
+    """PostgreSQL and the broker; yields (db URL, broker, PostgreSQL's data directory)."""
     with ExitStack() as stack:
         pg = stack.enter_context(postgres_server())
         db_url = pg.new_database()
@@ -206,12 +210,13 @@ def topology(work: Path, fleet: Fleet, per_connection: int) -> Iterator[tuple[st
         broker.conf.write_text(broker.conf.read_text() + "log_type subscribe\n")
         broker.start()
         stack.callback(broker.stop)
-        yield db_url, broker
+        yield db_url, broker, pg.data
 
 
 def start_cloud(
     stack: ExitStack, work: Path, db_url: str, broker: Mosquitto, provider_env: dict[str, str]
-) -> list[CloudProcess]:
+) -> tuple[list[CoIngestProcess], list[CloudProcess]]:
+    """Two ingest workers in the shared group and two API replicas, all on ``db_url``."""
     env = {**CLOUD_ENV, **provider_env}
     workers = [
         CoIngestProcess(broker.url(), db_url, ("--shared-group", GROUP), env=env,
@@ -232,7 +237,56 @@ def start_cloud(
         90,
         "both ingest workers subscribed to the shared group",
     )
-    return clouds
+    return workers, clouds
+
+
+class CpuMeter:
+    """CPU seconds of the bench's processes between marks (``/proc``; PostgreSQL: the
+    postmaster and its backends)."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, pids: dict[str, list[int]], pg_data: Path) -> None:
+        self.pids = pids
+        self.pg_data = pg_data
+        self.marks: dict[str, tuple[float, dict[str, float]]] = {}
+
+    @staticmethod
+    def _stat(pid: int) -> list[str]:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            return []
+
+    def _cpu(self, pid: int, children: bool = False) -> float:
+        f = self._stat(pid)
+        if not f:
+            return 0.0
+        ticks = int(f[11]) + int(f[12]) + ((int(f[13]) + int(f[14])) if children else 0)
+        return ticks / self.TICK
+
+    def _postgres(self) -> float:
+        try:
+            master = int((self.pg_data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        total = self._cpu(master, children=True)
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit() and (f := self._stat(int(d.name))) and f[1] == str(master):
+                total += self._cpu(int(d.name))
+        return total
+
+    def mark(self, name: str) -> None:
+        now = {k: sum(self._cpu(p) for p in pids) for k, pids in self.pids.items()}
+        now["postgres"] = self._postgres()
+        self.marks[name] = (time.monotonic(), now)
+
+    def shares(self, start: str, end: str) -> str:
+        """Each component's CPU seconds per wall second between two marks (1.0 = a core)."""
+        if start not in self.marks or end not in self.marks:
+            return "n/a"
+        (t0, a), (t1, b) = self.marks[start], self.marks[end]
+        return ", ".join(f"{k} {(b[k] - a[k]) / (t1 - t0):.2f}" for k in a)
 
 
 class Sampler(threading.Thread):
@@ -259,6 +313,11 @@ class Sampler(threading.Thread):
                 except httpx.HTTPError:
                     ok = False
                 self.seen.readyz["ok" if ok else "failed"] += 1
+
+
+def say(what: str) -> None:
+    """Progress on stderr (the figures go to stdout)."""
+    print(f"[{CLOCK.now():%H:%M:%S}] {what}", file=sys.stderr, flush=True)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -303,7 +362,7 @@ def run(args: argparse.Namespace) -> Result:
     out: list[str] = []
     with tempfile.TemporaryDirectory(prefix="province-") as tmp, ExitStack() as stack:
         work = Path(tmp)
-        db_url, broker = stack.enter_context(topology(work, fleet, args.per_connection))
+        db_url, broker, pg_data = stack.enter_context(topology(work, fleet, args.per_connection))
         fleet.port = broker.port
         phone_of = register_households(db_url, fleet, smoldering)
         rec, providers = stack.enter_context(provider_recorder(work / "recorder"))
@@ -315,8 +374,18 @@ def run(args: argparse.Namespace) -> Result:
         rec.listeners.append(on_request)
         provider_env = settings_env(rec, providers.ca_file, TENCENT, ALIYUN)  # type: ignore[arg-type]
         t_start = time.monotonic()
-        clouds = start_cloud(stack, work, db_url, broker, provider_env)
+        workers, clouds = start_cloud(stack, work, db_url, broker, provider_env)
+        cpu = CpuMeter(
+            {
+                "fleet (this process)": [os.getpid()],
+                "mosquitto": [broker.proc.pid],  # type: ignore[union-attr]
+                "co-ingest x2": [w.proc.pid for w in workers],  # type: ignore[union-attr]
+                "cloud serve x2": [c.proc.pid for c in clouds],  # type: ignore[union-attr]
+            },
+            pg_data,
+        )
         t_up = time.monotonic()
+        say(f"topology up in {t_up - t_start:.0f} s; the alarms connect")
         sampler = Sampler(db_url, seen, clouds)
         stack.callback(sampler.engine.dispose)
         devices = make_sessionmaker(sampler.engine)
@@ -331,6 +400,7 @@ def run(args: argparse.Namespace) -> Result:
 
         wait_for(all_online, max(120, args.alarms / 200), "every alarm online in the cloud")
         t_online = time.monotonic()
+        say(f"{args.alarms} alarms online after {t_online - t_up:.0f} s; steady phase")
         sampler.start()
         stack.callback(sampler.stop.set)
 
@@ -341,6 +411,8 @@ def run(args: argparse.Namespace) -> Result:
         def progress(f: Fleet) -> None:
             if not burst and f.sim_min * 60 >= args.duration:
                 burst.append(time.monotonic())
+                cpu.mark("burst")
+                say("burst")
                 fast = args.heartbeat_s / args.burst_factor
                 for a in f.alarms:
                     a.heartbeat_s = fast
@@ -348,9 +420,12 @@ def run(args: argparse.Namespace) -> Result:
 
         fleet.sim_start = CLOCK.now()
         t_run = time.monotonic()
+        cpu.mark("steady")
         stats = fleet.run(progress, drain_s=args.drain_s)
         t_end = time.monotonic()
+        cpu.mark("end")
         published = set(seen.sent_at)
+        say(f"run over: {len(published)} published; waiting for the database")
 
         def caught_up() -> bool:
             return bool(seen.samples) and seen.samples[-1][2] >= len(published)
@@ -380,6 +455,7 @@ def run(args: argparse.Namespace) -> Result:
         unacked_left = sum(len(lk.unacked) for lk in fleet.links)
 
         t_burst = burst[0] if burst else t_end
+        t_burst_end = min(t_end, t_burst + args.burst_s)
         lag_steady = [stored[k] - at for k, at in seen.sent_at.items()
                       if k in stored and at < _epoch(t_burst)]  # fmt: skip
         lag_burst = [stored[k] - at for k, at in seen.sent_at.items()
@@ -391,13 +467,16 @@ def run(args: argparse.Namespace) -> Result:
         ]
         steady_off = rate(seen.samples, t_run + 10, t_burst, 1)
         steady_in = rate(seen.samples, t_run + 10, t_burst, 2)
-        burst_off = rate(seen.samples, t_burst, t_end, 1)
-        burst_in = rate(seen.samples, t_burst, t_end, 2)
+        burst_off = rate(seen.samples, t_burst, t_burst_end, 1)
+        burst_in = rate(seen.samples, t_burst, t_burst_end, 2)
+        catch_up = rate(seen.samples, t_burst_end, t_drained, 2)
+        burst_events = [stored[k] - at for k, at in seen.sent_at.items() if k in stored
+                        and k in seen.event_keys and at >= _epoch(t_burst)]  # fmt: skip
         conns = len(fleet.conns)
         village1 = sum(1 for i in range(args.alarms) if i % args.villages == 0)
         cores, load = os.cpu_count(), os.getloadavg()[0]
         mux = ", bench-only broker ACL" if conns < args.alarms else ""
-        in_burst = sum(1 for t in seen.alarm_start.values() if t_burst <= t <= t_end)
+        in_burst = sum(1 for t in seen.alarm_start.values() if t_burst <= t <= t_burst_end)
         out += [
             f"ran: {args.alarms} alarms in {args.villages} villages over {conns} MQTT connections "
             f"({args.per_connection} alarms each{mux}), heartbeat every {args.heartbeat_s:g} s, "
@@ -410,8 +489,11 @@ def run(args: argparse.Namespace) -> Result:
             f"(ratio {steady_in / steady_off:.2f}); ingest lag {lags(lag_steady)}",
             f"burst: offered {burst_off:.0f} msg/s, stored {burst_in:.0f} msg/s "
             f"(ratio {burst_in / burst_off:.2f}); ingest lag {lags(lag_burst)}; "
-            f"largest backlog {backlog} msgs, all stored {max(0.0, t_drained - t_end):.0f} s "
-            "after the burst",
+            f"largest backlog {backlog} msgs; all stored {max(0.0, t_drained - t_burst_end):.0f} s "
+            f"after the burst (catching up at {catch_up:.0f} msg/s); events (alerts lane) "
+            f"lag {lags(burst_events)}",
+            f"CPU share of 2 cores: steady {cpu.shares('steady', 'burst')}; "
+            f"burst and catch-up {cpu.shares('burst', 'end')}",
             f"village power cut: village 1 ({village1} alarms) off at {args.duration / 2:.0f} s, "
             f"back at the burst; {stats.connects} connects, {stats.disconnects} disconnects",
             f"alarm -> SMS at the provider recorder (Tencent SMS SDK): {len(sms_ms)} alarms "
