@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import math
 import os
@@ -50,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -69,7 +72,7 @@ from coalguard.simulators.co_fleet.alarm import SimAlarm
 from coalguard.simulators.co_fleet.scenario import FleetSpec, Incident, Scenario
 from coalguard.simulators.sms_recorder import Recorded
 from tests.conftest import COALGUARD
-from tests.support.mosquitto import FLEET_SECRET, Mosquitto
+from tests.support.mosquitto import FLEET_SECRET, INGEST_PASSWORD, INGEST_USER, Mosquitto
 from tests.support.providers import ALIYUN, TENCENT, provider_recorder
 from tests.support.servers import (
     CLOUD_ENV,
@@ -240,6 +243,30 @@ def start_cloud(
     return workers, clouds
 
 
+class Observer:
+    """A plain subscriber to ``co/v1/+/event`` (the ingest's user, not in the shared group):
+    when each event leaves the broker, to split an event's lag into fleet + broker and
+    ingest."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.at: dict[tuple[str, int], float] = {}  # (device, seq) -> epoch s
+        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                                  client_id="province-observer")  # fmt: skip
+        self.client.username_pw_set(INGEST_USER, INGEST_PASSWORD)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *a: c.subscribe("co/v1/+/event", qos=0)
+        self.client.connect("127.0.0.1", broker.port)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        seq = json.loads(msg.payload).get("seq")
+        self.at.setdefault((msg.topic.split("/")[2], seq), CLOCK.now().timestamp())
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
 class CpuMeter:
     """CPU seconds of the bench's processes between marks (``/proc``; PostgreSQL: the
     postmaster and its backends)."""
@@ -390,6 +417,8 @@ def run(args: argparse.Namespace) -> Result:
         stack.callback(sampler.engine.dispose)
         devices = make_sessionmaker(sampler.engine)
 
+        observer = Observer(broker)
+        stack.callback(observer.stop)
         # Connect storm: every alarm connects and says "online"; the cloud records them all.
         fleet.connect_all(budget_s=120)
 
@@ -470,8 +499,10 @@ def run(args: argparse.Namespace) -> Result:
         burst_off = rate(seen.samples, t_burst, t_burst_end, 1)
         burst_in = rate(seen.samples, t_burst, t_burst_end, 2)
         catch_up = rate(seen.samples, t_burst_end, t_drained, 2)
-        burst_events = [stored[k] - at for k, at in seen.sent_at.items() if k in stored
+        burst_events = [k for k, at in seen.sent_at.items() if k in stored
                         and k in seen.event_keys and at >= _epoch(t_burst)]  # fmt: skip
+        to_broker = [observer.at[k] - seen.sent_at[k] for k in burst_events if k in observer.at]
+        to_store = [stored[k] - observer.at[k] for k in burst_events if k in observer.at]
         conns = len(fleet.conns)
         village1 = sum(1 for i in range(args.alarms) if i % args.villages == 0)
         cores, load = os.cpu_count(), os.getloadavg()[0]
@@ -490,8 +521,9 @@ def run(args: argparse.Namespace) -> Result:
             f"burst: offered {burst_off:.0f} msg/s, stored {burst_in:.0f} msg/s "
             f"(ratio {burst_in / burst_off:.2f}); ingest lag {lags(lag_burst)}; "
             f"largest backlog {backlog} msgs; all stored {max(0.0, t_drained - t_burst_end):.0f} s "
-            f"after the burst (catching up at {catch_up:.0f} msg/s); events (alerts lane) "
-            f"lag {lags(burst_events)}",
+            f"after the burst (catching up at {catch_up:.0f} msg/s)",
+            f"burst events: publish -> out of the broker {lags(to_broker)}; "
+            f"out of the broker -> received by an ingest {lags(to_store)}",
             f"CPU share of 2 cores: steady {cpu.shares('steady', 'burst')}; "
             f"burst and catch-up {cpu.shares('burst', 'end')}",
             f"village power cut: village 1 ({village1} alarms) off at {args.duration / 2:.0f} s, "
