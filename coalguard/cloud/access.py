@@ -37,6 +37,17 @@ CONTACT_EDITORS = (Role.ADMIN, Role.OPERATOR)
 PHONE_REVEALERS = (Role.ADMIN, Role.OPERATOR)
 # Who may acknowledge a failing lab report's referral: the office it was sent to.
 REFERRAL_ACKERS = (Role.OFFICE,)
+# Who keeps the coal-market register (points, plans, tasks, samples); who enters results.
+MARKET_EDITORS = (Role.ADMIN, Role.MARKET)
+RESULT_ENTERERS = (Role.ADMIN, Role.MARKET, Role.LAB)
+# A sales point's books (docs/market.md): its clerk records purchases and sales; the
+# clerk (own point only), market supervision and admins read them and may reveal a
+# buyer's ID number and phone (an audited action); market supervision runs the cases.
+SALES_RECORDERS = (Role.CLERK,)
+BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
+BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
+CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
+CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

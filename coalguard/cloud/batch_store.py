@@ -115,6 +115,7 @@ class Outcome:
     id: str | None
     outcome: str
     reason: str | None = None
+    born_at: datetime | None = None  # a stored record's birth at the gateway (ingest lag)
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "id": self.id, "outcome": self.outcome, "reason": self.reason}
@@ -339,8 +340,8 @@ def store_batch(
             inserted = conn.exec_driver_sql(_INSERT_SQL[dialect], params).rowcount
             if inserted != len(params):
                 raise BatchRace(f"{len(params) - inserted} record(s) stored concurrently")
-            for rid, (i, _, _) in fresh.items():
-                outcomes[i] = Outcome(i, rid, "stored")
+            for rid, (i, rec, _) in fresh.items():
+                outcomes[i] = Outcome(i, rid, "stored", born_at=rec.born_at)
         if dead:
             conn.execute(GatewayDeadLetterRow.__table__.insert(), dead)
     rejected = sum(1 for d in dead if d["outcome"] == "rejected")

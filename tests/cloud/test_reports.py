@@ -113,7 +113,7 @@ def test_daily_and_weekly_reports(tmp_path: Path, cloud_db: str) -> None:
     assert ["checkpoint", "cp-zz", "fail", "1"] in rows
     html = c.get("/api/v1/reports/weekly?date=2026-11-25&format=html", headers=county).text
     assert "每周通报" in html and "2026-11-19 至 2026-11-25" in html and html.count("<svg") == 2
-    assert "涿州检查站" in html and "本期无上传数据" in html
+    assert "涿州检查站" in html and "辖区内尚未登记煤炭经营网点" in html
 
     # The CLI writes the same report to a file.
     out = tmp_path / "weekly.json"

@@ -48,6 +48,12 @@ FAST_PASS = frozenset({ADMIN, OPERATOR})
 ADMINS = frozenset({ADMIN})
 OPS = frozenset({ADMIN, OPERATOR})
 OFFICE_ONLY = frozenset({OFFICE})
+CLERKS = frozenset({CLERK})  # a sales point's clerk records its books
+BOOKS = frozenset({ADMIN, MARKET, CLERK})  # read a point's books, reveal a buyer (audited)
+CASES = frozenset({ADMIN, MARKET})  # cases, clerks of points, zone lists
+CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
+MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
+RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -123,12 +129,48 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
     ("GET", "/api/v1/duty-shifts/on-duty"): READ,
+    # coal-market oversight: points, sampling, the rates, the public failing list
+    ("GET", "/api/v1/market/points"): READ,
+    ("POST", "/api/v1/market/points"): MARKET_EDIT,
+    ("GET", "/api/v1/market/points/{point_id}"): READ,
+    ("PATCH", "/api/v1/market/points/{point_id}"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/{point_id}/rectification"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/{point_id}/rectification/accept"): MARKET_EDIT,
+    ("POST", "/api/v1/market/points/import"): MARKET_EDIT,
+    ("GET", "/api/v1/market/plans"): READ,
+    ("POST", "/api/v1/market/plans"): MARKET_EDIT,
+    ("POST", "/api/v1/market/plans/{plan_id}/tasks"): MARKET_EDIT,
+    ("GET", "/api/v1/market/tasks"): READ,
+    ("GET", "/api/v1/market/tasks/{task_id}"): READ,
+    ("POST", "/api/v1/market/tasks/{task_id}/sample"): MARKET_EDIT,
+    ("POST", "/api/v1/market/tasks/{task_id}/results"): RESULTS,
+    ("GET", "/api/v1/market/rates"): READ,
+    ("GET", "/api/v1/market/failing"): READ,
+    ("GET", "/api/v1/market/failing.csv"): READ,
     # the live alarm board's event stream (401, not a redirect: EventSource cannot follow one)
     ("GET", "/board/events"): READ,
     # delivery receipts posted by the SMS/voice providers; the cloud's metrics
     ("POST", "/api/v1/co/receipts/tencent/{token}"): PROVIDER_ONLY,
     ("POST", "/api/v1/co/receipts/aliyun/{token}"): PROVIDER_ONLY,
     ("GET", "/metrics"): OPS,
+    # coal market: a sales point's books, the audited buyer reveal, cases, zone lists
+    ("GET", "/api/v1/market/points/{point_id}/books"): BOOKS,
+    ("POST", "/api/v1/market/points/{point_id}/purchases"): CLERKS,
+    ("POST", "/api/v1/market/points/{point_id}/sales"): CLERKS,
+    ("POST", "/api/v1/market/sales/{sale_id}/reveal"): BOOKS,
+    ("PUT", "/api/v1/market/points/{point_id}/clerk"): CASES,
+    ("POST", "/api/v1/market/cases"): CASES,
+    ("GET", "/api/v1/market/cases"): CASE_READ,
+    ("GET", "/api/v1/market/cases/{case_id}"): CASE_READ,
+    ("POST", "/api/v1/market/cases/{case_id}/escalate"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/accept"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/seizures"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/handovers"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/disposal"): CASES,
+    ("POST", "/api/v1/market/cases/{case_id}/publish"): CASES,
+    ("GET", "/api/v1/market/case-disposal"): CASE_READ,
+    ("POST", "/api/v1/zones"): CASES,
+    ("GET", "/api/v1/zones"): READ,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -147,6 +189,15 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,
     ("GET", "/history/households/{device_id}"): READ,
+    ("GET", "/market/desk"): CLERKS,
+    ("GET", "/market/cases"): CASE_READ,
+    ("GET", "/market/points/{point_id}/books"): BOOKS,
+    ("GET", "/market"): READ,
+    ("GET", "/market/points/{point_id}"): READ,
+    ("GET", "/market/plans"): READ,
+    ("GET", "/market/tasks/{task_id}"): READ,
+    ("GET", "/market/rates"): READ,
+    ("GET", "/market/failing"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

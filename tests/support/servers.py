@@ -151,6 +151,14 @@ class CoIngestProcess:
         self.proc = None
 
 
+def staff_token(db_url: str, role: str = "admin") -> str:
+    """An API token of ``role`` for all regions, issued as an operator does (``cloud token``)."""
+    return subprocess.run(
+        [COALGUARD, "cloud", "token", "--name", "prometheus", "--role", role, "--db", db_url],
+        capture_output=True, text=True, timeout=60, env=CLOUD_ENV, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:
     """Migrate the cloud database, then register a gateway (as an operator does)."""
     subprocess.run(

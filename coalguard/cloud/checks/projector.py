@@ -111,6 +111,22 @@ def _at(value: Any, fallback: datetime) -> datetime:
     return fallback
 
 
+def backlog(s: Session) -> tuple[int, datetime | None]:
+    """Records stored and not yet projected, and when the oldest of them arrived.
+
+    Bounded as the projector reads: only ``MARGIN`` seq numbers behind the newest
+    projected record (``/metrics``' projector lag)."""
+    t = GatewayRecordRow.__table__
+    low = max((s.scalar(select(func.max(ProjectedRecord.seq))) or 0) - MARGIN, 0)
+    n, oldest = s.execute(
+        select(func.count(), func.min(t.c.received_at))
+        .select_from(t)
+        .outerjoin(ProjectedRecord, ProjectedRecord.record_id == t.c.id)
+        .where(ProjectedRecord.record_id.is_(None), t.c.seq > low)
+    ).one()
+    return int(n), None if oldest is None else _at(None, oldest)
+
+
 class Projector:
     """Turns stored gateway records into the checkpoint tables."""
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoHourly, CoMessageRow
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.retention")
@@ -70,8 +71,10 @@ class Retention:
         every_s: float = 3600.0,
         *,
         clock: Clock,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
         self.sessions = sessions
+        self.loops = loops  # each pass's duration, as "co-retention"
         self.keep = keep
         self.batch = batch
         self.clock = clock
@@ -93,7 +96,8 @@ class Retention:
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                self.run(self.clock.now(), stop=self._stop)
+                with self.loops.time("co-retention"):
+                    self.run(self.clock.now(), stop=self._stop)
             except Exception:
                 log.exception("retention failed; retrying next interval")
 

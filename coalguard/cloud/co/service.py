@@ -30,6 +30,8 @@ from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoNotification
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import LoopTimes
+from coalguard.cloud.pool_metrics import PoolCollector
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock, SystemClock
 
@@ -98,6 +100,9 @@ class CoService:
         # One sweeper and one sender per notification among the workers.
         leases = Leases(clock, owner) if owner else Leases(clock)
         self.store = MessageStore(sessions, self.book, lock)
+        self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
+        loops = LoopTimes(self.metrics.registry)  # each background pass's duration
+        self.metrics.registry.register(PoolCollector(sessions.kw["bind"]))
         self.notifier = Notifier(
             sessions,
             self.channels,
@@ -107,6 +112,7 @@ class CoService:
             clock=clock,
             recipient=contact_phone(keyring) if keyring else None,
             extras=self.link_extras,
+            loops=loops,
         )
         self.sweeper = Sweeper(
             sessions,
@@ -117,8 +123,8 @@ class CoService:
             leases,
             clock=clock,
             silent_batch=settings.silent_batch,
+            loops=loops,
         )
-        self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
         self.retention = Retention(
             sessions,
             timedelta(days=settings.retention_days),
@@ -127,6 +133,7 @@ class CoService:
             leases,
             settings.retention_every_s,
             clock=clock,
+            loops=loops,
         )
         self.ingest = (
             MqttIngest(

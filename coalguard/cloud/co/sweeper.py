@@ -22,6 +22,7 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.sweeper")
@@ -54,7 +55,9 @@ class Sweeper:
         *,
         clock: Clock,
         silent_batch: int = SILENT_BATCH,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
+        self.loops = loops  # each pass's duration, as "co-sweeper"
         self.clock = clock  # the loop sweeps at the clock's time
         self.write_lock = write_lock or WriteGate()
         self.leases = leases or Leases(clock)
@@ -78,7 +81,8 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                self.sweep(self.clock.now())
+                with self.loops.time("co-sweeper"):
+                    self.sweep(self.clock.now())
             except Exception:
                 log.exception("sweep failed; retrying next interval")
 

@@ -10,19 +10,14 @@ carry one shift (local times, Asia/Shanghai).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from openpyxl import load_workbook
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard import validation
+from coalguard.cloud import sheets
 from coalguard.cloud.contacts.directory import (
     ROLES,
     ContactError,
@@ -34,8 +29,6 @@ from coalguard.cloud.contacts.rota import ShiftIn, add_shift
 from coalguard.cloud.contacts.tables import Contact, DutyShift
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import LOCAL_TZ
-from coalguard.errors import WordedError, WordedInputError
-from coalguard.i18n import LANGS, t
 
 COLUMNS = (
     "role",
@@ -50,17 +43,9 @@ COLUMNS = (
 REQUIRED = ("role", "name", "phone")
 
 
-def _words(prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
-    """Catalog words in every language (and the keys themselves) -> key."""
-    out = {k: k for k in keys}
-    for lang in LANGS:
-        out.update({t(f"contacts.{prefix}{k}", lang).lower(): k for k in keys})
-    return out
-
-
 # Headings and roles as people write them, in any catalog language (docs/contacts.md).
-HEADINGS = _words("col_", COLUMNS)
-ROLE_WORDS = _words("role_", ROLES)
+HEADINGS = sheets.heading_words("contacts", "col_", COLUMNS)
+ROLE_WORDS = sheets.heading_words("contacts", "role_", ROLES)
 # Which column a refusal of the directory points at.
 ERROR_COLUMN = {
     "outside_region": "region_code",
@@ -74,28 +59,11 @@ ERROR_COLUMN = {
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M")
 
 
-class SheetError(WordedInputError):
-    """A file that cannot be read as a directory sheet at all."""
+class RowError(sheets.RowError):
+    """A refused cell of a directory sheet (headings from ``contacts.col_*``)."""
 
-    section = "contacts"
-
-
-@dataclass(frozen=True)
-class RowError:
-    """What is wrong in one cell: spreadsheet row number (heading = 1), column, words."""
-
-    row: int
-    column: str
-    reason: WordedError | validation.FieldReason
-
-    def view(self, lang: str) -> dict[str, Any]:
-        label = t(f"contacts.col_{self.column}", lang) if self.column in COLUMNS else self.column
-        return {
-            "row": self.row,
-            "column": self.column,
-            "column_label": label,
-            "message": self.reason.text(lang),
-        }
+    table = "contacts"
+    columns = COLUMNS
 
 
 @dataclass
@@ -104,49 +72,13 @@ class ImportResult:
     contacts_added: int = 0
     contacts_known: int = 0
     shifts_added: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[sheets.RowError] = field(default_factory=list)
     committed: bool = False
 
 
-def read_table(data: bytes, kind: str) -> list[tuple[int, dict[str, str]]]:
+def read_table(data: bytes, kind: str) -> sheets.Rows:
     """``(row number, {column: text})`` of a CSV (UTF-8, with or without BOM) or .xlsx file."""
-    if kind == "xlsx":
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        except Exception:  # openpyxl raises many kinds for a file that is no workbook
-            raise SheetError("not_xlsx") from None
-        table = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise SheetError("not_utf8") from None
-        table = list(csv.reader(io.StringIO(text)))
-    if not table:
-        raise SheetError("empty_file")
-    heads = [HEADINGS.get(h.strip().lower(), h.strip()) for h in table[0]]
-    unknown = [h for h in heads if h and h not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in heads]
-    if unknown or missing:
-        raise SheetError(
-            "bad_heading", unknown=", ".join(unknown) or "-", missing=", ".join(missing) or "-"
-        )
-    rows = []
-    for n, cells in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        rows.append((n, {h: c.strip() for h, c in zip(heads, cells, strict=False) if h}))
-    return rows
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M")
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    return sheets.read_table(data, kind, headings=HEADINGS, columns=COLUMNS, required=REQUIRED)
 
 
 def _local_time(text: str) -> datetime:
@@ -171,21 +103,15 @@ def import_rows(
 
     ``covers``: whether the importing person may manage a region (other rows are refused)."""
     result = ImportResult(rows=len(rows))
-    savepoint = s.begin_nested()
-    for n, row in rows:
-        try:
-            _apply(s, keyring, row, now, result, covers)
-        except ValidationError as e:
-            for err in e.errors():
-                column = validation.field_name(err.get("loc", ())) or "-"
-                result.errors.append(RowError(n, column, validation.FieldReason(err)))
-        except ContactError as e:
-            result.errors.append(RowError(n, ERROR_COLUMN.get(e.key, "-"), e))
-    if commit and not result.errors:
-        savepoint.commit()
-        result.committed = True
-    else:
-        savepoint.rollback()
+    result.errors, result.committed = sheets.apply_rows(
+        s,
+        rows,
+        lambda row: _apply(s, keyring, row, now, result, covers),
+        commit=commit,
+        refusal=ContactError,
+        column_of=lambda e: ERROR_COLUMN.get(e.key, "-"),
+        row_error=RowError,
+    )
     return result
 
 

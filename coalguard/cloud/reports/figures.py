@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.board.history import occurrences, response_minutes, summarize
 from coalguard.cloud.checks import queries
 from coalguard.cloud.checks.tables import CheckpointAlert, Inspection, LabSample
 from coalguard.cloud.co.tables import CoAlert, CoDevice
+from coalguard.cloud.market.rates import report_section
 from coalguard.edge.clock import LOCAL_TZ
 
 SILENT_AFTER = timedelta(hours=24)
@@ -185,17 +185,9 @@ def checkpoint_alert_figures(s: Session, p: Period) -> dict[str, Any]:
 
 
 def sales_point_figures(s: Session, p: Period) -> dict[str, Any] | None:
-    """Sales-point sampling (R6), when such records were uploaded; None otherwise."""
-    n = s.scalar(
-        select(func.count())
-        .select_from(GatewayRecordRow)
-        .where(
-            GatewayRecordRow.kind.like("sales_point.%"),
-            GatewayRecordRow.born_at >= p.since,
-            GatewayRecordRow.born_at < p.until,
-        )
-    )
-    return {"records": int(n)} if n else None
+    """Sales-point sampling (R6, R25): the season's rates to the last day and the period's
+    samples (``cloud/market/rates.py``); None when the region lists no points."""
+    return report_section(s, p.region, p.first_day, p.last_day)
 
 
 STEPS: list[tuple[str, Callable[..., Any]]] = [

@@ -54,8 +54,14 @@ def to_csv(doc: dict[str, Any]) -> str:
         w.writerow(["silent_village", row["village_code"], "silent", row["silent"]])
     for k, v in doc["checkpoint_alerts"]["opened_by_kind"].items():
         w.writerow(["checkpoint_alerts", k, "opened", v])
-    if doc.get("sales_points"):
-        w.writerow(["sales_points", doc["region"], "records", doc["sales_points"]["records"]])
+    sales = doc.get("sales_points")
+    if sales:
+        for name, r in sales["rates"].items():
+            if isinstance(r, dict):
+                w.writerow(["sales_points", name, "done", r["done"]])
+                w.writerow(["sales_points", name, "of", r["of"]])
+        for k in ("sampled", "failed", "overdue_open"):
+            w.writerow(["sales_points", doc["region"], k, sales[k]])
     return buf.getvalue()
 
 
@@ -128,10 +134,38 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "silent_rows": [[r["village_code"], r["silent"]] for r in alarms["silent_by_village"]],
         "checkpoint_alerts_open": cpa["open_now"],
         "checkpoint_alert_kinds": list(cpa["opened_by_kind"].items()),
-        "sales_records": sales["records"] if sales else None,
+        "sales": sales_view(sales) if sales else None,
     }
 
 
 def to_html(doc: dict[str, Any], lang: str = "zh") -> str:
     """A printable page in ``lang`` (Chinese by default); times in Asia/Shanghai."""
     return templating.render("reports/report.html", lang, r=view(doc))
+
+
+MISSING_SHOWN = 10  # names listed per rate in the report; the rest counted
+
+
+def sales_view(sales: dict[str, Any]) -> dict[str, Any]:
+    """The sales-point section: one row per rate (key, done, of, rate, missing names)."""
+    rows = []
+    for name in ("sampling", "recheck", "cases", "producers"):
+        r = sales["rates"][name]
+        missing = r["missing"]
+        rows.append(
+            {
+                "key": name,
+                "done": r["done"],
+                "of": r["of"],
+                "rate": r["rate"],
+                "missing": missing[:MISSING_SHOWN],
+                "more": max(len(missing) - MISSING_SHOWN, 0),
+            }
+        )
+    return {
+        "season_since": sales["season_since"],
+        "rows": rows,
+        "sampled": sales["sampled"],
+        "failed": sales["failed"],
+        "overdue_open": sales["overdue_open"],
+    }

@@ -29,15 +29,16 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 class UnifiedAlert(BaseModel):
-    """A CO alarm alert (``co-…``) or a checkpoint alert (``cp-…``)."""
+    """A CO alarm alert (``co-…``), a checkpoint alert (``cp-…``) or a market alert (``mk-…``)."""
 
     id: str
-    source: Literal["co", "checkpoint"]
+    source: Literal["co", "checkpoint", "market"]
     subject: str | None
     checkpoint_id: str | None
     device_id: str | None
     message: str | None
     origin: str | None = None
+    point_id: int | None = None
     kind: str
     severity: str
     status: str

@@ -156,6 +156,12 @@ async def _refuse_whole(
 )
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
+    answer = await _take_batch(gateway_id, request)
+    request.app.state.metrics.batch_answered(answer.status_code)
+    return answer
+
+
+async def _take_batch(gateway_id: str, request: Request) -> JSONResponse:
     settings = request.app.state.settings
     engine = request.app.state.engine
     token = bearer_token(request.headers.get("authorization"))
@@ -213,6 +219,7 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
         return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=retry)
     except OperationalError as exc:
         return _unavailable(request, gateway_id, exc)
+    request.app.state.metrics.ingested(outcomes, request.app.state.clock.now())
     kick = getattr(request.app.state, "checks_kick", None)
     if kick is not None:  # wake the projector; never wait for it
         kick()

@@ -49,7 +49,9 @@ STATIC_TYPES = {
     "dashboard.css": "text/css; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "contacts.js": "text/javascript; charset=utf-8",
+    "market_sales.js": "text/javascript; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
+    "market.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
 
@@ -79,7 +81,7 @@ def render_page(
     return HTMLResponse(html, status_code=http_status, headers={"Cache-Control": "no-store"})
 
 
-def _not_found(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
+def not_found_page(request: Request, op: Operator, message: str, subject: str) -> HTMLResponse:
     return render_page(
         request, "not_found.html", op, http_status=404, message=message, subject=subject
     )
@@ -193,7 +195,7 @@ def alerts_page(
 ) -> Response:
     if status not in ("active", "open", "acknowledged", "resolved"):
         status = "active"
-    if source not in (None, "co", "checkpoint"):
+    if source not in (None, "co", "checkpoint", "market"):
         source = None
     with request.app.state.sessions() as s:
         alerts = unified_alerts(
@@ -233,7 +235,7 @@ def checkpoint_page(request: Request, op: Viewer, checkpoint_id: str) -> Respons
     with request.app.state.sessions() as s:
         cp = s.get(Checkpoint, checkpoint_id)
         if cp is None or not op.covers(cp.region_code):
-            return _not_found(request, op, "dash.no_checkpoint", checkpoint_id)
+            return not_found_page(request, op, "dash.no_checkpoint", checkpoint_id)
         t = queries.summary(s, cp.region_code, since, until, now, by="checkpoint")
         today = next((r for r in t if r["checkpoint"] == checkpoint_id), {})
         recent = list(
@@ -314,7 +316,7 @@ def alarm_page(request: Request, op: Viewer, device_id: str, hours: int = 48) ->
     with request.app.state.sessions() as s:
         dev = s.get(CoDevice, device_id)
         if dev is None or not op.covers(dev.region_code):
-            return _not_found(request, op, "dash.no_alarm", device_id)
+            return not_found_page(request, op, "dash.no_alarm", device_id)
         points = co_history(s, device_id, now - timedelta(hours=hours))
         alerts = [
             a
