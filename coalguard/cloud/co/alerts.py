@@ -107,6 +107,39 @@ class AlertBook:
             )
         return alert
 
+    def open_incident(
+        self,
+        s: Session,
+        rule: Rule,
+        region_code: str,
+        at: datetime,
+        detail: dict[str, Any],
+        notify: list[str],
+    ) -> CoAlert:
+        """An incident of an area, not of one alarm (``co/outage.py``): told once to the
+        operators' feed and to the people of the region's escalation steps named in
+        ``notify`` (their step's first channel, failover as any step; never repeated)."""
+        alert = CoAlert(
+            device_id="",
+            region_code=region_code,
+            kind=rule.kind,
+            severity=rule.severity,
+            status=OPEN,
+            opened_at=at,
+            updated_at=at,
+            occurrences=1,
+            detail=detail,
+            escalation_level=0,
+        )
+        s.add(alert)
+        s.flush()
+        steps = self.policy.steps_for(region_code)
+        self._notify(s, alert, None, "operators", "opened", at)
+        for i, step in enumerate(steps):
+            if step.who in notify:
+                self._notify_step(s, alert, None, i, 0, "opened", at, feed=False)
+        return alert
+
     def _start(self, s: Session, alert: CoAlert, dev: CoDevice, at: datetime) -> None:
         """The steps due at once (``after_min = 0``) go out with the alert's own transaction."""
         for i, step in enumerate(self.policy.steps_for(alert.region_code)):
@@ -258,10 +291,11 @@ class AlertBook:
         attempt: int,
         reason: str,
         at: datetime,
+        feed: bool = True,
     ) -> None:
         """Round ``attempt`` of step ``i``: a row per person on the step's first channel."""
         step = self.policy.steps_for(alert.region_code)[i]
-        if reason != "repeated":  # the step starts: the operators' feed hears of it once
+        if feed and reason != "repeated":  # the step starts: the operators' feed hears of it once
             self._notify(s, alert, dev, step.who, reason, at, step=i)
         people = (
             []
