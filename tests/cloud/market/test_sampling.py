@@ -126,3 +126,19 @@ def test_a_plan_made_after_may_is_late(s) -> None:  # type: ignore[no-untyped-de
     plan = add_plan(s, PlanIn(region_code=LINXIA, year=2026), "market-1", NOW)
     assert not plan_on_time(plan)
     assert s.scalars(select(SamplingTask)).all() == []
+
+
+def test_a_bad_vocabulary_file_names_the_file_and_field(tmp_path: Path) -> None:
+    from coalguard.cloud.market.vocabulary import VOCABULARY_FILE, vocabulary
+    from coalguard.errors import DataFileError
+
+    bad = tmp_path / "vocabulary.toml"
+    bad.write_text(
+        VOCABULARY_FILE.read_text(encoding="utf-8").replace(
+            "recheck_days = 15", "recheck_days = 0"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as e:
+        vocabulary(bad)
+    assert "vocabulary.toml" in str(e.value) and "recheck_days" in str(e.value)

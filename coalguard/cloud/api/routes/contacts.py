@@ -24,6 +24,7 @@ from coalguard.cloud.api.deps import (
 )
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
+from coalguard.cloud.api.uploads import sheet_upload
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.contacts import importer
 from coalguard.cloud.contacts.directory import (
@@ -50,8 +51,6 @@ from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 Role = Literal[ROLES]  # type: ignore[valid-type]
-MAX_SHEET_BYTES = 2 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _contact(s: Session, op: Operator, contact_id: int) -> Contact:
@@ -177,10 +176,7 @@ async def import_contacts(
 ) -> dict[str, Any]:
     """A CSV or .xlsx sheet as the request body: a dry run by default (row-level errors);
     with ``commit=true`` the whole file is stored, or nothing when any row is refused."""
-    data = await request.body()
-    if len(data) > MAX_SHEET_BYTES:
-        raise Problem(413, "contacts.sheet_too_large", limit=MAX_SHEET_BYTES)
-    kind = format or ("xlsx" if request.headers.get("content-type", "").startswith(XLSX) else "csv")
+    data, kind = await sheet_upload(request, format)
     result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
     lang = request_lang(request)
     return {

@@ -24,6 +24,7 @@ from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS, allow
 from coalguard.cloud.api.deps import ClockDep, Reader, RegionQuery
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
+from coalguard.cloud.api.uploads import sheet_upload
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.market import importer
 from coalguard.cloud.market.points import (
@@ -71,8 +72,6 @@ from coalguard.cloud.scope import scoped_region
 router = APIRouter(prefix="/api/v1/market", tags=["market"])
 MarketEditor = Annotated[Operator, allow(*MARKET_EDITORS)]
 ResultEnterer = Annotated[Operator, allow(*RESULT_ENTERERS)]
-MAX_SHEET_BYTES = 2 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILING_COLUMNS = (
     "point_code",
     "point_name",
@@ -232,10 +231,7 @@ async def import_points(
 ) -> dict[str, Any]:
     """A CSV or .xlsx point list as the request body: a dry run by default (row-level
     errors); with ``commit=true`` the whole file is stored, or nothing when a row is refused."""
-    data = await request.body()
-    if len(data) > MAX_SHEET_BYTES:
-        raise Problem(413, "contacts.sheet_too_large", limit=MAX_SHEET_BYTES)
-    kind = format or ("xlsx" if request.headers.get("content-type", "").startswith(XLSX) else "csv")
+    data, kind = await sheet_upload(request, format)
     result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
     lang = request_lang(request)
     return {
