@@ -53,9 +53,12 @@ MAX_BODY_DEPTH = 64
 BODY_LIMITS = Limits(max_depth=MAX_BODY_DEPTH)  # NaN, NUL, lone surrogates, huge ints refused
 
 
-# A number that may not be finite once parsed: NaN/Infinity, an exponent of three digits
-# or more, or a run of 100 digits (1e99 with 99 digits before it is still finite).
-_MAYBE_NOT_FINITE = re.compile(rb"NaN|Infinity|[eE]\+?0*[1-9]\d\d|\d{100}")
+# A number that may not be finite once parsed: NaN/Infinity, a number token with an
+# exponent of three digits or more (not a hex id's "3e123": a token starts after none of
+# letter, digit, ".", "-" or a quote), or a run of 100 digits (1e99 with 99 digits is finite).
+_MAYBE_NOT_FINITE = re.compile(
+    rb"NaN|Infinity|(?<![\w.\-\"])-?\d+(?:\.\d+)?[eE]\+?0*[1-9]\d\d|\d{100}"
+)
 FINITE = "finite"  # validation context: the batch holds no NaN or infinite number
 
 
