@@ -295,6 +295,30 @@ def test_nan_in_body_is_rejected(cloud: Cloud) -> None:
     assert "body" in resp.json()["results"][0]["reason"]
 
 
+@pytest.mark.parametrize(
+    "number",
+    [b"1e999", b"-1E+400", b"0.5e0309", b"1" + b"0" * 320 + b".5", b"1" + b"0" * 300 + b"e10"],
+)
+def test_infinite_number_in_body_is_rejected_not_stored_as_null(
+    cloud: Cloud, number: bytes
+) -> None:
+    # The body's fast encoder (orjson) writes an infinity as null: it must never see one.
+    good, bad = rec(), rec(body={"x": 0, "y": None})
+    raw = _batch(good, bad).replace(b'"x": 0', b'"x": ' + number)
+    resp = cloud.post(None, raw=raw)
+    assert outcomes(resp) == ["stored", "rejected"]
+    assert "Infinity is not a finite number" in resp.json()["results"][1]["reason"]
+
+
+def test_numbers_the_fast_encoder_cannot_hold_are_stored_exactly(cloud: Cloud) -> None:
+    big = 2**64 * 12345 + 7  # over 64 bits: the canonical text comes from json instead
+    r = rec(body={"big": big, "small": 1e-7, "neg": -(2**63), "t": "\u2028", "z": 0.1})
+    assert outcomes(cloud.post([r])) == ["stored"]
+    with cloud.engine.connect() as c:
+        body = c.execute(select(GatewayRecordRow.body).where(GatewayRecordRow.id == r["id"])).one()
+    assert body[0] == r["body"] and isinstance(body[0]["big"], int)
+
+
 def test_schema_is_created_on_this_backend(cloud: Cloud) -> None:
     with cloud.engine.connect() as c:
         assert c.execute(text("SELECT COUNT(*) FROM gateways")).scalar_one() == 1
