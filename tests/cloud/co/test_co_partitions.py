@@ -6,6 +6,7 @@ Real PostgreSQL only (SQLite keeps one table and the batched job, tested in
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -38,7 +39,10 @@ from tests.cloud.co.test_co_retention import (
 )
 from tests.cloud.co.test_co_retention import _hours as hourly_rows
 from tests.cloud.co.test_co_retention import _messages as message_keys
+from tests.conftest import COALGUARD
+from tests.support.processes import stop_process
 from tests.support.servers import PostgresServer
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -245,3 +249,64 @@ def test_migration_to_partitions_keeps_every_message(pg_url: str) -> None:
         assert got == len(old) + 1
     finally:
         engine.dispose()
+
+
+def _waiting_on_hourly(engine: Engine) -> bool:
+    with engine.connect() as c:
+        return bool(
+            c.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks "
+                    "WHERE NOT granted AND relation = 'co_message_hourly'::regclass"
+                )
+            ).scalar_one()
+        )
+
+
+def _other_transactions(engine: Engine) -> int:
+    with engine.connect() as c:
+        return c.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            )
+        ).scalar_one()
+
+
+def test_retention_command_killed_while_folding_a_day_is_finished_by_the_next_run(
+    pg_url: str, engine: Engine
+) -> None:
+    sm = make_sessionmaker(engine)
+    now = datetime.now(UTC)  # the command runs on the real clock
+    old = (now - timedelta(days=16)).replace(hour=3, minute=0, second=0, microsecond=0)
+    assert _job(sm, at=old).by_day(old, Pass())
+    with sm.begin() as s:
+        for seq, (device, minutes, ppm, battery) in enumerate(HEARTBEATS, 1):
+            s.add(_row(device, seq, "state", old + timedelta(minutes=minutes), ppm, battery))
+    blocker = engine.connect()  # holds the summary table: the fold waits inside its transaction
+    blocker.execute(text("LOCK TABLE co_message_hourly IN EXCLUSIVE MODE"))
+    proc = subprocess.Popen(
+        [COALGUARD, "cloud", "co-retention", "--db", pg_url, "--days", "14"],
+    )
+    try:
+        wait_for(
+            lambda: old.date() in _days(engine)[1] and _waiting_on_hourly(engine),
+            timeout=60,
+            what="the job detached the day and waits to fold it",
+        )
+        proc.kill()  # SIGKILL between DETACH (committed) and fold + DROP (not)
+        proc.wait(timeout=10)
+    finally:
+        stop_process(proc)
+        blocker.rollback()
+        blocker.close()
+    # The killed command's server backend ends once it finds its client gone (with
+    # it the lease); until then a rerun would find the lease held and wait its turn.
+    wait_for(lambda: not _other_transactions(engine), timeout=60, what="the backend to end")
+    assert old.date() in _days(engine)[1]
+    assert hourly_rows(sm) == {}
+    _job(sm, at=now).run(now)
+    shift = old - OLD
+    assert hourly_rows(sm) == {(d, h + shift): v for (d, h), v in EXPECTED.items()}
+    assert message_keys(sm) == []
+    assert _days(engine)[1] == []
