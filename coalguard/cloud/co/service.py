@@ -22,6 +22,7 @@ from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.metrics import CoMetrics
 from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy, contact_phone
+from coalguard.cloud.co.outage import BROKER_DISCONNECTED
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.retention import Retention
 from coalguard.cloud.co.rules import AlertRules, load_rules
@@ -123,6 +124,7 @@ class CoService:
             leases,
             clock=clock,
             silent_batch=settings.silent_batch,
+            probe=self.broker_probe,
             loops=loops,
         )
         self.retention = Retention(
@@ -153,6 +155,12 @@ class CoService:
         self.metrics.batch_size.labels(lane).observe(len(waited))
         for seconds in waited:
             self.metrics.wait.labels(lane).observe(max(seconds, 0.0))
+
+    def broker_probe(self) -> str | None:
+        """This process's ingest lost its broker: the sweep must not blame the alarms."""
+        if self.ingest is None or self.ingest.connected.is_set():
+            return None
+        return BROKER_DISCONNECTED
 
     def link_extras(self, n: CoNotification) -> dict[str, Any]:
         """A person's message carries its acknowledgement link and reply code."""

@@ -23,7 +23,13 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.batch_store import BatchRace, dead_letter_request, store_batch
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
-from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES, BatchResponse, WireRecord
+from coalguard.edge.uplink.wire import (
+    MAX_BODY_DEPTH,
+    OUTCOMES,
+    BatchResponse,
+    WireRecord,
+    known_finite,
+)
 from coalguard.errors import WordedValueError
 from coalguard.untrusted_json import UntrustedJson, parse, storable_text
 
@@ -212,6 +218,7 @@ async def _take_batch(gateway_id: str, request: Request) -> JSONResponse:
             items,
             max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
             received_at=request.app.state.clock.now(),
+            context=known_finite(raw),
         )
     except BatchRace as exc:
         log.info("batch from %s raced another writer: %s", gateway_id, exc)
