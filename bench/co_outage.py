@@ -105,6 +105,14 @@ def bench(url: str, backend: str, alarms: int, healthy: int, batch: int) -> None
     now = T0 + timedelta(seconds=rules.silence_s + 1)
     ids = populate(store, alarms, healthy, now - timedelta(seconds=60))
     sweeper = Sweeper(sessions, book, 1, lambda: None, gate, clock=ManualClock(now))
+    opened: list[float] = []  # when the incident was written (the operators' first word of it)
+    open_incident = book.open_incident
+
+    def timed_open(*args, **kw):  # type: ignore[no-untyped-def]
+        opened.append(time.perf_counter())
+        return open_incident(*args, **kw)
+
+    book.open_incident = timed_open  # type: ignore[method-assign]
 
     rounds = {"n": 0}
 
@@ -130,7 +138,8 @@ def bench(url: str, backend: str, alarms: int, healthy: int, batch: int) -> None
         counted = s.scalar(select(func.count()).select_from(CoOutageMember))
     b, d = _figures(base), _figures(during)
     print(
-        f"{backend:10} {alarms:,} alarms out: swept in {took:.2f} s "
+        f"{backend:10} {alarms:,} alarms out: incident opened after "
+        f"{(opened[0] - t0) * 1000:.0f} ms; swept in {took:.2f} s "
         f"({counted / took:,.0f} alarms/s; {incidents} incident, {counted:,} counted, "
         f"{others} other alerts)\n"
         f"{'':10} ingest commit of {batch} heartbeats, ms: no sweep median {b[0]:.1f} "

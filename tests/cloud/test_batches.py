@@ -17,6 +17,7 @@ from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway, set_enabled
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
+from coalguard.edge.uplink.wire import known_finite
 from tests.support.servers import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -308,6 +309,13 @@ def test_infinite_number_in_body_is_rejected_not_stored_as_null(
     resp = cloud.post(None, raw=raw)
     assert outcomes(resp) == ["stored", "rejected"]
     assert "Infinity is not a finite number" in resp.json()["results"][1]["reason"]
+
+
+def test_hex_hashes_and_ids_do_not_look_like_infinite_numbers() -> None:
+    # "7181e368…" (a ledger hash) once sent every real batch down the slow encoder
+    raw = b'{"records": [{"hash": "7181e368892164", "id": "0f-3e1234ab", "x": 2.5e12}]}'
+    assert known_finite(raw) == {"finite": True}
+    assert known_finite(b'{"records": [{"x": 2.5e123}]}') == {"finite": False}
 
 
 def test_numbers_the_fast_encoder_cannot_hold_are_stored_exactly(cloud: Cloud) -> None:

@@ -68,15 +68,16 @@ ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 
 
+# A row id in a path (``/contacts/{contact_id}``): within the database's INTEGER, so an
+# absurd number is a 422 naming the field, not an overflow in the driver (a 500).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
+# The same bound for a row id a list is filtered by (``?plan_id=``).
+QueryRowId = Annotated[int | None, Field(None, ge=0, le=MAX_ROW_ID)]
+
+
 # Query parameters many list routes share: a route's query model builds on these
 # (``q: Annotated[Model, Query()]``) instead of repeating them in each signature.
-
-
-# A row id in a path or query: a positive 64-bit integer (a larger one overflowed the
-# database driver into a 500; found by the API fuzzer).
-MAX_ROW_ID = 2**63 - 1
-RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
-QueryRowId = Annotated[int | None, Field(None, ge=1, le=MAX_ROW_ID)]
 
 
 class RegionQuery(BaseModel):

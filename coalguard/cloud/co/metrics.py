@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from coalguard.cloud.co.service import CoService
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
 class CoMetrics:
@@ -37,6 +38,13 @@ class CoMetrics:
             "Messages stored per database transaction, by lane",
             ["lane"],
             buckets=BATCH_BUCKETS,
+            registry=self.registry,
+        )
+        self.wait = Histogram(
+            "coalguard_co_ingest_wait_seconds",
+            "Time from a message's arrival to its commit, by lane (the ingest's lag)",
+            ["lane"],
+            buckets=WAIT_BUCKETS,
             registry=self.registry,
         )
         register_build_info(self.registry, "co-ingest")

@@ -143,12 +143,18 @@ class CoService:
                 self.store,
                 clock,
                 self.notifier.wake,
-                lambda lane, n: self.metrics.batch_size.labels(lane).observe(n),
+                self._committed,
             )
             if settings.broker_url
             else None
         )
         self.metrics.watch(self)
+
+    def _committed(self, lane: str, waited: list[float]) -> None:
+        """A batch stored: its size and each message's wait, for ``/metrics``."""
+        self.metrics.batch_size.labels(lane).observe(len(waited))
+        for seconds in waited:
+            self.metrics.wait.labels(lane).observe(max(seconds, 0.0))
 
     def broker_probe(self) -> str | None:
         """This process's ingest lost its broker: the sweep must not blame the alarms."""

@@ -53,16 +53,40 @@ MAX_BODY_DEPTH = 64
 BODY_LIMITS = Limits(max_depth=MAX_BODY_DEPTH)  # NaN, NUL, lone surrogates, huge ints refused
 
 
-# A number that may not be finite once parsed: NaN/Infinity, an exponent of three digits
-# or more, or a run of 100 digits (1e99 with 99 digits before it is still finite).
-_MAYBE_NOT_FINITE = re.compile(rb"NaN|Infinity|[eE]\+?0*[1-9]\d\d|\d{100}")
+# Where a number may not be finite once parsed: NaN/Infinity, an exponent of three digits
+# or more on a number token, or a run of 100 digits (1e99 with 99 digits is finite).
+# Byte searches on the batch with its digits as "0": a regular expression cost more
+# than the fast encoder saves.
+_AS_ZEROS = bytes.maketrans(b"123456789E", b"000000000e")
+_BIG_EXPONENTS = (b"0e000", b"0e+000")
+_IN_A_WORD = frozenset(b'0123456789.-"_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')
 FINITE = "finite"  # validation context: the batch holds no NaN or infinite number
+
+
+def _number_token_at(raw: bytes, end: int) -> bool:
+    """Whether the digits ending at ``end`` start a JSON number token (not "7181e368" in
+    a hex hash): the byte before its digits, point and sign is no letter, digit or quote."""
+    i = end
+    while i > 0 and raw[i - 1] in b"0123456789.":
+        i -= 1
+    if i > 0 and raw[i - 1] == 0x2D:  # "-"
+        i -= 1
+    return i == 0 or raw[i - 1] not in _IN_A_WORD
 
 
 def known_finite(raw: bytes) -> dict[str, bool]:
     """The validation context of a batch read from ``raw``: ``finite`` when no number in
     it can parse as NaN or infinity (then a body's canonical text takes the fast encoder)."""
-    return {FINITE: _MAYBE_NOT_FINITE.search(raw) is None}
+    zeros = raw.translate(_AS_ZEROS)
+    if b"NaN" in raw or b"Infinity" in raw or b"0" * 100 in zeros:
+        return {FINITE: False}
+    for pattern in _BIG_EXPONENTS:
+        at = zeros.find(pattern)
+        while at != -1:
+            if _number_token_at(raw, at + 1):
+                return {FINITE: False}
+            at = zeros.find(pattern, at + 1)
+    return {FINITE: True}
 
 
 def _fast_text(body: dict[str, Any]) -> str | None:

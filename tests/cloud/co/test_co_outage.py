@@ -42,6 +42,16 @@ def _heard(store: MessageStore, ids: list[str], at: datetime) -> None:
     store.apply([state(d, seq, at=at) for d in ids])
 
 
+def _power_cut(store: MessageStore) -> tuple[list[str], list[str], datetime]:
+    """60 alarms of CUT last heard at T0, 60 next door still talking; the time the
+    first silence falls due."""
+    cut = _alarms(store, CUT, 60)
+    talking = _alarms(store, NEXT_DOOR, 60)
+    later = T0 + SILENCE + timedelta(seconds=1)
+    _heard(store, talking, later - timedelta(seconds=60))
+    return cut, talking, later
+
+
 def _alerts(store: MessageStore, kind: str) -> list[CoAlert]:
     with store.sessions() as s:
         return list(s.scalars(select(CoAlert).where(CoAlert.kind == kind).order_by(CoAlert.id)))
@@ -56,10 +66,7 @@ def test_village_power_cut_is_one_incident_with_its_count_not_an_alert_per_alarm
     db_url: str,
 ) -> None:
     store = store_for(db_url)
-    cut = _alarms(store, CUT, 60)
-    talking = _alarms(store, NEXT_DOOR, 60)
-    later = T0 + SILENCE + timedelta(seconds=1)
-    _heard(store, talking, later - timedelta(seconds=60))
+    cut, _talking, later = _power_cut(store)
     assert _sweeper(store).sweep(later)
 
     [incident] = _alerts(store, OUTAGE_KIND)
@@ -83,10 +90,7 @@ def test_power_back_closes_the_incident_and_alarms_still_silent_get_their_own_al
     db_url: str,
 ) -> None:
     store = store_for(db_url)
-    cut = _alarms(store, CUT, 60)
-    talking = _alarms(store, NEXT_DOOR, 60)
-    later = T0 + SILENCE + timedelta(seconds=1)
-    _heard(store, talking, later - timedelta(seconds=60))
+    cut, talking, later = _power_cut(store)
     sweeper = _sweeper(store)
     sweeper.sweep(later)
 
@@ -166,10 +170,7 @@ def test_one_alarm_falling_silent_alone_still_gets_its_own_alert(db_url: str) ->
 
 def test_two_sweepers_at_once_open_one_incident(db_url: str) -> None:
     store = store_for(db_url)
-    _alarms(store, CUT, 60)
-    talking = _alarms(store, NEXT_DOOR, 60)
-    later = T0 + SILENCE + timedelta(seconds=1)
-    _heard(store, talking, later - timedelta(seconds=60))
+    _cut, _talking, later = _power_cut(store)
     sweepers = [_sweeper(store, "a", silent_batch=7), _sweeper(store, "b", silent_batch=7)]
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -200,10 +201,7 @@ def test_area_outage_is_shown_on_the_board_and_the_alert_list_with_its_alarms(
     app = make_app(cloud_db, clock, checks_interval_s=0)
     tok = users(app)
     store = MessageStore(app.state.sessions, AlertBook(load_rules(), ("log",)))
-    cut = _alarms(store, CUT, 60)
-    talking = _alarms(store, NEXT_DOOR, 60)
-    later = T0 + SILENCE + timedelta(seconds=1)
-    _heard(store, talking, later - timedelta(seconds=60))
+    cut, _talking, later = _power_cut(store)
     _sweeper(store).sweep(later)
     [incident] = _alerts(store, OUTAGE_KIND)
     ref = alert_ref(incident)

@@ -20,6 +20,7 @@ from coalguard.cloud.api.deps import (
     PhoneRevealer,
     Reader,
     RegionQuery,
+    RowId,
     Span,
 )
 from coalguard.cloud.api.problems import Problem, request_lang
@@ -120,7 +121,7 @@ def create_contact(
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, responses=problems(404))
 def patch_contact(
-    request: Request, op: ContactEditor, clock: ClockDep, contact_id: int, body: ContactPatch
+    request: Request, op: ContactEditor, clock: ClockDep, contact_id: RowId, body: ContactPatch
 ) -> JSONResponse:
     """Change a contact's name, relation, phone, or whether it is reached."""
     with request.app.state.sessions.begin() as s:
@@ -134,7 +135,7 @@ def patch_contact(
     "/contacts/{contact_id}/deactivate", response_model=ContactOut, responses=problems(404)
 )
 def deactivate_contact(
-    request: Request, op: ContactEditor, clock: ClockDep, contact_id: int
+    request: Request, op: ContactEditor, clock: ClockDep, contact_id: RowId
 ) -> JSONResponse:
     """Stop reaching a contact (kept for the record; a re-send by id still finds it)."""
     patch = ContactPatch(active=False)
@@ -147,7 +148,7 @@ def deactivate_contact(
 
 @router.post("/contacts/{contact_id}/reveal", response_model=RevealOut, responses=problems(404))
 def reveal_phone(
-    request: Request, op: PhoneRevealer, clock: ClockDep, contact_id: int
+    request: Request, op: PhoneRevealer, clock: ClockDep, contact_id: RowId
 ) -> RevealOut:
     """The plain phone of one contact; the audit log records who asked for whose, and when."""
     with request.app.state.sessions.begin() as s:
@@ -236,7 +237,7 @@ def create_shift(
 
 
 @router.post("/duty-shifts/{shift_id}/cancel", response_model=ShiftOut, responses=problems(404))
-def cancel_shift(request: Request, op: ContactEditor, shift_id: int) -> JSONResponse:
+def cancel_shift(request: Request, op: ContactEditor, shift_id: RowId) -> JSONResponse:
     """Take a shift off the rota."""
     with request.app.state.sessions.begin() as s:
         sh = _shift(s, op, shift_id)
