@@ -72,6 +72,8 @@ PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 # absurd number is a 422 naming the field, not an overflow in the driver (a 500).
 MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
+# The same bound for a row id a list is filtered by (``?plan_id=``).
+QueryRowId = Annotated[int | None, Field(None, ge=0, le=MAX_ROW_ID)]
 
 
 # Query parameters many list routes share: a route's query model builds on these

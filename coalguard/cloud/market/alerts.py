@@ -52,6 +52,12 @@ def raise_market_alert(
     )
 
 
+def alert_exists(s: Session, kind: str, subject: str) -> bool:
+    """Whether such an alert was ever raised, whatever became of it."""
+    q = select(MarketAlert.id).where(MarketAlert.kind == kind, MarketAlert.subject == subject)
+    return s.scalar(q.limit(1)) is not None
+
+
 def clear_market_alert(s: Session, kind: str, subject: str, at: datetime) -> int:
     """The condition went away (the task was sampled): marked cleared; a person resolves it."""
     n = 0

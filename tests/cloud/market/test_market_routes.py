@@ -289,3 +289,13 @@ def test_a_city_sees_one_block_per_county(world) -> None:  # type: ignore[no-unt
         c.get(f"{API}/rates", params={"year": 2026, "phase": "winter"}, headers=city).status_code
         == 422
     )
+
+
+def test_an_id_past_the_database_integer_is_refused_not_a_server_error(world) -> None:  # type: ignore[no-untyped-def]
+    # The API fuzzer's case: /market/points/46867628511759205138432 overflowed SQLite (500).
+    c, h = world
+    huge = 46867628511759205138432
+    for url in (f"{API}/points/{huge}", f"{API}/tasks/{huge}", f"{API}/tasks?plan_id={huge}"):
+        r = c.get(url, headers=h["market"])
+        assert r.status_code == 422, (url, r.status_code)
+    assert c.get(f"/market/points/{huge}", headers=h["market"]).status_code == 422

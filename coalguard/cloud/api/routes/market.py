@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS, allow
-from coalguard.cloud.api.deps import ClockDep, Reader, RegionQuery, RowId
+from coalguard.cloud.api.deps import ClockDep, QueryRowId, Reader, RegionQuery, RowId
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.uploads import sheet_upload
@@ -295,8 +295,8 @@ def create_task(
 
 
 class TaskQuery(RegionQuery):
-    plan_id: int | None = None
-    point_id: int | None = None
+    plan_id: QueryRowId = None
+    point_id: QueryRowId = None
     status: Literal["planned", "sampled", "judged"] | None = None
     limit: int = Field(500, ge=1, le=5000)
 
