@@ -35,7 +35,7 @@ from coalguard.cloud.app import create_app  # noqa: E402
 from coalguard.cloud.auth import issue_token  # noqa: E402
 from coalguard.cloud.gateways import register_gateway  # noqa: E402
 from coalguard.cloud.settings import CloudSettings  # noqa: E402
-from coalguard.edge.clock import SystemClock  # noqa: E402
+from coalguard.edge.clock import ManualClock, SystemClock  # noqa: E402
 from tests.support.servers import postgres_server  # noqa: E402
 
 BATCH = 500
@@ -354,8 +354,8 @@ def load_county_year(url: str, days: int) -> dict[str, int]:
 
 
 def overview_latency(url: str, runs: int) -> tuple[float, float, float]:
-    app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
-    app.state.clock = lambda: NOW
+    clock = ManualClock(NOW)
+    app = create_app(CloudSettings(db_url=url, checks_interval_s=0), clock, schema="create")
     token = issue_token(app.state.sessions, "county", "130102", now=SystemClock().now())
     c = TestClient(app)
     h = {"Authorization": f"Bearer {token}"}

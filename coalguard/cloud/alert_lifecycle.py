@@ -22,6 +22,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from coalguard.errors import WordedInputError
 
 if TYPE_CHECKING:  # the tables import this package's CO side, which imports this module
@@ -50,6 +53,36 @@ class AlertStateError(WordedInputError):
 def alert_ref(alert: Alert) -> str:
     """The public id of an alert of any kind: ``co-12``, ``cp-7``."""
     return f"{PREFIX[alert.__tablename__]}-{alert.id}"
+
+
+def raise_or_recur(
+    s: Session,
+    table: type[Alert],
+    match: dict[str, Any],
+    at: datetime,
+    detail: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Alert:
+    """The active alert of ``table`` whose columns equal ``match`` counts a repeat (``recur``);
+    without one a new open alert is stored with ``match`` and ``fields``."""
+    q = select(table).where(*(getattr(table, k) == v for k, v in match.items()))
+    active = s.scalars(q.where(table.status.in_(ACTIVE))).first()
+    if active is not None:
+        recur(active, at, detail or {})
+        return active
+    alert = table(
+        **match,
+        **fields,
+        status=OPEN,
+        opened_at=at,
+        updated_at=at,
+        occurrences=1,
+        detail=detail or {},
+        escalation_level=0,
+    )
+    s.add(alert)
+    s.flush()
+    return alert
 
 
 def acknowledge(alert: Alert, who: str, at: datetime, via: str = DASHBOARD) -> None:

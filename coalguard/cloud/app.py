@@ -97,7 +97,7 @@ def create_app(
 
     app.state.profiles = ProfileSet.load([settings.profiles_dir] if settings.profiles_dir else [])
     leases = Leases(clock)  # this replica's claims on shared background work
-    app.state.metrics = CloudMetrics(app.state.sessions)  # GET /metrics
+    app.state.metrics = CloudMetrics(app.state.sessions, clock)  # GET /metrics
     # Lab referrals go out through the CO alerts' channels (signed webhook, log; not
     # SMS or voice, which reach a person's phone and are the escalation's).
     app.state.channels = make_channels(settings.co, clock)
@@ -121,7 +121,9 @@ def create_app(
         model=ReferralMessage,
         name="referral-notifier",
         idle_s=2.0,  # woken after each projection; reminders and retries wait a pass
+        loops=app.state.metrics.loops,
     )
+    app.state.metrics.watch_notifier(app.state.referral_notifier)
     app.state.profile_sets = app.state.projector.sets  # installed sets (gateways pull the active)
     worker = ChecksWorker(
         app.state.sessions,
@@ -129,6 +131,7 @@ def create_app(
         settings.checks_interval_s,
         clock,
         leases,
+        loops=app.state.metrics.loops,
     )
     worker.listeners.append(app.state.referral_notifier.wake)  # a case opened: send it now
     app.state.checks_worker = worker

@@ -115,6 +115,7 @@ class Outcome:
     id: str | None
     outcome: str
     reason: str | None = None
+    born_at: datetime | None = None  # a stored record's birth at the gateway (ingest lag)
 
     def as_dict(self) -> dict[str, Any]:
         return {"index": self.index, "id": self.id, "outcome": self.outcome, "reason": self.reason}
@@ -226,10 +227,10 @@ def _driver_time(dialect: str, t: datetime) -> Any:
 _BATCH = TypeAdapter(list[WireRecord])
 
 
-def _validate(items: Sequence[Any]) -> list[WireRecord] | None:
+def _validate(items: Sequence[Any], context: dict[str, Any] | None) -> list[WireRecord] | None:
     """The whole batch in one call when every record is valid (the usual case)."""
     try:
-        return _BATCH.validate_python(items)
+        return _BATCH.validate_python(items, context=context)
     except ValidationError:
         return None
 
@@ -251,8 +252,12 @@ def store_batch(
     *,
     max_record_bytes: int,
     received_at: datetime,
+    context: dict[str, Any] | None = None,
 ) -> list[Outcome]:
     """Validate and store ``items``; one outcome per item, in order.
+
+    ``context``: what the reader of the batch knows of its text
+    (``wire.known_finite``), passed to the record model.
 
     Raises ``BatchRace`` when a concurrent request stored one of the ids
     between our look-up and our insert (nothing of this batch is kept).
@@ -280,12 +285,14 @@ def store_batch(
             }
         )
 
-    valid = _validate(items)
+    valid = _validate(items, context)
     for i, item in enumerate(items):
         rid = item.get("id") if isinstance(item, dict) else None
         rid = rid if isinstance(rid, str) and len(rid) <= 200 else None
         try:
-            rec = valid[i] if valid is not None else WireRecord.model_validate(item)
+            rec = (
+                valid[i] if valid is not None else WireRecord.model_validate(item, context=context)
+            )
             body_json = rec.canonical_body()
         except ValidationError as exc:
             reject(i, rid, "rejected", explain(exc))
@@ -339,8 +346,8 @@ def store_batch(
             inserted = conn.exec_driver_sql(_INSERT_SQL[dialect], params).rowcount
             if inserted != len(params):
                 raise BatchRace(f"{len(params) - inserted} record(s) stored concurrently")
-            for rid, (i, _, _) in fresh.items():
-                outcomes[i] = Outcome(i, rid, "stored")
+            for rid, (i, rec, _) in fresh.items():
+                outcomes[i] = Outcome(i, rid, "stored", born_at=rec.born_at)
         if dead:
             conn.execute(GatewayDeadLetterRow.__table__.insert(), dead)
     rejected = sum(1 for d in dead if d["outcome"] == "rejected")

@@ -184,6 +184,10 @@ def _create_or_upgrade(engine: Engine, url: str) -> None:
             _upgrade_locked(conn, url, "head")
             return
         Base.metadata.create_all(conn)
+        if conn.dialect.name == "postgresql":  # as revision 0021 leaves it
+            from coalguard.cloud.co.partitions import partition_messages
+
+            partition_messages(conn)
         MigrationContext.configure(conn).stamp(ScriptDirectory(str(SCRIPTS)), "head")
         conn.commit()
 

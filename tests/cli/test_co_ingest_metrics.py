@@ -79,6 +79,9 @@ def test_co_ingest_has_metrics(coalguard_cmd: str, tmp_path: Path) -> None:
         assert got[("coalguard_co_ingest_batch_size_count", (("lane", "states"),))] >= 1
         assert got[("coalguard_co_ingest_batch_size_sum", (("lane", "states"),))] == 4
         assert got[("coalguard_co_ingest_backlog", (("lane", "states"),))] == 0
+        # each stored message's wait from arrival to commit: the ingest's lag
+        assert got[("coalguard_co_ingest_wait_seconds_count", (("lane", "states"),))] == 4
+        assert got[("coalguard_co_ingest_wait_seconds_sum", (("lane", "states"),))] >= 0
         info = (("component", "co-ingest"), ("version", __version__))
         assert got[("coalguard_build_info", info)] == 1
     finally:

@@ -17,6 +17,7 @@ from coalguard.cloud.batch_store import GatewayDeadLetterRow, GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway, set_enabled
 from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import SystemClock
+from coalguard.edge.uplink.wire import known_finite
 from tests.support.servers import ThreadServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -293,6 +294,37 @@ def test_nan_in_body_is_rejected(cloud: Cloud) -> None:
     resp = cloud.post(None, raw=raw)
     assert outcomes(resp) == ["rejected"]
     assert "body" in resp.json()["results"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [b"1e999", b"-1E+400", b"0.5e0309", b"1" + b"0" * 320 + b".5", b"1" + b"0" * 300 + b"e10"],
+)
+def test_infinite_number_in_body_is_rejected_not_stored_as_null(
+    cloud: Cloud, number: bytes
+) -> None:
+    # The body's fast encoder (orjson) writes an infinity as null: it must never see one.
+    good, bad = rec(), rec(body={"x": 0, "y": None})
+    raw = _batch(good, bad).replace(b'"x": 0', b'"x": ' + number)
+    resp = cloud.post(None, raw=raw)
+    assert outcomes(resp) == ["stored", "rejected"]
+    assert "Infinity is not a finite number" in resp.json()["results"][1]["reason"]
+
+
+def test_hex_hashes_and_ids_do_not_look_like_infinite_numbers() -> None:
+    # "7181e368…" (a ledger hash) once sent every real batch down the slow encoder
+    raw = b'{"records": [{"hash": "7181e368892164", "id": "0f-3e1234ab", "x": 2.5e12}]}'
+    assert known_finite(raw) == {"finite": True}
+    assert known_finite(b'{"records": [{"x": 2.5e123}]}') == {"finite": False}
+
+
+def test_numbers_the_fast_encoder_cannot_hold_are_stored_exactly(cloud: Cloud) -> None:
+    big = 2**64 * 12345 + 7  # over 64 bits: the canonical text comes from json instead
+    r = rec(body={"big": big, "small": 1e-7, "neg": -(2**63), "t": "\u2028", "z": 0.1})
+    assert outcomes(cloud.post([r])) == ["stored"]
+    with cloud.engine.connect() as c:
+        body = c.execute(select(GatewayRecordRow.body).where(GatewayRecordRow.id == r["id"])).one()
+    assert body[0] == r["body"] and isinstance(body[0]["big"], int)
 
 
 def test_schema_is_created_on_this_backend(cloud: Cloud) -> None:

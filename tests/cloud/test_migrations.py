@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from coalguard.cloud import app as _app  # noqa: F401  (every table)
+from coalguard.cloud.co.partitions import compare_filter
 from coalguard.cloud.db import Base, create_schema, make_engine
 from coalguard.cloud.migrate import (
     SchemaNotCurrent,
@@ -20,12 +23,16 @@ from coalguard.cloud.migrate import (
 )
 
 
+def _compare_opts(conn: Connection) -> dict[str, Any]:
+    return {"compare_type": True, "include_object": compare_filter(conn)}
+
+
 def test_migrations_match_the_models_and_downgrade(db_url: str) -> None:
     upgrade(db_url)
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts=_compare_opts(conn))
             diff = compare_metadata(ctx, Base.metadata)
         assert diff == [], f"models changed without a migration (alembic revision): {diff}"
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
@@ -45,7 +52,7 @@ def _assert_matches_models(url: str) -> None:
     try:
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+                MigrationContext.configure(conn, opts=_compare_opts(conn)), Base.metadata
             )
         assert diff == [], f"schema differs from the models: {diff}"
     finally:

@@ -6,7 +6,6 @@ no process logs a traceback (issue 10, item 4)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -26,10 +25,8 @@ from coalguard.cloud.gateways import register_gateway
 from coalguard.edge.clock import SystemClock
 from coalguard.edge.model import utcnow
 from tests.cloud.co.test_co_mqtt import Hook
-from tests.conftest import COALGUARD
 from tests.support.mosquitto import Mosquitto
-from tests.support.processes import stop_process
-from tests.support.servers import CLOUD_ENV, CloudProcess, PostgresServer
+from tests.support.servers import CLOUD_ENV, CloudProcess, CoIngestProcess, PostgresServer
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -55,17 +52,16 @@ def fast_policy(path: Path) -> Path:
 
 def co_ingest(
     broker: Mosquitto, db_url: str, hook: Hook, policy: Path, log: Path
-) -> subprocess.Popen:
+) -> CoIngestProcess:
     """A worker started as the README shows: no --client-id."""
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [COALGUARD, "cloud", "co-ingest", "--broker", broker.url(), "--db", db_url,
-             "--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
-             "--webhook-secret", "replica-test-secret", "--rules", str(SHIPPED_RULES)],
-            stdout=out, stderr=out,
-            env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2",
-                 "COALGUARD_CO_ESCALATION_FILE": str(policy)},
-        )  # fmt: skip
+    return CoIngestProcess(
+        broker.url(), db_url,
+        ("--shared-group", "cloud", "--webhook-url", hook.url, "--migrate",
+         "--webhook-secret", "replica-test-secret", "--rules", str(SHIPPED_RULES)),
+        env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2",
+             "COALGUARD_CO_ESCALATION_FILE": str(policy)},
+        log=log,
+    ).start()  # fmt: skip
 
 
 def lab_batch(gateway_id: str, checkpoint_id: str, n: int) -> list[dict]:
@@ -106,7 +102,7 @@ def test_two_replicas_send_each_notification_once(
     logs = [tmp_path / f"{name}.log" for name in ("ingest-1", "ingest-2", "cloud-1", "cloud-2")]
     env = {**CLOUD_ENV, "COALGUARD_CLOUD_CHECKS_INTERVAL_S": "0.2"}
     clouds = [CloudProcess(db_url, env=env, log=log) for log in logs[2:]]
-    workers: list[subprocess.Popen] = []
+    workers: list[CoIngestProcess] = []
     engine = make_engine(db_url)
     try:
         # All four start together on an empty database (each creates the schema).
@@ -196,7 +192,7 @@ def test_two_replicas_send_each_notification_once(
         assert {a.occurrences for a in lab_alerts} == {1}
     finally:
         for w in workers:
-            stop_process(w)
+            w.stop()
         for c in clouds:
             c.stop()
         engine.dispose()

@@ -73,6 +73,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/co/alerts/{alert_id}/ack"): ALERTS,
     ("POST", "/api/v1/co/alerts/{alert_id}/resolve"): ALERTS,
     ("GET", "/api/v1/co/alerts/{alert_id}/notifications"): READ,
+    ("GET", "/api/v1/co/alerts/{alert_id}/alarms"): READ,
     ("POST", "/api/v1/co/devices"): DEVICES,
     ("GET", "/api/v1/co/devices"): READ,
     ("GET", "/api/v1/co/devices/{device_id}"): READ,

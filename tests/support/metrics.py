@@ -21,3 +21,24 @@ def samples(text: str | bytes) -> dict[Key, float]:
 def sample(text: str | bytes, name: str, **labels: str) -> float:
     """The value of one sample (KeyError naming it when absent)."""
     return samples(text)[(name, tuple(sorted(labels.items())))]
+
+
+# The samples each metric type exposes besides its family name (the parser drops ``_total``).
+SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "summary": ("_count", "_sum", "_created"),
+    "info": ("_info",),
+}
+
+
+def exposed_names(text: str | bytes) -> set[str]:
+    """Every sample name an exposition offers to PromQL, also of families with no sample yet."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    names: set[str] = set()
+    for fam in text_string_to_metric_families(text):
+        names.add(fam.name)
+        names.update(fam.name + s for s in SUFFIXES.get(fam.type, ()))
+        names.update(s.name for s in fam.samples)
+    return names

@@ -53,7 +53,10 @@ class Mosquitto:
         tls: bool = False,
         persistence: bool = True,
         settings_from: Path | None = None,
+        multiplexers: tuple[str, ...] = (),
     ) -> None:
+        """``multiplexers``: bench-only users that publish for any alarm (``Fleet``'s
+        ``alarms_per_connection``), with the fleet's derived passwords."""
         self.bin = require_binary("mosquitto")
         self.dir = dir_
         self.port = free_port()
@@ -84,7 +87,10 @@ class Mosquitto:
             pw = dir_ / "passwd"
             pw.write_text(
                 f"{INGEST_USER}:{INGEST_PASSWORD}\n"
-                + "".join(f"{d}:{device_password(FLEET_SECRET, d)}\n" for d in device_ids)
+                + "".join(
+                    f"{d}:{device_password(FLEET_SECRET, d)}\n"
+                    for d in [*device_ids, *multiplexers]
+                )
             )
             subprocess.run([require_binary("mosquitto_passwd"), "-U", str(pw)], check=True)
             acl = dir_ / "acl"
@@ -94,6 +100,11 @@ class Mosquitto:
                 "pattern write co/v1/%u/state\n"
                 "pattern write co/v1/%u/event\n"
                 "pattern read co/v1/%u/ack\n"
+                + "".join(
+                    f"\nuser {m}\ntopic write co/v1/+/availability\ntopic write co/v1/+/state\n"
+                    "topic write co/v1/+/event\ntopic read co/v1/+/ack\n"
+                    for m in multiplexers
+                )
             )
             lines += ["allow_anonymous false", f"password_file {pw}", f"acl_file {acl}"]
         else:

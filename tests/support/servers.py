@@ -122,6 +122,43 @@ class CloudProcess:
         self.proc = None
 
 
+class CoIngestProcess:
+    """``coalguard cloud co-ingest`` as a real subprocess (``args``: its options after
+    ``--broker`` and ``--db``, e.g. ``--shared-group``); ``env`` and ``log`` as ``CloudProcess``."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        db_url: str,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
+        self.cmd = [COALGUARD, "cloud", "co-ingest", "--broker", broker_url, "--db", db_url, *args]
+        self.env = CLOUD_ENV if env is None else env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CoIngestProcess:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=out, env=self.env)
+        if self.log:
+            out.close()  # the child holds its own copy
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
+
+
+def staff_token(db_url: str, role: str = "admin") -> str:
+    """An API token of ``role`` for all regions, issued as an operator does (``cloud token``)."""
+    return subprocess.run(
+        [COALGUARD, "cloud", "token", "--name", "prometheus", "--role", role, "--db", db_url],
+        capture_output=True, text=True, timeout=60, env=CLOUD_ENV, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:
     """Migrate the cloud database, then register a gateway (as an operator does)."""
     subprocess.run(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +66,14 @@ Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
+
+
+# A row id in a path (``/contacts/{contact_id}``): within the database's INTEGER, so an
+# absurd number is a 422 naming the field, not an overflow in the driver (a 500).
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
+# The same bound for a row id a list is filtered by (``?plan_id=``).
+QueryRowId = Annotated[int | None, Field(None, ge=0, le=MAX_ROW_ID)]
 
 
 # Query parameters many list routes share: a route's query model builds on these

@@ -56,10 +56,10 @@ def _text(key: str, lang: str, params: Mapping[str, Any]) -> str:
     return fill(t(key if "." in key else f"problem.{key}", lang), params, lang)
 
 
-def request_lang(request: Request) -> str:
-    """``Accept-Language`` when it names a catalog language, else the caller's, else Chinese."""
+def header_lang(accept_language: str) -> str | None:
+    """The catalog language an ``Accept-Language`` header ranks first, if it names one."""
     ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(request.headers.get("accept-language", "").split(",")):
+    for i, part in enumerate(accept_language.split(",")):
         tag, _, q = part.strip().partition(";q=")
         lang = tag.strip().lower().split("-")[0]
         try:
@@ -68,8 +68,14 @@ def request_lang(request: Request) -> str:
             weight = 0.0
         if lang in LANGS and weight > 0:
             ranked.append((-weight, i, lang))
-    if ranked:
-        return min(ranked)[2]
+    return min(ranked)[2] if ranked else None
+
+
+def request_lang(request: Request) -> str:
+    """``Accept-Language`` when it names a catalog language, else the caller's, else Chinese."""
+    lang = header_lang(request.headers.get("accept-language", ""))
+    if lang:
+        return lang
     own = getattr(getattr(request.state, "operator", None), "lang", None)
     return own if own in LANGS else DEFAULT_LANG
 
@@ -85,21 +91,33 @@ def problem_response(
     type_: str | None = None,
 ) -> JSONResponse:
     """One problem document for ``request``, worded in its language."""
-    lang = request_lang(request)
-    body: dict[str, Any] = {
+    body = problem_body(status, key, params, request_lang(request), request.url.path, type_)
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE
+    )
+
+
+def problem_body(
+    status: int,
+    key: str,
+    params: Mapping[str, Any] | None,
+    lang: str | None,
+    instance: str,
+    type_: str | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 fields of a refusal in ``lang`` (default Chinese), for any server."""
+    lang = lang or DEFAULT_LANG
+    return {
         "type": type_ or TYPE_PREFIX + key,
         "title": t(f"problem.title_{status}", lang)
         if status in TITLED
         else t("problem.title", lang),
         "status": status,
         "detail": _text(key, lang, params or {}),
-        "instance": request.url.path,
+        "instance": instance,
     }
-    if errors is not None:
-        body["errors"] = errors
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE
-    )
 
 
 # Statuses with a title of their own in the catalogs (others use ``problem.title``).

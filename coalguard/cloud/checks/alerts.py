@@ -69,35 +69,12 @@ def raise_alert(
     origin: str,
     detail: dict[str, Any] | None = None,
 ) -> CheckpointAlert:
-    active = s.scalars(
-        select(CheckpointAlert).where(
-            CheckpointAlert.checkpoint_id == checkpoint_id,
-            CheckpointAlert.kind == kind,
-            CheckpointAlert.subject == subject,
-            CheckpointAlert.status.in_(ACTIVE),
-        )
-    ).first()
-    if active is not None:
-        lifecycle.recur(active, at, detail or {})
-        return active
-    alert = CheckpointAlert(
-        checkpoint_id=checkpoint_id,
-        region_code=region_code,
-        kind=kind,
-        subject=subject,
-        severity=SEVERITY.get(kind, DEFAULT_SEVERITY),
-        status=OPEN,
-        origin=origin,
-        message=message,
-        opened_at=at,
-        updated_at=at,
-        occurrences=1,
-        detail=detail or {},
-        escalation_level=0,
+    match = {"checkpoint_id": checkpoint_id, "kind": kind, "subject": subject}
+    fields = {"region_code": region_code, "origin": origin, "message": message}
+    severity = SEVERITY.get(kind, DEFAULT_SEVERITY)
+    return lifecycle.raise_or_recur(  # type: ignore[return-value]
+        s, CheckpointAlert, match, at, detail, severity=severity, **fields
     )
-    s.add(alert)
-    s.flush()
-    return alert
 
 
 def clear_alert(s: Session, checkpoint_id: str, kind: str, subject: str, at: datetime) -> int:

@@ -60,8 +60,10 @@ class Chunk:
         readings = (r.id for r, d in pairs if type(d) is AnalyzerResultRecord)
         self.readings = self._ids(AnalyzerReading.id, readings)
         # Held here: the session's identity map keeps only rows someone refers to.
-        self.checkpoints: dict[str, Checkpoint] = {}
-        for part in _in_parts(d.checkpoint_id for d in typed if isinstance(d, CheckpointRecord)):
+        # None: looked up and not held (yet); a record's handler adds it (``checkpoint_seen``).
+        cp_ids = [d.checkpoint_id for d in typed if isinstance(d, CheckpointRecord)]
+        self.checkpoints: dict[str, Checkpoint | None] = dict.fromkeys(cp_ids)
+        for part in _in_parts(cp_ids):
             for cp in s.scalars(select(Checkpoint).where(Checkpoint.checkpoint_id.in_(part))):
                 self.checkpoints[cp.checkpoint_id] = cp
         wanted = [d.inspection_id for d in typed if isinstance(d, InspectionTransition)]
@@ -80,6 +82,12 @@ class Chunk:
         for part in _in_parts(ids):
             held.update(self.s.scalars(select(column).where(column.in_(part))))
         return held
+
+    def checkpoint(self, cp_id: str) -> Checkpoint | None:
+        """The checkpoint as this transaction sees it, without a look-up per record."""
+        if cp_id not in self.checkpoints:
+            self.checkpoints[cp_id] = self.s.get(Checkpoint, cp_id)
+        return self.checkpoints[cp_id]
 
     def inspection(self, iid: str) -> Inspection | None:
         """The inspection as this transaction sees it (loaded, or added by an earlier record)."""

@@ -111,6 +111,22 @@ def _at(value: Any, fallback: datetime) -> datetime:
     return fallback
 
 
+def backlog(s: Session) -> tuple[int, datetime | None]:
+    """Records stored and not yet projected, and when the oldest of them arrived.
+
+    Bounded as the projector reads: only ``MARGIN`` seq numbers behind the newest
+    projected record (``/metrics``' projector lag)."""
+    t = GatewayRecordRow.__table__
+    low = max((s.scalar(select(func.max(ProjectedRecord.seq))) or 0) - MARGIN, 0)
+    n, oldest = s.execute(
+        select(func.count(), func.min(t.c.received_at))
+        .select_from(t)
+        .outerjoin(ProjectedRecord, ProjectedRecord.record_id == t.c.id)
+        .where(ProjectedRecord.record_id.is_(None), t.c.seq > low)
+    ).one()
+    return int(n), None if oldest is None else _at(None, oldest)
+
+
 class Projector:
     """Turns stored gateway records into the checkpoint tables."""
 
@@ -228,12 +244,12 @@ class Projector:
         if not isinstance(record, CheckpointRecord):  # a new kind that names no checkpoint
             raise TypeError(f"no projection for record kind {record.KIND!r}")
         cp_id = record.checkpoint_id
-        known = s.get(Checkpoint, cp_id)
+        known = chunk.checkpoint(cp_id)
         why = binding.refusal(known, rec.gateway_id)
         if known is not None and why is not None:
             binding.refuse(s, rec, known, why, self.clock.now())
             return "refused", why
-        cp = self._checkpoint(s, cp_id, rec)
+        cp = self._checkpoint(s, known, cp_id, rec)
         chunk.checkpoints[cp_id] = cp
         if type(record) in ARCHIVE_ONLY:
             return "archived", None
@@ -263,8 +279,7 @@ class Projector:
             case _:  # a kind registered but neither projected nor archive-only
                 raise TypeError(f"no projection for record kind {record.KIND!r}")
 
-    def _checkpoint(self, s: Session, cp_id: str, rec: Any) -> Checkpoint:
-        cp = s.get(Checkpoint, cp_id)
+    def _checkpoint(self, s: Session, cp: Checkpoint | None, cp_id: str, rec: Any) -> Checkpoint:
         born = rec.born_at if rec.born_at.tzinfo else rec.born_at.replace(tzinfo=UTC)
         if cp is not None and not cp.gateway_id:
             binding.claim(s, cp, rec.gateway_id)

@@ -20,6 +20,7 @@ from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.cloud.market.cases import sweep_overdue as sweep_case_deadlines
 from coalguard.cloud.market.sampling import sweep_market_deadlines
 from coalguard.cloud.referrals.cases import ReferralPolicy, remind_due
@@ -59,8 +60,11 @@ class ChecksWorker:
         interval_s: float,
         clock: Clock,
         leases: Leases,
+        *,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
         self.sessions = sessions
+        self.loops = loops  # each pass's duration: "projector", "checks-sweep"
         self.leases = leases
         self.projector = projector
         self.interval_s = interval_s
@@ -92,9 +96,12 @@ class ChecksWorker:
             if self._stop.is_set():
                 return
             try:
-                if self.projector.run_until_idle():
+                with self.loops.time("projector"):
+                    projected = self.projector.run_until_idle()
+                if projected:
                     for fn in self.listeners:
                         fn()
-                sweep(self.sessions, self.clock.now(), self.leases, self.projector.referrals)
+                with self.loops.time("checks-sweep"):
+                    sweep(self.sessions, self.clock.now(), self.leases, self.projector.referrals)
             except Exception:  # keep going: the next pass retries
                 log.exception("checks worker pass failed")

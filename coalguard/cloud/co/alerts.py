@@ -83,20 +83,7 @@ class AlertBook:
         if alert is not None:
             lifecycle.recur(alert, at, detail)
             return alert
-        alert = CoAlert(
-            device_id=dev.device_id,
-            region_code=dev.region_code or "",
-            kind=rule.kind,
-            severity=rule.severity,
-            status=OPEN,
-            opened_at=at,
-            updated_at=at,
-            occurrences=1,
-            detail=detail,
-            escalation_level=0,
-        )
-        s.add(alert)
-        s.flush()
+        alert = _opened(s, dev.device_id, dev.region_code or "", rule, at, detail)
         if cache is not None:
             cache[(dev.device_id, rule.kind)] = alert
         if rule.escalate:
@@ -105,6 +92,26 @@ class AlertBook:
             self._notify(
                 s, alert, dev, self.policy.steps_for(alert.region_code)[0].who, "opened", at
             )
+        return alert
+
+    def open_incident(
+        self,
+        s: Session,
+        rule: Rule,
+        region_code: str,
+        at: datetime,
+        detail: dict[str, Any],
+        notify: list[str],
+    ) -> CoAlert:
+        """An incident of an area, not of one alarm (``co/outage.py``): told once to the
+        operators' feed and to the people of the region's escalation steps named in
+        ``notify`` (their step's first channel, failover as any step; never repeated)."""
+        alert = _opened(s, "", region_code, rule, at, detail)
+        steps = self.policy.steps_for(region_code)
+        self._notify(s, alert, None, "operators", "opened", at)
+        for i, step in enumerate(steps):
+            if step.who in notify:
+                self._notify_step(s, alert, None, i, 0, "opened", at, feed=False)
         return alert
 
     def _start(self, s: Session, alert: CoAlert, dev: CoDevice, at: datetime) -> None:
@@ -258,10 +265,11 @@ class AlertBook:
         attempt: int,
         reason: str,
         at: datetime,
+        feed: bool = True,
     ) -> None:
         """Round ``attempt`` of step ``i``: a row per person on the step's first channel."""
         step = self.policy.steps_for(alert.region_code)[i]
-        if reason != "repeated":  # the step starts: the operators' feed hears of it once
+        if feed and reason != "repeated":  # the step starts: the operators' feed hears of it once
             self._notify(s, alert, dev, step.who, reason, at, step=i)
         people = (
             []
@@ -303,6 +311,27 @@ class AlertBook:
     def _add(self, s: Session, row: CoNotification) -> None:
         self.created += 1
         s.add(row)
+
+
+def _opened(
+    s: Session, device_id: str, region_code: str, rule: Rule, at: datetime, detail: dict[str, Any]
+) -> CoAlert:
+    """A new open alert of ``rule``, flushed (its id is needed by the notifications)."""
+    alert = CoAlert(
+        device_id=device_id,
+        region_code=region_code,
+        kind=rule.kind,
+        severity=rule.severity,
+        status=OPEN,
+        opened_at=at,
+        updated_at=at,
+        occurrences=1,
+        detail=detail,
+        escalation_level=0,
+    )
+    s.add(alert)
+    s.flush()
+    return alert
 
 
 def reply_code() -> str:

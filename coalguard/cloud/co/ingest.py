@@ -132,9 +132,9 @@ class _Lane:
         batch_max: int,
         clock: Clock,
         urgent: bool = False,
-        observe_batch: Callable[[str, int], None] = lambda lane, n: None,
+        observe_batch: Callable[[str, list[float]], None] = lambda lane, waited: None,
     ) -> None:
-        self.observe_batch = observe_batch  # batch sizes for /metrics
+        self.observe_batch = observe_batch  # batch sizes and waits for /metrics
         self.clock = clock  # stamps each message as it arrives
         self.urgent = urgent
         self.name = name
@@ -274,7 +274,10 @@ class _Lane:
         notes = self.store.apply([d.received for d in batch], self.urgent, acks)
         self._ack(batch)
         self._publish_acks(acks)
-        self.observe_batch(self.name, len(batch))
+        now = self.clock.now()
+        self.observe_batch(
+            self.name, [(now - d.received.received_at).total_seconds() for d in batch]
+        )
         if notes:
             try:
                 self.on_notifications()
@@ -366,9 +369,10 @@ class MqttIngest:
         store: MessageStore,
         clock: Clock,
         on_notifications: Callable[[], None] = lambda: None,
-        observe_batch: Callable[[str, int], None] = lambda lane, n: None,
+        observe_batch: Callable[[str, list[float]], None] = lambda lane, waited: None,
     ) -> None:
-        """``observe_batch(lane, size)``: told the size of each committed batch."""
+        """``observe_batch(lane, waited)``: told each committed batch, as the seconds each of
+        its messages waited from arrival to commit (its size is their count)."""
         if not settings.broker_url:
             raise InputError("no broker URL: set --broker or COALGUARD_CO_BROKER_URL")
         self.settings = settings

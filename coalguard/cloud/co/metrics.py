@@ -8,11 +8,14 @@ observed as they are written (a histogram needs each value).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Histogram, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from coalguard.build_info import register_build_info
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from coalguard.cloud.co.service import CoService
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+WAIT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
 class CoMetrics:
@@ -36,18 +40,40 @@ class CoMetrics:
             buckets=BATCH_BUCKETS,
             registry=self.registry,
         )
+        self.wait = Histogram(
+            "coalguard_co_ingest_wait_seconds",
+            "Time from a message's arrival to its commit, by lane (the ingest's lag)",
+            ["lane"],
+            buckets=WAIT_BUCKETS,
+            registry=self.registry,
+        )
         register_build_info(self.registry, "co-ingest")
 
     def watch(self, svc: CoService) -> None:
-        """Read ``svc``'s counters at every scrape."""
+        """Read ``svc``'s counters at every scrape (and answer its probes)."""
+        self.svc = svc
         self.registry.register(_ServiceCollector(svc))
 
     def serve(self, listen: str) -> None:
-        """Serve ``/metrics`` on ``listen`` (``PORT`` or ``HOST:PORT``; host 127.0.0.1)."""
+        """Serve ``/metrics``, ``/healthz`` and ``/readyz`` (``co/probes.py``) on ``listen``
+        (``PORT`` or ``HOST:PORT``; host 127.0.0.1), on a daemon thread."""
+        from coalguard.cloud.co.probes import probes  # here: the API imports this package
+
         host, _, port = listen.rpartition(":")
         if not port.isdigit():
             raise InputError(f"--metrics {listen!r}: use PORT or HOST:PORT")
-        start_http_server(int(port), addr=host or "127.0.0.1", registry=self.registry)
+        app = probes(self.svc, make_wsgi_app(self.registry))
+        server = make_server(
+            host or "127.0.0.1", int(port), app, ThreadingWSGIServer, handler_class=_Quiet
+        )
+        threading.Thread(target=server.serve_forever, name="co-metrics", daemon=True).start()
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access log line per scrape."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 class _ServiceCollector(Collector):

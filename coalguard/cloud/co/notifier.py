@@ -36,6 +36,7 @@ from coalguard.cloud.co.receipts import settle_early
 from coalguard.cloud.co.tables import CoNotification, Outgoing
 from coalguard.cloud.contacts.recipients import contact_by_id
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock
 
@@ -92,8 +93,10 @@ class Notifier:
         idle_s: float = 0.5,
         recipient: Recipient | None = None,
         extras: Extras | None = None,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
         self.clock = clock
+        self.loops = loops  # each pass's duration, labelled by ``name``
         self.recipient = recipient
         self.extras = extras
         self.model = model
@@ -132,7 +135,8 @@ class Notifier:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                more = self.deliver_due(self.clock.now())
+                with self.loops.time(self.name):
+                    more = self.deliver_due(self.clock.now())
             except Exception:  # keep delivering; the error is logged with context
                 log.exception("notifier pass failed")
                 more = False

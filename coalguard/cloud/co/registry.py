@@ -303,7 +303,11 @@ def season_csv(rows: list[dict[str, Any]]) -> str:
 def _last_test(s: Session, device_id: str) -> datetime | None:
     return s.scalars(
         select(CoMessageRow.received_at)
-        .where(CoMessageRow.device_id == device_id, CoMessageRow.event_type == "test")
+        .where(
+            CoMessageRow.device_id == device_id,
+            CoMessageRow.kind == "event",  # PostgreSQL: only the events partition is read
+            CoMessageRow.event_type == "test",
+        )
         .order_by(CoMessageRow.received_at.desc())
         .limit(1)
     ).first()

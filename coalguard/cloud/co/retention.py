@@ -9,27 +9,41 @@ Each batch is one transaction: take the ``co.retention`` lease (one replica at
 a time, and it sees the last batch's commit), read the oldest ``batch`` old
 heartbeats, merge them into their hours, delete them, commit. Downsample and
 delete commit together, so a job killed anywhere and rerun neither loses nor
-counts a heartbeat twice. PostgreSQL native partitioning is not used here.
+counts a heartbeat twice.
+
+On PostgreSQL ``co_message`` is partitioned (``partitions.py``): each run first
+creates the day partitions of the next ``AHEAD_DAYS`` days, then for every day
+partition wholly older than ``keep`` detaches it, folds it into the hourly
+table and drops it (each step its own transaction under the lease: a rerun
+finishes what a killed run left). The batched job then only sees the default
+partition (heartbeats dated where no day partition was).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Connection, MetaData, Table, delete, select, tuple_
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from coalguard.cloud.co import partitions
 from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.tables import CoHourly, CoMessageRow
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.retention")
 LEASE = "co.retention"
+AHEAD_DAYS = 3  # day partitions made this many days ahead of today
+_FLAT = CoMessageRow.__table__
+_DEFAULT = CoMessageRow.__table__.to_metadata(MetaData(), name=partitions.DEFAULT)
 
 
 @dataclass
@@ -39,6 +53,8 @@ class Pass:
     batches: int = 0
     deleted: int = 0
     hours: int = 0  # hourly rows written (an hour split across two batches counts twice)
+    days_dropped: int = 0  # PostgreSQL day partitions folded and dropped
+    days_created: int = 0
 
 
 def _num(payload: dict[str, Any] | None, key: str) -> float | None:
@@ -70,8 +86,10 @@ class Retention:
         every_s: float = 3600.0,
         *,
         clock: Clock,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
         self.sessions = sessions
+        self.loops = loops  # each pass's duration, as "co-retention"
         self.keep = keep
         self.batch = batch
         self.clock = clock
@@ -80,6 +98,7 @@ class Retention:
         self.every_s = every_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._source: Table | None = None  # where the batched job reads: table or default partition
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="co-retention", daemon=True)
@@ -93,18 +112,91 @@ class Retention:
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                self.run(self.clock.now(), stop=self._stop)
+                with self.loops.time("co-retention"):
+                    self.run(self.clock.now(), stop=self._stop)
             except Exception:
                 log.exception("retention failed; retrying next interval")
 
     def run(self, now: datetime, stop: threading.Event | None = None) -> Pass:
         """Batches until no heartbeat older than ``now - keep`` is left, or another replica runs."""
         done = Pass()
+        if self._table() is _DEFAULT and not self.by_day(now, done):
+            return done  # another replica holds the lease, or DDL waited too long: next run
         while not (stop and stop.is_set()):
             n = self.one_batch(now, done)
             if n is None or n < self.batch:
                 break
         return done
+
+    def _table(self) -> Table:
+        if self._source is None:
+            with self.sessions() as s:
+                split = partitions.is_partitioned(s.connection())
+            self._source = _DEFAULT if split else _FLAT
+        return self._source
+
+    def by_day(self, now: datetime, done: Pass) -> bool:
+        """PostgreSQL: make the days ahead, fold and drop the days past ``keep``.
+
+        False when a step could not run (lease elsewhere, a lock not granted in time).
+        """
+        today = now.date()
+        for k in range(AHEAD_DAYS + 1):
+            day = today + timedelta(days=k)
+            made = self._step(lambda c, d=day: self._create(c, d))
+            if made is None:
+                return False
+            done.days_created += int(made)
+        cutoff = now - self.keep
+        with self.sessions() as s:
+            conn = s.connection()
+            old = [
+                d for d in partitions.attached_days(conn) if d + timedelta(days=1) <= cutoff.date()
+            ]
+            old = sorted(set(old) | set(partitions.detached_days(conn)))
+        for day in old:
+            if self._step(lambda c, d=day: self._detach(c, d)) is None:
+                return False
+            folded = self._step(lambda c, d=day: self._fold(c, d))
+            if folded is None:
+                return False
+            if folded:
+                done.days_dropped += 1
+                done.hours += folded[0]
+                done.deleted += folded[1]
+        return True
+
+    @staticmethod
+    def _create(conn: Connection, day: date) -> bool:
+        if day in partitions.attached_days(conn):
+            return False
+        partitions.create_day(conn, day)
+        return True
+
+    @staticmethod
+    def _detach(conn: Connection, day: date) -> bool:
+        if day in partitions.attached_days(conn):
+            partitions.detach(conn, day)
+        return True
+
+    @staticmethod
+    def _fold(conn: Connection, day: date) -> tuple[int, int] | None:
+        if day not in partitions.detached_days(conn):
+            return None  # another run finished it
+        return partitions.fold_and_drop(conn, day)
+
+    def _step(self, work: Callable[[Connection], Any]) -> Any:
+        """``work`` in one transaction under the lease; None when it could not run.
+
+        A falsy result from ``work`` is returned as False (nothing to do)."""
+        try:
+            with self.write_lock, self.sessions.begin() as s:
+                if not self.leases.take(s, LEASE):
+                    return None
+                return work(s.connection()) or False
+        except OperationalError as exc:  # lock_timeout: ingest held the table; try next run
+            log.warning("co_message partition step deferred: %s", str(exc.orig).strip())
+            return None
 
     def one_batch(self, now: datetime, done: Pass | None = None) -> int | None:
         """Downsample and delete up to ``batch`` old heartbeats in one transaction;
@@ -114,12 +206,11 @@ class Retention:
         with self.write_lock, self.sessions.begin() as s:
             if not self.leases.take(s, LEASE):
                 return None
+            t = self._table()
             rows = s.execute(
-                select(
-                    CoMessageRow.id, CoMessageRow.device_id, CoMessageRow.ts, CoMessageRow.payload
-                )
-                .where(CoMessageRow.kind == "state", CoMessageRow.ts < cutoff)
-                .order_by(CoMessageRow.ts, CoMessageRow.id)
+                select(t.c.id, t.c.device_id, t.c.ts, t.c.payload)
+                .where(t.c.kind == "state", t.c.ts < cutoff)
+                .order_by(t.c.ts, t.c.id)
                 .limit(self.batch)
             ).all()
             if not rows:
@@ -132,11 +223,7 @@ class Retention:
                     h = hours[key] = CoHourly(device_id=key[0], hour=key[1], last_ts=ts, count=0)
                     s.add(h)
                 _fold(h, ts, _num(payload, "co_ppm"), _num(payload, "battery_pct"))
-            s.execute(
-                delete(CoMessageRow)
-                .where(CoMessageRow.id.in_([r[0] for r in rows]))
-                .execution_options(synchronize_session=False)
-            )
+            s.execute(delete(t).where(t.c.id.in_([r[0] for r in rows])))
         done.batches += 1
         done.deleted += len(rows)
         done.hours += len(hours)

@@ -21,6 +21,7 @@ from pydantic import (
 from coalguard.datafile import FieldError, Integer, Number, load_model
 from coalguard.drivers.co_alarm import EventType
 
+OUTAGE_KIND = "area_outage"  # the incident of many alarms silent at once (``co/outage.py``)
 DEFAULT_RULES = Path(__file__).with_name("alert_rules.toml")
 # Each state field and the kind of value a condition compares it with: a rule
 # comparing co_ppm with "100" or true would never hold and silence an alarm.
@@ -115,17 +116,56 @@ class Rule(_Strict):
         return bool(self.clear_state) and all(c.holds(state) for c in self.clear_state)
 
 
+class OutageArea(_Strict):
+    """When the silent alarms of one area are one incident: a township (9-digit prefix)
+    or a village (12-digit code) with at least ``min_count`` alarms and ``min_share``
+    of its watched alarms not heard for the outage window."""
+
+    level: Literal["township", "village"]
+    min_count: Integer = Field(ge=2)
+    min_share: Number = Field(gt=0, le=1)
+    notify: list[str] = []  # escalation-step roles told once (``escalation.toml``'s ``who``)
+
+
+class Outage(_Strict):
+    """Correlated outages (``[outage]``): many alarms silent at once are one incident."""
+
+    window_s: Number = Field(gt=0)  # not heard this long: counts towards an outage
+    grace_s: Number = Field(ge=0)  # after recovery: still silent this long -> own alerts
+    recovered_share: Number = Field(gt=0, le=1)  # of an area's alarms heard again
+    min_watched: Integer = Field(ge=1)  # a fleet this small is never "blind"
+    area: list[OutageArea] = Field(min_length=1)
+    blind_notify: list[str] = []
+
+    @model_validator(mode="after")
+    def _broadest_first(self) -> Outage:
+        levels = [a.level for a in self.area]
+        if len(set(levels)) != len(levels):
+            raise ValueError("one [[outage.area]] per level")
+        return self.model_copy(
+            update={"area": sorted(self.area, key=lambda a: a.level != "township")}
+        )
+
+
 class AlertRules(_Strict):
     version: Integer = Field(ge=1)
     heartbeat_s: Number = Field(gt=0)
     offline_after_heartbeats: Number = Field(gt=0)
     rule: list[Rule] = Field(min_length=1)
+    outage: Outage | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> AlertRules:
         kinds = [r.kind for r in self.rule]
         if len(set(kinds)) != len(kinds):
             raise ValueError("rule kinds must be unique")
+        if self.outage is not None:
+            if self.outage.window_s >= self.silence_s:
+                raise FieldError(
+                    ("outage", "window_s"), "must be shorter than an alarm's own silence"
+                )
+            if OUTAGE_KIND not in kinds:
+                raise FieldError(("outage",), f"needs a [[rule]] of kind {OUTAGE_KIND!r}")
         return self
 
     @property

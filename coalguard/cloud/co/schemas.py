@@ -85,3 +85,20 @@ class NotificationOut(BaseModel):
     step: int | None = None
     attempt: int = 0
     failover_of: int | None = None
+
+
+class OutageAlarmOut(BaseModel):
+    """One alarm an area outage counted (``co/outage.py``)."""
+
+    device_id: str
+    region_code: str
+    joined_at: str
+    released_at: str | None  # the incident ended and its grace period passed
+    heard_again: bool
+
+
+class OutageAlarmsOut(BaseModel):
+    alert_id: str
+    area: str  # "" when our own side was blind
+    count: int
+    alarms: list[OutageAlarmOut]  # those in the caller's region

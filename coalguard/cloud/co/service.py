@@ -22,6 +22,7 @@ from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.ingest import MqttIngest
 from coalguard.cloud.co.metrics import CoMetrics
 from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy, contact_phone
+from coalguard.cloud.co.outage import BROKER_DISCONNECTED
 from coalguard.cloud.co.providers import provider_channels
 from coalguard.cloud.co.retention import Retention
 from coalguard.cloud.co.rules import AlertRules, load_rules
@@ -30,6 +31,8 @@ from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoNotification
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import LoopTimes
+from coalguard.cloud.pool_metrics import PoolCollector
 from coalguard.cloud.sealing import Keyring
 from coalguard.edge.clock import Clock, SystemClock
 
@@ -98,6 +101,9 @@ class CoService:
         # One sweeper and one sender per notification among the workers.
         leases = Leases(clock, owner) if owner else Leases(clock)
         self.store = MessageStore(sessions, self.book, lock)
+        self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
+        loops = LoopTimes(self.metrics.registry)  # each background pass's duration
+        self.metrics.registry.register(PoolCollector(sessions.kw["bind"]))
         self.notifier = Notifier(
             sessions,
             self.channels,
@@ -107,6 +113,7 @@ class CoService:
             clock=clock,
             recipient=contact_phone(keyring) if keyring else None,
             extras=self.link_extras,
+            loops=loops,
         )
         self.sweeper = Sweeper(
             sessions,
@@ -117,8 +124,9 @@ class CoService:
             leases,
             clock=clock,
             silent_batch=settings.silent_batch,
+            probe=self.broker_probe,
+            loops=loops,
         )
-        self.metrics = CoMetrics()  # served by ``co-ingest --metrics``
         self.retention = Retention(
             sessions,
             timedelta(days=settings.retention_days),
@@ -127,6 +135,7 @@ class CoService:
             leases,
             settings.retention_every_s,
             clock=clock,
+            loops=loops,
         )
         self.ingest = (
             MqttIngest(
@@ -134,12 +143,24 @@ class CoService:
                 self.store,
                 clock,
                 self.notifier.wake,
-                lambda lane, n: self.metrics.batch_size.labels(lane).observe(n),
+                self._committed,
             )
             if settings.broker_url
             else None
         )
         self.metrics.watch(self)
+
+    def _committed(self, lane: str, waited: list[float]) -> None:
+        """A batch stored: its size and each message's wait, for ``/metrics``."""
+        self.metrics.batch_size.labels(lane).observe(len(waited))
+        for seconds in waited:
+            self.metrics.wait.labels(lane).observe(max(seconds, 0.0))
+
+    def broker_probe(self) -> str | None:
+        """This process's ingest lost its broker: the sweep must not blame the alarms."""
+        if self.ingest is None or self.ingest.connected.is_set():
+            return None
+        return BROKER_DISCONNECTED
 
     def link_extras(self, n: CoNotification) -> dict[str, Any]:
         """A person's message carries its acknowledgement link and reply code."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -262,16 +262,45 @@ class MessageStore:
                 }
             )
         new: set[int] = set()
+        seen = self._stored_before(s, devices, rows)
+        rows = [r for r in rows if (r["device_id"], r["seq"]) not in seen]
         if rows:
             table = CoMessageRow.__table__
+            # No conflict target: on PostgreSQL each partition has its own unique
+            # (device_id, seq), which a target on the partitioned parent cannot name.
             stmt = (
-                _insert(s, table)
-                .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+                dialect_insert(s, table)
+                .on_conflict_do_nothing()
                 .returning(table.c.device_id, table.c.seq)
             )
             # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues").
             new.update(index[(d, q)] for d, q in s.connection().execute(stmt, rows))
         return new, docs
+
+    @staticmethod
+    def _stored_before(
+        s: Session, devices: dict[str, _Dev], rows: list[dict[str, Any]]
+    ) -> set[tuple[str, int]]:
+        """The batch's (device, seq) pairs already stored, in any partition.
+
+        Only a seq at or below the device's ``max_seq`` can have been stored
+        (a resend, a late message): the usual next heartbeat costs no lookup.
+        The device rows are locked (``_devices``), so no other worker stores
+        one of these pairs before this transaction commits.
+        """
+        maybe = [
+            (r["device_id"], r["seq"])
+            for r in rows
+            if (top := devices[r["device_id"]].max_seq) is None or r["seq"] <= top
+        ]
+        table = CoMessageRow.__table__
+        found: set[tuple[str, int]] = set()
+        for i in range(0, len(maybe), 500):
+            pairs = tuple_(table.c.device_id, table.c.seq).in_(maybe[i : i + 500])
+            found.update(
+                (d, q) for d, q in s.execute(select(table.c.device_id, table.c.seq).where(pairs))
+            )
+        return found
 
     @staticmethod
     def _devices(
@@ -297,7 +326,7 @@ class MessageStore:
             for r, m in parsed:
                 if not isinstance(m, Rejection) and m.device_id in missing:
                     first.setdefault(m.device_id, r.received_at)
-            ins = _insert(s, table).values(
+            ins = dialect_insert(s, table).values(
                 [
                     {
                         "device_id": d,
@@ -472,7 +501,7 @@ def _dead_letter_ack(r: Received, m: CoMessage | Rejection) -> EventAck | None:
     return None
 
 
-def _insert(s: Session, table: type) -> Any:
+def dialect_insert(s: Session, table: type) -> Any:
     """INSERT that supports ON CONFLICT DO NOTHING on SQLite and PostgreSQL."""
     dialect = s.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)

@@ -6,6 +6,8 @@ at a time and sees what the last one committed: no alert is opened, and no
 escalation step notified, twice. Silent alarms are raised in batches of
 ``silent_batch``, one transaction and one turn of the write gate each, so after
 a broker outage thousands of silent alarms never hold the ingest up for long.
+Where the rules have an ``[outage]`` table, many alarms of one area silent at
+once are one incident instead (``outage.py``), worked in the same batches.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.gate import WriteGate
+from coalguard.cloud.co.outage import OutageWatch, Probe
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.cloud.leases import Leases
+from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.edge.clock import Clock
 
 log = logging.getLogger("coalguard.cloud.co.sweeper")
@@ -54,7 +58,12 @@ class Sweeper:
         *,
         clock: Clock,
         silent_batch: int = SILENT_BATCH,
+        probe: Probe = lambda: None,
+        loops: LoopTimes = UNTIMED,
     ) -> None:
+        """``probe``: a cause when this process cannot hear the alarms (co-ingest's broker
+        connection down): silent alarms then join one incident, not an alert each."""
+        self.loops = loops  # each pass's duration, as "co-sweeper"
         self.clock = clock  # the loop sweeps at the clock's time
         self.write_lock = write_lock or WriteGate()
         self.leases = leases or Leases(clock)
@@ -63,6 +72,7 @@ class Sweeper:
         self.every_s = every_s
         self.silent_batch = silent_batch
         self.on_notifications = on_notifications
+        self.outages = OutageWatch(book, silent_batch, probe) if book.rules.outage else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,7 +88,8 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                self.sweep(self.clock.now())
+                with self.loops.time("co-sweeper"):
+                    self.sweep(self.clock.now())
             except Exception:
                 log.exception("sweep failed; retrying next interval")
 
@@ -92,13 +103,15 @@ class Sweeper:
                 self.on_notifications()
 
     def _pass(self, now: datetime) -> bool:
-        """Silent batches until one comes back short, then escalation and commissioning."""
+        """Outage and silent batches until both come back short, then escalation and
+        commissioning."""
         more = True
         while more:
             with self.write_lock, self.sessions.begin() as s:
                 if not self.leases.take(s, LEASE):
                     return False
-                more = self._silent(s, now)
+                more = self.outages.step(s, now) if self.outages else False
+                more = more or self._silent(s, now)
                 if not more:
                     self.book.escalate_due(s, now)
                     self._commissioning(s, now)
@@ -113,7 +126,9 @@ class Sweeper:
             return False
         cutoff = now - timedelta(seconds=self.book.rules.silence_s)
         due = list(s.scalars(silent_due(cutoff, self.silent_batch)))
-        for dev in due:
+        # Those of an area that is out are counted in its incident instead.
+        alone = self.outages.alone(s, due, now) if self.outages else due
+        for dev in alone:
             dev.silent_alerted = True
             last = dev.last_state_at.isoformat() if dev.last_state_at else None
             self.book.raise_(s, dev, rule, now, {"cause": "silent", "last_state_at": last})

@@ -64,11 +64,18 @@ class CoDevice(Base):
     __table_args__ = (
         # "not yet alerted and heard before the cutoff, oldest first": the silence sweep.
         Index("ix_co_device_silence", "silent_alerted", "last_heard_at"),
+        # An area's alarms and how many of them are silent: the outage check (``co/outage.py``).
+        Index("ix_co_device_area_silence", "region_code", "silent_alerted", "last_heard_at"),
     )
 
 
 class CoMessageRow(Base):
-    """Every state and event as received, once per (device, seq)."""
+    """Every state and event as received, once per (device, seq).
+
+    On PostgreSQL the table is partitioned by kind and day (``co/partitions.py``):
+    there the primary key is (id, kind, ts) and the unique (device_id, seq) is
+    one per partition, held across them by ingest (``store.py``).
+    """
 
     __tablename__ = "co_message"
     __table_args__ = (
@@ -77,7 +84,10 @@ class CoMessageRow(Base):
         Index("ix_co_message_kind_ts", "kind", "ts"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # 64-bit on PostgreSQL: ~144 million heartbeats a day at province scale.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     device_id: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
@@ -144,6 +154,8 @@ class CoAlert(AlertLifecycle, Base):
         Index("ix_co_alert_region_status", "region_code", "status"),
         # The alarm board's "changed since" poll (``cloud/board/feed.py``).
         Index("ix_co_alert_updated_at", "updated_at"),
+        # The active area outages, read by every sweep (``co/outage.py``).
+        Index("ix_co_alert_kind_status", "kind", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -152,6 +164,20 @@ class CoAlert(AlertLifecycle, Base):
     kind: Mapped[str] = mapped_column(String(32))
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open")
+
+
+class CoOutageMember(Base):
+    """One alarm counted in an ``area_outage`` incident (``co/outage.py``): it got no
+    alert of its own. ``released_at``: the incident ended and a grace period later the
+    alarm was either heard again or given its own offline alert."""
+
+    __tablename__ = "co_outage_member"
+    __table_args__ = (Index("ix_co_outage_member_open", "released_at", "alert_id"),)
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("co_alert.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # sent: the provider accepted it; delivered/undelivered: its receipt said so;

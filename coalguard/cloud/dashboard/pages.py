@@ -6,7 +6,7 @@ user's language, and times go through the ``local`` filter (Asia/Shanghai).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ class AlertRow:
     escalation_level: int
     can_ack: bool
     can_resolve: bool
+    detail: dict[str, Any] = field(default_factory=dict)  # an area outage's count and level
 
 
 def alert_rows(alerts: list[dict[str, Any]], op: Operator) -> list[AlertRow]:
@@ -53,6 +54,7 @@ def alert_rows(alerts: list[dict[str, Any]], op: Operator) -> list[AlertRow]:
             escalation_level=a["escalation_level"],
             can_ack=acts and a["status"] == "open",
             can_resolve=acts and a["status"] != "resolved",
+            detail=a.get("detail") or {},
         )
         for a in alerts
     ]

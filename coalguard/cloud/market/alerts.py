@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud import alert_lifecycle as lifecycle
-from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN
+from coalguard.cloud.alert_lifecycle import ACTIVE
 from coalguard.cloud.market.tables import MarketAlert
 
 SEVERITY: dict[str, str] = {
@@ -44,33 +44,18 @@ def raise_market_alert(
     detail: dict[str, Any] | None = None,
 ) -> MarketAlert:
     """Open an alert, or count a repeat on the active one of the same kind and subject."""
-    active = s.scalars(
-        select(MarketAlert).where(
-            MarketAlert.kind == kind,
-            MarketAlert.subject == subject,
-            MarketAlert.status.in_(ACTIVE),
-        )
-    ).first()
-    if active is not None:
-        lifecycle.recur(active, at, detail or {})
-        return active
-    alert = MarketAlert(
-        point_id=point_id,
-        region_code=region_code,
-        kind=kind,
-        subject=subject,
-        severity=SEVERITY.get(kind, DEFAULT_SEVERITY),
-        status=OPEN,
-        message=message,
-        opened_at=at,
-        updated_at=at,
-        occurrences=1,
-        detail=detail or {},
-        escalation_level=0,
+    match = {"kind": kind, "subject": subject}
+    fields = {"region_code": region_code, "point_id": point_id, "message": message}
+    severity = SEVERITY.get(kind, DEFAULT_SEVERITY)
+    return lifecycle.raise_or_recur(  # type: ignore[return-value]
+        s, MarketAlert, match, at, detail, severity=severity, **fields
     )
-    s.add(alert)
-    s.flush()
-    return alert
+
+
+def alert_exists(s: Session, kind: str, subject: str) -> bool:
+    """Whether such an alert was ever raised, whatever became of it."""
+    q = select(MarketAlert.id).where(MarketAlert.kind == kind, MarketAlert.subject == subject)
+    return s.scalar(q.limit(1)) is not None
 
 
 def clear_market_alert(s: Session, kind: str, subject: str, at: datetime) -> int:

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.checks.fastpass import jurisdiction_for
-from coalguard.cloud.market.alerts import clear_market_alert, raise_market_alert
+from coalguard.cloud.market.alerts import alert_exists, clear_market_alert, raise_market_alert
 from coalguard.cloud.market.points import MarketError, one_of
+from coalguard.cloud.market.sales_tables import Case
 from coalguard.cloud.market.tables import (
     BusinessPoint,
     SamplingPlan,
@@ -107,6 +108,8 @@ def add_task(
         raise MarketError("point_outside_plan", code=point.code, region=plan.region_code)
     if point.status == "shut":
         raise MarketError("point_shut", code=point.code)
+    if body.planned_on.year != plan.year:
+        raise MarketError("task_year", day=body.planned_on.isoformat(), year=plan.year)
     coal_type = body.coal_type or (point.coal_types[0] if point.coal_types else "anthracite")
     one_of(coal_type, COAL_TYPES, "coal_types")
     return _task(s, plan.id, point, coal_type, body.planned_on, body.sampler, who, now)
@@ -251,7 +254,41 @@ def _subject(task: SamplingTask) -> str:
 
 
 def sweep_market_deadlines(s: Session, now: datetime) -> int:
-    """Raise one alert per task still not sampled after its due day; returns how many."""
+    """Raise one alert per task still not sampled after its due day, and per point still
+    rectifying after its deadline; returns how many."""
+    return _overdue_tasks(s, now) + _overdue_rectifications(s, now)
+
+
+def _overdue_rectifications(s: Session, now: datetime) -> int:
+    """A point ordered to rectify past the due day: one alert per point and order (the
+    order's start names it). A case's order is the case's to alert (``cases.sweep_overdue``)."""
+    under_case = select(Case.point_id).where(Case.status == "open")
+    q = select(BusinessPoint).where(
+        BusinessPoint.status == "rectifying",
+        BusinessPoint.rectification_due < local_day(now),
+        BusinessPoint.id.not_in(under_case),
+    )
+    n = 0
+    for p in s.scalars(q):
+        assert p.rectification_started_at is not None and p.rectification_due is not None
+        subject = f"point {p.id} rectification {p.rectification_started_at.isoformat()}"
+        if alert_exists(s, "market.rectification_overdue", subject):
+            continue
+        raise_market_alert(
+            s,
+            kind="market.rectification_overdue",
+            subject=subject,
+            region_code=p.region_code,
+            point_id=p.id,
+            message=f"{p.code} not rectified by {p.rectification_due}",
+            at=now,
+            detail={"point": p.code, "due_on": p.rectification_due.isoformat()},
+        )
+        n += 1
+    return n
+
+
+def _overdue_tasks(s: Session, now: datetime) -> int:
     today = local_day(now)
     q = select(SamplingTask, BusinessPoint).join(
         BusinessPoint, BusinessPoint.id == SamplingTask.point_id

@@ -13,6 +13,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool, text
 
 from coalguard.cloud import app as _app  # noqa: F401  (imports every table module)
+from coalguard.cloud.co.partitions import compare_filter
 from coalguard.cloud.db import Base
 from coalguard.cloud.migrate import SCHEMA_LOCK
 
@@ -34,7 +35,12 @@ def _url() -> str:
 
 
 def _run(conn: Connection) -> None:
-    context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=conn,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_object=compare_filter(conn),  # partitions are not model tables
+    )
     with context.begin_transaction():
         context.run_migrations()
 

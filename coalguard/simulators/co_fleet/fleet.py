@@ -7,6 +7,14 @@ sees exactly what it would see from real alarms. Each alarm keeps its events
 until the cloud acks them on ``co/v1/{id}/ack`` and publishes them again after
 a reconnect and after ``ack_timeout_s`` (``unacked.py``): a broker PUBACK is
 not proof that the cloud has the event.
+
+``alarms_per_connection`` > 1 is for province-scale benches (``bench/province.py``)
+where 100,000 TCP connections do not fit the machine: the alarms of one village
+share connections (client id ``<prefix>-mux-<village>-<n>``, a broker user that
+may publish for any alarm), each alarm still with its own topics, sequence
+numbers, heartbeats and unacknowledged events. What it cannot do is a last
+will per alarm: a village power cut drops the village's connections, and the
+cloud sees those alarms fall silent instead of going ``offline``.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from datetime import datetime, timedelta
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from coalguard.drivers.co_alarm import CoEvent, EventType, encode, topic
+from coalguard.drivers.co_alarm import CoEvent, CoState, EventType, encode, topic
 from coalguard.drivers.co_alarm.ack import ack_seq, ack_topic
 from coalguard.edge.clock import SystemClock
 from coalguard.simulators.co_fleet.alarm import SimAlarm
@@ -54,13 +62,35 @@ class FleetStats:
 
 
 @dataclass
-class _Link:
+class _Conn:
+    """One MQTT connection: one alarm's own, or a village's shared one."""
+
+    client_id: str
     client: mqtt.Client
+    members: list[int]  # indices of the alarms on it
     connected: bool = False
     retry_at: float = 0.0
     backoff: float = 0.5
+
+
+@dataclass
+class _Link:
+    """One alarm's side of its connection."""
+
+    conn: _Conn
     # Events the cloud has not acked: sent again after a reconnect and on timeout.
     unacked: Unacked = field(default_factory=Unacked)
+
+    @property
+    def client(self) -> mqtt.Client:
+        return self.conn.client
+
+    @property
+    def connected(self) -> bool:
+        return self.conn.connected
+
+
+OnPublish = Callable[[SimAlarm, CoState | CoEvent], None]
 
 
 class Fleet:
@@ -82,7 +112,11 @@ class Fleet:
         on_incident: Callable[[Incident, float], None] | None = None,
         start: datetime | None = None,
         ack_timeout_s: float = ACK_TIMEOUT_S,
+        alarms_per_connection: int = 1,
+        on_publish: OnPublish | None = None,
     ) -> None:
+        """``on_publish(alarm, message)``: told each new message as it is published."""
+        self.on_publish = on_publish
         self.scenario = scenario
         self.host, self.port = host, port
         self.time_scale = time_scale or scenario.time_scale
@@ -110,28 +144,54 @@ class Fleet:
                 a.eol = True
             self.alarms.append(a)
         self.mux = Mux()
-        self.links: list[_Link] = []
-        for a in self.alarms:
+        self.conns: list[_Conn] = []
+        for client_id, members in self._groups(alarms_per_connection):
             c = mqtt.Client(
                 callback_api_version=CallbackAPIVersion.VERSION2,
-                client_id=a.device_id,
+                client_id=client_id,
                 clean_session=False,
                 protocol=mqtt.MQTTv311,
             )
             if password_secret:
-                c.username_pw_set(a.device_id, device_password(password_secret, a.device_id))
+                c.username_pw_set(client_id, device_password(password_secret, client_id))
             if tls or tls_ca:
                 c.tls_set(ca_certs=tls_ca or None)
-            c.will_set(topic(a.device_id, "availability"), b"offline", qos=1, retain=True)
+            if alarms_per_connection == 1:
+                c.will_set(topic(client_id, "availability"), b"offline", qos=1, retain=True)
+            else:
+                c.max_inflight_messages_set(100)
             c.max_queued_messages_set(0)
-            link = _Link(c, unacked=Unacked(ack_timeout_s))
-            c.user_data_set((a, link))
+            conn = _Conn(client_id, c, members)
+            c.user_data_set(conn)
             c.on_connect = self._on_connect
             c.on_disconnect = self._on_disconnect
             c.on_message = self._on_message
             self.mux.add(c)
-            self.links.append(link)
+            self.conns.append(conn)
+        self.links: list[_Link] = [None] * n  # type: ignore[list-item]
+        for conn in self.conns:
+            for i in conn.members:
+                self.links[i] = _Link(conn, unacked=Unacked(ack_timeout_s))
+        self._link_of = {a.device_id: lk for a, lk in zip(self.alarms, self.links, strict=True)}
         self._pending = sorted(scenario.incident, key=lambda x: x.at_min)
+
+    def _groups(self, per_connection: int) -> list[tuple[str, list[int]]]:
+        """(client id, alarm indices) of each connection: an alarm's own, or a village's."""
+        if per_connection == 1:
+            return [(a.device_id, [i]) for i, a in enumerate(self.alarms)]
+        spec = self.scenario.fleet
+        by_village: dict[int, list[int]] = {}
+        for i in range(len(self.alarms)):
+            by_village.setdefault(i % spec.villages + 1, []).append(i)
+        return [
+            (f"{spec.id_prefix}-mux-{v:03d}-{k // per_connection:03d}", idx[k : k + per_connection])
+            for v, idx in sorted(by_village.items())
+            for k in range(0, len(idx), per_connection)
+        ]
+
+    def connection_ids(self) -> list[str]:
+        """The MQTT client ids (and broker users) the fleet connects as."""
+        return [conn.client_id for conn in self.conns]
 
     # -- households (for registering the fleet with the cloud) ---------------
 
@@ -152,22 +212,28 @@ class Fleet:
 
     # -- paho callbacks -----------------------------------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        a, link = userdata
+    def _on_connect(self, client, conn: _Conn, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
-            log.warning("%s: broker refused connection: %s", a.device_id, reason_code)
+            log.warning("%s: broker refused connection: %s", conn.client_id, reason_code)
             return
-        link.connected = True
-        link.backoff = 0.5
+        conn.connected = True
+        conn.backoff = 0.5
         self.stats.connects += 1
-        client.subscribe(ack_topic(a.device_id), qos=1)
-        client.publish(topic(a.device_id, "availability"), b"online", qos=1, retain=True)
-        self._resend(link, link.unacked.all(time.monotonic()))
+        members = conn.members
+        for k in range(0, len(members), 100):  # one SUBSCRIBE per hundred alarms
+            batch = members[k : k + 100]
+            client.subscribe([(ack_topic(self.alarms[i].device_id), 1) for i in batch])
+        now = time.monotonic()
+        for i in members:
+            if self.alarms[i].powered:
+                online = topic(self.alarms[i].device_id, "availability")
+                client.publish(online, b"online", qos=1, retain=True)
+                self._resend(self.links[i], self.links[i].unacked.all(now))
 
-    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
-        _a, link = userdata
+    def _on_message(self, client, conn: _Conn, msg: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         seq = ack_seq(msg.payload)
-        if seq is not None:
+        link = self._link_of.get(msg.topic.split("/")[2]) if msg.topic.count("/") == 3 else None
+        if seq is not None and link is not None:
             link.unacked.ack(seq)
 
     def _resend(self, link: _Link, pending: list[tuple[str, bytes]]) -> None:
@@ -175,13 +241,12 @@ class Fleet:
             link.client.publish(t, payload, qos=1)
         self.stats.resent += len(pending)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        _a, link = userdata
-        if link.connected:
+    def _on_disconnect(self, client, conn: _Conn, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if conn.connected:
             self.stats.disconnects += 1
-        link.connected = False
-        link.retry_at = time.monotonic() + link.backoff * random.uniform(0.5, 1.5)
-        link.backoff = min(link.backoff * 2, 15.0)
+        conn.connected = False
+        conn.retry_at = time.monotonic() + conn.backoff * random.uniform(0.5, 1.5)
+        conn.backoff = min(conn.backoff * 2, 15.0)
 
     # -- running ------------------------------------------------------------
 
@@ -194,29 +259,35 @@ class Fleet:
     def connect_all(self, budget_s: float = 60.0) -> None:
         """Open every alarm's connection (spread over time, CONNACKs served meanwhile)."""
         deadline = time.monotonic() + budget_s
-        for i, link in enumerate(self.links):
-            if self.alarms[i].powered:
-                self._try_connect(link)
+        for i, conn in enumerate(self.conns):
+            if self._powered(conn):
+                self._try_connect(conn)
             if i % 100 == 99:
                 self.mux.poll(0)
             if time.monotonic() > deadline:
                 break
         end = time.monotonic() + 5
         while time.monotonic() < end and not all(
-            lk.connected for lk, a in zip(self.links, self.alarms, strict=True) if a.powered
+            c.connected for c in self.conns if self._powered(c)
         ):
             self.mux.poll(0.05)
 
-    def _try_connect(self, link: _Link) -> None:
+    def _powered(self, conn: _Conn) -> bool:
+        return any(self.alarms[i].powered for i in conn.members)
+
+    def _try_connect(self, conn: _Conn) -> None:
         try:
-            if link.client.socket() is None:
-                link.client.connect(self.host, self.port, keepalive=self.keepalive_s)
+            if conn.client.socket() is None:
+                conn.client.connect(self.host, self.port, keepalive=self.keepalive_s)
         except OSError as exc:
-            self._on_disconnect(link.client, link.client.user_data_get(), None, None, None)
+            self._on_disconnect(conn.client, conn, None, None, None)
             log.debug("connect failed: %s", exc)
 
-    def run(self, progress: Callable[[Fleet], None] | None = None) -> FleetStats:
-        """Run the scenario to its end (or ``stop()``); returns what happened."""
+    def run(
+        self, progress: Callable[[Fleet], None] | None = None, drain_s: float = 5.0
+    ) -> FleetStats:
+        """Run the scenario to its end (or ``stop()``), then give the alarms ``drain_s``
+        to deliver what they hold; returns what happened."""
         self.connect_all()
         tick = self.scenario.tick_s
         last = time.monotonic()
@@ -235,7 +306,7 @@ class Fleet:
             if progress and now_r >= next_progress:
                 progress(self)
                 next_progress = now_r + 1.0
-        self._drain(5.0)
+        self._drain(drain_s)
         return self.stats
 
     def _flush(self, now_r: float) -> None:
@@ -244,8 +315,8 @@ class Fleet:
                 a.outbox.clear()  # no power, no message
                 continue
             if not link.connected:
-                if now_r >= link.retry_at and link.client.socket() is None:
-                    self._try_connect(link)
+                if now_r >= link.conn.retry_at and link.client.socket() is None:
+                    self._try_connect(link.conn)
                 continue
             self._resend(link, link.unacked.due(now_r))
             while a.outbox:
@@ -255,6 +326,8 @@ class Fleet:
                     link.unacked.add(msg.seq, t, payload, now_r)
                 link.client.publish(t, payload, qos=1)
                 self.stats.published += 1
+                if self.on_publish:
+                    self.on_publish(a, msg)
                 if isinstance(msg, CoEvent) and msg.type is EventType.ALARM_START:
                     self.stats.alarm_starts.append((a.device_id, msg.seq, round(self.sim_min, 2)))
 
@@ -271,9 +344,9 @@ class Fleet:
             if not busy:
                 break
             self.mux.poll(0.05)
-        for lk in self.links:
-            if lk.connected:
-                lk.client.disconnect()
+        for conn in self.conns:
+            if conn.connected:
+                conn.client.disconnect()
         self.mux.poll(0.1)
         self.mux.close()
 
@@ -301,12 +374,13 @@ class Fleet:
                     a.room.stop_smolder()
                 elif inc.kind == "power_loss":
                     a.powered = False
-                    self.mux.cut(link.client)
+                    if not self._powered(link.conn):  # the last alarm on it: the line drops
+                        self.mux.cut(link.client)
                 elif inc.kind == "power_back":
                     a.powered = True
                     a.event(now, EventType.POWER_ON)
                     a.state(now)
-                    link.retry_at = 0
+                    link.conn.retry_at = 0
                 elif inc.kind == "hang":
                     a.hung = True
                 elif inc.kind == "tamper":

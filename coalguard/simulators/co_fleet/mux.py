@@ -46,26 +46,34 @@ class Mux:
             self.sel.modify(sock, selectors.EVENT_READ, client)
 
     def poll(self, timeout: float) -> None:
-        """Serve ready sockets for up to ``timeout`` seconds; keepalives once a second."""
-        if self.sel.get_map():
-            events = self.sel.select(timeout)
-        else:
-            time.sleep(timeout)
-            events = []
-        for key, mask in events:
-            c: mqtt.Client = key.data
-            if c.socket() is not key.fileobj:
-                continue  # closed while serving an earlier event
-            if mask & selectors.EVENT_READ:
-                c.loop_read()
-            if mask & selectors.EVENT_WRITE and c.socket() is key.fileobj:
-                c.loop_write()
-        now = time.monotonic()
-        if now - self._last_misc >= 1.0:
-            self._last_misc = now
-            for c in self.clients:
-                if c.socket() is not None:
-                    c.loop_misc()
+        """Serve ready sockets for ``timeout`` seconds (one pass when 0); keepalives once a
+        second. Serving the whole time, not only the first ready batch, lets a
+        connection's PUBACKs free its in-flight window and its next messages go out
+        within the same call (a shared connection carries hundreds of alarms)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            if self.sel.get_map():
+                events = self.sel.select(remaining)
+            else:
+                time.sleep(remaining)
+                events = []
+            for key, mask in events:
+                c: mqtt.Client = key.data
+                if c.socket() is not key.fileobj:
+                    continue  # closed while serving an earlier event
+                if mask & selectors.EVENT_READ:
+                    c.loop_read()
+                if mask & selectors.EVENT_WRITE and c.socket() is key.fileobj:
+                    c.loop_write()
+            now = time.monotonic()
+            if now - self._last_misc >= 1.0:
+                self._last_misc = now
+                for c in self.clients:
+                    if c.socket() is not None:
+                        c.loop_misc()
+            if now >= deadline:
+                return
 
     @staticmethod
     def cut(c: mqtt.Client) -> None:

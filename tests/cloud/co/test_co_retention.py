@@ -130,20 +130,24 @@ def test_a_retention_job_killed_between_batches_leaves_consistent_data(
 
 
 def test_two_retention_jobs_at_once_summarise_each_hour_once(sessions: sessionmaker) -> None:
-    jobs = [_job(sessions, batch=1), _job(sessions, batch=1)]
-    start = threading.Barrier(2)
+    run_together([_job(sessions, batch=1), _job(sessions, batch=1)], NOW)
+    assert _hours(sessions) == EXPECTED
+    assert _messages(sessions) == KEPT
+
+
+def run_together(jobs: list[Retention], now: datetime) -> None:
+    """Every job's ``run(now)`` at the same moment, each on its own thread."""
+    start = threading.Barrier(len(jobs))
 
     def run(job: Retention) -> None:
         start.wait()
-        job.run(NOW)
+        job.run(now)
 
     threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert _hours(sessions) == EXPECTED
-    assert _messages(sessions) == KEPT
 
 
 def test_the_co_retention_command_summarises_and_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]

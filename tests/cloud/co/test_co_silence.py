@@ -6,16 +6,19 @@ Each test runs on SQLite and on a real PostgreSQL.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import event as orm_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.co.gate import WriteGate
 from coalguard.cloud.co.sweeper import Sweeper, silent_due
 from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.edge.clock import ManualClock
 from tests.cloud.co.co_support import T0, event, registered, state, store_for
+from tests.support.waiting import wait_for
 
 
 def _plan(store, cutoff: datetime) -> str:  # type: ignore[no-untyped-def]
@@ -54,10 +57,13 @@ def test_silence_sweep_uses_an_index_not_a_table_scan(db_url: str) -> None:
 
 
 def test_silence_sweep_commits_in_bounded_batches(db_url: str) -> None:
-    """2,100 alarms fall silent at once: 200 per transaction, each alerted once."""
+    """2,100 alarms of no known area fall silent at once (one more still talks, so our
+    side is not blind: ``test_co_outage.py``): 200 per transaction, each alerted once."""
     store = store_for(db_url)
     devices = 2100
     store.apply([state(f"dev-{i:04}", 1) for i in range(devices)])
+    later = T0 + timedelta(seconds=store.book.rules.silence_s + 1)
+    store.apply([state("still-talking", 1, at=later)])
     sweeper = Sweeper(store.sessions, store.book, 1, clock=ManualClock(T0), silent_batch=200)
     raised: list[int] = []
 
@@ -70,7 +76,6 @@ def test_silence_sweep_commits_in_bounded_batches(db_url: str) -> None:
     orm_event.listen(store.sessions, "after_flush", _flushed)
     orm_event.listen(store.sessions, "before_commit", _committing)
 
-    later = T0 + timedelta(seconds=store.book.rules.silence_s + 1)
     assert sweeper.sweep(later)
     assert sweeper.sweep(later + timedelta(seconds=1))  # nothing left: idempotent
     orm_event.remove(store.sessions, "after_flush", _flushed)
@@ -83,7 +88,7 @@ def test_silence_sweep_commits_in_bounded_batches(db_url: str) -> None:
         alerted = s.scalar(select(func.count(func.distinct(CoAlert.device_id))))
         total = s.scalar(select(func.count()).select_from(CoAlert))
         unflagged = s.scalar(select(func.count()).where(CoDevice.silent_alerted.is_(False)))
-    assert (alerted, total, unflagged) == (devices, devices, 0)
+    assert (alerted, total, unflagged) == (devices, devices, 1)
 
 
 def test_registered_alarm_that_never_spoke_falls_silent_from_its_registration(
@@ -98,3 +103,25 @@ def test_registered_alarm_that_never_spoke_falls_silent_from_its_registration(
     with store.sessions() as s:
         ids = sorted(s.scalars(select(CoAlert.device_id).where(CoAlert.kind == "offline")))
     assert ids == ["dev-1", "dev-2"]
+
+
+def test_sweep_batches_let_a_waiting_ingest_commit_between_them() -> None:
+    """The sweep releases the write gate after each batch and asks for it again at once:
+    a heartbeat batch already waiting goes first (it did not: a township outage held
+    the ingest for the whole sweep, bench/co_outage.py)."""
+    gate = WriteGate()
+    order: list[str] = []
+    gate.acquire()  # the sweep's first batch
+
+    def ingest() -> None:
+        with gate:
+            order.append("ingest")
+
+    t = threading.Thread(target=ingest)
+    t.start()
+    wait_for(lambda: len(gate._cond._waiters) == 1, timeout=10)  # type: ignore[attr-defined]
+    gate.release()
+    with gate:  # the sweep's next batch
+        order.append("sweep")
+    t.join(timeout=10)
+    assert order == ["ingest", "sweep"]

@@ -4,7 +4,6 @@ Chinese and English; a phone-sized screen without sideways scrolling."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import bearer, make_app
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
+from tests.support.dashboard_browser import no_raw_names, open_page, page_text, sign_in
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
@@ -45,24 +45,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, object, dict[str, str]]]:
         yield server.url, app, tok
 
 
-def _text(b: Browser) -> str:
-    return b.eval("document.body.innerText")
-
-
-def _open(b: Browser, url: str, word: str) -> str:
-    b.call("Page.navigate", url=url)
-    wait_for(
-        lambda: b.eval("location.href") == url and word in _text(b),
-        timeout=20, what=f"{url} showing {word!r}", retry_errors=True,
-    )  # fmt: skip
-    return _text(b)
-
-
-def _no_raw_names(text: str) -> None:
-    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), "a raw name is shown"
-    assert not re.search(r"\{[a-z_]+\}", text), "a {placeholder} is shown"
-
-
 @pytest.mark.timeout(240)
 def test_the_directory_and_rota_in_chromium(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     binary = require_binary("chromium")
@@ -70,20 +52,17 @@ def test_the_directory_and_rota_in_chromium(served, tmp_path: Path) -> None:  # 
     shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
     b = Browser(binary, tmp_path / "chromium-profile")
     try:
-        b.goto(base + "/login")
-        b.eval(
-            f"document.querySelector('#token').value = {tok['county-op']!r};"
-            "document.querySelector('#login button').click();"
-        )
-        wait_for(lambda: b.eval("location.pathname") == "/", 20, "overview", retry_errors=True)
+        sign_in(b, base, tok["county-op"])
 
         # The household registered with its alarm is listed, masked; the reveal is audited.
-        text = _open(b, base + "/contacts", "联系人名录")
+        text = open_page(b, base + "/contacts", "联系人名录")
         assert "王*" in text and "138****0000" in text and "13800000000" not in text
-        _no_raw_names(text)
+        no_raw_names(text)
         first = b.eval("document.querySelector('button[data-reveal]').dataset.reveal")
         b.eval(f"document.querySelector('button[data-reveal=\"{first}\"]').click()")
-        wait_for(lambda: "13800000000" in _text(b), 20, "the revealed number", retry_errors=True)
+        wait_for(
+            lambda: "13800000000" in page_text(b), 20, "the revealed number", retry_errors=True
+        )
         assert "已记入审计日志" in b.eval("document.querySelector('#msg').textContent")
         with app.state.sessions() as s:
             entry = s.scalars(
@@ -100,9 +79,11 @@ def test_the_directory_and_rota_in_chromium(served, tmp_path: Path) -> None:  # 
         wait_for(
             lambda: "共 9 行：新增联系人 8 个" in b.eval(summary), 20, "preview", retry_errors=True
         )
-        assert "赵**" not in _text(b)  # a preview stores nothing
+        assert "赵**" not in page_text(b)  # a preview stores nothing
         b.eval("document.querySelector('button[data-import=commit]').click()")
-        wait_for(lambda: "赵**" in _text(b), 20, "imported rows after reload", retry_errors=True)
+        wait_for(
+            lambda: "赵**" in page_text(b), 20, "imported rows after reload", retry_errors=True
+        )
         b.screenshot(shots / "cloud-contacts.png")
 
         # Add a grid worker through the form.
@@ -112,37 +93,39 @@ def test_the_directory_and_rota_in_chromium(served, tmp_path: Path) -> None:  # 
             "f.name.value = '冯网格'; f.phone.value = '137 1111 2222';"
             "f.querySelector('button').click();"
         )
-        wait_for(lambda: "137****2222" in _text(b), 20, "the added contact", retry_errors=True)
+        wait_for(lambda: "137****2222" in page_text(b), 20, "the added contact", retry_errors=True)
 
         # The rota: the sample's day shift is on now; add one for tomorrow morning.
-        text = _open(b, base + "/rota", "乡镇值班表")
+        text = open_page(b, base + "/rota", "乡镇值班表")
         on_now = b.eval("document.querySelector('#on-duty').innerText")
         assert "钱**" in on_now and "吴**" not in on_now
-        _no_raw_names(text)
+        no_raw_names(text)
         b.eval(
             "const f = document.querySelector('#shift-form');"
             "f.contact_id.selectedIndex = 1;"
             "f.starts_at.value = '2026-12-03T08:00'; f.ends_at.value = '2026-12-03T20:00';"
             "f.querySelector('button').click();"
         )
-        wait_for(lambda: "2026-12-03 08:00" in _text(b), 20, "the added shift", retry_errors=True)
+        wait_for(
+            lambda: "2026-12-03 08:00" in page_text(b), 20, "the added shift", retry_errors=True
+        )
 
         # English.
         b.call("Page.navigate", url=base + "/lang/en?next=/contacts")
-        wait_for(lambda: "Contact directory" in _text(b), 20, "English page", retry_errors=True)
-        text = _text(b)
+        wait_for(lambda: "Contact directory" in page_text(b), 20, "English page", retry_errors=True)
+        text = page_text(b)
         assert "Grid worker".lower() in text.lower() and "Show number" in text
-        _no_raw_names(text)
-        text = _open(b, base + "/rota", "Township on-call rota")
+        no_raw_names(text)
+        text = open_page(b, base + "/rota", "Township on-call rota")
         assert "On duty now" in text and "2026-12-03 08:00" in text
-        _no_raw_names(text)
+        no_raw_names(text)
 
         # A phone-sized screen: nothing scrolls sideways but the tables in their box.
         b.call(
             "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
             mobile=True,
         )  # fmt: skip
-        _open(b, base + "/contacts", "Contact directory")
+        open_page(b, base + "/contacts", "Contact directory")
         assert b.eval("document.documentElement.scrollWidth") <= 390
         b.screenshot(shots / "cloud-contacts-phone.png")
     finally:

@@ -9,7 +9,6 @@ sample, it orders rectification; accepting it closes the case and the point trad
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.cloud.market.market_support import LINXIA, NOW, TOWN
 from tests.cloud.ops_support import bearer, make_app
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
+from tests.support.dashboard_browser import no_raw_names, open_page, page_text, sign_in
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
@@ -46,33 +46,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, object, dict[str, str]]]:
         yield server.url, app, tok
 
 
-def _text(b: Browser) -> str:
-    return b.eval("document.body.innerText")
-
-
-def _open(b: Browser, url: str, word: str) -> str:
-    b.call("Page.navigate", url=url)
-    wait_for(
-        lambda: b.eval("location.href") == url and word in _text(b),
-        timeout=20, what=f"{url} showing {word!r}", retry_errors=True,
-    )  # fmt: skip
-    return _text(b)
-
-
-def _no_raw_names(text: str) -> None:
-    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), "a raw name is shown"
-    assert not re.search(r"\{[a-z_]+\}", text), "a {placeholder} is shown"
-
-
-def _login(b: Browser, base: str, token: str) -> None:
-    b.goto(base + "/login")
-    b.eval(
-        f"document.querySelector('#token').value = {token!r};"
-        "document.querySelector('#login button').click();"
-    )
-    wait_for(lambda: b.eval("location.pathname") == "/", 20, "overview", retry_errors=True)
-
-
 def _rate(b: Browser, name: str) -> str:
     return b.eval(f"document.querySelector('#rates-total tr[data-rate={name}]').innerText")
 
@@ -92,30 +65,30 @@ def test_plan_to_failing_lab_result_to_recheck_in_chromium(served, tmp_path: Pat
     shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
     b = Browser(binary, tmp_path / "chromium-profile")
     try:
-        _login(b, base, tok["market"])
+        sign_in(b, base, tok["market"])
         rates_url = base + "/market/rates?year=2026&phase=routine"
-        text = _open(b, rates_url, "散煤销售网点抽检覆盖率")
+        text = open_page(b, rates_url, "散煤销售网点抽检覆盖率")
         assert "0 / 2" in _rate(b, "sampling") and "东关煤场" in _rate(b, "sampling")
         assert "临夏型煤厂" in _rate(b, "producers")
-        _no_raw_names(text)
+        no_raw_names(text)
 
         # The county's plan, then a visit to 东关煤场: the page moves to the new task.
-        _open(b, base + "/market/plans", "抽检计划")
+        open_page(b, base + "/market/plans", "抽检计划")
         _fill(b, "#plan-form", region_code=LINXIA, year="2026", title="2026年散煤抽检")
-        wait_for(lambda: "2026年散煤抽检" in _text(b), 20, "the plan", retry_errors=True)
+        wait_for(lambda: "2026年散煤抽检" in page_text(b), 20, "the plan", retry_errors=True)
         _fill(b, ".task-form", point_code="LX-1", planned_on="2026-06-10", sampler="王五")
         wait_for(
             lambda: "/market/tasks/" in b.eval("location.pathname"), 20, "task", retry_errors=True
         )
         task_url = b.eval("location.href")
         _fill(b, "#sample-form", sample_id="LX-2026-001", seal="FQ-001")
-        wait_for(lambda: "LX-2026-001" in _text(b), 20, "the sample", retry_errors=True)
+        wait_for(lambda: "LX-2026-001" in page_text(b), 20, "the sample", retry_errors=True)
         assert "已抽样" in b.eval("document.querySelector('#task-status').innerText")
-        _no_raw_names(_text(b))
+        no_raw_names(page_text(b))
 
         # The lab enters a failing result: judged against Linxia's 无烟2号, re-check opened.
-        _login(b, base, tok["lab"])
-        _open(b, task_url, "录入检测结果")
+        sign_in(b, base, tok["lab"])
+        open_page(b, task_url, "录入检测结果")
         _fill(
             b,
             "#result-form",
@@ -124,47 +97,64 @@ def test_plan_to_failing_lab_result_to_recheck_in_chromium(served, tmp_path: Pat
         )
         outcome = "document.querySelector('#task-outcome').innerText"
         wait_for(lambda: b.eval(outcome) == "不合格", 20, "the failing verdict", retry_errors=True)
-        assert "linxia-2023/anthracite-2" in _text(b)
+        assert "linxia-2023/anthracite-2" in page_text(b)
         b.screenshot(shots / "cloud-market-task.png")
         recheck = b.eval("document.querySelector('#recheck-link').href")
-        text = _open(b, recheck, "复检")
+        text = open_page(b, recheck, "复检")
         assert "东关煤场" in text and "待抽样" in text
 
         # The county's rates: covered one of two points; one failing point, not re-checked yet.
-        _login(b, base, tok["market"])
-        _open(b, rates_url, "散煤销售网点抽检覆盖率")
+        sign_in(b, base, tok["market"])
+        open_page(b, rates_url, "散煤销售网点抽检覆盖率")
         assert "1 / 2" in _rate(b, "sampling") and "西关配送点" in _rate(b, "sampling")
         assert "东关煤场" not in _rate(b, "sampling")
         assert "0 / 1" in _rate(b, "recheck") and "东关煤场" in _rate(b, "recheck")
         b.screenshot(shots / "cloud-market-rates.png")
 
         # The re-check sampled: the re-check rate reaches 100 %.
-        _open(b, recheck, "抽样登记")
+        open_page(b, recheck, "抽样登记")
         _fill(b, "#sample-form", sampler="王五", sample_id="LX-2026-002", seal="FQ-002")
-        wait_for(lambda: "LX-2026-002" in _text(b), 20, "the re-check sample", retry_errors=True)
-        _open(b, rates_url, "不合格网点复检率")
+        wait_for(
+            lambda: "LX-2026-002" in page_text(b), 20, "the re-check sample", retry_errors=True
+        )
+        open_page(b, rates_url, "不合格网点复检率")
         assert "1 / 1" in _rate(b, "recheck") and "100.0%" in _rate(b, "recheck")
 
         # A case from the failing sample orders rectification; accepting it closes the case.
-        _open(b, task_url, "立案")
+        open_page(b, task_url, "立案")
         _fill(b, "#case-form", violation="substandard")
-        wait_for(lambda: "办理中" in _text(b), 20, "the open case", retry_errors=True)
+        wait_for(lambda: "办理中" in page_text(b), 20, "the open case", retry_errors=True)
         point_url = b.eval("document.querySelector('h1 a').href")
-        _open(b, rates_url, "非法销售案件处置率")
+        open_page(b, rates_url, "非法销售案件处置率")
         assert "0 / 1" in _rate(b, "cases") and "东关煤场" in _rate(b, "cases")
-        text = _open(b, point_url, "整改中")
+        text = open_page(b, point_url, "整改中")
         assert "验收通过前不准经营" in b.eval("document.querySelector('#may-sell').innerText")
         b.eval("document.querySelector('#cases button[data-market-post]').click()")
-        wait_for(lambda: "已结案" in _text(b), 20, "the closed case", retry_errors=True)
+        wait_for(lambda: "已结案" in page_text(b), 20, "the closed case", retry_errors=True)
         assert b.eval("document.querySelector('#may-sell').innerText") == "是"
-        _open(b, rates_url, "非法销售案件处置率")
+        open_page(b, rates_url, "非法销售案件处置率")
         assert "1 / 1" in _rate(b, "cases") and "100.0%" in _rate(b, "cases")
         assert "1 / 2" in _rate(b, "sampling")
 
         # The public list: the failing result, CSV link.
-        text = _open(b, base + "/market/failing?year=2026", "抽检不合格结果公示")
+        text = open_page(b, base + "/market/failing?year=2026", "抽检不合格结果公示")
         assert "东关煤场" in text and "LX-2026-001" in text and "Vdaf" in text
-        _no_raw_names(text.replace("Vdaf", "").replace("St_d", ""))
+        no_raw_names(text.replace("Vdaf", "").replace("St_d", ""))
+
+        # English, and a phone-sized screen: nothing scrolls sideways but the tables.
+        b.call("Page.navigate", url=base + "/lang/en?next=/market/rates")
+        wait_for(lambda: "Sales-point sampling" in page_text(b), 20, "English", retry_errors=True)
+        no_raw_names(page_text(b))
+        for url, word in ((point_url, "May record sales"), (task_url, "Results")):
+            no_raw_names(open_page(b, url, word).replace("Vdaf", "").replace("St_d", ""))
+        b.call(
+            "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
+            mobile=True,
+        )  # fmt: skip
+        for url, word in ((base + "/market", "Add a point"), (task_url, "Results")):
+            open_page(b, url, word)
+            assert b.eval("document.documentElement.scrollWidth") <= 390, url
+        b.screenshot(shots / "cloud-market-phone.png")
     finally:
         b.close()
 
@@ -183,8 +173,8 @@ def test_an_import_shows_its_row_level_errors_in_chromium(served, tmp_path: Path
     )
     b = Browser(binary, tmp_path / "chromium-profile")
     try:
-        _login(b, base, tok["market"])
-        _open(b, base + "/market", "批量导入")
+        sign_in(b, base, tok["market"])
+        open_page(b, base + "/market", "批量导入")
         root = b.call("DOM.getDocument")["root"]["nodeId"]
         node = b.call("DOM.querySelector", nodeId=root, selector="#import-file")["nodeId"]
         b.call("DOM.setFileInputFiles", files=[str(sheet)], nodeId=node)

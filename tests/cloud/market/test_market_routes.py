@@ -246,3 +246,56 @@ def test_a_case_from_a_failing_sample_counts_and_is_accepted_on_the_case(world) 
         "met": True,
     }
     assert c.get(f"{API}/points/{p['id']}", headers=h["market"]).json()["may_record_sales"]
+
+
+SAMPLE = Path(__file__).parents[3] / "docs" / "market-points-sample.csv"
+
+
+def test_the_documented_sample_sheet_imports(world) -> None:  # type: ignore[no-untyped-def]
+    c, h = world
+    r = c.post(f"{API}/points/import?commit=true", content=SAMPLE.read_bytes(), headers=h["market"])
+    assert r.json() | {"errors": []} == {
+        "rows": 4,
+        "added": 4,
+        "updated": 0,
+        "committed": True,
+        "errors": [],
+    }
+    points = {p["code"]: p for p in c.get(f"{API}/points", headers=h["market"]).json()}
+    assert points["LX-003"]["status"] == "dormant"
+    assert points["LX-009"]["kind"] == "briquette_producer"
+    assert points["LX-002"]["coal_types"] == ["anthracite", "briquette"]
+    assert points["LX-001"]["operator_name"] == "马**"  # masked: market staff see no personal data
+
+
+def test_a_city_sees_one_block_per_county(world) -> None:  # type: ignore[no-untyped-def]
+    c, h = world
+    _point(c, h["market"], "LX-1")
+    c.post(f"{API}/points/import?commit=true", content=SAMPLE.read_bytes(), headers=h["market"])
+    city = bearer(issue_token(c.app.state.sessions, "market-6229", "6229", "market", now=NOW))
+    other = {
+        "code": "HZ-1",
+        "name": "和政煤点",
+        "kind": "loose_coal_point",
+        "region_code": "622925100",
+    }
+    assert c.post(f"{API}/points", json=other, headers=city).status_code == 201
+    r = c.get(f"{API}/rates", params={"year": 2026}, headers=city).json()
+    assert [x["county"] for x in r["counties"]] == [LINXIA, "622925"]
+    assert r["total"]["sampling"]["of"] == 4 and r["counties"][1]["sampling"]["missing"] == [
+        "和政煤点"
+    ]
+    assert (
+        c.get(f"{API}/rates", params={"year": 2026, "phase": "winter"}, headers=city).status_code
+        == 422
+    )
+
+
+def test_an_id_past_the_database_integer_is_refused_not_a_server_error(world) -> None:  # type: ignore[no-untyped-def]
+    # The API fuzzer's case: /market/points/46867628511759205138432 overflowed SQLite (500).
+    c, h = world
+    huge = 46867628511759205138432
+    for url in (f"{API}/points/{huge}", f"{API}/tasks/{huge}", f"{API}/tasks?plan_id={huge}"):
+        r = c.get(url, headers=h["market"])
+        assert r.status_code == 422, (url, r.status_code)
+    assert c.get(f"/market/points/{huge}", headers=h["market"]).status_code == 422

@@ -232,3 +232,20 @@ def test_a_case_from_a_failing_sample(world: dict[str, Any]) -> None:
     assert (case["point_id"], case["origin"], case["sample_ref"]) == (ids["b"], "sample", "S-9")
     listed = c.get("/api/v1/market/cases", params={"status": "open"}, headers=market).json()
     assert [x["id"] for x in listed] == [case["id"]]
+
+
+def test_a_huge_id_in_the_path_is_refused_not_a_server_error(world: dict[str, Any]) -> None:
+    # The API fuzzer's find: an id past INTEGER overflowed in the driver (a 500).
+    c = TestClient(world["app"], raise_server_exceptions=False)
+    huge = "46867628511759205138432"
+    market = bearer(world["tok"]["market-1"])
+    for method, url in (
+        ("GET", f"/api/v1/market/points/{huge}/books"),
+        ("POST", f"/api/v1/market/sales/{huge}/reveal"),
+        ("GET", f"/api/v1/market/cases/{huge}"),
+        ("POST", f"/api/v1/market/cases/{huge}/escalate"),
+        ("POST", f"/api/v1/contacts/{huge}/reveal"),
+        ("GET", f"/api/v1/referrals/{huge}"),
+    ):
+        r = c.request(method, url, headers=market)
+        assert r.status_code in (403, 422), (url, r.status_code, r.text)

@@ -126,3 +126,37 @@ def test_a_plan_made_after_may_is_late(s) -> None:  # type: ignore[no-untyped-de
     plan = add_plan(s, PlanIn(region_code=LINXIA, year=2026), "market-1", NOW)
     assert not plan_on_time(plan)
     assert s.scalars(select(SamplingTask)).all() == []
+
+
+def test_a_bad_vocabulary_file_names_the_file_and_field(tmp_path: Path) -> None:
+    from coalguard.cloud.market.vocabulary import VOCABULARY_FILE, vocabulary
+    from coalguard.errors import DataFileError
+
+    bad = tmp_path / "vocabulary.toml"
+    bad.write_text(
+        VOCABULARY_FILE.read_text(encoding="utf-8").replace(
+            "recheck_days = 15", "recheck_days = 0"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataFileError) as e:
+        vocabulary(bad)
+    assert "vocabulary.toml" in str(e.value) and "recheck_days" in str(e.value)
+
+
+def test_a_rectification_past_its_deadline_raises_one_alert(s) -> None:  # type: ignore[no-untyped-def]
+    p = point(s, "LX-6")
+    start_rectification(s, p, "无沉淀池", date(2026, 6, 12), NOW)
+    assert sweep_market_deadlines(s, NOW + timedelta(days=2)) == 0  # due the 12th
+    assert sweep_market_deadlines(s, NOW + timedelta(days=3)) == 1
+    assert sweep_market_deadlines(s, NOW + timedelta(days=9)) == 0  # once per order
+    (alert,) = unified_alerts(s, LINXIA, AlertFilter(source="market"))
+    assert (alert["kind"], alert["point_id"]) == ("market.rectification_overdue", p.id)
+
+
+def test_a_task_outside_the_plans_year_is_refused(s) -> None:  # type: ignore[no-untyped-def]
+    plan = add_plan(s, PlanIn(region_code=LINXIA, year=2026), "market-1", NOW)
+    p = point(s, "LX-7")
+    with pytest.raises(MarketError) as e:
+        add_task(s, plan, p, TaskIn(point_code="LX-7", planned_on=date(2027, 1, 5)), "m", NOW)
+    assert e.value.key == "task_year"

@@ -20,7 +20,8 @@ from coalguard.cloud.referrals.tables import ReferralCase, ReferralMessage
 from tests.cloud.checks.checkpoint_feed import records
 from tests.cloud.co.test_co_mqtt import Hook
 from tests.cloud.referrals.referral_feed import CHECKPOINT, PLATE, REGION, failing_lab_case
-from tests.support.servers import CLOUD_ENV, CloudProcess, PostgresServer, add_gateway
+from tests.support.metrics import samples
+from tests.support.servers import CLOUD_ENV, CloudProcess, PostgresServer, add_gateway, staff_token
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -36,6 +37,7 @@ def test_failing_lab_report_opens_one_referral_case(
     gw.store.close()
     hook = Hook()
     token = add_gateway(db_url, "gw-zz", tmp_path / "token")
+    staff = {"Authorization": f"Bearer {staff_token(db_url)}"}
     engine = make_engine(db_url)
     sm = make_sessionmaker(engine)
     with sm.begin() as s:
@@ -95,6 +97,9 @@ def test_failing_lab_report_opens_one_referral_case(
             )
 
         wait_for(settled, 60, "every record projected and every referral message sent")
+        scraped = [
+            samples(httpx.get(f"{c.url}/metrics", headers=staff, timeout=10).text) for c in clouds
+        ]
         with sm() as s:
             cases = list(s.scalars(select(ReferralCase)))
             messages = list(s.scalars(select(ReferralMessage)))
@@ -114,6 +119,11 @@ def test_failing_lab_report_opens_one_referral_case(
     assert verify(SECRET.encode(), headers[TIMESTAMP_HEADER], raw, headers[SIGNATURE_HEADER])
     body = json.loads(raw)
     assert body["case_id"] == case.id and body["inspection"]["plate"] == PLATE
+    # Each send counted once, by the replica that made it; both see the backlog drained.
+    for channel in ("log", "webhook"):
+        key = ("coalguard_referral_sends_total", (("channel", channel), ("outcome", "sent")))
+        assert sum(got.get(key, 0) for got in scraped) == 1, channel
+    assert [got[("coalguard_projector_backlog", ())] for got in scraped] == [0, 0]
     outputs = [log.read_text(errors="replace") for log in logs]
     assert sum(o.count(f"lab referral case {case.id}") for o in outputs) == 1  # the log channel
     for text in outputs:

@@ -23,7 +23,13 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.batch_store import BatchRace, dead_letter_request, store_batch
 from coalguard.cloud.gateways import authenticate, bearer_token
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES
-from coalguard.edge.uplink.wire import MAX_BODY_DEPTH, OUTCOMES, BatchResponse, WireRecord
+from coalguard.edge.uplink.wire import (
+    MAX_BODY_DEPTH,
+    OUTCOMES,
+    BatchResponse,
+    WireRecord,
+    known_finite,
+)
 from coalguard.errors import WordedValueError
 from coalguard.untrusted_json import UntrustedJson, parse, storable_text
 
@@ -156,6 +162,12 @@ async def _refuse_whole(
 )
 async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
     """Store a batch of edge records; answers each record's outcome by id."""
+    answer = await _take_batch(gateway_id, request)
+    request.app.state.metrics.batch_answered(answer.status_code)
+    return answer
+
+
+async def _take_batch(gateway_id: str, request: Request) -> JSONResponse:
     settings = request.app.state.settings
     engine = request.app.state.engine
     token = bearer_token(request.headers.get("authorization"))
@@ -206,6 +218,7 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
             items,
             max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
             received_at=request.app.state.clock.now(),
+            context=known_finite(raw),
         )
     except BatchRace as exc:
         log.info("batch from %s raced another writer: %s", gateway_id, exc)
@@ -213,6 +226,7 @@ async def post_batch(gateway_id: str, request: Request) -> JSONResponse:
         return _error(request, 503, "batch_refused", {"Retry-After": "1"}, reason=retry)
     except OperationalError as exc:
         return _unavailable(request, gateway_id, exc)
+    request.app.state.metrics.ingested(outcomes, request.app.state.clock.now())
     kick = getattr(request.app.state, "checks_kick", None)
     if kick is not None:  # wake the projector; never wait for it
         kick()

@@ -1,6 +1,7 @@
 """The live alarm board and the CO alarm history: dashboard pages and the board's event stream.
 
-``/board`` renders the active CO alarms of the user's region, newest first;
+``/board`` renders the active CO alarms of the user's region, newest first, under
+the area outages that touch it (``cloud/board/outages.py``);
 ``/board/events`` streams what changes (``cloud/board/stream.py``; the cards
 are rendered here with the same template as the page, in the user's
 language). ``/history`` and its village and household pages show past alarms
@@ -22,6 +23,7 @@ from coalguard.cloud.api.routes.dashboard import Viewer, page_lang, render_page
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.board.feed import BoardFeed, Change, parse_cursor
 from coalguard.cloud.board.history import occurrences, summarize
+from coalguard.cloud.board.outages import active_outages
 from coalguard.cloud.board.stream import Timing, board_events
 from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.scope import is_region_code
@@ -42,8 +44,9 @@ def board_page(request: Request, op: Viewer) -> Response:
     with request.app.state.sessions() as s:
         feed = BoardFeed(op, None, request.app.state.clock)
         poll = feed.poll(s)
+        outages = active_outages(s, op)
     cards = [c.card for c in reversed(poll.changes) if c.card is not None]
-    return render_page(request, "board.html", op, cards=cards, cursor=poll.cursor)
+    return render_page(request, "board.html", op, cards=cards, cursor=poll.cursor, outages=outages)
 
 
 def _change_data(ch: Change, lang: str) -> dict[str, Any]:

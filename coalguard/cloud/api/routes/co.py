@@ -31,14 +31,22 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.co import registry
 from coalguard.cloud.co.notifier import channel_health
+from coalguard.cloud.co.rules import OUTAGE_KIND
 from coalguard.cloud.co.schemas import (
     ChannelHealthOut,
     CommissioningOut,
     DeadLettersOut,
     NotificationOut,
+    OutageAlarmsOut,
     SeasonCheckOut,
 )
-from coalguard.cloud.co.tables import CoAlert, CoDeadLetter, CoDevice, CoNotification
+from coalguard.cloud.co.tables import (
+    CoAlert,
+    CoDeadLetter,
+    CoDevice,
+    CoNotification,
+    CoOutageMember,
+)
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.scope import scoped_region
 from coalguard.errors import InputError
@@ -315,3 +323,40 @@ def notifications(request: Request, op: Reader, alert_id: CoAlertRef) -> list[di
             }
             for n in rows
         ]
+
+
+@router.get("/alerts/{alert_id}/alarms", response_model=OutageAlarmsOut, responses=problems(404))
+def outage_alarms(request: Request, op: Reader, alert_id: CoAlertRef) -> dict[str, Any]:
+    """The alarms an area outage counted instead of alerting each (those in the caller's
+    region; an outage of a wider area, or of our own side, is seen from inside it)."""
+    with request.app.state.sessions() as s:
+        alert = s.get(CoAlert, int(alert_id.removeprefix("co-")))
+        seen = alert is not None and (
+            op.covers(alert.region_code) or op.region_prefix.startswith(alert.region_code)
+        )
+        if alert is None or alert.kind != OUTAGE_KIND or not seen:
+            raise Problem(404, "no_alert", alert_id=alert_id)
+        rows = s.execute(
+            select(CoOutageMember, CoDevice)
+            .join(CoDevice, CoDevice.device_id == CoOutageMember.device_id)
+            .where(
+                CoOutageMember.alert_id == alert.id,
+                CoDevice.region_code.startswith(op.region_prefix, autoescape=True),
+            )
+            .order_by(CoOutageMember.device_id)
+        ).all()
+        return {
+            "alert_id": _co_ref(alert_id),
+            "area": alert.region_code,
+            "count": int(alert.detail.get("count", 0)),
+            "alarms": [
+                {
+                    "device_id": m.device_id,
+                    "region_code": d.region_code,
+                    "joined_at": m.joined_at.isoformat(),
+                    "released_at": m.released_at.isoformat() if m.released_at else None,
+                    "heard_again": d.last_heard_at is not None and d.last_heard_at > m.joined_at,
+                }
+                for m, d in rows
+            ],
+        }

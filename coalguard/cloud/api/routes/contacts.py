@@ -20,10 +20,12 @@ from coalguard.cloud.api.deps import (
     PhoneRevealer,
     Reader,
     RegionQuery,
+    RowId,
     Span,
 )
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
+from coalguard.cloud.api.uploads import sheet_upload
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.contacts import importer
 from coalguard.cloud.contacts.directory import (
@@ -50,8 +52,6 @@ from coalguard.cloud.scope import scoped_region
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 Role = Literal[ROLES]  # type: ignore[valid-type]
-MAX_SHEET_BYTES = 2 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _contact(s: Session, op: Operator, contact_id: int) -> Contact:
@@ -121,7 +121,7 @@ def create_contact(
 
 @router.patch("/contacts/{contact_id}", response_model=ContactOut, responses=problems(404))
 def patch_contact(
-    request: Request, op: ContactEditor, clock: ClockDep, contact_id: int, body: ContactPatch
+    request: Request, op: ContactEditor, clock: ClockDep, contact_id: RowId, body: ContactPatch
 ) -> JSONResponse:
     """Change a contact's name, relation, phone, or whether it is reached."""
     with request.app.state.sessions.begin() as s:
@@ -135,7 +135,7 @@ def patch_contact(
     "/contacts/{contact_id}/deactivate", response_model=ContactOut, responses=problems(404)
 )
 def deactivate_contact(
-    request: Request, op: ContactEditor, clock: ClockDep, contact_id: int
+    request: Request, op: ContactEditor, clock: ClockDep, contact_id: RowId
 ) -> JSONResponse:
     """Stop reaching a contact (kept for the record; a re-send by id still finds it)."""
     patch = ContactPatch(active=False)
@@ -148,7 +148,7 @@ def deactivate_contact(
 
 @router.post("/contacts/{contact_id}/reveal", response_model=RevealOut, responses=problems(404))
 def reveal_phone(
-    request: Request, op: PhoneRevealer, clock: ClockDep, contact_id: int
+    request: Request, op: PhoneRevealer, clock: ClockDep, contact_id: RowId
 ) -> RevealOut:
     """The plain phone of one contact; the audit log records who asked for whose, and when."""
     with request.app.state.sessions.begin() as s:
@@ -177,10 +177,7 @@ async def import_contacts(
 ) -> dict[str, Any]:
     """A CSV or .xlsx sheet as the request body: a dry run by default (row-level errors);
     with ``commit=true`` the whole file is stored, or nothing when any row is refused."""
-    data = await request.body()
-    if len(data) > MAX_SHEET_BYTES:
-        raise Problem(413, "contacts.sheet_too_large", limit=MAX_SHEET_BYTES)
-    kind = format or ("xlsx" if request.headers.get("content-type", "").startswith(XLSX) else "csv")
+    data, kind = await sheet_upload(request, format)
     result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
     lang = request_lang(request)
     return {
@@ -240,7 +237,7 @@ def create_shift(
 
 
 @router.post("/duty-shifts/{shift_id}/cancel", response_model=ShiftOut, responses=problems(404))
-def cancel_shift(request: Request, op: ContactEditor, shift_id: int) -> JSONResponse:
+def cancel_shift(request: Request, op: ContactEditor, shift_id: RowId) -> JSONResponse:
     """Take a shift off the rota."""
     with request.app.state.sessions.begin() as s:
         sh = _shift(s, op, shift_id)

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS, allow
-from coalguard.cloud.api.deps import ClockDep, Reader, RegionQuery
+from coalguard.cloud.api.deps import ClockDep, QueryRowId, Reader, RegionQuery, RowId
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
+from coalguard.cloud.api.uploads import sheet_upload
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.market import importer
 from coalguard.cloud.market.points import (
@@ -71,8 +72,6 @@ from coalguard.cloud.scope import scoped_region
 router = APIRouter(prefix="/api/v1/market", tags=["market"])
 MarketEditor = Annotated[Operator, allow(*MARKET_EDITORS)]
 ResultEnterer = Annotated[Operator, allow(*RESULT_ENTERERS)]
-MAX_SHEET_BYTES = 2 * 1024 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FAILING_COLUMNS = (
     "point_code",
     "point_name",
@@ -173,14 +172,14 @@ def create_point(
 
 
 @router.get("/points/{point_id}", response_model=PointOut, responses=problems(404))
-def get_point(request: Request, op: Reader, point_id: int) -> JSONResponse:
+def get_point(request: Request, op: Reader, point_id: RowId) -> JSONResponse:
     with request.app.state.sessions() as s:
         return _answer(point_out(_point(s, op, point_id)), op)
 
 
 @router.patch("/points/{point_id}", response_model=PointOut, responses=problems(404))
 def patch_point(
-    request: Request, op: MarketEditor, clock: ClockDep, point_id: int, body: PointFields
+    request: Request, op: MarketEditor, clock: ClockDep, point_id: RowId, body: PointFields
 ) -> JSONResponse:
     """Change a point's fields (status, facilities, pledge …); rectification has its steps."""
     if body.region_code:
@@ -198,7 +197,7 @@ class RectificationIn(BaseModel):
 
 @router.post("/points/{point_id}/rectification", response_model=PointOut, responses=problems(404))
 def order_rectification(
-    request: Request, op: MarketEditor, clock: ClockDep, point_id: int, body: RectificationIn
+    request: Request, op: MarketEditor, clock: ClockDep, point_id: RowId, body: RectificationIn
 ) -> JSONResponse:
     """Order the point to rectify by ``due_on``: no trading until it is accepted."""
     with request.app.state.sessions.begin() as s:
@@ -211,7 +210,7 @@ def order_rectification(
     response_model=PointOut,
     responses=problems(404, 409),
 )
-def accept(request: Request, op: MarketEditor, clock: ClockDep, point_id: int) -> JSONResponse:
+def accept(request: Request, op: MarketEditor, clock: ClockDep, point_id: RowId) -> JSONResponse:
     """The rectification passed its acceptance: the point trades again. A rectification a
     case ordered is accepted on the case (``/cases/{id}/accept``), which closes it."""
     with request.app.state.sessions.begin() as s:
@@ -232,10 +231,7 @@ async def import_points(
 ) -> dict[str, Any]:
     """A CSV or .xlsx point list as the request body: a dry run by default (row-level
     errors); with ``commit=true`` the whole file is stored, or nothing when a row is refused."""
-    data = await request.body()
-    if len(data) > MAX_SHEET_BYTES:
-        raise Problem(413, "contacts.sheet_too_large", limit=MAX_SHEET_BYTES)
-    kind = format or ("xlsx" if request.headers.get("content-type", "").startswith(XLSX) else "csv")
+    data, kind = await sheet_upload(request, format)
     result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
     lang = request_lang(request)
     return {
@@ -286,7 +282,7 @@ def create_plan(request: Request, op: MarketEditor, clock: ClockDep, body: PlanI
     "/plans/{plan_id}/tasks", status_code=201, response_model=TaskOut, responses=problems(404)
 )
 def create_task(
-    request: Request, op: MarketEditor, clock: ClockDep, plan_id: int, body: TaskIn
+    request: Request, op: MarketEditor, clock: ClockDep, plan_id: RowId, body: TaskIn
 ) -> JSONResponse:
     """Plan a visit to a point of the plan's county."""
     with request.app.state.sessions.begin() as s:
@@ -299,8 +295,8 @@ def create_task(
 
 
 class TaskQuery(RegionQuery):
-    plan_id: int | None = None
-    point_id: int | None = None
+    plan_id: QueryRowId = None
+    point_id: QueryRowId = None
     status: Literal["planned", "sampled", "judged"] | None = None
     limit: int = Field(500, ge=1, le=5000)
 
@@ -323,14 +319,14 @@ def list_tasks(request: Request, op: Reader, q: Annotated[TaskQuery, Query()]) -
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, responses=problems(404))
-def get_task(request: Request, op: Reader, task_id: int) -> JSONResponse:
+def get_task(request: Request, op: Reader, task_id: RowId) -> JSONResponse:
     with request.app.state.sessions() as s:
         return _answer(task_view(s, _task(s, op, task_id)), op)
 
 
 @router.post("/tasks/{task_id}/sample", response_model=TaskOut, responses=problems(404))
 def sample_taken(
-    request: Request, op: MarketEditor, clock: ClockDep, task_id: int, body: SampleIn
+    request: Request, op: MarketEditor, clock: ClockDep, task_id: RowId, body: SampleIn
 ) -> JSONResponse:
     """The sample was taken: sampler, sample id and seal."""
     with request.app.state.sessions.begin() as s:
@@ -342,7 +338,7 @@ def sample_taken(
     "/tasks/{task_id}/results", status_code=201, response_model=TaskOut, responses=problems(404)
 )
 def result_in(
-    request: Request, op: ResultEnterer, clock: ClockDep, task_id: int, body: ResultIn
+    request: Request, op: ResultEnterer, clock: ClockDep, task_id: RowId, body: ResultIn
 ) -> JSONResponse:
     """A rapid or lab result, judged against the jurisdiction's profile; a failing task
     opens its re-check task (``recheck_task_id``)."""

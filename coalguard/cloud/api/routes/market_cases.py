@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import CASE_OFFICERS, CASE_READERS, allow
-from coalguard.cloud.api.deps import ClockDep, RegionQuery
+from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
@@ -115,7 +115,7 @@ def list_cases(request: Request, op: CaseReader, q: Annotated[CaseQuery, Query()
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses=problems(404))
-def get_case(request: Request, op: CaseReader, case_id: int) -> CaseOut:
+def get_case(request: Request, op: CaseReader, case_id: RowId) -> CaseOut:
     with request.app.state.sessions() as s:
         return case_out(s, _case(s, op, case_id))
 
@@ -125,7 +125,7 @@ class Note(BaseModel):
 
 
 @router.post("/cases/{case_id}/escalate", response_model=CaseOut, responses=problems(404))
-def escalate(request: Request, op: Officer, clock: ClockDep, case_id: int) -> CaseOut:
+def escalate(request: Request, op: Officer, clock: ClockDep, case_id: RowId) -> CaseOut:
     """Up one rung of the ladder (限期整改 → 查封 → 关停)."""
     with request.app.state.sessions.begin() as s:
         case = cases.escalate(s, _case(s, op, case_id), load_sales_rules(), op.name, clock.now())
@@ -133,7 +133,7 @@ def escalate(request: Request, op: Officer, clock: ClockDep, case_id: int) -> Ca
 
 
 @router.post("/cases/{case_id}/accept", response_model=CaseOut, responses=problems(404))
-def accept(request: Request, op: Officer, clock: ClockDep, case_id: int, body: Note) -> CaseOut:
+def accept(request: Request, op: Officer, clock: ClockDep, case_id: RowId, body: Note) -> CaseOut:
     """Rectification accepted (整改验收): the case closes, the point may sell again."""
     with request.app.state.sessions.begin() as s:
         case = cases.accept(s, _case(s, op, case_id), op.name, clock.now(), body.note)
@@ -145,7 +145,9 @@ class SeizureIn(BaseModel):
 
 
 @router.post("/cases/{case_id}/seizures", response_model=CaseOut, responses=problems(404))
-def seize(request: Request, op: Officer, clock: ClockDep, case_id: int, body: SeizureIn) -> CaseOut:
+def seize(
+    request: Request, op: Officer, clock: ClockDep, case_id: RowId, body: SeizureIn
+) -> CaseOut:
     with request.app.state.sessions.begin() as s:
         case = cases.seize(s, _case(s, op, case_id), body.tonnes, op.name, clock.now())
         return case_out(s, case)
@@ -164,7 +166,7 @@ class HandoverIn(BaseModel):
     responses=problems(404),
 )
 def hand_over(
-    request: Request, op: Officer, clock: ClockDep, case_id: int, body: HandoverIn
+    request: Request, op: Officer, clock: ClockDep, case_id: RowId, body: HandoverIn
 ) -> HandoverOut:
     """Seized coal handed over to 发改: one line of the handover ledger."""
     with request.app.state.sessions.begin() as s:
@@ -186,7 +188,7 @@ class DisposalIn(BaseModel):
 
 @router.post("/cases/{case_id}/disposal", response_model=CaseOut, responses=problems(404))
 def dispose(
-    request: Request, op: Officer, clock: ClockDep, case_id: int, body: DisposalIn
+    request: Request, op: Officer, clock: ClockDep, case_id: RowId, body: DisposalIn
 ) -> CaseOut:
     with request.app.state.sessions.begin() as s:
         case = cases.dispose(s, _case(s, op, case_id), body.disposal, op.name, clock.now())
@@ -194,7 +196,7 @@ def dispose(
 
 
 @router.post("/cases/{case_id}/publish", response_model=CaseOut, responses=problems(404))
-def publish(request: Request, op: Officer, clock: ClockDep, case_id: int) -> CaseOut:
+def publish(request: Request, op: Officer, clock: ClockDep, case_id: RowId) -> CaseOut:
     """Published on the 曝光台 today."""
     with request.app.state.sessions.begin() as s:
         case = cases.publish(s, _case(s, op, case_id), op.name, clock.now())

@@ -21,6 +21,7 @@ from coalguard.cloud.access import (
     SALES_RECORDERS,
     allow_page,
 )
+from coalguard.cloud.api.deps import RowId
 from coalguard.cloud.api.routes.dashboard import Viewer, not_found_page, render_page
 from coalguard.cloud.api.routes.market import task_view
 from coalguard.cloud.api.routes.market_sales import point_for
@@ -66,7 +67,7 @@ def desk(request: Request, op: Clerk) -> Response:
 
 
 @router.get("/market/points/{point_id}/books")
-def books(request: Request, op: BookViewer, point_id: int) -> Response:
+def books(request: Request, op: BookViewer, point_id: RowId) -> Response:
     with request.app.state.sessions() as s:
         try:
             p = point_for(s, op, point_id)
@@ -123,7 +124,7 @@ def points_page(request: Request, op: Viewer, kind: str | None = None) -> Respon
 
 
 @router.get("/market/points/{point_id}")
-def point_page(request: Request, op: Viewer, point_id: int) -> Response:
+def point_page(request: Request, op: Viewer, point_id: RowId) -> Response:
     with request.app.state.sessions() as s:
         p = s.get(BusinessPoint, point_id)
         if p is None or not op.covers(p.region_code):
@@ -169,7 +170,7 @@ def plans_page(request: Request, op: Viewer) -> Response:
 
 
 @router.get("/market/tasks/{task_id}")
-def task_page(request: Request, op: Viewer, task_id: int) -> Response:
+def task_page(request: Request, op: Viewer, task_id: RowId) -> Response:
     with request.app.state.sessions() as s:
         t = s.get(SamplingTask, task_id)
         if t is None or not op.covers(t.region_code):

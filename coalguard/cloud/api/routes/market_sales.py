@@ -20,7 +20,7 @@ from coalguard.cloud.access import (
     SALES_RECORDERS,
     allow,
 )
-from coalguard.cloud.api.deps import ClockDep
+from coalguard.cloud.api.deps import ClockDep, RowId
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import CloudUser, Operator, Role
@@ -74,7 +74,7 @@ def point_for(s: Session, op: Operator, point_id: int) -> BusinessPoint:
 
 
 @router.get("/points/{point_id}/books", response_model=BooksOut, responses=problems(403, 404))
-def get_books(request: Request, op: BookReader, point_id: int) -> JSONResponse:
+def get_books(request: Request, op: BookReader, point_id: RowId) -> JSONResponse:
     """A point's purchases, sales (buyers masked), stock per coal type and findings."""
     with request.app.state.sessions() as s:
         view = books_view(s, point_for(s, op, point_id))
@@ -88,7 +88,7 @@ def get_books(request: Request, op: BookReader, point_id: int) -> JSONResponse:
     responses=problems(403, 404),
 )
 def post_purchase(
-    request: Request, op: Recorder, clock: ClockDep, point_id: int, body: PurchaseIn
+    request: Request, op: Recorder, clock: ClockDep, point_id: RowId, body: PurchaseIn
 ) -> PurchaseOut:
     """An inbound record: contract, supplier, quality report, tonnes, coal type."""
     with request.app.state.sessions.begin() as s:
@@ -103,7 +103,7 @@ def post_purchase(
     responses=problems(403, 404, 409),
 )
 def post_sale(
-    request: Request, op: Recorder, clock: ClockDep, point_id: int, body: SaleIn
+    request: Request, op: Recorder, clock: ClockDep, point_id: RowId, body: SaleIn
 ) -> JSONResponse:
     """One five-part form with its weighbridge ticket; answers the findings it made."""
     now = clock.now()
@@ -131,7 +131,7 @@ def post_sale(
 
 @router.post("/sales/{sale_id}/reveal", response_model=BuyerRevealOut, responses=problems(403, 404))
 def reveal_buyer(
-    request: Request, op: BuyerRevealer, clock: ClockDep, sale_id: int
+    request: Request, op: BuyerRevealer, clock: ClockDep, sale_id: RowId
 ) -> BuyerRevealOut:
     """The plain ID number and phone of one sale's buyer; the audit log records who asked
     for which, and when. A clerk reveals only their own point's buyers."""
@@ -160,7 +160,7 @@ class ClerkIn(BaseModel):
 
 @router.put("/points/{point_id}/clerk", response_model=ClerkOut, responses=problems(403, 404, 422))
 def put_clerk(
-    request: Request, op: CaseOfficer, clock: ClockDep, point_id: int, body: ClerkIn
+    request: Request, op: CaseOfficer, clock: ClockDep, point_id: RowId, body: ClerkIn
 ) -> ClerkOut:
     """Make a clerk user the one who records this point's books."""
     with request.app.state.sessions.begin() as s:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
-from coalguard.cloud.api.deps import ClockDep, RegionQuery
+from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.routes.dashboard import page_lang
@@ -78,14 +78,14 @@ def list_tickets(
 
 
 @router.get("/api/v1/market/tickets/{ticket_id}", response_model=TicketOut, responses=problems(404))
-def get_ticket(request: Request, op: TicketReader, ticket_id: int) -> dict[str, Any]:
+def get_ticket(request: Request, op: TicketReader, ticket_id: RowId) -> dict[str, Any]:
     """One ticket."""
     return ticket_view(*_one(request, op, ticket_id))
 
 
 @router.get("/market/tickets/{ticket_id}/print", include_in_schema=False)
 def print_ticket(
-    request: Request, op: Annotated[Operator, allow_page(*TICKET_READERS)], ticket_id: int
+    request: Request, op: Annotated[Operator, allow_page(*TICKET_READERS)], ticket_id: RowId
 ) -> HTMLResponse:
     """The 过磅单 to print (A5 or a receipt roll), in the reader's language."""
     lang = page_lang(request, op)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.api.deps import ClockDep, Office, Reader, RegionQuery
+from coalguard.cloud.api.deps import ClockDep, Office, Reader, RegionQuery, RowId
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
@@ -45,7 +45,7 @@ def list_referrals(
 
 
 @router.get("/referrals/{case_id}", response_model=ReferralDetail, responses=problems(404))
-def get_referral(request: Request, op: Reader, case_id: int) -> dict[str, Any]:
+def get_referral(request: Request, op: Reader, case_id: RowId) -> dict[str, Any]:
     """One case with its packet (inspection, verdicts, notice, custody) and its sendings."""
     with request.app.state.sessions() as s:
         return case_detail(s, _case(s, op, case_id))
@@ -55,7 +55,7 @@ def get_referral(request: Request, op: Reader, case_id: int) -> dict[str, Any]:
     "/referrals/{case_id}/ack", response_model=ReferralDetail, responses=problems(404, 409)
 )
 def acknowledge_referral(
-    request: Request, op: Office, clock: ClockDep, case_id: int, body: AckIn | None = None
+    request: Request, op: Office, clock: ClockDep, case_id: RowId, body: AckIn | None = None
 ) -> dict[str, Any]:
     """The office acknowledges the case: it stops being re-sent."""
     with request.app.state.sessions.begin() as s:

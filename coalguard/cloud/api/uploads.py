@@ -1,0 +1,20 @@
+"""A spreadsheet sent as a request body (the imports of contacts and points): its bytes,
+bounded, and whether it is CSV or .xlsx (``format``, else its content type)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from coalguard.cloud.api.problems import Problem
+
+MAX_SHEET_BYTES = 2 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def sheet_upload(request: Request, format: str | None) -> tuple[bytes, str]:
+    """``(bytes, "csv" | "xlsx")`` of the body; 413 past ``MAX_SHEET_BYTES``."""
+    data = await request.body()
+    if len(data) > MAX_SHEET_BYTES:
+        raise Problem(413, "sheets.too_large", limit=MAX_SHEET_BYTES)
+    is_xlsx = request.headers.get("content-type", "").startswith(XLSX)
+    return data, format or ("xlsx" if is_xlsx else "csv")
