@@ -1,7 +1,7 @@
 """mkt_ticket: weighbridge tickets (过磅单) of the sales points (issue 15)
 
 Revision ID: 0025
-Revises: 0024
+Revises: 0020
 Create Date: 2026-11-26 19:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0025"
-down_revision = "0024"  # assigned "0018"; main's head was 0024
+down_revision = "0020"  # assigned "0018"; main holds ... -> 0021 -> 0020
 branch_labels = None
 depends_on = None
 
