@@ -20,6 +20,7 @@ from coalguard.cli import (
     edge,
     gateway,
     profiles,
+    scale,
     sim,
     verdict,
 )
@@ -43,6 +44,7 @@ app.add_typer(edge.app, name="edge")
 app.add_typer(analyzer.app, name="analyzer")
 app.add_typer(gateway.app, name="gateway")
 app.add_typer(sim.app, name="sim")
+app.add_typer(scale.app, name="scale")
 
 
 def _argv_lang() -> str | None:

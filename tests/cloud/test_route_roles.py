@@ -115,6 +115,10 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
+    # weighbridge tickets (过磅单) of the sales points
+    ("POST", "/api/v1/market/tickets"): CLERKS,
+    ("GET", "/api/v1/market/tickets"): BOOKS,
+    ("GET", "/api/v1/market/tickets/{ticket_id}"): BOOKS,
     # lab referrals to the air-pollution office
     ("GET", "/api/v1/referrals"): READ,
     ("GET", "/api/v1/referrals/{case_id}"): READ,
@@ -176,6 +180,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
+    ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,

@@ -52,6 +52,10 @@ class PacedPty:
                 await asyncio.sleep(wait)
             self._write_all(part)
 
+    def send(self, data: bytes) -> None:
+        """Write now, unpaced: for a simulator that paces whole frames itself."""
+        self._write_all(data)
+
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
         while view:

@@ -22,6 +22,7 @@ from coalguard.cloud.api.routes import (
     market_cases,
     market_pages,
     market_sales,
+    market_tickets,
     profiles,
     receipts,
     referrals,
@@ -54,5 +55,6 @@ ROUTERS = (
     receipts.router,
     co_ack.router,
     market_pages.router,
+    market_tickets.router,
     dashboard.router,
 )
