@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.market.idcard import check_digit
 from coalguard.cloud.market.sales import PurchaseIn, SaleIn
 from coalguard.cloud.zones import parse_csv, publish
 from tests.cloud.market.market_support import NOW
+from tests.cloud.ops_support import bearer
 
 ZONE_VILLAGE = "622901100001"  # 东关村: a 禁煤区 (gas and electricity only)
 OPEN_VILLAGE = "622901100002"
@@ -62,3 +64,22 @@ def no_coal_zone(s: Session) -> None:
         by="market-1",
         now=NOW,
     )
+
+
+def weighed_ticket(
+    base: str, token: str, point_code: str, net_t: float, plate: str = "甘N12345"
+) -> str:
+    """A 过磅单 the point's weighbridge station posted (the cloud's ticket API): its serial."""
+    tare = 12_000.0
+    at = NOW.isoformat()
+    body = {
+        "point_code": point_code,
+        "scale_id": "scale-1",
+        "scale_format": "xk3190-a9",
+        "plate": plate,
+        "gross": {"kg": tare + net_t * 1000, "at": at, "stable": True},
+        "tare": {"kg": tare, "at": at, "stable": True},
+    }
+    r = httpx.post(f"{base}/api/v1/market/tickets", json=body, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return str(r.json()["serial"])

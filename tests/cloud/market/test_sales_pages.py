@@ -17,13 +17,19 @@ from sqlalchemy import select
 from coalguard.cloud.audit import AuditEntry
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.market.findings import check_sale
-from coalguard.cloud.market.sales import assign_clerk, record_sale
+from coalguard.cloud.market.sales import assign_clerk, record_purchase, record_sale
 from coalguard.cloud.market.sales_rules import load_sales_rules
-from coalguard.cloud.market.sales_tables import Case
+from coalguard.cloud.market.sales_tables import Case, Sale
 from coalguard.cloud.market.tables import BusinessPoint
 from coalguard.edge.clock import ManualClock
 from tests.cloud.market.market_support import LINXIA, NOW, point
-from tests.cloud.market.sales_support import OPEN_VILLAGE, id_number, sale_in
+from tests.cloud.market.sales_support import (
+    OPEN_VILLAGE,
+    id_number,
+    purchase_in,
+    sale_in,
+    weighed_ticket,
+)
 from tests.cloud.ops_support import bearer, make_app
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
@@ -73,6 +79,8 @@ def _sign_in(b: Browser, base: str, token: str, path: str, word: str) -> None:
     wait_for(lambda: _ready(b) and word in _text(b), 20, path, retry_errors=True)
 
 
+MSG = "document.querySelector('#msg').textContent"
+STOCK_TABLE = "document.querySelector('#stock').innerText"
 CASES_TABLE = "document.querySelector('#cases').innerText"
 CASE_STATUS = "document.querySelector('#cases .case-status').innerText"
 SALE = {
@@ -195,3 +203,51 @@ def test_market_staff_close_a_case_by_rectification_in_chromium(served, tmp_path
     with app.state.sessions() as s:
         (case,) = s.scalars(select(Case)).all()
         assert (case.status, case.outcome, case.seized_t) == ("closed", "rectified", 5.0)
+
+
+@pytest.mark.timeout(240)
+def test_the_clerk_records_a_sale_with_its_ticket_in_chromium(served, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    binary = require_binary("chromium")
+    base, app, tok = served["base"], served["app"], served["tok"]
+    with app.state.sessions.begin() as s:
+        record_purchase(s, s.get(BusinessPoint, served["point"]), purchase_in(), "clerk-a", NOW)
+    first = weighed_ticket(base, tok["clerk-a"], "LX-1", net_t=1.5)
+    second = weighed_ticket(base, tok["clerk-a"], "LX-1", net_t=1.2)
+    shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
+    b = Browser(binary, tmp_path / "chromium-profile")
+    try:
+        b.call(
+            "Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
+            mobile=True,
+        )  # fmt: skip
+        _sign_in(b, base, tok["clerk-a"], "/market/desk", "销售登记")
+        _fill(b, "sale-form", {**SALE, "ticket_id": first})
+        wait_for(
+            lambda: _ready(b) and "已保存：五联单 WL-0001" in _text(b), 20, "the sale saved",
+            retry_errors=True,
+        )  # fmt: skip
+        sales = b.eval("document.querySelector('#sales').innerText")
+        assert first in sales and "马**" in sales and "139****5678" in sales
+        assert "28.5" in b.eval(STOCK_TABLE)
+        b.screenshot(shots / "cloud-market-sale-phone.png")
+
+        # The same ticket on a second form is refused, worded.
+        _fill(b, "sale-form", {**SALE, "serial_no": "WL-0002", "ticket_id": first})
+        wait_for(
+            lambda: f"过磅单 {first} 已用于另一张五联单" in b.eval(MSG), 20, "the refusal",
+            retry_errors=True,
+        )  # fmt: skip
+
+        # The same serial on a second ticket whose net weight differs: two findings.
+        _fill(b, "sale-form", {**SALE, "ticket_id": second, "buyer_id": id_number(2)})
+        wait_for(
+            lambda: _ready(b) and "五联单编号重复使用" in _text(b), 20, "the findings",
+            retry_errors=True,
+        )  # fmt: skip
+        assert "过磅净重与五联单数量不符" in b.eval("document.querySelector('#findings').innerText")
+        _no_raw_names(_text(b))
+    finally:
+        b.close()
+    with app.state.sessions() as s:
+        rows = s.execute(select(Sale.ticket_id, Sale.ticket_net_t).order_by(Sale.id)).all()
+        assert rows == [(first, 1.5), (second, 1.2)]

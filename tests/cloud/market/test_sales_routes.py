@@ -249,3 +249,35 @@ def test_a_huge_id_in_the_path_is_refused_not_a_server_error(world: dict[str, An
     ):
         r = c.request(method, url, headers=market)
         assert r.status_code in (403, 422), (url, r.status_code, r.text)
+
+
+def test_a_sale_carries_its_own_points_ticket_once(world: dict[str, Any]) -> None:
+    c, tok, ids = world["c"], world["tok"], world["ids"]
+    server = str(c.base_url).rstrip("/")
+    clerk = bearer(tok["clerk-a"])
+
+    def ticket(token: str, code: str, net_t: float) -> str:
+        tare = 12_000.0
+        w = {"at": NOW.isoformat(), "stable": True}
+        body = {
+            "point_code": code, "scale_id": "scale-1", "scale_format": "xk3190-a9",
+            "plate": "甘N12345", "gross": {"kg": tare + net_t * 1000, **w},
+            "tare": {"kg": tare, **w},
+        }  # fmt: skip
+        r = c.post(f"{server}/api/v1/market/tickets", json=body, headers=bearer(token))
+        assert r.status_code == 201, r.text
+        return str(r.json()["serial"])
+
+    url = f"/api/v1/market/points/{ids['a']}/sales"
+    theirs = ticket(tok["clerk-b"], "LX-2", 1.5)
+    body = sale_in("WL-20", ticket=theirs, buyer_id=id_number(5)).model_dump(mode="json")
+    r = c.post(url, json=body, headers=clerk)
+    assert r.status_code == 422 and theirs in r.json()["detail"]
+    ours = ticket(tok["clerk-a"], "LX-1", 1.5)
+    by_id = c.get("/api/v1/market/tickets", headers=clerk).json()
+    numeric = next(str(t["id"]) for t in by_id if t["serial"] == ours)
+    r = c.post(url, json={**body, "ticket_id": numeric}, headers=clerk)  # the id works too
+    assert r.status_code == 201 and r.json()["sale"]["ticket_id"] == ours
+    assert r.json()["sale"]["ticket_net_t"] == 1.5 and r.json()["findings"] == []
+    again = c.post(url, json={**body, "serial_no": "WL-21", "ticket_id": ours}, headers=clerk)
+    assert again.status_code == 409 and ours in again.json()["detail"]

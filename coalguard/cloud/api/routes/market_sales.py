@@ -118,8 +118,9 @@ def post_sale(
             raise Problem(422, "market_sales.ticket_unknown", ticket=body.ticket_id)
         if ticket.point_id != p.id:
             raise Problem(422, "market_sales.ticket_other_point", ticket=body.ticket_id)
-        if s.scalar(select(Sale.id).where(Sale.ticket_id == body.ticket_id)) is not None:
-            raise Problem(409, "market_sales.ticket_used", ticket=body.ticket_id)
+        if s.scalar(select(Sale.id).where(Sale.ticket_id == ticket.ticket_id)) is not None:
+            raise Problem(409, "market_sales.ticket_used", ticket=ticket.ticket_id)
+        body = body.model_copy(update={"ticket_id": ticket.ticket_id})
         sale = record_sale(s, p, body, request.app.state.keyring, op.name, now, ticket.net_t)
         found = check_sale(s, p, sale, load_sales_rules(), now)
         view = SaleRecorded(
