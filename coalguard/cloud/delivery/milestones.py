@@ -66,11 +66,11 @@ def due_date(m: Milestone, season: str) -> date:
     return date(int(season[:4]), month, day)
 
 
-def met(s: Session, m: Milestone, county: str, season: str) -> bool:
-    due = due_date(m, season)
+def met(s: Session, m: Milestone, county: str, season: str, today: date) -> bool:
+    """Done by ``today`` (late is still done: the overdue alert clears, its history stays)."""
     sups = list(s.scalars(select(Supplier).where(Supplier.region_code == county)))
     if m.check == "suppliers_tendered":
-        return any(x.tendered_on is not None and x.tendered_on <= due for x in sups)
+        return any(x.tendered_on is not None and x.tendered_on <= today for x in sups)
     if m.check == "contracts_signed":
         return bool(sups) and all(
             x.contract_signed_on is not None and x.contract_signed_on <= due for x in sups
@@ -105,7 +105,7 @@ def sweep_delivery(s: Session, now: datetime, rules: Milestones | None = None) -
             subject = f"{county}:{season}:{m.id}"
             if today <= due_date(m, season):
                 continue
-            if met(s, m, county, season):
+            if met(s, m, county, season, today):
                 clear_market_alert(s, OVERDUE, subject, now)
                 continue
             raise_market_alert(
@@ -128,7 +128,7 @@ def sweep_delivery(s: Session, now: datetime, rules: Milestones | None = None) -
 def reserve_state(
     s: Session, region: str, rules: Milestones | None = None
 ) -> tuple[Decimal, Decimal] | None:
-    """(stock of the latest count, the stock required) where a reserve is kept."""
+    """(stock of the latest count, the stock required) where a reserve is kept and counted."""
     j = (rules or load_milestones()).for_region(region)
     if j is None or j.reserve_days is None or j.daily_use_t is None:
         return None
@@ -138,7 +138,9 @@ def reserve_state(
         .order_by(ReserveCount.counted_on.desc())
     ).first()
     need = Decimal(j.reserve_days) * Decimal(str(j.daily_use_t))
-    return (Decimal(last.stock_t) if last else Decimal(0)), need
+    if last is None:
+        return None  # not tracked yet: the city starts by recording a count
+    return Decimal(last.stock_t), need
 
 
 def _reserve(s: Session, now: datetime, rules: Milestones) -> int:
