@@ -73,7 +73,7 @@ def met(s: Session, m: Milestone, county: str, season: str, today: date) -> bool
         return any(x.tendered_on is not None and x.tendered_on <= today for x in sups)
     if m.check == "contracts_signed":
         return bool(sups) and all(
-            x.contract_signed_on is not None and x.contract_signed_on <= due for x in sups
+            x.contract_signed_on is not None and x.contract_signed_on <= today for x in sups
         )
     rates = delivery_rates(s, county, season, "county")
     return bool(rates) and all(r.complete for r in rates)

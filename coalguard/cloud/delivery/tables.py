@@ -48,6 +48,17 @@ class Supplier(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SupplierUser(Base):
+    """Which delivery company a ``supplier`` user records for (only its own slips)."""
+
+    __tablename__ = "dlv_supplier_user"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("dlv_supplier.id"), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64), default="")
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Site(Base):
     """A place of the network: county centre (中心), township station (站), village point (点)."""
 

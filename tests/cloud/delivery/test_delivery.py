@@ -44,8 +44,9 @@ def supplier(
     contract: date | None = date(2022, 9, 20),
 ) -> int:
     return network.add_supplier(
-        s, name="冀中洁净煤公司", region_code=COUNTY, tender_no="ZB-2022-07", tendered_on=tendered,
-        contract_no="HT-2022-31", contract_signed_on=contract, quality_guarantee="ZB-QG-17", now=NOW,
+        s, name="冀中洁净煤公司", region_code=COUNTY, tender_no="ZB-2022-07",
+        tendered_on=tendered, contract_no="HT-2022-31", contract_signed_on=contract,
+        quality_guarantee="ZB-QG-17", now=NOW,
     ).id  # fmt: skip
 
 

@@ -66,7 +66,8 @@ def test_hebei_benchmark_caps_coal_at_two_tonnes_and_one_stove() -> None:
         ),
     )  # fmt: skip
     ent = entitle(f, SCHEMES, "2022-23", PAY_DAY)
-    # coal: min(2.5, 2) t x 100 = 200.00 (1.2 from HB-1, 0.8 from HB-2); stove: min(2, 1) x 500 = 500.00
+    # coal: min(2.5, 2) t x 100 = 200.00 (1.2 from HB-1, 0.8 from HB-2)
+    # stove: min(2, 1) x 500 = 500.00
     assert line(ent, "coal").units == Decimal("2.0")
     assert line(ent, "coal").amount == Decimal("200.00")
     assert line(ent, "stove").amount == Decimal("500.00")
@@ -76,7 +77,8 @@ def test_hebei_benchmark_caps_coal_at_two_tonnes_and_one_stove() -> None:
 def test_hebei_county_adds_its_differentiated_share() -> None:
     f = HouseholdFacts(3, HEBEI_EXAMPLE, "remote", slips=(slip("HB-9", "coal", "1.5", "1050"),))
     ent = entitle(f, SCHEMES, "2022-23", PAY_DAY)
-    # province 1.5 x 100 = 150.00; example county 1.5 x 150 = 225.00; a remote household gets no stove
+    # province 1.5 x 100 = 150.00; example county 1.5 x 150 = 225.00
+    # and a remote household gets no stove
     assert ent.by_payer() == {"province": Decimal("150.00"), "county": Decimal("225.00")}
     assert line(ent, "stove").refusal.rule == "category"
 
@@ -119,7 +121,8 @@ def test_binzhou_2022_retrofit_gets_construction_operating_and_hardship() -> Non
         7, BINZHOU, hardship=True, slips=(slip("G1", "gas", "400", "3.2"),), **BINZHOU_2022
     )
     ent = entitle(f, SCHEMES, "2022-23", PAY_DAY)
-    # construction 3000 (example); operating: 400 m3 x 3.2 = 1280 capped at 900 (example); hardship 500
+    # construction 3000 (example); operating: 400 m3 x 3.2 = 1280 capped at 900 (example);
+    # hardship 500
     assert [(ln.item_id, ln.amount) for ln in ent.lines if ln.refusal is None] == [
         ("construction", Decimal("3000.00")),
         ("operating_2022", Decimal("900.00")),

@@ -2,7 +2,7 @@
 
 Revision ID: 0034
 Revises: 0025
-Create Date: 2026-11-26 22:30:51.187182
+Create Date: 2026-11-26 22:37:22.149773
 """
 
 from __future__ import annotations
@@ -181,6 +181,23 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "dlv_supplier_user",
+        sa.Column("user_name", sa.String(length=64), nullable=False),
+        sa.Column("supplier_id", sa.Integer(), nullable=False),
+        sa.Column("assigned_by", sa.String(length=64), nullable=False),
+        sa.Column("assigned_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["supplier_id"],
+            ["dlv_supplier.id"],
+        ),
+        sa.PrimaryKeyConstraint("user_name"),
+    )
+    with op.batch_alter_table("dlv_supplier_user", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_dlv_supplier_user_supplier_id"), ["supplier_id"], unique=False
+        )
+
+    op.create_table(
         "sub_payout_line",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("list_id", sa.Integer(), nullable=False),
@@ -288,6 +305,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sub_payout_line_household_id"))
 
     op.drop_table("sub_payout_line")
+    with op.batch_alter_table("dlv_supplier_user", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_dlv_supplier_user_supplier_id"))
+
+    op.drop_table("dlv_supplier_user")
     with op.batch_alter_table("dlv_summary", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dlv_summary_township_code"))
 
