@@ -146,6 +146,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/delivery/summaries"): SUPPLIERS,
     ("POST", "/api/v1/delivery/summaries/{summary_id}/review"): REVIEW,
     ("GET", "/api/v1/delivery/summaries/{summary_id}"): DELIVERY_READ,
+    ("POST", "/api/v1/delivery/reserve"): NETWORK,
     # weighbridge tickets (过磅单) of the sales points
     ("POST", "/api/v1/market/tickets"): CLERKS,
     ("GET", "/api/v1/market/tickets"): BOOKS,

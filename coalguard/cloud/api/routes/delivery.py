@@ -22,10 +22,12 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.delivery import network, registers, summary
 from coalguard.cloud.delivery.errors import DeliveryError
+from coalguard.cloud.delivery.milestones import reserve_state
 from coalguard.cloud.delivery.rates import delivery_rates
 from coalguard.cloud.delivery.slips import SlipIn, SlipLine, record_slip
 from coalguard.cloud.delivery.tables import (
     PurchaseRegister,
+    ReserveCount,
     SalesSummary,
     Site,
     Supplier,
@@ -96,10 +98,15 @@ class UserIn(_In):
     user_name: str = Field(min_length=1, max_length=64)
 
 
-@router.post("/suppliers/{supplier_id}/users", status_code=204, responses=problems(404))
+class BoundOut(BaseModel):
+    user_name: str
+    supplier_id: int
+
+
+@router.post("/suppliers/{supplier_id}/users", response_model=BoundOut, responses=problems(404))
 def bind_user(
     supplier_id: RowId, body: UserIn, op: NetworkKeeper, sessions: SessionMakerDep, clock: ClockDep
-) -> None:
+) -> BoundOut:
     """Let a ``supplier`` user record slips for this company (and only it)."""
     with _tx(sessions) as s:
         sup = s.get(Supplier, supplier_id)
@@ -109,6 +116,7 @@ def bind_user(
         row = s.get(SupplierUser, body.user_name) or SupplierUser(user_name=body.user_name)
         row.supplier_id, row.assigned_by, row.assigned_at = supplier_id, op.name, clock.now()
         s.add(row)
+    return BoundOut(user_name=body.user_name, supplier_id=supplier_id)
 
 
 class SiteIn(_In):
@@ -425,3 +433,33 @@ def get_summary(summary_id: RowId, op: DeliveryReader, sessions: SessionMakerDep
         if row is None or not op.covers(row.township_code):
             raise Problem(404, "delivery.no_summary", id=summary_id)
         return _summary_out(s, row)
+
+
+class ReserveIn(_In):
+    region_code: Code
+    counted_on: date
+    stock_t: Annotated[Decimal, Field(ge=0, le=10_000_000, max_digits=12, decimal_places=3)]
+
+
+class ReserveOut(BaseModel):
+    region_code: str
+    stock_t: str | None
+    need_t: str | None
+
+
+@router.post("/reserve", status_code=201, response_model=ReserveOut)
+def count_reserve(
+    body: ReserveIn, op: NetworkKeeper, sessions: SessionMakerDep, clock: ClockDep
+) -> Any:
+    """A count of the coal in stock for a city's reserve (Linxia: ≥ 5 days of its use)."""
+    scoped_region(op, body.region_code)
+    with _tx(sessions) as s:
+        s.add(ReserveCount(**body.model_dump(), recorded_by=op.name, recorded_at=clock.now()))
+        s.flush()
+        state = reserve_state(s, body.region_code)
+    stock, need = state if state else (None, None)
+    return ReserveOut(
+        region_code=body.region_code,
+        stock_t=None if stock is None else str(stock),
+        need_t=None if need is None else str(need),
+    )
