@@ -97,7 +97,7 @@ class RegisterLine(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     register_id: Mapped[int] = mapped_column(ForeignKey("dlv_register.id"), index=True)
-    household_id: Mapped[int] = mapped_column(Integer, index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("hh_household.id"), index=True)
     coal_t: Mapped[Decimal] = mapped_column(Tonnes)
     stoves: Mapped[int] = mapped_column(Integer, default=0)
     paid_yuan: Mapped[Decimal] = mapped_column(Yuan)
@@ -130,7 +130,7 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     slip_serial: Mapped[str] = mapped_column(String(64))
     item: Mapped[str] = mapped_column(String(16))  # coal | stove | gas | electricity | biomass
-    household_id: Mapped[int] = mapped_column(Integer, index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("hh_household.id"), index=True)
     village_code: Mapped[str] = mapped_column(String(12))
     season: Mapped[str] = mapped_column(String(7))
     supplier_id: Mapped[int] = mapped_column(ForeignKey("dlv_supplier.id"), index=True)

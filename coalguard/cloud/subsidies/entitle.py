@@ -34,8 +34,8 @@ class Refusal:
 
 def _word(name: str, value: Any, lang: str | None) -> str:
     """A parameter as a person reads it: vocabulary keys become words."""
-    if name in ("category", "acceptance"):
-        return t(f"subsidies.{name}_{value}", lang)
+    if name in ("category", "acceptance"):  # the register's words
+        return t(f"households.{name}_{value}", lang)
     return str(value)
 
 
@@ -127,7 +127,7 @@ def _pledge(s: Scheme, i: Item, f: HouseholdFacts, on: date) -> Refusal | None:
 
 def _acceptance(s: Scheme, i: Item, f: HouseholdFacts, on: date) -> Refusal | None:
     # Seed 004: "不达标的不予拨付补贴资金，待整改合格后予以拨付".
-    if s.requires_acceptance and f.acceptance != "passed":
+    if s.requires_acceptance and f.acceptance != "accepted":
         return Refusal("acceptance", {"acceptance": f.acceptance})
     return None
 

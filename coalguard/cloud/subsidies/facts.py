@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-Acceptance = Literal["none", "pending", "passed", "failed"]
+# The register's retrofit acceptance states (``cloud/households/vocabulary.toml``).
+Acceptance = Literal["not_applicable", "pending", "accepted", "failed"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,12 @@ class Paid:
 class HouseholdFacts:
     household_id: int
     region_code: str  # the village's 12-digit code
-    category: str  # schemes.CATEGORIES
+    category: str  # the register's category (schemes.CATEGORIES)
     hardship: bool = False
     retrofit_year: int | None = None  # the year its clean-heating retrofit was built
     retrofit_refused: bool = False  # refused the retrofit for personal reasons
     construction_paid_before: bool = False  # a construction subsidy in an earlier season
     pledge_signed_on: date | None = None  # the no-coal pledge (承诺书)
-    acceptance: Acceptance = "none"
+    acceptance: Acceptance = "not_applicable"
     slips: tuple[Slip, ...] = ()
     paid: tuple[Paid, ...] = field(default=())

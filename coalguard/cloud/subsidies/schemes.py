@@ -27,7 +27,8 @@ SCHEMES_DIR = Path(__file__).with_name("schemes")
 Basis = Literal["coal_t", "stove", "retrofit", "usage"]
 BASES: tuple[str, ...] = Basis.__args__  # type: ignore[attr-defined]
 Payer = Literal["province", "city", "county", "town"]
-Category = Literal["retrofitted", "exception", "remote", "new_coal"]
+# The household register's categories (``cloud/households/vocabulary.toml``).
+Category = Literal["retrofit_done", "retrofit_exception", "unretrofitted_remote", "new_coal"]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 Fuel = Literal["gas", "electricity", "biomass"]
 # What a slip's line sells, and the basis that counts it.

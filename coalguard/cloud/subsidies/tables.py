@@ -44,7 +44,7 @@ class PayoutLine(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("sub_payout_list.id"), index=True)
-    household_id: Mapped[int] = mapped_column(Integer, index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("hh_household.id"), index=True)
     village_code: Mapped[str] = mapped_column(String(12))
     scheme_id: Mapped[str] = mapped_column(String(64))
     item_id: Mapped[str] = mapped_column(String(40))

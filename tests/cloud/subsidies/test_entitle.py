@@ -40,7 +40,7 @@ def line(ent, item_id: str):
 
 def test_taishan_pays_300_a_tonne_and_400_a_stove_from_the_tendered_supplier() -> None:
     f = HouseholdFacts(
-        1, TAISHAN, "remote",
+        1, TAISHAN, "unretrofitted_remote",
         slips=(
             slip("TS-001", "coal", "1.5", "1180", on=date(2021, 10, 8)),
             slip("TS-002", "coal", "0.75", "1180", on=date(2021, 12, 1)),
@@ -75,7 +75,9 @@ def test_hebei_benchmark_caps_coal_at_two_tonnes_and_one_stove() -> None:
 
 
 def test_hebei_county_adds_its_differentiated_share() -> None:
-    f = HouseholdFacts(3, HEBEI_EXAMPLE, "remote", slips=(slip("HB-9", "coal", "1.5", "1050"),))
+    f = HouseholdFacts(
+        3, HEBEI_EXAMPLE, "unretrofitted_remote", slips=(slip("HB-9", "coal", "1.5", "1050"),)
+    )
     ent = entitle(f, SCHEMES, "2022-23", PAY_DAY)
     # province 1.5 x 100 = 150.00; example county 1.5 x 150 = 225.00
     # and a remote household gets no stove
@@ -85,23 +87,26 @@ def test_hebei_county_adds_its_differentiated_share() -> None:
 
 def test_slips_outside_the_season_window_do_not_count() -> None:
     f = HouseholdFacts(
-        4, HEBEI, "remote", slips=(slip("OLD", "coal", "2", "900", on=date(2022, 3, 1)),)
+        4,
+        HEBEI,
+        "unretrofitted_remote",
+        slips=(slip("OLD", "coal", "2", "900", on=date(2022, 3, 1)),),
     )
     assert line(entitle(f, SCHEMES, "2022-23", PAY_DAY), "coal").refusal.rule == "nothing_bought"
 
 
 def test_rule_category_refuses_a_retrofitted_household_clean_coal() -> None:
-    f = HouseholdFacts(5, HEBEI, "retrofitted", slips=(slip("R1", "coal", "1", "900"),))
+    f = HouseholdFacts(5, HEBEI, "retrofit_done", slips=(slip("R1", "coal", "1", "900"),))
     ln = line(entitle(f, SCHEMES, "2022-23", PAY_DAY), "coal")
     assert ln.refusal.rule == "category" and ln.amount == 0
-    assert "已完成“双代”改造" in ln.refusal.text("zh")
+    assert "双代改造完成户" in ln.refusal.text("zh")
 
 
 def test_rule_tendered_supplier_refuses_slips_of_another_company() -> None:
     f = HouseholdFacts(
         6,
         TAISHAN,
-        "remote",
+        "unretrofitted_remote",
         slips=(slip("X1", "coal", "1", "900", on=date(2021, 11, 1), tendered=False),),
     )
     ln = line(entitle(f, SCHEMES, "2021-22", date(2022, 1, 5)), "coal")
@@ -109,10 +114,10 @@ def test_rule_tendered_supplier_refuses_slips_of_another_company() -> None:
 
 
 BINZHOU_2022 = dict(
-    category="retrofitted",
+    category="retrofit_done",
     retrofit_year=2022,
     pledge_signed_on=date(2022, 11, 1),
-    acceptance="passed",
+    acceptance="accepted",
 )
 
 
@@ -167,7 +172,7 @@ def test_rule_refused_retrofit_excludes_every_item() -> None:
     f = HouseholdFacts(
         11,
         BINZHOU,
-        "exception",
+        "retrofit_exception",
         retrofit_refused=True,
         hardship=True,
         slips=(slip("B1", "biomass", "1", "800"),),
@@ -194,7 +199,7 @@ def test_rule_clawback_when_acceptance_fails_after_payment() -> None:
 def test_rule_hardship_only_for_linxia_coal() -> None:
     coal = (slip("LX1", "coal", "3", "1300", on=date(2023, 11, 1)),)
     poor = entitle(
-        HouseholdFacts(14, LINXIA, "remote", hardship=True, slips=coal),
+        HouseholdFacts(14, LINXIA, "unretrofitted_remote", hardship=True, slips=coal),
         SCHEMES,
         "2023-24",
         date(2023, 12, 1),
@@ -202,7 +207,10 @@ def test_rule_hardship_only_for_linxia_coal() -> None:
     # paid at the slip's price up to the 2 t cap: 2 x 1300 = 2600.00, by the town
     assert poor.by_payer() == {"town": Decimal("2600.00")}
     other = entitle(
-        HouseholdFacts(15, LINXIA, "remote", slips=coal), SCHEMES, "2023-24", date(2023, 12, 1)
+        HouseholdFacts(15, LINXIA, "unretrofitted_remote", slips=coal),
+        SCHEMES,
+        "2023-24",
+        date(2023, 12, 1),
     )
     assert line(other, "hardship_coal").refusal.rule == "hardship"
 

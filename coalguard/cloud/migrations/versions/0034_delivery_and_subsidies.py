@@ -1,8 +1,9 @@
-"""dlv_* and sub_*: clean-coal delivery ledgers and subsidy payouts (issue 17)
+"""dlv_* and sub_*: clean-coal delivery ledgers and subsidy payouts; the retrofit history
+on hh_household (issue 17)
 
 Revision ID: 0034
-Revises: 0025
-Create Date: 2026-11-26 22:37:22.149773
+Revises: 0029
+Create Date: 2026-11-26 22:52:08.684280
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0034"
-down_revision = "0025"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
@@ -99,6 +100,10 @@ def upgrade() -> None:
         sa.Column("unit_price", sa.Numeric(precision=14, scale=2), nullable=False),
         sa.Column("recorded_by", sa.String(length=64), nullable=False),
         sa.Column("recorded_at", UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["hh_household.id"],
+        ),
         sa.ForeignKeyConstraint(
             ["supplier_id"],
             ["dlv_supplier.id"],
@@ -213,6 +218,10 @@ def upgrade() -> None:
         sa.Column("slips", sa.JSON(), nullable=False),
         sa.Column("clawback", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["hh_household.id"],
+        ),
+        sa.ForeignKeyConstraint(
             ["list_id"],
             ["sub_payout_list.id"],
         ),
@@ -232,6 +241,10 @@ def upgrade() -> None:
         sa.Column("coal_t", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("stoves", sa.Integer(), nullable=False),
         sa.Column("paid_yuan", sa.Numeric(precision=14, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["hh_household.id"],
+        ),
         sa.ForeignKeyConstraint(
             ["register_id"],
             ["dlv_register.id"],
@@ -285,8 +298,22 @@ def upgrade() -> None:
             batch_op.f("ix_dlv_summary_review_summary_id"), ["summary_id"], unique=False
         )
 
+    with op.batch_alter_table("hh_household", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("retrofit_year", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("retrofit_refused", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(
+            sa.Column("construction_paid_season", sa.String(length=7), nullable=True)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("hh_household", schema=None) as batch_op:
+        batch_op.drop_column("construction_paid_season")
+        batch_op.drop_column("retrofit_refused")
+        batch_op.drop_column("retrofit_year")
+
     with op.batch_alter_table("dlv_summary_review", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dlv_summary_review_summary_id"))
 
