@@ -19,7 +19,9 @@ from coalguard.cloud.delivery.milestones import sweep_delivery
 from coalguard.cloud.delivery.rates import delivery_rates
 from coalguard.cloud.delivery.slips import SlipIn, SlipLine, record_slip
 from coalguard.cloud.delivery.tables import ReserveCount
+from coalguard.cloud.households.register import HouseholdIn, add_household
 from coalguard.cloud.market.tables import MarketAlert
+from coalguard.cloud.sealing import Keyring
 
 NOW = datetime(2022, 10, 20, 2, 0, tzinfo=UTC)
 SEASON = "2022-23"
@@ -33,6 +35,12 @@ def s(tmp_path: Path) -> Iterator[Session]:
     engine = make_engine(f"sqlite:///{tmp_path}/cloud.sqlite")
     create_schema(engine, for_tests_or_demo=True)
     with make_sessionmaker(engine).begin() as session:
+        keyring = Keyring.generate("delivery-test")
+        for n, village in ((1, V1), (2, V1), (3, V2), (4, V1)):
+            body = HouseholdIn(
+                village_code=village, head_name=f"户主{n}", address=f"{n}号", category="new_coal"
+            )
+            assert add_household(session, keyring, body, "test", NOW).id == n
         yield session
     engine.dispose()
 
@@ -120,7 +128,7 @@ def test_a_slip_for_a_household_not_on_the_register_is_refused(s: Session) -> No
     sup = supplier(s)
     register(s, V1, {1: ("2", 0)})
     with pytest.raises(DeliveryError) as err:
-        record_slip(s, slip(sup, "WL-5", 99, V1, "1"), SEASON, "配送员", NOW)
+        record_slip(s, slip(sup, "WL-5", 4, V1, "1"), SEASON, "配送员", NOW)  # not on the list
     assert err.value.key == "not_registered"
 
 

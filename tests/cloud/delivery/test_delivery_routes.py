@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from coalguard.cloud.auth import issue_token
+from coalguard.cloud.households.register import HouseholdIn, add_household
 from coalguard.edge.clock import SystemClock
 from tests.cloud.ops_support import bearer, make_app
 
@@ -28,6 +29,9 @@ def test_a_slip_to_a_summary_reviewed_by_town_fdrc_and_finance_over_the_api(tmp_
         )
     }
     c = TestClient(app)
+    with app.state.sessions.begin() as s:
+        body = HouseholdIn(village_code=V1, head_name="王大山", address="1号", category="new_coal")
+        hid = add_household(s, app.state.keyring, body, "test", now).id
     sup = c.post(
         "/api/v1/delivery/suppliers",
         json={"name": "冀中洁净煤公司", "region_code": "130104", "tendered_on": "2022-08-10"},
@@ -43,7 +47,7 @@ def test_a_slip_to_a_summary_reviewed_by_town_fdrc_and_finance_over_the_api(tmp_
         ).status_code
         == 200
     )
-    line = {"household_id": 7, "coal_t": "2", "stoves": 1, "paid_yuan": "2400"}
+    line = {"household_id": hid, "coal_t": "2", "stoves": 1, "paid_yuan": "2400"}
     reg = c.put(
         "/api/v1/delivery/registers",
         json={"village_code": V1, "season": "2022-23", "lines": [line]},
@@ -51,7 +55,7 @@ def test_a_slip_to_a_summary_reviewed_by_town_fdrc_and_finance_over_the_api(tmp_
     )
     assert reg.status_code == 200, reg.text
     slip = {
-        "serial": "WL-0001", "household_id": 7, "village_code": V1, "season": "2022-23",
+        "serial": "WL-0001", "household_id": hid, "village_code": V1, "season": "2022-23",
         "delivered_on": "2022-11-03",
         "lines": [
             {"item": "coal", "quantity": "2", "unit_price": "1050"},
