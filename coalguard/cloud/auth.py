@@ -41,6 +41,8 @@ class Role(StrEnum):
     CLERK = "clerk"
     # A coal-testing lab (化验室): enters sampling results.
     LAB = "lab"
+    # A grid member (网格员, 村委委员, 协查员, 网格长) on a phone: records patrols of their grid.
+    GRID = "grid"
 
 
 ROLES = tuple(r.value for r in Role)

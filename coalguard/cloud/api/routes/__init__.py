@@ -23,6 +23,7 @@ from coalguard.cloud.api.routes import (
     market_pages,
     market_sales,
     market_tickets,
+    patrols,
     profiles,
     receipts,
     referrals,
@@ -56,5 +57,6 @@ ROUTERS = (
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    patrols.router,
     dashboard.router,
 )

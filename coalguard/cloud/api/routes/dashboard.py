@@ -195,7 +195,7 @@ def alerts_page(
 ) -> Response:
     if status not in ("active", "open", "acknowledged", "resolved"):
         status = "active"
-    if source not in (None, "co", "checkpoint", "market"):
+    if source not in (None, "co", "checkpoint", "market", "patrol"):
         source = None
     with request.app.state.sessions() as s:
         alerts = unified_alerts(
