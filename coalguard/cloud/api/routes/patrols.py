@@ -201,7 +201,7 @@ def _grid(s: Session, op: Operator, region_code: str) -> Grid:
 
 def _sees(op: Operator, c: Campaign) -> bool:
     """A campaign of the caller's region, or one over it (a village sees its county's sweep)."""
-    return op.covers(c.region_code) or c.region_code.startswith(op.region_prefix)
+    return op.covers(c.region_code) or op.region_prefix.startswith(c.region_code)
 
 
 def _campaign(s: Session, op: Operator, campaign_id: int) -> Campaign:
@@ -382,6 +382,6 @@ def campaign_page(request: Request, op: Viewer, campaign_id: RowId) -> Response:
     with request.app.state.sessions() as s:
         c = s.get(Campaign, campaign_id)
         if c is None or not _sees(op, c):
-            return not_found_page(request, op, "patrols.no_campaign", str(campaign_id))
+            return not_found_page(request, op, "patrols.page_no_campaign", str(campaign_id))
         p = progress(s, c, op.region_prefix)
     return render_page(request, "patrol_campaign.html", op, progress=p)
