@@ -1,6 +1,7 @@
 """Tables of the grid patrols (R23, R27): grids and their members, patrol records with
 their photos, overdue-patrol alerts, and the pre-season sweep campaign.
 
+A patrol's households are rows of the household register (``cloud/households``).
 People live in the contact directory (``cloud/contacts``): a grid member is a contact
 with a grid role, never a second copy of a name and phone. A photo is kept once per
 content (its SHA-256 is its key), however many patrols attach it.
@@ -71,7 +72,6 @@ class PatrolRecord(Base):
     grid_role: Mapped[str] = mapped_column(String(16))
     patrolled_by: Mapped[str] = mapped_column(String(64))
     patrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    household_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     households_seen: Mapped[int] = mapped_column(Integer, default=0)
     findings: Mapped[str] = mapped_column(Text, default="")
     loose_coal_found: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -92,6 +92,17 @@ class PatrolPhoto(Base):
     region_code: Mapped[str] = mapped_column(String(12))
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordHousehold(Base):
+    """A household of the register (``cloud/households``) a patrol visited."""
+
+    __tablename__ = "ptl_record_household"
+
+    record_id: Mapped[int] = mapped_column(ForeignKey("ptl_record.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("hh_household.id"), primary_key=True, index=True
+    )
 
 
 class RecordPhoto(Base):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from coalguard.cloud.contacts.directory import ContactIn, add_contact
+from coalguard.cloud.households.register import HouseholdIn, add_household
 from coalguard.cloud.patrols.grids import add_grid, add_member
 
 VILLAGE = "130102001001"  # a village of 长安区, 石家庄 (Hebei: weekly, 3 days without cover)
@@ -36,3 +37,16 @@ def village_grid(
         add_member(s, grid, leader.id, "leader", NOW)
         add_member(s, grid, worker.id, "worker", NOW, user_name=user)
         return grid.id, leader.id
+
+
+def households(app: FastAPI, village: str = VILLAGE, n: int = 3) -> list[int]:
+    """``n`` households of the register in ``village``; their ids."""
+    with app.state.sessions.begin() as s:
+        rows = []
+        for i in range(1, n + 1):
+            body = HouseholdIn(
+                village_code=village, head_name=f"张{i}", address=f"{i} 号", category="new_coal"
+            )
+            rows.append(add_household(s, app.state.keyring, body, "clerk", NOW))
+        s.flush()
+        return [h.id for h in rows]

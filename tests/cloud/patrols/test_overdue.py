@@ -19,7 +19,13 @@ from coalguard.cloud.patrols.overdue import sweep_overdue
 from coalguard.cloud.patrols.tables import PatrolAlert
 from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import bearer, make_app
-from tests.cloud.patrols.patrol_support import JIAOZUO_VILLAGE, NOW, VILLAGE, village_grid
+from tests.cloud.patrols.patrol_support import (
+    JIAOZUO_VILLAGE,
+    NOW,
+    VILLAGE,
+    households,
+    village_grid,
+)
 
 MINUTE = timedelta(minutes=1)
 WEEK = timedelta(days=7)
@@ -41,7 +47,7 @@ def test_patrol_overdue_by_the_rhythm_raises_its_alert_to_the_grid_leader(tmp_pa
     # The worker patrols on Monday; Hebei's village rhythm is weekly (video cover here).
     r = client.post(
         "/api/v1/patrols",
-        json={"region_code": VILLAGE, "household_ids": [1, 2, 3], "findings": "无散煤"},
+        json={"region_code": VILLAGE, "household_ids": households(app), "findings": "无散煤"},
         headers=bearer(token),
     )
     assert r.status_code == 201, r.text

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from coalguard.cloud.auth import issue_token
 from coalguard.cloud.patrols.frequency import shipped_frequency
 from coalguard.cloud.patrols.overdue import sweep_overdue
+from coalguard.cloud.patrols.records import households_of
 from coalguard.cloud.patrols.tables import PatrolAlert, PatrolPhoto, PatrolRecord, RecordPhoto
 from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import make_app
-from tests.cloud.patrols.patrol_support import NOW, VILLAGE, village_grid
+from tests.cloud.patrols.patrol_support import NOW, VILLAGE, households, village_grid
 from tests.cloud.patrols.test_patrol_routes import png
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
@@ -66,6 +67,7 @@ def test_a_grid_worker_records_a_patrol_with_a_photo_on_a_phone(tmp_path: Path) 
     binary = require_binary("chromium")
     app = make_app(f"sqlite:///{tmp_path}/cloud.sqlite", ManualClock(LATE))
     village_grid(app)
+    h1, h2, h3 = households(app)
     with app.state.sessions.begin() as s:  # overdue: nobody patrolled for 8 days
         assert sweep_overdue(s, LATE, shipped_frequency()) == 1
     token = issue_token(app.state.sessions, "grid-1", VILLAGE, "grid", now=NOW)
@@ -85,7 +87,7 @@ def test_a_grid_worker_records_a_patrol_with_a_photo_on_a_phone(tmp_path: Path) 
             wait_for(lambda: digest in _text(b), 20, "the photo's hash shown")
             b.eval(
                 "(() => { const f = document.querySelector('#patrol-form');"
-                " f.elements['household_ids'].value = '3，5, 8';"
+                f" f.elements['household_ids'].value = '{h1}，{h2}, {h3}';"
                 " f.elements['findings'].value = '5 号户存散煤约 200 公斤，已劝导清理';"
                 " f.elements['loose_coal_found'].checked = true; f.requestSubmit(); })()"
             )
@@ -103,7 +105,7 @@ def test_a_grid_worker_records_a_patrol_with_a_photo_on_a_phone(tmp_path: Path) 
             b.close()
     with app.state.sessions() as s:
         (record,) = s.scalars(select(PatrolRecord))
-        assert record.household_ids == [3, 5, 8] and record.loose_coal_found
+        assert households_of(s, record.id) == [h1, h2, h3] and record.loose_coal_found
         assert record.patrolled_by == "grid-1" and record.patrolled_at == LATE
         assert s.scalars(select(RecordPhoto.sha256)).all() == [digest]
         stored = s.get(PatrolPhoto, digest)

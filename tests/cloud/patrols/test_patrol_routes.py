@@ -17,7 +17,13 @@ from coalguard.cloud.auth import issue_token
 from coalguard.cloud.patrols.photos import MAX_PHOTO_BYTES
 from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import bearer, make_app
-from tests.cloud.patrols.patrol_support import NOW, OTHER_VILLAGE, VILLAGE, village_grid
+from tests.cloud.patrols.patrol_support import (
+    NOW,
+    OTHER_VILLAGE,
+    VILLAGE,
+    households,
+    village_grid,
+)
 
 
 def png(seed: int = 0) -> bytes:
@@ -79,15 +85,25 @@ def test_a_photo_is_kept_once_by_its_hash_and_named_by_the_patrol(served) -> Non
     assert first.json() == again.json() == {
         "sha256": digest, "content_type": "image/png", "size": len(data)
     }  # fmt: skip
-    body = {"region_code": VILLAGE, "household_ids": [4, 4, 9], "photos": [digest]}
+    a, b = households(client.app, n=2)
+    body = {"region_code": VILLAGE, "household_ids": [b, b, a], "photos": [digest]}
     r = client.post("/api/v1/patrols", json=body, headers=bearer(tok["grid"]))
     assert r.status_code == 201, r.text
-    assert r.json()["photos"] == [digest] and r.json()["household_ids"] == [4, 9]
+    assert r.json()["photos"] == [digest] and r.json()["household_ids"] == [a, b]
     assert r.json()["patrolled_by"] == "grid-1" and r.json()["households_seen"] == 2
 
     unknown = {"region_code": VILLAGE, "photos": ["ab" * 32]}
     r = client.post("/api/v1/patrols", json=unknown, headers=bearer(tok["grid"]))
     assert r.status_code == 409
+
+
+def test_a_patrol_names_households_of_its_own_village_only(served) -> None:  # type: ignore[no-untyped-def]
+    client, tok = served
+    (elsewhere,) = households(client.app, OTHER_VILLAGE, n=1)
+    body = {"region_code": VILLAGE, "household_ids": [elsewhere]}
+    r = client.post("/api/v1/patrols", json=body, headers=bearer(tok["grid"]))
+    assert r.status_code == 409
+    assert r.json()["detail"] == f"登记册中 {VILLAGE} 辖区内没有第 {elsewhere} 号户。"
 
 
 def test_a_grid_member_records_only_in_their_own_village(served) -> None:  # type: ignore[no-untyped-def]

@@ -43,7 +43,13 @@ from coalguard.cloud.patrols.grids import (
     role_of_user,
 )
 from coalguard.cloud.patrols.photos import MAX_PHOTO_BYTES, PhotoRefused, store_photo
-from coalguard.cloud.patrols.records import PatrolIn, photos_of, recent_patrols, record_patrol
+from coalguard.cloud.patrols.records import (
+    PatrolIn,
+    households_of,
+    photos_of,
+    recent_patrols,
+    record_patrol,
+)
 from coalguard.cloud.patrols.tables import Campaign, Grid, GridMember, PatrolRecord
 from coalguard.cloud.privacy import mask_name
 from coalguard.cloud.scope import scoped_region
@@ -167,7 +173,7 @@ def _patrol_out(s: Session, r: PatrolRecord) -> PatrolOut:
         grid_role=r.grid_role,
         patrolled_by=r.patrolled_by,
         patrolled_at=r.patrolled_at,
-        household_ids=r.household_ids,
+        household_ids=households_of(s, r.id),
         households_seen=r.households_seen,
         findings=r.findings,
         loose_coal_found=r.loose_coal_found,

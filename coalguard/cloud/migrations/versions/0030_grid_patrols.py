@@ -1,8 +1,8 @@
-"""ptl_grid, ptl_member, ptl_record, ptl_photo, ptl_record_photo, ptl_alert, ptl_campaign,
-ptl_campaign_village: grid patrols (issue 16)
+"""ptl_grid, ptl_member, ptl_record, ptl_record_household, ptl_photo, ptl_record_photo,
+ptl_alert, ptl_campaign, ptl_campaign_village: grid patrols (issue 16)
 
 Revision ID: 0030
-Revises: 0025
+Revises: 0029
 Create Date: 2026-11-26 22:45:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0030"
-down_revision = "0025"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
@@ -91,7 +91,6 @@ def upgrade() -> None:
         sa.Column("grid_role", sa.String(16), nullable=False),
         sa.Column("patrolled_by", sa.String(64), nullable=False),
         _time("patrolled_at"),
-        sa.Column("household_ids", sa.JSON(), nullable=False),
         sa.Column("households_seen", sa.Integer(), nullable=False),
         sa.Column("findings", sa.Text(), nullable=False),
         sa.Column("loose_coal_found", sa.Boolean(), nullable=False),
@@ -102,6 +101,14 @@ def upgrade() -> None:
     op.create_index("ix_ptl_record_region_code", "ptl_record", ["region_code"])
     op.create_index("ix_ptl_record_campaign_id", "ptl_record", ["campaign_id"])
     op.create_index("ix_ptl_record_grid_time", "ptl_record", ["grid_id", "patrolled_at"])
+    op.create_table(
+        "ptl_record_household",
+        sa.Column("record_id", sa.Integer(), sa.ForeignKey("ptl_record.id"), primary_key=True),
+        sa.Column("household_id", sa.Integer(), sa.ForeignKey("hh_household.id"), primary_key=True),
+    )
+    op.create_index(
+        "ix_ptl_record_household_household_id", "ptl_record_household", ["household_id"]
+    )
     op.create_table(
         "ptl_photo",
         sa.Column("sha256", sa.String(64), primary_key=True),
@@ -139,6 +146,7 @@ def downgrade() -> None:
     for table in (
         "ptl_alert",
         "ptl_record_photo",
+        "ptl_record_household",
         "ptl_photo",
         "ptl_record",
         "ptl_campaign_village",
