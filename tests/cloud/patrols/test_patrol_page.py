@@ -19,6 +19,8 @@ from coalguard.cloud.patrols.records import households_of
 from coalguard.cloud.patrols.tables import PatrolAlert, PatrolPhoto, PatrolRecord, RecordPhoto
 from coalguard.edge.clock import ManualClock
 from tests.cloud.ops_support import make_app
+from tests.cloud.page_support import page_text as _text
+from tests.cloud.page_support import sign_in as _sign_in
 from tests.cloud.patrols.patrol_support import NOW, VILLAGE, households, village_grid
 from tests.cloud.patrols.test_patrol_routes import png
 from tests.conftest import require_binary
@@ -27,25 +29,6 @@ from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
 
 LATE = NOW.replace(day=NOW.day + 8)  # past the weekly rhythm
-
-
-def _text(b: Browser) -> str:
-    return b.eval("document.body.innerText")
-
-
-def _ready(b: Browser) -> bool:
-    return b.eval("document.readyState") == "complete"
-
-
-def _sign_in(b: Browser, base: str, token: str, path: str, word: str) -> None:
-    b.goto(base + "/login")
-    b.eval(
-        f"document.querySelector('#token').value = {token!r};"
-        "document.querySelector('#login button').click();"
-    )
-    wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
-    b.call("Page.navigate", url=base + path)
-    wait_for(lambda: _ready(b) and word in _text(b), 20, path, retry_errors=True)
 
 
 def _attach(b: Browser, data: bytes, name: str) -> None:
