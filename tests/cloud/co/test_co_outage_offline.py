@@ -16,43 +16,33 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from coalguard.cloud.alert_lifecycle import RESOLVED, alert_ref
 from coalguard.cloud.co import CoService, CoSettings
 from coalguard.cloud.co.outage import members_of
 from coalguard.cloud.co.rules import OUTAGE_KIND
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.sweeper import Sweeper
 from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
-from coalguard.cloud.leases import Leases
 from coalguard.edge.clock import ManualClock
 from coalguard.simulators.co_fleet import device_password
-from tests.cloud.co.co_support import T0, availability, sessions_at, state, store_for
+from tests.cloud.co.co_support import (
+    T0,
+    alerts_of,
+    availability,
+    leased_sweeper,
+    sessions_at,
+    state,
+    store_for,
+    sweep_together,
+    village_alarms,
+)
 from tests.support.mosquitto import FLEET_SECRET, Mosquitto
 from tests.support.waiting import wait_for
 
 CUT = "130102001001"  # the village whose power is cut
 NEXT_DOOR = "130102001002"  # same township, power on
-VILLAGE = [f"COA-{CUT}-{i:02}" for i in range(30)]
-
-
-def _ids(village: str, n: int) -> list[str]:
-    return [f"COA-{village}-{i:02}" for i in range(n)]
-
-
-def _alarms(store: MessageStore, village: str, n: int, at: datetime = T0) -> list[str]:
-    """``n`` alarms of ``village`` heard at ``at``."""
-    ids = _ids(village, n)
-    store.apply([state(d, 1, at=at) for d in ids])
-    with store.sessions.begin() as s:
-        s.execute(update(CoDevice).where(CoDevice.device_id.in_(ids)).values(region_code=village))
-    return ids
-
-
-def _alerts(store: MessageStore, kind: str) -> list[CoAlert]:
-    with store.sessions() as s:
-        return list(s.scalars(select(CoAlert).where(CoAlert.kind == kind).order_by(CoAlert.id)))
+VILLAGE = [f"{CUT}-{i:03}" for i in range(30)]  # as village_alarms names them
 
 
 def _notified(store: MessageStore) -> set[str]:
@@ -64,11 +54,6 @@ def _notified(store: MessageStore) -> set[str]:
 
 def _grace(store: MessageStore) -> timedelta:
     return timedelta(seconds=store.book.rules.outage.offline_grace_s)  # type: ignore[union-attr]
-
-
-def _sweeper(store: MessageStore, owner: str = "a", **kw: object) -> Sweeper:
-    clock = ManualClock(T0)
-    return Sweeper(store.sessions, store.book, 1, clock=clock, leases=Leases(clock, owner), **kw)  # type: ignore[arg-type]
 
 
 def _wills(store: MessageStore, ids: list[str], at: datetime) -> None:
@@ -111,8 +96,8 @@ def test_village_power_cut_last_wills_are_one_incident_not_an_offline_alert_each
     try:
         wait_for(svc.ingest.connected.is_set, 15, "ingest to connect")
         store = svc.store
-        _alarms(store, CUT, 30)
-        _alarms(store, NEXT_DOOR, 30)
+        village_alarms(store, CUT, 30)
+        village_alarms(store, NEXT_DOOR, 30)
         links = [_linked(broker, d) for d in VILLAGE]
         for c in links:  # the power goes: links drop without a DISCONNECT
             c.loop_stop()
@@ -124,13 +109,13 @@ def test_village_power_cut_last_wills_are_one_incident_not_an_offline_alert_each
                 return len(list(s.scalars(q)))
 
         wait_for(lambda: held() == 30, 20, "the broker's 30 last wills")
-        assert _alerts(store, "offline") == []  # held: the village may be out
+        assert alerts_of(store, "offline") == []  # held: the village may be out
 
         clock.advance(_grace(store) + timedelta(seconds=1))
-        wait_for(lambda: _alerts(store, OUTAGE_KIND), 20, "the village's incident")
-        [incident] = _alerts(store, OUTAGE_KIND)
+        wait_for(lambda: alerts_of(store, OUTAGE_KIND), 20, "the village's incident")
+        [incident] = alerts_of(store, OUTAGE_KIND)
         assert (incident.region_code, incident.detail["count"]) == (CUT, 30)
-        assert _alerts(store, "offline") == []
+        assert alerts_of(store, "offline") == []
         assert _notified(store) == {OUTAGE_KIND}  # told once, of the incident only
         with store.sessions() as s:
             assert members_of(s, incident.id) == sorted(VILLAGE)
@@ -145,84 +130,71 @@ def test_two_alarms_offline_in_a_village_each_get_their_own_alert_after_the_grac
     db_url: str,
 ) -> None:
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 30)
+    ids = village_alarms(store, CUT, 30)
     _wills(store, ids[:2], T0 + timedelta(seconds=10))
-    sweeper = _sweeper(store)
+    sweeper = leased_sweeper(store)
     at = T0 + timedelta(seconds=10) + _grace(store)
     sweeper.sweep(at)
-    assert _alerts(store, "offline") == []  # not before the grace is over
+    assert alerts_of(store, "offline") == []  # not before the grace is over
     sweeper.sweep(at + timedelta(seconds=1))
-    alone = _alerts(store, "offline")
+    alone = alerts_of(store, "offline")
     assert sorted(a.device_id for a in alone) == ids[:2]
     assert {a.detail["cause"] for a in alone} == {"last_will"}
-    assert _alerts(store, OUTAGE_KIND) == []
+    assert alerts_of(store, OUTAGE_KIND) == []
     sweeper.sweep(at + timedelta(seconds=2))  # decided once
-    assert len(_alerts(store, "offline")) == 2
+    assert len(alerts_of(store, "offline")) == 2
 
 
 def test_alarm_still_offline_after_its_area_recovers_gets_its_own_alert(db_url: str) -> None:
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 30)
+    ids = village_alarms(store, CUT, 30)
     cut = T0 + timedelta(seconds=60)
     _wills(store, ids, cut)
-    sweeper = _sweeper(store)
+    sweeper = leased_sweeper(store)
     sweeper.sweep(cut + _grace(store) + timedelta(seconds=1))
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.detail["count"] == 30
 
     back = cut + _grace(store) + timedelta(seconds=120)  # all but one reconnect
     dead = ids[0]
     store.apply([availability(d, True, at=back) for d in ids[1:]])
     sweeper.sweep(back + timedelta(seconds=1))
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.status == RESOLVED  # "online" is heard
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
 
     grace = back + timedelta(seconds=1 + store.book.rules.outage.grace_s)  # type: ignore[union-attr]
     store.apply([state(d, 2, at=grace - timedelta(seconds=30)) for d in ids[1:]])
     sweeper.sweep(grace)
-    [alone] = _alerts(store, "offline")
+    [alone] = alerts_of(store, "offline")
     assert (alone.device_id, alone.detail["cause"]) == (dead, "last_will")
     assert alone.detail["outage"] == alert_ref(incident)
 
 
 def test_will_arriving_while_its_village_is_out_joins_the_incident(db_url: str) -> None:
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 30)
+    ids = village_alarms(store, CUT, 30)
     _wills(store, ids[:25], T0 + timedelta(seconds=30))
-    sweeper = _sweeper(store)
+    sweeper = leased_sweeper(store)
     first = T0 + timedelta(seconds=31) + _grace(store)
     sweeper.sweep(first)
     _wills(store, ids[25:], first + timedelta(seconds=5))  # a straggler's link times out later
     sweeper.sweep(first + timedelta(seconds=6))
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.detail["count"] == 30
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
 
 
 def test_two_sweepers_at_once_open_one_incident_for_last_wills(db_url: str) -> None:
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 30)
+    ids = village_alarms(store, CUT, 30)
     _wills(store, ids, T0 + timedelta(seconds=30))
     later = T0 + timedelta(seconds=31) + _grace(store)
-    sweepers = [_sweeper(store, "a", silent_batch=7), _sweeper(store, "b", silent_batch=7)]
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(sw: Sweeper) -> None:
-        start.wait()
-        try:
-            for i in range(3):
-                sw.sweep(later + timedelta(seconds=i))
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(sw,)) for sw in sweepers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
-    [incident] = _alerts(store, OUTAGE_KIND)
+    sweepers = [
+        leased_sweeper(store, "a", silent_batch=7),
+        leased_sweeper(store, "b", silent_batch=7),
+    ]
+    sweep_together(sweepers, later)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.detail["count"] == 30
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
