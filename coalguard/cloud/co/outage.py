@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select, true, update
+from sqlalchemy import Select, and_, exists, func, select, true, update
 from sqlalchemy.orm import Session
 
 from coalguard.cloud import alert_lifecycle as lifecycle
@@ -60,17 +60,30 @@ def in_area(code: str):  # type: ignore[no-untyped-def]
     return and_(CoDevice.region_code >= code, CoDevice.region_code < code + ":")  # ':' > '9'
 
 
-def lost(since: datetime):  # type: ignore[no-untyped-def]
-    """Not yet alerted or counted, and not heard since ``since`` or its last will held."""
+def _silent_in(code: str, since: datetime):  # type: ignore[no-untyped-def]
+    """Not yet alerted or counted and not heard since ``since``: ``ix_co_device_area_silence``."""
+    return and_(in_area(code), CoDevice.silent_alerted.is_(False), CoDevice.last_heard_at < since)
+
+
+def _held_in(code: str, since: datetime):  # type: ignore[no-untyped-def]
+    """Not yet alerted or counted, heard since ``since`` but its last will held
+    (``ix_co_device_offline_held``); those not heard are among ``_silent_in`` already."""
     return and_(
+        in_area(code),
+        CoDevice.offline_at.is_not(None),
         CoDevice.silent_alerted.is_(False),
-        or_(CoDevice.last_heard_at < since, CoDevice.offline_at.is_not(None)),
+        CoDevice.last_heard_at >= since,
     )
 
 
-def suspects(code: str, since: datetime, limit: int):  # type: ignore[no-untyped-def]
-    """Ids of the area's alarms lost (``lost``) and not yet alerted or counted."""
-    return select(CoDevice.device_id).where(in_area(code), lost(since)).limit(limit)
+def suspects(s: Session, code: str, since: datetime, limit: int) -> list[str]:
+    """Up to ``limit`` of the area's alarms lost (silent, or their last will held) and not
+    yet alerted or counted: two index reads, not one OR that no index serves."""
+    q = select(CoDevice.device_id)
+    found = list(s.scalars(q.where(_silent_in(code, since)).limit(limit)))
+    if len(found) < limit:
+        found += s.scalars(q.where(_held_in(code, since)).limit(limit - len(found)))
+    return found
 
 
 def held(before: datetime, limit: int) -> Select[tuple[CoDevice]]:
@@ -122,10 +135,10 @@ class OutageWatch:
         since = now - timedelta(seconds=self.cfg.window_s)
         cause = self._blind(s, since)
         anyone = cause is not None and BLIND not in self._active
-        if anyone and s.scalar(select(exists(suspects(BLIND, since, 1)))):
+        if anyone and suspects(s, BLIND, since, 1):
             self._open(s, BLIND, now, {"cause": cause}, self.cfg.blind_notify)
         for alert in list(self._active.values()):
-            if self._absorb(s, alert, suspects(alert.region_code, since, self.batch), now):
+            if self._absorb(s, alert, suspects(s, alert.region_code, since, self.batch), now):
                 return True
         for code, alert in list(self._active.items()):
             if self._recovered(s, alert, cause):
@@ -189,7 +202,10 @@ class OutageWatch:
         watched = s.scalar(
             select(func.count()).where(in_area(key), CoDevice.last_heard_at.is_not(None))
         )
-        silent = s.scalar(select(func.count()).where(in_area(key), lost(since)))
+        silent = sum(
+            s.scalar(select(func.count()).where(lost)) or 0
+            for lost in (_silent_in(key, since), _held_in(key, since))
+        )
         out = bool(watched) and silent >= area.min_count and silent >= area.min_share * watched
         self._verdicts[key] = out
         return out
@@ -201,9 +217,8 @@ class OutageWatch:
         self._active[code] = alert
         return alert
 
-    def _absorb(self, s: Session, alert: CoAlert, q, now: datetime) -> bool:  # type: ignore[no-untyped-def]
-        """A batch of the area's silent alarms joins the incident; True when it was full."""
-        found = list(s.scalars(q))
+    def _absorb(self, s: Session, alert: CoAlert, found: list[str], now: datetime) -> bool:
+        """A batch of the area's lost alarms joins the incident; True when it was full."""
         if found:
             self._join(s, alert, found, now)
         return len(found) == self.batch
