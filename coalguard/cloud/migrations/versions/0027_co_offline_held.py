@@ -1,7 +1,7 @@
 """co_device.offline_at: last wills held back while their area may be out
 
 Revision ID: 0027
-Revises: 0029
+Revises: 0034
 Create Date: 2026-11-26 22:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0027"
-down_revision = "0029"  # assigned on "0025"; main holds 0025 -> 0029
+down_revision = "0034"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034
 branch_labels = None
 depends_on = None
 
