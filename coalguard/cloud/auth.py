@@ -43,6 +43,12 @@ class Role(StrEnum):
     LAB = "lab"
     # A grid member (网格员, 村委委员, 协查员, 网格长) on a phone: records patrols of their grid.
     GRID = "grid"
+    # A tendered delivery company (配送企业): records its slips, seals its monthly summary.
+    SUPPLIER = "supplier"
+    # The development and reform bureau (发改局): the delivery network, milestones, reviews.
+    FDRC = "fdrc"
+    # The finance bureau (财政局): the last review, subsidy allocations, payouts, settlement.
+    FINANCE = "finance"
 
 
 ROLES = tuple(r.value for r in Role)

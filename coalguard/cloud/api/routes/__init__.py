@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     co_ack,
     contacts,
     dashboard,
+    delivery,
     fastpass,
     health,
     ledger,
@@ -58,5 +59,6 @@ ROUTERS = (
     market_pages.router,
     market_tickets.router,
     patrols.router,
+    delivery.router,
     dashboard.router,
 )

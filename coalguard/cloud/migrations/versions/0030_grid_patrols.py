@@ -2,7 +2,7 @@
 ptl_alert, ptl_campaign, ptl_campaign_village: grid patrols (issue 16)
 
 Revision ID: 0030
-Revises: 0029
+Revises: 0027
 Create Date: 2026-11-26 22:45:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0030"
-down_revision = "0029"
+down_revision = "0027"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027
 branch_labels = None
 depends_on = None
 
