@@ -24,6 +24,7 @@ from coalguard.cloud.api.routes import (
     market_pages,
     market_sales,
     market_tickets,
+    patrols,
     profiles,
     receipts,
     referrals,
@@ -57,6 +58,7 @@ ROUTERS = (
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    patrols.router,
     delivery.router,
     dashboard.router,
 )
