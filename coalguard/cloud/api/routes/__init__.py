@@ -28,6 +28,7 @@ from coalguard.cloud.api.routes import (
     receipts,
     referrals,
     reports,
+    subsidies,
     users,
     watch,
     zones,
@@ -58,5 +59,6 @@ ROUTERS = (
     market_pages.router,
     market_tickets.router,
     delivery.router,
+    subsidies.router,
     dashboard.router,
 )
