@@ -17,7 +17,7 @@ from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
 from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep
 from coalguard.cloud.api.problems import Problem, request_lang
-from coalguard.cloud.api.responses import XLSX, XlsxResponse, problems, xlsx_download
+from coalguard.cloud.api.responses import XLSX_OK, XlsxResponse, problems, xlsx_download
 from coalguard.cloud.api.routes.dashboard import page_lang
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.households.tables import Household
@@ -220,10 +220,7 @@ def get_list(
 @router.get(
     "/api/v1/subsidies/lists/{list_id}/export.xlsx",
     response_class=XlsxResponse,
-    responses={
-        200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
-        **problems(404),
-    },
+    responses={**XLSX_OK, **problems(404)},
 )
 def export_list(
     request: Request, list_id: RowId, op: SubsidyReader, sessions: SessionMakerDep
