@@ -29,6 +29,7 @@ from coalguard.cloud.api.routes import (
     receipts,
     referrals,
     reports,
+    subsidies,
     users,
     watch,
     zones,
@@ -60,5 +61,6 @@ ROUTERS = (
     market_tickets.router,
     patrols.router,
     delivery.router,
+    subsidies.router,
     dashboard.router,
 )
