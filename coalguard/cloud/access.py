@@ -48,6 +48,8 @@ BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
 CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
+# The region directory (docs/regions.md): every role reads names; admins import them.
+REGION_IMPORTERS = (Role.ADMIN,)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

@@ -26,6 +26,7 @@ from coalguard.cloud.api.routes import (
     profiles,
     receipts,
     referrals,
+    regions,
     reports,
     users,
     watch,
@@ -57,4 +58,5 @@ ROUTERS = (
     market_pages.router,
     market_tickets.router,
     dashboard.router,
+    regions.router,
 )
