@@ -60,7 +60,7 @@ def test_names_and_paths_fall_back_to_the_code() -> None:
 
 
 def test_the_api_lists_children_in_the_callers_language(world) -> None:  # type: ignore[no-untyped-def]
-    c, admin, app = world
+    c, _admin, app = world
     installer = bearer(issue_token(app.state.sessions, "inst", "130102", "installer", now=T0))
     r = c.get("/api/v1/regions?parent=130102001", headers={**installer, "Accept-Language": "en"})
     assert r.status_code == 200
@@ -104,7 +104,7 @@ def test_import_with_row_errors_keeps_nothing(world) -> None:  # type: ignore[no
 
 
 def test_import_dry_run_then_commit_names_the_new_village(world) -> None:  # type: ignore[no-untyped-def]
-    c, admin, app = world
+    c, admin, _app = world
     sheet = (
         "code,name_zh,name_en\n130102003,新街道,New Subdistrict\n130102003001,新村,New Village\n"
     )
@@ -119,7 +119,7 @@ def test_import_dry_run_then_commit_names_the_new_village(world) -> None:  # typ
 
 
 def test_the_contacts_page_shows_the_village_name_not_its_code(world) -> None:  # type: ignore[no-untyped-def]
-    c, admin, app = world
+    c, _admin, app = world
     with app.state.sessions.begin() as s:
         home = Household(
             name="王家", address="1组", village_code="130102001001", phone="13800000000"
