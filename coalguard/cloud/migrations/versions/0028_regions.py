@@ -1,7 +1,7 @@
 """rg_region: region names imported by administrators (issue 16)
 
 Revision ID: 0028
-Revises: 0027
+Revises: 0030
 Create Date: 2026-11-26 23:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0028"
-down_revision = "0027"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027
+down_revision = "0030"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027 -> 0030
 branch_labels = None
 depends_on = None
 
