@@ -28,6 +28,7 @@ from coalguard.cloud.api.routes import (
     profiles,
     receipts,
     referrals,
+    regions,
     reports,
     subsidies,
     users,
@@ -63,4 +64,5 @@ ROUTERS = (
     delivery.router,
     subsidies.router,
     dashboard.router,
+    regions.router,
 )
