@@ -204,6 +204,10 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tasks/{task_id}"): READ,
     ("GET", "/market/rates"): READ,
     ("GET", "/market/failing"): READ,
+    # the installer's phone pages (find the household, bind and test the alarm, the record)
+    ("GET", "/install"): DEVICES,
+    ("GET", "/install/new"): DEVICES,
+    ("GET", "/install/records/{commissioning_id}"): DEVICES,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

@@ -17,6 +17,7 @@ from coalguard.cloud.api.routes import (
     dashboard,
     fastpass,
     health,
+    installer_pages,
     ledger,
     market,
     market_cases,
@@ -56,5 +57,6 @@ ROUTERS = (
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    installer_pages.router,
     dashboard.router,
 )
