@@ -31,6 +31,7 @@ from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
 from coalguard.cloud.co.service import ack_links, make_channels
 from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
+from coalguard.cloud.households import tables as household_tables  # noqa: F401
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.market import sales_tables  # noqa: F401  (sales, findings, cases)
 from coalguard.cloud.market import tables as market_tables  # noqa: F401  (coal market)
