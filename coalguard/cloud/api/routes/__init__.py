@@ -17,6 +17,7 @@ from coalguard.cloud.api.routes import (
     dashboard,
     fastpass,
     health,
+    installer,
     installer_pages,
     ledger,
     market,
@@ -57,6 +58,7 @@ ROUTERS = (
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    installer.router,
     installer_pages.router,
     dashboard.router,
 )

@@ -18,6 +18,7 @@ from coalguard.cloud.access import COMMISSIONERS, allow_page
 from coalguard.cloud.api.deps import RowId
 from coalguard.cloud.api.routes.dashboard import not_found_page, render_page
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.installer.find import find_households, household_card, villages
 from coalguard.cloud.installer.records import WAITS_FOR, recent_records, record_of
 
 router = APIRouter(include_in_schema=False)
@@ -25,11 +26,34 @@ Commissioner = Annotated[Operator, allow_page(*COMMISSIONERS)]
 
 
 @router.get("/install")
-def home(request: Request, op: Commissioner) -> Response:
-    """Where an installer starts: find the household (or add it), and their latest tests."""
+def home(request: Request, op: Commissioner, village: str = "", name: str = "") -> Response:
+    """Where an installer starts: find the household in the register by village and the
+    head's name (or add it), and their latest tests."""
     with request.app.state.sessions() as s:
-        records = recent_records(s, op)
-    return render_page(request, "installer/home.html", op, records=records)
+        found = find_households(s, request.app.state.keyring, op, village, name)
+        return render_page(
+            request,
+            "installer/home.html",
+            op,
+            records=recent_records(s, op),
+            villages=villages(s, op),
+            village=village,
+            head_name=name,
+            searched=bool(village),
+            found=found,
+        )
+
+
+@router.get("/install/households/{household_id}")
+def household(request: Request, op: Commissioner, household_id: RowId) -> Response:
+    """One household of the register (masked): its alarm typed or scanned, and the test."""
+    with request.app.state.sessions() as s:
+        card = household_card(s, op, household_id)
+    if card is None:
+        return not_found_page(request, op, "installer.household_not_found", str(household_id))
+    return render_page(
+        request, "installer/household.html", op, h=card, installer=op.name, waits=WAITS_FOR
+    )
 
 
 @router.get("/install/new")
