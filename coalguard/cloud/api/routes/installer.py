@@ -23,8 +23,6 @@ from coalguard.cloud.contacts.directory import mobile_number
 from coalguard.cloud.households.register import HouseholdFields, open_head, update_household
 from coalguard.cloud.households.tables import Household
 from coalguard.cloud.privacy import for_caller
-from coalguard.drivers.co_alarm import DEVICE_ID
-from coalguard.errors import WordedValueError
 
 router = APIRouter(prefix="/api/v1/installer", tags=["installer"])
 Commissioner = Annotated[Operator, allow(*COMMISSIONERS)]
@@ -38,12 +36,7 @@ class AlarmForHousehold(BaseModel):
     device_id: str
     phone: str | None = Field(None, min_length=1, max_length=32)
 
-    @field_validator("device_id")
-    @classmethod
-    def _device(cls, v: str) -> str:
-        if not DEVICE_ID.fullmatch(v):
-            raise WordedValueError("device_id_format")
-        return v
+    _device = field_validator("device_id")(lambda v: registry.alarm_id(v))
 
     @field_validator("phone")
     @classmethod
