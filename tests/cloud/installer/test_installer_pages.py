@@ -111,6 +111,10 @@ def test_installer_adds_a_household_and_commissions_its_alarm_on_a_phone(tmp_pat
             # The installer's start page lists the test.
             open_ready(b, f.base + "/install", "我最近的调试")
             assert ALARM in page_text(b) and "调试通过" in page_text(b)
+            # English, by the switch.
+            open_ready(b, f.base + "/lang/en?next=/install", "My latest tests")
+            assert "Commissioning passed" in page_text(b)
+            no_raw_names(page_text(b))
         finally:
             b.close()
 
