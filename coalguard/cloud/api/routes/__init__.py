@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     co_ack,
     contacts,
     dashboard,
+    delivery,
     fastpass,
     health,
     installer,
@@ -60,5 +61,6 @@ ROUTERS = (
     market_tickets.router,
     installer.router,
     installer_pages.router,
+    delivery.router,
     dashboard.router,
 )
