@@ -177,6 +177,9 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
     ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
     ("POST", "/api/v1/contacts/import"): OPS,
+    # the region directory (docs/regions.md)
+    ("GET", "/api/v1/regions"): READ,
+    ("POST", "/api/v1/regions/import"): ADMINS,
     ("GET", "/api/v1/duty-shifts"): READ,
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,

@@ -30,6 +30,7 @@ from coalguard.cloud.api.routes import (
     profiles,
     receipts,
     referrals,
+    regions,
     reports,
     subsidies,
     users,
@@ -67,4 +68,5 @@ ROUTERS = (
     delivery.router,
     subsidies.router,
     dashboard.router,
+    regions.router,
 )
