@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.access import (
     ALERT_ACTORS,
+    COMMISSIONERS,
     CONTACT_EDITORS,
     EVERY_ROLE,
     PHONE_REVEALERS,
     REFERRAL_ACKERS,
+    REGION_IMPORTERS,
     allow,
 )
 from coalguard.cloud.auth import Operator, Role
@@ -60,12 +62,13 @@ SessionDep = Annotated[Session, Depends(get_db)]
 # The caller, by what it may do (each one declares the route's roles once).
 Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
-DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
+DeviceWriter = Annotated[Operator, allow(*COMMISSIONERS)]
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
+RegionImporter = Annotated[Operator, allow(*REGION_IMPORTERS)]
 
 
 # A row id in a path (``/contacts/{contact_id}``): within the database's INTEGER, so an
