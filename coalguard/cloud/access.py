@@ -48,6 +48,9 @@ BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
 CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
+# Casework (docs/cases.md): the office and market supervision take tips, keep the issue
+# ledger and the zones' loose-coal findings; opening a case stays with CASE_OFFICERS.
+CASEWORKERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    casework,
+    casework_pages,
     board,
     checks,
     co,
@@ -50,11 +52,13 @@ ROUTERS = (
     market_sales.router,
     market_cases.router,
     zones.router,
+    casework.router,
     board.stream_router,
     board.router,
     receipts.router,
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    casework_pages.router,
     dashboard.router,
 )
