@@ -39,7 +39,8 @@ def sweep(
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders,
-    overdue market sampling tasks, case steps and issue ledger items); 0 when another replica is sweeping right now."""
+    overdue market sampling tasks, case steps and issue ledger items); 0 when another
+    replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0

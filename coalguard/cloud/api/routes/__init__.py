@@ -9,9 +9,9 @@ from __future__ import annotations
 from coalguard.cloud.api.routes import (
     alerts,
     batches,
+    board,
     casework,
     casework_pages,
-    board,
     checks,
     co,
     co_ack,
