@@ -2,8 +2,9 @@
 zone is an open finding until cleared; per zone the open findings must reach 0.
 
 The zone is looked up by the household's village (``cloud/zones/lists.py`` ``zone_for``
-on the local day); a village in no zone is refused. A household is named by its
-reference (the register's id where the household register has it, else a door number)."""
+on the local day); a village in no zone is refused. A household on the register
+(``cloud/households``) is named by its id, and its village is the register's; one not
+on file yet by its village and a reference (a door number)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.casework.tables import ZoneFinding
+from coalguard.cloud.households.tables import Household
 from coalguard.cloud.market.sales import local_day
 from coalguard.cloud.zones.lists import zone_for
 from coalguard.cloud.zones.tables import ZoneArea
@@ -27,9 +29,22 @@ class ClearanceError(WordedValueError):
 
 
 def record_finding(
-    s: Session, *, village: str, household_ref: str, note: str, by: str, now: datetime
+    s: Session,
+    *,
+    village: str | None,
+    household_ref: str,
+    note: str,
+    by: str,
+    now: datetime,
+    household: Household | None = None,
 ) -> ZoneFinding:
-    """Loose coal at a household of ``village``: an open item of the village's zone."""
+    """Loose coal at a household of ``village`` (the register's household's own village
+    when one is given): an open item of the village's zone."""
+    if household is not None:
+        village = household.village_code
+        household_ref = household_ref.strip() or f"{household.id} {household.address}"
+    if not village:
+        raise ClearanceError("household_missing")
     area = zone_for(s, village, local_day(now))
     if area is None:
         raise ClearanceError("not_in_zone", village=village)
@@ -38,6 +53,7 @@ def record_finding(
     row = ZoneFinding(
         zone_area_id=area.id,
         region_code=village,
+        household_id=household.id if household is not None else None,
         household_ref=household_ref.strip()[:100],
         note=note.strip()[:2000],
         status=OPEN,

@@ -100,8 +100,11 @@ class CloseIn(BaseModel):
 
 
 class ZoneFindingIn(BaseModel):
-    village: str = Field(pattern=r"^[0-9]{12}$")
-    household_ref: str = Field(min_length=1, max_length=100)
+    """A household of the register (``household_id``), or a village and a reference."""
+
+    household_id: int | None = Field(None, ge=0)
+    village: str | None = Field(None, pattern=r"^[0-9]{12}$")
+    household_ref: str = Field("", max_length=100)
     note: str = Field("", max_length=2000)
 
 
@@ -109,6 +112,7 @@ class ZoneFindingOut(_Rows):
     id: int
     zone_area_id: int
     region_code: str
+    household_id: int | None
     household_ref: str
     note: str
     status: str

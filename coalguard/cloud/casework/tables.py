@@ -87,6 +87,9 @@ class ZoneFinding(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     zone_area_id: Mapped[int] = mapped_column(ForeignKey("zone_area.id"))
     region_code: Mapped[str] = mapped_column(String(12))  # the village
+    # The household of the register (``cloud/households``) where it is on file; else
+    # ``household_ref`` alone names it (a door number).
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("hh_household.id"), index=True)
     household_ref: Mapped[str] = mapped_column(String(100))  # register id or door number
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | cleared

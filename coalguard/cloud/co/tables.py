@@ -43,6 +43,8 @@ class CoDevice(Base):
     phone_hash: Mapped[str | None] = mapped_column(String(64))
     phone_masked: Mapped[str | None] = mapped_column(String(32))
     installer_id: Mapped[str | None] = mapped_column(String(64))
+    # The household of the register (``hh_household.id``) the alarm is registered for.
+    household_id: Mapped[int | None] = mapped_column(Integer, index=True)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

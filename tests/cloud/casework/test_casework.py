@@ -14,6 +14,7 @@ from sqlalchemy import select
 from coalguard.cloud.casework.rules import load_casework_rules
 from coalguard.cloud.casework.tables import Tip
 from coalguard.cloud.checks.worker import sweep
+from coalguard.cloud.households.register import HouseholdIn, add_household
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.market.tables import MarketAlert
 from tests.cloud.casework.casework_support import (
@@ -23,7 +24,7 @@ from tests.cloud.casework.casework_support import (
     Cloud,
     casework_cloud,
 )
-from tests.cloud.market.market_support import LINXIA, TOWN
+from tests.cloud.market.market_support import LINXIA, NOW, TOWN
 
 
 @pytest.fixture
@@ -176,3 +177,22 @@ def test_tip_contact_sealed_notices_once_reward_after_case_closed(cloud: Cloud) 
     assert r.json()["status"] == "closed"
     r = cloud.api.post(reward, json={"status": "approved"}, headers=cloud.as_("office"))
     assert r.json()["reward_status"] == "approved" and len(r.json()["notices"]) == 1
+
+
+def test_zone_finding_of_a_register_household_takes_its_village(cloud: Cloud) -> None:
+    with cloud.app.state.sessions.begin() as s:
+        body = HouseholdIn(
+            village_code=VILLAGE, head_name="马有福", address="东关村3组12号", category="new_coal"
+        )
+        hh_id = add_household(s, cloud.app.state.keyring, body, "office-linxia", NOW).id
+    r = cloud.api.post(
+        "/api/v1/zone-findings", json={"household_id": hh_id}, headers=cloud.as_("office")
+    )
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert (got["household_id"], got["region_code"]) == (hh_id, VILLAGE)
+    assert "东关村3组12号" in got["household_ref"]
+    r = cloud.api.post(
+        "/api/v1/zone-findings", json={"household_id": hh_id + 1}, headers=cloud.as_("office")
+    )
+    assert r.status_code == 404

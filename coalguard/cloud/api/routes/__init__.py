@@ -17,6 +17,7 @@ from coalguard.cloud.api.routes import (
     co_ack,
     contacts,
     dashboard,
+    delivery,
     fastpass,
     health,
     ledger,
@@ -60,5 +61,6 @@ ROUTERS = (
     market_pages.router,
     market_tickets.router,
     casework_pages.router,
+    delivery.router,
     dashboard.router,
 )

@@ -36,6 +36,7 @@ from coalguard.cloud.casework.schemas import (
     ZoneFindingOut,
 )
 from coalguard.cloud.casework.tables import LedgerItem, Tip, ZoneFinding
+from coalguard.cloud.households.tables import Household
 from coalguard.cloud.market.sales_rules import load_sales_rules
 from coalguard.cloud.market.sales_schemas import CaseOut
 from coalguard.cloud.scope import scoped_region
@@ -208,10 +209,17 @@ def record_finding(
     request: Request, op: Worker, clock: ClockDep, body: ZoneFindingIn
 ) -> ZoneFindingOut:
     """Loose coal at a household of a zone's village: open until cleared."""
-    scoped_region(op, body.village)
     with request.app.state.sessions.begin() as s:
+        household = None
+        if body.household_id is not None:
+            household = s.get(Household, body.household_id)
+            if household is None or not op.covers(household.village_code):
+                raise Problem(404, "ledger.household_unknown", household=body.household_id)
+        else:
+            scoped_region(op, body.village or "")
         row = clearance.record_finding(
             s,
+            household=household,
             village=body.village,
             household_ref=body.household_ref,
             note=body.note,

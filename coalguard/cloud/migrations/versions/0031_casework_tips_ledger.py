@@ -2,7 +2,7 @@
 (tips, the issue ledger, zone clearance: issue 16)
 
 Revision ID: 0031
-Revises: 0025
+Revises: 0034
 Create Date: 2026-11-26 22:55:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0031"
-down_revision = "0025"
+down_revision = "0034"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034
 branch_labels = None
 depends_on = None
 
@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("zone_area_id", sa.Integer(), nullable=False),
         sa.Column("region_code", sa.String(12), nullable=False),
+        sa.Column("household_id", sa.Integer(), nullable=True),
         sa.Column("household_ref", sa.String(100), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -102,8 +103,10 @@ def upgrade() -> None:
         sa.Column("cleared_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("clearance", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["zone_area_id"], ["zone_area.id"]),
+        sa.ForeignKeyConstraint(["household_id"], ["hh_household.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_index("ix_cw_zone_finding_household_id", "cw_zone_finding", ["household_id"])
     op.create_index("ix_cw_zone_finding_area_status", "cw_zone_finding", ["zone_area_id", "status"])
 
 
