@@ -32,6 +32,7 @@ from tests.cloud.ops_support import bearer, make_app
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
 OFFICE = "office"  # the air-pollution office (大气办)
 MARKET, CLERK, LAB = "market", "clerk", "lab"  # coal-market oversight, sales-point clerk, lab
+GRID = "grid"  # a grid member on a phone (网格员, 村委委员, 协查员, 网格长)
 SUPPLIER, FDRC, FINANCE = "supplier", "fdrc", "finance"  # delivery company, 发改局, 财政局
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
@@ -47,6 +48,7 @@ USERS = (
     SUPPLIER,
     FDRC,
     FINANCE,
+    GRID,
 )
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
@@ -68,6 +70,8 @@ CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
 CASEWORK = frozenset({ADMIN, MARKET, OFFICE})  # tips, the issue ledger, zone findings
 MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
+PATROLS = frozenset({ADMIN, OPERATOR, GRID})  # record patrols and photos, sign off a village
+GRIDS = frozenset({ADMIN, OPERATOR})  # the grid tree and campaigns
 NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
 REGISTERS = frozenset({ADMIN, OPERATOR})  # village purchase registers
 DELIVERY_READ = frozenset({ADMIN, OPERATOR, FDRC, FINANCE, SUPPLIER})
@@ -223,6 +227,16 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/zone-findings"): CASEWORK,
     ("POST", "/api/v1/zone-findings/{finding_id}/clear"): CASEWORK,
     ("GET", "/api/v1/zone-clearance"): CASE_READ,
+    # grid patrols
+    ("POST", "/api/v1/patrols/grids"): GRIDS,
+    ("POST", "/api/v1/patrols/grids/{region_code}/members"): GRIDS,
+    ("GET", "/api/v1/patrols/grids"): READ,
+    ("POST", "/api/v1/patrols/photos"): PATROLS,
+    ("POST", "/api/v1/patrols"): PATROLS,
+    ("GET", "/api/v1/patrols"): READ,
+    ("POST", "/api/v1/patrols/campaigns"): GRIDS,
+    ("GET", "/api/v1/patrols/campaigns/{campaign_id}"): READ,
+    ("POST", "/api/v1/patrols/campaigns/{campaign_id}/villages/{village}/done"): PATROLS,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -255,6 +269,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tasks/{task_id}"): READ,
     ("GET", "/market/rates"): READ,
     ("GET", "/market/failing"): READ,
+    ("GET", "/patrols/new"): PATROLS,
+    ("GET", "/patrols/campaigns/{campaign_id}"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,
