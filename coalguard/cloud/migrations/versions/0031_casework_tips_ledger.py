@@ -2,7 +2,7 @@
 (tips, the issue ledger, zone clearance: issue 16)
 
 Revision ID: 0031
-Revises: 0030
+Revises: 0028
 Create Date: 2026-11-26 22:55:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0031"
-down_revision = "0030"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027 -> 0030
+down_revision = "0028"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027 -> 0030 -> 0028
 branch_labels = None
 depends_on = None
 
