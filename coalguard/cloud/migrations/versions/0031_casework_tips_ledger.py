@@ -14,7 +14,7 @@ from alembic import op
 from coalguard.cloud.db import UTCDateTime
 
 revision = "0031"
-down_revision = "0028"  # assigned on "0025"; main holds 0025 -> 0029 -> 0034 -> 0027 -> 0030 -> 0028
+down_revision = "0028"  # assigned on "0025"; main: 0025 -> 0029 -> 0034 -> 0027 -> 0030 -> 0028
 branch_labels = None
 depends_on = None
 
