@@ -24,6 +24,7 @@ from coalguard.simulators.co_fleet import Fleet
 from coalguard.simulators.co_fleet.scenario import FleetSpec, Incident, Scenario
 from tests.conftest import COALGUARD, free_port
 from tests.support.mosquitto import FLEET_SECRET, Mosquitto
+from tests.support.processes import wait_for_port
 from tests.support.servers import CLOUD_ENV, CoIngestProcess, ThreadServer
 from tests.support.waiting import wait_for
 
@@ -60,9 +61,12 @@ def installer_field(tmp_path: Path, commission_timeout_s: float = 120) -> Iterat
         env={**CLOUD_ENV, "COALGUARD_CO_SWEEP_S": "0.2"}, log=tmp_path / "co-ingest.log",
     ).start()  # fmt: skip
     try:
+        # Seven test runs may share the two cores: a slow start is not a failure, an exit is.
+        assert ingest.proc is not None
+        wait_for_port(ingest.proc, probe, 240, "co-ingest")
         wait_for(
             lambda: httpx.get(f"http://127.0.0.1:{probe}/readyz").status_code == 200,
-            90, "co-ingest ready (database and broker)", retry_errors=True,
+            120, "co-ingest ready (database and broker)", retry_errors=True,
         )  # fmt: skip
         now = SystemClock().now()
         token = issue_token(app.state.sessions, "inst-7", "130102", "installer", now=now)
