@@ -209,7 +209,12 @@ PAGE_WORDS = {
         "/history/villages/130102001001": ["示例一村 的一氧化碳报警", "各住户", "未处理"],
     },
     "en": {
-        "/": ["Region overview · Chang'an District", "Critical alerts", "涿州检查站", "Beijing time"],
+        "/": [
+            "Region overview · Chang'an District",
+            "Critical alerts",
+            "涿州检查站",
+            "Beijing time",
+        ],
         "/alerts": ["Alerts", "camera silent", "left without release", "CO alarm", "Critical"],
         "/alerts?status=resolved&source=co": ["Alerts", "None"],
         "/checkpoints/cp-zz": [
@@ -227,7 +232,11 @@ PAGE_WORDS = {
             "1. Coal quality at checkpoints",
         ],
         "/board": ["Live alarms · Chang'an District", "CO alarm", "王*", "Sound on", "co-hb-1"],
-        "/history": ["CO alarm history · Chang'an District (last 30 days)", "Per village", "Example Village 1"],
+        "/history": [
+            "CO alarm history · Chang'an District (last 30 days)",
+            "Per village",
+            "Example Village 1",
+        ],
         "/history/villages/130102001001": ["CO alarms of Example Village 1", "Per household"],
     },
 }
