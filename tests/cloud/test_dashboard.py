@@ -186,7 +186,7 @@ def test_county_operator_in_chromium(served, tmp_path: Path) -> None:  # type: i
 # What each page must say in each language (words from the locale catalogs).
 PAGE_WORDS = {
     "zh": {
-        "/": ["区域总览 · 130102", "紧急告警", "涿州检查站", "时间均为北京时间"],
+        "/": ["区域总览 · 长安区", "紧急告警", "涿州检查站", "时间均为北京时间"],
         "/alerts": ["告警列表", "摄像头无数据", "未放行驶离", "一氧化碳报警", "紧急"],
         "/alerts?status=resolved&source=co": ["告警列表", "无"],
         "/checkpoints/cp-zz": [
@@ -204,12 +204,17 @@ PAGE_WORDS = {
             "生成时间 2026-11-23 12:30:00（北京时间）",
             "一、检查站煤质检查",
         ],
-        "/board": ["实时报警 · 130102", "一氧化碳报警", "王*", "开启声音", "co-hb-1"],
-        "/history": ["一氧化碳报警历史 · 130102（最近 30 天）", "各村", "130102001001"],
-        "/history/villages/130102001001": ["村 130102001001 的一氧化碳报警", "各住户", "未处理"],
+        "/board": ["实时报警 · 长安区", "一氧化碳报警", "王*", "开启声音", "co-hb-1"],
+        "/history": ["一氧化碳报警历史 · 长安区（最近 30 天）", "各村", "示例一村"],
+        "/history/villages/130102001001": ["示例一村 的一氧化碳报警", "各住户", "未处理"],
     },
     "en": {
-        "/": ["Region overview · 130102", "Critical alerts", "涿州检查站", "Beijing time"],
+        "/": [
+            "Region overview · Chang'an District",
+            "Critical alerts",
+            "涿州检查站",
+            "Beijing time",
+        ],
         "/alerts": ["Alerts", "camera silent", "left without release", "CO alarm", "Critical"],
         "/alerts?status=resolved&source=co": ["Alerts", "None"],
         "/checkpoints/cp-zz": [
@@ -226,9 +231,13 @@ PAGE_WORDS = {
             "generated 2026-11-23 12:30:00 (Beijing time",
             "1. Coal quality at checkpoints",
         ],
-        "/board": ["Live alarms · 130102", "CO alarm", "王*", "Sound on", "co-hb-1"],
-        "/history": ["CO alarm history · 130102 (last 30 days)", "Per village", "130102001001"],
-        "/history/villages/130102001001": ["CO alarms of village 130102001001", "Per household"],
+        "/board": ["Live alarms · Chang'an District", "CO alarm", "王*", "Sound on", "co-hb-1"],
+        "/history": [
+            "CO alarm history · Chang'an District (last 30 days)",
+            "Per village",
+            "Example Village 1",
+        ],
+        "/history/villages/130102001001": ["CO alarms of Example Village 1", "Per household"],
     },
 }
 # Chinese words of the page chrome that must not be left on an English page.

@@ -22,6 +22,8 @@ from tests.cloud.ops_support import bearer, make_app, users
 
 T = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 A, B = "130102001001", "130102002001"  # two villages of the county
+# The directory's names of village A (coalguard/cloud/regions/regions.csv): reports show them.
+NAME_OF_A = {"zh": "示例一村", "en": "Example Village 1"}
 # (device, village, opened after T, answered after opening by "ack"/"resolve", or never)
 ALARMS = [
     ("co-hb-1", A, timedelta(0), ("ack", timedelta(minutes=3))),
@@ -112,17 +114,20 @@ def test_reports_give_alarm_response_times_per_village(world) -> None:  # type: 
             f"/api/v1/reports/weekly?date=2026-11-25&format=html&lang={lang}", headers=county
         ).text
         assert title in html
-        assert f"<td>{A}</td><td>4</td><td>3</td><td>1</td><td>9</td><td>20</td>" in html
+        assert (
+            f'<td><span class="region" title="{A}">{NAME_OF_A[lang]}</span></td>'
+            "<td>4</td><td>3</td><td>1</td><td>9</td><td>20</td>"
+        ) in html
 
 
 def test_history_pages_show_each_alarm_who_answered_how_soon_and_how(world) -> None:  # type: ignore[no-untyped-def]
     c, tok, _ = world
     county = bearer(tok["county"])
     page = c.get("/history", headers=county).text
-    assert "一氧化碳报警历史 · 130102（最近 30 天）" in page
+    assert "一氧化碳报警历史 · 长安区（最近 30 天）" in page
     assert f'href="/history/villages/{A}"' in page and "140200001001" not in page
     page = c.get(f"/history/villages/{A}", headers=county).text
-    assert f"村 {A} 的一氧化碳报警" in page
+    assert f"{NAME_OF_A['zh']} 的一氧化碳报警" in page
     rows = page.split('data-occurrence="')[1:]
     assert len(rows) == 4  # newest first
     assert "2026-11-23 13:00" in rows[0] and "未处理" in rows[0]  # 03:00 UTC + 3 h: unanswered
@@ -133,7 +138,11 @@ def test_history_pages_show_each_alarm_who_answered_how_soon_and_how(world) -> N
     assert page.count('data-occurrence="') == 2 and ">3</td>" in page and ">20</td>" in page
     c.cookies.set("cg_lang", "en")
     page = c.get(f"/history/villages/{A}", headers=county).text
-    assert f"CO alarms of village {A}" in page and ">dashboard<" in page and "Per household" in page
+    assert (
+        f"CO alarms of {NAME_OF_A['en']}" in page
+        and ">dashboard<" in page
+        and "Per household" in page
+    )
     page = c.get(f"/history/villages/{B}", headers=county).text
     assert "李网格" in page and ">SMS link<" in page and ">1</td>" in page
     # Another province sees none of it.

@@ -23,8 +23,9 @@ from tests.support.waiting import wait_for
 # What the card says in each language (catalog words), and the page's own words.
 WORDS = {
     "zh": [
-        "实时报警 · 130102",
+        "实时报警 · 长安区",
         "实时更新中",
+        "示例一村",  # the card names its village (the region directory), not its code
         "一氧化碳报警",
         "未处理",
         "王*",
@@ -36,8 +37,9 @@ WORDS = {
         "时间均为北京时间",
     ],
     "en": [
-        "Live alarms · 130102",
+        "Live alarms · Chang'an District",
         "Live",
+        "Example Village 1",
         "CO alarm",
         "Open",
         "王*",

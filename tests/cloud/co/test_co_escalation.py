@@ -150,7 +150,7 @@ def test_a_step_with_nobody_on_file_is_shown_worded_on_the_alarm_page(tmp_path: 
     admin = bearer(users(w.app)["admin"])
     page = w.client.get("/alarms/COA-1", headers=admin)
     assert page.status_code == 200
-    assert "网格员：通讯录中没有可通知的人（区域 140202001001），请补充联系人" in page.text
+    assert "网格员：通讯录中没有可通知的人（区域 示例村），请补充联系人" in page.text
     with w.sessions() as s:  # nobody to text is not a channel outage
         sms = next(h for h in channel_health(s) if h["channel"] == "sms")
         assert not sms["failing"] and sms["last_error"] is None
