@@ -24,7 +24,7 @@ from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.fastpass import FastPassCache
-from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list
+from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list, pull_zone_list
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.profile_cache import ProfileCache, pull_profiles
@@ -33,6 +33,7 @@ from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
 from coalguard.gateway.watch import WatchDesk
 from coalguard.gateway.workflow import Workflow
+from coalguard.gateway.zones import ZoneDesk
 
 log = logging.getLogger("coalguard.gateway")
 
@@ -56,6 +57,7 @@ class Gateway:
     sessions: Sessions
     watch: WatchDesk
     profile_cache: ProfileCache
+    zones: ZoneDesk
 
     @classmethod
     def build(
@@ -90,6 +92,7 @@ class Gateway:
             config.lab.report_days,
         )
         fast_pass = FastPassCache(store=store, clock=clock, checkpoint_id=cp, sink=sink)
+        zones = ZoneDesk(store=store, clock=clock, checkpoint_id=cp)
         workflow = Workflow(
             store,
             sink,
@@ -101,6 +104,7 @@ class Gateway:
             cp,
             config.checkpoint.jurisdiction,
             Lanes.from_config(config),
+            zones,
         )
         cameras = CameraDesk(
             store,
@@ -137,6 +141,7 @@ class Gateway:
             Sessions(store, clock, config.auth, accounts),
             profile_cache=profile_cache,
             watch=WatchDesk(store=store, clock=clock, checkpoint_id=cp, rules=config.watch),
+            zones=zones,
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:
@@ -191,6 +196,20 @@ class Gateway:
             self.watch.replace(wl, "cloud")
             log.info("watch list %s loaded: %d plates", wl.version, len(wl.plates))
         return self.watch.count()
+
+    def refresh_zone_list(self) -> int:
+        """The cloud's zone list when it answers; else the cached one stays in force."""
+        if not self.config.cloud.url:
+            return self.zones.count()
+        try:
+            zl = pull_zone_list(self.config)
+        except CoalguardError as exc:
+            log.warning("zone list from the cloud: %s (using the cached list)", exc)
+            return self.zones.count()
+        if zl.version != self.zones.version():
+            self.zones.replace(zl)
+            log.info("zone list %s loaded: %d villages or areas", zl.version, len(zl.villages))
+        return self.zones.count()
 
     def tick(self) -> None:
         """Periodic checks: lab deadlines and silent cameras."""

@@ -114,6 +114,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("DELETE", "/api/v1/watch/plates/{plate}"): OPS,
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
+    ("GET", "/api/v1/gateways/{gateway_id}/zones.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
     # weighbridge tickets (过磅单) of the sales points
     ("POST", "/api/v1/market/tickets"): CLERKS,
