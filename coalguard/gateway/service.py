@@ -7,9 +7,12 @@ store, one record sink and one clock; nothing here starts threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.fastpass import FastPassList, load_file
@@ -18,6 +21,7 @@ from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.binding import Lanes
+from coalguard.gateway.cached_list import CachedList
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
@@ -185,31 +189,32 @@ class Gateway:
 
     def refresh_watch_list(self) -> int:
         """The cloud's watch list when it answers; else the cached one stays in force."""
-        if not self.config.cloud.url:
-            return self.watch.count()
-        try:
-            wl = pull_watch_list(self.config)
-        except CoalguardError as exc:
-            log.warning("watch list from the cloud: %s (using the cached list)", exc)
-            return self.watch.count()
-        if wl.version != self.watch.version():
-            self.watch.replace(wl, "cloud")
-            log.info("watch list %s loaded: %d plates", wl.version, len(wl.plates))
-        return self.watch.count()
+        install = partial(self.watch.replace, source="cloud")
+        return self._refresh("watch list", pull_watch_list, self.watch, install)
 
     def refresh_zone_list(self) -> int:
         """The cloud's zone list when it answers; else the cached one stays in force."""
+        return self._refresh("zone list", pull_zone_list, self.zones, self.zones.replace)
+
+    def _refresh(
+        self,
+        what: str,
+        pull: Callable[[GatewayConfig], Any],
+        cache: CachedList,
+        install: Callable[[Any], int],
+    ) -> int:
+        """Pull a list; install it when its version changed. Returns the cached entries."""
         if not self.config.cloud.url:
-            return self.zones.count()
+            return cache.count()
         try:
-            zl = pull_zone_list(self.config)
+            pulled = pull(self.config)
         except CoalguardError as exc:
-            log.warning("zone list from the cloud: %s (using the cached list)", exc)
-            return self.zones.count()
-        if zl.version != self.zones.version():
-            self.zones.replace(zl)
-            log.info("zone list %s loaded: %d villages or areas", zl.version, len(zl.villages))
-        return self.zones.count()
+            log.warning("%s from the cloud: %s (using the cached list)", what, exc)
+            return cache.count()
+        if pulled.version != cache.version():
+            n = install(pulled)
+            log.info("%s %s loaded: %d entries", what, pulled.version, n)
+        return cache.count()
 
     def tick(self) -> None:
         """Periodic checks: lab deadlines and silent cameras."""
