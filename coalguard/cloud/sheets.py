@@ -24,6 +24,8 @@ from coalguard.errors import WordedError, WordedInputError
 from coalguard.i18n import LANGS, t
 
 Rows = list[tuple[int, dict[str, str]]]
+_YES = {"是", "有", "已公示", "yes", "y", "true", "1"}
+_NO = {"否", "无", "未公示", "no", "n", "false", "0"}
 
 
 class SheetError(WordedInputError):
@@ -77,6 +79,25 @@ def read_table(
             continue
         rows.append((n, {h: c.strip() for h, c in zip(heads, cells, strict=False) if h}))
     return rows
+
+
+def yes_no(text: str) -> bool | str:
+    """是/否 as people write them; anything else is left for validation to refuse."""
+    if text.lower() in _YES:
+        return True
+    if text.lower() in _NO:
+        return False
+    return text
+
+
+def day(text: str) -> str:
+    """A date cell as ISO text: ``2026/11/3`` and a spreadsheet's ``2026-11-03 00:00``
+    both read ``2026-11-03``; anything else is left for validation to refuse."""
+    head = text.split(" ")[0].replace("/", "-").replace(".", "-")
+    parts = head.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+    return text
 
 
 def _cell(v: Any) -> str:

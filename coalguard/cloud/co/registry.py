@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice, CoMessageRow
 from coalguard.cloud.contacts.directory import household_phone
+from coalguard.cloud.households.register import link_alarm
 from coalguard.cloud.privacy import PersonName, Phone, mask_phone, normalize_phone
 from coalguard.cloud.sealing import Keyring
 from coalguard.drivers.co_alarm import DEVICE_ID
@@ -75,7 +76,8 @@ class Registration(BaseModel):
 def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> CoDevice:
     """Bind (or re-bind) an alarm to a household; earlier messages stay, now attributed.
 
-    The phone becomes the household's first contact, sealed, so an escalation can call it."""
+    The phone becomes the household's first contact, sealed, so an escalation can call it;
+    the alarm is linked to the register's household with that phone (made when new)."""
     dev = s.get(CoDevice, reg.device_id)
     if dev is None:
         dev = CoDevice(
@@ -101,6 +103,18 @@ def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> 
     dev.last_heard_at = dev.last_state_at or now  # watched for silence from now on
     s.flush()
     household_phone(s, keyring, dev, reg.household.phone, now, new_household=new_household)
+    hh = reg.household
+    link_alarm(
+        s,
+        keyring,
+        dev,
+        name=hh.name,
+        address=hh.address,
+        village=hh.village_code,
+        phone=hh.phone,
+        by=reg.installer_id,
+        now=now,
+    )
     return dev
 
 

@@ -48,8 +48,6 @@ COLUMNS = (
 REQUIRED = ("code", "name", "kind", "region_code")
 HEADINGS = sheets.heading_words("market", "col_", COLUMNS)
 _LIST = re.compile(r"[、,，;；/\s]+")
-_YES = {"是", "有", "已公示", "yes", "y", "true", "1"}
-_NO = {"否", "无", "未公示", "no", "n", "false", "0"}
 # Which column a refusal of the register points at.
 ERROR_COLUMN = {
     "point_region": "region_code",
@@ -92,15 +90,6 @@ def _many(text: str, words: dict[str, str]) -> list[str]:
     return [_one(w, words) for w in _LIST.split(text) if w]
 
 
-def _yes_no(text: str) -> bool | str:
-    """是/否 as people write them; anything else is left for validation to refuse."""
-    if text.lower() in _YES:
-        return True
-    if text.lower() in _NO:
-        return False
-    return text
-
-
 def fields_of(row: dict[str, str]) -> dict[str, object]:
     """A sheet row as the point's fields (words mapped to keys; blank cells left out)."""
     v = vocabulary()
@@ -108,7 +97,7 @@ def fields_of(row: dict[str, str]) -> dict[str, object]:
         "kind": lambda x: _one(x, _words("kind_", v.kinds)),
         "status": lambda x: _one(x, _words("status_", v.statuses)),
         "pending_change": lambda x: _one(x, _words("pending_", v.pending_changes)),
-        "pledge_posted": _yes_no,
+        "pledge_posted": sheets.yes_no,
         "pledge_posted_on": lambda x: x[:10],
         "facilities": lambda x: _many(x, _words("facility_", v.facilities)),
         "zones": lambda x: _many(x, _words("zone_", v.zones)),

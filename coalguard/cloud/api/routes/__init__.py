@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     co_ack,
     contacts,
     dashboard,
+    delivery,
     fastpass,
     health,
     ledger,
@@ -56,5 +57,6 @@ ROUTERS = (
     co_ack.router,
     market_pages.router,
     market_tickets.router,
+    delivery.router,
     dashboard.router,
 )
