@@ -32,6 +32,7 @@ from tests.cloud.ops_support import bearer, make_app
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
 OFFICE = "office"  # the air-pollution office (大气办)
 MARKET, CLERK, LAB = "market", "clerk", "lab"  # coal-market oversight, sales-point clerk, lab
+GRID = "grid"  # a grid member on a phone (网格员, 村委委员, 协查员, 网格长)
 SUPPLIER, FDRC, FINANCE = "supplier", "fdrc", "finance"  # delivery company, 发改局, 财政局
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
@@ -47,6 +48,7 @@ USERS = (
     SUPPLIER,
     FDRC,
     FINANCE,
+    GRID,
 )
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
@@ -67,10 +69,14 @@ CASES = frozenset({ADMIN, MARKET})  # cases, clerks of points, zone lists
 CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
 MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
+PATROLS = frozenset({ADMIN, OPERATOR, GRID})  # record patrols and photos, sign off a village
+GRIDS = frozenset({ADMIN, OPERATOR})  # the grid tree and campaigns
 NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
 REGISTERS = frozenset({ADMIN, OPERATOR})  # village purchase registers
 DELIVERY_READ = frozenset({ADMIN, OPERATOR, FDRC, FINANCE, SUPPLIER})
 SUPPLIERS = frozenset({SUPPLIER})  # a delivery company's slips and summaries
+SUBSIDY_PAY = frozenset({ADMIN, FINANCE})  # draw, post and pay lists; allocations
+SUBSIDY_READ = frozenset({ADMIN, FINANCE, FDRC, OPERATOR})
 REVIEW = frozenset({OPERATOR, FDRC, FINANCE})  # town, 发改局, 财政局 (each its own step)
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
@@ -148,6 +154,14 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/delivery/summaries/{summary_id}/review"): REVIEW,
     ("GET", "/api/v1/delivery/summaries/{summary_id}"): DELIVERY_READ,
     ("POST", "/api/v1/delivery/reserve"): NETWORK,
+    # subsidies (docs/subsidies.md)
+    ("GET", "/api/v1/subsidies/households/{household_id}"): SUBSIDY_READ,
+    ("POST", "/api/v1/subsidies/lists"): SUBSIDY_PAY,
+    ("POST", "/api/v1/subsidies/lists/{list_id}/advance"): SUBSIDY_PAY,
+    ("GET", "/api/v1/subsidies/lists/{list_id}"): SUBSIDY_READ,
+    ("GET", "/api/v1/subsidies/lists/{list_id}/export.xlsx"): SUBSIDY_READ,
+    ("PUT", "/api/v1/subsidies/allocations"): SUBSIDY_PAY,
+    ("GET", "/api/v1/subsidies/settlement"): SUBSIDY_READ,
     # weighbridge tickets (过磅单) of the sales points
     ("POST", "/api/v1/market/tickets"): CLERKS,
     ("GET", "/api/v1/market/tickets"): BOOKS,
@@ -163,6 +177,9 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
     ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
     ("POST", "/api/v1/contacts/import"): OPS,
+    # the region directory (docs/regions.md)
+    ("GET", "/api/v1/regions"): READ,
+    ("POST", "/api/v1/regions/import"): ADMINS,
     ("GET", "/api/v1/duty-shifts"): READ,
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
@@ -209,11 +226,22 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/market/case-disposal"): CASE_READ,
     ("POST", "/api/v1/zones"): CASES,
     ("GET", "/api/v1/zones"): READ,
+    # grid patrols
+    ("POST", "/api/v1/patrols/grids"): GRIDS,
+    ("POST", "/api/v1/patrols/grids/{region_code}/members"): GRIDS,
+    ("GET", "/api/v1/patrols/grids"): READ,
+    ("POST", "/api/v1/patrols/photos"): PATROLS,
+    ("POST", "/api/v1/patrols"): PATROLS,
+    ("GET", "/api/v1/patrols"): READ,
+    ("POST", "/api/v1/patrols/campaigns"): GRIDS,
+    ("GET", "/api/v1/patrols/campaigns/{campaign_id}"): READ,
+    ("POST", "/api/v1/patrols/campaigns/{campaign_id}/villages/{village}/done"): PATROLS,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
+    ("GET", "/subsidies/lists/{list_id}/print"): SUBSIDY_READ,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,
@@ -237,6 +265,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tasks/{task_id}"): READ,
     ("GET", "/market/rates"): READ,
     ("GET", "/market/failing"): READ,
+    ("GET", "/patrols/new"): PATROLS,
+    ("GET", "/patrols/campaigns/{campaign_id}"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

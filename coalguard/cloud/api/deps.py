@@ -23,6 +23,7 @@ from coalguard.cloud.access import (
     EVERY_ROLE,
     PHONE_REVEALERS,
     REFERRAL_ACKERS,
+    REGION_IMPORTERS,
     allow,
 )
 from coalguard.cloud.auth import Operator, Role
@@ -66,6 +67,7 @@ Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
+RegionImporter = Annotated[Operator, allow(*REGION_IMPORTERS)]
 
 
 # A row id in a path (``/contacts/{contact_id}``): within the database's INTEGER, so an
