@@ -357,6 +357,18 @@ def _judged_profile_columns(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE lab_samples ADD COLUMN judged_profile TEXT")
 
 
+def _zone_list_and_seizure(db: sqlite3.Connection) -> None:
+    """The zone list pulled from the cloud (villages and their zones), and each
+    inspection's destination check (held for seizure when bound for a 禁煤区)."""
+    db.execute(
+        "CREATE TABLE zone_villages (code TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "kind TEXT NOT NULL, allowed_fuels TEXT NOT NULL, published_on TEXT NOT NULL, "
+        "list_version TEXT NOT NULL, loaded_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX zone_villages_name ON zone_villages(name)")
+    db.execute("ALTER TABLE inspections ADD COLUMN zone TEXT")
+
+
 Step = Callable[[sqlite3.Connection], None]
 STEPS: tuple[Step, ...] = (
     _release_schema,
@@ -365,6 +377,7 @@ STEPS: tuple[Step, ...] = (
     _camera_reads_and_history,
     _sample_binding,
     _judged_profile_columns,
+    _zone_list_and_seizure,
 )
 VERSION = len(STEPS)
 

@@ -1,9 +1,10 @@
 """The checkpoint's papers: which may be printed when, what they state, who printed them.
 
-Four papers (docs/gateway.md, Papers): the turn-back notice (劝返告知书) for a
-truck turned back, the inspection slip (检验单) for a released one, the sample
-label for the bag of a sample taken, and the lab custody form (送检单) for a
-sample sent to the lab. A paper asked for in the wrong state is refused with
+Five papers (docs/gateway.md, Papers): the turn-back notice (劝返告知书) for a
+truck turned back, the seizure notice (查扣告知书) for a truck held for seizure
+(R22), the inspection slip (检验单) for a released one, the sample label for the
+bag of a sample taken, and the lab custody form (送检单) for a sample sent to
+the lab. A paper asked for in the wrong state is refused with
 the reason. Every print is an inspection-ledger entry (who, which paper, when),
 so the cloud holds a copy of it like any other entry. The words are the web
 side's (``web/papers.py``); here are the facts.
@@ -19,7 +20,7 @@ from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.ledger import Entry, Ledger, row_entry
 from coalguard.gateway.store import Store
 
-PAPERS = ("notice", "slip", "label", "custody")
+PAPERS = ("notice", "seizure", "slip", "label", "custody")
 PRINT_ENTRY = "paper_printed"  # the inspection-ledger entry kind of a print
 
 
@@ -110,6 +111,8 @@ def check_printable(store: Store, paper: str, insp: dict[str, Any]) -> None:
     state = insp["state"]
     if paper == "notice" and state != "turned_back":
         raise PaperRefused("notice_needs_turn_back", plate=insp["plate"], state=state)
+    if paper == "seizure" and state != "held_for_seizure":
+        raise PaperRefused("seizure_needs_hold", plate=insp["plate"], state=state)
     if paper == "slip" and state != "released":
         raise PaperRefused("slip_needs_release", plate=insp["plate"], state=state)
     if paper == "label" and sample_facts(insp) is None:

@@ -45,6 +45,7 @@ ACTIONS: dict[str, Role] = {
     "release": Role.operator,
     "turn_back": Role.operator,
     "lab_sample": Role.operator,
+    "hold_for_seizure": Role.operator,  # 查扣: the truck is bound for a 禁煤区 village
     "lab.dispatch": Role.operator,
     "lab.receive": Role.operator,
     "lab.report": Role.operator,

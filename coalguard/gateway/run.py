@@ -51,6 +51,7 @@ class Housekeeping:
             ("fast_pass", cfg.fast_pass.refresh_s, self.gw.refresh_fast_pass),
             ("profiles", cfg.fast_pass.refresh_s, self.gw.refresh_profiles),  # pulled alike
             ("watch", cfg.watch.refresh_s, self.gw.refresh_watch_list),
+            ("zones", cfg.watch.refresh_s, self.gw.refresh_zone_list),  # pulled alike
         ]
 
     def run_due(self, now_s: float) -> None:

@@ -7,9 +7,12 @@ store, one record sink and one clock; nothing here starts threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from coalguard.edge.clock import Clock
 from coalguard.edge.fastpass import FastPassList, load_file
@@ -18,13 +21,14 @@ from coalguard.errors import CoalguardError
 from coalguard.gateway.accounts import Accounts
 from coalguard.gateway.alerts import Alerts
 from coalguard.gateway.binding import Lanes
+from coalguard.gateway.cached_list import CachedList
 from coalguard.gateway.cameras import CameraDesk
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.devices import Devices
 from coalguard.gateway.duty import DutyDesk
 from coalguard.gateway.errors import GatewayError
 from coalguard.gateway.fastpass import FastPassCache
-from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list
+from coalguard.gateway.fastpass_pull import pull_fast_pass, pull_watch_list, pull_zone_list
 from coalguard.gateway.lab import LabDesk
 from coalguard.gateway.ledger import Ledger
 from coalguard.gateway.profile_cache import ProfileCache, pull_profiles
@@ -33,6 +37,7 @@ from coalguard.gateway.sink import RecordSink
 from coalguard.gateway.store import Store
 from coalguard.gateway.watch import WatchDesk
 from coalguard.gateway.workflow import Workflow
+from coalguard.gateway.zones import ZoneDesk
 
 log = logging.getLogger("coalguard.gateway")
 
@@ -56,6 +61,7 @@ class Gateway:
     sessions: Sessions
     watch: WatchDesk
     profile_cache: ProfileCache
+    zones: ZoneDesk
 
     @classmethod
     def build(
@@ -90,6 +96,7 @@ class Gateway:
             config.lab.report_days,
         )
         fast_pass = FastPassCache(store=store, clock=clock, checkpoint_id=cp, sink=sink)
+        zones = ZoneDesk(store=store, clock=clock, checkpoint_id=cp)
         workflow = Workflow(
             store,
             sink,
@@ -101,6 +108,7 @@ class Gateway:
             cp,
             config.checkpoint.jurisdiction,
             Lanes.from_config(config),
+            zones,
         )
         cameras = CameraDesk(
             store,
@@ -137,6 +145,7 @@ class Gateway:
             Sessions(store, clock, config.auth, accounts),
             profile_cache=profile_cache,
             watch=WatchDesk(store=store, clock=clock, checkpoint_id=cp, rules=config.watch),
+            zones=zones,
         )
 
     def load_fast_pass(self, path: Path | None = None) -> int:
@@ -180,17 +189,32 @@ class Gateway:
 
     def refresh_watch_list(self) -> int:
         """The cloud's watch list when it answers; else the cached one stays in force."""
+        install = partial(self.watch.replace, source="cloud")
+        return self._refresh("watch list", pull_watch_list, self.watch, install)
+
+    def refresh_zone_list(self) -> int:
+        """The cloud's zone list when it answers; else the cached one stays in force."""
+        return self._refresh("zone list", pull_zone_list, self.zones, self.zones.replace)
+
+    def _refresh(
+        self,
+        what: str,
+        pull: Callable[[GatewayConfig], Any],
+        cache: CachedList,
+        install: Callable[[Any], int],
+    ) -> int:
+        """Pull a list; install it when its version changed. Returns the cached entries."""
         if not self.config.cloud.url:
-            return self.watch.count()
+            return cache.count()
         try:
-            wl = pull_watch_list(self.config)
+            pulled = pull(self.config)
         except CoalguardError as exc:
-            log.warning("watch list from the cloud: %s (using the cached list)", exc)
-            return self.watch.count()
-        if wl.version != self.watch.version():
-            self.watch.replace(wl, "cloud")
-            log.info("watch list %s loaded: %d plates", wl.version, len(wl.plates))
-        return self.watch.count()
+            log.warning("%s from the cloud: %s (using the cached list)", what, exc)
+            return cache.count()
+        if pulled.version != cache.version():
+            n = install(pulled)
+            log.info("%s %s loaded: %d entries", what, pulled.version, n)
+        return cache.count()
 
     def tick(self) -> None:
         """Periodic checks: lab deadlines and silent cameras."""

@@ -1,6 +1,7 @@
 """The inspection workflow (R7): one state machine per truck.
 
 arrived → registered → (fast-pass check) → fast_pass → released
+registered (bound for a 禁煤区 village) → held_for_seizure (查扣; R22)
                                          → awaiting_sample → sampled → tested → judged
 judged(pass) → released · judged(fail) → turned_back (劝返) or lab_sample
 judged(retest) → lab_sample (the default: noise near a limit never turns a truck back)
@@ -28,7 +29,7 @@ from coalguard.edge.clock import Clock
 from coalguard.edge.plates import normalize_plate, plates_match
 from coalguard.edge.quality import COAL_TYPES, Overall, ProfileSet, UnknownProfile
 from coalguard.edge.quality.basis import validate_measured
-from coalguard.edge.records import AnalyzerResultRecord, InspectionTransitionV2, encode
+from coalguard.edge.records import AnalyzerResultRecord, InspectionTransitionV3, encode
 from coalguard.errors import WordedValueError
 from coalguard.gateway import binding
 from coalguard.gateway.binding import Lanes, judge_result
@@ -40,6 +41,7 @@ from coalguard.gateway.results import DeviceReading, count_gap, device_key, stor
 from coalguard.gateway.sink import RecordSink, dumps
 from coalguard.gateway.store import Store
 from coalguard.gateway.stored_time import iso, local_day_start
+from coalguard.gateway.zones import ZoneCheck, ZoneDesk
 from coalguard.validation import FieldReason
 
 
@@ -55,14 +57,18 @@ class State(StrEnum):
     TURNED_BACK = "turned_back"
     LAB_SAMPLE = "lab_sample"
     CANCELLED = "cancelled"
+    HELD = "held_for_seizure"
 
 
-TERMINAL = frozenset({State.RELEASED, State.TURNED_BACK, State.LAB_SAMPLE, State.CANCELLED})
+TERMINAL = frozenset(
+    {State.RELEASED, State.TURNED_BACK, State.LAB_SAMPLE, State.CANCELLED, State.HELD}
+)
 
 # action -> states it may start from. Where it ends can depend on the data.
 ALLOWED: dict[str, frozenset[State]] = {
     "register": frozenset({State.ARRIVED}),
     "check_fast_pass": frozenset({State.REGISTERED}),
+    "hold_for_seizure": frozenset({State.REGISTERED}),
     "take_sample": frozenset({State.AWAITING_SAMPLE}),
     "bind_result": frozenset({State.SAMPLED}),
     "unbind_result": frozenset({State.TESTED, State.JUDGED}),
@@ -114,11 +120,21 @@ class Registration(BaseModel):
         min_length=1, max_length=200, description="consigning company (托运单位)"
     )
     waybill_no: str = Field(min_length=1, max_length=64, description="waybill / 五联单 number")
+    destination_village: str | None = Field(
+        default=None,
+        max_length=100,
+        description="declared destination village: a name on the zone list, or its code",
+    )
 
     @field_validator("plate")
     @classmethod
     def _plate(cls, v: str) -> str:
         return normalize_plate(v)
+
+    @field_validator("destination_village")
+    @classmethod
+    def _village(cls, v: str | None) -> str | None:
+        return v.strip() or None if v else None
 
     @field_validator("coal_type")
     @classmethod
@@ -174,6 +190,7 @@ class Workflow:
         checkpoint_id: str,
         jurisdiction: str,
         lanes: Lanes | None = None,
+        zones: ZoneDesk | None = None,
     ) -> None:
         self.store = store
         self.sink = sink
@@ -185,6 +202,7 @@ class Workflow:
         self.checkpoint_id = checkpoint_id
         self.jurisdiction = jurisdiction
         self.lanes = lanes or Lanes({}, ())
+        self.zones = zones or ZoneDesk(store=store, clock=clock, checkpoint_id=checkpoint_id)
 
     # -- steps -------------------------------------------------------------------
 
@@ -224,13 +242,24 @@ class Workflow:
             raise GatewayError(
                 "refusal.gw_no_profile", coal_type=reg.coal_type, detail=detail
             ) from None
+        zone = self._zone(reg)
         with self.store.tx() as db:
             row = self._begin(db, iid, "register", operator)
             db.execute(
-                "UPDATE inspections SET plate = ?, registration = ?, profile_id = ? WHERE id = ?",
-                (reg.plate, dumps(reg.model_dump(mode="json")), profile.id, iid),
+                "UPDATE inspections SET plate = ?, registration = ?, profile_id = ?, zone = ? "
+                "WHERE id = ?",
+                (
+                    reg.plate,
+                    dumps(reg.model_dump(mode="json")),
+                    profile.id,
+                    dumps(zone.as_dict()) if zone else None,
+                    iid,
+                ),
             )
-            data_out = {**reg.model_dump(mode="json"), "profile_id": profile.id}
+            data_out = {**reg.model_dump(mode="json", exclude={"destination_village"})}
+            data_out["profile_id"] = profile.id
+            if zone is not None:
+                data_out["zone"] = zone.as_dict()
             if reg.plate != row["plate"]:
                 data_out["plate_corrected_from"] = row["plate"]
             self._step(
@@ -245,10 +274,17 @@ class Workflow:
             )
             self._link_camera_events(db, iid, reg.plate)
 
+    def _zone(self, reg: Registration) -> ZoneCheck | None:
+        """The zone list's word on the declared destination village (None: none declared)."""
+        if reg.destination_village is None:
+            return None
+        return self.zones.check(self.zones.resolve(reg.destination_village), reg.coal_type)
+
     def check_fast_pass(self, iid: str, operator: str, reason: str = "") -> bool:
         """Green lane only when the listed report covers this truck's declaration (R11)."""
         with self.store.tx() as db:
             row = self._begin(db, iid, "check_fast_pass", operator)
+            _need_no_seizure(row)
             check = self.fast_pass.check(row["plate"], json.loads(row["registration"] or "{}"))
             to = State.FAST_PASS if check.green else State.AWAITING_SAMPLE
             db.execute(
@@ -492,6 +528,24 @@ class Workflow:
                 {"previous_overall": row["overall"]},
             )
 
+    def hold_for_seizure(self, iid: str, operator: str, reason: str = "") -> None:
+        """查扣 (R22): coal declared for a 禁煤区 village; the truck is not let go."""
+        with self.store.tx() as db:
+            row = self._begin(db, iid, "hold_for_seizure", operator)
+            zone = _held_zone(row)
+            if zone is None:
+                raise IllegalTransition("seizure.not_in_zone", plate=row["plate"])
+            self._close(
+                db,
+                row,
+                "hold_for_seizure",
+                State.HELD,
+                operator,
+                reason or "held for seizure",
+                {"zone": zone.as_dict()},
+                case_open=True,
+            )
+
     def release(self, iid: str, operator: str, reason: str = "") -> None:
         with self.store.tx() as db:
             row = self._begin(db, iid, "release", operator)
@@ -663,6 +717,11 @@ class Workflow:
             default = DEFAULT_NEXT.get(state)
         if state in TERMINAL and not insp["case_open"]:
             allowed = [a for a in allowed if a != "close_case"]
+        if state == State.REGISTERED:
+            held = (insp.get("zone") or {}).get("status") == "held"
+            seize = ("hold_for_seizure", "cancel")
+            allowed = [a for a in allowed if (a in seize if held else a != "hold_for_seizure")]
+            default = "hold_for_seizure" if held else default
         if default in allowed:
             allowed.remove(default)
             allowed.insert(0, default)
@@ -762,7 +821,7 @@ class Workflow:
         plate, last = db.execute(
             "SELECT plate, seq FROM inspections WHERE id = ?", (iid,)
         ).fetchone()
-        record = InspectionTransitionV2(
+        record = InspectionTransitionV3(
             checkpoint_id=self.checkpoint_id,
             inspection_id=iid,
             plate=plate,
@@ -808,6 +867,20 @@ class Workflow:
         db.executemany("UPDATE camera_events SET inspection_id = ? WHERE id = ?", ids)
 
 
+def _held_zone(row: sqlite3.Row) -> ZoneCheck | None:
+    """The zone a registered truck is held for, when its destination check said so."""
+    zone = ZoneDesk.from_stored(json.loads(row["zone"]) if row["zone"] else None)
+    return zone if zone is not None and zone.held else None
+
+
+def _need_no_seizure(row: sqlite3.Row) -> None:
+    zone = _held_zone(row)
+    if zone is not None:
+        raise IllegalTransition(
+            "seizure.must_hold", plate=row["plate"], village=zone.name or zone.village
+        )
+
+
 def _need_operator(operator: str) -> None:
     if not operator or not operator.strip():
         raise GatewayError("field_required", field="operator")
@@ -816,7 +889,7 @@ def _need_operator(operator: str) -> None:
 def _inspection(row: sqlite3.Row) -> dict[str, Any]:
     """An inspection as read: JSON columns parsed; the sample's label fields at the top."""
     d = dict(row)
-    for key in ("registration", "fast_pass", "sample", "result", "verdict"):
+    for key in ("registration", "fast_pass", "sample", "result", "verdict", "zone"):
         d[key] = json.loads(d[key]) if d[key] else None
     d["case_open"] = bool(d["case_open"])
     sample = d["sample"] or {}

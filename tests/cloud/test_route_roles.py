@@ -140,6 +140,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("DELETE", "/api/v1/watch/plates/{plate}"): OPS,
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
+    ("GET", "/api/v1/gateways/{gateway_id}/zones.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
     # clean-coal delivery (docs/delivery.md)
     ("POST", "/api/v1/delivery/suppliers"): NETWORK,

@@ -276,3 +276,28 @@ def test_papers_need_a_signed_in_person(gw, clock):
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
         assert anon.get(url).status_code == 401  # a script
     assert printed(gw, iid) == []
+
+
+def test_seizure_notice_prints_the_zone_and_its_publish_date(client, gw, tmp_path):
+    from tests.gateway.test_seizure import registered, zone_list
+
+    gw.zones.replace(zone_list())
+    iid = registered(gw, "东风村")
+    r = client.get(f"/inspections/{iid}/papers/seizure.pdf")
+    assert r.status_code == 409 and "查扣告知书只用于已查扣的车辆" in r.text
+    gw.workflow.hold_for_seizure(iid, OPERATOR)
+    page = client.get(f"/?id={iid}").text
+    assert 'id="print-seizure"' in page and 'id="print-notice"' not in page
+    text = flat(pdf_text(get_pdf(client, f"/inspections/{iid}/papers/seizure.pdf"), tmp_path))
+    joined = "".join(text.split())  # the statement wraps anywhere
+    for expected in (
+        "查扣告知书",
+        "冀A12345",
+        "张三",
+        "东风村(130102001001)",
+        "禁煤区",
+        "2026-10-01",
+    ):
+        assert expected in joined, f"{expected!r} missing from the seizure notice:\n{text}"
+    assert OPERATOR in text
+    assert [p["paper"] for p in printed(gw, iid)] == ["seizure"]

@@ -23,6 +23,7 @@ SEVERITY: dict[str, str] = {
     "verdict.disagreement": "critical",
     "profiles.version_gap": "medium",
     "lab.failed": "high",
+    "checkpoint.seizure": "high",
     "lab.dispatch_overdue": "high",
     "lab.report_overdue": "high",
     "analyzer.offline": "high",

@@ -57,8 +57,10 @@ from coalguard.edge.records import (
     CheckpointRecord,
     FastPassChecked,
     FastPassLoaded,
+    HeldForSeizure,
     InspectionTransition,
     InspectionTransitionV2,
+    InspectionTransitionV3,
     Judged,
     LabDispatched,
     LabOfficeReferral,
@@ -79,6 +81,7 @@ from coalguard.edge.records.inspection import payload_body
 
 log = logging.getLogger("coalguard.cloud.checks")
 VERSION_GAP = "profiles.version_gap"
+SEIZURE = "checkpoint.seizure"
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
 CHUNK = 1000  # records per projector transaction
 _TRANSITION_FIELDS = ("seq", "action", "from_state", "operator", "reason")  # plain fields
@@ -95,7 +98,7 @@ ARCHIVE_ONLY: frozenset[type[Record]] = frozenset(
 
 # Kinds whose handlers read no table that ``Chunk`` writes late (transitions, readings).
 _CHUNKED: frozenset[type[Record]] = frozenset(
-    {InspectionTransition, InspectionTransitionV2, AnalyzerResultRecord}
+    {InspectionTransition, InspectionTransitionV2, InspectionTransitionV3, AnalyzerResultRecord}
 )
 
 
@@ -361,6 +364,34 @@ class Projector:
                 self._rapid_verdict(s, rec, cp, insp, data.verdict, at)
             case Rerun() | ResultUnbound():
                 insp.result = None
+            case HeldForSeizure():
+                self._seizure(s, cp, insp, data, at)
+
+    def _seizure(
+        self, s: Session, cp: Checkpoint, insp: Inspection, held: HeldForSeizure, at: datetime
+    ) -> None:
+        """查扣 (R22): a truck of coal bound for a 禁煤区 village is held at the checkpoint."""
+        z = held.zone
+        cp_alerts.raise_alert(
+            s,
+            checkpoint_id=cp.checkpoint_id,
+            region_code=cp.region_code,
+            kind=SEIZURE,
+            subject=insp.id,
+            message=f"{insp.plate} held for seizure: bound for {z.name or z.village} ({z.kind})",
+            at=at,
+            origin="cloud",
+            detail={
+                "plate": insp.plate,
+                "coal_type": insp.coal_type,
+                "weight_t": insp.weight_t,
+                "village": z.village,
+                "village_name": z.name,
+                "zone_kind": z.kind,
+                "published_on": z.published_on,
+                "list_version": z.list_version,
+            },
+        )
 
     def _rapid_verdict(
         self,

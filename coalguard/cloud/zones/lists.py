@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from coalguard import validation
 from coalguard.cloud.scope import is_region_code
 from coalguard.cloud.zones.tables import ZoneArea, ZoneList
+from coalguard.edge import listfile, zonelist
 from coalguard.edge.quality.profiles import COAL_TYPES
+from coalguard.edge.zonelist import KINDS
 from coalguard.errors import WordedInputError
 from coalguard.i18n import LANGS, t
 
-# 禁煤区, 禁燃区, 散煤清零区
-KINDS = ("no_coal", "no_burn", "loose_coal_cleared")
 # Fuels a zone may allow: the quality engine's coal types plus the clean routes.
 FUELS = (*COAL_TYPES, "gas", "electricity", "biomass")
 COLUMNS = ("name", "kind", "region_code", "allowed_fuels")
@@ -174,6 +174,36 @@ def current_lists(s: Session, village: str, on: date) -> list[ZoneList]:
         if village.startswith(zl.region_code):
             newest[zl.region_code] = zl  # later publish dates replace earlier ones
     return list(newest.values())
+
+
+def lists_for_area(s: Session, scope: str, on: date) -> list[ZoneList]:
+    """Per issuing region within (or above) ``scope``, its newest list published by ``on``."""
+    newest: dict[str, ZoneList] = {}
+    q = select(ZoneList).where(ZoneList.published_on <= on).order_by(ZoneList.published_on)
+    for zl in s.scalars(q):
+        if zl.region_code.startswith(scope) or scope.startswith(zl.region_code):
+            newest[zl.region_code] = zl
+    return list(newest.values())
+
+
+def gateway_list(s: Session, scope: str, on: date) -> zonelist.ZoneList:
+    """The zone list a checkpoint pulls: every area of the lists in force in ``scope`` on ``on``.
+
+    Where two lists name the same code, the later published one wins.
+    """
+    by_code: dict[str, zonelist.ZonedVillage] = {}
+    for zl in sorted(lists_for_area(s, scope, on), key=lambda z: (z.published_on, z.id)):
+        for a in s.scalars(select(ZoneArea).where(ZoneArea.list_id == zl.id)):
+            by_code[a.region_code] = zonelist.ZonedVillage(
+                code=a.region_code,
+                name=a.name,
+                kind=a.kind,
+                allowed_fuels=tuple(a.allowed_fuels),
+                published_on=zl.published_on,
+                list_version=zl.version,
+            )
+    villages = [by_code[c] for c in sorted(by_code)]
+    return zonelist.ZoneList(version=listfile.version_of(villages, on), villages=villages)
 
 
 def zone_for(s: Session, village: str, on: date) -> ZoneArea | None:

@@ -35,6 +35,6 @@ class ZoneArea(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("zone_list.id"))
     name: Mapped[str] = mapped_column(String(200), default="")
-    kind: Mapped[str] = mapped_column(String(24))  # no_coal | no_burn | loose_coal_cleared
+    kind: Mapped[str] = mapped_column(String(24))  # one of coalguard.edge.zonelist.KINDS
     region_code: Mapped[str] = mapped_column(String(12))
     allowed_fuels: Mapped[list[str]] = mapped_column(JSON, default=list)

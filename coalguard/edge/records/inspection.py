@@ -2,7 +2,9 @@
 
 Version 2 (issue 12) adds the ``unbind_result`` correction, the lane a sample
 was taken at and the measured time of a bound result; version 1 bodies keep
-decoding (``InspectionTransition``), the gateway writes version 2.
+decoding (``InspectionTransition``). Version 3 (issue 16) adds the destination's
+zone check to ``register`` and the ``hold_for_seizure`` step (查扣: coal bound for
+a 禁煤区 village); the gateway writes version 3.
 """
 
 from __future__ import annotations
@@ -114,6 +116,42 @@ class CaseClosed(_Payload):
     pass
 
 
+class ZoneFinding(_Payload):
+    """Version 3: what the gateway's zone list said of the declared destination village.
+
+    ``status``: held (a 禁煤区, the fuel not allowed) · in_zone · outside · no_list.
+    """
+
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"name", "kind", "published_on", "list_version"}
+    )
+
+    status: str = Field(pattern="^(held|in_zone|outside|no_list)$")
+    village: str = Field(pattern=r"^[0-9]{6,12}$")
+    name: str | None = None
+    kind: str | None = None
+    published_on: str | None = None
+    list_version: str | None = None
+
+
+class RegisteredV3(Registered):
+    """Version 3: the registration with its destination's zone check (when declared)."""
+
+    OMIT_IF_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"plate_corrected_from", "consignor", "zone"}
+    )
+
+    zone: ZoneFinding | None = None
+
+
+class HeldForSeizure(_Payload):
+    """Version 3: 查扣 — the truck is not let go; the zone it was bound for."""
+
+    overall: str | None
+    case_open: bool
+    zone: ZoneFinding
+
+
 PAYLOADS: dict[str, type[_Payload]] = {
     "arrive": Arrived,
     "register": Registered,
@@ -129,6 +167,11 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "close_case": CaseClosed,
 }
 PAYLOADS_V2: dict[str, type[_Payload]] = {**PAYLOADS, "unbind_result": ResultUnbound}
+PAYLOADS_V3: dict[str, type[_Payload]] = {
+    **PAYLOADS_V2,
+    "register": RegisteredV3,
+    "hold_for_seizure": HeldForSeizure,
+}
 
 
 @register
@@ -175,6 +218,9 @@ def payload_body(p: _Payload) -> dict[str, Any]:
     for name in p.OMIT_IF_NONE:
         if out.get(name, 0) is None:
             del out[name]
+    for name, value in vars(p).items():  # nested payloads omit their own empty fields
+        if isinstance(value, _Payload):
+            out[name] = payload_body(value)
     return out
 
 
@@ -184,3 +230,11 @@ class InspectionTransitionV2(InspectionTransition):
 
     VERSION = 2
     PAYLOADS: ClassVar[dict[str, type[_Payload]]] = PAYLOADS_V2
+
+
+@register
+class InspectionTransitionV3(InspectionTransition):
+    """Version 3: what the gateway writes now (see the module docstring)."""
+
+    VERSION = 3
+    PAYLOADS: ClassVar[dict[str, type[_Payload]]] = PAYLOADS_V3

@@ -145,6 +145,7 @@ def create_app(
                     "weight_t",
                     "consignor",
                     "waybill_no",
+                    "destination_village",
                 )
                 wf.register(iid, op, {k: f.get(k, "") for k in fields}, reason)
             elif action == "check_fast_pass":
@@ -170,6 +171,8 @@ def create_app(
                 wf.turn_back(iid, op, reason, lab if lab["sample_id"] else None)
             elif action == "lab_sample":
                 wf.lab_sample(iid, op, lab, reason)
+            elif action == "hold_for_seizure":
+                wf.hold_for_seizure(iid, op, reason)
             elif action == "cancel":
                 wf.cancel(iid, op, reason)
             elif action == "close_case":

@@ -19,6 +19,7 @@ from coalguard.gateway.roles import may
 from coalguard.gateway.service import Gateway
 from coalguard.gateway.uplink_status import UplinkStatus
 from coalguard.gateway.web.auth import Principal
+from coalguard.gateway.web.seizure_view import zone_list_text, zone_text
 from coalguard.gateway.web.views import (
     BindCandidate,
     CameraRead,
@@ -209,6 +210,7 @@ class OperatorPage:
                 (self.field("to_operator"), self.field("note", required=False)),
                 id="handover",
             ),
+            zone_list=zone_list_text(gw, self.lang),
         )
 
     def alert_text(self, a: dict[str, Any]) -> str:
@@ -300,6 +302,8 @@ class OperatorPage:
                 self.t(f"watch.{f.code}").format_map({**f.params, "at": local_text(f.at)})
                 for f in gw.watch.flags(insp["plate"], exclude=insp["id"])
             ),
+            zone=zone_text(insp["zone"], self.lang) if reg else "",
+            held=(insp["zone"] or {}).get("status") == "held",
         )
 
     def camera_reads(self, iid: str, time_format: str = "%H:%M:%S") -> tuple[CameraRead, ...]:
@@ -416,6 +420,12 @@ class OperatorPage:
                 f("origin"),
                 f("destination"),
                 Field(
+                    "destination_village",
+                    self.t("seizure.destination_village"),
+                    required=False,
+                    options=tuple((name or code, code) for code, name in self.gw.zones.villages()),
+                ),
+                Field(
                     "coal_type",
                     self.t("gw.coal_type"),
                     "anthracite",
@@ -443,7 +453,7 @@ class OperatorPage:
             )
         elif action in ("cancel", "close_case", "unbind_result"):
             fields = (f("reason"),)
-        elif action in ("release", "rerun", "check_fast_pass", "judge"):
+        elif action in ("release", "rerun", "check_fast_pass", "judge", "hold_for_seizure"):
             fields = (f("reason", required=False),)
         label = self.t(f"action.{action}")
         return StepForm(

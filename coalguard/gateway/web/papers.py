@@ -38,6 +38,7 @@ from coalguard.gateway.web.page import LABELS, OperatorPage, operator_text, reas
 from coalguard.gateway.web.pdf import PdfUnavailable, print_pdf
 from coalguard.gateway.web.qr import inspection_payload, qr_svg, sample_payload
 from coalguard.gateway.web.render import PAGES, chrome, render
+from coalguard.gateway.web.seizure_view import zone_text
 from coalguard.gateway.web.views import CustodyRow, PaperView
 from coalguard.i18n import t
 
@@ -45,6 +46,7 @@ log = logging.getLogger("coalguard.gateway.web")
 
 DAY_TIME = "%Y-%m-%d %H:%M"
 WITH_VERDICT = ("notice", "slip")  # a label and a custody form go with the sample, unjudged
+TRUCK_PAPERS = ("notice", "seizure", "slip")  # the truck and its load, closed by a step
 # custody form: ledger entry kind -> (words key, the lab sample's column with its deadline)
 CUSTODY = {
     "lab.sampled": ("custody_sealed", "dispatch_due"),
@@ -70,7 +72,7 @@ class PaperBuilder:
         verdict = insp.get("verdict")
         mark = ledger_mark(self.gw.store, insp)
         qr, caption, ledger_hash = "", "", ""
-        if paper in ("notice", "slip") and mark is not None:
+        if paper in TRUCK_PAPERS and mark is not None:
             qr = qr_svg(inspection_payload(insp["id"], mark.seq, mark.hash))
             caption, ledger_hash = self.w("qr_inspection"), mark.hash
         sample = sample_facts(insp)
@@ -107,7 +109,7 @@ class PaperBuilder:
         sample = sample_facts(insp)
         g = self.page.t
         rows: list[tuple[str, str]] = [(g("gw.plate"), insp["plate"])]
-        if paper in ("notice", "slip"):
+        if paper in TRUCK_PAPERS:
             for k in ("driver", "origin", "destination", "consignor", "waybill_no"):
                 rows.append((g(LABELS.get(k, f"gw.{k}")), str(reg.get(k) or "—")))
             if reg:
@@ -115,6 +117,10 @@ class PaperBuilder:
                 rows.append((g("gw.coal_type"), coal))
                 rows.append((g("gw.weight_t"), f"{reg['weight_t']:g}"))
             rows.append((self.w("arrived_at"), local_text(insp["opened_at"], DAY_TIME)))
+            zone = insp.get("zone") or {}
+            if paper == "seizure" and zone:
+                village = f"{zone.get('name') or ''} ({zone['village']})".strip()
+                rows.append((t("seizure.destination_village", self.lang), village))
         if sample is not None and paper != "custody":
             rows += [
                 (g("gw.sample_id"), sample.sample_id),
@@ -122,7 +128,7 @@ class PaperBuilder:
                 (g("gw.sampler"), sample.sampler or "—"),
                 (self.w("sampled_at"), local_text(sample.sampled_at, DAY_TIME)),
             ]
-        if paper in ("notice", "slip"):
+        if paper in TRUCK_PAPERS:
             closing = self.closing_step(insp)
             if closing:
                 rows += [
@@ -152,7 +158,11 @@ class PaperBuilder:
         return str(insp["id"])
 
     def closing_step(self, insp: dict[str, Any]) -> dict[str, Any] | None:
-        action = {"turned_back": "turn_back", "released": "release"}.get(insp["state"])
+        action = {
+            "turned_back": "turn_back",
+            "released": "release",
+            "held_for_seizure": "hold_for_seizure",
+        }.get(insp["state"])
         steps = [s for s in self.gw.workflow.steps(insp["id"]) if s["action"] == action]
         return steps[-1] if steps else None
 
@@ -168,6 +178,8 @@ class PaperBuilder:
             fp = insp.get("fast_pass") or {}
             return self.w("slip_fast_pass").format(company=fp.get("company") or "—")
         text = self.w(f"{paper}_statement")
+        if paper == "seizure":
+            return f"{zone_text(insp.get('zone'), self.lang)} {text}"
         if paper == "notice":
             j = self.gw.profiles.jurisdictions.get(self.gw.config.checkpoint.jurisdiction)
             return text.format(basis=j.source if j else "—")
@@ -192,6 +204,7 @@ class PaperBuilder:
 
 SIGNATURES = {
     "notice": ("sign_inspector", "sign_driver"),
+    "seizure": ("sign_inspector", "sign_driver"),
     "slip": ("sign_inspector", "sign_driver"),
     "label": ("sign_sampler", "sign_witness"),
     "custody": ("sign_sender", "sign_receiver"),

@@ -29,7 +29,7 @@ class Field:
     name: str
     label: str
     value: str = ""
-    kind: str = "text"  # text | number | password | select
+    kind: str = "text"  # text | number | password | select (a text field's options: choices)
     required: bool = True
     options: tuple[tuple[str, str], ...] = ()  # (value, label); ``value`` is selected
     size: int | None = None
@@ -148,6 +148,8 @@ class TruckView:
     history: tuple[Cells, ...]
     papers: tuple[PaperLink, ...] = ()
     watch: tuple[str, ...] = ()  # why this plate is watched (highlighted on arrival)
+    zone: str = ""  # the destination village's zone check, in words (R22)
+    held: bool = False  # bound for a 禁煤区: to be held, or held, for seizure
     # the sample the gateway issued (the label prints these); "" before sampling
     sample_id: str = ""
     seal: str = ""
@@ -192,6 +194,7 @@ class OperatorView:
     alerts: tuple[Cells, ...]
     duty: StepForm
     handover: StepForm
+    zone_list: str = ""  # the pulled zone list's version and age
 
 
 @dataclass(frozen=True)

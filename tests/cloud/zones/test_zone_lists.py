@@ -107,3 +107,33 @@ def test_the_data_file_form() -> None:
         'allowed_fuels = ["gas"]\n'
     )
     assert entries[0].allowed_fuels == ("gas",)
+
+
+def test_gas_and_electricity_conversion_areas_are_zone_kinds(s: Session) -> None:
+    text = (
+        "name,kind,region_code,allowed_fuels\n"
+        "西村,气代煤区域,622901004001,gas\n"
+        "北村,电代煤区域,622901005001,electricity\n"
+    )
+    _publish(s, text, "2026-conv", date(2026, 10, 1))
+    zones = [zone_for(s, c, date(2026, 11, 1)) for c in ("622901004001", "622901005001")]
+    kinds = {z.kind for z in zones if z is not None}
+    assert kinds == {"gas_conversion", "electricity_conversion"}
+
+
+def test_the_gateway_list_holds_the_lists_in_force_in_its_city(s: Session) -> None:
+    from coalguard.cloud.zones.lists import gateway_list
+
+    _publish(s, CSV, "2026-1", date(2026, 10, 1))
+    newer = "name,kind,region_code,allowed_fuels\n东关村,禁煤区,622901001001,gas\n"
+    _publish(s, newer, "2026-2", date(2026, 11, 1))  # replaces 2026-1 from 11-01
+    _publish(s, CSV.replace("622901", "622902"), "other-county", date(2026, 10, 1), "622902")
+    _publish(s, CSV.replace("622901", "620101"), "other-city", date(2026, 10, 1), "620101")
+    before = gateway_list(s, "6229", date(2026, 10, 15))
+    assert {v.list_version for v in before.villages} == {"2026-1", "other-county"}
+    after = gateway_list(s, "6229", date(2026, 11, 15))
+    codes = {v.code: v for v in after.villages}
+    assert set(codes) == {"622901001001", "622902001001", "622902002", "622902003001"}
+    assert codes["622901001001"].allowed_fuels == ("gas",)
+    assert str(codes["622901001001"].published_on) == "2026-11-01"
+    assert after.version != before.version

@@ -1,5 +1,7 @@
 """Zone lists (禁煤区 / 禁燃区 / 散煤清零区): market supervision and admins publish a
-version (CSV or the TOML data file as the body); every role reads its region's lists."""
+version (CSV or the TOML data file as the body); every role reads its region's lists.
+A gateway pulls the lists in force around its checkpoint (``zones.toml``) to hold
+trucks of loose coal bound for a 禁煤区 village."""
 
 from __future__ import annotations
 
@@ -12,12 +14,17 @@ from sqlalchemy import select
 
 from coalguard.cloud.access import CASE_OFFICERS, allow
 from coalguard.cloud.api.deps import ClockDep, Reader, RegionQuery
+from coalguard.cloud.api.gateway_pull import PullingCheckpoint
+from coalguard.cloud.api.gateway_pull import gateway_list as gateway_list_route
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
+from coalguard.cloud.checks.watch import GATEWAY_SCOPE_DIGITS
 from coalguard.cloud.scope import scoped_region
 from coalguard.cloud.zones import ZoneArea, ZoneList, parse_csv, publish
-from coalguard.cloud.zones.lists import parse_toml
+from coalguard.cloud.zones.lists import gateway_list, parse_toml
+from coalguard.edge import zonelist
+from coalguard.edge.clock import LOCAL_TZ
 
 router = APIRouter(prefix="/api/v1", tags=["zones"])
 Publisher = Annotated[Operator, allow(*CASE_OFFICERS)]
@@ -109,3 +116,13 @@ def list_zones(
             _out(zl, list(s.scalars(select(ZoneArea).where(ZoneArea.list_id == zl.id))))
             for zl in lists
         ]
+
+
+@gateway_list_route(router, "zones.toml")
+def gateway_zone_list(request: Request, cp: PullingCheckpoint) -> str:
+    """The zone lists in force in the gateway's city (its checkpoint's first digits), as TOML."""
+    scope = cp.region_code[:GATEWAY_SCOPE_DIGITS]
+    today = request.app.state.clock.now().astimezone(LOCAL_TZ).date()
+    with request.app.state.sessions() as s:
+        zl = gateway_list(s, scope, today)
+    return zonelist.to_toml(zl, f"Zone list for checkpoint {cp.checkpoint_id}.")
