@@ -66,6 +66,7 @@ ROUTERS = (
     installer_pages.router,
     patrols.router,
     delivery.router,
+    delivery.pages,
     subsidies.router,
     dashboard.router,
     regions.router,
