@@ -258,6 +258,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
     ("GET", "/subsidies/lists/{list_id}/print"): SUBSIDY_READ,
+    ("GET", "/delivery/summaries"): DELIVERY_READ,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,

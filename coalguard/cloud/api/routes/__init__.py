@@ -70,6 +70,7 @@ ROUTERS = (
     installer_pages.router,
     patrols.router,
     delivery.router,
+    delivery.pages,
     subsidies.router,
     dashboard.router,
     regions.router,
