@@ -21,6 +21,10 @@ from coalguard.cloud.access import (
     ALERT_ACTORS,
     CONTACT_EDITORS,
     EVERY_ROLE,
+    HOUSEHOLD_ADDERS,
+    HOUSEHOLD_EDITORS,
+    HOUSEHOLD_READERS,
+    HOUSEHOLD_REVEALERS,
     PHONE_REVEALERS,
     REFERRAL_ACKERS,
     allow,
@@ -65,6 +69,10 @@ Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
+HouseholdReader = Annotated[Operator, allow(*HOUSEHOLD_READERS)]
+HouseholdAdder = Annotated[Operator, allow(*HOUSEHOLD_ADDERS)]
+HouseholdEditor = Annotated[Operator, allow(*HOUSEHOLD_EDITORS)]
+HouseholdRevealer = Annotated[Operator, allow(*HOUSEHOLD_REVEALERS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 
 
