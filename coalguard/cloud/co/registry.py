@@ -226,6 +226,7 @@ class SeasonRow(BaseModel):
 
     village_code: str
     device_id: str
+    household_id: int | None  # the register's household (``cloud/households``)
     household: PersonName
     phone: Phone
     last_seen: IsoTime
@@ -272,6 +273,7 @@ def season_check(
                 SeasonRow(
                     village_code=dev.region_code,
                     device_id=dev.device_id,
+                    household_id=dev.household_id,
                     household=dev.household_name,
                     phone=dev.phone_masked,
                     last_seen=dev.last_seen,

@@ -156,3 +156,28 @@ def test_an_installer_adds_a_household_once(world) -> None:  # type: ignore[no-u
     assert again.status_code == 409
     bad = c.post("/api/v1/households", json={**body, "category": "x"}, headers=tok["county"])
     assert bad.status_code == 422
+
+
+def test_the_season_check_lists_coal_households_without_an_alarm_in_chinese(world) -> None:  # type: ignore[no-untyped-def]
+    c, tok, _ = world
+    _import(c, tok["county"], SAMPLE.read_bytes(), commit=True)
+    body = {
+        "device_id": "COA-0101",
+        "household": {"name": "王建国", "address": "一组12号", "village_code": VILLAGE,
+                      "phone": "13800001001"},
+        "installer_id": "inst-1",
+    }  # fmt: skip
+    assert c.post("/api/v1/co/devices", json=body, headers=tok["installer"]).status_code == 201
+    q = {"since": T0.isoformat()}
+    head = {**tok["county"], "Accept-Language": "zh-CN"}
+    out = c.get("/api/v1/co/season-check", params=q, headers=head).json()
+    wang_id = c.get("/api/v1/households", params={"region": VILLAGE}, headers=head).json()
+    wang = next(h["id"] for h in wang_id if h["head_name"] == "王**")
+    assert [a["household_id"] for a in out["alarms"]] == [wang]  # not heard, not tested
+    missing = {(h["village_code"], h["head_name"]) for h in out["households"]}
+    # Registered but not commissioned counts as missing; 吴玉梅 in the other village too.
+    assert missing == {(VILLAGE, "王**"), (VILLAGE, "李**"), ("130102001002", "吴**")}
+    assert out["problem_words"]["no_commissioned_alarm"].startswith("新增燃煤户")
+    assert out["problem_words"]["not_tested"] == "本季未测试"
+    village = next(v for v in out["villages"] if v["village_code"] == VILLAGE)
+    assert (village["registered"], village["no_commissioned_alarm"]) == (1, 2)
