@@ -31,6 +31,7 @@ from coalguard.cloud.co.notifier import PHONE_KINDS, Notifier, RetryPolicy
 from coalguard.cloud.co.service import ack_links, make_channels
 from coalguard.cloud.contacts import tables as contact_tables  # noqa: F401
 from coalguard.cloud.db import make_engine, make_sessionmaker
+from coalguard.cloud.delivery import tables as delivery_tables  # noqa: F401  (delivery)
 from coalguard.cloud.households import tables as household_tables  # noqa: F401
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.market import sales_tables  # noqa: F401  (sales, findings, cases)
@@ -42,6 +43,7 @@ from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
 from coalguard.cloud.sealing import Keyring, keyring_of
 from coalguard.cloud.settings import CloudSettings
+from coalguard.cloud.subsidies import tables as subsidy_tables  # noqa: F401  (payouts)
 from coalguard.cloud.zones import tables as zone_tables  # noqa: F401  (zone lists)
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet

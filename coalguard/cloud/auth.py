@@ -41,6 +41,12 @@ class Role(StrEnum):
     CLERK = "clerk"
     # A coal-testing lab (化验室): enters sampling results.
     LAB = "lab"
+    # A tendered delivery company (配送企业): records its slips, seals its monthly summary.
+    SUPPLIER = "supplier"
+    # The development and reform bureau (发改局): the delivery network, milestones, reviews.
+    FDRC = "fdrc"
+    # The finance bureau (财政局): the last review, subsidy allocations, payouts, settlement.
+    FINANCE = "finance"
 
 
 ROLES = tuple(r.value for r in Role)

@@ -32,9 +32,22 @@ from tests.cloud.ops_support import bearer, make_app
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
 OFFICE = "office"  # the air-pollution office (大气办)
 MARKET, CLERK, LAB = "market", "clerk", "lab"  # coal-market oversight, sales-point clerk, lab
+SUPPLIER, FDRC, FINANCE = "supplier", "fdrc", "finance"  # delivery company, 发改局, 财政局
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
-USERS = (ADMIN, OPERATOR, INSTALLER, GATEWAY_USER, OFFICE, MARKET, CLERK, LAB)
+USERS = (
+    ADMIN,
+    OPERATOR,
+    INSTALLER,
+    GATEWAY_USER,
+    OFFICE,
+    MARKET,
+    CLERK,
+    LAB,
+    SUPPLIER,
+    FDRC,
+    FINANCE,
+)
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
 # What a route allows: user roles, or one of these.
@@ -56,6 +69,11 @@ MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, sa
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 HH_READ = frozenset({ADMIN, OPERATOR, OFFICE, INSTALLER})  # the household register, masked
 HH_ADD = frozenset({ADMIN, OPERATOR, INSTALLER})  # add a household (installers on site)
+NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
+REGISTERS = frozenset({ADMIN, OPERATOR})  # village purchase registers
+DELIVERY_READ = frozenset({ADMIN, OPERATOR, FDRC, FINANCE, SUPPLIER})
+SUPPLIERS = frozenset({SUPPLIER})  # a delivery company's slips and summaries
+REVIEW = frozenset({OPERATOR, FDRC, FINANCE})  # town, 发改局, 财政局 (each its own step)
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -117,6 +135,20 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/watch/list"): OPS,
     ("GET", "/api/v1/gateways/{gateway_id}/watch.toml"): GATEWAY_ONLY,
     ("GET", "/api/v1/reports/{kind}"): READ,
+    # clean-coal delivery (docs/delivery.md)
+    ("POST", "/api/v1/delivery/suppliers"): NETWORK,
+    ("POST", "/api/v1/delivery/suppliers/{supplier_id}/users"): NETWORK,
+    ("POST", "/api/v1/delivery/sites"): NETWORK,
+    ("GET", "/api/v1/delivery/network"): DELIVERY_READ,
+    ("PUT", "/api/v1/delivery/registers"): REGISTERS,
+    ("POST", "/api/v1/delivery/registers/{register_id}/advance"): REGISTERS,
+    ("GET", "/api/v1/delivery/registers/{register_id}"): DELIVERY_READ,
+    ("POST", "/api/v1/delivery/slips"): SUPPLIERS,
+    ("GET", "/api/v1/delivery/rates"): DELIVERY_READ,
+    ("POST", "/api/v1/delivery/summaries"): SUPPLIERS,
+    ("POST", "/api/v1/delivery/summaries/{summary_id}/review"): REVIEW,
+    ("GET", "/api/v1/delivery/summaries/{summary_id}"): DELIVERY_READ,
+    ("POST", "/api/v1/delivery/reserve"): NETWORK,
     # weighbridge tickets (过磅单) of the sales points
     ("POST", "/api/v1/market/tickets"): CLERKS,
     ("GET", "/api/v1/market/tickets"): BOOKS,

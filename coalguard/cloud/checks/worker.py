@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
+from coalguard.cloud.delivery.milestones import sweep_delivery
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.cloud.market.cases import sweep_overdue as sweep_case_deadlines
@@ -38,12 +39,14 @@ def sweep(
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders,
-    overdue market sampling tasks and case steps); 0 when another replica is sweeping right now."""
+    overdue market sampling tasks and case steps, delivery milestones and reserve); 0 when
+    another replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0
         n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
         n += sweep_market_deadlines(s, now) + sweep_case_deadlines(s, now)
+        n += sweep_delivery(s, now)
         return n + remind_due(s, referrals or ReferralPolicy(), now)
 
 

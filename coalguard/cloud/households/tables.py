@@ -44,6 +44,12 @@ class Household(Base):
     zone_told_on: Mapped[date | None] = mapped_column(Date)
     retrofit_acceptance: Mapped[str | None] = mapped_column(String(32))
     pledge_signed_on: Mapped[date | None] = mapped_column(Date)  # 不燃煤承诺
+    # The retrofit's history, for the subsidy rules (``cloud/subsidies``): the year it was
+    # built, refused for personal reasons (no subsidy again), a construction subsidy paid
+    # in an earlier season (no second one).
+    retrofit_year: Mapped[int | None] = mapped_column(Integer)
+    retrofit_refused: Mapped[bool] = mapped_column(Boolean, default=False)
+    construction_paid_season: Mapped[str | None] = mapped_column(String(7))
     source: Mapped[str] = mapped_column(String(16))  # import | alarm | form
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

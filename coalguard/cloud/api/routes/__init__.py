@@ -15,6 +15,7 @@ from coalguard.cloud.api.routes import (
     co_ack,
     contacts,
     dashboard,
+    delivery,
     fastpass,
     health,
     household_pages,
@@ -60,5 +61,6 @@ ROUTERS = (
     market_pages.router,
     household_pages.router,
     market_tickets.router,
+    delivery.router,
     dashboard.router,
 )
