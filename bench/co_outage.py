@@ -7,8 +7,11 @@ its incident (one ``area_outage`` alert, every alarm counted, in batches of 200)
 and what a heartbeat batch of the healthy township waits for its commit
 meanwhile (the sweeper and the ingest share this process's write gate), against
 the same batches with no sweep running: median, p99 and max, and their ratio.
+``--offline``: the township's alarms sent their last wills instead (a power cut
+dropping their links; held by ingest as ``offline_at``), swept once the
+``offline_grace_s`` is over.
 
-    .venv/bin/python bench/co_outage.py [--alarms 100000] [--healthy 2000] [--batch 100]
+    .venv/bin/python bench/co_outage.py [--alarms 100000] [--healthy 2000] [--batch 100] [--offline]
 """
 
 from __future__ import annotations
@@ -42,11 +45,16 @@ T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 OUT, HEALTHY = "130102001", "130102002"
 
 
-def populate(store: MessageStore, alarms: int, healthy: int, heard: datetime) -> list[str]:
-    """The silent township's alarms (heard at T0) and the healthy ones (heard at ``heard``)."""
-    rows = [_row(f"out-{i:06}", f"{OUT}{i // 1000:03}", T0) for i in range(alarms)] + [
-        _row(f"ok-{i:05}", f"{HEALTHY}{i // 1000:03}", heard) for i in range(healthy)
-    ]
+def populate(
+    store: MessageStore, alarms: int, healthy: int, heard: datetime, offline: bool = False
+) -> list[str]:
+    """The silent township's alarms (heard at T0; ``offline``: their wills came at T0,
+    heard a minute before) and the healthy ones (heard at ``heard``)."""
+    out_heard = T0 - timedelta(seconds=60) if offline else T0
+    extra = {"offline_at": T0, "online": False} if offline else {}
+    rows = [
+        {**_row(f"out-{i:06}", f"{OUT}{i // 1000:03}", out_heard), **extra} for i in range(alarms)
+    ] + [_row(f"ok-{i:05}", f"{HEALTHY}{i // 1000:03}", heard) for i in range(healthy)]
     with store.sessions.begin() as s:
         for at in range(0, len(rows), 10_000):
             s.execute(insert(CoDevice), rows[at : at + 10_000])
@@ -94,7 +102,7 @@ def _figures(ms: list[float]) -> tuple[float, float, float]:
     return statistics.median(ms), q[98], max(ms)
 
 
-def bench(url: str, backend: str, alarms: int, healthy: int, batch: int) -> None:
+def bench(url: str, backend: str, alarms: int, healthy: int, batch: int, offline: bool) -> None:
     engine = make_engine(url)
     create_schema(engine, for_tests_or_demo=True)
     sessions = make_sessionmaker(engine)
@@ -102,8 +110,10 @@ def bench(url: str, backend: str, alarms: int, healthy: int, batch: int) -> None
     gate = WriteGate()
     book = AlertBook(rules, ("log",))
     store = MessageStore(sessions, book, gate)
-    now = T0 + timedelta(seconds=rules.silence_s + 1)
-    ids = populate(store, alarms, healthy, now - timedelta(seconds=60))
+    assert rules.outage is not None
+    wait = rules.outage.offline_grace_s if offline else rules.silence_s
+    now = T0 + timedelta(seconds=wait + 1)
+    ids = populate(store, alarms, healthy, now - timedelta(seconds=60), offline)
     sweeper = Sweeper(sessions, book, 1, lambda: None, gate, clock=ManualClock(now))
     opened: list[float] = []  # when the incident was written (the operators' first word of it)
     open_incident = book.open_incident
@@ -138,7 +148,8 @@ def bench(url: str, backend: str, alarms: int, healthy: int, batch: int) -> None
         counted = s.scalar(select(func.count()).select_from(CoOutageMember))
     b, d = _figures(base), _figures(during)
     print(
-        f"{backend:10} {alarms:,} alarms out: incident opened after "
+        f"{backend:10} {alarms:,} alarms {'offline (wills)' if offline else 'silent'}: "
+        f"incident opened after "
         f"{(opened[0] - t0) * 1000:.0f} ms; swept in {took:.2f} s "
         f"({counted / took:,.0f} alarms/s; {incidents} incident, {counted:,} counted, "
         f"{others} other alerts)\n"
@@ -156,11 +167,13 @@ def main() -> None:
     ap.add_argument("--alarms", type=int, default=100_000)
     ap.add_argument("--healthy", type=int, default=2_000)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--offline", action="store_true", help="last wills instead of silence")
     args = ap.parse_args()
+    sizes = (args.alarms, args.healthy, args.batch, args.offline)
     with tempfile.TemporaryDirectory() as tmp:
-        bench(f"sqlite:///{tmp}/outage.sqlite", "sqlite", args.alarms, args.healthy, args.batch)
+        bench(f"sqlite:///{tmp}/outage.sqlite", "sqlite", *sizes)
     with postgres_server() as pg:
-        bench(pg.new_database(), "postgresql", args.alarms, args.healthy, args.batch)
+        bench(pg.new_database(), "postgresql", *sizes)
 
 
 if __name__ == "__main__":

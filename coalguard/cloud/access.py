@@ -55,6 +55,10 @@ BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
 CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
+# Grid patrols (docs/patrols.md): grid members record patrols on their phones (their own
+# region), operators and admins too; operators and admins keep the grid tree and campaigns.
+PATROL_RECORDERS = (Role.ADMIN, Role.OPERATOR, Role.GRID)
+GRID_KEEPERS = (Role.ADMIN, Role.OPERATOR)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

@@ -31,8 +31,9 @@ if TYPE_CHECKING:  # the tables import this package's CO side, which imports thi
     from coalguard.cloud.checks.tables import CheckpointAlert
     from coalguard.cloud.co.tables import CoAlert
     from coalguard.cloud.market.tables import MarketAlert
+    from coalguard.cloud.patrols.tables import PatrolAlert
 
-    Alert = CoAlert | CheckpointAlert | MarketAlert
+    Alert = CoAlert | CheckpointAlert | MarketAlert | PatrolAlert
 
 OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 ACTIVE = (OPEN, ACKNOWLEDGED)
@@ -42,8 +43,8 @@ SYSTEM = "system"  # who resolved an alert whose condition went away
 LINK, SMS_REPLY, DASHBOARD = "link", "sms_reply", "dashboard"
 ACK_WAYS = (LINK, SMS_REPLY, DASHBOARD)
 
-# The public id's prefix of each alert table: ``co-12``, ``cp-7``, ``mk-3``.
-PREFIX = {"co_alert": "co", "chk_alert": "cp", "mkt_alert": "mk"}
+# The public id's prefix of each alert table: ``co-12``, ``cp-7``, ``mk-3``, ``pt-4``.
+PREFIX = {"co_alert": "co", "chk_alert": "cp", "mkt_alert": "mk", "ptl_alert": "pt"}
 
 
 class AlertStateError(WordedInputError):

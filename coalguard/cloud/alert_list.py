@@ -1,8 +1,10 @@
-"""The one alert list: CO alarm, checkpoint and coal-market alerts, one serializer, one filter.
+"""The one alert list: CO alarm, checkpoint, coal-market and patrol alerts, one serializer,
+one filter.
 
 Ids carry their source: ``co-12`` is a CO alarm alert, ``cp-7`` a checkpoint
-alert, ``mk-3`` a coal-market alert. The routes (``api/routes/alerts.py``) and the
-dashboard read alerts here; state changes follow ``alert_lifecycle.py``.
+alert, ``mk-3`` a coal-market alert, ``pt-4`` an overdue grid patrol. The routes
+(``api/routes/alerts.py``) and the dashboard read alerts here; state changes follow
+``alert_lifecycle.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from coalguard.cloud.alert_lifecycle import ACTIVE, alert_ref
 from coalguard.cloud.checks.tables import CheckpointAlert
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.market.tables import MarketAlert
+from coalguard.cloud.patrols.tables import PatrolAlert
 from coalguard.cloud.scope import aware
 
 
@@ -25,7 +28,7 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
 
-def _common(a: CoAlert | CheckpointAlert | MarketAlert) -> dict[str, Any]:
+def _common(a: CoAlert | CheckpointAlert | MarketAlert | PatrolAlert) -> dict[str, Any]:
     return {
         "kind": a.kind,
         "severity": a.severity,
@@ -84,20 +87,36 @@ def mk_view(a: MarketAlert) -> dict[str, Any]:
     }
 
 
-Alert = CoAlert | CheckpointAlert | MarketAlert
+def pt_view(a: PatrolAlert) -> dict[str, Any]:
+    return {
+        "id": alert_ref(a),
+        "source": "patrol",
+        "subject": a.subject,
+        "checkpoint_id": None,
+        "device_id": None,
+        "message": a.message,
+        "grid_id": a.grid_id,
+        "leader_contact_id": a.leader_contact_id,
+        **_common(a),
+    }
+
+
+Alert = CoAlert | CheckpointAlert | MarketAlert | PatrolAlert
 
 
 def alert_view(a: Alert) -> dict[str, Any]:
     """The one serializer of an alert of any kind."""
     if isinstance(a, CoAlert):
         return co_view(a)
+    if isinstance(a, PatrolAlert):
+        return pt_view(a)
     return mk_view(a) if isinstance(a, MarketAlert) else cp_view(a)
 
 
 def find_alert(s: Session, alert_id: str) -> Alert | None:
     """The alert a public id (``co-12``, ``cp-7``) names; None also for a malformed id."""
     prefix, _, num = alert_id.partition("-")
-    table = {"co": CoAlert, "cp": CheckpointAlert, "mk": MarketAlert}.get(prefix)
+    table = {"co": CoAlert, "cp": CheckpointAlert, "mk": MarketAlert, "pt": PatrolAlert}.get(prefix)
     if table is None or not num.isascii() or not num.isdigit() or len(num) > 18:
         return None
     return s.get(table, int(num))
@@ -110,7 +129,7 @@ class AlertFilter(BaseModel):
     """
 
     status: Literal["open", "acknowledged", "resolved", "active"] | None = None
-    source: Literal["co", "checkpoint", "market"] | None = None
+    source: Literal["co", "checkpoint", "market", "patrol"] | None = None
     kind: str | None = Field(None, max_length=40)
     severity: Literal["critical", "high", "medium", "low", "info"] | None = None
     since: datetime | None = None
@@ -151,5 +170,8 @@ def unified_alerts(
     if f.source in (None, "market"):
         q = _filtered(MarketAlert, select(MarketAlert), region, f)
         out += [mk_view(a) for a in s.scalars(q.limit(f.limit))]
+    if f.source in (None, "patrol"):
+        q = _filtered(PatrolAlert, select(PatrolAlert), region, f)
+        out += [pt_view(a) for a in s.scalars(q.limit(f.limit))]
     out.sort(key=lambda d: d["opened_at"] or "", reverse=True)
     return out[: f.limit]

@@ -39,6 +39,7 @@ from coalguard.cloud.market import tables as market_tables  # noqa: F401  (coal 
 from coalguard.cloud.metrics import CloudMetrics
 from coalguard.cloud.migrate import SchemaStart
 from coalguard.cloud.migrate import prepare as prepare_schema
+from coalguard.cloud.patrols import tables as patrol_tables  # noqa: F401  (grid patrols)
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
 from coalguard.cloud.sealing import Keyring, keyring_of

@@ -41,6 +41,8 @@ class Role(StrEnum):
     CLERK = "clerk"
     # A coal-testing lab (化验室): enters sampling results.
     LAB = "lab"
+    # A grid member (网格员, 村委委员, 协查员, 网格长) on a phone: records patrols of their grid.
+    GRID = "grid"
     # A tendered delivery company (配送企业): records its slips, seals its monthly summary.
     SUPPLIER = "supplier"
     # The development and reform bureau (发改局): the delivery network, milestones, reviews.

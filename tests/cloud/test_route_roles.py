@@ -32,6 +32,7 @@ from tests.cloud.ops_support import bearer, make_app
 ADMIN, OPERATOR, INSTALLER, GATEWAY_USER = "admin", "operator", "installer", "gateway"
 OFFICE = "office"  # the air-pollution office (大气办)
 MARKET, CLERK, LAB = "market", "clerk", "lab"  # coal-market oversight, sales-point clerk, lab
+GRID = "grid"  # a grid member on a phone (网格员, 村委委员, 协查员, 网格长)
 SUPPLIER, FDRC, FINANCE = "supplier", "fdrc", "finance"  # delivery company, 发改局, 财政局
 GATEWAY_TOKEN = "gateway-token"  # a checkpoint gateway's own token (cloud gateway add)
 NO_CREDENTIAL, BAD_CREDENTIAL = "none", "bad"
@@ -47,6 +48,7 @@ USERS = (
     SUPPLIER,
     FDRC,
     FINANCE,
+    GRID,
 )
 CALLERS = (*USERS, GATEWAY_TOKEN, NO_CREDENTIAL, BAD_CREDENTIAL)
 
@@ -69,6 +71,8 @@ MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, sa
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 HH_READ = frozenset({ADMIN, OPERATOR, OFFICE, INSTALLER})  # the household register, masked
 HH_ADD = frozenset({ADMIN, OPERATOR, INSTALLER})  # add a household (installers on site)
+PATROLS = frozenset({ADMIN, OPERATOR, GRID})  # record patrols and photos, sign off a village
+GRIDS = frozenset({ADMIN, OPERATOR})  # the grid tree and campaigns
 NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
 REGISTERS = frozenset({ADMIN, OPERATOR})  # village purchase registers
 DELIVERY_READ = frozenset({ADMIN, OPERATOR, FDRC, FINANCE, SUPPLIER})
@@ -219,6 +223,16 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/market/case-disposal"): CASE_READ,
     ("POST", "/api/v1/zones"): CASES,
     ("GET", "/api/v1/zones"): READ,
+    # grid patrols
+    ("POST", "/api/v1/patrols/grids"): GRIDS,
+    ("POST", "/api/v1/patrols/grids/{region_code}/members"): GRIDS,
+    ("GET", "/api/v1/patrols/grids"): READ,
+    ("POST", "/api/v1/patrols/photos"): PATROLS,
+    ("POST", "/api/v1/patrols"): PATROLS,
+    ("GET", "/api/v1/patrols"): READ,
+    ("POST", "/api/v1/patrols/campaigns"): GRIDS,
+    ("GET", "/api/v1/patrols/campaigns/{campaign_id}"): READ,
+    ("POST", "/api/v1/patrols/campaigns/{campaign_id}/villages/{village}/done"): PATROLS,
 }
 # Routes outside the OpenAPI document: the dashboard (no credential: redirect to the
 # login page) and FastAPI's own documentation pages.
@@ -250,6 +264,8 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tasks/{task_id}"): READ,
     ("GET", "/market/rates"): READ,
     ("GET", "/market/failing"): READ,
+    ("GET", "/patrols/new"): PATROLS,
+    ("GET", "/patrols/campaigns/{campaign_id}"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)
     ("GET", "/a/{token}"): PUBLIC,
     ("POST", "/a/{token}"): PUBLIC,

@@ -27,6 +27,20 @@ async def sheet_upload(request: Request, format: str | None) -> tuple[bytes, str
     return data, format or ("xlsx" if is_xlsx else "csv")
 
 
+async def bounded_body(request: Request, limit: int, key: str) -> bytes:
+    """The body, read no further than ``limit`` bytes: 413 (``key``) past it, before
+    the rest is read (a declared length too large is refused without reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Problem(413, key, limit=limit)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise Problem(413, key, limit=limit)
+    return bytes(data)
+
+
 async def import_sheet(
     request: Request,
     format: str | None,

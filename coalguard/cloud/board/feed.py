@@ -13,11 +13,15 @@ The cursor (the SSE event id) is the newest ``updated_at`` seen, in
 microseconds. A browser that reconnects sends it back as ``Last-Event-ID``
 and gets what changed after it: the alarms opened, changed, acknowledged or
 resolved meanwhile, and those whose messages moved on.
+
+The area outages above the alarms (``outages.py``) come with a poll whenever
+they differ from what the stream last sent (opened, recounted, acknowledged,
+resolved): one more indexed query (``ix_co_alert_kind_status``) per poll.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +31,7 @@ from sqlalchemy.orm import Session
 from coalguard.cloud.alert_lifecycle import ACTIVE, OPEN, alert_ref
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.board.cards import ALARM, AlarmCard, cards, notices_of
+from coalguard.cloud.board.outages import OutageBanner, active_outages
 from coalguard.cloud.co.tables import CoAlert
 from coalguard.cloud.dashboard.pages import NotifiedRow
 from coalguard.edge.clock import Clock
@@ -65,6 +70,7 @@ class Poll:
     changes: list[Change]
     snapshot: list[str] | None  # a fresh stream: every alarm on the board, in order
     cursor: int
+    outages: list[OutageBanner] | None = None  # the banners, when they changed (or first)
 
 
 Version = tuple[Any, ...]
@@ -88,6 +94,9 @@ class BoardFeed:
         self.cursor = after or 0
         self.sent: dict[int, Version] = {}  # alert id -> what the browser was shown
         self.started = False
+        # The banners the browser shows: a fresh board's page shows none unless sent; one
+        # coming back may show any (sent on its first poll).
+        self.outages: list[OutageBanner] | None = [] if after is None else None
 
     def _on_board(self, a: CoAlert) -> bool:
         return a.kind == ALARM and a.status in ACTIVE and self.op.covers(a.region_code)
@@ -118,7 +127,16 @@ class BoardFeed:
         """Read what changed and remember it as sent."""
         if not self.started:
             self.started = True
-            return self._first(s)
+            poll = self._first(s)
+        else:
+            poll = self._next(s)
+        banners = active_outages(s, self.op)
+        if banners != self.outages:
+            self.outages = banners
+            poll = replace(poll, outages=banners)
+        return poll
+
+    def _next(self, s: Session) -> Poll:
         changed = self._changed_since(s, self.cursor)
         self._advance(changed)
         gone = [a for a in changed if a.id in self.sent and not self._on_board(a)]

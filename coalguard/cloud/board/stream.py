@@ -1,7 +1,8 @@
 """The board's server-sent events (``text/event-stream``): a poll loop per connection.
 
 Events: ``snapshot`` (a fresh stream: the alarm ids on the board, in order),
-``alarm`` (one card, new or changed) and ``gone`` (resolved: remove it); each
+``alarm`` (one card, new or changed), ``gone`` (resolved: remove it) and
+``outages`` (the area outage banners, whenever they change); each
 carries the feed's cursor as its ``id``, which the browser sends back as
 ``Last-Event-ID`` when it reconnects. An idle stream sends a ``: heartbeat``
 comment every ``heartbeat_s`` (proxies keep it open, the browser knows it
@@ -24,6 +25,7 @@ from fastapi.sse import format_sse_event
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.board.feed import BoardFeed, Change, Poll
+from coalguard.cloud.board.outages import OutageBanner
 
 RETRY_MS = 1000  # how soon a browser reconnects after the stream ends
 HEARTBEAT = b": heartbeat\n\n"
@@ -63,6 +65,7 @@ async def board_events(
     render: Callable[[Change], dict[str, Any]],
     timing: Timing,
     streams: OpenStreams,
+    render_outages: Callable[[list[OutageBanner]], dict[str, Any]] = lambda _: {},
 ) -> AsyncIterator[bytes]:
     """The stream of one board: poll, send what changed, heartbeat when idle."""
     streams.now += 1
@@ -79,6 +82,9 @@ async def board_events(
                 last = now
             for ch in poll.changes:
                 yield event("alarm" if ch.card else "gone", render(ch), poll.cursor)
+                last = now
+            if poll.outages is not None:
+                yield event("outages", render_outages(poll.outages), poll.cursor)
                 last = now
             if now - last >= timing.heartbeat_s:
                 yield HEARTBEAT

@@ -24,6 +24,8 @@ from coalguard.cloud.leases import Leases
 from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
 from coalguard.cloud.market.cases import sweep_overdue as sweep_case_deadlines
 from coalguard.cloud.market.sampling import sweep_market_deadlines
+from coalguard.cloud.patrols.frequency import shipped_frequency
+from coalguard.cloud.patrols.overdue import sweep_overdue as sweep_overdue_patrols
 from coalguard.cloud.referrals.cases import ReferralPolicy, remind_due
 from coalguard.edge.clock import Clock
 
@@ -39,14 +41,15 @@ def sweep(
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders,
-    overdue market sampling tasks and case steps, delivery milestones and reserve); 0 when
-    another replica is sweeping right now."""
+    overdue market sampling tasks and case steps, delivery milestones and reserve, overdue grid
+    patrols); 0 when another replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0
         n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
         n += sweep_market_deadlines(s, now) + sweep_case_deadlines(s, now)
         n += sweep_delivery(s, now)
+        n += sweep_overdue_patrols(s, now, shipped_frequency())
         return n + remind_due(s, referrals or ReferralPolicy(), now)
 
 

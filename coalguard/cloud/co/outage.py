@@ -13,9 +13,17 @@ tells the area's people once, and records its alarms in ``co_outage_member``
 ``window_s``, or co-ingest's broker connection down (``probe``), is our side
 blind: one incident for the whole region (``region_code`` ""), cause named.
 
+An alarm whose last will said "offline" counts like a silent one from that
+moment (``offline_at``, set by ingest instead of an alert): a power cut drops
+a village's connections, and the broker sends their wills within a minute or
+two. ``offline_grace_s`` after its will (``held``), the alarm joins its area's
+incident if the area is out, else it gets its own offline alert; while an
+incident is open, later wills of its area join it at the next sweep.
+
 The incident resolves itself once ``recovered_share`` of its alarms are heard
-again (blind: once anything is heard and the broker is back); ``grace_s``
-after it is resolved, its alarms still not heard get their own offline alerts.
+again (a state, or "online"; blind: once anything is heard and the broker is
+back); ``grace_s`` after it is resolved, its alarms still not heard get their
+own offline alerts.
 
 Every step is a bounded batch in the sweep's leased, gated transaction
 (``sweeper.py``): ingest waits at most one batch.
@@ -26,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, true, update
+from sqlalchemy import Select, and_, exists, func, select, true, update
 from sqlalchemy.orm import Session
 
 from coalguard.cloud import alert_lifecycle as lifecycle
@@ -52,11 +60,39 @@ def in_area(code: str):  # type: ignore[no-untyped-def]
     return and_(CoDevice.region_code >= code, CoDevice.region_code < code + ":")  # ':' > '9'
 
 
-def suspects(code: str, since: datetime, limit: int):  # type: ignore[no-untyped-def]
-    """Ids of the area's alarms not heard since ``since`` and not yet alerted or counted."""
+def _silent_in(code: str, since: datetime):  # type: ignore[no-untyped-def]
+    """Not yet alerted or counted and not heard since ``since``: ``ix_co_device_area_silence``."""
+    return and_(in_area(code), CoDevice.silent_alerted.is_(False), CoDevice.last_heard_at < since)
+
+
+def _held_in(code: str, since: datetime):  # type: ignore[no-untyped-def]
+    """Not yet alerted or counted, heard since ``since`` but its last will held
+    (``ix_co_device_offline_held``); those not heard are among ``_silent_in`` already."""
+    return and_(
+        in_area(code),
+        CoDevice.offline_at.is_not(None),
+        CoDevice.silent_alerted.is_(False),
+        CoDevice.last_heard_at >= since,
+    )
+
+
+def suspects(s: Session, code: str, since: datetime, limit: int) -> list[str]:
+    """Up to ``limit`` of the area's alarms lost (silent, or their last will held) and not
+    yet alerted or counted: two index reads, not one OR that no index serves."""
+    q = select(CoDevice.device_id)
+    found = list(s.scalars(q.where(_silent_in(code, since)).limit(limit)))
+    if len(found) < limit:
+        found += s.scalars(q.where(_held_in(code, since)).limit(limit - len(found)))
+    return found
+
+
+def held(before: datetime, limit: int) -> Select[tuple[CoDevice]]:
+    """Alarms whose last will, held back, came before ``before``: decided now, oldest
+    first (``ix_co_device_offline_held``)."""
     return (
-        select(CoDevice.device_id)
-        .where(in_area(code), CoDevice.silent_alerted.is_(False), CoDevice.last_heard_at < since)
+        select(CoDevice)
+        .where(CoDevice.offline_at < before)
+        .order_by(CoDevice.offline_at)
         .limit(limit)
     )
 
@@ -99,10 +135,10 @@ class OutageWatch:
         since = now - timedelta(seconds=self.cfg.window_s)
         cause = self._blind(s, since)
         anyone = cause is not None and BLIND not in self._active
-        if anyone and s.scalar(select(exists(suspects(BLIND, since, 1)))):
+        if anyone and suspects(s, BLIND, since, 1):
             self._open(s, BLIND, now, {"cause": cause}, self.cfg.blind_notify)
         for alert in list(self._active.values()):
-            if self._absorb(s, alert, suspects(alert.region_code, since, self.batch), now):
+            if self._absorb(s, alert, suspects(s, alert.region_code, since, self.batch), now):
                 return True
         for code, alert in list(self._active.items()):
             if self._recovered(s, alert, cause):
@@ -166,10 +202,9 @@ class OutageWatch:
         watched = s.scalar(
             select(func.count()).where(in_area(key), CoDevice.last_heard_at.is_not(None))
         )
-        silent = s.scalar(
-            select(func.count()).where(
-                in_area(key), CoDevice.silent_alerted.is_(False), CoDevice.last_heard_at < since
-            )
+        silent = sum(
+            s.scalar(select(func.count()).where(lost)) or 0
+            for lost in (_silent_in(key, since), _held_in(key, since))
         )
         out = bool(watched) and silent >= area.min_count and silent >= area.min_share * watched
         self._verdicts[key] = out
@@ -182,9 +217,8 @@ class OutageWatch:
         self._active[code] = alert
         return alert
 
-    def _absorb(self, s: Session, alert: CoAlert, q, now: datetime) -> bool:  # type: ignore[no-untyped-def]
-        """A batch of the area's silent alarms joins the incident; True when it was full."""
-        found = list(s.scalars(q))
+    def _absorb(self, s: Session, alert: CoAlert, found: list[str], now: datetime) -> bool:
+        """A batch of the area's lost alarms joins the incident; True when it was full."""
         if found:
             self._join(s, alert, found, now)
         return len(found) == self.batch
@@ -195,7 +229,7 @@ class OutageWatch:
         s.execute(
             update(CoDevice)
             .where(CoDevice.device_id.in_(ids))
-            .values(silent_alerted=True)
+            .values(silent_alerted=True, offline_at=None)
             .execution_options(synchronize_session=False)
         )
         rows = [{"alert_id": alert.id, "device_id": i, "joined_at": now} for i in ids]
@@ -250,9 +284,10 @@ class OutageWatch:
             quiet = dev.last_heard_at is None or dev.last_heard_at <= m.joined_at
             if not quiet or self.silent is None:
                 continue
-            dev.silent_alerted = True
+            dev.silent_alerted, dev.offline_at = True, None
             last = dev.last_state_at.isoformat() if dev.last_state_at else None
-            detail = {"cause": "silent", "last_state_at": last, "outage": alert_ref(alert)}
+            cause = "last_will" if dev.online is False else "silent"
+            detail = {"cause": cause, "last_state_at": last, "outage": alert_ref(alert)}
             self.book.raise_(s, dev, self.silent, now, detail)
             n = still.get(alert.id, (alert, 0))[1]
             still[alert.id] = (alert, n + 1)

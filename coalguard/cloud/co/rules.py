@@ -132,6 +132,8 @@ class Outage(_Strict):
 
     window_s: Number = Field(gt=0)  # not heard this long: counts towards an outage
     grace_s: Number = Field(ge=0)  # after recovery: still silent this long -> own alerts
+    # A last will's "offline" alert waits this long: its area may be out (a power cut).
+    offline_grace_s: Number = Field(ge=0)
     recovered_share: Number = Field(gt=0, le=1)  # of an area's alarms heard again
     min_watched: Integer = Field(ge=1)  # a fleet this small is never "blind"
     area: list[OutageArea] = Field(min_length=1)
@@ -163,6 +165,10 @@ class AlertRules(_Strict):
             if self.outage.window_s >= self.silence_s:
                 raise FieldError(
                     ("outage", "window_s"), "must be shorter than an alarm's own silence"
+                )
+            if self.outage.offline_grace_s >= self.silence_s:
+                raise FieldError(
+                    ("outage", "offline_grace_s"), "must be shorter than an alarm's own silence"
                 )
             if OUTAGE_KIND not in kinds:
                 raise FieldError(("outage",), f"needs a [[rule]] of kind {OUTAGE_KIND!r}")

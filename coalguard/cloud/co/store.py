@@ -116,6 +116,7 @@ _MUTABLE = (
     "gaps",
     "silent_alerted",
     "last_heard_at",
+    "offline_at",
 )
 
 
@@ -407,10 +408,29 @@ class MessageStore:
     def _availability(
         self, s: Session, dev: _Dev, m: Availability, at: datetime, cache: ActiveCache
     ) -> None:
+        """A last will ("offline") or "online". Where ``[outage]`` holds last wills, an
+        alarm without an offline alert yet is only marked ``offline_at``: the sweep
+        decides after the grace window whether its area is out (``co/outage.py``).
+        Online is heard: it counts for an outage's recovery and restarts the silence watch."""
         dev.online = m.online
         dev.last_seen = at
+        if m.online:
+            dev.offline_at = None
+            if dev.last_heard_at is not None:  # watched (registered or heard): heard now
+                dev.last_heard_at = at
+                dev.silent_alerted = False
+        outage = self.book.rules.outage
         for rule in self.book.rules.rule:
             if not m.online and rule.availability == "offline":
+                if (
+                    outage
+                    and outage.offline_grace_s
+                    and not self.book.active(s, dev.device_id, rule.kind, cache)
+                ):
+                    # Already decided (an incident's member) or already held: nothing new.
+                    if not dev.silent_alerted and dev.offline_at is None:
+                        dev.offline_at = at
+                    continue
                 self.book.raise_(s, dev, rule, at, {"cause": "last_will"}, cache)
             elif m.online and rule.clear_availability == "online":
                 self.book.clear(s, dev, rule, at, "online", cache)
@@ -434,6 +454,7 @@ class MessageStore:
         dev.last_heard_at = at
         dev.online = True
         dev.silent_alerted = False
+        dev.offline_at = None
         key = (st.alarm.value, st.co_ppm, st.battery_pct, st.tamper, st.fault, st.eol)
         doc = dict(zip(_STATE_FIELDS, key, strict=True))
         for rule, opens in self._verdicts(key, doc):

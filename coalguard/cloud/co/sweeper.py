@@ -22,7 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.gate import WriteGate
-from coalguard.cloud.co.outage import OutageWatch, Probe
+from coalguard.cloud.co.outage import OutageWatch, Probe, held
 from coalguard.cloud.co.tables import CoCommissioning, CoDevice
 from coalguard.cloud.leases import Leases
 from coalguard.cloud.loop_metrics import UNTIMED, LoopTimes
@@ -111,7 +111,7 @@ class Sweeper:
                 if not self.leases.take(s, LEASE):
                     return False
                 more = self.outages.step(s, now) if self.outages else False
-                more = more or self._silent(s, now)
+                more = more or self._offline(s, now) or self._silent(s, now)
                 if not more:
                     self.book.escalate_due(s, now)
                     self._commissioning(s, now)
@@ -129,9 +129,22 @@ class Sweeper:
         # Those of an area that is out are counted in its incident instead.
         alone = self.outages.alone(s, due, now) if self.outages else due
         for dev in alone:
-            dev.silent_alerted = True
+            dev.silent_alerted, dev.offline_at = True, None
             last = dev.last_state_at.isoformat() if dev.last_state_at else None
             self.book.raise_(s, dev, rule, now, {"cause": "silent", "last_state_at": last})
+        return len(due) == self.silent_batch
+
+    def _offline(self, s, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+        """Last wills held ``offline_grace_s``: the alarm joins its area's incident, or
+        gets its own offline alert. At most ``silent_batch``; True when there may be more."""
+        cfg = self.book.rules.outage
+        rule = next((r for r in self.book.rules.rule if r.availability == "offline"), None)
+        if self.outages is None or cfg is None or rule is None:
+            return False
+        due = list(s.scalars(held(now - timedelta(seconds=cfg.offline_grace_s), self.silent_batch)))
+        for dev in self.outages.alone(s, due, now):
+            dev.silent_alerted, at, dev.offline_at = True, dev.offline_at, None
+            self.book.raise_(s, dev, rule, now, {"cause": "last_will", "offline_at": _iso(at)})
         return len(due) == self.silent_batch
 
     @staticmethod
@@ -148,3 +161,7 @@ class Sweeper:
                 for what, at in (("test_event", c.test_event_at), ("state", c.state_at))
                 if at is None
             ]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None

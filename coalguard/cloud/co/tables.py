@@ -62,12 +62,17 @@ class CoDevice(Base):
     # When the alarm was last heard while watched for silence: its last state, else its
     # registration; None until registered or first state. One column so the sweep has an index.
     last_heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When its last will said "offline" while its alert is held back, its area perhaps
+    # out (``co/outage.py``); None once decided (an incident's member or its own alert).
+    offline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         # "not yet alerted and heard before the cutoff, oldest first": the silence sweep.
         Index("ix_co_device_silence", "silent_alerted", "last_heard_at"),
         # An area's alarms and how many of them are silent: the outage check (``co/outage.py``).
         Index("ix_co_device_area_silence", "region_code", "silent_alerted", "last_heard_at"),
+        # Held last wills, oldest first: the offline sweep (few rows: NULL once decided).
+        Index("ix_co_device_offline_held", "offline_at"),
     )
 
 

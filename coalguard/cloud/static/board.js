@@ -97,6 +97,10 @@
   source.addEventListener("error", () => setLive(source.readyState === EventSource.CLOSED ? "lost" : "connecting"));
   source.addEventListener("alarm", (e) => place(JSON.parse(e.data)));
   source.addEventListener("gone", (e) => remove(JSON.parse(e.data).id));
+  // The area outages above the alarms, all of them, whenever they change.
+  source.addEventListener("outages", (e) => {
+    document.getElementById("board-outages").innerHTML = JSON.parse(e.data).html;
+  });
   source.addEventListener("snapshot", (e) => {
     const keep = new Set(JSON.parse(e.data).ids);
     [...board.children].forEach((el) => { if (!keep.has(el.dataset.alarm)) el.remove(); });

@@ -11,14 +11,18 @@ from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select, update
 
+from coalguard.cloud.alert_lifecycle import alert_ref
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.directory import ContactDirectory
 from coalguard.cloud.co.registry import Household, Registration, register
-from coalguard.cloud.co.rules import load_rules
+from coalguard.cloud.co.rules import OUTAGE_KIND, load_rules
 from coalguard.cloud.co.store import MessageStore
+from coalguard.cloud.co.sweeper import Sweeper
+from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.edge.clock import SystemClock
-from tests.cloud.co.co_support import event, state
+from tests.cloud.co.co_support import availability, event, state
 from tests.cloud.ops_support import bearer
 
 HEBEI_VILLAGE, SHANXI_VILLAGE = "130102001001", "140200001001"
@@ -60,6 +64,23 @@ def alarm_start(
     _seq[dev] = seq + 6
     store.apply(batch, urgent=True)
     return now
+
+
+def power_cut(store: MessageStore, village: str = "130102001009", n: int = 30) -> str:
+    """``n`` alarms of ``village`` drop their links (last wills), swept once the grace is
+    over: ONE area outage incident (``co/outage.py``); returns its public id."""
+    grace = timedelta(seconds=store.book.rules.outage.offline_grace_s)  # type: ignore[union-attr]
+    now = SystemClock().now()
+    ids = [f"co-cut-{village}-{i:02}" for i in range(n)]
+    store.apply([state(d, 1, now - grace - timedelta(seconds=60)) for d in ids])
+    with store.sessions.begin() as s:
+        q = update(CoDevice).where(CoDevice.device_id.in_(ids)).values(region_code=village)
+        s.execute(q)
+    store.apply([availability(d, False, now - grace - timedelta(seconds=1)) for d in ids])
+    Sweeper(store.sessions, store.book, 1, clock=SystemClock()).sweep(now)
+    with store.sessions() as s:
+        q = select(CoAlert).where(CoAlert.kind == OUTAGE_KIND, CoAlert.region_code == village)
+        return alert_ref(s.scalars(q).one())
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coalguard.cloud.co.tables import CoAlert
-from tests.cloud.board.board_support import alarm_start, alarm_store
+from tests.cloud.board.board_support import alarm_start, alarm_store, power_cut
 from tests.cloud.board.test_board_stream import World
 from tests.cloud.ops_support import make_app, users
 from tests.conftest import require_binary
@@ -178,5 +178,23 @@ def test_new_co_alarm_appears_on_the_board_without_reload(served: World, tmp_pat
         assert b.eval("document.querySelectorAll('#board [data-alarm]').length") == 2
         assert b.eval("document.documentElement.scrollWidth <= window.innerWidth")
         b.screenshot(shots / "cloud-board-phone.png")
+    finally:
+        b.close()
+
+
+@pytest.mark.timeout(120)
+def test_area_outage_banner_appears_on_an_open_board_without_reload(
+    served: World, tmp_path: Path
+) -> None:
+    b = Browser(require_binary("chromium"), tmp_path / "chromium-profile")
+    try:
+        _login(b, served.base, served.tok["county"])
+        _open_board(b, served.base, "zh")
+        b.eval("window.cgSamePage = 'not reloaded'")
+        ref = power_cut(served.store)
+        banner = f"document.querySelector('#board-outages [data-alert=\"{ref}\"]')"
+        wait_for(lambda: b.eval(f"!!{banner}"), timeout=10, what=f"{ref}'s banner")
+        assert "30 台报警器" in b.eval(f"{banner}.innerText")
+        assert b.eval("window.cgSamePage") == "not reloaded"
     finally:
         b.close()

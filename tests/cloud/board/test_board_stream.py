@@ -14,13 +14,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from coalguard.cloud import alert_lifecycle as lifecycle
 from coalguard.cloud.co.receipts import Receipt, apply_receipts
 from coalguard.cloud.co.store import MessageStore
 from coalguard.cloud.co.tables import CoAlert, CoNotification
 from coalguard.cloud.contacts.directory import ContactIn, add_contact
 from coalguard.cloud.contacts.rota import ShiftIn, add_shift
 from coalguard.edge.clock import SystemClock
-from tests.cloud.board.board_support import alarm_start, alarm_store, board_stream
+from tests.cloud.board.board_support import alarm_start, alarm_store, board_stream, power_cut
 from tests.cloud.ops_support import bearer, make_app, users
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -281,3 +282,25 @@ def test_a_delivery_receipt_updates_the_card_on_an_open_board(world: World) -> N
             apply_receipts(s, [Receipt("tencent-serial-1", True, now, "DELIVRD")], now)
         done = events.until(lambda e: e.name == "alarm")[-1].data
     assert done["id"] == card["id"] and "已送达" in done["html"]
+
+
+def test_an_area_outage_banner_is_pushed_to_an_open_board_without_reload(world: World) -> None:
+    base, tok = world.base, world.tok
+    with board_stream(base, tok["county"]) as events, board_stream(base, tok["shanxi"]) as other:
+        other.until(lambda e: e.name == "snapshot")
+        events.until(lambda e: e.name == "snapshot")
+        ref = power_cut(world.store)
+        e = events.until(lambda e: e.name == "outages")[-1]
+        assert e.data["ids"] == [ref]
+        html = e.data["html"]
+        assert f'data-alert="{ref}"' in html and "村 130102001009：30 台报警器" in html
+        with world.app.state.sessions.begin() as s:  # the area heard again: the banner leaves
+            incident = s.get(CoAlert, int(ref.removeprefix("co-")))
+            lifecycle.clear(incident, SystemClock().now(), auto_resolve=True, cause="test")
+        assert events.until(lambda e: e.name == "outages")[-1].data == {"ids": [], "html": ""}
+        # Not of Shanxi's region: two heartbeats after, its stream said nothing of it.
+        got = other.until(lambda e: e.comment == "heartbeat")
+        got += other.until(lambda e: e.comment == "heartbeat")
+    assert [e.name for e in got if e.name] == []
+    with board_stream(base, tok["county"], last_event_id=e.id) as back:  # a board coming back
+        assert back.until(lambda e: e.name == "outages")[-1].data["ids"] == []

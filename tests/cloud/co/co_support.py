@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from coalguard.cloud import auth  # noqa: F401  (token table)
@@ -14,8 +16,12 @@ from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.registry import Household, Registration, register
 from coalguard.cloud.co.rules import AlertRules, load_rules
 from coalguard.cloud.co.store import MessageStore, Received
+from coalguard.cloud.co.sweeper import Sweeper
+from coalguard.cloud.co.tables import CoAlert, CoDevice
 from coalguard.cloud.db import create_schema, make_engine, make_sessionmaker
+from coalguard.cloud.leases import Leases
 from coalguard.cloud.sealing import Keyring
+from coalguard.edge.clock import ManualClock
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
@@ -80,3 +86,47 @@ def registered(
     with store.sessions.begin() as s:
         ring = keyring or Keyring.generate(hash_key="k")
         register(s, reg, ring, at or T0 - timedelta(days=1))
+
+
+# -- correlated outages (co/outage.py) -----------------------------------------------
+
+
+def village_alarms(store: MessageStore, village: str, n: int, at: datetime = T0) -> list[str]:
+    """``n`` alarms of ``village`` (ids ``<village>-000``...) heard at ``at``."""
+    ids = [f"{village}-{i:03}" for i in range(n)]
+    store.apply([state(d, 1, at=at) for d in ids])
+    with store.sessions.begin() as s:
+        s.execute(update(CoDevice).where(CoDevice.device_id.in_(ids)).values(region_code=village))
+    return ids
+
+
+def alerts_of(store: MessageStore, kind: str) -> list[CoAlert]:
+    with store.sessions() as s:
+        return list(s.scalars(select(CoAlert).where(CoAlert.kind == kind).order_by(CoAlert.id)))
+
+
+def leased_sweeper(store: MessageStore, owner: str = "a", **kw: object) -> Sweeper:
+    """A sweeper of the worker ``owner`` (its own lease holder), at a ManualClock."""
+    clock = ManualClock(T0)
+    return Sweeper(store.sessions, store.book, 1, clock=clock, leases=Leases(clock, owner), **kw)  # type: ignore[arg-type]
+
+
+def sweep_together(sweepers: list[Sweeper], at: datetime, rounds: int = 3) -> None:
+    """The sweepers (two replicas) sweep at once, ``rounds`` times each; raises what they raised."""
+    start = threading.Barrier(len(sweepers))
+    errors: list[BaseException] = []
+
+    def run(sw: Sweeper) -> None:
+        start.wait()
+        try:
+            for i in range(rounds):
+                sw.sweep(at + timedelta(seconds=i))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(sw,)) for sw in sweepers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert errors == []

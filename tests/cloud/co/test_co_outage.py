@@ -9,32 +9,29 @@ import threading
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from coalguard.cloud.alert_lifecycle import RESOLVED, SYSTEM, alert_ref
 from coalguard.cloud.co.alerts import AlertBook
 from coalguard.cloud.co.outage import BLIND, BROKER_DISCONNECTED, NO_MESSAGES, members_of
 from coalguard.cloud.co.rules import OUTAGE_KIND, load_rules
 from coalguard.cloud.co.store import MessageStore
-from coalguard.cloud.co.sweeper import Sweeper
-from coalguard.cloud.co.tables import CoAlert, CoDevice, CoNotification
-from coalguard.cloud.leases import Leases
+from coalguard.cloud.co.tables import CoNotification
 from coalguard.edge.clock import ManualClock
-from tests.cloud.co.co_support import T0, state, store_for
+from tests.cloud.co.co_support import (
+    T0,
+    alerts_of,
+    leased_sweeper,
+    state,
+    store_for,
+    sweep_together,
+    village_alarms,
+)
 from tests.cloud.ops_support import bearer, make_app, users
 
 CUT = "130102001001"  # the village whose power is cut
 NEXT_DOOR = "130102001002"  # same township, power on
 SILENCE = timedelta(seconds=900)  # alert_rules.toml: 3 x 300 s
-
-
-def _alarms(store: MessageStore, village: str, n: int, at: datetime = T0) -> list[str]:
-    """``n`` alarms of ``village`` heard at ``at``."""
-    ids = [f"{village}-{i:03}" for i in range(n)]
-    store.apply([state(d, 1, at=at) for d in ids])
-    with store.sessions.begin() as s:
-        s.execute(update(CoDevice).where(CoDevice.device_id.in_(ids)).values(region_code=village))
-    return ids
 
 
 def _heard(store: MessageStore, ids: list[str], at: datetime) -> None:
@@ -45,21 +42,11 @@ def _heard(store: MessageStore, ids: list[str], at: datetime) -> None:
 def _power_cut(store: MessageStore) -> tuple[list[str], list[str], datetime]:
     """60 alarms of CUT last heard at T0, 60 next door still talking; the time the
     first silence falls due."""
-    cut = _alarms(store, CUT, 60)
-    talking = _alarms(store, NEXT_DOOR, 60)
+    cut = village_alarms(store, CUT, 60)
+    talking = village_alarms(store, NEXT_DOOR, 60)
     later = T0 + SILENCE + timedelta(seconds=1)
     _heard(store, talking, later - timedelta(seconds=60))
     return cut, talking, later
-
-
-def _alerts(store: MessageStore, kind: str) -> list[CoAlert]:
-    with store.sessions() as s:
-        return list(s.scalars(select(CoAlert).where(CoAlert.kind == kind).order_by(CoAlert.id)))
-
-
-def _sweeper(store: MessageStore, owner: str = "a", **kw: object) -> Sweeper:
-    clock = ManualClock(T0)
-    return Sweeper(store.sessions, store.book, 1, clock=clock, leases=Leases(clock, owner), **kw)  # type: ignore[arg-type]
 
 
 def test_village_power_cut_is_one_incident_with_its_count_not_an_alert_per_alarm(
@@ -67,12 +54,12 @@ def test_village_power_cut_is_one_incident_with_its_count_not_an_alert_per_alarm
 ) -> None:
     store = store_for(db_url)
     cut, _talking, later = _power_cut(store)
-    assert _sweeper(store).sweep(later)
+    assert leased_sweeper(store).sweep(later)
 
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert (incident.region_code, incident.detail["count"]) == (CUT, 60)
     assert incident.detail["level"] == "village"
-    assert _alerts(store, "offline") == []  # neither village gets an alert per alarm
+    assert alerts_of(store, "offline") == []  # neither village gets an alert per alarm
     with store.sessions() as s:
         assert members_of(s, incident.id) == sorted(cut)
         told = list(s.scalars(select(CoNotification).where(CoNotification.alert_id == incident.id)))
@@ -82,56 +69,56 @@ def test_village_power_cut_is_one_incident_with_its_count_not_an_alert_per_alarm
     people = {("opened", i) for i, st in enumerate(steps) if st.who in village.notify}
     assert len(people) == 2
     assert {(n.reason, n.step) for n in told} == {("opened", None), *people}
-    assert _sweeper(store).sweep(later + timedelta(seconds=5))
-    assert len(_alerts(store, OUTAGE_KIND)) == 1
+    assert leased_sweeper(store).sweep(later + timedelta(seconds=5))
+    assert len(alerts_of(store, OUTAGE_KIND)) == 1
 
 
-def test_power_back_closes_the_incident_and_alarms_still_silent_get_their_own_alerts(
+def test_power_back_closes_the_incident_and_alarms_still_silent_get_their_ownalerts_of(
     db_url: str,
 ) -> None:
     store = store_for(db_url)
     cut, talking, later = _power_cut(store)
-    sweeper = _sweeper(store)
+    sweeper = leased_sweeper(store)
     sweeper.sweep(later)
 
     back = later + timedelta(seconds=120)  # power is back: all but three speak again
     dead = cut[:3]
     _heard(store, cut[3:] + talking, back)
     sweeper.sweep(back + timedelta(seconds=1))
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.status == RESOLVED
     assert (incident.resolved_by, incident.resolved_at) == (SYSTEM, back + timedelta(seconds=1))
-    assert _alerts(store, "offline") == []  # the grace period first
+    assert alerts_of(store, "offline") == []  # the grace period first
 
     grace = back + timedelta(seconds=1 + store.book.rules.outage.grace_s)  # type: ignore[union-attr]
     _heard(store, cut[3:] + talking, grace - timedelta(seconds=30))  # heartbeats go on
     sweeper.sweep(grace - timedelta(seconds=1))
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
     sweeper.sweep(grace)
-    alone = _alerts(store, "offline")
+    alone = alerts_of(store, "offline")
     assert sorted(a.device_id for a in alone) == sorted(dead)
     assert {a.detail["outage"] for a in alone} == {alert_ref(incident)}
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.detail["still_silent"] == 3
     sweeper.sweep(grace + timedelta(seconds=1))  # released once
-    assert len(_alerts(store, "offline")) == 3
+    assert len(alerts_of(store, "offline")) == 3
 
 
 def test_nothing_heard_from_anyone_is_one_incident_of_our_side(db_url: str) -> None:
     """A broker outage silences every alarm: one incident naming the cause, no alert each."""
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 15) + _alarms(store, "130102002001", 15)
+    ids = village_alarms(store, CUT, 15) + village_alarms(store, "130102002001", 15)
     later = T0 + SILENCE + timedelta(seconds=1)
-    sweeper = _sweeper(store)
+    sweeper = leased_sweeper(store)
     sweeper.sweep(later)
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert (incident.region_code, incident.detail["cause"]) == (BLIND, NO_MESSAGES)
     assert incident.detail["count"] == len(ids)
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
 
     _heard(store, ids[:1], later + timedelta(seconds=10))  # messages flow again
     sweeper.sweep(later + timedelta(seconds=11))
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.status == RESOLVED
 
 
@@ -139,62 +126,49 @@ def test_lost_broker_connection_is_one_incident_even_while_others_still_talk(
     db_url: str,
 ) -> None:
     store = store_for(db_url)
-    quiet = _alarms(store, CUT, 20)
+    quiet = village_alarms(store, CUT, 20)
     later = T0 + SILENCE + timedelta(seconds=1)
-    _alarms(store, NEXT_DOOR, 5, at=later - timedelta(seconds=30))
+    village_alarms(store, NEXT_DOOR, 5, at=later - timedelta(seconds=30))
     connected = threading.Event()
 
     def probe() -> str | None:
         return None if connected.is_set() else BROKER_DISCONNECTED
 
-    sweeper = _sweeper(store, probe=probe)
+    sweeper = leased_sweeper(store, probe=probe)
     sweeper.sweep(later)
-    [incident] = _alerts(store, OUTAGE_KIND)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert (incident.region_code, incident.detail["cause"]) == (BLIND, BROKER_DISCONNECTED)
     assert incident.detail["count"] == len(quiet)
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
     connected.set()
     sweeper.sweep(later + timedelta(seconds=1))
-    assert _alerts(store, OUTAGE_KIND)[0].status == RESOLVED
+    assert alerts_of(store, OUTAGE_KIND)[0].status == RESOLVED
 
 
 def test_one_alarm_falling_silent_alone_still_gets_its_own_alert(db_url: str) -> None:
     store = store_for(db_url)
-    ids = _alarms(store, CUT, 30)
+    ids = village_alarms(store, CUT, 30)
     later = T0 + SILENCE + timedelta(seconds=1)
     _heard(store, ids[1:], later - timedelta(seconds=60))
-    _sweeper(store).sweep(later)
-    assert [a.device_id for a in _alerts(store, "offline")] == [ids[0]]
-    assert _alerts(store, OUTAGE_KIND) == []
+    leased_sweeper(store).sweep(later)
+    assert [a.device_id for a in alerts_of(store, "offline")] == [ids[0]]
+    assert alerts_of(store, OUTAGE_KIND) == []
 
 
 def test_two_sweepers_at_once_open_one_incident(db_url: str) -> None:
     store = store_for(db_url)
     _cut, _talking, later = _power_cut(store)
-    sweepers = [_sweeper(store, "a", silent_batch=7), _sweeper(store, "b", silent_batch=7)]
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(sw: Sweeper) -> None:
-        start.wait()
-        try:
-            for i in range(3):
-                sw.sweep(later + timedelta(seconds=i))
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=run, args=(sw,)) for sw in sweepers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
-    [incident] = _alerts(store, OUTAGE_KIND)
+    sweepers = [
+        leased_sweeper(store, "a", silent_batch=7),
+        leased_sweeper(store, "b", silent_batch=7),
+    ]
+    sweep_together(sweepers, later)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     assert incident.detail["count"] == 60
-    assert _alerts(store, "offline") == []
+    assert alerts_of(store, "offline") == []
 
 
-def test_area_outage_is_shown_on_the_board_and_the_alert_list_with_its_alarms(
+def test_area_outage_is_shown_on_the_board_and_the_alert_list_with_itsvillage_alarms(
     cloud_db: str,
 ) -> None:
     clock = ManualClock(T0)
@@ -202,8 +176,8 @@ def test_area_outage_is_shown_on_the_board_and_the_alert_list_with_its_alarms(
     tok = users(app)
     store = MessageStore(app.state.sessions, AlertBook(load_rules(), ("log",)))
     cut, _talking, later = _power_cut(store)
-    _sweeper(store).sweep(later)
-    [incident] = _alerts(store, OUTAGE_KIND)
+    leased_sweeper(store).sweep(later)
+    [incident] = alerts_of(store, OUTAGE_KIND)
     ref = alert_ref(incident)
     c = TestClient(app)
     county = bearer(tok["county"])

@@ -31,6 +31,9 @@ from tests.cloud.market.sales_support import (
     weighed_ticket,
 )
 from tests.cloud.ops_support import bearer, make_app
+from tests.cloud.page_support import page_ready as _ready
+from tests.cloud.page_support import page_text as _text
+from tests.cloud.page_support import sign_in as _sign_in
 from tests.conftest import require_binary
 from tests.gateway.cdp import Browser
 from tests.support.servers import ThreadServer
@@ -53,30 +56,9 @@ def served(tmp_path: Path) -> Iterator[dict[str, Any]]:
         yield {"base": server.url, "app": app, "tok": tok, "point": point_id}
 
 
-def _text(b: Browser) -> str:
-    return b.eval("document.body.innerText")
-
-
 def _no_raw_names(text: str) -> None:
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), "a raw name is shown"
     assert not re.search(r"\{[a-z_]+\}", text), "a {placeholder} is shown"
-
-
-def _ready(b: Browser) -> bool:
-    """The page and its deferred scripts ran (the forms' handlers are attached)."""
-    return b.eval("document.readyState") == "complete"
-
-
-def _sign_in(b: Browser, base: str, token: str, path: str, word: str) -> None:
-    """Sign in with ``token`` and open ``path`` once it shows ``word`` with its scripts run."""
-    b.goto(base + "/login")
-    b.eval(
-        f"document.querySelector('#token').value = {token!r};"
-        "document.querySelector('#login button').click();"
-    )
-    wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
-    b.call("Page.navigate", url=base + path)
-    wait_for(lambda: _ready(b) and word in _text(b), 20, path, retry_errors=True)
 
 
 MSG = "document.querySelector('#msg').textContent"

@@ -26,6 +26,7 @@ from coalguard.cloud.api.routes import (
     market_pages,
     market_sales,
     market_tickets,
+    patrols,
     profiles,
     receipts,
     referrals,
@@ -61,6 +62,7 @@ ROUTERS = (
     market_pages.router,
     household_pages.router,
     market_tickets.router,
+    patrols.router,
     delivery.router,
     dashboard.router,
 )

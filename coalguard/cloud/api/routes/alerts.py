@@ -29,16 +29,19 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
 class UnifiedAlert(BaseModel):
-    """A CO alarm alert (``co-…``), a checkpoint alert (``cp-…``) or a market alert (``mk-…``)."""
+    """A CO alarm alert (``co-…``), a checkpoint alert (``cp-…``), a market alert (``mk-…``)
+    or an overdue grid patrol (``pt-…``)."""
 
     id: str
-    source: Literal["co", "checkpoint", "market"]
+    source: Literal["co", "checkpoint", "market", "patrol"]
     subject: str | None
     checkpoint_id: str | None
     device_id: str | None
     message: str | None
     origin: str | None = None
     point_id: int | None = None
+    grid_id: int | None = None
+    leader_contact_id: int | None = None
     kind: str
     severity: str
     status: str

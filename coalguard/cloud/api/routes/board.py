@@ -23,7 +23,7 @@ from coalguard.cloud.api.routes.dashboard import Viewer, page_lang, render_page
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.board.feed import BoardFeed, Change, parse_cursor
 from coalguard.cloud.board.history import occurrences, summarize
-from coalguard.cloud.board.outages import active_outages
+from coalguard.cloud.board.outages import OutageBanner
 from coalguard.cloud.board.stream import Timing, board_events
 from coalguard.cloud.co.tables import CoDevice
 from coalguard.cloud.scope import is_region_code
@@ -44,9 +44,15 @@ def board_page(request: Request, op: Viewer) -> Response:
     with request.app.state.sessions() as s:
         feed = BoardFeed(op, None, request.app.state.clock)
         poll = feed.poll(s)
-        outages = active_outages(s, op)
     cards = [c.card for c in reversed(poll.changes) if c.card is not None]
+    outages = poll.outages or []
     return render_page(request, "board.html", op, cards=cards, cursor=poll.cursor, outages=outages)
+
+
+def _outages_data(banners: list[OutageBanner], lang: str) -> dict[str, Any]:
+    """The area outage banners, rendered as the page renders them."""
+    html = templating.render("dashboard/board_outages.html", lang, outages=banners)
+    return {"ids": [o.id for o in banners], "html": html}
 
 
 def _change_data(ch: Change, lang: str) -> dict[str, Any]:
@@ -70,10 +76,12 @@ class BoardEvent(BaseModel):
     """One event of the stream: its ``event:``, ``id:`` and ``data:`` lines.
 
     ``snapshot``: ``{"ids": [...]}``; ``alarm``: ``{"id", "status", "new", "html", "title",
-    "body"}``; ``gone``: ``{"id"}``. ``id``: the cursor to resume after (``Last-Event-ID``).
+    "body"}``; ``gone``: ``{"id"}``; ``outages``: ``{"ids", "html"}`` (the area outage
+    banners, all of them, whenever they change). ``id``: the cursor to resume after
+    (``Last-Event-ID``).
     """
 
-    event: Literal["snapshot", "alarm", "gone"]
+    event: Literal["snapshot", "alarm", "gone", "outages"]
     id: str
     data: dict[str, Any]
 
@@ -84,7 +92,7 @@ class BoardEvent(BaseModel):
     response_model=BoardEvent,
     responses={
         200: {
-            "description": "server-sent events: snapshot, alarm, gone; heartbeat comments",
+            "description": "server-sent events: snapshot, alarm, gone, outages; heartbeat comments",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         }
     },
@@ -116,6 +124,7 @@ async def board_stream(
             once="text/event-stream" not in request.headers.get("accept", ""),
         ),
         request.app.state.board_streams,
+        lambda banners: _outages_data(banners, lang),
     )
     return StreamingResponse(
         events,

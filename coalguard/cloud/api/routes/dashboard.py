@@ -53,6 +53,7 @@ STATIC_TYPES = {
     "board.js": "text/javascript; charset=utf-8",
     "market.js": "text/javascript; charset=utf-8",
     "households.js": "text/javascript; charset=utf-8",
+    "patrols.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
 
@@ -196,7 +197,7 @@ def alerts_page(
 ) -> Response:
     if status not in ("active", "open", "acknowledged", "resolved"):
         status = "active"
-    if source not in (None, "co", "checkpoint", "market"):
+    if source not in (None, "co", "checkpoint", "market", "patrol"):
         source = None
     with request.app.state.sessions() as s:
         alerts = unified_alerts(
