@@ -59,6 +59,8 @@ CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
 # region), operators and admins too; operators and admins keep the grid tree and campaigns.
 PATROL_RECORDERS = (Role.ADMIN, Role.OPERATOR, Role.GRID)
 GRID_KEEPERS = (Role.ADMIN, Role.OPERATOR)
+# The region directory (docs/regions.md): every role reads names; admins import them.
+REGION_IMPORTERS = (Role.ADMIN,)
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False)
 

@@ -16,6 +16,7 @@ from coalguard.cloud import (
     audit,
     auth,  # noqa: F401  (user and token tables)
     login_sessions,  # noqa: F401  (dashboard session table)
+    regions,
 )
 from coalguard.cloud import influx as _influx  # noqa: F401  (influx_cursor table)
 from coalguard.cloud.api import problems
@@ -42,6 +43,7 @@ from coalguard.cloud.migrate import prepare as prepare_schema
 from coalguard.cloud.patrols import tables as patrol_tables  # noqa: F401  (grid patrols)
 from coalguard.cloud.referrals.cases import ReferralPolicy
 from coalguard.cloud.referrals.tables import ReferralMessage
+from coalguard.cloud.regions import tables as region_tables  # noqa: F401
 from coalguard.cloud.sealing import Keyring, keyring_of
 from coalguard.cloud.settings import CloudSettings
 from coalguard.cloud.subsidies import tables as subsidy_tables  # noqa: F401  (payouts)
@@ -94,6 +96,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    regions.refresh(app.state.sessions)  # imported region names over the shipped ones
     # CO alarm acknowledgement by the people reached: links and SMS replies (routes/co_ack.py).
     app.state.ack_links = ack_links(settings.co, settings.public_url)
     app.state.directory = ContactDirectory(app.state.keyring)

@@ -77,6 +77,8 @@ NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
 REGISTERS = frozenset({ADMIN, OPERATOR})  # village purchase registers
 DELIVERY_READ = frozenset({ADMIN, OPERATOR, FDRC, FINANCE, SUPPLIER})
 SUPPLIERS = frozenset({SUPPLIER})  # a delivery company's slips and summaries
+SUBSIDY_PAY = frozenset({ADMIN, FINANCE})  # draw, post and pay lists; allocations
+SUBSIDY_READ = frozenset({ADMIN, FINANCE, FDRC, OPERATOR})
 REVIEW = frozenset({OPERATOR, FDRC, FINANCE})  # town, 发改局, 财政局 (each its own step)
 
 API: dict[tuple[str, str], frozenset[str] | str] = {
@@ -153,6 +155,14 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/delivery/summaries/{summary_id}/review"): REVIEW,
     ("GET", "/api/v1/delivery/summaries/{summary_id}"): DELIVERY_READ,
     ("POST", "/api/v1/delivery/reserve"): NETWORK,
+    # subsidies (docs/subsidies.md)
+    ("GET", "/api/v1/subsidies/households/{household_id}"): SUBSIDY_READ,
+    ("POST", "/api/v1/subsidies/lists"): SUBSIDY_PAY,
+    ("POST", "/api/v1/subsidies/lists/{list_id}/advance"): SUBSIDY_PAY,
+    ("GET", "/api/v1/subsidies/lists/{list_id}"): SUBSIDY_READ,
+    ("GET", "/api/v1/subsidies/lists/{list_id}/export.xlsx"): SUBSIDY_READ,
+    ("PUT", "/api/v1/subsidies/allocations"): SUBSIDY_PAY,
+    ("GET", "/api/v1/subsidies/settlement"): SUBSIDY_READ,
     # weighbridge tickets (过磅单) of the sales points
     ("POST", "/api/v1/market/tickets"): CLERKS,
     ("GET", "/api/v1/market/tickets"): BOOKS,
@@ -177,6 +187,9 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/households/{household_id}/verifications"): OPS,
     ("POST", "/api/v1/households/{household_id}/reveal"): OPS,
     ("POST", "/api/v1/households/import"): OPS,
+    # the region directory (docs/regions.md)
+    ("GET", "/api/v1/regions"): READ,
+    ("POST", "/api/v1/regions/import"): ADMINS,
     ("GET", "/api/v1/duty-shifts"): READ,
     ("POST", "/api/v1/duty-shifts"): OPS,
     ("POST", "/api/v1/duty-shifts/{shift_id}/cancel"): OPS,
@@ -238,6 +251,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 # login page) and FastAPI's own documentation pages.
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
+    ("GET", "/subsidies/lists/{list_id}/print"): SUBSIDY_READ,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,

@@ -27,6 +27,7 @@ from coalguard.cloud.access import (
     HOUSEHOLD_REVEALERS,
     PHONE_REVEALERS,
     REFERRAL_ACKERS,
+    REGION_IMPORTERS,
     allow,
 )
 from coalguard.cloud.auth import Operator, Role
@@ -74,6 +75,7 @@ HouseholdAdder = Annotated[Operator, allow(*HOUSEHOLD_ADDERS)]
 HouseholdEditor = Annotated[Operator, allow(*HOUSEHOLD_EDITORS)]
 HouseholdRevealer = Annotated[Operator, allow(*HOUSEHOLD_REVEALERS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
+RegionImporter = Annotated[Operator, allow(*REGION_IMPORTERS)]
 
 
 # A row id in a path (``/contacts/{contact_id}``): within the database's INTEGER, so an

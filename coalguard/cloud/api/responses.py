@@ -11,12 +11,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from coalguard.cloud.access import declared_access
 from coalguard.cloud.api.problems import MEDIA_TYPE
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class XlsxResponse(Response):
+    """An Excel workbook to download (exports for posting and offices)."""
+
+    media_type = XLSX
+
+
+# The 200 answer of a route that returns an ``XlsxResponse``, for the OpenAPI document.
+XLSX_OK: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+def xlsx_download(data: bytes, name: str) -> XlsxResponse:
+    return XlsxResponse(data, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 class FieldProblem(BaseModel):

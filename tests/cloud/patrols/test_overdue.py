@@ -4,6 +4,7 @@ double it; the next patrol clears it."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,9 +37,9 @@ def _alerts(app) -> list[PatrolAlert]:  # type: ignore[no-untyped-def]
         return list(s.scalars(select(PatrolAlert).order_by(PatrolAlert.id)))
 
 
-def test_patrol_overdue_by_the_rhythm_raises_its_alert_to_the_grid_leader(tmp_path: Path) -> None:
+def test_patrol_overdue_by_the_rhythm_raises_its_alert_to_the_grid_leader(db_url: str) -> None:
     clock = ManualClock(NOW)
-    app = make_app(f"sqlite:///{tmp_path}/cloud.sqlite", clock)
+    app = make_app(db_url, clock)
     grid_id, leader_id = village_grid(app)
     token = issue_token(app.state.sessions, "grid-1", VILLAGE, "grid", now=NOW)
     replica_a, replica_b = Leases(clock, owner="replica-a"), Leases(clock, owner="replica-b")
@@ -120,3 +121,24 @@ def test_the_longest_region_prefix_picks_the_jurisdiction() -> None:
     assert [r.every_days for r in county] == [15]
     for j in policy.jurisdiction:
         assert j.source.startswith("seeds/"), "every rhythm cites its seed"
+
+
+def test_two_replicas_sweeping_at_once_raise_one_alert(db_url: str) -> None:
+    clock = ManualClock(NOW + WEEK + MINUTE)
+    app = make_app(db_url, clock)
+    for n in range(1, 6):  # several grids, so the two passes overlap
+        village_grid(app, f"130102001{n:03d}", user=f"grid-{n}")
+    start = threading.Barrier(2)
+
+    def replica(owner: str) -> None:
+        start.wait(timeout=10)
+        sweep(app.state.sessions, clock.now(), Leases(clock, owner=owner))
+
+    threads = [threading.Thread(target=replica, args=(o,)) for o in ("replica-a", "replica-b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    alerts = _alerts(app)
+    assert len(alerts) == 5 and {a.occurrences for a in alerts} == {1}
+    assert len({a.subject for a in alerts}) == 5

@@ -30,7 +30,9 @@ from coalguard.cloud.api.routes import (
     profiles,
     receipts,
     referrals,
+    regions,
     reports,
+    subsidies,
     users,
     watch,
     zones,
@@ -64,5 +66,7 @@ ROUTERS = (
     market_tickets.router,
     patrols.router,
     delivery.router,
+    subsidies.router,
     dashboard.router,
+    regions.router,
 )
