@@ -116,6 +116,7 @@ def test_the_register_in_chromium_at_phone_width(served, tmp_path: Path) -> None
         cover = f"document.querySelector('tr[data-village=\"{VILLAGE}\"] .alarm-cover').innerText"
         assert b.eval(cover).startswith("0/2")
         assert "王**" in text and "王建国" not in text and "新增燃煤户" in text
+        assert "示例一村 的农户" in text  # villages by name (the region directory)
         no_raw_names(text)
         assert b.eval("document.documentElement.scrollWidth") <= 390
         b.screenshot(shots / "cloud-households-phone.png")
