@@ -55,6 +55,9 @@ BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
 CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
+# Who binds alarms to households and runs commissioning tests (the installer's phone page,
+# docs/commissioning.md); installers see household names and phones masked only.
+COMMISSIONERS = (Role.ADMIN, Role.OPERATOR, Role.INSTALLER)
 # Grid patrols (docs/patrols.md): grid members record patrols on their phones (their own
 # region), operators and admins too; operators and admins keep the grid tree and campaigns.
 PATROL_RECORDERS = (Role.ADMIN, Role.OPERATOR, Role.GRID)

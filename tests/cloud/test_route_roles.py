@@ -104,6 +104,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/co/devices"): READ,
     ("GET", "/api/v1/co/devices/{device_id}"): READ,
     ("POST", "/api/v1/co/devices/{device_id}/commissioning"): DEVICES,
+    ("POST", "/api/v1/installer/households/{household_id}/alarm"): DEVICES,
     ("GET", "/api/v1/co/devices/{device_id}/commissioning"): READ,
     ("GET", "/api/v1/co/season-check"): READ,
     ("GET", "/api/v1/co/dead-letters"): OPS,
@@ -278,6 +279,11 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tasks/{task_id}"): READ,
     ("GET", "/market/rates"): READ,
     ("GET", "/market/failing"): READ,
+    # the installer's phone pages (find the household, bind and test the alarm, the record)
+    ("GET", "/install"): DEVICES,
+    ("GET", "/install/new"): DEVICES,
+    ("GET", "/install/households/{household_id}"): DEVICES,
+    ("GET", "/install/records/{commissioning_id}"): DEVICES,
     ("GET", "/patrols/new"): PATROLS,
     ("GET", "/patrols/campaigns/{campaign_id}"): READ,
     # a CO alarm's one-time acknowledgement link (token-checked, rate-limited)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coalguard.cloud.access import (
     ALERT_ACTORS,
+    COMMISSIONERS,
     CONTACT_EDITORS,
     EVERY_ROLE,
     HOUSEHOLD_ADDERS,
@@ -65,7 +66,7 @@ SessionDep = Annotated[Session, Depends(get_db)]
 # The caller, by what it may do (each one declares the route's roles once).
 Reader = Annotated[Operator, allow(*EVERY_ROLE)]
 AlertActor = Annotated[Operator, allow(*ALERT_ACTORS)]
-DeviceWriter = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR, Role.INSTALLER)]
+DeviceWriter = Annotated[Operator, allow(*COMMISSIONERS)]
 Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]

@@ -80,9 +80,11 @@ def suspects(s: Session, code: str, since: datetime, limit: int) -> list[str]:
     """Up to ``limit`` of the area's alarms lost (silent, or their last will held) and not
     yet alerted or counted: two index reads, not one OR that no index serves."""
     q = select(CoDevice.device_id)
-    found = list(s.scalars(q.where(_silent_in(code, since)).limit(limit)))
+    # Held wills first: few rows when there are none, and when a power cut holds them the
+    # batch fills from them without a read of the whole area for silent ones.
+    found = list(s.scalars(q.where(_held_in(code, since)).limit(limit)))
     if len(found) < limit:
-        found += s.scalars(q.where(_held_in(code, since)).limit(limit - len(found)))
+        found += s.scalars(q.where(_silent_in(code, since)).limit(limit - len(found)))
     return found
 
 

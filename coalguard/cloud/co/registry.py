@@ -58,6 +58,13 @@ class Household(BaseModel):
         return v
 
 
+def alarm_id(v: str) -> str:
+    """An alarm id as the MQTT topics allow it, else the worded refusal."""
+    if not DEVICE_ID.fullmatch(v):
+        raise WordedValueError("device_id_format")
+    return v
+
+
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,12 +72,7 @@ class Registration(BaseModel):
     household: Household
     installer_id: str = Field(min_length=1, max_length=64)
 
-    @field_validator("device_id")
-    @classmethod
-    def _device(cls, v: str) -> str:
-        if not DEVICE_ID.fullmatch(v):
-            raise WordedValueError("device_id_format")
-        return v
+    _device = field_validator("device_id")(lambda v: alarm_id(v))
 
 
 def register(s: Session, reg: Registration, keyring: Keyring, now: datetime) -> CoDevice:

@@ -7,11 +7,16 @@ function cgSay(key, fields) {
   for (const [k, v] of Object.entries(fields || {})) text = text.replaceAll(`{${k}}`, v);
   return text;
 }
+// Refusals come worded in the page's language (the browser's Accept-Language may be another).
 async function cgPost(url, body, method) {
   const r = await fetch(url, {
     method: method || "POST",
     credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CG-CSRF": "1" },
+    headers: {
+      "Content-Type": "application/json",
+      "X-CG-CSRF": "1",
+      "Accept-Language": document.documentElement.lang || "zh",
+    },
     body: body ? JSON.stringify(body) : null,
   });
   let data = null;

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.households.tables import Household
+from coalguard.cloud.regions import region_name
 from coalguard.cloud.subsidies.entitle import ZERO
 from coalguard.cloud.subsidies.payouts import lines_of
 from coalguard.cloud.subsidies.schemes import money
@@ -99,7 +100,8 @@ def to_xlsx(p: Posting, lang: str) -> bytes:
         ]
     )
     for r in p.rows:
-        ws.append([r.village_code, r.head, r.scheme_id, r.item, float(r.units), float(r.amount)])
+        village = region_name(r.village_code, lang)
+        ws.append([village, r.head, r.scheme_id, r.item, float(r.units), float(r.amount)])
     ws.append(["", "", "", "", t("subsidies.col_total", lang), float(p.total)])
     out = io.BytesIO()
     wb.save(out)

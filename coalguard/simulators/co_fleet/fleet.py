@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import queue
 import random
 import threading
 import time
@@ -174,6 +175,7 @@ class Fleet:
                 self.links[i] = _Link(conn, unacked=Unacked(ack_timeout_s))
         self._link_of = {a.device_id: lk for a, lk in zip(self.alarms, self.links, strict=True)}
         self._pending = sorted(scenario.incident, key=lambda x: x.at_min)
+        self._injected: queue.SimpleQueue[Incident] = queue.SimpleQueue()
 
     def _groups(self, per_connection: int) -> list[tuple[str, list[int]]]:
         """(client id, alarm indices) of each connection: an alarm's own, or a village's."""
@@ -358,9 +360,21 @@ class Fleet:
         spec = self.scenario.fleet
         return [i for i in range(len(self.alarms)) if i % spec.villages + 1 == inc.village]
 
-    def _incidents(self) -> None:
+    def inject(self, inc: Incident) -> None:
+        """An incident now, from any thread (a person presses an alarm's test button while
+        the fleet runs); its ``at_min`` is ignored."""
+        self._injected.put(inc)
+
+    def _due(self) -> list[Incident]:
+        due = []
+        while not self._injected.empty():
+            due.append(self._injected.get_nowait())
         while self._pending and self._pending[0].at_min <= self.sim_min:
-            inc = self._pending.pop(0)
+            due.append(self._pending.pop(0))
+        return due
+
+    def _incidents(self) -> None:
+        for inc in self._due():
             now = self.now()
             self.stats.incidents.append(f"{self.sim_min:.1f} min: {inc.kind}")
             log.info("incident at %.1f sim min: %s", self.sim_min, inc.kind)

@@ -53,6 +53,7 @@ STATIC_TYPES = {
     "board.js": "text/javascript; charset=utf-8",
     "market.js": "text/javascript; charset=utf-8",
     "households.js": "text/javascript; charset=utf-8",
+    "installer.js": "text/javascript; charset=utf-8",
     "patrols.js": "text/javascript; charset=utf-8",
 }
 router = APIRouter(include_in_schema=False)
