@@ -55,6 +55,9 @@ BOOK_READERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 BUYER_REVEALERS = (Role.ADMIN, Role.MARKET, Role.CLERK)
 CASE_OFFICERS = (Role.ADMIN, Role.MARKET)
 CASE_READERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
+# Casework (docs/cases.md): the office and market supervision take tips, keep the issue
+# ledger and the zones' loose-coal findings; opening a case stays with CASE_OFFICERS.
+CASEWORKERS = (Role.ADMIN, Role.MARKET, Role.OFFICE)
 # Who binds alarms to households and runs commissioning tests (the installer's phone page,
 # docs/commissioning.md); installers see household names and phones masked only.
 COMMISSIONERS = (Role.ADMIN, Role.OPERATOR, Role.INSTALLER)

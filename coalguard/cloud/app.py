@@ -23,6 +23,7 @@ from coalguard.cloud.api import problems
 from coalguard.cloud.api.responses import declare_refusals
 from coalguard.cloud.api.routes import ROUTERS
 from coalguard.cloud.board.stream import OpenStreams
+from coalguard.cloud.casework import tables as casework_tables  # noqa: F401  (tips, ledger)
 from coalguard.cloud.checks import tables as checks_tables  # noqa: F401
 from coalguard.cloud.checks.projector import Projector
 from coalguard.cloud.checks.worker import ChecksWorker, projector_claim

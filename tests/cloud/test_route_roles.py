@@ -67,6 +67,7 @@ CLERKS = frozenset({CLERK})  # a sales point's clerk records its books
 BOOKS = frozenset({ADMIN, MARKET, CLERK})  # read a point's books, reveal a buyer (audited)
 CASES = frozenset({ADMIN, MARKET})  # cases, clerks of points, zone lists
 CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
+CASEWORK = frozenset({ADMIN, MARKET, OFFICE})  # tips, the issue ledger, zone findings
 MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
 HH_READ = frozenset({ADMIN, OPERATOR, OFFICE, INSTALLER})  # the household register, masked
@@ -237,6 +238,20 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/v1/market/case-disposal"): CASE_READ,
     ("POST", "/api/v1/zones"): CASES,
     ("GET", "/api/v1/zones"): READ,
+    # casework: tips, the issue ledger, the zones' loose-coal clearance
+    ("POST", "/api/v1/tips"): CASEWORK,
+    ("GET", "/api/v1/tips"): CASE_READ,
+    ("GET", "/api/v1/tips/{tip_id}"): CASE_READ,
+    ("POST", "/api/v1/tips/{tip_id}/notices"): CASEWORK,
+    ("POST", "/api/v1/tips/{tip_id}/case"): CASES,
+    ("POST", "/api/v1/tips/{tip_id}/reward"): CASEWORK,
+    ("POST", "/api/v1/ledger"): CASEWORK,
+    ("GET", "/api/v1/ledger"): CASE_READ,
+    ("POST", "/api/v1/ledger/{item_id}/escalate"): CASEWORK,
+    ("POST", "/api/v1/ledger/{item_id}/close"): CASEWORK,
+    ("POST", "/api/v1/zone-findings"): CASEWORK,
+    ("POST", "/api/v1/zone-findings/{finding_id}/clear"): CASEWORK,
+    ("GET", "/api/v1/zone-clearance"): CASE_READ,
     # grid patrols
     ("POST", "/api/v1/patrols/grids"): GRIDS,
     ("POST", "/api/v1/patrols/grids/{region_code}/members"): GRIDS,
@@ -272,6 +287,10 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/history/households/{device_id}"): READ,
     ("GET", "/market/desk"): CLERKS,
     ("GET", "/market/cases"): CASE_READ,
+    ("GET", "/tips"): CASE_READ,
+    ("GET", "/tips/{tip_id}"): CASE_READ,
+    ("GET", "/ledger"): CASE_READ,
+    ("GET", "/zones/clearance"): CASE_READ,
     ("GET", "/market/points/{point_id}/books"): BOOKS,
     ("GET", "/market"): READ,
     ("GET", "/market/points/{point_id}"): READ,

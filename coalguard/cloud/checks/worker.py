@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from coalguard.cloud.casework.ledger import sweep_overdue as sweep_ledger_deadlines
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.deadlines import sweep_lab_deadlines
 from coalguard.cloud.checks.projector import Projector
@@ -41,13 +42,14 @@ def sweep(
     referrals: ReferralPolicy | None = None,
 ) -> int:
     """One pass of the cloud's own checks (lab deadlines, escalation, referral reminders,
-    overdue market sampling tasks and case steps, delivery milestones and reserve, overdue grid
-    patrols); 0 when another replica is sweeping right now."""
+    overdue market sampling tasks, case steps and issue ledger items, delivery milestones and
+    reserve, overdue grid patrols); 0 when another replica is sweeping right now."""
     with sessions.begin() as s:
         if not leases.take(s, SWEEP_LEASE):
             return 0
         n = sweep_lab_deadlines(s, now) + cp_alerts.escalate_due(s, now)
         n += sweep_market_deadlines(s, now) + sweep_case_deadlines(s, now)
+        n += sweep_ledger_deadlines(s, now)
         n += sweep_delivery(s, now)
         n += sweep_overdue_patrols(s, now, shipped_frequency())
         return n + remind_due(s, referrals or ReferralPolicy(), now)

@@ -43,7 +43,7 @@ def powers(op: Operator) -> Powers:
 @dataclass(frozen=True)
 class CaseRow:
     id: int
-    point_id: int
+    point_id: int | None
     point_code: str
     violation: str
     step: str
@@ -80,7 +80,7 @@ def case_rows(
     codes = dict(
         s.execute(
             select(BusinessPoint.id, BusinessPoint.code).where(
-                BusinessPoint.id.in_({c.point_id for c in rows})
+                BusinessPoint.id.in_({c.point_id for c in rows if c.point_id is not None})
             )
         ).all()
     )
@@ -88,7 +88,9 @@ def case_rows(
         CaseRow(
             id=c.id,
             point_id=c.point_id,
-            point_code=codes.get(c.point_id, str(c.point_id)),
+            point_code=codes.get(c.point_id, str(c.point_id))
+            if c.point_id is not None
+            else c.subject_ref or "",
             violation=c.violation,
             step=c.step,
             deadline=c.deadline,

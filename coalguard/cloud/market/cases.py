@@ -1,5 +1,7 @@
-"""Illegal-sale cases (R24): opened from a finding or a failing sample, up the penalty
-ladder 限期整改 → 查封 → 关停, closed by an accepted rectification or by shutting.
+"""Illegal-sale cases (R24), the one home of cases: opened from a finding, a failing
+sample or a tip (``cloud/casework/tips.py``), on a sales point or on another subject
+(a household, a village, a truck: ``CaseSubject``), up the penalty ladder
+限期整改 → 查封 → 关停, closed by an accepted rectification or by shutting.
 
 While a case is open its point is under rectification (``points.start_rectification``)
 and records no sales; the rectification accepted on its last open case lets it
@@ -46,6 +48,24 @@ def _open_only(case: Case) -> None:
         raise CaseError("case_closed", case=case.id)
 
 
+SUBJECT_KINDS = ("point", "household", "village", "truck")
+
+
+@dataclass(frozen=True)
+class CaseSubject:
+    """What a case concerns: a sales point, or a household, village or truck named by
+    ``ref`` (a household reference, a village code, a plate) in ``region_code``."""
+
+    kind: str
+    region_code: str
+    ref: str | None = None
+    point: BusinessPoint | None = None
+
+    @classmethod
+    def of_point(cls, point: BusinessPoint) -> CaseSubject:
+        return cls("point", point.region_code, point.code, point)
+
+
 def open_case(
     s: Session,
     point: BusinessPoint,
@@ -58,20 +78,58 @@ def open_case(
     sample_ref: str | None = None,
     summary: str = "",
 ) -> Case:
-    """A case at the first rung (限期整改): the point stops selling until it is accepted."""
+    """A case on a point at the first rung (限期整改): it stops selling until accepted."""
     if finding is not None and finding.point_id != point.id:
         raise CaseError("finding_other_point", finding=finding.id)
     violation = violation or (rules.violation_for(finding.kind) if finding else None)
+    origin = "finding" if finding else "sample" if sample_ref else "office"
+    return open_case_on(
+        s,
+        CaseSubject.of_point(point),
+        rules,
+        violation=violation,
+        by=by,
+        now=now,
+        origin=origin,
+        finding=finding,
+        sample_ref=sample_ref,
+        summary=summary,
+    )
+
+
+def open_case_on(
+    s: Session,
+    subject: CaseSubject,
+    rules: SalesRules,
+    *,
+    violation: str | None,
+    by: str,
+    now: datetime,
+    origin: str = "office",
+    finding: Finding | None = None,
+    sample_ref: str | None = None,
+    summary: str = "",
+    deadline: date | None = None,
+) -> Case:
+    """A case at the first rung (限期整改), rectification due by ``deadline`` (default:
+    the ladder's days); a point under it stops selling until it is accepted."""
     if violation not in rules.violation_codes():
         raise CaseError("violation", value=violation, known=", ".join(rules.violation_codes()))
+    if subject.kind not in SUBJECT_KINDS or (subject.kind == "point") != bool(subject.point):
+        raise CaseError("subject", value=subject.kind, known=", ".join(SUBJECT_KINDS))
     today = local_day(now)
+    if deadline is not None and deadline < today:
+        raise CaseError("deadline_past", deadline=deadline)
     step = "rectify"
-    deadline = rules.deadline(step, today)
+    deadline = deadline or rules.deadline(step, today)
+    point = subject.point
     case = Case(
-        point_id=point.id,
-        region_code=point.region_code,
+        point_id=point.id if point else None,
+        subject_kind=subject.kind,
+        subject_ref=(subject.ref or "")[:100] or None,
+        region_code=subject.region_code,
         violation=violation,
-        origin="finding" if finding else "sample" if sample_ref else "office",
+        origin=origin,
         finding_id=finding.id if finding else None,
         sample_ref=sample_ref,
         summary=summary[:2000],
@@ -85,8 +143,9 @@ def open_case(
     )
     s.add(case)
     s.flush()
-    start_rectification(s, point, f"case {case.id}: {violation}", deadline or today, now)
-    _event(s, case, "opened", by, now, violation=violation, step=step)
+    if point is not None:
+        start_rectification(s, point, f"case {case.id}: {violation}", deadline or today, now)
+    _event(s, case, "opened", by, now, violation=violation, step=step, deadline=str(deadline))
     s.flush()
     return case
 
@@ -102,11 +161,11 @@ def escalate(s: Session, case: Case, rules: SalesRules, by: str, now: datetime) 
     case.deadline = rules.deadline(step, today)
     case.overdue_alerted = False
     clear_market_alert(s, OVERDUE_KIND, _subject(case), now)
-    point = s.get(BusinessPoint, case.point_id)
-    assert point is not None
+    point = s.get(BusinessPoint, case.point_id) if case.point_id is not None else None
     _event(s, case, "escalated", by, now, step=step)
     if step == "shut":
-        point.status, point.updated_at = "shut", now
+        if point is not None:
+            point.status, point.updated_at = "shut", now
         _close(s, case, "shut", by, now)
     s.flush()
     return case
@@ -117,6 +176,9 @@ def accept(s: Session, case: Case, by: str, now: datetime, note: str = "") -> Ca
     once no other case of it is open."""
     _open_only(case)
     _close(s, case, "rectified", by, now, note=note)
+    if case.point_id is None:
+        s.flush()
+        return case
     point = s.get(BusinessPoint, case.point_id)
     assert point is not None
     still_open = s.scalar(

@@ -110,7 +110,9 @@ class CaseEventOut(_Rows):
 
 class CaseOut(_Rows):
     id: int
-    point_id: int
+    point_id: int | None
+    subject_kind: str
+    subject_ref: str | None
     region_code: str
     violation: str
     origin: str

@@ -101,16 +101,21 @@ class Finding(Base):
 
 
 class Case(Base):
-    """An illegal-sale case (R24) on the penalty ladder 限期整改 → 查封 → 关停."""
+    """An illegal-sale case (R24) on the penalty ladder 限期整改 → 查封 → 关停: the one
+    home of cases, on a sales point or on another subject (a household, a village, a
+    truck) named by ``subject_kind`` and ``subject_ref``, e.g. when a tip opened it."""
 
     __tablename__ = "mkt_case"
     __table_args__ = (Index("ix_mkt_case_region_status", "region_code", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    point_id: Mapped[int] = mapped_column(ForeignKey("mkt_point.id"), index=True)
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("mkt_point.id"), index=True)
+    # What the case concerns: point | household | village | truck (a point: ``point_id``).
+    subject_kind: Mapped[str] = mapped_column(String(16), default="point")
+    subject_ref: Mapped[str | None] = mapped_column(String(100))  # plate, household ref, …
     region_code: Mapped[str] = mapped_column(String(12))
     violation: Mapped[str] = mapped_column(String(32))  # sales_rules violation code
-    origin: Mapped[str] = mapped_column(String(16))  # finding | sample | office
+    origin: Mapped[str] = mapped_column(String(16))  # finding | sample | office | tip
     finding_id: Mapped[int | None] = mapped_column(ForeignKey("mkt_finding.id"))
     sample_ref: Mapped[str | None] = mapped_column(String(64))  # a failing task's sample id
     summary: Mapped[str] = mapped_column(Text, default="")
