@@ -70,6 +70,7 @@ def serve(
     from coalguard.cloud.process import (
         refuse_default_secrets,
         secrets_used,
+        settle_heap,
         start_keyring,
         uvicorn_options,
     )
@@ -83,6 +84,7 @@ def serve(
     refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
     keyring = start_keyring(settings, demo=demo or settings.demo)
     application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
+    settle_heap()
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
+from coalguard import json_text
 from coalguard.cloud.db import Base
 from coalguard.edge.uplink.wire import WireRecord
 from coalguard.untrusted_json import storable_text
@@ -48,7 +49,7 @@ class _JSONTextSqlite(TypeDecorator[Any]):
     cache_ok = True
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+        return json_text.loads(value) if isinstance(value, str) else value
 
 
 class _JSONTextPostgres(UserDefinedType[Any]):

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from coalguard import json_text
 from coalguard.errors import Unreachable, first_line
 
 
@@ -48,7 +49,12 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise Unreachable("sqlite_unopenable", path=path, reason=first_line(exc)) from None
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        json_serializer=json_text.dumps,
+        json_deserializer=json_text.loads,
+    )
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
