@@ -270,6 +270,7 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
     ("GET", "/subsidies/lists/{list_id}/print"): SUBSIDY_READ,
     ("GET", "/delivery/summaries"): DELIVERY_READ,
+    ("GET", "/delivery/registers/{register_id}/print"): DELIVERY_READ,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud.delivery.errors import DeliveryError
 from coalguard.cloud.delivery.tables import PurchaseRegister, RegisterLine, RegisterStep, Supplier
+from coalguard.cloud.households.tables import Household
 from coalguard.cloud.scope import region_level
 
 STEPS = ("draft", "posted", "sent_to_town", "sent_to_supplier")
@@ -115,3 +116,24 @@ def steps_of(s: Session, register_id: int) -> list[RegisterStep]:
             .order_by(RegisterStep.id)
         )
     )
+
+
+def posted_lines(s: Session, reg: PurchaseRegister) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The register as posted: each head's masked name, tonnes, stoves, payment, and totals."""
+    rows, coal, stoves, paid = [], Decimal(0), 0, Decimal(0)
+    for ln in lines_of(s, reg.id):
+        h = s.get(Household, ln.household_id)
+        rows.append(
+            {
+                "head": h.head_name_masked if h else "-",
+                "coal_t": f"{Decimal(ln.coal_t):.3f}",
+                "stoves": str(ln.stoves),
+                "paid_yuan": f"{Decimal(ln.paid_yuan):.2f}",
+            }
+        )
+        coal, stoves, paid = (
+            coal + Decimal(ln.coal_t),
+            stoves + ln.stoves,
+            paid + Decimal(ln.paid_yuan),
+        )
+    return rows, {"coal_t": f"{coal:.3f}", "stoves": str(stoves), "paid_yuan": f"{paid:.2f}"}

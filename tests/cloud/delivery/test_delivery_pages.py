@@ -56,7 +56,10 @@ def test_three_offices_review_a_summary_on_its_page_in_chromium(tmp_path: Path) 
         line = {"household_id": hid, "coal_t": "2", "stoves": 0, "paid_yuan": "0"}
         body = {"village_code": V1, "season": "2022-23", "lines": [line]}
         village = bearer(token("village-1", V1, "operator"))
-        assert c.put("/api/v1/delivery/registers", json=body, headers=village).status_code == 200
+        reg = c.put("/api/v1/delivery/registers", json=body, headers=village)
+        assert reg.status_code == 200
+        url = f"/api/v1/delivery/registers/{reg.json()['id']}/advance"
+        assert c.post(url, json={"to": "posted"}, headers=village).status_code == 200
         coal_co = bearer(token("coal-co", "130104", "supplier"))
         slip = {
             "serial": "WL-1", "household_id": hid, "village_code": V1, "season": "2022-23",
@@ -85,5 +88,11 @@ def test_three_offices_review_a_summary_on_its_page_in_chromium(tmp_path: Path) 
             reviews = b.eval("document.querySelector('.reviews').innerText")
             assert reviews.index("town-1") < reviews.index("fdrc-2") < reviews.index("finance-1")
             assert "delivery." not in b.eval("document.body.innerText")  # no raw catalog key
+            # the register posted in the village: the head's name masked
+            b.call("Page.navigate", url=f"{server.url}/delivery/registers/{reg.json()['id']}/print")
+            wait_for(lambda: "2.000" in b.eval("document.body.innerText"), 20, "register")
+            posted = b.eval("document.body.innerText")
+            assert "登记交款清单" in posted and "王**" in posted and "王大山" not in posted
+            assert "已张贴公示" in posted
         finally:
             b.close()

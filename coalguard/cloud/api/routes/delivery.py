@@ -11,15 +11,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
 from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
-from coalguard.cloud.api.routes.dashboard import render_page
+from coalguard.cloud.api.routes.dashboard import not_found_page, page_lang, render_page
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.delivery import network, registers, summary
 from coalguard.cloud.delivery.errors import DeliveryError
@@ -36,6 +38,7 @@ from coalguard.cloud.delivery.tables import (
 )
 from coalguard.cloud.scope import scoped_region
 from coalguard.edge.plain import iso_or_none
+from coalguard.i18n import t
 
 router = APIRouter(prefix="/api/v1/delivery", tags=["delivery"])
 
@@ -489,3 +492,25 @@ def summaries_page(
                 }
             )
     return render_page(request, "delivery/summaries.html", op, rows=rows)
+
+
+@pages.get("/delivery/registers/{register_id}/print", include_in_schema=False)
+def print_register(
+    request: Request,
+    register_id: RowId,
+    op: Annotated[Operator, allow_page(*DELIVERY_READERS)],
+    sessions: SessionMakerDep,
+) -> Response:
+    """The purchase register to post in the village (登记交款清单), heads' names masked."""
+    lang = page_lang(request, op)
+    with sessions() as s:
+        reg = s.get(PurchaseRegister, register_id)
+        if reg is None or not op.covers(reg.village_code):
+            return not_found_page(
+                request, op, t("delivery.no_register", lang).format(id=register_id), ""
+            )
+        lines, totals = registers.posted_lines(s, reg)
+        html = templating.render(
+            "delivery/register.html", lang, reg=reg, lines=lines, totals=totals
+        )
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
