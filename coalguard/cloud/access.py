@@ -35,6 +35,13 @@ ALERT_ACTORS = (Role.ADMIN, Role.OPERATOR)
 # (an audited action); installers and offices see phones masked only.
 CONTACT_EDITORS = (Role.ADMIN, Role.OPERATOR)
 PHONE_REVEALERS = (Role.ADMIN, Role.OPERATOR)
+# The household register (docs/households.md): operators, offices and installers read it
+# (names, ID numbers and phones masked); installers add a household from a farmhouse;
+# admins and operators edit, import, re-verify and reveal (audited).
+HOUSEHOLD_READERS = (Role.ADMIN, Role.OPERATOR, Role.OFFICE, Role.INSTALLER)
+HOUSEHOLD_ADDERS = (Role.ADMIN, Role.OPERATOR, Role.INSTALLER)
+HOUSEHOLD_EDITORS = (Role.ADMIN, Role.OPERATOR)
+HOUSEHOLD_REVEALERS = (Role.ADMIN, Role.OPERATOR)
 # Who may acknowledge a failing lab report's referral: the office it was sent to.
 REFERRAL_ACKERS = (Role.OFFICE,)
 # Who keeps the coal-market register (points, plans, tasks, samples); who enters results.

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from openpyxl import load_workbook
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from coalguard import validation
@@ -132,6 +132,15 @@ class RowError:
             "column_label": label,
             "message": self.reason.text(lang),
         }
+
+
+class RowErrorOut(BaseModel):
+    """A ``RowError`` as an import answer carries it (``RowError.view``)."""
+
+    row: int
+    column: str
+    column_label: str
+    message: str
 
 
 def apply_rows(

@@ -70,6 +70,8 @@ CASE_READ = frozenset({ADMIN, MARKET, OFFICE})
 CASEWORK = frozenset({ADMIN, MARKET, OFFICE})  # tips, the issue ledger, zone findings
 MARKET_EDIT = frozenset({ADMIN, MARKET})  # the point register, plans, tasks, samples
 RESULTS = frozenset({ADMIN, MARKET, LAB})  # sampling results
+HH_READ = frozenset({ADMIN, OPERATOR, OFFICE, INSTALLER})  # the household register, masked
+HH_ADD = frozenset({ADMIN, OPERATOR, INSTALLER})  # add a household (installers on site)
 PATROLS = frozenset({ADMIN, OPERATOR, GRID})  # record patrols and photos, sign off a village
 GRIDS = frozenset({ADMIN, OPERATOR})  # the grid tree and campaigns
 NETWORK = frozenset({ADMIN, FDRC})  # delivery network and suppliers
@@ -179,6 +181,15 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/contacts/{contact_id}/deactivate"): OPS,
     ("POST", "/api/v1/contacts/{contact_id}/reveal"): OPS,
     ("POST", "/api/v1/contacts/import"): OPS,
+    # the household register
+    ("GET", "/api/v1/households"): HH_READ,
+    ("GET", "/api/v1/households/coverage"): HH_READ,
+    ("POST", "/api/v1/households"): HH_ADD,
+    ("GET", "/api/v1/households/{household_id}"): HH_READ,
+    ("PATCH", "/api/v1/households/{household_id}"): OPS,
+    ("POST", "/api/v1/households/{household_id}/verifications"): OPS,
+    ("POST", "/api/v1/households/{household_id}/reveal"): OPS,
+    ("POST", "/api/v1/households/import"): OPS,
     # the region directory (docs/regions.md)
     ("GET", "/api/v1/regions"): READ,
     ("POST", "/api/v1/regions/import"): ADMINS,
@@ -258,6 +269,7 @@ API: dict[tuple[str, str], frozenset[str] | str] = {
 PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/market/tickets/{ticket_id}/print"): BOOKS,
     ("GET", "/subsidies/lists/{list_id}/print"): SUBSIDY_READ,
+    ("GET", "/delivery/summaries"): DELIVERY_READ,
     ("GET", "/login"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/lang/{lang}"): PUBLIC,
@@ -268,6 +280,9 @@ PAGES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/alarms/{device_id}"): READ,
     ("GET", "/contacts"): READ,
     ("GET", "/rota"): READ,
+    ("GET", "/households"): HH_READ,
+    ("GET", "/households/import"): OPS,
+    ("GET", "/households/{household_id}"): HH_READ,
     ("GET", "/board"): READ,
     ("GET", "/history"): READ,
     ("GET", "/history/villages/{village_code}"): READ,

@@ -22,6 +22,10 @@ from coalguard.cloud.access import (
     COMMISSIONERS,
     CONTACT_EDITORS,
     EVERY_ROLE,
+    HOUSEHOLD_ADDERS,
+    HOUSEHOLD_EDITORS,
+    HOUSEHOLD_READERS,
+    HOUSEHOLD_REVEALERS,
     PHONE_REVEALERS,
     REFERRAL_ACKERS,
     REGION_IMPORTERS,
@@ -67,6 +71,10 @@ Staff = Annotated[Operator, allow(Role.ADMIN, Role.OPERATOR)]
 Admin = Annotated[Operator, allow(Role.ADMIN)]
 Office = Annotated[Operator, allow(*REFERRAL_ACKERS)]
 ContactEditor = Annotated[Operator, allow(*CONTACT_EDITORS)]
+HouseholdReader = Annotated[Operator, allow(*HOUSEHOLD_READERS)]
+HouseholdAdder = Annotated[Operator, allow(*HOUSEHOLD_ADDERS)]
+HouseholdEditor = Annotated[Operator, allow(*HOUSEHOLD_EDITORS)]
+HouseholdRevealer = Annotated[Operator, allow(*HOUSEHOLD_REVEALERS)]
 PhoneRevealer = Annotated[Operator, allow(*PHONE_REVEALERS)]
 RegionImporter = Annotated[Operator, allow(*REGION_IMPORTERS)]
 

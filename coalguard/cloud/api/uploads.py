@@ -3,9 +3,16 @@ bounded, and whether it is CSV or .xlsx (``format``, else its content type)."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
 
-from coalguard.cloud.api.problems import Problem
+from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from coalguard.cloud.api.problems import Problem, request_lang
+from coalguard.cloud.sheets import Rows
 
 MAX_SHEET_BYTES = 2 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,3 +39,26 @@ async def bounded_body(request: Request, limit: int, key: str) -> bytes:
         if len(data) > limit:
             raise Problem(413, key, limit=limit)
     return bytes(data)
+
+
+async def import_sheet(
+    request: Request,
+    format: str | None,
+    read: Callable[[bytes, str], Rows],
+    apply: Callable[[Session, Rows], Any],
+) -> dict[str, Any]:
+    """The body's sheet read and applied in one transaction, off the event loop; the
+    importer's result (a dataclass with ``errors``) as the answer: its counts,
+    ``committed`` and the row errors in the reader's language."""
+    data, kind = await sheet_upload(request, format)
+
+    def run() -> Any:
+        rows = read(data, kind)
+        with request.app.state.sessions.begin() as s:
+            return apply(s, rows)
+
+    result = await run_in_threadpool(run)
+    lang = request_lang(request)
+    answer = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "errors"}
+    answer["errors"] = [e.view(lang) for e in result.errors]
+    return answer

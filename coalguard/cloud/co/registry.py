@@ -228,6 +228,7 @@ class SeasonRow(BaseModel):
 
     village_code: str
     device_id: str
+    household_id: int | None  # the register's household (``cloud/households``)
     household: PersonName
     phone: Phone
     last_seen: IsoTime
@@ -274,6 +275,7 @@ def season_check(
                 SeasonRow(
                     village_code=dev.region_code,
                     device_id=dev.device_id,
+                    household_id=dev.household_id,
                     household=dev.household_name,
                     phone=dev.phone_masked,
                     last_seen=dev.last_seen,

@@ -36,6 +36,10 @@ class SeasonCheckOut(BaseModel):
     season_start: str
     villages: list[VillageSummary]
     alarms: list[dict[str, Any]]
+    # The register's new coal households without a commissioned alarm (``cloud/households``).
+    households: list[dict[str, Any]]
+    # Every problem key as the reader reads it.
+    problem_words: dict[str, str]
 
 
 class DeadLetterOut(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from coalguard.cloud.contacts.tables import Contact, DutyShift
 from coalguard.cloud.privacy import PersonName
+from coalguard.cloud.sheets import RowErrorOut
 
 
 class ContactOut(BaseModel):
@@ -41,13 +42,6 @@ class RevealOut(BaseModel):
 
     contact_id: int
     phone: str
-
-
-class RowErrorOut(BaseModel):
-    row: int
-    column: str
-    column_label: str
-    message: str
 
 
 class ImportOut(BaseModel):

@@ -184,3 +184,15 @@ def reviews_of(s: Session, summary_id: int) -> list[SummaryReview]:
             .order_by(SummaryReview.id)
         )
     )
+
+
+def summaries_in(s: Session, prefix: str, limit: int = 200) -> list[tuple[SalesSummary, str]]:
+    """The region's summaries, newest month first, with their supplier's name."""
+    rows = s.execute(
+        select(SalesSummary, Supplier.name)
+        .join(Supplier, Supplier.id == SalesSummary.supplier_id)
+        .where(SalesSummary.township_code.startswith(prefix))
+        .order_by(SalesSummary.month.desc(), SalesSummary.township_code, SalesSummary.id)
+        .limit(limit)
+    )
+    return [(row, name) for row, name in rows]

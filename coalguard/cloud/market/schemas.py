@@ -16,6 +16,7 @@ from coalguard.cloud.market.tables import (
     SamplingTask,
 )
 from coalguard.cloud.privacy import PersonName
+from coalguard.cloud.sheets import RowErrorOut
 
 
 class PointOut(BaseModel):
@@ -125,13 +126,6 @@ def task_out(
             "recheck_task_id": recheck_task_id,
         }
     )
-
-
-class RowErrorOut(BaseModel):
-    row: int
-    column: str
-    column_label: str
-    message: str
 
 
 class ImportOut(BaseModel):

@@ -48,29 +48,12 @@ async function cgSubmit(form, url, body) {
   window.location.reload();
 }
 async function cgImport(mode) {
-  const file = document.getElementById("import-file").files[0];
-  if (!file) { cgMsg(cgCSay("choose_file"), true); return; }
-  const xlsx = file.name.toLowerCase().endsWith(".xlsx");
-  const r = await fetch(`/api/v1/contacts/import?commit=${mode === "commit"}&format=${xlsx ? "xlsx" : "csv"}`, {
-    method: "POST", credentials: "same-origin",
-    headers: { "X-CG-CSRF": "1", "Content-Type": "application/octet-stream" },
-    body: await file.arrayBuffer(),
+  const data = await cgSheetImport("/api/v1/contacts/import", mode, cgCSay, cgFailed);
+  if (!data) return;
+  document.getElementById("import-summary").textContent = cgCSay("summary", {
+    rows: data.rows, added: data.contacts_added, known: data.contacts_known, shifts: data.shifts_added,
   });
-  let data = null;
-  try { data = await r.json(); } catch (e) { data = null; }
-  if (!r.ok) { cgFailed({ status: r.status, data }); return; }
-  const summary = cgCSay("summary", { rows: data.rows, added: data.contacts_added, known: data.contacts_known, shifts: data.shifts_added });
-  document.getElementById("import-summary").textContent = summary;
-  const table = document.getElementById("import-errors");
-  table.querySelectorAll("tr[data-row]").forEach((tr) => tr.remove());
-  for (const e of data.errors) {
-    const tr = table.insertRow();
-    tr.dataset.row = e.row;
-    for (const v of [e.row, e.column_label, e.message]) tr.insertCell().textContent = v;
-  }
-  table.hidden = data.errors.length === 0;
-  if (data.errors.length) { cgMsg(cgCSay("has_errors"), true); return; }
-  if (data.committed) { cgMsg(cgCSay("done"), false); window.location.reload(); }
+  cgSheetImported(data, cgCSay);
 }
 document.addEventListener("click", (ev) => {
   const t = ev.target;

@@ -27,6 +27,40 @@ function cgMsg(text, bad) {
   const el = document.getElementById("msg");
   if (el) { el.textContent = text; el.className = bad ? "msg bad" : "msg"; }
 }
+// One sheet import for every page that has one (contacts, market points, households): send
+// #import-file to ``url`` as a preview or a commit, list row errors in #import-errors.
+// ``say(key, fields)``: the page's words; ``failed(r)``: its refusal message.
+// Returns the answer, or null when no file was chosen or the request was refused.
+async function cgSheetImport(url, mode, say, failed) {
+  const file = document.getElementById("import-file").files[0];
+  if (!file) { cgMsg(say("choose_file"), true); return null; }
+  const xlsx = file.name.toLowerCase().endsWith(".xlsx");
+  const r = await fetch(`${url}?commit=${mode === "commit"}&format=${xlsx ? "xlsx" : "csv"}`, {
+    method: "POST", credentials: "same-origin",
+    headers: {
+      "X-CG-CSRF": "1", "Content-Type": "application/octet-stream",
+      "Accept-Language": document.documentElement.lang || "zh-CN",  // errors in the page's words
+    },
+    body: await file.arrayBuffer(),
+  });
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (!r.ok) { failed({ status: r.status, data }); return null; }
+  const table = document.getElementById("import-errors");
+  table.querySelectorAll("tr[data-row]").forEach((tr) => tr.remove());
+  for (const e of data.errors) {
+    const tr = table.insertRow();
+    tr.dataset.row = e.row;
+    for (const v of [e.row, e.column_label, e.message]) tr.insertCell().textContent = v;
+  }
+  table.hidden = data.errors.length === 0;
+  return data;
+}
+// After the page wrote its summary: say what happened; a kept import reloads the page.
+function cgSheetImported(data, say) {
+  if (data.errors.length) { cgMsg(say("has_errors"), true); return; }
+  if (data.committed) { cgMsg(say("done"), false); window.location.reload(); }
+}
 async function cgLogin(ev) {
   ev.preventDefault();
   const token = document.getElementById("token").value.trim();

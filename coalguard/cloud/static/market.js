@@ -50,32 +50,11 @@ async function cgMarketSubmit(form) {
   }
 }
 async function cgMarketImport(mode) {
-  const file = document.getElementById("import-file").files[0];
-  if (!file) { cgMsg(cgMSay("choose_file"), true); return; }
-  const xlsx = file.name.toLowerCase().endsWith(".xlsx");
-  const r = await fetch(`/api/v1/market/points/import?commit=${mode === "commit"}&format=${xlsx ? "xlsx" : "csv"}`, {
-    method: "POST", credentials: "same-origin",
-    headers: {
-      "X-CG-CSRF": "1", "Content-Type": "application/octet-stream",
-      "Accept-Language": document.documentElement.lang || "zh-CN",  // errors in the page's words
-    },
-    body: await file.arrayBuffer(),
-  });
-  let data = null;
-  try { data = await r.json(); } catch (e) { data = null; }
-  if (!r.ok) { cgMFailed({ status: r.status, data }); return; }
+  const data = await cgSheetImport("/api/v1/market/points/import", mode, cgMSay, cgMFailed);
+  if (!data) return;
   document.getElementById("import-summary").textContent =
     cgMSay("summary", { rows: data.rows, added: data.added, updated: data.updated });
-  const table = document.getElementById("import-errors");
-  table.querySelectorAll("tr[data-row]").forEach((tr) => tr.remove());
-  for (const e of data.errors) {
-    const tr = table.insertRow();
-    tr.dataset.row = e.row;
-    for (const v of [e.row, e.column_label, e.message]) tr.insertCell().textContent = v;
-  }
-  table.hidden = data.errors.length === 0;
-  if (data.errors.length) { cgMsg(cgMSay("has_errors"), true); return; }
-  if (data.committed) { cgMsg(cgMSay("done"), false); window.location.reload(); }
+  cgSheetImported(data, cgMSay);
 }
 document.addEventListener("submit", (ev) => {
   const form = ev.target;

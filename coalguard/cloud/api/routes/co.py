@@ -26,7 +26,7 @@ from coalguard.cloud.api.deps import (
     SettingsDep,
     Staff,
 )
-from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.co import registry
@@ -47,6 +47,7 @@ from coalguard.cloud.co.tables import (
     CoNotification,
     CoOutageMember,
 )
+from coalguard.cloud.households import season
 from coalguard.cloud.privacy import for_caller, mask_name
 from coalguard.cloud.scope import scoped_region
 from coalguard.errors import InputError
@@ -223,7 +224,8 @@ def season_check(
     region: str | None = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
-    """Per village: alarms not heard from since ``since``, not tested, low battery, expired."""
+    """Per village: alarms not heard from since ``since``, not tested, low battery, expired;
+    and the register's new coal households with no commissioned alarm."""
     region = scoped_region(op, region)
     since = since if since.tzinfo else since.replace(tzinfo=UTC)
     season_start = season_start or since
@@ -237,12 +239,17 @@ def season_check(
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="season-check.csv"'},
             )
+        villages = registry.season_summary(found, s, region)
+        households = season.season_households(s, region)
+        season.add_to_villages(villages, households)
         return {
             "region": region,
             "since": since.isoformat(),
             "season_start": season_start.isoformat(),
-            "villages": registry.season_summary(found, s, region),
+            "villages": villages,
             "alarms": rows,
+            "households": [h.model_dump() for h in households],
+            "problem_words": season.problem_words(request_lang(request)),
         }
 
 

@@ -3,7 +3,6 @@ admins and operators edit it, import sheets and reveal a phone (audited)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud import audit
 from coalguard.cloud.api.deps import (
@@ -23,9 +21,9 @@ from coalguard.cloud.api.deps import (
     RowId,
     Span,
 )
-from coalguard.cloud.api.problems import Problem, request_lang
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
-from coalguard.cloud.api.uploads import sheet_upload
+from coalguard.cloud.api.uploads import import_sheet
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.contacts import importer
 from coalguard.cloud.contacts.directory import (
@@ -177,27 +175,15 @@ async def import_contacts(
 ) -> dict[str, Any]:
     """A CSV or .xlsx sheet as the request body: a dry run by default (row-level errors);
     with ``commit=true`` the whole file is stored, or nothing when any row is refused."""
-    data, kind = await sheet_upload(request, format)
-    result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
-    lang = request_lang(request)
-    return {
-        "rows": result.rows,
-        "contacts_added": result.contacts_added,
-        "contacts_known": result.contacts_known,
-        "shifts_added": result.shifts_added,
-        "committed": result.committed,
-        "errors": [e.view(lang) for e in result.errors],
-    }
-
-
-def _import(
-    request: Request, op: Operator, data: bytes, kind: str, now: datetime, commit: bool
-) -> importer.ImportResult:
-    rows = importer.read_table(data, kind)
-    with request.app.state.sessions.begin() as s:
-        return importer.import_rows(
+    now = clock.now()
+    return await import_sheet(
+        request,
+        format,
+        importer.read_table,
+        lambda s, rows: importer.import_rows(
             s, request.app.state.keyring, rows, now, commit=commit, covers=op.covers
-        )
+        ),
+    )
 
 
 class ShiftQuery(RegionQuery, Span):

@@ -52,6 +52,7 @@ STATIC_TYPES = {
     "market_sales.js": "text/javascript; charset=utf-8",
     "board.js": "text/javascript; charset=utf-8",
     "market.js": "text/javascript; charset=utf-8",
+    "households.js": "text/javascript; charset=utf-8",
     "installer.js": "text/javascript; charset=utf-8",
     "patrols.js": "text/javascript; charset=utf-8",
 }

@@ -10,15 +10,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coalguard.cloud.access import allow
+from coalguard.cloud.access import allow, allow_page
 from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
+from coalguard.cloud.api.routes.dashboard import render_page
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.delivery import network, registers, summary
 from coalguard.cloud.delivery.errors import DeliveryError
@@ -463,3 +464,28 @@ def count_reserve(
         stock_t=None if stock is None else str(stock),
         need_t=None if need is None else str(need),
     )
+
+
+pages = APIRouter(tags=["delivery"])
+WAITING_ROLE = {status: REVIEWERS[step] for status, step in summary.WAITING_FOR.items()}
+
+
+@pages.get("/delivery/summaries", include_in_schema=False)
+def summaries_page(
+    request: Request,
+    op: Annotated[Operator, allow_page(*DELIVERY_READERS)],
+    sessions: SessionMakerDep,
+) -> Response:
+    """The region's monthly sales summaries; the office whose step is next reviews here."""
+    with sessions() as s:
+        rows = []
+        for row, supplier in summary.summaries_in(s, op.region_prefix):
+            mine = WAITING_ROLE.get(row.status) == op.role
+            rows.append(
+                {
+                    **_summary_out(s, row).model_dump(),
+                    "supplier": supplier,
+                    "my_step": summary.WAITING_FOR[row.status] if mine else None,
+                }
+            )
+    return render_page(request, "delivery/summaries.html", op, rows=rows)

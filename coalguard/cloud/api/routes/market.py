@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -18,13 +18,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from coalguard.cloud.access import MARKET_EDITORS, RESULT_ENTERERS, allow
 from coalguard.cloud.api.deps import ClockDep, QueryRowId, Reader, RegionQuery, RowId
-from coalguard.cloud.api.problems import Problem, request_lang
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
-from coalguard.cloud.api.uploads import sheet_upload
+from coalguard.cloud.api.uploads import import_sheet
 from coalguard.cloud.auth import Operator
 from coalguard.cloud.market import importer
 from coalguard.cloud.market.points import (
@@ -231,24 +230,15 @@ async def import_points(
 ) -> dict[str, Any]:
     """A CSV or .xlsx point list as the request body: a dry run by default (row-level
     errors); with ``commit=true`` the whole file is stored, or nothing when a row is refused."""
-    data, kind = await sheet_upload(request, format)
-    result = await run_in_threadpool(_import, request, op, data, kind, clock.now(), commit)
-    lang = request_lang(request)
-    return {
-        "rows": result.rows,
-        "added": result.added,
-        "updated": result.updated,
-        "committed": result.committed,
-        "errors": [e.view(lang) for e in result.errors],
-    }
-
-
-def _import(
-    request: Request, op: Operator, data: bytes, kind: str, now: datetime, commit: bool
-) -> importer.ImportResult:
-    rows = importer.read_table(data, kind)
-    with request.app.state.sessions.begin() as s:
-        return importer.import_rows(s, rows, op.name, now, commit=commit, covers=op.covers)
+    now = clock.now()
+    return await import_sheet(
+        request,
+        format,
+        importer.read_table,
+        lambda s, rows: importer.import_rows(
+            s, rows, op.name, now, commit=commit, covers=op.covers
+        ),
+    )
 
 
 # -- plans and tasks ------------------------------------------------------------------
