@@ -5,12 +5,19 @@ times and the printable record; a test whose alarm never reports fails, said in 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
 
+from coalguard.cloud.co.tables import CoDevice
+from coalguard.cloud.households import importer
+from coalguard.cloud.households.tables import Household
+from coalguard.edge.clock import SystemClock
 from tests.cloud.installer.field import (
     ALARM,
     VILLAGE,
@@ -131,5 +138,87 @@ def test_an_alarm_that_never_reports_fails_the_test_in_chinese(tmp_path: Path) -
                 lambda: "调试失败" in page_text(b) and "未收到" in page_text(b),
                 20, "the record of the failure", retry_errors=True,
             )  # fmt: skip
+        finally:
+            b.close()
+
+
+SAMPLE = Path(__file__).parents[3] / "docs" / "households-sample.csv"
+COVER = f"document.querySelector('#coverage tr[data-village=\"{VILLAGE}\"] .alarm-cover').innerText"
+
+
+def import_register_from_excel(f: InstallerField) -> None:
+    """The office's sheet of the village, saved from Excel, through the register's import."""
+    wb = Workbook()
+    ws = wb.active
+    for n, line in enumerate(SAMPLE.read_text(encoding="utf-8").splitlines()):
+        if n == 0 or line.startswith(VILLAGE):
+            ws.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = importer.read_table(buf.getvalue(), "xlsx")
+    with f.app.state.sessions.begin() as s:
+        done = importer.import_rows(
+            s, f.app.state.keyring, rows, "county-office", SystemClock().now(), commit=True
+        )
+    assert done.errors == [] and done.added >= 3
+
+
+@pytest.mark.timeout(300)
+def test_installer_commissions_an_alarm_on_a_phone_and_the_village_coverage_changes(
+    tmp_path: Path,
+) -> None:
+    with installer_field(tmp_path) as f:
+        import_register_from_excel(f)
+        commission_on_a_phone(f, tmp_path)
+    with f.app.state.sessions() as s:
+        h = s.scalars(select(Household).where(Household.head_name_masked == "王**")).one()
+        assert s.get(CoDevice, ALARM).household_id == h.id
+
+
+def commission_on_a_phone(f: InstallerField, tmp_path: Path) -> None:
+    """The installer finds 王建国 of the village, tests his alarm, sees the coverage move."""
+    shots = Path(os.environ.get("COALGUARD_SCREENSHOT_DIR", tmp_path))
+    with one_alarm(f) as fleet:
+        b = phone_browser(tmp_path)
+        try:
+            sign_in(b, f.base, f.installer_token)
+            open_ready(b, f.base + "/households", "新增燃煤户")
+            before = b.eval(COVER)
+            assert before.startswith("0/"), before
+
+            # Find 王建国 of the village: the register shows him masked.
+            open_ready(b, f.base + "/install", "查找住户")
+            fill_and_submit(b, "find", {"village": VILLAGE, "name": "王建国"})
+            wait_for(
+                lambda: "找到 1 户" in page_text(b), 20, "the household found", retry_errors=True
+            )
+            text = page_text(b)
+            assert "王**" in text and "王建国" not in text and "新增燃煤户" in text
+            b.screenshot(shots / "cloud-installer-find-phone.png")
+            b.eval("document.querySelector('#found li a').click()")
+            wait_for(
+                lambda: b.eval("location.pathname").startswith("/install/households/")
+                and b.eval("document.readyState") == "complete",
+                20, "the household's page", retry_errors=True,
+            )  # fmt: skip
+            assert "138****1001" in page_text(b) and "13800001001" not in page_text(b)
+            assert "130102196503120018" not in page_text(b)
+
+            fill_and_submit(b, "commission-form", {"device_id": ALARM})
+            waiting_for_the_button(b)
+            press_test_button(fleet)
+            wait_for(
+                lambda: b.eval("location.pathname").startswith("/install/records/")
+                and "调试通过" in page_text(b),
+                60, "the record of the pass", retry_errors=True,
+            )  # fmt: skip
+            assert "王**" in page_text(b) and TIME.search(page_text(b))
+            assert b.eval("document.documentElement.scrollWidth") <= PHONE_WIDTH
+
+            # The alarm is the register's household's: the village's coverage counts it.
+            open_ready(b, f.base + "/households", "新增燃煤户")
+            after = b.eval(COVER)
+            assert after.startswith("1/") and after.split(" ")[0][2:] == before.split(" ")[0][2:]
+            b.screenshot(shots / "cloud-installer-coverage-phone.png")
         finally:
             b.close()
