@@ -90,7 +90,12 @@ def test_three_offices_review_a_summary_on_its_page_in_chromium(tmp_path: Path) 
             assert "delivery." not in b.eval("document.body.innerText")  # no raw catalog key
             # the register posted in the village: the head's name masked
             b.call("Page.navigate", url=f"{server.url}/delivery/registers/{reg.json()['id']}/print")
-            wait_for(lambda: "2.000" in b.eval("document.body.innerText"), 20, "register")
+            wait_for(
+                lambda: "2.000" in b.eval("document.body.innerText"),
+                20,
+                "register",
+                retry_errors=True,
+            )
             posted = b.eval("document.body.innerText")
             assert "登记交款清单" in posted and "王**" in posted and "王大山" not in posted
             assert "已张贴公示" in posted
