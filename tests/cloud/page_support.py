@@ -23,6 +23,6 @@ def sign_in(b: Browser, base: str, token: str, path: str, word: str) -> None:
         f"document.querySelector('#token').value = {token!r};"
         "document.querySelector('#login button').click();"
     )
-    wait_for(lambda: b.eval("location.pathname") == "/", 20, "signed in", retry_errors=True)
+    wait_for(lambda: b.eval("location.pathname") == "/", 60, "signed in", retry_errors=True)
     b.call("Page.navigate", url=base + path)
-    wait_for(lambda: page_ready(b) and word in page_text(b), 20, path, retry_errors=True)
+    wait_for(lambda: page_ready(b) and word in page_text(b), 60, path, retry_errors=True)

@@ -36,4 +36,4 @@ def sign_in(b: Browser, base: str, token: str) -> None:
         f"document.querySelector('#token').value = {token!r};"
         "document.querySelector('#login button').click();"
     )
-    wait_for(lambda: b.eval("location.pathname") == "/", 20, "overview", retry_errors=True)
+    wait_for(lambda: b.eval("location.pathname") == "/", 60, "overview", retry_errors=True)

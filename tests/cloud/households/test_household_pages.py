@@ -98,14 +98,14 @@ def test_the_register_in_chromium_at_phone_width(served, tmp_path: Path) -> None
         b.call("DOM.setFileInputFiles", files=[str(sheet)], nodeId=node)
         b.eval("document.querySelector('button[data-hh-import=preview]').click()")
         summary = "document.querySelector('#import-summary').textContent"
-        wait_for(lambda: "新增 6 户" in b.eval(summary), 20, "preview", retry_errors=True)
+        wait_for(lambda: "新增 6 户" in b.eval(summary), 60, "preview", retry_errors=True)
         b.eval("document.querySelector('button[data-hh-import=commit]').click()")
         wait_for(
             lambda: (
                 b.eval("document.querySelector('#msg').textContent") == "已导入"
                 or "新增" not in b.eval(summary)
             ),
-            20,
+            60,
             "imported, page reloaded",
             retry_errors=True,
         )
@@ -133,7 +133,7 @@ def test_the_register_in_chromium_at_phone_width(served, tmp_path: Path) -> None
         assert "130102196503120018" not in text
         no_raw_names(text)
         b.eval("document.querySelector('button[data-hh-reveal]').click()")
-        wait_for(lambda: "130102196503120018" in page_text(b), 20, "revealed", retry_errors=True)
+        wait_for(lambda: "130102196503120018" in page_text(b), 60, "revealed", retry_errors=True)
         assert "已记入审计日志" in b.eval("document.querySelector('#msg').textContent")
         with app.state.sessions() as s:
             entry = s.scalars(
@@ -145,13 +145,13 @@ def test_the_register_in_chromium_at_phone_width(served, tmp_path: Path) -> None
             "f.confirmed_by.value = '乡镇王干事'; f.confirmed_on.value = '2026-11-25';"
             "f.querySelector('button').click();"
         )
-        wait_for(lambda: "乡镇王干事" in page_text(b), 20, "the verification", retry_errors=True)
+        wait_for(lambda: "乡镇王干事" in page_text(b), 60, "the verification", retry_errors=True)
         assert b.eval("document.documentElement.scrollWidth") <= 390
         b.screenshot(shots / "cloud-household-phone.png")
 
         # English.
         b.call("Page.navigate", url=base + f"/lang/en?next=/households?village={VILLAGE}")
-        wait_for(lambda: "Coverage per village" in page_text(b), 20, "English", retry_errors=True)
+        wait_for(lambda: "Coverage per village" in page_text(b), 60, "English", retry_errors=True)
         text = page_text(b)
         assert "new coal household" in text and "commissioned" in text
         no_raw_names(text)
