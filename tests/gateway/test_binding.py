@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 
 from coalguard.edge.quality import Overall
+from coalguard.edge.records.base import REGISTRY
 from coalguard.gateway.binding import BindingRefused
 from coalguard.gateway.config import GatewayConfig
 from coalguard.gateway.errors import GatewayError
@@ -138,7 +139,7 @@ def test_unbinding_is_a_correction_with_reason(gw, clock):
     ):
         with pytest.raises(sqlite3.IntegrityError, match="never"), gw.store.tx() as db:
             db.execute(sql)
-    # In the ledger, and sent to the cloud as a typed record (inspection.transition v2).
+    # In the ledger, and sent to the cloud as a typed record (inspection.transition, newest).
     latest = gw.ledger.entries("inspection", limit=1)[0]
     assert (latest.kind, latest.operator, latest.body["reason"]) == (
         "unbind_result",
@@ -151,7 +152,8 @@ def test_unbinding_is_a_correction_with_reason(gw, clock):
             "AND json_extract(body, '$.action') = 'unbind_result'"
         )
     )
-    assert body["schema_version"] == 2 and body["reason"] == "绑错车辆：该结果属于冀A22222"
+    newest = max(v for k, v in REGISTRY if k == "inspection.transition")  # what the gateway writes
+    assert body["schema_version"] == newest and body["reason"] == "绑错车辆：该结果属于冀A22222"
     # The result is free again: it goes to the truck it belongs to.
     wf.bind_result(right, rid, "王五")
     assert wf.get(right)["overall"] == "fail"
