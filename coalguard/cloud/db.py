@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from coalguard import json_text
 from coalguard.errors import Unreachable, first_line
@@ -67,6 +67,22 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def hold_write_lock(s: Session) -> None:
+    """On SQLite, begin ``s``'s transaction holding the write lock (``BEGIN IMMEDIATE``).
+
+    A transaction begun by a SAVEPOINT that reads before it writes fails at its first
+    write with "database is locked" when another process committed in between
+    (SQLITE_BUSY_SNAPSHOT: ``busy_timeout`` does not apply). Taking the lock first
+    makes it wait its turn instead. No-op on PostgreSQL or inside a begun transaction.
+    """
+    conn = s.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

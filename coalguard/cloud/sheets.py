@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from coalguard import validation
+from coalguard.cloud.db import hold_write_lock
 from coalguard.errors import WordedError, WordedInputError
 from coalguard.i18n import LANGS, t
 
@@ -157,6 +158,7 @@ def apply_rows(
     (a dry run reports exactly what a commit would do; a refused row changes nothing).
     Returns the row errors and whether the rows were kept."""
     errors: list[RowError] = []
+    hold_write_lock(s)  # rows read then write: on SQLite wait for the lock, never fail on it
     savepoint = s.begin_nested()
     for n, row in rows:
         try:
