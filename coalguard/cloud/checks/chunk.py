@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.bulk import insert_rows
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
     Checkpoint,
@@ -109,6 +110,6 @@ class Chunk:
             entries, self.ledger = self.ledger, []
             ledger_chain.keep_entries(self.s, entries, now)
         rows, self._rows = self._rows, defaultdict(list)
-        conn = self.s.connection()  # Core, not the ORM's bulk insert: a third of the cost
+        conn = self.s.connection()  # not the ORM's bulk insert: a third of the cost
         for model, values in rows.items():
-            conn.execute(insert(model.__table__), values)
+            insert_rows(conn, model.__table__, values)
