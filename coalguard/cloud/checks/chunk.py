@@ -80,8 +80,9 @@ class Chunk:
 
     def _ids(self, column: Any, ids: Iterable[str]) -> set[str]:
         held: set[str] = set()
+        conn = self.s.connection()  # Core: nothing is pending at a chunk's start to flush
         for part in _in_parts(ids):
-            held.update(self.s.scalars(select(column).where(column.in_(part))))
+            held.update(conn.execute(select(column).where(column.in_(part))).scalars())
         return held
 
     def checkpoint(self, cp_id: str) -> Checkpoint | None:
