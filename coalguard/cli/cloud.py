@@ -187,7 +187,8 @@ def backup(
     run_backup(Path(url.database), dest, lang_or_default(lang))
 
 
-# The operators' commands (users, reports) live in their own module.
-from coalguard.cli import cloud_ops  # noqa: E402
+# The operators' commands (users, reports) and the CO path live in their own modules.
+from coalguard.cli import cloud_co, cloud_ops  # noqa: E402
 
 cloud_ops.register(app)
+cloud_co.register(app)

@@ -11,21 +11,28 @@ import sys
 
 import typer
 
-from coalguard.cli import (
-    analyzer,
-    cloud,
-    cloud_co,
-    commission,
-    demo,
-    edge,
-    gateway,
-    profiles,
-    scale,
-    sim,
-    verdict,
-)
+from coalguard.cli.lazy import lazy_group
 from coalguard.errors import CoalguardError, words_of
 from coalguard.i18n import LANGS, default_lang, t
+
+# Each group's module is imported only when its command runs (see lazy.py).
+GROUPS = {
+    "verdict": "coalguard.cli.verdict:verdict",
+    "demo": "coalguard.cli.demo:demo",
+    "profiles": "coalguard.cli.profiles:app",
+    "cloud": "coalguard.cli.cloud:app",
+    "commission": "coalguard.cli.commission:app",
+    "edge": "coalguard.cli.edge:app",
+    "analyzer": "coalguard.cli.analyzer:app",
+    "gateway": "coalguard.cli.gateway:app",
+    "sim": "coalguard.cli.sim:app",
+    "scale": "coalguard.cli.scale:app",
+}
+
+
+def _root() -> None:
+    """Coal-quality checkpoints and household CO alarms: edge, cloud and simulators."""
+
 
 app = typer.Typer(
     name="coalguard",
@@ -33,18 +40,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group(GROUPS),
+    callback=_root,
 )
-app.command("verdict")(verdict.verdict)
-app.add_typer(profiles.app, name="profiles")
-app.command("demo")(demo.demo)
-app.add_typer(cloud.app, name="cloud")
-cloud_co.register(cloud.app)
-app.add_typer(commission.app, name="commission")
-app.add_typer(edge.app, name="edge")
-app.add_typer(analyzer.app, name="analyzer")
-app.add_typer(gateway.app, name="gateway")
-app.add_typer(sim.app, name="sim")
-app.add_typer(scale.app, name="scale")
 
 
 def _argv_lang() -> str | None:

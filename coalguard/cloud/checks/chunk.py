@@ -19,9 +19,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.bulk import insert_rows
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
     Checkpoint,
@@ -79,8 +80,9 @@ class Chunk:
 
     def _ids(self, column: Any, ids: Iterable[str]) -> set[str]:
         held: set[str] = set()
+        conn = self.s.connection()  # Core: nothing is pending at a chunk's start to flush
         for part in _in_parts(ids):
-            held.update(self.s.scalars(select(column).where(column.in_(part))))
+            held.update(conn.execute(select(column).where(column.in_(part))).scalars())
         return held
 
     def checkpoint(self, cp_id: str) -> Checkpoint | None:
@@ -109,6 +111,6 @@ class Chunk:
             entries, self.ledger = self.ledger, []
             ledger_chain.keep_entries(self.s, entries, now)
         rows, self._rows = self._rows, defaultdict(list)
-        conn = self.s.connection()  # Core, not the ORM's bulk insert: a third of the cost
+        conn = self.s.connection()  # not the ORM's bulk insert: a third of the cost
         for model, values in rows.items():
-            conn.execute(insert(model.__table__), values)
+            insert_rows(conn, model.__table__, values)

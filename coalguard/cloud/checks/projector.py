@@ -460,7 +460,7 @@ class Projector:
         return CloudJudgement(
             j.profile_id,
             j.overall,
-            j.indicators,
+            j.verdict,
             None,
             version,
             uncompared=f"judged with profile set {gateway_set}, which the cloud does not hold",

@@ -8,11 +8,12 @@ else the profile the gateway named; then compares profile and overall.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from coalguard.edge.model import Sample
 from coalguard.edge.quality import ProfileSet, UnknownProfile, judge
+from coalguard.edge.quality.verdict import Verdict
 from coalguard.errors import CoalguardError
 
 
@@ -20,7 +21,7 @@ from coalguard.errors import CoalguardError
 class CloudJudgement:
     profile_id: str | None
     overall: str | None
-    indicators: list[dict[str, Any]] = field(default_factory=list)
+    verdict: Verdict | None = None  # the cloud's own, when it could judge
     disagreement: str | None = None
     profile_set: str | None = None  # the version of the set the cloud judged with
     uncompared: str | None = None  # why the verdicts were not compared (a version gap)
@@ -28,6 +29,13 @@ class CloudJudgement:
     @property
     def agree(self) -> bool:
         return self.disagreement is None
+
+    @property
+    def indicators(self) -> list[dict[str, Any]]:
+        """Per-indicator verdicts as JSON, written only when asked (a third of a re-judge)."""
+        if self.verdict is None:
+            return []
+        return [i.model_dump(mode="json") for i in self.verdict.indicators]
 
 
 def rejudge(
@@ -56,14 +64,10 @@ def rejudge(
             profile = profiles.get(gateway_profile_id)
         except UnknownProfile:
             return CloudJudgement(
-                None,
-                None,
-                [],
-                f"profile {gateway_profile_id!r} is unknown to the cloud",
-                version,
+                None, None, None, f"profile {gateway_profile_id!r} is unknown to the cloud", version
             )
     if profile is None:
-        return CloudJudgement(None, None, [], "no profile to judge by", version)
+        return CloudJudgement(None, None, None, "no profile to judge by", version)
     try:
         v = judge(
             Sample(
@@ -75,18 +79,11 @@ def rejudge(
         )
     except (CoalguardError, ValueError) as exc:
         return CloudJudgement(
-            profile.id, None, [], f"cloud cannot judge the values: {exc}", version
+            profile.id, None, None, f"cloud cannot judge the values: {exc}", version
         )
-    doc = v.model_dump(mode="json")
     problems = []
     if gateway_profile_id and gateway_profile_id != profile.id:
         problems.append(f"profile {gateway_profile_id} at the checkpoint, {profile.id} expected")
     if gateway_overall != v.overall.value:
         problems.append(f"checkpoint said {gateway_overall}, cloud says {v.overall.value}")
-    return CloudJudgement(
-        profile.id,
-        v.overall.value,
-        doc["indicators"],
-        "; ".join(problems) or None,
-        version,
-    )
+    return CloudJudgement(profile.id, v.overall.value, v, "; ".join(problems) or None, version)

@@ -18,9 +18,10 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, text
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from coalguard.cloud.bulk import insert_rows
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks.tables import Checkpoint
 from coalguard.cloud.ledger.tables import LedgerEntryRow, LedgerForkRow
@@ -86,7 +87,7 @@ def keep_entries(
             ids = sorted([i for i, _ in others] + [rec.id])
             _fork(s, rec.gateway_id, f.book, f.seq, ids, now)
         others.append((rec.id, f.hash))
-    s.connection().execute(insert(LedgerEntryRow.__table__), rows)
+    insert_rows(s.connection(), LedgerEntryRow.__table__, rows)
 
 
 def _held_positions(
