@@ -56,7 +56,7 @@ def test_two_households_whose_masked_heads_read_alike_are_posted_as_two(tmp_path
                     payer="county",
                     units=Decimal("2"),
                     amount=Decimal("600"),
-                )  # fmt: skip
+                )
             )
         s.flush()
         posted = posting(s, pl, "zh")
