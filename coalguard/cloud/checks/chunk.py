@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -82,8 +82,16 @@ _INSPECTIONS = Inspection.__table__
 _UPDATE_INSPECTION = update(_INSPECTIONS).where(_INSPECTIONS.c.id == bindparam("_id"))
 
 
+_FIELDS = tuple(f.name for f in fields(PlainInspection))
+
+
+def _values(insp: PlainInspection) -> dict[str, Any]:
+    """Its columns, shallow (``dataclasses.asdict`` deep-copies every JSON value)."""
+    return {name: getattr(insp, name) for name in _FIELDS}
+
+
 def _changes(insp: PlainInspection) -> dict[str, Any]:
-    values = asdict(insp)
+    values = _values(insp)
     values["_id"] = values.pop("id")
     return values
 
@@ -168,7 +176,7 @@ class Chunk:
             ledger_chain.keep_entries(self.s, entries, now)
         conn = self.s.connection()  # not the ORM's bulk insert: a third of the cost
         new, self._new = self._new, {}
-        insert_rows(conn, _INSPECTIONS, [asdict(i) for i in new.values()])
+        insert_rows(conn, _INSPECTIONS, [_values(i) for i in new.values()])
         touched, self._touched = self._touched, {}
         if touched:
             changes = [_changes(i) for i in touched.values()]
