@@ -4,9 +4,13 @@
     .venv/bin/python bench/cloud_api.py --records 5000 --days 90
 
 1. Batch ingest through ``POST /api/v1/gateways/{id}/batches`` (the real app,
-   in-process HTTP, batches of 500) against a bare ``COPY`` and a bare
-   ``executemany`` of the same rows into a table of the same shape.
-   Goal: ingest / COPY >= 0.3.
+   in-process HTTP, batches of 500 sent as ready JSON text, as the gateway's
+   outbox holds them) against a bare ``COPY`` and a bare ``executemany`` of the
+   same rows into a table of the same shape. Goal: ingest / COPY >= 0.3.
+   Then the CPU of this process per record of reading and storing 8,000 truck
+   records (``bench/truck_records.py``, batches of 2,000), SQLite and PostgreSQL,
+   by the strict path (json, pydantic) and the fast path (orjson, the envelope
+   checked by hand) in the same run. Goal: fast <= 15 us per record.
 2. The region overview (the dashboard's ``/`` for a county operator) with one
    year of county data: 1,000 checks a day, 50,000 alarms (their 10-minute
    heartbeats downsampled into each alarm's last state and the alerts they
@@ -20,10 +24,13 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,11 +38,17 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
+from bench.truck_records import records as truck_records  # noqa: E402
+from coalguard.cloud.api.routes import batches as batches_route  # noqa: E402
+from coalguard.cloud.api.routes.batches import parse_batch, plain_batch  # noqa: E402
 from coalguard.cloud.app import create_app  # noqa: E402
 from coalguard.cloud.auth import issue_token  # noqa: E402
+from coalguard.cloud.batch_store import store_batch  # noqa: E402
 from coalguard.cloud.gateways import register_gateway  # noqa: E402
 from coalguard.cloud.settings import CloudSettings  # noqa: E402
 from coalguard.edge.clock import ManualClock, SystemClock  # noqa: E402
+from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES  # noqa: E402
+from coalguard.edge.uplink.wire import FINITE, known_finite  # noqa: E402
 from tests.support.servers import postgres_server  # noqa: E402
 
 BATCH = 500
@@ -72,16 +85,65 @@ def ingest_rate(url: str, recs: list[dict]) -> float:
     app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
     token = register_gateway(app.state.engine, "gw-bench", now=SystemClock().now())
     c = TestClient(app)
-    h = {"Authorization": f"Bearer {token}"}
+    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    bodies = [
+        json.dumps({"records": recs[k : k + BATCH]}).encode() for k in range(0, len(recs), BATCH)
+    ]
     t0 = time.perf_counter()
-    for k in range(0, len(recs), BATCH):
-        r = c.post(
-            "/api/v1/gateways/gw-bench/batches", json={"records": recs[k : k + BATCH]}, headers=h
-        )
-        assert r.status_code == 200 and r.json()["counts"]["stored"] == len(recs[k : k + BATCH])
+    for body in bodies:
+        r = c.post("/api/v1/gateways/gw-bench/batches", content=body, headers=h)
+        assert r.status_code == 200 and r.json()["counts"]["stored"] == min(BATCH, len(recs))
     dt = time.perf_counter() - t0
     app.state.engine.dispose()
     return len(recs) / dt
+
+
+CPU_RECORDS = 8_000
+CPU_BATCH = 2_000
+
+
+def _store_cpu(url: str, batches: list[bytes], fast: bool) -> float:
+    """CPU seconds of this process to read and store ``batches`` into a fresh schema."""
+    app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
+    engine = app.state.engine
+    cpu = 0.0
+    for raw in batches:
+        t0 = time.process_time()
+        plain = plain_batch(raw, CPU_BATCH) if fast else None
+        if plain is not None:
+            (items, checked), context = plain, {FINITE: True}
+        else:
+            items, checked, context = parse_batch(raw)["records"], None, known_finite(raw)
+        outs = store_batch(
+            engine,
+            "gw-bench",
+            items,
+            max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
+            received_at=NOW,
+            context=context,
+            checked=checked,
+        )
+        cpu += time.process_time() - t0
+        assert all(o.outcome == "stored" for o in outs) and (plain is not None) == fast
+    engine.dispose()
+    return cpu
+
+
+def ingest_cpu(new_url: Callable[[], str], label: str) -> None:
+    """Per record CPU of reading and storing truck records, strict and fast, best of 3."""
+    recs = list(truck_records(CPU_RECORDS))
+    batches = [
+        json.dumps({"records": recs[k : k + CPU_BATCH]}, ensure_ascii=False).encode()
+        for k in range(0, CPU_RECORDS, CPU_BATCH)
+    ]
+    per = {
+        fast: min(_store_cpu(new_url(), batches, fast) for _ in range(3)) / CPU_RECORDS * 1e6
+        for fast in (False, True)
+    }
+    print(
+        f"ingest CPU {label:10} strict {per[False]:5.1f} us/record, fast {per[True]:5.1f} "
+        f"us/record, fast/strict {per[True] / per[False]:4.2f}  (goal fast <= 15)"
+    )
 
 
 _DDL = """CREATE TABLE bare (seq BIGSERIAL PRIMARY KEY, id VARCHAR(36) UNIQUE,
@@ -380,6 +442,8 @@ def main() -> None:
     args = ap.parse_args()
     recs = records(args.records)
     with postgres_server() as pg:
+        with mock.patch.object(batches_route, "plain_batch", return_value=None):
+            strict = ingest_rate(pg.new_database(), recs)  # the route as before the fast path
         ingest = ingest_rate(pg.new_database(), recs)
         copy = bare_copy(pg.new_database(), recs)
         many = bare_executemany(pg.new_database(), recs)
@@ -387,10 +451,15 @@ def main() -> None:
             f"ingest via API      {ingest:10,.0f} records/s  "
             f"({args.records:,} records, batches of {BATCH})"
         )
+        print(f"  strict path only  {strict:10,.0f} records/s  (fast/strict {ingest / strict:.2f})")
         print(f"bare COPY           {copy:10,.0f} records/s")
         print(f"bare executemany    {many:10,.0f} records/s")
         print(f"ratio ingest/COPY        {ingest / copy:6.2f}  (goal >= 0.3)")
         print(f"ratio ingest/executemany {ingest / many:6.2f}")
+        with tempfile.TemporaryDirectory() as tmp:
+            n = iter(range(100))
+            ingest_cpu(lambda: f"sqlite:///{tmp}/cpu{next(n)}.sqlite", "SQLite")
+        ingest_cpu(pg.new_database, "PostgreSQL")
         url = pg.new_database()
         create_app(
             CloudSettings(db_url=url, checks_interval_s=0), schema="create"

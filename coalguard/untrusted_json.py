@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import orjson
 
 from coalguard.errors import InputError
 from coalguard.i18n import t
@@ -175,6 +178,64 @@ def parse(data: bytes | str, limits: Limits = LIMITS) -> Any:
             if parse_int is not None:
                 raise UntrustedJson("syntax", str(exc)[:200], status=400) from None
             parse_int = _int
+
+
+# A run of 19 digits may be an integer past 64 bits, which orjson reads as a float.
+# Digits as "0" then a substring search: a tenth of a ``\d{19}`` regular expression.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
+_NOT_ZERO = re.compile(rb"[^0]")
+_IN_A_WORD = frozenset(b'0123456789.-"_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')
+
+
+def number_token_at(raw: bytes, end: int) -> bool:
+    """Whether the digits ending at ``end`` start a JSON number token (not "7181e368" in
+    a hex hash): the byte before its digits, point and sign is no letter, digit or quote.
+
+    A number token follows ``[ , :``, white space or nothing, so it is never missed;
+    text that merely looks like one (after a space in a string) is a false alarm only.
+    """
+    i = end
+    while i > 0 and raw[i - 1] in b"0123456789.":
+        i -= 1
+    if i > 0 and raw[i - 1] == 0x2D:  # "-"
+        i -= 1
+    return i == 0 or raw[i - 1] not in _IN_A_WORD
+
+
+def _long_integer_may_be_in(data: bytes) -> bool:
+    """Whether a number token of ``data`` may hold 19 digits in a row; runs inside
+    hex hashes and ids (after a letter or a quote) are passed over."""
+    zeros = data.translate(_DIGITS_AS_ZEROS)
+    at = zeros.find(_LONG_RUN)
+    while at != -1:
+        if number_token_at(data, at):
+            return True
+        end = _NOT_ZERO.search(zeros, at)
+        if end is None:
+            return False
+        at = zeros.find(_LONG_RUN, end.start())
+    return False
+
+
+def parse_fast(data: bytes) -> Any | None:
+    """What ``parse`` reads from ``data``, by orjson (several times faster), or None
+    where orjson cannot speak for ``parse``: the caller then calls ``parse``.
+
+    None for text with a number of 19 digits in a row (orjson reads an integer past
+    64 bits as a float) and for all orjson refuses: NaN, infinities (``1e400``), lone
+    surrogates, bad UTF-8, a BOM, syntax, nesting past 1,024 levels. Whatever it
+    reads, ``parse`` reads as the same values. Depth is the caller's: ``parse``
+    refuses nesting at Python's recursion limit (under 1,000 levels, less deep in
+    the stack), orjson at 1,024, so a caller accepts a fast result only when it
+    bounds the depth itself (the batch ingest: every body at most 64 levels).
+    """
+    if _long_integer_may_be_in(data):
+        return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def check(value: Any, limits: Limits = LIMITS, *, root: str = "$") -> None:

@@ -22,6 +22,7 @@ from coalguard.untrusted_json import (
     check,
     loads,
     parse,
+    parse_fast,
     printable,
     render_path,
     storable_text,
@@ -194,3 +195,77 @@ def test_check_on_any_parsed_value_passes_or_names_a_path(value: object) -> None
         check(value, root="v")
     except UntrustedJson as exc:
         assert exc.path is not None and exc.reason.startswith(exc.path + ": ")
+
+
+# -- the fast read (orjson) gives what ``parse`` gives, or nothing -------------------
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal values of the same types (1 is not 1.0, -0.0 is not 0.0), keys in order;
+    iterative, for any depth."""
+    stack = [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if type(x) is not type(y):
+            return False
+        if isinstance(x, dict) and isinstance(y, dict):
+            if list(x) != list(y):
+                return False
+            stack.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, list) and isinstance(y, list):
+            if len(x) != len(y):
+                return False
+            stack.extend(zip(x, y, strict=True))
+        elif isinstance(x, float) and isinstance(y, float):
+            if x != y or math.copysign(1, x) != math.copysign(1, y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+# Number texts of every length around the 64-bit edge, hex-like digit runs, in text too.
+_numbers = st.from_regex(
+    r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][+-]?[0-9]{1,4})?", fullmatch=True
+)
+_hashes = st.from_regex(r"[0-9a-f]{0,8}[0-9]{17,22}[0-9a-f]{0,8}", fullmatch=True)
+_fast_documents = st.one_of(
+    _documents,
+    st.lists(_numbers | _hashes.map(json.dumps), max_size=6).map(lambda p: "[" + ",".join(p) + "]"),
+    st.dictionaries(st.text(max_size=4), _numbers, max_size=4).map(
+        lambda d: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in d.items()) + "}"
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_fast_documents)
+@example(doc="[18446744073709551616]")
+@example(doc="[-9223372036854775809]")
+@example(doc="[1e400, -1e400]")
+@example(doc='{"a": 1, "a": 2, "b": [1.0, -0.0, 1E5]}')
+@example(doc='["0000000000000000000000000000000000000000", " 12345678901234567890"]')
+@example(doc="[" * 1000 + "]" * 1000)
+def test_fast_parse_reads_what_the_strict_parse_reads(doc: str) -> None:
+    raw = _as_bytes(doc)
+    fast = parse_fast(raw)
+    if fast is None:
+        return
+    try:
+        strict = parse(raw)
+    except UntrustedJson as exc:  # the one difference, which callers bound: depth
+        assert exc.code == "depth"
+        return
+    assert _same(fast, strict)
+
+
+def test_integer_past_64_bits_is_left_to_the_strict_parse() -> None:
+    for raw in (b"[18446744073709551616]", b'{"n": -9223372036854775809}', b"1" * 30):
+        assert parse_fast(raw) is None
+    assert parse(b"[18446744073709551616]") == [18446744073709551616]
+
+
+def test_digit_runs_inside_hashes_keep_the_fast_parse() -> None:
+    """A sha256 in hex holds 19 digits in a row about once in a hundred: not a number."""
+    raw = b'{"sha256": "a' + b"1" * 40 + b'", "prev": "' + b"0" * 64 + b'"}'
+    assert parse_fast(raw) == json.loads(raw)

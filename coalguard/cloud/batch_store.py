@@ -33,7 +33,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from coalguard import json_text
 from coalguard.cloud.db import Base
-from coalguard.edge.uplink.wire import WireRecord
+from coalguard.edge.uplink.wire import CheckedRecord, WireRecord
 from coalguard.untrusted_json import storable_text
 
 log = logging.getLogger("coalguard.cloud.batches")
@@ -202,7 +202,7 @@ _INSERT_SQL = {
 
 
 def _row_params(
-    dialect: str, gateway_id: str, now: Any, rec: WireRecord, body: str
+    dialect: str, gateway_id: str, now: Any, rec: WireRecord | CheckedRecord, body: str
 ) -> tuple[Any, ...]:
     """Driver parameters for one row, in the form SQLAlchemy itself would bind.
 
@@ -236,7 +236,7 @@ def _validate(items: Sequence[Any], context: dict[str, Any] | None) -> list[Wire
         return None
 
 
-def _same_record(row: Any, rec: WireRecord) -> bool:
+def _same_record(row: Any, rec: WireRecord | CheckedRecord) -> bool:
     born = row.born_at if row.born_at.tzinfo else row.born_at.replace(tzinfo=UTC)
     return (
         row.kind == rec.kind
@@ -254,11 +254,13 @@ def store_batch(
     max_record_bytes: int,
     received_at: datetime,
     context: dict[str, Any] | None = None,
+    checked: Sequence[CheckedRecord] | None = None,
 ) -> list[Outcome]:
     """Validate and store ``items``; one outcome per item, in order.
 
     ``context``: what the reader of the batch knows of its text
-    (``wire.known_finite``), passed to the record model.
+    (``wire.known_finite``), passed to the record model. ``checked``: every item
+    already found valid by ``wire.plain_records`` (the fast path), in order.
 
     Raises ``BatchRace`` when a concurrent request stored one of the ids
     between our look-up and our insert (nothing of this batch is kept).
@@ -269,7 +271,7 @@ def store_batch(
     now = received_at
     outcomes: list[Outcome | None] = [None] * len(items)
     dead: list[dict[str, Any]] = []
-    fresh: dict[str, tuple[int, WireRecord, str]] = {}  # id -> (index, record, body text)
+    fresh: dict[str, tuple[int, WireRecord | CheckedRecord, str]] = {}  # id -> (index, rec, body)
 
     def reject(i: int, rid: str | None, outcome: str, reason: str) -> None:
         rid = None if rid is None else storable_text(rid)[:200]
@@ -286,22 +288,29 @@ def store_batch(
             }
         )
 
-    valid = _validate(items, context)
+    valid: Sequence[WireRecord | CheckedRecord] | None = (
+        checked if checked is not None else _validate(items, context)
+    )
     for i, item in enumerate(items):
-        rid = item.get("id") if isinstance(item, dict) else None
-        rid = rid if isinstance(rid, str) and len(rid) <= 200 else None
-        try:
-            rec = (
-                valid[i] if valid is not None else WireRecord.model_validate(item, context=context)
-            )
+        if valid is not None:
+            rec = valid[i]
             body_json = rec.canonical_body()
-        except ValidationError as exc:
-            reject(i, rid, "rejected", explain(exc))
-            continue
-        except ValueError as exc:  # NaN/Infinity in the body
-            reject(i, rid, "rejected", f"body: {exc}")
-            continue
-        if len(body_json.encode("utf-8")) > max_record_bytes:
+        else:
+            rid = item.get("id") if isinstance(item, dict) else None
+            rid = rid if isinstance(rid, str) and len(rid) <= 200 else None
+            try:
+                rec = WireRecord.model_validate(item, context=context)
+                body_json = rec.canonical_body()
+            except ValidationError as exc:
+                reject(i, rid, "rejected", explain(exc))
+                continue
+            except ValueError as exc:  # NaN/Infinity in the body
+                reject(i, rid, "rejected", f"body: {exc}")
+                continue
+        # a character is at most 4 bytes of UTF-8: encode only text that may be over
+        if 4 * len(body_json) > max_record_bytes and (
+            len(body_json.encode("utf-8")) > max_record_bytes
+        ):
             reject(i, rec.id, "rejected", f"body is over the limit of {max_record_bytes} bytes")
             continue
         if rec.id in fresh:

@@ -182,6 +182,51 @@ def test_leased_records_are_not_leased_twice(ob: Any) -> None:
     assert ob.stats().leased == 6
 
 
+def test_a_record_put_after_the_outbox_emptied_is_leased(ob: Any) -> None:
+    """Leasing reads on from the last record leased; once every record is acknowledged
+    SQLite numbers the next one from the front again, and it must still go out."""
+    for i in range(3):
+        ob.put("verdict", body(i))
+    a = ob.lease(10, 10**9)
+    assert ob.lease(10, 10**9) == []
+    ob.ack(r.id for r in a)
+    later = ob.put("verdict", body(3))
+    assert [r.id for r in ob.lease(10, 10**9)] == [later.id]
+
+
+def test_pipelined_leases_read_on_in_commit_order(ob: Any) -> None:
+    for i in range(10):
+        ob.put("verdict", body(i))
+    a = ob.lease(4, 10**9)
+    b = ob.lease(4, 10**9)
+    assert ob.ack(r.id for r in a) == 4
+    assert [r.body["n"] for r in ob.lease(4, 10**9)] == [8, 9]
+    ob.put("verdict", body(10))
+    assert [r.body["n"] for r in ob.lease(4, 10**9)] == [10]
+    ob.release(r.id for r in b)
+    assert [r.body["n"] for r in ob.lease(10, 10**9)] == [4, 5, 6, 7]
+
+
+def test_acking_the_newer_lease_first_keeps_the_older_one_out(ob: Any) -> None:
+    for i in range(6):
+        ob.put("verdict", body(i))
+    a = ob.lease(3, 10**9)
+    b = ob.lease(3, 10**9)
+    assert ob.ack(r.id for r in b) == 3
+    later = ob.put("verdict", body(6))
+    assert [r.id for r in ob.lease(10, 10**9)] == [later.id]
+    ob.release(r.id for r in a)
+    assert [r.body["n"] for r in ob.lease(10, 10**9)] == [0, 1, 2]
+
+
+def test_lease_pending_gives_the_wire_text_of_each_record(ob: Any) -> None:
+    r = ob.put("camera_event", {"plate": "冀A12345", "q": 'a"b\\c', "n": [1.5, None]})
+    (p,) = ob.lease_pending(10, 10**9)
+    assert (p.id, p.kind, p.priority, p.size) == (r.id, r.kind, r.priority, r.size)
+    assert p.to_wire_json() == r.to_wire_json()
+    assert p.record() == r
+
+
 def test_release_sends_again_in_the_same_order(ob: Any) -> None:
     for i in range(5):
         ob.put("verdict", body(i))

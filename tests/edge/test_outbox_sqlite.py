@@ -130,6 +130,20 @@ def test_wire_json_is_the_wire_dict(tmp_path: Path) -> None:
         assert r.to_wire()["born_at"].endswith("+00:00")
 
 
+def test_ack_by_place_spares_a_record_that_took_the_place(tmp_path: Path) -> None:
+    """An acknowledgement removes a leased record at its place only if the place
+    still holds it: a record gone behind the lease's back, and a new one numbered
+    into its place, must not be taken for it."""
+    with Outbox(tmp_path / "o.sqlite") as ob:
+        x = ob.put("verdict", {"n": 1})
+        (leased,) = ob.lease_pending(10, 10**9)
+        ob._store.delete([x.id])  # gone without the outbox's knowledge
+        y = ob.put("verdict", {"n": 2})
+        assert ob._store.pending_seqs([y.id]) == {y.id: leased.seq}
+        assert ob.ack([x.id]) == 0
+        assert [r.id for r in ob.lease(10, 10**9)] == [y.id]
+
+
 def test_producers_commit_while_a_batch_is_being_read(tmp_path: Path) -> None:
     """The uplink's read does not hold the write lock (WAL reader connection)."""
     with Outbox(tmp_path / "o.sqlite") as ob:
@@ -139,8 +153,8 @@ def test_producers_commit_while_a_batch_is_being_read(tmp_path: Path) -> None:
         inside = threading.Event()
         go_on = threading.Event()
 
-        def slow_read(limit: int):  # type: ignore[no-untyped-def]
-            rows = real(limit)
+        def slow_read(limit: int, after: int = 0):  # type: ignore[no-untyped-def]
+            rows = real(limit, after)
             inside.set()
             assert go_on.wait(30)
             return rows

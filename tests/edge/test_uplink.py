@@ -132,7 +132,7 @@ def test_resend_after_lost_ack_is_a_duplicate_not_a_double(cloud: Any) -> None:
     ids = [ob.put("verdict", {"i": i}).id for i in range(5)]
     # simulate a crash between send and ack: send, then forget the answer
     up = Uplink(ob, config(server.url, token))
-    batch = ob.lease(10, 10**9)
+    batch = ob.lease_pending(10, 10**9)
     up._send(batch)
     ob.release(r.id for r in batch)
     while up.step() is not None:

@@ -30,13 +30,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from coalguard.cloud.batch_store import GatewayRecordRow, dead_letter_record
 from coalguard.cloud.checks import alerts as cp_alerts
 from coalguard.cloud.checks import binding
-from coalguard.cloud.checks.chunk import Chunk
+from coalguard.cloud.checks.chunk import Chunk, PlainInspection
 from coalguard.cloud.checks.profile_sets import CloudProfiles
 from coalguard.cloud.checks.rejudge import CloudJudgement, rejudge
 from coalguard.cloud.checks.tables import (
     AnalyzerReading,
     Checkpoint,
-    Inspection,
     LabSample,
     ProjectedRecord,
     Transition,
@@ -170,7 +169,7 @@ class Projector:
                 top = s.scalar(select(func.max(ProjectedRecord.seq))) or 0
                 self.low = max(top - MARGIN, 0)
             pending = list(
-                s.execute(
+                s.connection().execute(  # Core: rows, not ORM results
                     select(
                         t.c.seq,
                         t.c.id,
@@ -312,7 +311,7 @@ class Projector:
         insp = chunk.inspection(iid)
         binding.same_checkpoint(insp, cp, "inspection", iid)
         if insp is None:
-            insp = Inspection(
+            insp = PlainInspection(
                 id=iid,
                 checkpoint_id=cp.checkpoint_id,
                 region_code=cp.region_code,
@@ -361,14 +360,14 @@ class Projector:
                     "result_id": data.result_id,
                 }
             case Judged():
-                self._rapid_verdict(s, rec, cp, insp, data.verdict, at)
+                self._rapid_verdict(chunk, rec, cp, insp, data.verdict, at)
             case Rerun() | ResultUnbound():
                 insp.result = None
             case HeldForSeizure():
                 self._seizure(s, cp, insp, data, at)
 
     def _seizure(
-        self, s: Session, cp: Checkpoint, insp: Inspection, held: HeldForSeizure, at: datetime
+        self, s: Session, cp: Checkpoint, insp: PlainInspection, held: HeldForSeizure, at: datetime
     ) -> None:
         """查扣 (R22): a truck of coal bound for a 禁煤区 village is held at the checkpoint."""
         z = held.zone
@@ -395,22 +394,22 @@ class Projector:
 
     def _rapid_verdict(
         self,
-        s: Session,
+        chunk: Chunk,
         rec: Any,
         cp: Checkpoint,
-        insp: Inspection,
+        insp: PlainInspection,
         verdict: Verdict,
         at: datetime,
     ) -> None:
+        s = chunk.s
         overall = verdict.overall.value
         profile_id = verdict.profile_id or insp.profile_id
         measured = (insp.result or {}).get("indicators") or {}
-        row = _verdict_row(rec, cp, verdict, "rapid", at, inspection_id=insp.id)
-        row.sample_id = verdict.sample_id or insp.sample_id
-        row.profile_id, row.overall, row.measured = profile_id, overall, measured
+        row = _verdict_values(rec, cp, verdict, "rapid", at, inspection_id=insp.id)
+        row["sample_id"] = verdict.sample_id or insp.sample_id
+        row["profile_id"], row["overall"], row["measured"] = profile_id, overall, measured
         insp.overall = overall
         insp.provisional = verdict.provisional
-        row.profile_set = verdict.profile_set
         if measured:
             j = self._rejudge(
                 s,
@@ -420,7 +419,7 @@ class Projector:
                 coal_type=insp.coal_type,
                 gateway_profile_id=profile_id,
                 gateway_overall=overall,
-                sample_id=row.sample_id or insp.id,
+                sample_id=row["sample_id"] or insp.id,
                 indicators=measured,
                 uncertainty=(insp.result or {}).get("uncertainty"),
             )
@@ -429,7 +428,7 @@ class Projector:
             insp.disagreement = not j.agree
             if not j.agree:
                 self._disagree(s, cp, insp.id, "rapid", j.disagreement or "", at, insp.plate)
-        s.add(row)
+        chunk.add(VerdictRow, row)
 
     def _rejudge(
         self,
@@ -596,12 +595,12 @@ class Projector:
             indicators=lab.indicators or {},
         )
         lab.cloud_overall = j.overall
-        row = _verdict_row(rec, cp, verdict, "lab", at, inspection_id=lab.inspection_id)
-        row.lab_sample_id, row.sample_id = lab.id, lab.sample_id
-        row.profile_id = verdict.profile_id or lab.profile_id
-        row.overall, row.measured = lab.overall, lab.indicators or {}
-        row.profile_set = verdict.profile_set
-        _judged(row, j)
+        values = _verdict_values(rec, cp, verdict, "lab", at, inspection_id=lab.inspection_id)
+        values["lab_sample_id"], values["sample_id"] = lab.id, lab.sample_id
+        values["profile_id"] = verdict.profile_id or lab.profile_id
+        values["overall"], values["measured"] = lab.overall, lab.indicators or {}
+        _judged(values, j)
+        row = VerdictRow(**values)
         s.add(row)
         plate = insp.plate if insp else None
         if not j.agree:
@@ -647,30 +646,38 @@ class Projector:
         cp_alerts.clear_alert(s, cp.checkpoint_id, a.kind, a.subject, _at(a.at, rec.born_at))
 
 
-def _verdict_row(
+_VERDICT_COLUMNS = tuple(c.key for c in VerdictRow.__table__.c)
+
+
+def _verdict_values(
     rec: Any, cp: Checkpoint, verdict: Verdict, source: str, at: datetime, **more: Any
-) -> VerdictRow:
-    """A gateway's verdict (rapid or lab) placed at its checkpoint; the caller adds the rest."""
-    return VerdictRow(
+) -> dict[str, Any]:
+    """A gateway's verdict (rapid or lab) placed at its checkpoint, every column named (a
+    bulk insert's rows share their keys); the caller fills in the rest."""
+    values: dict[str, Any] = dict.fromkeys(_VERDICT_COLUMNS)
+    values.update(
         id=rec.id,
         checkpoint_id=cp.checkpoint_id,
         region_code=cp.region_code,
         source=source,
         at=at,
         profile_version=verdict.profile_version,
+        profile_set=verdict.profile_set,
         indicators=_indicators(verdict),
+        measured={},
         **more,
     )
+    return values
 
 
-def _judged(row: VerdictRow, j: CloudJudgement) -> None:
+def _judged(row: dict[str, Any], j: CloudJudgement) -> None:
     """The cloud's own verdict beside the gateway's (one rule for rapid and lab)."""
-    row.cloud_profile_id, row.cloud_overall = j.profile_id, j.overall
-    row.cloud_profile_set = j.profile_set
+    row["cloud_profile_id"], row["cloud_overall"] = j.profile_id, j.overall
+    row["cloud_profile_set"] = j.profile_set
     if j.uncompared:
-        row.agree, row.disagreement = None, j.uncompared
+        row["agree"], row["disagreement"] = None, j.uncompared
     else:
-        row.agree, row.disagreement = j.agree, j.disagreement
+        row["agree"], row["disagreement"] = j.agree, j.disagreement
 
 
 def _indicators(verdict: Verdict) -> list[dict[str, Any]]:

@@ -98,6 +98,7 @@ def _held_positions(
     for rec, f in entries:
         wanted.setdefault((rec.gateway_id, f.book), set()).add(f.seq)
     held: dict[tuple[str, str, int], list[tuple[str, str]]] = {}
+    conn = s.connection()  # Core: ledger rows are never pending in the ORM, nothing to flush
     for (gateway_id, book), seqs in wanted.items():
         ordered = sorted(seqs)
         for k in range(0, len(ordered), 500):
@@ -106,7 +107,7 @@ def _held_positions(
                 LedgerEntryRow.book == book,
                 LedgerEntryRow.seq.in_(ordered[k : k + 500]),
             )
-            for seq, entry_id, h in s.execute(q):
+            for seq, entry_id, h in conn.execute(q):
                 held.setdefault((gateway_id, book, seq), []).append((entry_id, h))
     return held
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coalguard.cloud.checks.chunk import PlainInspection
 from coalguard.cloud.checks.queries import indicator_verdicts
 from coalguard.cloud.checks.tables import (
     Checkpoint,
@@ -53,7 +54,7 @@ def open_case(
     *,
     cp: Checkpoint,
     lab: LabSample,
-    insp: Inspection | None,
+    insp: Inspection | PlainInspection | None,
     lab_verdict: VerdictRow,
     office: RegionOffice | None,
     at: datetime,
@@ -138,7 +139,7 @@ def packet(
     case: ReferralCase,
     cp: Checkpoint,
     lab: LabSample,
-    insp: Inspection | None,
+    insp: Inspection | PlainInspection | None,
     lab_verdict: VerdictRow,
 ) -> dict[str, Any]:
     """What the office receives: the inspection, both verdicts side by side, the

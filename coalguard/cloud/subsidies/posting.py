@@ -56,7 +56,7 @@ def item_words(item_id: str, lang: str) -> str:
 def posting(s: Session, pl: PayoutList, lang: str) -> Posting:
     rows: list[PostedRow] = []
     total = ZERO
-    heads: dict[int, str] = {}
+    heads: dict[int, str] = {}  # household id -> masked head: two 王** of a village are two
     for ln in lines_of(s, pl.id):
         if ln.refusal is not None and not ln.clawback:
             continue
@@ -84,7 +84,7 @@ def posting(s: Session, pl: PayoutList, lang: str) -> Posting:
         status=pl.status,
         rows=rows,
         total=f"{money(total):f}",
-        households=len({r.village_code + r.head for r in rows}),
+        households=len(heads),
     )
 
 

@@ -20,9 +20,10 @@ from typing import Any, TypedDict
 
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox.group_commit import GroupCommitter
+from coalguard.edge.outbox.leases import Leases
 from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.policy import COUNTERS, OutboxFull, OutboxPolicy, OutboxStats
-from coalguard.edge.outbox.record import OutboxRecord, RecordInvalid, make_record
+from coalguard.edge.outbox.record import OutboxRecord, Pending, RecordInvalid, make_record
 from coalguard.edge.outbox.store import Row, Store
 
 log = logging.getLogger("coalguard.edge.outbox")
@@ -86,7 +87,7 @@ class OutboxCore:
         self._counters = {name: int(loaded.get(name, 0)) for name in COUNTERS}
         self._dirty: set[str] = set()
         self._flushed_at = time.monotonic()
-        self._leases: dict[str, int] = {}
+        self._leases = Leases()
         self._over_quota = False
         self._last_warn_us: int | None = None
         self._last_maintain_us = to_us(self.clock.now())
@@ -220,6 +221,10 @@ class OutboxCore:
     # -- the uplink --------------------------------------------------------
 
     def lease(self, max_records: int, max_bytes: int) -> list[OutboxRecord]:
+        """``lease_pending`` as records (parsed body on demand, ``born_at`` a datetime)."""
+        return [p.record() for p in self.lease_pending(max_records, max_bytes)]
+
+    def lease_pending(self, max_records: int, max_bytes: int) -> list[Pending]:
         """The oldest unsent records not already leased, in commit order.
 
         Commit order is birth order for records put without ``born_at`` (they
@@ -242,25 +247,13 @@ class OutboxCore:
         # (SQLite WAL): producers keep committing while a batch is read.
         reading = self._lease_lock if self._store.concurrent_reads else self._wlock
         with reading:
-            for rid, until in list(self._leases.items()):
-                if until <= now_us:
-                    self._leases.pop(rid, None)
-            rows = self._store.pending_in_order(max_records + len(self._leases))
-            out: list[OutboxRecord] = []
-            size = 0
-            for rec in rows:
-                if rec.id in self._leases:
-                    continue
-                if out and size + rec.size > max_bytes:
-                    break
-                out.append(rec)
-                size += rec.size
-                if len(out) >= max_records:
-                    break
+            with self._wlock:
+                self._leases.expire(now_us)
+                after, skip, era = self._leases.read_plan()
+            rows = self._store.pending_in_order(max_records + skip, after)
             until = now_us + _us(self.policy.lease_timeout)
-            for rec in out:
-                self._leases[rec.id] = until
-            return out
+            with self._wlock:
+                return self._leases.take(rows, max_records, max_bytes, until, era)
 
     def ack(self, ids: Iterable[str]) -> int:
         """Mark records delivered; returns how many were unsent until now.
@@ -276,7 +269,7 @@ class OutboxCore:
             now_us = to_us(self.clock.now())
             keep = self.policy.retain_acked > timedelta(0)
             with self._tx():
-                rows = self._store.take_pending(ids, now_us if keep else None)
+                rows = self._take_pending(ids, now_us if keep else None)
                 for row in rows:
                     self._totals.pending[row.priority] -= 1
                     self._totals.pending_bytes[row.priority] -= row.size
@@ -287,15 +280,29 @@ class OutboxCore:
                 if self._maintain_due(now_us):
                     self._maintain(now_us)
                 self._enforce_quota(now_us, 0)
-            for rid in ids:
-                self._leases.pop(rid, None)
+            self._leases.end(ids, delivered=True)
             return len(rows)
+
+    def _take_pending(self, ids: list[str], acked_us: int | None) -> list[Row]:
+        """Take ``ids`` out of the unsent records.
+
+        Leased records are taken at their place (a range of the primary key,
+        not an index look-up per id); the store removes a row only if it
+        holds the id named for that place. Ids not found there (not leased,
+        or their place forgotten) are looked up by id.
+        """
+        places = {rid: seq for rid in ids if (seq := self._leases.seq_of(rid)) is not None}
+        rows = self._store.take_pending(places, acked_us) if places else []
+        if len(rows) < len(ids):
+            taken = {r.id for r in rows}
+            rest = [rid for rid in ids if rid not in taken]
+            rows += self._store.take_pending(self._store.pending_seqs(rest), acked_us)
+        return rows
 
     def release(self, ids: Iterable[str]) -> None:
         """End leases without delivery (a failed send): the records go out again."""
         with self._wlock:
-            for rid in ids:
-                self._leases.pop(rid, None)
+            self._leases.end(ids, delivered=False)
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` s for a commit; True when records are unsent."""
@@ -334,6 +341,7 @@ class OutboxCore:
         def restore() -> None:
             self._totals = saved[0].copy()
             self._counters, self._dirty = dict(saved[1]), set(saved[2])
+            self._leases.forget_place()
 
         try:
             flushed = False
@@ -374,7 +382,7 @@ class OutboxCore:
         for r in rows:
             self._totals.pending[r.priority] -= 1
             self._totals.pending_bytes[r.priority] -= r.size
-            self._leases.pop(r.id, None)
+        self._leases.end((r.id for r in rows), delivered=True)
 
     def _enforce_quota(self, now_us: int, new_critical: int) -> None:
         excess = self._totals.total_bytes - self.policy.quota_bytes

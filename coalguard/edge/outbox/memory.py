@@ -7,14 +7,14 @@ about behaviour, not about SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Unpack
 
 from coalguard.edge.outbox.core import OutboxCore, OutboxOptions
 from coalguard.edge.outbox.micros import from_us, to_us
-from coalguard.edge.outbox.record import OutboxRecord
+from coalguard.edge.outbox.record import OutboxRecord, Pending
 from coalguard.edge.outbox.store import Row, Tallies
 
 
@@ -70,8 +70,12 @@ class MemoryStore:
         rows.sort(key=lambda x: x[0])
         return rows
 
-    def pending_in_order(self, limit: int) -> list[OutboxRecord]:
-        return [rec for _, rec in self._unsent()[:limit]]
+    def pending_in_order(self, limit: int, after: int = 0) -> list[Pending]:
+        return [
+            Pending(seq, r.id, r.kind, r.priority, to_us(r.born_at), r.body_json, r.size)
+            for seq, r in self._unsent()
+            if seq > after
+        ][:limit]
 
     def oldest_telemetry(self, limit: int) -> list[Row]:
         rows = self._unsent("telemetry")
@@ -100,11 +104,14 @@ class MemoryStore:
         for i in ids:
             self._rows.pop(i, None)
 
-    def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
+    def pending_seqs(self, ids: Sequence[str]) -> dict[str, int]:
+        return {i: got[0] for i in ids if (got := self._rows.get(i)) is not None and got[2] is None}
+
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
         out = []
-        for i in ids:
+        for i, place in places.items():
             got = self._rows.get(i)
-            if got is None or got[2] is not None:
+            if got is None or got[2] is not None or got[0] != place:
                 continue
             seq, rec, _ = got
             out.append(Row(rec.id, rec.priority, rec.size))

@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+from coalguard.edge.outbox.micros import from_us, iso_utc
 from coalguard.errors import InputError
 
 Priority = Literal["critical", "telemetry"]
@@ -64,14 +65,9 @@ class OutboxRecord:
         }
 
     def to_wire_json(self) -> str:
-        """``to_wire()`` as JSON text, built around the stored body text.
-
-        Safe without escaping: the id is a UUID, kind and priority match
-        ``KIND_RE``/``PRIORITIES``, and the time is ISO 8601.
-        """
-        return (
-            f'{{"id":"{self.id}","kind":"{self.kind}","priority":"{self.priority}",'
-            f'"born_at":"{self.born_at.isoformat()}","body":{self.body_json}}}'
+        """``to_wire()`` as JSON text, built around the stored body text (``wire_text``)."""
+        return wire_text(
+            self.id, self.kind, self.priority, self.born_at.isoformat(), self.body_json
         )
 
     def same_content(self, other: OutboxRecord) -> bool:
@@ -83,6 +79,51 @@ class OutboxRecord:
             and self.born_at == other.born_at
             and self.body_json == other.body_json
         )
+
+
+class Pending(NamedTuple):
+    """An unsent record as the uplink reads it: stored columns, no objects built.
+
+    ``seq`` is its place in commit order (the outbox reads on from the last
+    record leased, and acknowledges by place). A catch-up reads hundreds of
+    thousands of these: a tuple and one string each, not a dataclass with a
+    datetime.
+    """
+
+    seq: int
+    id: str
+    kind: str
+    priority: str
+    born_us: int
+    body_json: str
+    size: int
+
+    def to_wire_json(self) -> str:
+        """``OutboxRecord.to_wire_json()`` of this record, from the stored text."""
+        return wire_text(self.id, self.kind, self.priority, iso_utc(self.born_us), self.body_json)
+
+    def record(self) -> OutboxRecord:
+        return OutboxRecord(
+            id=self.id,
+            kind=self.kind,
+            priority=self.priority,
+            born_at=from_us(self.born_us),
+            body_json=self.body_json,
+            size=self.size,
+        )
+
+
+def wire_text(record_id: str, kind: str, priority: str, born_at: str, body_json: str) -> str:
+    """A record as the batch endpoint expects it (DESIGN: gateway → cloud), as JSON text.
+
+    Spliced, not encoded: the body is stored as canonical JSON text, and the
+    other parts need no escaping (the id is a UUID, kind and priority match
+    ``KIND_RE``/``PRIORITIES``, the time is ISO 8601).
+    """
+    return (
+        f'{{"id":"{record_id}","kind":"{kind}","priority":"{priority}",'
+        f'"born_at":"{born_at}","body":{body_json}}}'
+    )
 
 
 def encode_body(body: Any) -> str:

@@ -8,10 +8,10 @@ database, written through the host's connection and transaction).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from coalguard.edge.outbox.micros import from_us, to_us
-from coalguard.edge.outbox.record import OutboxRecord
+from coalguard.edge.outbox.record import OutboxRecord, Pending
 from coalguard.edge.outbox.store import Row, Tallies
 from coalguard.errors import CoalguardError
 
@@ -21,6 +21,12 @@ PRIO_NAME = {v: k for k, v in PRIO.items()}
 _IN_CHUNK = 500
 _COLS = "id, kind, priority, born_us, body, size, NULL"
 _SENT_COLS = "id, kind, priority, born_us, body, size, acked_us"
+# What the uplink reads, the priority named by SQLite: a tuple per row, ready for ``Pending``.
+_PENDING_COLS = (
+    "seq, id, kind, CASE priority "
+    + " ".join(f"WHEN {v} THEN '{k}'" for k, v in PRIO.items())
+    + " END, born_us, body, size"
+)
 
 # ``records`` holds unsent records only (rowid order is commit order, so the
 # uplink reads it front to back); acknowledged records kept for lookup move
@@ -79,6 +85,17 @@ def _row_to_record(r: tuple) -> OutboxRecord:
         size=size,
         acked_at=from_us(acked_us) if acked_us is not None else None,
     )
+
+
+def runs(seqs: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted places as ranges of consecutive places: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    out: list[tuple[int, int]] = []
+    for seq in seqs:
+        if out and seq == out[-1][1] + 1:
+            out[-1] = (out[-1][0], seq)
+        else:
+            out.append((seq, seq))
+    return out
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -154,11 +171,12 @@ class SqlRows:
         )
         return _row_to_record(r) if r else None
 
-    def pending_in_order(self, limit: int) -> list[OutboxRecord]:
+    def pending_in_order(self, limit: int, after: int = 0) -> list[Pending]:
         rows = self._reader.execute(
-            f"SELECT {_COLS} FROM {self._p}records ORDER BY seq LIMIT ?", (limit,)
+            f"SELECT {_PENDING_COLS} FROM {self._p}records WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
         ).fetchall()
-        return [_row_to_record(r) for r in rows]
+        return list(map(Pending._make, rows))
 
     def oldest_telemetry(self, limit: int) -> list[Row]:
         return self._telemetry("", "LIMIT ?", (limit,))
@@ -192,25 +210,42 @@ class SqlRows:
         self._conn.executemany(f"DELETE FROM {self._p}records WHERE id = ?", params)
         self._conn.executemany(f"DELETE FROM {self._p}sent WHERE id = ?", params)
 
-    def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
-        out: list[Row] = []
-        p = self._p
+    def pending_seqs(self, ids: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for part in _chunks(ids):
             marks = ",".join("?" * len(part))
-            rows = self._conn.execute(
-                f"SELECT id, priority, size FROM {p}records WHERE id IN ({marks})", tuple(part)
-            ).fetchall()
-            if not rows:
-                continue
-            out.extend(Row(rid, PRIO_NAME[pr], size) for rid, pr, size in rows)
+            found.update(
+                self._conn.execute(
+                    f"SELECT id, seq FROM {self._p}records WHERE id IN ({marks})", tuple(part)
+                )
+            )
+        return found
+
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
+        """Read each range of places once, keep the rows holding the id named for
+        their place, then move or delete those by range (the primary key, not the
+        id index: a batch of 2,000 is usually one range)."""
+        p = self._p
+        named = {seq: rid for rid, seq in places.items()}
+        out: list[Row] = []
+        held: list[int] = []
+        for lo, hi in runs(sorted(named)):
+            for seq, rid, prio, size in self._conn.execute(
+                f"SELECT seq, id, priority, size FROM {p}records WHERE seq BETWEEN ? AND ?",
+                (lo, hi),
+            ):
+                if named.get(seq) == rid:
+                    held.append(seq)
+                    out.append(Row(rid, PRIO_NAME[prio], size))
+        for lo, hi in runs(held):
             if acked_us is not None:
                 self._conn.execute(
                     f"INSERT INTO {p}sent (id, kind, priority, born_us, body, size, acked_us) "
                     f"SELECT id, kind, priority, born_us, body, size, ? FROM {p}records "
-                    f"WHERE id IN ({marks})",
-                    (acked_us, *part),
+                    "WHERE seq BETWEEN ? AND ?",
+                    (acked_us, lo, hi),
                 )
-            self._conn.execute(f"DELETE FROM {p}records WHERE id IN ({marks})", tuple(part))
+            self._conn.execute(f"DELETE FROM {p}records WHERE seq BETWEEN ? AND ?", (lo, hi))
         return out
 
     def oldest_pending_born_us(self) -> int | None:

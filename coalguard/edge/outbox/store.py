@@ -14,11 +14,11 @@ tells the core when the host's outermost transaction rolled back.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
-from coalguard.edge.outbox.record import OutboxRecord
+from coalguard.edge.outbox.record import OutboxRecord, Pending
 
 
 class Row(NamedTuple):
@@ -59,8 +59,11 @@ class Store(Protocol):
 
     def get(self, record_id: str) -> OutboxRecord | None: ...
 
-    def pending_in_order(self, limit: int) -> list[OutboxRecord]:
-        """Unsent records in the order they were committed."""
+    def pending_in_order(self, limit: int, after: int = 0) -> list[Pending]:
+        """Unsent records placed after ``after``, in the order they were committed.
+
+        A place (``Pending.seq``) is given at commit, each one past the
+        highest held, and stays with its record."""
         ...
 
     def oldest_telemetry(self, limit: int) -> list[Row]:
@@ -77,9 +80,14 @@ class Store(Protocol):
 
     def delete(self, ids: Iterable[str]) -> None: ...
 
-    def take_pending(self, ids: Sequence[str], acked_us: int | None) -> list[Row]:
-        """Acknowledge unsent ``ids``: mark them sent at ``acked_us``, or delete
-        them when ``acked_us`` is None. Returns the rows that were unsent."""
+    def pending_seqs(self, ids: Sequence[str]) -> dict[str, int]:
+        """The places of those ``ids`` that are unsent."""
+        ...
+
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
+        """Acknowledge unsent records given as id -> place: mark them sent at
+        ``acked_us``, or delete them when ``acked_us`` is None. A place that
+        does not hold its id is left alone. Returns the rows taken."""
         ...
 
     def oldest_pending_born_us(self) -> int | None:

@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 
 from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.outbox.core import OutboxCore
-from coalguard.edge.outbox.record import OutboxRecord
+from coalguard.edge.outbox.record import Pending
 from coalguard.edge.uplink.backoff import Backoff, parse_retry_after
 from coalguard.edge.uplink.config import UplinkConfig
 from coalguard.edge.uplink.wire import OUTCOMES, batch_path
@@ -31,6 +32,8 @@ from coalguard.edge.uplink.wire import OUTCOMES, batch_path
 log = logging.getLogger("coalguard.edge.uplink")
 
 _COMPRESS_FROM = 1024  # bytes: smaller bodies go as they are
+_OUTCOMES = frozenset(OUTCOMES)
+_DEAD_LETTERED = frozenset({"rejected", "conflict"})
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,7 @@ class Uplink:
         self._failures = 0
         self._batches = 0
         self._outcomes = dict.fromkeys(OUTCOMES, 0)
-        self._prepared: tuple[list[OutboxRecord], bytes] | None = None
+        self._prepared: tuple[list[Pending], bytes] | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="coalguard-uplink-http")
 
     # -- running -------------------------------------------------------
@@ -174,12 +177,12 @@ class Uplink:
             batch, body = self._prepared
             self._prepared = None
         else:
-            batch = self.outbox.lease(self._max_records, self.config.max_bytes)
+            batch = self.outbox.lease_pending(self._max_records, self.config.max_bytes)
             if not batch:
                 return None
             body = _encode(batch)
         pending = self._pool.submit(self._post, body)
-        nxt = self.outbox.lease(self._max_records, self.config.max_bytes)
+        nxt = self.outbox.lease_pending(self._max_records, self.config.max_bytes)
         if nxt:
             self._prepared = (nxt, _encode(nxt))
         try:
@@ -188,12 +191,13 @@ class Uplink:
             self.outbox.release(r.id for r in batch)
             self._drop_prepared()
             return self._failed(str(exc), exc.retry_after)
-        answered = {rid for rid, _ in results}
+        answered = set(results)
         self.outbox.ack(answered)
-        self.outbox.release(r.id for r in batch if r.id not in answered)
+        if len(answered) < len(batch):
+            self.outbox.release(r.id for r in batch if r.id not in answered)
         with self._lock:
-            for _, outcome in results:
-                self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+            for outcome in results.values():
+                self._outcomes[outcome] += 1
             self._batches += 1
             self._failures = 0
             self._status = "connected"
@@ -226,8 +230,8 @@ class Uplink:
 
     # -- one exchange -----------------------------------------------------
 
-    def _send(self, batch: list[OutboxRecord]) -> list[tuple[str, str]]:
-        """Post one batch and read the answer (no pipelining)."""
+    def _send(self, batch: list[Pending]) -> dict[str, str]:
+        """Post one batch and read the answer, without acknowledging (no pipelining)."""
         return self._answer(self._post(_encode(batch)), batch)
 
     def _post(self, body: bytes) -> httpx.Response | httpx.HTTPError:
@@ -240,9 +244,7 @@ class Uplink:
         except httpx.HTTPError as exc:
             return exc
 
-    def _answer(
-        self, resp: httpx.Response | BaseException, batch: list[OutboxRecord]
-    ) -> list[tuple[str, str]]:
+    def _answer(self, resp: httpx.Response | BaseException, batch: list[Pending]) -> dict[str, str]:
         if isinstance(resp, httpx.HTTPError):
             raise _Retry(f"cannot reach the cloud: {type(resp).__name__}: {resp}") from None
         if isinstance(resp, BaseException):
@@ -264,21 +266,26 @@ class Uplink:
             raise _Retry(f"cloud refused this gateway's token (401): {detail}")
         raise _Retry(f"cloud answered {status}: {detail}")
 
-    def _results(self, resp: httpx.Response, batch: list[OutboxRecord]) -> list[tuple[str, str]]:
+    def _results(self, resp: httpx.Response, batch: list[Pending]) -> dict[str, str]:
+        """The outcome of each record of ``batch`` the cloud answered for, by id.
+
+        A result naming an id that was not sent, or an unknown outcome, is
+        ignored (that record goes out again).
+        """
         try:
-            doc = resp.json()
-            results = doc["results"]
-        except (ValueError, KeyError, TypeError):
+            results = orjson.loads(resp.content)["results"]
+            iter(results)
+        except (orjson.JSONDecodeError, KeyError, TypeError):
             raise _Retry("cloud answered 200 without a results list") from None
         sent = {r.id for r in batch}
-        out = []
+        out: dict[str, str] = {}
         for item in results:
             if not isinstance(item, dict):
                 continue
             rid, outcome = item.get("id"), item.get("outcome")
-            if rid in sent and outcome in OUTCOMES:
-                out.append((rid, outcome))
-                if outcome in ("rejected", "conflict"):
+            if rid in sent and outcome in _OUTCOMES:
+                out[rid] = outcome
+                if outcome in _DEAD_LETTERED:
                     log.error(
                         "cloud %s record %s: %s (kept there as a dead letter)",
                         outcome,
@@ -305,8 +312,9 @@ class Uplink:
             )
 
 
-def _encode(batch: list[OutboxRecord]) -> bytes:
-    return ('{"records":[' + ",".join(r.to_wire_json() for r in batch) + "]}").encode()
+def _encode(batch: list[Pending]) -> bytes:
+    """The request body: each record's stored text spliced in, nothing parsed again."""
+    return ('{"records":[' + ",".join([r.to_wire_json() for r in batch]) + "]}").encode()
 
 
 def _detail(resp: httpx.Response) -> str:

@@ -163,3 +163,14 @@ def test_a_chunk_read_by_two_replicas_is_applied_once(
     with app.state.sessions.begin() as s:
         second._apply(s, pending)
     assert _tables(app) == once
+
+
+def test_the_projectors_plain_inspection_has_every_inspection_column() -> None:
+    """A column added to ``chk_inspection`` and not to ``PlainInspection`` would make every
+    chunk that loads an inspection fail (and every record be retried alone)."""
+    from dataclasses import fields
+
+    from coalguard.cloud.checks.chunk import PlainInspection
+    from coalguard.cloud.checks.tables import Inspection
+
+    assert {f.name for f in fields(PlainInspection)} == set(Inspection.__table__.c.keys())
