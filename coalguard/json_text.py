@@ -69,34 +69,31 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _not_finite(value: Any) -> bool:
-    return type(value) is float and (value != value or value in (math.inf, -math.inf))
-
-
-_PLAIN = frozenset({str, int, bool, type(None)})
-
-
-def _not_canonical(value: Any) -> bool:
-    """A leaf orjson might write otherwise than ``json``: an odd type or an exponent float."""
-    kind = type(value)
-    if kind is float:
-        return not (value == 0 or 1e-4 <= abs(value) < 1e16)  # NaN and infinity fail too
-    return kind not in _PLAIN
-
-
-def _holds(obj: Any, odd: Callable[[Any], bool]) -> bool:
-    """Whether ``obj`` (plain dicts, lists, tuples, walked without recursion) holds a leaf that is
-    ``odd``, or a dict key that is not text."""
+def _holds(obj: Any, odd: Callable[[float], bool]) -> bool:
+    """Whether ``obj`` (plain dicts, lists, tuples, walked without recursion) holds a float
+    that is ``odd`` or a leaf of another type than text, integer, boolean or None. Leaves
+    are checked inline: a call per leaf doubled the cost. Keys are not: orjson refuses a
+    key that is not text (``JSONEncodeError``), and the caller then asks ``json``."""
     stack = [obj]
+    pop, push = stack.pop, stack.extend
     while stack:
-        value = stack.pop()
+        value = pop()
         kind = type(value)
+        if kind is str or kind is int or value is None or kind is bool:
+            continue
         if kind is dict:
-            if any(type(k) is not str for k in value):
-                return True
-            stack.extend(value.values())
+            push(value.values())
         elif kind is list or kind is tuple:
-            stack.extend(value)
-        elif odd(value):
+            push(value)
+        elif kind is not float or odd(value):
             return True
     return False
+
+
+def _not_finite(value: float) -> bool:
+    return value != value or value in (math.inf, -math.inf)
+
+
+def _not_canonical(value: float) -> bool:
+    """A float orjson may write otherwise than ``repr``: in exponent form (or not finite)."""
+    return not (value == 0 or 1e-4 <= abs(value) < 1e16)

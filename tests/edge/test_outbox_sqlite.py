@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 import threading
 from pathlib import Path
@@ -128,6 +129,16 @@ def test_wire_json_is_the_wire_dict(tmp_path: Path) -> None:
         (leased,) = ob.lease(1, 10**9)
         assert json.loads(leased.to_wire_json()) == r.to_wire()
         assert r.to_wire()["born_at"].endswith("+00:00")
+
+
+def test_a_utf16_database_is_refused(tmp_path: Path) -> None:
+    """Bodies go out as their stored bytes: they must be UTF-8."""
+    conn = sqlite3.connect(tmp_path / "o.sqlite")
+    conn.execute("PRAGMA encoding='UTF-16le'")
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(OutboxCorrupt, match="UTF-16le"):
+        Outbox(tmp_path / "o.sqlite")
 
 
 def test_ack_by_place_spares_a_record_that_took_the_place(tmp_path: Path) -> None:

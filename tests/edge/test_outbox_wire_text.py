@@ -28,6 +28,6 @@ def test_iso_utc_at_the_edges() -> None:
 def test_pending_wire_text_is_the_record_wire_text() -> None:
     born = to_us(datetime(2026, 11, 27, 2, 0, 0, 120, tzinfo=UTC))
     rid = "0190a3b2-0000-7000-8000-000000000001"
-    p = Pending(7, rid, "ledger.entry", "telemetry", born, '{"a":"值"}', 120)
-    assert p.to_wire_json() == p.record().to_wire_json()
+    p = Pending(7, rid, "ledger.entry", "telemetry", born, '{"a":"值"}'.encode(), 120)
+    assert p.wire_bytes() == p.record().to_wire_json().encode()
     assert p.record().body == {"a": "值"}

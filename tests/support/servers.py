@@ -152,35 +152,46 @@ class CoIngestProcess:
 
 
 def staff_token(db_url: str, role: str = "admin") -> str:
-    """An API token of ``role`` for all regions, issued as an operator does (``cloud token``)."""
-    return subprocess.run(
-        [COALGUARD, "cloud", "token", "--name", "prometheus", "--role", role, "--db", db_url],
-        capture_output=True, text=True, timeout=60, env=CLOUD_ENV, check=True,
-    ).stdout.strip()  # fmt: skip
+    """An API token of ``role`` for all regions, issued as ``cloud token`` does.
+
+    In this process: a ``coalguard`` process would spend seconds importing the
+    cloud for one row (``cloud token`` itself is tested in ``tests/cli``).
+    """
+    from coalguard.cloud.auth import issue_token
+    from coalguard.cloud.db import make_sessionmaker
+    from coalguard.cloud.migrate import open_engine
+    from coalguard.edge.clock import SystemClock
+
+    engine = open_engine(db_url)
+    try:
+        return issue_token(
+            make_sessionmaker(engine), "prometheus", "", role, now=SystemClock().now()
+        )
+    finally:
+        engine.dispose()
 
 
 def add_gateway(db_url: str, gateway_id: str, token_file: Path) -> str:
-    """Migrate the cloud database, then register a gateway (as an operator does)."""
-    subprocess.run(
-        [COALGUARD, "cloud", "migrate", "--db", db_url], check=True, capture_output=True, timeout=60
-    )
-    subprocess.run(
-        [
-            COALGUARD,
-            "cloud",
-            "gateway",
-            "add",
-            gateway_id,
-            "--db",
-            db_url,
-            "--token-file",
-            str(token_file),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return token_file.read_text().strip()
+    """Migrate the cloud database, then register a gateway and write its token file
+    (mode 600), as ``cloud migrate`` and ``cloud gateway add --token-file`` do.
+
+    In this process, for the same reason as ``staff_token`` (the commands
+    themselves are tested in ``tests/cloud/test_cloud_cli.py``).
+    """
+    from coalguard.cloud.gateways import register_gateway
+    from coalguard.cloud.migrate import open_engine, upgrade
+    from coalguard.edge.clock import SystemClock
+
+    upgrade(db_url)
+    engine = open_engine(db_url)
+    try:
+        token = register_gateway(engine, gateway_id, now=SystemClock().now())
+    finally:
+        engine.dispose()
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(token + "\n", encoding="utf-8")
+    token_file.chmod(0o600)
+    return token
 
 
 # -- PostgreSQL ---------------------------------------------------------------

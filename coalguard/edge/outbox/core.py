@@ -24,7 +24,7 @@ from coalguard.edge.outbox.leases import Leases
 from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.policy import COUNTERS, OutboxFull, OutboxPolicy, OutboxStats
 from coalguard.edge.outbox.record import OutboxRecord, Pending, RecordInvalid, make_record
-from coalguard.edge.outbox.store import Row, Store
+from coalguard.edge.outbox.store import Row, Store, Taken
 
 log = logging.getLogger("coalguard.edge.outbox")
 
@@ -269,21 +269,21 @@ class OutboxCore:
             now_us = to_us(self.clock.now())
             keep = self.policy.retain_acked > timedelta(0)
             with self._tx():
-                rows = self._take_pending(ids, now_us if keep else None)
-                for row in rows:
-                    self._totals.pending[row.priority] -= 1
-                    self._totals.pending_bytes[row.priority] -= row.size
-                    if keep:
-                        self._totals.retained += 1
-                        self._totals.retained_bytes += row.size
-                self._bump("acked", len(rows))
+                taken = self._take_pending(ids, now_us if keep else None)
+                for priority, n in taken.count.items():
+                    self._totals.pending[priority] -= n
+                    self._totals.pending_bytes[priority] -= taken.size[priority]
+                if keep:
+                    self._totals.retained += len(taken.ids)
+                    self._totals.retained_bytes += sum(taken.size.values())
+                self._bump("acked", len(taken.ids))
                 if self._maintain_due(now_us):
                     self._maintain(now_us)
                 self._enforce_quota(now_us, 0)
             self._leases.end(ids, delivered=True)
-            return len(rows)
+            return len(taken.ids)
 
-    def _take_pending(self, ids: list[str], acked_us: int | None) -> list[Row]:
+    def _take_pending(self, ids: list[str], acked_us: int | None) -> Taken:
         """Take ``ids`` out of the unsent records.
 
         Leased records are taken at their place (a range of the primary key,
@@ -292,12 +292,12 @@ class OutboxCore:
         or their place forgotten) are looked up by id.
         """
         places = {rid: seq for rid in ids if (seq := self._leases.seq_of(rid)) is not None}
-        rows = self._store.take_pending(places, acked_us) if places else []
-        if len(rows) < len(ids):
-            taken = {r.id for r in rows}
-            rest = [rid for rid in ids if rid not in taken]
-            rows += self._store.take_pending(self._store.pending_seqs(rest), acked_us)
-        return rows
+        taken = self._store.take_pending(places, acked_us) if places else Taken()
+        if len(taken.ids) < len(ids):
+            found = set(taken.ids)
+            rest = [rid for rid in ids if rid not in found]
+            taken.merge(self._store.take_pending(self._store.pending_seqs(rest), acked_us))
+        return taken
 
     def release(self, ids: Iterable[str]) -> None:
         """End leases without delivery (a failed send): the records go out again."""

@@ -15,7 +15,7 @@ from typing import Unpack
 from coalguard.edge.outbox.core import OutboxCore, OutboxOptions
 from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.record import OutboxRecord, Pending
-from coalguard.edge.outbox.store import Row, Tallies
+from coalguard.edge.outbox.store import Row, Taken, Tallies
 
 
 class MemoryStore:
@@ -72,7 +72,7 @@ class MemoryStore:
 
     def pending_in_order(self, limit: int, after: int = 0) -> list[Pending]:
         return [
-            Pending(seq, r.id, r.kind, r.priority, to_us(r.born_at), r.body_json, r.size)
+            Pending(seq, r.id, r.kind, r.priority, to_us(r.born_at), r.body_json.encode(), r.size)
             for seq, r in self._unsent()
             if seq > after
         ][:limit]
@@ -107,14 +107,14 @@ class MemoryStore:
     def pending_seqs(self, ids: Sequence[str]) -> dict[str, int]:
         return {i: got[0] for i in ids if (got := self._rows.get(i)) is not None and got[2] is None}
 
-    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
-        out = []
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> Taken:
+        out = Taken()
         for i, place in places.items():
             got = self._rows.get(i)
             if got is None or got[2] is not None or got[0] != place:
                 continue
             seq, rec, _ = got
-            out.append(Row(rec.id, rec.priority, rec.size))
+            out.add([rec.id], rec.priority, 1, rec.size)
             if acked_us is None:
                 del self._rows[i]
             else:

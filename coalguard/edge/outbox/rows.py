@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+import orjson
+
 from coalguard.edge.outbox.micros import from_us, to_us
 from coalguard.edge.outbox.record import OutboxRecord, Pending
-from coalguard.edge.outbox.store import Row, Tallies
+from coalguard.edge.outbox.store import Row, Taken, Tallies
 from coalguard.errors import CoalguardError
 
 SCHEMA_VERSION = "1"
@@ -21,11 +23,12 @@ PRIO_NAME = {v: k for k, v in PRIO.items()}
 _IN_CHUNK = 500
 _COLS = "id, kind, priority, born_us, body, size, NULL"
 _SENT_COLS = "id, kind, priority, born_us, body, size, acked_us"
-# What the uplink reads, the priority named by SQLite: a tuple per row, ready for ``Pending``.
+# What the uplink reads, the priority named by SQLite and the body as its UTF-8 bytes
+# (``create_tables`` checks the encoding): a tuple per row, ready for ``Pending``.
 _PENDING_COLS = (
     "seq, id, kind, CASE priority "
     + " ".join(f"WHEN {v} THEN '{k}'" for k, v in PRIO.items())
-    + " END, born_us, body, size"
+    + " END, born_us, CAST(body AS BLOB), size"
 )
 
 # ``records`` holds unsent records only (rowid order is commit order, so the
@@ -62,7 +65,14 @@ class OutboxCorrupt(CoalguardError):
 
 
 def create_tables(conn: sqlite3.Connection, prefix: str, where: str) -> None:
-    """Create the tables (outside any transaction) and check the schema version."""
+    """Create the tables (outside any transaction) and check the schema version.
+
+    The uplink sends each body's stored bytes as they are, so the database
+    must keep text as UTF-8 (SQLite's default; a UTF-16 file is refused).
+    """
+    encoding = conn.execute("PRAGMA encoding").fetchone()[0]
+    if encoding != "UTF-8":
+        raise OutboxCorrupt(f"outbox {where} keeps text as {encoding}; it must be UTF-8")
     conn.executescript(_SCHEMA.format(p=prefix))
     row = conn.execute(f"SELECT value FROM {prefix}meta WHERE key='schema'").fetchone()
     if row is None:
@@ -221,32 +231,47 @@ class SqlRows:
             )
         return found
 
-    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
-        """Read each range of places once, keep the rows holding the id named for
-        their place, then move or delete those by range (the primary key, not the
-        id index: a batch of 2,000 is usually one range)."""
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> Taken:
+        """Take each run of consecutive places by range (the primary key, not the id
+        index: a batch of 2,000 is usually one run) once SQLite has matched every
+        place of the run with its id; a run where some place holds another record
+        is taken record by record."""
         p = self._p
         named = {seq: rid for rid, seq in places.items()}
-        out: list[Row] = []
-        held: list[int] = []
+        taken = Taken()
         for lo, hi in runs(sorted(named)):
+            ids = [named[seq] for seq in range(lo, hi + 1)]
+            tally = self._conn.execute(
+                f"SELECT r.priority, count(*), total(r.size) FROM json_each(?) AS j "
+                f"JOIN {p}records AS r ON r.seq = j.key + ? AND r.id = j.value "
+                "GROUP BY r.priority",
+                (orjson.dumps(ids), lo),
+            ).fetchall()
+            if sum(n for _, n, _ in tally) == len(ids):
+                self._take_range(lo, hi, acked_us)
+                taken.ids += ids
+                for prio, n, size in tally:
+                    taken.add([], PRIO_NAME[prio], n, int(size))
+                continue
             for seq, rid, prio, size in self._conn.execute(
                 f"SELECT seq, id, priority, size FROM {p}records WHERE seq BETWEEN ? AND ?",
                 (lo, hi),
-            ):
-                if named.get(seq) == rid:
-                    held.append(seq)
-                    out.append(Row(rid, PRIO_NAME[prio], size))
-        for lo, hi in runs(held):
-            if acked_us is not None:
-                self._conn.execute(
-                    f"INSERT INTO {p}sent (id, kind, priority, born_us, body, size, acked_us) "
-                    f"SELECT id, kind, priority, born_us, body, size, ? FROM {p}records "
-                    "WHERE seq BETWEEN ? AND ?",
-                    (acked_us, lo, hi),
-                )
-            self._conn.execute(f"DELETE FROM {p}records WHERE seq BETWEEN ? AND ?", (lo, hi))
-        return out
+            ).fetchall():
+                if named[seq] == rid:
+                    self._take_range(seq, seq, acked_us)
+                    taken.add([rid], PRIO_NAME[prio], 1, size)
+        return taken
+
+    def _take_range(self, lo: int, hi: int, acked_us: int | None) -> None:
+        p = self._p
+        if acked_us is not None:
+            self._conn.execute(
+                f"INSERT INTO {p}sent (id, kind, priority, born_us, body, size, acked_us) "
+                f"SELECT id, kind, priority, born_us, body, size, ? FROM {p}records "
+                "WHERE seq BETWEEN ? AND ?",
+                (acked_us, lo, hi),
+            )
+        self._conn.execute(f"DELETE FROM {p}records WHERE seq BETWEEN ? AND ?", (lo, hi))
 
     def oldest_pending_born_us(self) -> int | None:
         r = self._conn.execute(

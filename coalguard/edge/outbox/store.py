@@ -16,15 +16,37 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from coalguard.edge.outbox.record import OutboxRecord, Pending
+from coalguard.edge.outbox.record import PRIORITIES, OutboxRecord, Pending
 
 
 class Row(NamedTuple):
     id: str
     priority: str
     size: int
+
+
+@dataclass
+class Taken:
+    """What an acknowledgement took out of the unsent records: the ids, and the
+    count and bytes per priority (the running totals follow them)."""
+
+    ids: list[str] = field(default_factory=list)
+    count: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PRIORITIES, 0))
+    size: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PRIORITIES, 0))
+
+    def add(self, ids: list[str], priority: str, count: int, size: int) -> None:
+        self.ids += ids
+        self.count[priority] += count
+        self.size[priority] += size
+
+    def merge(self, other: Taken) -> None:
+        self.ids += other.ids
+        for p in PRIORITIES:
+            self.count[p] += other.count[p]
+            self.size[p] += other.size[p]
 
 
 class Tallies(NamedTuple):
@@ -84,10 +106,10 @@ class Store(Protocol):
         """The places of those ``ids`` that are unsent."""
         ...
 
-    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> list[Row]:
+    def take_pending(self, places: Mapping[str, int], acked_us: int | None) -> Taken:
         """Acknowledge unsent records given as id -> place: mark them sent at
         ``acked_us``, or delete them when ``acked_us`` is None. A place that
-        does not hold its id is left alone. Returns the rows taken."""
+        does not hold its id is left alone."""
         ...
 
     def oldest_pending_born_us(self) -> int | None:
