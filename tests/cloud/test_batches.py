@@ -453,3 +453,13 @@ def test_unreadable_batches_are_dead_lettered_with_the_reason(cloud: Cloud) -> N
         assert resp.status_code == 422 and fragment in resp.json()["detail"], resp.text
     assert [d.record_id for d in cloud.dead_letters()] == [None, None, None]
     assert cloud.dead_letters()[0].raw == "{not json"
+
+
+def test_records_of_a_batch_are_stored_in_batch_order(cloud: Cloud) -> None:
+    """``seq`` is the order of arrival the projector reads by: PostgreSQL inserts a batch
+    as one statement over arrays, which must keep the batch's order."""
+    batch = [rec(born_at=f"2026-01-15T08:{59 - k:02d}:00+08:00") for k in range(40)]
+    assert outcomes(cloud.post(batch)) == ["stored"] * 40
+    with cloud.engine.connect() as c:
+        ids = c.execute(select(GatewayRecordRow.id).order_by(GatewayRecordRow.seq)).scalars()
+        assert list(ids) == [r["id"] for r in batch]

@@ -28,9 +28,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import orjson
 from pydantic import (
@@ -182,9 +181,9 @@ _PLAIN_TIME = re.compile(
 _FIELDS = frozenset(("id", "kind", "priority", "born_at", "body"))
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedRecord:
-    """A record ``plain_records`` found valid: what ``WireRecord`` would hold for it."""
+class CheckedRecord(NamedTuple):
+    """A record ``plain_records`` found valid: what ``WireRecord`` would hold for it
+    (a tuple: a frozen dataclass cost 1 us a record to build)."""
 
     id: str
     kind: str
