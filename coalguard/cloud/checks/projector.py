@@ -20,6 +20,7 @@ the reason (outcome ``dead_letter``), never silently skipped. Kinds in
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +83,7 @@ log = logging.getLogger("coalguard.cloud.checks")
 VERSION_GAP = "profiles.version_gap"
 SEIZURE = "checkpoint.seizure"
 MARGIN = 20_000  # seq numbers re-scanned behind the newest handled one
+LOOK_BEHIND_S = 5.0  # the margin is searched at least this often while new records flow
 CHUNK = 1000  # records per projector transaction
 _TRANSITION_FIELDS = ("seq", "action", "from_state", "operator", "reason")  # plain fields
 _REG_FIELDS = ("driver", "origin", "destination", "coal_type", "weight_t", "waybill_no")
@@ -148,7 +150,9 @@ class Projector:
         self.clock = clock  # when a record was refused or dead-lettered here
         # First in each write transaction: False while another replica projects.
         self.claim = claim
-        self.low: int | None = None
+        self.low: int | None = None  # pending records are searched past this seq...
+        self.high: int | None = None  # ...and new ones past this one (the newest handled)
+        self._look_behind_at = 0.0  # monotonic time of the next search from ``low``
         self._current: tuple[ProfileSet, str] | None = None  # the active set, its version
 
     # -- driving -------------------------------------------------------------
@@ -162,29 +166,24 @@ class Projector:
                 return total
 
     def run_once(self, limit: int = CHUNK) -> int:
-        """Project up to ``limit`` pending records; returns how many were handled."""
-        t = GatewayRecordRow.__table__
+        """Project up to ``limit`` pending records; returns how many were handled.
+
+        Records past the newest one handled are read first; the ``MARGIN`` behind it,
+        where a late-committed batch may sit, is searched when nothing new is pending
+        and at least every ``LOOK_BEHIND_S`` (searching it for every chunk cost about
+        a third of the projection at catch-up: 20,000 rows probed per 1,000 read).
+        """
         with self.sessions() as s:
-            if self.low is None:
+            if self.low is None or self.high is None:
                 top = s.scalar(select(func.max(ProjectedRecord.seq))) or 0
-                self.low = max(top - MARGIN, 0)
-            pending = list(
-                s.connection().execute(  # Core: rows, not ORM results
-                    select(
-                        t.c.seq,
-                        t.c.id,
-                        t.c.gateway_id,
-                        t.c.kind,
-                        t.c.priority,
-                        t.c.born_at,
-                        t.c.body,
-                    )
-                    .outerjoin(ProjectedRecord, ProjectedRecord.record_id == t.c.id)
-                    .where(ProjectedRecord.record_id.is_(None), t.c.seq > self.low)
-                    .order_by(t.c.seq)
-                    .limit(limit)
-                )
-            )
+                self.low, self.high = max(top - MARGIN, 0), top
+            behind = time.monotonic() >= self._look_behind_at
+            pending = _pending(s, self.low if behind else self.high, limit)
+            if not pending and not behind:  # nothing new: a late commit may be behind
+                behind = True
+                pending = _pending(s, self.low, limit)
+            if behind:
+                self._look_behind_at = time.monotonic() + LOOK_BEHIND_S
         if not pending:
             return 0
         try:
@@ -198,6 +197,7 @@ class Projector:
                 self._apply_alone(rec)
         top = max(r.seq for r in pending)
         self.low = max(self.low, top - MARGIN)
+        self.high = max(self.high, top)
         return len(pending)
 
     def _apply_alone(self, rec: Any) -> None:
@@ -683,6 +683,19 @@ def _judged(row: dict[str, Any], j: CloudJudgement) -> None:
 def _indicators(verdict: Verdict) -> list[dict[str, Any]]:
     """Per-indicator verdicts as the gateway sent them (JSON)."""
     return [i.model_dump(mode="json") for i in verdict.indicators]
+
+
+def _pending(s: Session, after: int, limit: int) -> list[Any]:
+    """Stored records past seq ``after`` that no projector has handled, in arrival order."""
+    t = GatewayRecordRow.__table__
+    q = (
+        select(t.c.seq, t.c.id, t.c.gateway_id, t.c.kind, t.c.priority, t.c.born_at, t.c.body)
+        .outerjoin(ProjectedRecord, ProjectedRecord.record_id == t.c.id)
+        .where(ProjectedRecord.record_id.is_(None), t.c.seq > after)
+        .order_by(t.c.seq)
+        .limit(limit)
+    )
+    return list(s.connection().execute(q))  # Core: rows, not ORM results
 
 
 def _decode(rec: Any) -> Record | UndecodableRecord:

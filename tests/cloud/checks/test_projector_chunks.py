@@ -174,3 +174,21 @@ def test_the_projectors_plain_inspection_has_every_inspection_column() -> None:
     from coalguard.cloud.checks.tables import Inspection
 
     assert {f.name for f in fields(PlainInspection)} == set(Inspection.__table__.c.keys())
+
+
+def test_a_record_behind_the_newest_projected_is_found_once_nothing_new_is_pending(
+    db_url: str, day_records: list[dict[str, Any]]
+) -> None:
+    """A batch that committed late sits behind records already projected (PostgreSQL numbers
+    rows before commit): the projector reads new records first and searches the margin
+    behind them when nothing new is pending, so the late one is never left behind."""
+    app = _fed(db_url, day_records)
+    projector = app.state.projector
+    assert projector.run_until_idle() == len(day_records)
+    camera = next(r["id"] for r in day_records if r["kind"] == "camera.event")
+    with app.state.sessions.begin() as s:  # as if it had committed only now
+        s.execute(ProjectedRecord.__table__.delete().where(ProjectedRecord.record_id == camera))
+    assert projector.run_until_idle() == 1
+    with app.state.sessions() as s:
+        assert s.get(ProjectedRecord, camera).outcome == "archived"
+    assert projector.run_until_idle() == 0
