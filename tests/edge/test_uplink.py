@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import select
 
+from coalguard.cloud.api.routes.batches import _gunzip
 from coalguard.cloud.app import create_app
 from coalguard.cloud.batch_store import GatewayRecordRow
 from coalguard.cloud.gateways import register_gateway
@@ -23,6 +24,7 @@ from coalguard.cloud.settings import CloudSettings
 from coalguard.edge.clock import ManualClock, SystemClock
 from coalguard.edge.outbox import MemoryOutbox, Outbox
 from coalguard.edge.uplink import Backoff, Uplink, UplinkConfig, parse_retry_after
+from coalguard.edge.uplink.uplink import gzip_body
 from tests.conftest import free_port
 from tests.support.servers import ThreadServer
 from tests.support.waiting import wait_for
@@ -257,6 +259,14 @@ def test_retry_after_is_honoured_on_429_and_503() -> None:
         assert _Busy.seen[0] == "Bearer " + "k" * 40
     finally:
         httpd.shutdown()
+
+
+def test_gzip_body_is_one_member_the_cloud_inflates() -> None:
+    """The cloud inflates one gzip member and wants its end (``batches._gunzip``)."""
+    body = ('{"records":[' + ",".join([f'{{"n":"值{i}"}}' for i in range(3000)]) + "]}").encode()
+    packed = gzip_body(body)
+    assert _gunzip(packed, len(body)) == body
+    assert len(packed) < len(body) // 5
 
 
 def test_batches_are_gzipped_unless_switched_off() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
-from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep
+from coalguard.cloud.api.deps import MAX_ROW_ID, ClockDep, RowId, SessionMakerDep
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.routes.dashboard import not_found_page, page_lang, render_page
@@ -127,7 +127,7 @@ class SiteIn(_In):
     level: Literal["centre", "station", "point"]
     region_code: Code
     name: str = Field(min_length=1, max_length=200)
-    supplier_id: int | None = Field(None, ge=0, le=2**31 - 1)
+    supplier_id: int | None = Field(None, ge=0, le=MAX_ROW_ID)
 
 
 class SiteOut(SiteIn):
@@ -179,7 +179,7 @@ def get_network(
 
 
 class LineIn(_In):
-    household_id: int = Field(ge=1, le=2**31 - 1)
+    household_id: int = Field(ge=1, le=MAX_ROW_ID)
     coal_t: Tonnes
     stoves: int = Field(ge=0, le=10)
     paid_yuan: Yuan
@@ -241,7 +241,7 @@ def put_register(
 
 class AdvanceIn(_In):
     to: Literal["posted", "sent_to_town", "sent_to_supplier"]
-    supplier_id: int | None = Field(None, ge=0, le=2**31 - 1)
+    supplier_id: int | None = Field(None, ge=0, le=MAX_ROW_ID)
 
 
 def _register(s: Session, op: Operator, register_id: int) -> PurchaseRegister:
@@ -282,7 +282,7 @@ class SlipLineIn(_In):
 
 class SlipBody(_In):
     serial: str = Field(min_length=1, max_length=64)
-    household_id: int = Field(ge=1, le=2**31 - 1)
+    household_id: int = Field(ge=1, le=MAX_ROW_ID)
     village_code: Code
     season: Season
     batch_no: str = Field("", max_length=32)
