@@ -203,7 +203,7 @@ def number_token_at(raw: bytes, end: int) -> bool:
     return i == 0 or raw[i - 1] not in _IN_A_WORD
 
 
-def _long_integer_may_be_in(data: bytes) -> bool:
+def long_integer_may_be_in(data: bytes) -> bool:
     """Whether a number token of ``data`` may hold 19 digits in a row; runs inside
     hex hashes and ids (after a letter or a quote) are passed over."""
     zeros = data.translate(_DIGITS_AS_ZEROS)
@@ -230,7 +230,7 @@ def parse_fast(data: bytes) -> Any | None:
     the stack), orjson at 1,024, so a caller accepts a fast result only when it
     bounds the depth itself (the batch ingest: every body at most 64 levels).
     """
-    if _long_integer_may_be_in(data):
+    if long_integer_may_be_in(data):
         return None
     try:
         return orjson.loads(data)
