@@ -9,9 +9,9 @@ the aliases below name the usual groups.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Request
 from pydantic import BaseModel, Field, field_validator
@@ -31,6 +31,7 @@ from coalguard.cloud.access import (
     REGION_IMPORTERS,
     allow,
 )
+from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.scope import aware
 from coalguard.cloud.settings import CloudSettings
@@ -111,3 +112,24 @@ class Listing(RegionQuery):
 
     checkpoint: str | None = None
     limit: int = Field(200, ge=1, le=5000)
+
+
+_Row = TypeVar("_Row")
+
+
+def one_in_region(
+    s: Session,
+    op: Operator,
+    model: type[_Row],
+    row_id: Any,
+    region: Callable[[_Row], str],
+    missing: str,
+    **params: Any,
+) -> _Row:
+    """Row ``row_id`` of ``model``, or the 404 ``missing`` (with ``params``) when there is
+    none or it lies outside the caller's region: one answer for both, so nobody learns
+    which ids another region holds."""
+    row = s.get(model, row_id)
+    if row is None or not op.covers(region(row)):
+        raise Problem(404, missing, **params)
+    return row

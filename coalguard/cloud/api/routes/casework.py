@@ -13,8 +13,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import CASE_OFFICERS, CASE_READERS, CASEWORKERS, allow
-from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId
-from coalguard.cloud.api.problems import Problem
+from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId, one_in_region
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.routes.market_cases import case_out
 from coalguard.cloud.auth import Operator
@@ -55,16 +54,14 @@ def tip_out(s: Session, tip: Tip) -> TipOut:
 
 
 def tip_for(s: Session, op: Operator, tip_id: int) -> Tip:
-    tip = s.get(Tip, tip_id)
-    if tip is None or not op.covers(tip.region_code):
-        raise Problem(404, "tips.tip_unknown", tip=tip_id)
+    tip = one_in_region(s, op, Tip, tip_id, lambda r: r.region_code, "tips.tip_unknown", tip=tip_id)
     return tip
 
 
 def item_for(s: Session, op: Operator, item_id: int) -> LedgerItem:
-    item = s.get(LedgerItem, item_id)
-    if item is None or not op.covers(item.region_code):
-        raise Problem(404, "ledger.item_unknown", item=item_id)
+    item = one_in_region(
+        s, op, LedgerItem, item_id, lambda r: r.region_code, "ledger.item_unknown", item=item_id
+    )
     return item
 
 
@@ -212,9 +209,10 @@ def record_finding(
     with request.app.state.sessions.begin() as s:
         household = None
         if body.household_id is not None:
-            household = s.get(Household, body.household_id)
-            if household is None or not op.covers(household.village_code):
-                raise Problem(404, "ledger.household_unknown", household=body.household_id)
+            household = one_in_region(
+                s, op, Household, body.household_id, lambda r: r.village_code,
+                "ledger.household_unknown", household=body.household_id,
+            )  # fmt: skip
         else:
             scoped_region(op, body.village or "")
         row = clearance.record_finding(
@@ -236,9 +234,10 @@ def clear_finding(
     request: Request, op: Worker, clock: ClockDep, finding_id: RowId, body: ClearIn
 ) -> ZoneFindingOut:
     with request.app.state.sessions.begin() as s:
-        row = s.get(ZoneFinding, finding_id)
-        if row is None or not op.covers(row.region_code):
-            raise Problem(404, "ledger.finding_unknown", finding=finding_id)
+        row = one_in_region(
+            s, op, ZoneFinding, finding_id, lambda r: r.region_code,
+            "ledger.finding_unknown", finding=finding_id,
+        )  # fmt: skip
         row = clearance.clear_finding(s, row, body.clearance, op.name, clock.now())
         return ZoneFindingOut.model_validate(row)
 

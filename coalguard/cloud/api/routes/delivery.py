@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
-from coalguard.cloud.api.deps import MAX_ROW_ID, ClockDep, RowId, SessionMakerDep
+from coalguard.cloud.api.deps import (
+    MAX_ROW_ID,
+    ClockDep,
+    RowId,
+    SessionMakerDep,
+    one_in_region,
+)
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.routes.dashboard import not_found_page, page_lang, render_page
@@ -245,10 +251,10 @@ class AdvanceIn(_In):
 
 
 def _register(s: Session, op: Operator, register_id: int) -> PurchaseRegister:
-    reg = s.get(PurchaseRegister, register_id)
-    if reg is None or not op.covers(reg.village_code):
-        raise Problem(404, "delivery.no_register", id=register_id)
-    return reg
+    return one_in_region(
+        s, op, PurchaseRegister, register_id, lambda r: r.village_code,
+        "delivery.no_register", id=register_id,
+    )  # fmt: skip
 
 
 @router.post(
@@ -423,9 +429,7 @@ def review_summary(
     if op.role != REVIEWERS[body.step]:
         raise Problem(403, "delivery.review_role", step=body.step)
     with _tx(sessions) as s:
-        row = s.get(SalesSummary, summary_id)
-        if row is None or not op.covers(row.township_code):
-            raise Problem(404, "delivery.no_summary", id=summary_id)
+        row = _summary(s, op, summary_id)
         summary.review(s, row, body.step, body.decision, op.name, body.comment, clock.now())
         return _summary_out(s, row)
 
@@ -433,10 +437,14 @@ def review_summary(
 @router.get("/summaries/{summary_id}", response_model=SummaryOut, responses=problems(404))
 def get_summary(summary_id: RowId, op: DeliveryReader, sessions: SessionMakerDep) -> Any:
     with sessions() as s:
-        row = s.get(SalesSummary, summary_id)
-        if row is None or not op.covers(row.township_code):
-            raise Problem(404, "delivery.no_summary", id=summary_id)
-        return _summary_out(s, row)
+        return _summary_out(s, _summary(s, op, summary_id))
+
+
+def _summary(s: Session, op: Operator, summary_id: int) -> SalesSummary:
+    return one_in_region(
+        s, op, SalesSummary, summary_id, lambda r: r.township_code,
+        "delivery.no_summary", id=summary_id,
+    )  # fmt: skip
 
 
 class ReserveIn(_In):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coalguard.cloud.access import CASE_OFFICERS, CASE_READERS, allow
-from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId
+from coalguard.cloud.api.deps import ClockDep, RegionQuery, RowId, one_in_region
 from coalguard.cloud.api.problems import Problem
 from coalguard.cloud.api.responses import problems
 from coalguard.cloud.auth import Operator
@@ -44,9 +44,9 @@ def case_out(s: Session, case: Case) -> CaseOut:
 
 
 def _case(s: Session, op: Operator, case_id: int) -> Case:
-    case = s.get(Case, case_id)
-    if case is None or not op.covers(case.region_code):
-        raise Problem(404, "market_cases.case_unknown", case=case_id)
+    case = one_in_region(
+        s, op, Case, case_id, lambda r: r.region_code, "market_cases.case_unknown", case=case_id
+    )
     return case
 
 

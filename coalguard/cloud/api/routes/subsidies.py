@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coalguard.cloud import templating
 from coalguard.cloud.access import allow, allow_page
-from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep
+from coalguard.cloud.api.deps import ClockDep, RowId, SessionMakerDep, one_in_region
 from coalguard.cloud.api.problems import Problem, request_lang
 from coalguard.cloud.api.responses import XLSX_OK, XlsxResponse, problems, xlsx_download
 from coalguard.cloud.api.routes.dashboard import page_lang
@@ -84,9 +84,10 @@ def household_entitlement(
     refused line with the rule that refused it in the reader's language."""
     lang = request_lang(request)
     with sessions() as s:
-        h = s.get(Household, household_id)
-        if h is None or not op.covers(h.village_code):
-            raise Problem(404, "subsidies.no_household", id=household_id)
+        h = one_in_region(
+            s, op, Household, household_id, lambda r: r.village_code,
+            "subsidies.no_household", id=household_id,
+        )  # fmt: skip
         ent = entitle(facts(s, h, q.season), load_schemes(), q.season, q.on)
     return EntitlementOut(
         household_id=household_id,
@@ -176,9 +177,9 @@ def draw_list(
 
 
 def _one(s: Any, op: Operator, list_id: int) -> PayoutList:
-    pl = s.get(PayoutList, list_id)
-    if pl is None or not op.covers(pl.township_code):
-        raise Problem(404, "subsidies.no_list", id=list_id)
+    pl = one_in_region(
+        s, op, PayoutList, list_id, lambda r: r.township_code, "subsidies.no_list", id=list_id
+    )
     return pl
 
 
