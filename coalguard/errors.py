@@ -80,6 +80,16 @@ class WordedInputError(WordedError, InputError):
     """An invalid request or document, worded from the catalog."""
 
 
+class Refusal(WordedInputError):
+    """A domain step refused, with the HTTP status the API answers it with (``status``):
+    the cloud turns every one into a problem document by its own key, in one place
+    (``cloud/api/problems.install``), so no route maps its domain's errors by hand."""
+
+    def __init__(self, key: str, status: int = 422, **params: Any) -> None:
+        self.status = status
+        super().__init__(key, **params)
+
+
 class WordedValueError(WordedInputError, ValueError):
     """A value a validator refuses (pydantic reports ``ValueError``s as field errors)."""
 

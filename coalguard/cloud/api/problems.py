@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coalguard import validation
 from coalguard.cloud.alert_lifecycle import AlertStateError
-from coalguard.errors import InputError, fill
+from coalguard.errors import InputError, Refusal, fill
 from coalguard.i18n import DEFAULT_LANG, LANGS, t
 
 MEDIA_TYPE = "application/problem+json"
@@ -171,9 +171,17 @@ def _domain_problem(status: int, key: str) -> Any:
     return handle
 
 
+async def _refusal_problem(request: Request, exc: Exception) -> Response:
+    """A domain ``Refusal``: its own status, titled and worded by its own catalog key."""
+    assert isinstance(exc, Refusal)
+    key = exc.key if "." in exc.key else f"{exc.section}.{exc.key}"
+    return problem_response(request, exc.status, key, exc.params)
+
+
 def install(app: FastAPI) -> None:
     """Answer every refusal of ``app`` with a problem document."""
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(Refusal, _refusal_problem)
     for error, (status, key) in DOMAIN_ERRORS.items():
         app.add_exception_handler(error, _domain_problem(status, key))

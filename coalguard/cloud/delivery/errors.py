@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from coalguard.errors import WordedInputError
+from coalguard.errors import Refusal
 
 
-class DeliveryError(WordedInputError):
-    """A delivery action refused; ``status`` is the HTTP status a route answers with."""
+class DeliveryError(Refusal):
+    """A delivery action refused (422 unless it says otherwise)."""
 
     section = "delivery"
-
-    def __init__(self, key: str, status: int = 422, **params: object) -> None:
-        self.status = status
-        super().__init__(key, **params)

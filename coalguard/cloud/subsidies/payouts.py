@@ -22,18 +22,19 @@ from coalguard.cloud.subsidies.entitle import ZERO, entitle
 from coalguard.cloud.subsidies.facts import HouseholdFacts
 from coalguard.cloud.subsidies.schemes import SchemeSet, money
 from coalguard.cloud.subsidies.tables import Allocation, PayoutLine, PayoutList
-from coalguard.errors import WordedInputError
+from coalguard.errors import Refusal
 
 LIST_STEPS = ("drawn", "posted", "paid")
 FactsOf = Callable[[Session, str, str], Iterable[HouseholdFacts]]  # (session, township, season)
 
 
-class PayoutError(WordedInputError):
+class PayoutError(Refusal):
+    """A payout list step refused (409 unless it says otherwise)."""
+
     section = "subsidies"
 
     def __init__(self, key: str, status: int = 409, **params: object) -> None:
-        self.status = status
-        super().__init__(key, **params)
+        super().__init__(key, status, **params)
 
 
 def listed(s: Session, household_id: int, season: str) -> dict[tuple[str, str], Decimal]:

@@ -4,8 +4,6 @@ seals its monthly summary; the town, 发改局 and 财政局 review it in turn."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -30,7 +28,6 @@ from coalguard.cloud.api.responses import problems
 from coalguard.cloud.api.routes.dashboard import not_found_page, page_lang, render_page
 from coalguard.cloud.auth import Operator, Role
 from coalguard.cloud.delivery import network, registers, summary
-from coalguard.cloud.delivery.errors import DeliveryError
 from coalguard.cloud.delivery.milestones import reserve_state
 from coalguard.cloud.delivery.rates import delivery_rates
 from coalguard.cloud.delivery.slips import SlipIn, SlipLine, record_slip
@@ -68,16 +65,6 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-@contextmanager
-def _tx(sessions: Any) -> Iterator[Session]:
-    """A write transaction whose delivery refusals become problems with their status."""
-    try:
-        with sessions.begin() as s:
-            yield s
-    except DeliveryError as e:
-        raise Problem(e.status, f"delivery.{e.key}", **e.params) from None
-
-
 class SupplierIn(_In):
     name: str = Field(min_length=1, max_length=200)
     region_code: Code
@@ -99,7 +86,7 @@ def add_supplier(
 ) -> Any:
     """A tendered company with its contract and quality guarantee (质量保证书)."""
     scoped_region(op, body.region_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         sup = network.add_supplier(s, **body.model_dump(), now=clock.now())
         return SupplierOut.model_validate(sup)
 
@@ -118,7 +105,7 @@ def bind_user(
     supplier_id: RowId, body: UserIn, op: NetworkKeeper, sessions: SessionMakerDep, clock: ClockDep
 ) -> BoundOut:
     """Let a ``supplier`` user record slips for this company (and only it)."""
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         sup = s.get(Supplier, supplier_id)
         if sup is None:
             raise Problem(404, "delivery.no_supplier", id=supplier_id)
@@ -145,7 +132,7 @@ class SiteOut(SiteIn):
 def add_site(body: SiteIn, op: NetworkKeeper, sessions: SessionMakerDep, clock: ClockDep) -> Any:
     """A county centre, township station or village point (县有中心、乡有站、村有点)."""
     scoped_region(op, body.region_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         return SiteOut.model_validate(network.add_site(s, **body.model_dump(), now=clock.now()))
 
 
@@ -236,7 +223,7 @@ def put_register(
 ) -> Any:
     """The village's purchase register (登记交款清单) for a season; lines replace earlier ones."""
     scoped_region(op, body.village_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         reg = registers.open_register(s, body.village_code, body.season, op.name, clock.now())
         lines = [
             registers.LineIn(x.household_id, x.coal_t, x.stoves, x.paid_yuan) for x in body.lines
@@ -268,7 +255,7 @@ def advance_register(
     clock: ClockDep,
 ) -> Any:
     """Post it in the village, send it to the town, then to the supplier."""
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         reg = _register(s, op, register_id)
         registers.advance(s, reg, body.to, op.name, clock.now(), supplier_id=body.supplier_id)
         return _register_out(s, reg)
@@ -312,7 +299,7 @@ def _own_supplier(s: Session, op: Operator) -> int:
 def post_slip(body: SlipBody, op: SupplierClerk, sessions: SessionMakerDep, clock: ClockDep) -> Any:
     """A five-part slip delivered to a household (sending it again changes nothing)."""
     scoped_region(op, body.village_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         slip = SlipIn(
             serial=body.serial,
             household_id=body.household_id,
@@ -406,7 +393,7 @@ def seal_summary(
 ) -> Any:
     """The month's sales summary (销售汇总表) of a township, built from the company's slips."""
     scoped_region(op, body.township_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         row = summary.seal(
             s, _own_supplier(s, op), body.township_code, body.month, op.name, clock.now()
         )
@@ -428,7 +415,7 @@ def review_summary(
     """The town, 发改局 and 财政局 review in turn; each only its own step."""
     if op.role != REVIEWERS[body.step]:
         raise Problem(403, "delivery.review_role", step=body.step)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         row = _summary(s, op, summary_id)
         summary.review(s, row, body.step, body.decision, op.name, body.comment, clock.now())
         return _summary_out(s, row)
@@ -465,7 +452,7 @@ def count_reserve(
 ) -> Any:
     """A count of the coal in stock for a city's reserve (Linxia: ≥ 5 days of its use)."""
     scoped_region(op, body.region_code)
-    with _tx(sessions) as s:
+    with sessions.begin() as s:
         s.add(ReserveCount(**body.model_dump(), recorded_by=op.name, recorded_at=clock.now()))
         s.flush()
         state = reserve_state(s, body.region_code)

@@ -145,10 +145,6 @@ def _list_out(s: Any, pl: PayoutList, lang: str) -> ListOut:
     )
 
 
-def _refusal(e: payouts.PayoutError) -> Problem:
-    return Problem(e.status, f"subsidies.{e.key}", **e.params)
-
-
 @router.post(
     "/api/v1/subsidies/lists", status_code=201, response_model=ListOut, responses=problems(409)
 )
@@ -159,21 +155,18 @@ def draw_list(
     scoped_region(op, body.township_code)
     if region_level(body.township_code) != "township":
         raise Problem(422, "subsidies.not_a_township", code=body.township_code)
-    try:
-        with sessions.begin() as s:
-            pl = payouts.draw(
-                s,
-                body.township_code,
-                body.season,
-                body.pay_day,
-                load_schemes(),
-                facts_of,
-                op.name,
-                clock.now(),
-            )
-            return _list_out(s, pl, request_lang(request))
-    except payouts.PayoutError as e:
-        raise _refusal(e) from None
+    with sessions.begin() as s:  # a refused draw is a problem by its own key (Refusal)
+        pl = payouts.draw(
+            s,
+            body.township_code,
+            body.season,
+            body.pay_day,
+            load_schemes(),
+            facts_of,
+            op.name,
+            clock.now(),
+        )
+        return _list_out(s, pl, request_lang(request))
 
 
 def _one(s: Any, op: Operator, list_id: int) -> PayoutList:
@@ -201,13 +194,10 @@ def advance_list(
     clock: ClockDep,
 ) -> ListOut:
     """Post the list publicly (公示), then mark it paid."""
-    try:
-        with sessions.begin() as s:
-            pl = _one(s, op, list_id)
-            payouts.advance(pl, body.to, clock.now())
-            return _list_out(s, pl, request_lang(request))
-    except payouts.PayoutError as e:
-        raise _refusal(e) from None
+    with sessions.begin() as s:
+        pl = _one(s, op, list_id)
+        payouts.advance(pl, body.to, clock.now())
+        return _list_out(s, pl, request_lang(request))
 
 
 @router.get("/api/v1/subsidies/lists/{list_id}", response_model=ListOut, responses=problems(404))
