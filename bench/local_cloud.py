@@ -23,10 +23,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_cloud(
-    coalguard: str, work: Path, url: str, log: IO[bytes] | int = subprocess.DEVNULL
+    coalguard: str,
+    work: Path,
+    url: str,
+    log: IO[bytes] | int = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     """Migrate ``url``, register gateway ``gw-bench`` (its token in ``work/token``), serve
-    the cloud on a free port; returns once it listens: (process, port, token file)."""
+    the cloud on a free port (``env``: its environment); returns once it listens:
+    (process, port, token file)."""
     token_file = work / "token"
     subprocess.run([coalguard, "cloud", "migrate", "--db", url], check=True, capture_output=True)
     subprocess.run(
@@ -39,6 +44,7 @@ def start_cloud(
         [coalguard, "cloud", "serve", "--db", url, "--port", str(port), "--demo"],
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while True:

@@ -98,6 +98,48 @@ def serve(
     )
 
 
+@app.command("work")
+def work(
+    db: DbUrl = None,
+    interval: Annotated[
+        float,
+        typer.Option(help="Seconds between passes (projector, checks sweep).", min=0.05),
+    ] = 1.0,
+    demo: Demo = False,
+    migrate: MigrateFirst = False,
+) -> None:
+    """Run the cloud's background work without serving HTTP: the projector, the checks
+    sweep, the referral notifier (and the InfluxDB export when set). Beside a `cloud serve`
+    whose own is off (COALGUARD_CLOUD_CHECKS_INTERVAL_S=0), projection gets its own core;
+    several may run: each pass takes its lease."""
+    import signal
+    import threading
+
+    from coalguard.cloud.app import create_app, start_background, stop_background
+    from coalguard.cloud.process import (
+        refuse_default_secrets,
+        secrets_used,
+        settle_heap,
+        start_keyring,
+    )
+
+    settings = _settings(db).model_copy(update={"checks_interval_s": interval})
+    uses = secrets_used(settings.co, serves_api=False, runs_ingest=False)
+    refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
+    keyring = start_keyring(settings, demo=demo or settings.demo)
+    application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
+    settle_heap()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    start_background(application)
+    typer.echo(t("cloud_work.started").format(interval=interval), err=True)
+    try:
+        stop.wait()
+    finally:
+        stop_background(application)
+
+
 def _write_token(token: str, token_file: Path | None) -> None:
     if token_file is None:
         typer.echo(token)

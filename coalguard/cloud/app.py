@@ -53,20 +53,31 @@ from coalguard.edge.clock import Clock, SystemClock
 from coalguard.edge.quality import ProfileSet
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the background services (projector, sweeps) with the server; stop them after."""
+def start_background(app: FastAPI) -> None:
+    """Start the app's background services (projector, sweeps, notifier, export)."""
     for svc in app.state.background:
         svc.start()
+
+
+def stop_background(app: FastAPI) -> None:
+    """Stop them in reverse order, then close the notification channels."""
+    for svc in reversed(app.state.background):
+        svc.stop()
+    for ch in app.state.channels.values():
+        close = getattr(ch, "close", None)
+        if close:
+            close()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the background services with the server (``cloud serve``); stop them after.
+    ``cloud work`` runs the same services without a server."""
+    start_background(app)
     try:
         yield
     finally:
-        for svc in reversed(app.state.background):
-            svc.stop()
-        for ch in app.state.channels.values():
-            close = getattr(ch, "close", None)
-            if close:
-                close()
+        stop_background(app)
 
 
 def create_app(
