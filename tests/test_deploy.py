@@ -33,8 +33,9 @@ def unit_settings(unit: Path) -> dict[str, list[str]]:
     return out
 
 
-def test_units_are_the_three_services() -> None:
+def test_units_are_the_four_services() -> None:
     assert [u.name for u in UNITS] == [
+        "coalguard-cloud-work.service",
         "coalguard-cloud.service",
         "coalguard-co-ingest.service",
         "coalguard-gateway.service",
