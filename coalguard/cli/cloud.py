@@ -42,6 +42,26 @@ def _engine(db: str | None):  # type: ignore[no-untyped-def]
     return open_engine(_settings(db).db_url)
 
 
+def _started_app(settings, *, demo: bool, migrate: bool, serves_api: bool):  # type: ignore[no-untyped-def]
+    """The cloud app as ``serve`` and ``work`` start it: shipped secrets refused where this
+    process would use them, the sealing keys checked, the schema required (or migrated),
+    the start-up heap settled."""
+    from coalguard.cloud.app import create_app
+    from coalguard.cloud.process import (
+        refuse_default_secrets,
+        secrets_used,
+        settle_heap,
+        start_keyring,
+    )
+
+    uses = secrets_used(settings.co, serves_api=serves_api, runs_ingest=False)
+    refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
+    keyring = start_keyring(settings, demo=demo or settings.demo)
+    application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
+    settle_heap()
+    return application
+
+
 @app.command("serve")
 def serve(
     db: DbUrl = None,
@@ -66,25 +86,14 @@ def serve(
     """Serve the cloud: API (ingest, alerts, checks, reports) and the dashboard (/login)."""
     import uvicorn
 
-    from coalguard.cloud.app import create_app
-    from coalguard.cloud.process import (
-        refuse_default_secrets,
-        secrets_used,
-        settle_heap,
-        start_keyring,
-        uvicorn_options,
-    )
+    from coalguard.cloud.process import uvicorn_options
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise InputError("--ssl-certfile and --ssl-keyfile go together")
     settings = _settings(db)
     if forwarded_allow_ips is not None:
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
-    uses = secrets_used(settings.co, serves_api=True, runs_ingest=False)
-    refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
-    keyring = start_keyring(settings, demo=demo or settings.demo)
-    application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
-    settle_heap()
+    application = _started_app(settings, demo=demo, migrate=migrate, serves_api=True)
     typer.echo(
         f"coalguard cloud listening on {'https' if ssl_certfile else 'http'}://{host}:{port}",
         err=True,
@@ -115,20 +124,10 @@ def work(
     import signal
     import threading
 
-    from coalguard.cloud.app import create_app, start_background, stop_background
-    from coalguard.cloud.process import (
-        refuse_default_secrets,
-        secrets_used,
-        settle_heap,
-        start_keyring,
-    )
+    from coalguard.cloud.app import start_background, stop_background
 
     settings = _settings(db).model_copy(update={"checks_interval_s": interval})
-    uses = secrets_used(settings.co, serves_api=False, runs_ingest=False)
-    refuse_default_secrets(settings.co, demo=demo or settings.demo, uses=uses)
-    keyring = start_keyring(settings, demo=demo or settings.demo)
-    application = create_app(settings, schema="migrate" if migrate else "require", keyring=keyring)
-    settle_heap()
+    application = _started_app(settings, demo=demo, migrate=migrate, serves_api=False)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
