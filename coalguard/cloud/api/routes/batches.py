@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import zlib
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
@@ -74,7 +74,34 @@ def _error(
 
 class Unreadable(WordedValueError):
     """The request body is not a batch the cloud can read: ``str()`` says why in English
-    (logs, the dead letter), ``text(lang)`` in the reader's language."""
+    (logs, the dead letter), ``text(lang)`` in the reader's language; ``status`` is the
+    answer's (413 for too many records)."""
+
+    status = 422
+
+
+class BatchRead(NamedTuple):
+    """A readable batch: its records, each checked valid by the fast path (else None:
+    ``store_batch`` judges them), and what the store may assume of the text."""
+
+    items: list[Any]
+    checked: list[CheckedRecord] | None
+    context: dict[str, Any]
+
+
+def read_batch(raw: bytes, max_records: int) -> BatchRead:
+    """The batch in ``raw`` (inflated), by the fast path where it vouches for every record,
+    else the strict one; ``Unreadable`` when the batch as a whole is refused."""
+    plain = plain_batch(raw, max_records)
+    if plain is not None:  # orjson read it: every number finite
+        return BatchRead(*plain, {FINITE: True})
+    doc = parse_batch(raw)
+    problem = _shape_problem(doc, max_records)
+    if problem is not None:
+        status, why = problem
+        why.status = status
+        raise why
+    return BatchRead(doc["records"], None, known_finite(raw))
 
 
 def parse_batch(raw: bytes) -> Any:
@@ -223,28 +250,19 @@ async def _take_batch(gateway_id: str, request: Request) -> Response:
                 raise Unreadable("batch_gzip") from None
             if raw is None:  # the limit holds for the inflated batch too
                 return too_big
-        plain = plain_batch(raw, settings.max_batch_records)
-        if plain is None:
-            doc: Any = parse_batch(raw)
+        batch = read_batch(raw, settings.max_batch_records)
     except Unreadable as exc:
-        return await _refuse_whole(request, engine, gateway_id, 422, exc, raw)
-    if plain is not None:  # orjson read it: every number finite
-        items, checked, context = *plain, {FINITE: True}
-    else:
-        problem = _shape_problem(doc, settings.max_batch_records)
-        if problem is not None:
-            return await _refuse_whole(request, engine, gateway_id, *problem, raw)
-        items, checked, context = doc["records"], None, known_finite(raw)
+        return await _refuse_whole(request, engine, gateway_id, exc.status, exc, raw)
     try:
         outcomes = await run_in_threadpool(
             store_batch,
             engine,
             gateway_id,
-            items,
+            batch.items,
             max_record_bytes=DEFAULT_MAX_RECORD_BYTES,
             received_at=request.app.state.clock.now(),
-            context=context,
-            checked=checked,
+            context=batch.context,
+            checked=batch.checked,
         )
     except BatchRace as exc:
         log.info("batch from %s raced another writer: %s", gateway_id, exc)
