@@ -46,6 +46,7 @@ from coalguard.cloud.app import create_app  # noqa: E402
 from coalguard.cloud.auth import issue_token  # noqa: E402
 from coalguard.cloud.batch_store import store_batch  # noqa: E402
 from coalguard.cloud.gateways import register_gateway  # noqa: E402
+from coalguard.cloud.process import settle_heap  # noqa: E402
 from coalguard.cloud.settings import CloudSettings  # noqa: E402
 from coalguard.edge.clock import ManualClock, SystemClock  # noqa: E402
 from coalguard.edge.outbox.record import DEFAULT_MAX_RECORD_BYTES  # noqa: E402
@@ -86,6 +87,7 @@ def ingest_rate(url: str, recs: list[dict], batch: int) -> float:
     app = create_app(CloudSettings(db_url=url, checks_interval_s=0), schema="create")
     token = register_gateway(app.state.engine, "gw-bench", now=SystemClock().now())
     c = TestClient(app)
+    settle_heap()  # as ``cloud serve`` does once its app is made
     h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     bodies = [
         json.dumps({"records": recs[k : k + batch]}).encode() for k in range(0, len(recs), batch)
