@@ -57,10 +57,14 @@ class WordedError(CoalguardError):
         self.params = params
         super().__init__(self.text("en"))
 
+    @property
+    def catalog_key(self) -> str:
+        """``key`` in this class's ``section``, or a full ``table.key`` as given."""
+        return self.key if "." in self.key else f"{self.section}.{self.key}"
+
     def text(self, lang: str | None = None) -> str:
         """The message in ``lang`` (parameters that are worded errors in ``lang`` too)."""
-        key = self.key if "." in self.key else f"{self.section}.{self.key}"
-        return fill(t(key, lang), self.params, lang)
+        return fill(t(self.catalog_key, lang), self.params, lang)
 
 
 class Unreachable(WordedError):
@@ -83,10 +87,14 @@ class WordedInputError(WordedError, InputError):
 class Refusal(WordedInputError):
     """A domain step refused, with the HTTP status the API answers it with (``status``):
     the cloud turns every one into a problem document by its own key, in one place
-    (``cloud/api/problems.install``), so no route maps its domain's errors by hand."""
+    (``cloud/api/problems.install``), so no route maps its domain's errors by hand.
+    ``status`` defaults to the class's (422 unless a domain's refusals are mostly 409)."""
 
-    def __init__(self, key: str, status: int = 422, **params: Any) -> None:
-        self.status = status
+    status = 422
+
+    def __init__(self, key: str, status: int | None = None, **params: Any) -> None:
+        if status is not None:
+            self.status = status
         super().__init__(key, **params)
 
 

@@ -174,8 +174,7 @@ def _domain_problem(status: int, key: str) -> Any:
 async def _refusal_problem(request: Request, exc: Exception) -> Response:
     """A domain ``Refusal``: its own status, titled and worded by its own catalog key."""
     assert isinstance(exc, Refusal)
-    key = exc.key if "." in exc.key else f"{exc.section}.{exc.key}"
-    return problem_response(request, exc.status, key, exc.params)
+    return problem_response(request, exc.status, exc.catalog_key, exc.params)
 
 
 def install(app: FastAPI) -> None:

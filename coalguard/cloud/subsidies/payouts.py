@@ -32,9 +32,7 @@ class PayoutError(Refusal):
     """A payout list step refused (409 unless it says otherwise)."""
 
     section = "subsidies"
-
-    def __init__(self, key: str, status: int = 409, **params: object) -> None:
-        super().__init__(key, status, **params)
+    status = 409
 
 
 def listed(s: Session, household_id: int, season: str) -> dict[tuple[str, str], Decimal]:

@@ -77,7 +77,9 @@ class Unreadable(WordedValueError):
     (logs, the dead letter), ``text(lang)`` in the reader's language; ``status`` is the
     answer's (413 for too many records)."""
 
-    status = 422
+    def __init__(self, key: str, status: int = 422, **params: Any) -> None:
+        self.status = status
+        super().__init__(key, **params)
 
 
 class BatchRead(NamedTuple):
@@ -98,9 +100,7 @@ def read_batch(raw: bytes, max_records: int) -> BatchRead:
     doc = parse_batch(raw)
     problem = _shape_problem(doc, max_records)
     if problem is not None:
-        status, why = problem
-        why.status = status
-        raise why
+        raise problem
     return BatchRead(doc["records"], None, known_finite(raw))
 
 
@@ -136,16 +136,16 @@ def plain_batch(raw: bytes, max_records: int) -> tuple[list[Any], list[CheckedRe
     return None if checked is None else (items, checked)
 
 
-def _shape_problem(doc: Any, max_records: int) -> tuple[int, Unreadable] | None:
+def _shape_problem(doc: Any, max_records: int) -> Unreadable | None:
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        return 422, Unreadable("batch_shape")
+        return Unreadable("batch_shape")
     extra = set(doc) - {"records"}
     if extra:
         fields = storable_text(", ".join(sorted(map(str, extra)))[:500])
-        return 422, Unreadable("batch_fields", fields=fields)
+        return Unreadable("batch_fields", fields=fields)
     n = len(doc["records"])
     if n > max_records:
-        return 413, Unreadable("batch_records", n=n, limit=max_records)
+        return Unreadable("batch_records", 413, n=n, limit=max_records)
     return None
 
 

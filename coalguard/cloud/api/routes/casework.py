@@ -54,15 +54,15 @@ def tip_out(s: Session, tip: Tip) -> TipOut:
 
 
 def tip_for(s: Session, op: Operator, tip_id: int) -> Tip:
-    tip = one_in_region(s, op, Tip, tip_id, lambda r: r.region_code, "tips.tip_unknown", tip=tip_id)
-    return tip
+    return one_in_region(
+        s, op, Tip, tip_id, lambda r: r.region_code, "tips.tip_unknown", tip=tip_id
+    )
 
 
 def item_for(s: Session, op: Operator, item_id: int) -> LedgerItem:
-    item = one_in_region(
+    return one_in_region(
         s, op, LedgerItem, item_id, lambda r: r.region_code, "ledger.item_unknown", item=item_id
     )
-    return item
 
 
 @router.post("/tips", status_code=201, response_model=TipOut)

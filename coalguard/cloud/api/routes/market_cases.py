@@ -44,10 +44,9 @@ def case_out(s: Session, case: Case) -> CaseOut:
 
 
 def _case(s: Session, op: Operator, case_id: int) -> Case:
-    case = one_in_region(
+    return one_in_region(
         s, op, Case, case_id, lambda r: r.region_code, "market_cases.case_unknown", case=case_id
     )
-    return case
 
 
 class CaseIn(BaseModel):

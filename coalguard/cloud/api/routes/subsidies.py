@@ -170,10 +170,9 @@ def draw_list(
 
 
 def _one(s: Any, op: Operator, list_id: int) -> PayoutList:
-    pl = one_in_region(
+    return one_in_region(
         s, op, PayoutList, list_id, lambda r: r.township_code, "subsidies.no_list", id=list_id
     )
-    return pl
 
 
 class AdvanceIn(_In):
