@@ -1,6 +1,6 @@
 """A domain ``Refusal`` raised anywhere under a route is answered in one place: a problem
 document with the refusal's own status, worded by its own catalog key in the reader's
-language, and the write transaction it was raised in is rolled back."""
+language."""
 
 from __future__ import annotations
 
